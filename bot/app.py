@@ -1,0 +1,70 @@
+"""Wiring: build the engine, session factory, secret box, renderer and router from settings."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.config import Settings
+from bot.i18n import Renderer
+from bot.router import Clock, Router, utc_now
+from handlers import FEATURES
+from handlers.context import Options
+from storage import schema
+from storage.crypto import SecretBox
+from storage.db import create_engine, session_factory
+
+
+class DeepLinks:
+    """Per-platform `/start CODE` links, registered by adapters once they know the bot's name."""
+
+    def __init__(self) -> None:
+        self.templates: dict[str, str] = {}
+
+    def register(self, platform: str, template: str) -> None:
+        self.templates[platform] = template
+
+    def __call__(self, platform: str, code: str) -> str | None:
+        template = self.templates.get(platform)
+        return template.format(code=code) if template else None
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    box: SecretBox
+    renderer: Renderer
+    router: Router
+    links: DeepLinks
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def handler_options(settings: Settings) -> Options:
+    return Options(timezone=settings.zone, invite_ttl=timedelta(days=settings.invite_ttl_days))
+
+
+def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
+    engine = create_engine(settings.database_url)
+    sessions = session_factory(engine)
+    box = SecretBox(settings.require_secret_key())
+    links = DeepLinks()
+    router = Router(sessions, box, FEATURES, handler_options(settings), clock=clock, deep_link=links)
+    renderer = Renderer(settings.lang, settings.zone)
+    return Services(settings, engine, sessions, box, renderer, router, links)
+
+
+class SchemaOutdated(Exception):
+    def __init__(self, current: str | None, head: str | None) -> None:
+        super().__init__(f"schema at {current}, code expects {head}")
+        self.current, self.head = current, head
+
+
+async def check_schema(engine: AsyncEngine) -> None:
+    """Refuse to serve on a database that `branchbot init` has not brought up to date."""
+    current, head = await schema.current_revision(engine), schema.head_revision()
+    if current != head:
+        raise SchemaOutdated(current, head)

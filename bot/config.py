@@ -1,0 +1,136 @@
+"""Settings from BRANCHBOT_* environment variables, an optional .env and branchbot.toml.
+
+A missing or wrong setting stops start-up with one line naming the variable (ConfigError).
+"""
+
+import os
+import re
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from cryptography.fernet import Fernet
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+PREFIX = "BRANCHBOT_"
+_WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+
+
+class ConfigError(Exception):
+    """One bad setting: `variable` is its environment name, `problem` says what is wrong."""
+
+    def __init__(self, variable: str, problem: str) -> None:
+        super().__init__(f"{variable}: {problem}")
+        self.variable = variable
+        self.problem = problem
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=PREFIX, env_file=".env", extra="ignore", validate_default=True
+    )
+
+    database_url: str = "sqlite+aiosqlite:///data/branchbot.sqlite3"
+    telegram_token: SecretStr | None = None
+    telegram_base_url: str = "https://api.telegram.org"
+    telegram_rate_limit: bool = True
+    telegram_concurrency: int = Field(16, ge=1, le=256)
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    listen_host: str = "127.0.0.1"
+    listen_port: int = Field(8080, ge=1, le=65535)
+    timezone: str = "Asia/Shanghai"
+    lang: Literal["zh_CN", "en"] = "zh_CN"
+    secret_key: SecretStr | None = None
+    invite_ttl_days: int = Field(30, ge=1, le=365)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = Path(os.environ.get(f"{PREFIX}CONFIG_FILE", "branchbot.toml"))
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=toml_file)
+        return init_settings, env_settings, dotenv_settings, toml
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        if not value.startswith(("sqlite", "postgresql")):
+            raise ValueError("must start with sqlite or postgresql, e.g. postgresql://host/db")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as err:
+            raise ValueError(f"unknown time zone {value!r}, e.g. Asia/Shanghai") from err
+        return value
+
+    @field_validator("telegram_base_url", "webhook_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError(f"not an http(s) URL: {value!r}")
+        return value.rstrip("/") if value else value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _secret_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            try:
+                Fernet(value.get_secret_value().encode())
+            except ValueError as err:
+                raise ValueError("not a valid key; make one with `branchbot keygen`") from err
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _WEBHOOK_SECRET.match(value.get_secret_value()):
+            raise ValueError("use 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> "Settings":
+        if self.webhook_url and self.webhook_secret is None:
+            raise ValueError("WEBHOOK_SECRET is required when WEBHOOK_URL is set")
+        return self
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def require_secret_key(self) -> str:
+        if self.secret_key is None:
+            raise ConfigError(f"{PREFIX}SECRET_KEY", "not set; make one with `branchbot keygen`")
+        return self.secret_key.get_secret_value()
+
+    def require_telegram_token(self) -> str:
+        if self.telegram_token is None:
+            raise ConfigError(f"{PREFIX}TELEGRAM_TOKEN", "not set; ask @BotFather for a token")
+        return self.telegram_token.get_secret_value()
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings, or raise ConfigError naming the first bad variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as err:
+        first = err.errors()[0]
+        field = str(first["loc"][0]).upper() if first["loc"] else "WEBHOOK_SECRET"
+        message = first["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"{PREFIX}{field}", message) from None

@@ -1,0 +1,164 @@
+"""The router: one update in, replies out, in one transaction with at-most-once handling.
+
+It finds the command (slash form, Chinese alias or button), enforces who may use it, runs it
+inside a savepoint, and turns every failure into a short reply: UserErrors into their own
+message, anything else into an incident number that is logged with the full traceback.
+"""
+
+import difflib
+import logging
+import secrets
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from handlers.context import Context, DeepLinker, Options, no_links
+from handlers.incoming import Incoming
+from handlers.messages import Msg, RecordedRefusal, Reply, UserError
+from handlers.parsing import clean, split_command
+from handlers.registry import Command, Feature, FlowFn, as_list
+from storage import conversations, people, updates
+from storage.crypto import SecretBox
+from storage.enums import ROLE_RANK, Role
+
+log = logging.getLogger(__name__)
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Router:
+    """Dispatches Incoming updates to the commands and flows of the given features."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        box: SecretBox,
+        features: Sequence[Feature],
+        options: Options | None = None,
+        clock: Clock = utc_now,
+        deep_link: DeepLinker = no_links,
+    ) -> None:
+        self.sessions = sessions
+        self.box = box
+        self.options = options or Options()
+        self.clock = clock
+        self.deep_link = deep_link
+        self.commands: list[Command] = []
+        self.by_name: dict[str, Command] = {}
+        self.aliases: dict[str, str] = {}
+        self.flows: dict[str, FlowFn] = {}
+        for feature in features:
+            for command in feature.commands:
+                if command.name in self.by_name:
+                    raise ValueError(f"command /{command.name} registered twice")
+                self.commands.append(command)
+                self.by_name[command.name] = command
+                self.aliases.update({alias: command.name for alias in command.aliases})
+            self.flows.update(feature.flows)
+
+    async def handle(self, incoming: Incoming) -> list[Reply]:
+        """Handle one update; an update seen before returns no replies."""
+        try:
+            async with self.sessions() as session, session.begin():
+                now = self.clock()
+                if incoming.update_key is not None and not await updates.claim(
+                    session, incoming.platform, incoming.update_key, now
+                ):
+                    log.info("skipping duplicate update %s", incoming.update_key)
+                    return []
+                ctx = await self._context(session, incoming, now)
+                return await self._guarded(ctx)
+        except Exception:
+            # The transaction itself failed (database down, commit conflict): nothing was
+            # recorded, so a redelivered update will be tried again.
+            return [self._incident(incoming)]
+
+    async def _context(self, session: AsyncSession, incoming: Incoming, now: datetime) -> Context:
+        account = await people.account(session, incoming.platform, incoming.account_id)
+        caller = account.member if account and account.member.active else None
+        if account is not None:
+            await people.touch_account(session, account, incoming.chat_id, now)
+        return Context(
+            session=session,
+            box=self.box,
+            options=self.options,
+            now=now,
+            incoming=incoming,
+            account=account,
+            caller=caller,
+            commands=self.commands,
+            deep_link=self.deep_link,
+        )
+
+    async def _guarded(self, ctx: Context) -> list[Reply]:
+        try:
+            async with ctx.session.begin_nested():
+                try:
+                    return await self._route(ctx)
+                except RecordedRefusal as refusal:
+                    return [Reply(refusal.msg)]
+        except UserError as err:
+            return [Reply(err.msg)]
+        except Exception:
+            return [self._incident(ctx.incoming)]
+
+    def _incident(self, incoming: Incoming) -> Reply:
+        incident = secrets.token_hex(4)
+        log.exception(
+            "incident %s handling %s update %s from %s: %r",
+            incident,
+            incoming.platform,
+            incoming.update_key,
+            incoming.account_id,
+            (incoming.callback_data or incoming.text)[:200],
+        )
+        return Reply(Msg("error.internal", incident=incident))
+
+    async def _route(self, ctx: Context) -> list[Reply]:
+        inc = ctx.incoming
+        raw = inc.callback_data if inc.callback_data is not None else inc.text
+        if len(raw) > self.options.max_text_length:
+            raise UserError("error.too_long", length=len(raw), limit=self.options.max_text_length)
+        text = clean(raw)
+        parsed = split_command(text, self.aliases) if text else None
+        if parsed is None:
+            return await self._not_a_command(ctx, text)
+        name, args = parsed
+        command = self.by_name.get(name)
+        if command is None:
+            raise UserError("error.unknown_command", command=name, suggestion=self._suggest(name))
+        if name != "cancel":
+            await ctx.end_flow()  # a new command leaves any unfinished one
+        self._check_access(ctx, command)
+        if len(args) > self.options.max_args_length:
+            raise UserError("error.args_too_long", limit=self.options.max_args_length)
+        return as_list(await command.handler(ctx, args))
+
+    async def _not_a_command(self, ctx: Context, text: str) -> list[Reply]:
+        inc = ctx.incoming
+        state = await conversations.current(ctx.session, inc.platform, inc.account_id)
+        if state is not None and state.flow in self.flows and text:
+            return as_list(await self.flows[state.flow](ctx, state.step, dict(state.data), text))
+        if ctx.caller is None:
+            return [Reply(Msg("error.not_bound"))]
+        if not text:
+            key = "error.unsupported" if inc.location or inc.attachments else "error.empty"
+            return [Reply(Msg(key))]
+        return [Reply(Msg("error.unknown_text"))]
+
+    def _check_access(self, ctx: Context, command: Command) -> None:
+        if command.roles is not None and ctx.caller is None:
+            raise UserError("error.not_bound")
+        if not command.allows(ctx.role):
+            lowest = min(command.roles or {Role.MEMBER}, key=lambda r: ROLE_RANK[Role(r)])
+            raise UserError("error.forbidden", command=command.name, roles=Msg(f"roles.{lowest}"))
+        if command.private_only and not ctx.incoming.is_private:
+            raise UserError("error.private_only", command=command.name)
+
+    def _suggest(self, name: str) -> Msg | str:
+        close = difflib.get_close_matches(name, list(self.by_name), n=1, cutoff=0.6)
+        return Msg("error.suggestion", command=close[0]) if close else ""

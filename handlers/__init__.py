@@ -1,0 +1,9 @@
+"""Feature handlers: one module per feature, each with its own `Feature` of commands.
+
+FEATURES is the explicit list the router serves; the order is the order of /help.
+"""
+
+from handlers import help, onboarding, profile
+from handlers.registry import Feature
+
+FEATURES: tuple[Feature, ...] = (help.feature, onboarding.feature, profile.feature)

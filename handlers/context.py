@@ -1,0 +1,112 @@
+"""The one door a handler has to the world: session, caller, clock, options and trace writer.
+
+The bot builds a Context per update (the scheduler and CLI build their own); handlers never
+import configuration, engines or platform libraries.
+"""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.incoming import Incoming
+from handlers.messages import UserError
+from handlers.registry import Command
+from storage import conversations, traces
+from storage.crypto import SecretBox
+from storage.enums import Role
+from storage.models import Member, PlatformAccount, Trace
+
+
+@dataclass(frozen=True)
+class Options:
+    """The settings handlers need, as plain values (built from the bot's configuration)."""
+
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
+    invite_ttl: timedelta = timedelta(days=30)
+    max_text_length: int = 4096
+    max_args_length: int = 1000
+
+
+# Builds a link that opens the bot with `/start CODE` on a platform, where it has one.
+DeepLinker = Callable[[str, str], str | None]
+
+
+def no_links(_platform: str, _code: str) -> str | None:
+    return None
+
+
+@dataclass
+class Context:
+    session: AsyncSession
+    box: SecretBox
+    options: Options
+    now: datetime
+    incoming: Incoming
+    account: PlatformAccount | None = None
+    caller: Member | None = None
+    commands: Sequence[Command] = ()
+    deep_link: DeepLinker = no_links
+
+    @property
+    def today(self) -> date:
+        return self.now.astimezone(self.options.timezone).date()
+
+    @property
+    def role(self) -> str | None:
+        return self.caller.role if self.caller else None
+
+    def require_caller(self) -> Member:
+        if self.caller is None:
+            raise UserError("error.not_bound")
+        return self.caller
+
+    def scope_branch_id(self) -> int | None:
+        """The branch the caller may act in; None means every branch (an admin)."""
+        caller = self.require_caller()
+        if caller.role == Role.ADMIN:
+            return None
+        if caller.branch_id is None:
+            raise UserError("error.no_branch")
+        return caller.branch_id
+
+    def in_scope(self, member: Member) -> bool:
+        scope = self.scope_branch_id()
+        return scope is None or member.branch_id == scope
+
+    async def trace(
+        self,
+        kind: str,
+        *,
+        member_id: int | None = None,
+        branch_id: int | None = None,
+        ref: str | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> Trace:
+        """Record an action by the caller, in this update's transaction."""
+        actor = self.caller
+        if branch_id is None and actor is not None:
+            branch_id = actor.branch_id
+        return await traces.append(
+            self.session,
+            self.box,
+            kind=kind,
+            at=self.now,
+            branch_id=branch_id,
+            member_id=member_id,
+            actor_id=actor.id if actor else None,
+            ref=ref,
+            data=data,
+        )
+
+    async def start_flow(self, flow: str, step: str, data: dict[str, Any] | None = None) -> None:
+        inc = self.incoming
+        await conversations.start(
+            self.session, inc.platform, inc.account_id, flow, step, data or {}, self.now
+        )
+
+    async def end_flow(self) -> None:
+        await conversations.finish(self.session, self.incoming.platform, self.incoming.account_id)

@@ -1,0 +1,188 @@
+"""Domain functions for people: add a member, issue an invite code, bind a chat account.
+
+Plain async functions over a session and values, shared by chat commands, the CLI and imports.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.messages import RecordedRefusal, UserError
+from storage import invites, people, traces
+from storage.crypto import SecretBox
+from storage.enums import Role, Stage
+from storage.models import Branch, Member, PlatformAccount
+
+# Wrong invite codes an account may try per hour before it is told to wait.
+MAX_BIND_FAILURES_PER_HOUR = 5
+
+
+@dataclass
+class NewMember:
+    name: str
+    role: Role = Role.MEMBER
+    stage: Stage = Stage.FULL
+    staff_no: str | None = None
+    remote_until: date | None = None
+    phone: str | None = None
+    id_number: str | None = None
+    interests: list[str] = field(default_factory=list)
+
+
+async def add_branch(
+    session: AsyncSession, box: SecretBox, name: str, now: datetime, college: str | None = None
+) -> Branch:
+    if await people.branch_by_name(session, name) is not None:
+        raise UserError("branch.exists", name=name)
+    branch = Branch(name=name, college=college, created_at=now)
+    session.add(branch)
+    await session.flush()
+    await traces.append(
+        session, box, kind="branch.created", at=now, branch_id=branch.id, ref=f"branch:{branch.id}"
+    )
+    return branch
+
+
+async def add_member(
+    session: AsyncSession,
+    box: SecretBox,
+    branch: Branch | None,
+    new: NewMember,
+    now: datetime,
+    actor_id: int | None = None,
+    via: str = "cli",
+) -> Member:
+    member = Member(
+        branch=branch,
+        accounts=[],
+        name=new.name,
+        staff_no=new.staff_no,
+        role=new.role,
+        stage=new.stage,
+        remote_until=new.remote_until,
+        interests=list(new.interests),
+        phone_enc=box.encrypt(new.phone),
+        id_number_enc=box.encrypt(new.id_number),
+        active=True,
+        created_at=now,
+    )
+    session.add(member)
+    await session.flush()
+    await traces.append(
+        session,
+        box,
+        kind="member.created",
+        at=now,
+        branch_id=member.branch_id,
+        member_id=member.id,
+        actor_id=actor_id,
+        ref=f"member:{member.id}",
+        # Sensitive fields are never copied into traces: only whether they were given.
+        data={
+            "name": member.name,
+            "role": str(member.role),
+            "stage": str(member.stage),
+            "remote_until": new.remote_until.isoformat() if new.remote_until else None,
+            "via": via,
+        },
+    )
+    return member
+
+
+async def issue_invite(
+    session: AsyncSession,
+    box: SecretBox,
+    member: Member,
+    now: datetime,
+    ttl: timedelta,
+    actor_id: int | None = None,
+) -> str:
+    """A new single-use code for the member (older unused ones stop working)."""
+    code = await invites.issue(session, member.id, actor_id, now, now + ttl)
+    await traces.append(
+        session,
+        box,
+        kind="invite.issued",
+        at=now,
+        branch_id=member.branch_id,
+        member_id=member.id,
+        actor_id=actor_id,
+        ref=f"member:{member.id}",
+        data={"expires": (now + ttl).date().isoformat()},
+    )
+    return code
+
+
+async def _reject(
+    session: AsyncSession, box: SecretBox, now: datetime, account_ref: str, reason: str
+) -> None:
+    await traces.append(
+        session, box, kind="invite.rejected", at=now, ref=account_ref, data={"reason": reason}
+    )
+
+
+async def bind_account(
+    session: AsyncSession,
+    box: SecretBox,
+    code: str,
+    *,
+    platform: str,
+    external_id: str,
+    chat_id: str | None,
+    display_name: str | None,
+    now: datetime,
+) -> Member:
+    """Bind a chat account to the member an invite code was issued for.
+
+    Wrong codes are traced (and still committed) so repeated guessing is slowed down.
+    """
+    account_ref = f"{platform}:{external_id}"
+    failures = await traces.count(
+        session, kind="invite.rejected", ref=account_ref, since=now - timedelta(hours=1)
+    )
+    if failures >= MAX_BIND_FAILURES_PER_HOUR:
+        raise UserError("bind.too_many")
+    existing = await people.account(session, platform, external_id)
+    if existing is not None:
+        raise UserError("bind.already", name=existing.member.name)
+    invite = await invites.find(session, code)
+    reason = None
+    if invite is None:
+        reason = "unknown"
+    elif invite.used_at is not None or invite.revoked:
+        reason = "used"
+    elif invite.expires_at <= now:
+        reason = "expired"
+    if reason is not None or invite is None:
+        await _reject(session, box, now, account_ref, reason or "unknown")
+        raise RecordedRefusal(f"bind.{reason}")
+    member = await session.get(Member, invite.member_id)
+    if member is None or not member.active:
+        await _reject(session, box, now, account_ref, "inactive")
+        raise RecordedRefusal("bind.unknown")
+    invite.used_at = now
+    session.add(
+        PlatformAccount(
+            platform=platform,
+            external_id=external_id,
+            member_id=member.id,
+            chat_id=chat_id,
+            display_name=display_name,
+            bound_at=now,
+            last_seen_at=now,
+        )
+    )
+    await session.flush()
+    await traces.append(
+        session,
+        box,
+        kind="member.bound",
+        at=now,
+        branch_id=member.branch_id,
+        member_id=member.id,
+        actor_id=member.id,
+        ref=account_ref,
+        data={"platform": platform},
+    )
+    return member

@@ -1,0 +1,67 @@
+"""What handlers say and show, without any wording: message keys, replies and buttons.
+
+Handlers return `Reply` objects whose text is a `Msg` (a catalog key plus values); the bot
+renders it in the reader's language at the edge, so no Chinese sentence is built in code.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class Msg:
+    """A message-catalog key with the values its text needs; values may be Msgs or lists."""
+
+    __slots__ = ("key", "params")
+
+    def __init__(self, key: str, **params: Any) -> None:
+        self.key = key
+        self.params = params
+
+    def __repr__(self) -> str:
+        return f"Msg({self.key!r}, {self.params!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Msg) and (self.key, self.params) == (other.key, other.params)
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+
+@dataclass(frozen=True)
+class Button:
+    """An inline button; pressing it sends `data` back as if it were typed (a command line)."""
+
+    label: Msg
+    data: str
+
+
+@dataclass(frozen=True)
+class FileOut:
+    name: str
+    content: bytes
+    mime: str = "application/octet-stream"
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One message back to the sender: text, and optionally buttons, an image or a file."""
+
+    text: Msg | None = None
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    image: bytes | None = None
+    file: FileOut | None = None
+    # Replace the message whose button was pressed instead of sending a new one.
+    edit: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class UserError(Exception):
+    """A problem the user can fix; its message key is what they are told."""
+
+    def __init__(self, key: str, **params: Any) -> None:
+        super().__init__(key)
+        self.msg = Msg(key, **params)
+
+
+class RecordedRefusal(UserError):
+    """A refusal whose traces are kept: the attempt itself is worth recording."""

@@ -1,0 +1,86 @@
+"""How a feature module declares its commands, who may use them, and its multi-step flows.
+
+Each feature owns one `Feature`; `handlers.FEATURES` lists them, and the bot's router builds
+its command table from that list, so the whole command surface is visible in one place.
+"""
+
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from handlers.messages import Reply
+from storage.enums import Role
+
+if TYPE_CHECKING:
+    from handlers.context import Context
+
+Replies = Reply | list[Reply]
+CommandFn = Callable[["Context", str], Awaitable[Replies]]
+FlowFn = Callable[["Context", str, dict[str, Any], str], Awaitable[Replies]]
+
+EVERYONE: frozenset[Role] = frozenset(Role)
+COMMITTEE_UP: frozenset[Role] = frozenset({Role.COMMITTEE, Role.SECRETARY, Role.ADMIN})
+SECRETARY_UP: frozenset[Role] = frozenset({Role.SECRETARY, Role.ADMIN})
+ADMIN_ONLY: frozenset[Role] = frozenset({Role.ADMIN})
+
+
+@dataclass(frozen=True)
+class Command:
+    """One command. `roles` None means anyone, even a user who has not bound an account."""
+
+    name: str
+    handler: CommandFn
+    roles: frozenset[Role] | None
+    aliases: tuple[str, ...] = ()
+    private_only: bool = False
+    hidden: bool = False  # reachable (e.g. by a button) but not listed in /help or the menu
+
+    @property
+    def summary_key(self) -> str:
+        return f"cmd.{self.name}.summary"
+
+    @property
+    def usage_key(self) -> str:
+        return f"cmd.{self.name}.usage"
+
+    def allows(self, role: str | None) -> bool:
+        if self.roles is None:
+            return True
+        return role is not None and role in self.roles
+
+
+class Feature:
+    """A feature's commands and flows, registered next to their code with decorators."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.commands: list[Command] = []
+        self.flows: dict[str, FlowFn] = {}
+
+    def command(
+        self,
+        name: str,
+        *,
+        roles: frozenset[Role] | None = EVERYONE,
+        aliases: Iterable[str] = (),
+        private_only: bool = False,
+        hidden: bool = False,
+    ) -> Callable[[CommandFn], CommandFn]:
+        def register(fn: CommandFn) -> CommandFn:
+            self.commands.append(
+                Command(name, fn, roles, tuple(aliases), private_only, hidden)
+            )
+            return fn
+
+        return register
+
+    def flow(self, name: str) -> Callable[[FlowFn], FlowFn]:
+        def register(fn: FlowFn) -> FlowFn:
+            self.flows[name] = fn
+            return fn
+
+        return register
+
+
+def as_list(replies: Replies) -> list[Reply]:
+    return replies if isinstance(replies, list) else [replies]

@@ -1,0 +1,45 @@
+"""Keys derived from the configured SECRET_KEY: field encryption and the trace-chain MAC.
+
+One Fernet key encrypts sensitive columns; a separate key, derived with HKDF, signs the traces,
+so that someone with the database alone can neither read phone numbers nor rewrite history.
+"""
+
+import hashlib
+import hmac
+
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+
+class SecretBox:
+    """Encrypts and decrypts sensitive fields; signs and checks trace hashes."""
+
+    def __init__(self, secret_key: str) -> None:
+        self._fernet = Fernet(secret_key.encode())
+        self._mac_key = HKDF(
+            algorithm=hashes.SHA256(), length=32, salt=None, info=b"branchbot trace chain"
+        ).derive(secret_key.encode())
+
+    @staticmethod
+    def generate_key() -> str:
+        return Fernet.generate_key().decode()
+
+    def encrypt(self, value: str | None) -> bytes | None:
+        if value is None or value == "":
+            return None
+        return self._fernet.encrypt(value.encode())
+
+    def decrypt(self, token: bytes | None) -> str | None:
+        if token is None:
+            return None
+        try:
+            return self._fernet.decrypt(token).decode()
+        except InvalidToken as err:
+            raise ValueError("encrypted field cannot be read with this SECRET_KEY") from err
+
+    def mac(self, payload: bytes) -> str:
+        return hmac.new(self._mac_key, payload, hashlib.sha256).hexdigest()
+
+    def mac_matches(self, payload: bytes, expected: str) -> bool:
+        return hmac.compare_digest(self.mac(payload), expected)

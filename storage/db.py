@@ -1,0 +1,77 @@
+"""Engines and sessions: one code path for SQLite (WAL) and PostgreSQL.
+
+SQLite gets a single pooled connection and BEGIN IMMEDIATE, so writers queue in-process
+instead of spinning in SQLite's busy handler; PostgreSQL gets an ordinary pool.
+"""
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def sync_url(url: str) -> str:
+    """The same database for synchronous clients (APScheduler's job store, Alembic CLI)."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    driver = {"sqlite": "pysqlite", "postgresql": "psycopg"}.get(backend)
+    if driver is None:
+        raise ValueError(f"unsupported database backend: {backend}")
+    return parsed.set(drivername=f"{backend}+{driver}").render_as_string(hide_password=False)
+
+
+def async_url(url: str) -> str:
+    """Accept plain sqlite:/// or postgresql:// URLs and pick the async driver."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    driver = {"sqlite": "aiosqlite", "postgresql": "asyncpg"}.get(backend)
+    if driver is None:
+        raise ValueError(f"unsupported database backend: {backend}")
+    return parsed.set(drivername=f"{backend}+{driver}").render_as_string(hide_password=False)
+
+
+def ensure_sqlite_dir(url: str) -> None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+
+def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    url = async_url(url)
+    if not is_sqlite(url):
+        kwargs.setdefault("pool_size", 10)
+        kwargs.setdefault("pool_pre_ping", True)
+        return create_async_engine(url, **kwargs)
+    ensure_sqlite_dir(url)
+    engine = create_async_engine(
+        url, pool_size=1, max_overflow=0, connect_args={"timeout": 30}, **kwargs
+    )
+    _use_wal_and_immediate_transactions(engine)
+    return engine
+
+
+def _use_wal_and_immediate_transactions(engine: AsyncEngine) -> None:
+    """Let SQLAlchemy, not pysqlite, emit BEGIN, so savepoints work and writes lock early."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)

@@ -1,0 +1,65 @@
+"""Queries over branches, members and their chat accounts."""
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Branch, Member, PlatformAccount
+
+
+async def branch_by_name(session: AsyncSession, name: str) -> Branch | None:
+    return await session.scalar(select(Branch).where(Branch.name == name))
+
+
+async def all_branches(session: AsyncSession) -> Sequence[Branch]:
+    return (await session.scalars(select(Branch).order_by(Branch.id))).all()
+
+
+async def members_named(
+    session: AsyncSession, name: str, branch_id: int | None
+) -> Sequence[Member]:
+    """Active members with this exact name, in one branch or (branch_id None) in all."""
+    query = select(Member).where(Member.name == name, Member.active.is_(True))
+    if branch_id is not None:
+        query = query.where(Member.branch_id == branch_id)
+    return (await session.scalars(query.order_by(Member.id))).unique().all()
+
+
+async def branch_members(session: AsyncSession, branch_id: int) -> Sequence[Member]:
+    query = select(Member).where(Member.branch_id == branch_id, Member.active.is_(True))
+    return (await session.scalars(query.order_by(Member.id))).unique().all()
+
+
+async def count_members(session: AsyncSession, branch_id: int) -> int:
+    query = select(func.count(Member.id)).where(
+        Member.branch_id == branch_id, Member.active.is_(True)
+    )
+    return int(await session.scalar(query) or 0)
+
+
+async def staff_numbers_taken(session: AsyncSession, numbers: Sequence[str]) -> set[str]:
+    if not numbers:
+        return set()
+    query = select(Member.staff_no).where(Member.staff_no.in_(numbers))
+    return {n for n in (await session.scalars(query)).all() if n}
+
+
+async def account(
+    session: AsyncSession, platform: str, external_id: str
+) -> PlatformAccount | None:
+    query = select(PlatformAccount).where(
+        PlatformAccount.platform == platform, PlatformAccount.external_id == external_id
+    )
+    return await session.scalar(query)
+
+
+async def touch_account(
+    session: AsyncSession, acct: PlatformAccount, chat_id: str | None, seen_at: datetime
+) -> None:
+    """Remember the latest chat and time, so messages to this member know where to go."""
+    acct.last_seen_at = seen_at
+    if chat_id is not None and acct.chat_id != chat_id:
+        acct.chat_id = chat_id
+    await session.flush()

@@ -1,0 +1,20 @@
+"""Every trace kind the system writes, in one place, with what it records.
+
+Kinds are dotted `noun.verb`. Add a kind here before writing it; `append` refuses unknown kinds,
+and the README's trace table is generated from this list (`branchbot trace-kinds`).
+"""
+
+TRACE_KINDS: dict[str, str] = {
+    "branch.created": "a branch was created (CLI)",
+    "member.created": "a member was added (CLI, roster import or /invite)",
+    "member.imported": "a roster file was imported; data: file name and row count",
+    "member.bound": "a chat account was bound to a member; data: platform",
+    "invite.issued": "an invite code was issued for a member (the code itself is never stored)",
+    "invite.rejected": "a wrong, used or expired invite code was tried; ref: the account",
+    "data.viewed": "someone viewed a person's record; member: whose, actor: who",
+    "data.exported": "a person's data or the traces were exported; data: what and format",
+}
+
+
+def is_known(kind: str) -> bool:
+    return kind in TRACE_KINDS

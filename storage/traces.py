@@ -1,0 +1,174 @@
+"""The trace store (留痕): append-only rows in one HMAC-linked chain, and its verification.
+
+Each row's hash is HMAC(key, previous hash + the row's canonical content). The chain head is
+locked by every append, so ids are gapless and concurrent writers (several processes on one
+PostgreSQL) line up. `verify` walks the chain and names the first row that does not fit.
+"""
+
+import json
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.crypto import SecretBox
+from storage.models import Trace, TraceHead
+from storage.trace_kinds import is_known
+
+GENESIS = "0" * 64
+HEAD_ID = 1
+
+
+def canonical(trace: Trace) -> bytes:
+    """The exact bytes a trace's hash covers; stable across SQLite and PostgreSQL."""
+    body = {
+        "id": trace.id,
+        "at": trace.at.astimezone(UTC).isoformat(timespec="microseconds"),
+        "kind": trace.kind,
+        "branch": trace.branch_id,
+        "member": trace.member_id,
+        "actor": trace.actor_id,
+        "ref": trace.ref,
+        "data": trace.data,
+    }
+    text = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return (trace.prev_hash + text).encode()
+
+
+def _seal_payload(last_id: int, last_hash: str) -> bytes:
+    return f"head:{last_id}:{last_hash}".encode()
+
+
+async def append(
+    session: AsyncSession,
+    box: SecretBox,
+    *,
+    kind: str,
+    at: datetime,
+    branch_id: int | None = None,
+    member_id: int | None = None,
+    actor_id: int | None = None,
+    ref: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> Trace:
+    """Add one trace in the caller's transaction; it commits or rolls back with the change."""
+    if not is_known(kind):
+        raise ValueError(f"unknown trace kind {kind!r}: add it to storage/trace_kinds.py")
+    head = await session.scalar(
+        select(TraceHead).where(TraceHead.id == HEAD_ID).with_for_update()
+    )
+    if head is None:
+        head = TraceHead(id=HEAD_ID, last_id=0, last_hash=GENESIS, seal="")
+        session.add(head)
+    trace = Trace(
+        id=head.last_id + 1,
+        at=at.astimezone(UTC),
+        kind=kind,
+        branch_id=branch_id,
+        member_id=member_id,
+        actor_id=actor_id,
+        ref=ref,
+        data=data or {},
+        prev_hash=head.last_hash,
+    )
+    trace.hash = box.mac(canonical(trace))
+    head.last_id, head.last_hash = trace.id, trace.hash
+    head.seal = box.mac(_seal_payload(trace.id, trace.hash))
+    session.add(trace)
+    return trace
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    checked: int
+    ok: bool
+    bad_id: int | None = None
+    reason: str | None = None
+
+
+async def verify(session: AsyncSession, box: SecretBox, batch: int = 2000) -> VerifyResult:
+    """Walk the whole chain; stop at the first row that was edited, deleted or inserted."""
+    expected_id, prev_hash, checked = 1, GENESIS, 0
+    last_seen = 0
+    while True:
+        rows: Sequence[Trace] = (
+            await session.scalars(
+                select(Trace).where(Trace.id > last_seen).order_by(Trace.id).limit(batch)
+            )
+        ).all()
+        if not rows:
+            break
+        for row in rows:
+            if row.id != expected_id:
+                return VerifyResult(checked, False, expected_id, "missing")
+            if row.prev_hash != prev_hash:
+                return VerifyResult(checked, False, row.id, "broken_link")
+            if not box.mac_matches(canonical(row), row.hash):
+                return VerifyResult(checked, False, row.id, "altered")
+            prev_hash, expected_id, checked = row.hash, expected_id + 1, checked + 1
+        last_seen = rows[-1].id
+    head = await session.get(TraceHead, HEAD_ID)
+    if head is None:
+        return VerifyResult(checked, checked == 0, None if checked == 0 else 1, "no_head")
+    if not box.mac_matches(_seal_payload(head.last_id, head.last_hash), head.seal):
+        return VerifyResult(checked, False, head.last_id, "head_altered")
+    if head.last_id != checked or head.last_hash != prev_hash:
+        return VerifyResult(checked, False, checked + 1, "truncated")
+    return VerifyResult(checked, True)
+
+
+async def iter_traces(
+    session: AsyncSession,
+    *,
+    branch_id: int | None = None,
+    since: datetime | None = None,
+    member_id: int | None = None,
+    batch: int = 1000,
+) -> AsyncIterator[Trace]:
+    """Stream traces in chain order with optional filters, a batch at a time."""
+    last_seen = 0
+    while True:
+        query = select(Trace).where(Trace.id > last_seen)
+        if branch_id is not None:
+            query = query.where(Trace.branch_id == branch_id)
+        if since is not None:
+            query = query.where(Trace.at >= since)
+        if member_id is not None:
+            query = query.where((Trace.member_id == member_id) | (Trace.actor_id == member_id))
+        rows = (await session.scalars(query.order_by(Trace.id).limit(batch))).all()
+        if not rows:
+            return
+        for row in rows:
+            yield row
+        last_seen = rows[-1].id
+
+
+async def count(
+    session: AsyncSession,
+    *,
+    kind: str,
+    ref: str | None = None,
+    member_id: int | None = None,
+    since: datetime | None = None,
+) -> int:
+    query = select(func.count(Trace.id)).where(Trace.kind == kind)
+    if ref is not None:
+        query = query.where(Trace.ref == ref)
+    if member_id is not None:
+        query = query.where(Trace.member_id == member_id)
+    if since is not None:
+        query = query.where(Trace.at >= since)
+    return int(await session.scalar(query) or 0)
+
+
+async def kinds_for_member(session: AsyncSession, member_id: int) -> dict[str, int]:
+    """How many traces of each kind are about this member (for their own summary)."""
+    query = (
+        select(Trace.kind, func.count(Trace.id))
+        .where(Trace.member_id == member_id)
+        .group_by(Trace.kind)
+    )
+    return {kind: int(n) for kind, n in (await session.execute(query)).all()}

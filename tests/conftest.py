@@ -1,0 +1,88 @@
+"""Shared fixtures: a migrated database on SQLite and on PostgreSQL, services, a chat harness.
+
+PostgreSQL tests skip with a visible reason when no server answers, except under CI=true,
+where a missing server is a failure.
+"""
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+from sqlalchemy import text
+
+from bot.app import Services, build_services
+from bot.config import load_settings
+from storage import schema
+from storage.db import create_engine
+from tests.chat import Chat, Clock
+
+PG_URL = os.environ.get("BRANCHBOT_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+SECRET = Fernet.generate_key().decode()
+
+
+def _pg_available() -> str | None:
+    import asyncpg
+
+    async def probe() -> None:
+        conn = await asyncpg.connect(PG_URL.replace("postgresql+asyncpg", "postgresql"), timeout=3)
+        await conn.close()
+
+    try:
+        asyncio.run(probe())
+    except Exception as err:
+        return f"PostgreSQL at {PG_URL} is not reachable: {err}"
+    return None
+
+
+_PG_PROBLEM = _pg_available()
+
+
+async def reset_postgres(url: str) -> None:
+    engine = create_engine(url)
+    async with engine.begin() as conn:
+        await conn.execute(text("DROP SCHEMA public CASCADE"))
+        await conn.execute(text("CREATE SCHEMA public"))
+    await engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A freshly migrated database; every test using it runs once per backend."""
+    if request.param == "postgresql":
+        if _PG_PROBLEM:
+            if os.environ.get("CI") == "true":
+                pytest.fail(f"CI needs PostgreSQL: {_PG_PROBLEM}")
+            pytest.skip(_PG_PROBLEM)
+        url = PG_URL
+        await reset_postgres(url)
+    else:
+        url = f"sqlite+aiosqlite:///{tmp_path / 'test.sqlite3'}"
+    engine = create_engine(url)
+    await schema.upgrade(engine)
+    await engine.dispose()
+    yield url
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(datetime(2026, 11, 24, 2, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+async def services(database_url: str, clock: Clock) -> AsyncIterator[Services]:
+    settings = load_settings(database_url=database_url, secret_key=SECRET)
+    built = build_services(settings, clock=clock)
+    yield built
+    await built.close()
+
+
+@pytest.fixture
+def chat(services: Services, clock: Clock) -> Chat:
+    return Chat(services, clock)
+
+
+__all__ = ["SECRET", "Clock", "timedelta"]
