@@ -35,7 +35,13 @@ async def _bind(ctx: Context, code: str) -> Reply:
     ctx.caller = member
     branch = member.branch.name if member.branch else "-"
     return Reply(
-        Msg("bind.ok", name=member.name, branch=branch, role=Msg(f"role.{member.role}"))
+        Msg(
+            "bind.ok",
+            name=member.name,
+            branch=branch,
+            role=Msg(f"role.{member.role}"),
+            stage=Msg(f"stage.{member.stage}"),
+        )
     )
 
 

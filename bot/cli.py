@@ -1,0 +1,115 @@
+"""The `branchbot` command: init, run, demo, console, members, traces.
+
+Every subcommand reads settings from BRANCHBOT_* variables (see README, Configuration).
+"""
+
+import asyncio
+import logging
+from pathlib import Path
+
+import click
+
+from bot.cli_people import branch_group, member_group
+from bot.cli_support import fail, opened, run, say, settings_from
+from bot.cli_traces import export_group, trace_kinds, verify
+from bot.console import ConsoleChat, bind_console, interact
+from bot.demo import run_demo, stdin_is_terminal
+from handlers.messages import Msg
+from storage import people, schema
+from storage.crypto import SecretBox
+from storage.db import create_engine
+
+
+@click.group()
+@click.version_option(package_name="branchbot")
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """支部助手 branchbot: a chat assistant for university Party branches."""
+    ctx.ensure_object(dict)
+
+
+@main.command()
+def keygen() -> None:
+    """Print a new SECRET_KEY (keep it safe: it decrypts phone and ID numbers)."""
+    click.echo(SecretBox.generate_key())
+
+
+@main.command()
+@click.pass_context
+def init(ctx: click.Context) -> None:
+    """Create the database schema, or upgrade it to the newest version."""
+    settings = settings_from(ctx)
+
+    async def go() -> str | None:
+        engine = create_engine(settings.database_url)
+        try:
+            await schema.upgrade(engine)
+            return await schema.current_revision(engine)
+        finally:
+            await engine.dispose()
+
+    revision = run(settings, go())
+    say(settings, "cli.init_done", revision=revision, url=_safe_url(settings.database_url))
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@main.command("run")
+@click.pass_context
+def run_service(ctx: click.Context) -> None:
+    """Serve the configured adapters (Telegram polling or webhook) and the scheduler."""
+    from bot.runner import serve
+
+    settings = settings_from(ctx)
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    run(settings, serve(settings))
+
+
+@main.command()
+@click.option("--as", "name", required=True, help="The member to speak as.")
+@click.option("--branch", "branch_name", help="Their branch, when the name is not unique.")
+@click.pass_context
+def console(ctx: click.Context, name: str, branch_name: str | None) -> None:
+    """Chat with the bot in the terminal as a member (for development and administration)."""
+    settings = settings_from(ctx)
+
+    async def go() -> None:
+        async with opened(settings) as services:
+            async with services.sessions() as session:
+                branch = await people.branch_by_name(session, branch_name) if branch_name else None
+                found = await people.members_named(session, name, branch.id if branch else None)
+            if len(found) != 1:
+                fail(settings, Msg("cli.member_unknown", name=name))
+            member = found[0]
+            account = await bind_console(services, member)
+            say(settings, "cli.console_hello", name=member.name,
+                branch=member.branch.name if member.branch else "-")
+            chat = ConsoleChat(services, account, Path("data/console"))
+            await interact(chat, f"{member.name} ▶ ")
+
+    run(settings, go())
+
+
+@main.command()
+@click.option("--folder", type=click.Path(file_okay=False, path_type=Path), default=Path("data"),
+              help="Where the demo database is written.")
+@click.option("--no-console", is_flag=True, help="Only play the scripted conversation.")
+def demo(folder: Path, no_console: bool) -> None:
+    """Build a demo branch, play a scripted conversation, then open the console."""
+    logging.basicConfig(level=logging.WARNING)
+    folder.mkdir(parents=True, exist_ok=True)
+    asyncio.run(run_demo(folder, interactive=stdin_is_terminal() and not no_console))
+
+
+main.add_command(branch_group)
+main.add_command(member_group)
+main.add_command(verify)
+main.add_command(export_group)
+main.add_command(trace_kinds)

@@ -1,0 +1,79 @@
+"""Shared plumbing for CLI commands: settings, services, error-to-exit-code mapping, output."""
+
+import asyncio
+import sys
+from collections.abc import AsyncIterator, Coroutine
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any, NoReturn, TypeVar
+
+import click
+
+from bot.app import SchemaOutdated, Services, build_services, check_schema
+from bot.config import ConfigError, Settings, load_settings
+from bot.i18n import Renderer
+from handlers.messages import Msg, UserError
+from sqlalchemy.ext.asyncio import AsyncSession
+from storage import people
+from storage.models import Branch
+
+T = TypeVar("T")
+
+
+def settings_from(ctx: click.Context) -> Settings:
+    settings = ctx.obj.get("settings") if ctx.obj else None
+    if settings is None:
+        settings = load_settings()
+        ctx.ensure_object(dict)["settings"] = settings
+    return settings
+
+
+def renderer_for(settings: Settings | None) -> Renderer:
+    if settings is None:
+        return Renderer()
+    return Renderer(settings.lang, settings.zone)
+
+
+def say(settings: Settings | None, key: str, *, err: bool = False, **params: Any) -> None:
+    click.echo(renderer_for(settings).render(Msg(key, **params)), err=err)
+
+
+def fail(settings: Settings | None, msg: Msg, code: int = 1) -> NoReturn:
+    click.echo(renderer_for(settings).render(msg), err=True)
+    sys.exit(code)
+
+
+def run(settings: Settings | None, coro: Coroutine[Any, Any, T]) -> T:
+    """Run a CLI coroutine; known problems become one line on stderr and an exit code."""
+    try:
+        return asyncio.run(coro)
+    except ConfigError as err:
+        fail(settings, Msg("cli.config_error", variable=err.variable, problem=err.problem), 2)
+    except SchemaOutdated as err:
+        fail(settings, Msg("cli.not_initialised", current=err.current or "-", head=err.head))
+    except UserError as err:
+        fail(settings, err.msg)
+
+
+@asynccontextmanager
+async def opened(settings: Settings, check: bool = True) -> AsyncIterator[Services]:
+    services = build_services(settings)
+    try:
+        if check:
+            await check_schema(services.engine)
+        yield services
+    finally:
+        await services.close()
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def branch_named(session: AsyncSession, name: str) -> Branch:
+    """The branch with this name, or a UserError listing the branches there are."""
+    branch = await people.branch_by_name(session, name)
+    if branch is None:
+        names = "、".join(b.name for b in await people.all_branches(session)) or "-"
+        raise UserError("branch.unknown", name=name, names=names)
+    return branch

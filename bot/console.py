@@ -1,0 +1,100 @@
+"""The console adapter: chat with the bot in a terminal, over the same router and store.
+
+Buttons are shown numbered ([1] 收到) and pressed by typing the number; files and images
+the bot sends are saved under data/console/ and their paths printed.
+"""
+
+import asyncio
+from pathlib import Path
+
+from bot.app import Services
+from handlers.incoming import Incoming
+from handlers.messages import Button, Reply
+from storage import people, traces
+from storage.models import Member, PlatformAccount
+
+PLATFORM = "console"
+
+
+class ConsoleChat:
+    """One person's side of a terminal conversation."""
+
+    def __init__(self, services: Services, account_id: str, outbox: Path) -> None:
+        self.services = services
+        self.account_id = account_id
+        self.outbox = outbox
+        self.buttons: list[Button] = []
+
+    async def send(self, line: str) -> list[str]:
+        """Send a typed line (a number presses the matching button); returns printable lines."""
+        callback = None
+        if line.strip().isdigit() and 0 < int(line.strip()) <= len(self.buttons):
+            callback = self.buttons[int(line.strip()) - 1].data
+        incoming = Incoming(
+            platform=PLATFORM,
+            account_id=self.account_id,
+            chat_id=self.account_id,
+            text="" if callback else line,
+            callback_data=callback,
+        )
+        return self.show(await self.services.router.handle(incoming))
+
+    def show(self, replies: list[Reply]) -> list[str]:
+        render = self.services.renderer.render
+        lines: list[str] = []
+        self.buttons = []
+        for reply in replies:
+            if reply.text is not None:
+                lines.append(render(reply.text))
+            for row in reply.buttons:
+                labels = []
+                for button in row:
+                    self.buttons.append(button)
+                    labels.append(f"[{len(self.buttons)}] {render(button.label)}")
+                lines.append("  ".join(labels))
+            if reply.file is not None:
+                lines.append(f"📎 {self._save(reply.file.name, reply.file.content)}")
+            if reply.image is not None:
+                lines.append(f"🖼 {self._save(f'image-{id(reply)}.png', reply.image)}")
+        return lines
+
+    def _save(self, name: str, content: bytes) -> Path:
+        self.outbox.mkdir(parents=True, exist_ok=True)
+        path = self.outbox / Path(name).name
+        path.write_bytes(content)
+        return path
+
+
+async def bind_console(services: Services, member: Member) -> str:
+    """Operators with database access may speak as any member; the binding is traced."""
+    account_id = f"member-{member.id}"
+    async with services.sessions.begin() as session:
+        if await people.account(session, PLATFORM, account_id) is None:
+            now = services.router.clock()
+            session.add(
+                PlatformAccount(
+                    platform=PLATFORM, external_id=account_id, member_id=member.id,
+                    chat_id=account_id, bound_at=now,
+                )
+            )
+            await traces.append(
+                session, services.box, kind="member.bound", at=now, branch_id=member.branch_id,
+                member_id=member.id, ref=f"{PLATFORM}:{account_id}", data={"platform": PLATFORM},
+            )
+    return account_id
+
+
+async def interact(chat: ConsoleChat, prompt: str) -> None:
+    """Read lines until EOF or /quit, printing the bot's answers."""
+    while True:
+        try:
+            line = await asyncio.to_thread(input, prompt)
+        except (EOFError, KeyboardInterrupt):
+            print()
+            return
+        if line.strip() in {"/quit", "/exit", "退出"}:
+            return
+        if not line.strip():
+            continue
+        for text in await chat.send(line):
+            print(text)

@@ -1,0 +1,151 @@
+"""`branchbot demo`: a demo branch in its own SQLite file and a scripted conversation.
+
+It shows every capability present so far, printing both sides, then (on a terminal) hands
+over to the console as the branch secretary. No token and no network are needed.
+"""
+
+import re
+import sys
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import click
+
+from bot.app import Services, build_services
+from bot.config import Settings, load_settings
+from bot.console import ConsoleChat, interact
+from handlers.members import NewMember, add_branch, add_member, issue_invite
+from handlers.messages import Msg
+from storage import schema, traces
+from storage.crypto import SecretBox
+from storage.enums import Role, Stage
+
+BRANCH = "化学化工学院学生第一党支部"
+
+
+@dataclass
+class Persona:
+    label: str  # how the transcript names the speaker
+    name: str
+    role: Role = Role.MEMBER
+    stage: Stage = Stage.FULL
+    remote_until: date | None = None
+    code: str = ""
+
+
+def _personas(today: date) -> list[Persona]:
+    return [
+        Persona("书记", "张红", Role.SECRETARY),
+        Persona("党员", "李明"),
+        Persona("预备党员", "王芳", stage=Stage.PROBATIONARY),
+        Persona("实习生", "陈实", remote_until=today + timedelta(days=150)),
+    ]
+
+
+# (speaker label, what they type); "{code:NAME}" is replaced by that person's invite code.
+SCRIPT: list[tuple[str, str, str]] = [
+    ("bind", "书记", "/start {code:张红}"),
+    ("bind", "书记", "/help"),
+    ("bind", "党员", "你好"),
+    ("bind", "党员", "/start"),
+    ("bind", "党员", "{code:李明}"),
+    ("bind", "预备党员", "/start {code:王芳}"),
+    ("bind", "实习生", "/start {code:陈实}"),
+    ("invite", "书记", "/invite 刘洋 入党积极分子"),
+    ("invite", "新成员", "/start {code:刘洋}"),
+    ("invite", "新成员", "帮助"),
+    ("record", "实习生", "/me"),
+    ("record", "预备党员", "/mydata"),
+    ("bad", "党员", "/invite 赵强"),
+    ("bad", "党员", "/hlep"),
+    ("bad", "党员", "今天几点开会？"),
+    ("bad", "书记", "/invite 赵强 明天"),
+    ("bad", "陌生人", "/start ABCDEFGH"),
+    ("bad", "党员", "／ｍｅ"),
+]
+
+
+async def _seed(services: Services, personas: list[Persona]) -> None:
+    now = datetime.now(UTC)
+    ttl = timedelta(days=services.settings.invite_ttl_days)
+    async with services.sessions.begin() as session:
+        branch = await add_branch(session, services.box, BRANCH, now, college="化学化工学院")
+        for p in personas:
+            new = NewMember(name=p.name, role=p.role, stage=p.stage, remote_until=p.remote_until)
+            member = await add_member(session, services.box, branch, new, now, via="demo")
+            p.code = await issue_invite(session, services.box, member, now, ttl)
+
+
+class Transcript:
+    """Plays the script through the console adapter, one chat per speaker."""
+
+    def __init__(self, services: Services, personas: list[Persona], outbox: Path) -> None:
+        self.services = services
+        self.codes = {p.name: p.code for p in personas}
+        self.chats: dict[str, ConsoleChat] = {}
+        self.outbox = outbox
+
+    def _chat(self, label: str) -> ConsoleChat:
+        if label not in self.chats:
+            account = f"demo-{len(self.chats) + 1}"
+            self.chats[label] = ConsoleChat(self.services, account, self.outbox)
+        return self.chats[label]
+
+    def _fill(self, text: str) -> str:
+        return re.sub(r"\{code:(\w+)\}", lambda m: self.codes.get(m.group(1), "?"), text)
+
+    async def play(self) -> None:
+        render = self.services.renderer.render
+        section = None
+        for part, label, text in SCRIPT:
+            if part != section:
+                section = part
+                click.secho("\n" + render(Msg(f"demo.{part}")), bold=True)
+            line = self._fill(text)
+            click.secho(f"{label} ▶ {line}", fg="cyan")
+            for answer in await self._chat(label).send(line):
+                self._learn_codes(answer)
+                click.echo("  ◀ " + answer.replace("\n", "\n    "))
+
+    def _learn_codes(self, answer: str) -> None:
+        """Pick up codes the bot hands out in the transcript (e.g. from /invite)."""
+        match = re.search(r"已添加 (\S+)（#\d+）。\n邀请码：([A-Z0-9]{8})", answer)
+        if match:
+            self.codes[match.group(1)] = match.group(2)
+
+
+def demo_settings(folder: Path) -> Settings:
+    database = folder / "demo.sqlite3"
+    for stale in folder.glob("demo.sqlite3*"):
+        stale.unlink()
+    return load_settings(
+        database_url=f"sqlite+aiosqlite:///{database}", secret_key=SecretBox.generate_key()
+    )
+
+
+async def run_demo(folder: Path, interactive: bool) -> None:
+    settings = demo_settings(folder)
+    services = build_services(settings)
+    try:
+        await schema.upgrade(services.engine)
+        personas = _personas(datetime.now(settings.zone).date())
+        await _seed(services, personas)
+        render = services.renderer.render
+        click.secho(render(Msg("cli.demo_title", branch=BRANCH)), bold=True)
+        transcript = Transcript(services, personas, folder / "console")
+        await transcript.play()
+        async with services.sessions() as session:
+            result = await traces.verify(session, services.box)
+        click.echo("\n" + render(Msg("cli.verify_ok", count=result.checked)))
+        click.echo(render(Msg("cli.demo_done", path=folder / "demo.sqlite3")))
+        if interactive:
+            click.secho(render(Msg("cli.demo_console")), bold=True)
+            secretary = transcript.chats["书记"]
+            await interact(secretary, "书记 ▶ ")
+    finally:
+        await services.close()
+
+
+def stdin_is_terminal() -> bool:
+    return sys.stdin.isatty()
