@@ -80,5 +80,5 @@ class Renderer:
             log.warning("message %s does not fit its values %s", msg.key, sorted(params))
             return template
 
-    def __call__(self, key: str, **params: Any) -> str:
+    def render_key(self, key: str, **params: Any) -> str:
         return self.render(Msg(key, **params))

@@ -61,8 +61,7 @@ async def append(
         select(TraceHead).where(TraceHead.id == HEAD_ID).with_for_update()
     )
     if head is None:
-        head = TraceHead(id=HEAD_ID, last_id=0, last_hash=GENESIS, seal="")
-        session.add(head)
+        raise RuntimeError("trace_head row missing: run `branchbot init`")
     trace = Trace(
         id=head.last_id + 1,
         at=at.astimezone(UTC),
@@ -112,7 +111,9 @@ async def verify(session: AsyncSession, box: SecretBox, batch: int = 2000) -> Ve
         last_seen = rows[-1].id
     head = await session.get(TraceHead, HEAD_ID)
     if head is None:
-        return VerifyResult(checked, checked == 0, None if checked == 0 else 1, "no_head")
+        return VerifyResult(checked, False, 1, "no_head")
+    if head.last_id == 0 and checked == 0:
+        return VerifyResult(0, True)  # a new, empty chain: the head is not sealed yet
     if not box.mac_matches(_seal_payload(head.last_id, head.last_hash), head.seal):
         return VerifyResult(checked, False, head.last_id, "head_altered")
     if head.last_id != checked or head.last_hash != prev_hash:

@@ -52,6 +52,8 @@ def upgrade() -> None:
     sa.Column('seal', sa.Text(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_trace_head'))
     )
+    # The chain's head exists from the start, so concurrent first appends lock one row.
+    op.execute("INSERT INTO trace_head (id, last_id, last_hash, seal) VALUES (1, 0, '" + "0" * 64 + "', '')")
     op.create_table('traces',
     sa.Column('id', sa.BigInteger(), autoincrement=False, nullable=False),
     sa.Column('at', sa.DateTime(), nullable=False),

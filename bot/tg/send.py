@@ -1,0 +1,95 @@
+"""Reply objects out as Telegram calls: messages, edits, photos, documents, inline keyboards."""
+
+import logging
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest, Forbidden, TelegramError
+
+from bot.i18n import Renderer
+from handlers.messages import Reply
+
+log = logging.getLogger(__name__)
+TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
+CALLBACK_LIMIT = 64  # bytes, Telegram's limit for callback_data
+
+
+def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
+    """Cut long text into messages at line breaks where possible."""
+    chunks: list[str] = []
+    while len(text) > limit:
+        cut = text.rfind("\n", 0, limit)
+        cut = cut if cut > 0 else limit
+        chunks.append(text[:cut])
+        text = text[cut:].lstrip("\n")
+    chunks.append(text)
+    return chunks
+
+
+def keyboard(reply: Reply, renderer: Renderer) -> InlineKeyboardMarkup | None:
+    rows = []
+    for row in reply.buttons:
+        buttons = []
+        for button in row:
+            if len(button.data.encode()) > CALLBACK_LIMIT:
+                log.error("button data too long for Telegram, dropped: %r", button.data)
+                continue
+            buttons.append(InlineKeyboardButton(renderer.render(button.label), callback_data=button.data))
+        if buttons:
+            rows.append(buttons)
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+async def _edit(bot: Bot, update: Update, text: str, markup: InlineKeyboardMarkup | None) -> bool:
+    query = update.callback_query
+    if query is None or query.message is None:
+        return False
+    try:
+        await bot.edit_message_text(
+            text[:TEXT_LIMIT],
+            chat_id=query.message.chat.id,
+            message_id=query.message.message_id,
+            reply_markup=markup,
+        )
+    except BadRequest as err:
+        if "not modified" not in str(err).lower():
+            raise
+    return True
+
+
+async def _send_one(bot: Bot, update: Update, chat_id: int, reply: Reply, renderer: Renderer) -> None:
+    text = renderer.render(reply.text) if reply.text is not None else ""
+    markup = keyboard(reply, renderer)
+    if reply.edit and await _edit(bot, update, text, markup):
+        return
+    if reply.image is not None:
+        await bot.send_photo(chat_id, reply.image, caption=text[:CAPTION_LIMIT] or None,
+                             reply_markup=markup)
+    elif reply.file is not None:
+        await bot.send_document(chat_id, reply.file.content, filename=reply.file.name,
+                                caption=text[:CAPTION_LIMIT] or None, reply_markup=markup)
+    elif text:
+        chunks = split_text(text)
+        for index, chunk in enumerate(chunks):
+            last = index == len(chunks) - 1
+            await bot.send_message(chat_id, chunk, reply_markup=markup if last else None)
+
+
+async def send_replies(bot: Bot, update: Update, replies: list[Reply], renderer: Renderer) -> None:
+    """Answer the button press (if any), then send each reply in order."""
+    chat = update.effective_chat
+    if update.callback_query is not None:
+        try:
+            await update.callback_query.answer()
+        except TelegramError as err:
+            log.info("could not answer callback query: %s", err)
+    if chat is None:
+        return
+    for reply in replies:
+        try:
+            await _send_one(bot, update, chat.id, reply, renderer)
+        except Forbidden:
+            log.info("chat %s has blocked the bot; reply dropped", chat.id)
+            return
+        except TelegramError as err:
+            log.warning("reply to chat %s failed: %s", chat.id, err)

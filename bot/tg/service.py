@@ -1,0 +1,121 @@
+"""The Telegram side of `branchbot run`: a PTB Application fed by polling or by our webhook.
+
+Every update goes through the router (dedup, one transaction) and the replies go straight
+back. In webhook mode our aiohttp server receives the POSTs and checks the secret token.
+"""
+
+import hmac
+import logging
+from urllib.parse import urlparse
+
+from aiohttp import web
+from telegram import BotCommand, Update
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
+
+from bot.app import Services
+from bot.tg.convert import PLATFORM, to_incoming
+from bot.tg.ordering import PerChatUpdateProcessor
+from bot.tg.send import send_replies
+from handlers.help import visible_commands
+from storage.enums import Role
+
+log = logging.getLogger(__name__)
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+ALLOWED_UPDATES = ["message", "callback_query"]
+
+
+class TelegramService:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.settings = services.settings
+        self.application = self._build()
+
+    @property
+    def webhook_mode(self) -> bool:
+        return self.settings.webhook_url is not None
+
+    @property
+    def webhook_path(self) -> str:
+        return urlparse(self.settings.webhook_url or "").path or "/telegram"
+
+    def _build(self) -> Application:  # type: ignore[type-arg]
+        base = self.settings.telegram_base_url
+        builder: ApplicationBuilder = (  # type: ignore[type-arg]
+            Application.builder()
+            .token(self.settings.require_telegram_token())
+            .base_url(f"{base}/bot")
+            .base_file_url(f"{base}/file/bot")
+            .concurrent_updates(PerChatUpdateProcessor(self.settings.telegram_concurrency))
+            .connection_pool_size(self.settings.telegram_concurrency + 4)
+        )
+        if self.settings.telegram_rate_limit:
+            builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+        if self.webhook_mode:
+            builder = builder.updater(None)
+        application = builder.build()
+        application.add_handler(TypeHandler(Update, self.on_update))
+        application.add_error_handler(self.on_error)
+        return application
+
+    async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Route one update and send the replies back to its chat."""
+        incoming = to_incoming(update, context.bot.id)
+        if incoming is None:
+            return
+        replies = await self.services.router.handle(incoming)
+        await send_replies(context.bot, update, replies, self.services.renderer)
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Log what escaped the router (network trouble while replying, mostly)."""
+        log.error("error while handling %r", update, exc_info=context.error)
+
+    async def start(self) -> None:
+        app = self.application
+        await app.initialize()
+        username = app.bot.username
+        self.services.links.register(PLATFORM, f"https://t.me/{username}?start={{code}}")
+        await self._set_menu()
+        await app.start()
+        if self.webhook_mode:
+            secret = self.settings.webhook_secret
+            await app.bot.set_webhook(
+                self.settings.webhook_url or "",
+                secret_token=secret.get_secret_value() if secret else None,
+                allowed_updates=ALLOWED_UPDATES,
+            )
+            log.info("Telegram webhook set to %s", self.settings.webhook_url)
+        elif app.updater is not None:
+            await app.updater.start_polling(allowed_updates=ALLOWED_UPDATES, timeout=30)
+            log.info("Telegram polling as @%s", username)
+
+    async def _set_menu(self) -> None:
+        """The command menu shows what every member may use (the rest is in /help)."""
+        renderer = self.services.renderer
+        commands = [
+            BotCommand(c.name, renderer.render_key(c.summary_key))
+            for c in visible_commands(self.services.router.commands, Role.MEMBER)
+        ]
+        await self.application.bot.set_my_commands(commands)
+
+    async def stop(self) -> None:
+        app = self.application
+        if app.updater is not None and app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
+        await app.shutdown()
+
+    async def handle_webhook(self, request: web.Request) -> web.Response:
+        """Accept a POST from Telegram after checking its secret token header."""
+        secret = self.settings.webhook_secret
+        given = request.headers.get(SECRET_HEADER, "")
+        if secret is None or not hmac.compare_digest(given, secret.get_secret_value()):
+            log.warning("webhook call with a wrong secret token from %s", request.remote)
+            return web.Response(status=403)
+        try:
+            data = await request.json()
+            update = Update.de_json(data, self.application.bot)
+        except (ValueError, KeyError, TypeError):
+            return web.Response(status=400)
+        await self.application.update_queue.put(update)
+        return web.Response()

@@ -1,0 +1,36 @@
+"""What a scheduled job needs (sessions, keys, clock), handed over when the scheduler starts.
+
+APScheduler stores jobs by the import path of their function, so jobs cannot carry live
+objects; `use()` installs them once per process and jobs read them with `current()`.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from handlers.context import Options
+from storage.crypto import SecretBox
+
+
+@dataclass(frozen=True)
+class JobContext:
+    sessions: async_sessionmaker[AsyncSession]
+    box: SecretBox
+    options: Options
+    clock: Callable[[], datetime]
+
+
+_current: JobContext | None = None
+
+
+def use(context: JobContext) -> None:
+    global _current
+    _current = context
+
+
+def current() -> JobContext:
+    if _current is None:
+        raise RuntimeError("the scheduler was started without a job context")
+    return _current
