@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from bot.cli_people import branch_group, member_group
-from bot.cli_support import fail, opened, run, say, settings_from
+from bot.cli_support import BranchbotGroup, fail, opened, run, say, settings_from
 from bot.cli_traces import export_group, trace_kinds, verify
 from bot.console import ConsoleChat, bind_console, interact
 from bot.demo import run_demo, stdin_is_terminal
@@ -20,7 +20,7 @@ from storage.crypto import SecretBox
 from storage.db import create_engine
 
 
-@click.group()
+@click.group(cls=BranchbotGroup)
 @click.version_option(package_name="branchbot")
 @click.pass_context
 def main(ctx: click.Context) -> None:

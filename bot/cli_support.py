@@ -77,3 +77,13 @@ async def branch_named(session: AsyncSession, name: str) -> Branch:
         names = "、".join(b.name for b in await people.all_branches(session)) or "-"
         raise UserError("branch.unknown", name=name, names=names)
     return branch
+
+
+class BranchbotGroup(click.Group):
+    """The top-level group: a bad setting found anywhere becomes one line and exit code 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ConfigError as err:
+            fail(None, Msg("cli.config_error", variable=err.variable, problem=err.problem), 2)

@@ -64,6 +64,11 @@ class Settings(BaseSettings):
         toml = TomlConfigSettingsSource(settings_cls, toml_file=toml_file)
         return init_settings, env_settings, dotenv_settings, toml
 
+    @field_validator("telegram_token", "webhook_secret", "secret_key", "webhook_url", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:

@@ -102,8 +102,12 @@ def read_rows(name: str, raw: bytes) -> Iterator[tuple[int, list[str]]]:
     """(line number, cells) for every row of a CSV or XLSX file, header included."""
     suffix = Path(name).suffix.lower()
     if suffix == ".csv":
-        for number, row in enumerate(csv.reader(io.StringIO(_decode(raw))), start=1):
-            yield number, [_cell(c) for c in row]
+        reader = csv.reader(io.StringIO(_decode(raw), newline=""))
+        try:
+            for row in reader:
+                yield reader.line_num, [_cell(c) for c in row]
+        except csv.Error as err:
+            raise UserError("roster.unreadable", name=name) from err
     elif suffix == ".xlsx":
         from openpyxl import load_workbook
 
