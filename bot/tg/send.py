@@ -3,7 +3,13 @@
 import logging
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
+from tenacity import (
+    AsyncRetrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential,
+)
 
 from bot.i18n import Renderer
 from handlers.messages import Reply
@@ -75,6 +81,20 @@ async def _send_one(bot: Bot, update: Update, chat_id: int, reply: Reply, render
             await bot.send_message(chat_id, chunk, reply_markup=markup if last else None)
 
 
+def _transient(err: BaseException) -> bool:
+    """Dropped connections, timeouts and 5xx are worth another try; refusals are not."""
+    return isinstance(err, NetworkError) and not isinstance(err, BadRequest)
+
+
+def _retrying() -> AsyncRetrying:
+    return AsyncRetrying(
+        retry=retry_if_exception(_transient),
+        stop=stop_after_attempt(3),
+        wait=wait_exponential(multiplier=0.5, max=4),
+        reraise=True,
+    )
+
+
 async def send_replies(bot: Bot, update: Update, replies: list[Reply], renderer: Renderer) -> None:
     """Answer the button press (if any), then send each reply in order."""
     chat = update.effective_chat
@@ -87,7 +107,9 @@ async def send_replies(bot: Bot, update: Update, replies: list[Reply], renderer:
         return
     for reply in replies:
         try:
-            await _send_one(bot, update, chat.id, reply, renderer)
+            async for attempt in _retrying():
+                with attempt:
+                    await _send_one(bot, update, chat.id, reply, renderer)
         except Forbidden:
             log.info("chat %s has blocked the bot; reply dropped", chat.id)
             return

@@ -1,0 +1,52 @@
+"""Runs the real bot (PTB Application + router + store) against the fake Bot API, in-process."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from bot.app import Services, build_services
+from bot.config import load_settings
+from bot.tg.service import TelegramService
+from bot.web import build_web_app, start_site
+from tests.conftest import SECRET
+from tests.fake_telegram import FakeTelegram
+
+WEBHOOK_SECRET = "s3cret-token_42"
+
+
+@asynccontextmanager
+async def telegram_bot(
+    fake: FakeTelegram, database_url: str, *, webhook: bool = False, **settings: Any
+) -> AsyncIterator[tuple[Services, TelegramService, int]]:
+    """Start the bot on the fake API (polling, or webhook on a local port); stop it after."""
+    overrides: dict[str, Any] = {
+        "database_url": database_url,
+        "secret_key": SECRET,
+        "telegram_token": "123456:TEST",
+        "telegram_base_url": fake.base_url,
+        **settings,
+    }
+    runner = None
+    port = 0
+    if webhook:
+        # Bind first to learn the port, then tell the bot its public URL.
+        holder: dict[str, Any] = {}
+
+        async def forward(request: Any) -> Any:
+            return await holder["service"].handle_webhook(request)
+
+        runner, port = await start_site(build_web_app({"/tg/hook": forward}), "127.0.0.1", 0)
+        overrides["webhook_url"] = f"http://127.0.0.1:{port}/tg/hook"
+        overrides["webhook_secret"] = WEBHOOK_SECRET
+    services = build_services(load_settings(**overrides))
+    service = TelegramService(services)
+    if webhook:
+        holder["service"] = service
+    await service.start()
+    try:
+        yield services, service, port
+    finally:
+        await service.stop()
+        if runner is not None:
+            await runner.cleanup()
+        await services.close()
