@@ -1,8 +1,9 @@
 """The router: one update in, replies out, in one transaction with at-most-once handling.
 
-It finds the command (slash form, Chinese alias or button), enforces who may use it, runs it
-inside a savepoint, and turns every failure into a short reply: UserErrors into their own
-message, anything else into an incident number that is logged with the full traceback.
+It finds the command (slash form, Chinese alias or button), enforces who may use it, and turns
+every failure into a short reply: UserErrors into their own message, anything else into an
+incident number logged with the traceback. A failed handler's changes are rolled back and the
+update is then recorded as handled on its own, so a redelivery does not fail twice.
 """
 
 import difflib
@@ -24,6 +25,14 @@ from storage.enums import ROLE_RANK, Role
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
+
+
+class _Failed(Exception):
+    """Carries the reply out of the transaction, which then rolls back."""
+
+    def __init__(self, reply: Reply) -> None:
+        super().__init__("handler failed")
+        self.reply = reply
 
 
 def utc_now() -> datetime:
@@ -64,24 +73,37 @@ class Router:
         """Handle one update; an update seen before returns no replies."""
         try:
             async with self.sessions() as session, session.begin():
-                now = self.clock()
-                if incoming.update_key is not None and not await updates.claim(
-                    session, incoming.platform, incoming.update_key, now
-                ):
+                if not await self._claim(session, incoming):
                     log.info("skipping duplicate update %s", incoming.update_key)
                     return []
-                ctx = await self._context(session, incoming, now)
-                return await self._guarded(ctx)
+                ctx = await self._context(session, incoming, self.clock())
+                return await self._run(ctx)
+        except _Failed as failed:
+            await self._record_failed(incoming)
+            return [failed.reply]
         except Exception:
             # The transaction itself failed (database down, commit conflict): nothing was
             # recorded, so a redelivered update will be tried again.
             return [self._incident(incoming)]
 
+    async def _claim(self, session: AsyncSession, incoming: Incoming) -> bool:
+        if incoming.update_key is None:
+            return True
+        return await updates.claim(session, incoming.platform, incoming.update_key, self.clock())
+
+    async def _record_failed(self, incoming: Incoming) -> None:
+        """After a rollback, still mark the update handled (its answer was already given)."""
+        try:
+            async with self.sessions() as session, session.begin():
+                await self._claim(session, incoming)
+        except Exception:
+            log.exception("could not record failed update %s", incoming.update_key)
+
     async def _context(self, session: AsyncSession, incoming: Incoming, now: datetime) -> Context:
         account = await people.account(session, incoming.platform, incoming.account_id)
         caller = account.member if account and account.member.active else None
         if account is not None:
-            await people.touch_account(session, account, incoming.chat_id, now)
+            people.touch_account(account, incoming.chat_id, now)
         return Context(
             session=session,
             box=self.box,
@@ -94,17 +116,16 @@ class Router:
             deep_link=self.deep_link,
         )
 
-    async def _guarded(self, ctx: Context) -> list[Reply]:
+    async def _run(self, ctx: Context) -> list[Reply]:
+        """The handler's replies; a failure raises _Failed so the transaction rolls back."""
         try:
-            async with ctx.session.begin_nested():
-                try:
-                    return await self._route(ctx)
-                except RecordedRefusal as refusal:
-                    return [Reply(refusal.msg)]
+            return await self._route(ctx)
+        except RecordedRefusal as refusal:
+            return [Reply(refusal.msg)]  # commit: the refused attempt is itself recorded
         except UserError as err:
-            return [Reply(err.msg)]
-        except Exception:
-            return [self._incident(ctx.incoming)]
+            raise _Failed(Reply(err.msg)) from err
+        except Exception as err:
+            raise _Failed(self._incident(ctx.incoming)) from err
 
     def _incident(self, incoming: Incoming) -> Reply:
         incident = secrets.token_hex(4)

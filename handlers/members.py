@@ -12,7 +12,7 @@ from handlers.messages import RecordedRefusal, UserError
 from storage import invites, people, traces
 from storage.crypto import SecretBox
 from storage.enums import Role, Stage
-from storage.models import Branch, Member, PlatformAccount
+from storage.models import Branch, InviteCode, Member, PlatformAccount
 
 # Wrong invite codes an account may try per hour before it is told to wait.
 MAX_BIND_FAILURES_PER_HOUR = 5
@@ -122,6 +122,18 @@ async def _reject(
     )
 
 
+def _refusal(found: tuple[InviteCode, Member] | None, now: datetime) -> str | None:
+    """Why this invite cannot bind an account (a catalog suffix), or None if it can."""
+    if found is None or not found[1].active:
+        return "unknown"
+    invite = found[0]
+    if invite.used_at is not None or invite.revoked:
+        return "used"
+    if invite.expires_at <= now:
+        return "expired"
+    return None
+
+
 async def bind_account(
     session: AsyncSession,
     box: SecretBox,
@@ -132,10 +144,12 @@ async def bind_account(
     chat_id: str | None,
     display_name: str | None,
     now: datetime,
+    check_existing: bool = True,
 ) -> Member:
     """Bind a chat account to the member an invite code was issued for.
 
     Wrong codes are traced (and still committed) so repeated guessing is slowed down.
+    `check_existing=False` skips the bound-account check for callers that did it already.
     """
     account_ref = f"{platform}:{external_id}"
     failures = await traces.count(
@@ -143,24 +157,15 @@ async def bind_account(
     )
     if failures >= MAX_BIND_FAILURES_PER_HOUR:
         raise UserError("bind.too_many")
-    existing = await people.account(session, platform, external_id)
+    existing = await people.account(session, platform, external_id) if check_existing else None
     if existing is not None:
         raise UserError("bind.already", name=existing.member.name)
-    invite = await invites.find(session, code)
-    reason = None
-    if invite is None:
-        reason = "unknown"
-    elif invite.used_at is not None or invite.revoked:
-        reason = "used"
-    elif invite.expires_at <= now:
-        reason = "expired"
-    if reason is not None or invite is None:
+    found = await invites.find(session, code)
+    reason = _refusal(found, now)
+    if reason is not None or found is None:
         await _reject(session, box, now, account_ref, reason or "unknown")
-        raise RecordedRefusal(f"bind.{reason}")
-    member = await session.get(Member, invite.member_id)
-    if member is None or not member.active:
-        await _reject(session, box, now, account_ref, "inactive")
-        raise RecordedRefusal("bind.unknown")
+        raise RecordedRefusal(f"bind.{reason or 'unknown'}")
+    invite, member = found
     invite.used_at = now
     session.add(
         PlatformAccount(

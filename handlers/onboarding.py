@@ -21,6 +21,8 @@ def looks_like_invite_code(text: str) -> bool:
 
 async def _bind(ctx: Context, code: str) -> Reply:
     inc = ctx.incoming
+    if ctx.account is not None:  # bound to a member who has since left
+        raise UserError("bind.already", name=ctx.account.member.name)
     member = await bind_account(
         ctx.session,
         ctx.box,
@@ -30,8 +32,8 @@ async def _bind(ctx: Context, code: str) -> Reply:
         chat_id=inc.chat_id,
         display_name=inc.display_name,
         now=ctx.now,
+        check_existing=False,
     )
-    await ctx.end_flow()
     ctx.caller = member
     branch = member.branch.name if member.branch else "-"
     return Reply(
@@ -61,7 +63,9 @@ async def bind_flow(ctx: Context, step: str, data: dict[str, Any], text: str) ->
     """The message after a bare /start is the invite code."""
     if not looks_like_invite_code(text):
         return Reply(Msg("start.not_a_code"))
-    return await _bind(ctx, text)
+    reply = await _bind(ctx, text)
+    await ctx.end_flow()
+    return reply
 
 
 def _parse_invite_args(args: str) -> NewMember:

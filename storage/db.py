@@ -1,7 +1,8 @@
 """Engines and sessions: one code path for SQLite (WAL) and PostgreSQL.
 
-SQLite gets a single pooled connection and BEGIN IMMEDIATE, so writers queue in-process
-instead of spinning in SQLite's busy handler; PostgreSQL gets an ordinary pool.
+SQLite gets a single pooled connection run inline on the event loop (storage/sqlite_inline.py)
+and BEGIN IMMEDIATE, so writers queue in-process instead of spinning in SQLite's busy
+handler; PostgreSQL gets an ordinary pool.
 """
 
 from pathlib import Path
@@ -10,6 +11,8 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from storage.sqlite_inline import creator as inline_creator
 
 
 def is_sqlite(url: str) -> bool:
@@ -49,8 +52,9 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         kwargs.setdefault("pool_pre_ping", True)
         return create_async_engine(url, **kwargs)
     ensure_sqlite_dir(url)
+    database = make_url(url).database or ":memory:"
     engine = create_async_engine(
-        url, pool_size=1, max_overflow=0, connect_args={"timeout": 30}, **kwargs
+        url, pool_size=1, max_overflow=0, async_creator=inline_creator(database), **kwargs
     )
     _use_wal_and_immediate_transactions(engine)
     return engine
@@ -61,7 +65,6 @@ def _use_wal_and_immediate_transactions(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import InviteCode
+from storage.models import InviteCode, Member
 
 # No 0/O, 1/I/L: codes are read off a screen and typed on a phone.
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -53,5 +53,12 @@ async def issue(
     return code
 
 
-async def find(session: AsyncSession, code: str) -> InviteCode | None:
-    return await session.scalar(select(InviteCode).where(InviteCode.code_hash == code_hash(code)))
+async def find(session: AsyncSession, code: str) -> tuple[InviteCode, Member] | None:
+    """The invite and its member (with branch), in one query."""
+    query = (
+        select(InviteCode, Member)
+        .join(Member, Member.id == InviteCode.member_id)
+        .where(InviteCode.code_hash == code_hash(code))
+    )
+    row = (await session.execute(query)).first()
+    return (row[0], row[1]) if row else None

@@ -71,9 +71,8 @@ class Member(Base):
     created_at: Mapped[datetime]
 
     branch: Mapped[Branch | None] = relationship(lazy="joined")
-    accounts: Mapped[list["PlatformAccount"]] = relationship(
-        back_populates="member", lazy="selectin"
-    )
+    # Loaded on demand (`await member.awaitable_attrs.accounts`): most updates never need it.
+    accounts: Mapped[list["PlatformAccount"]] = relationship(back_populates="member")
 
     __table_args__ = (Index("ix_members_branch_name", "branch_id", "name"),)
 

@@ -1,7 +1,7 @@
 """Queries over branches, members and their chat accounts."""
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -55,11 +55,14 @@ async def account(
     return await session.scalar(query)
 
 
-async def touch_account(
-    session: AsyncSession, acct: PlatformAccount, chat_id: str | None, seen_at: datetime
-) -> None:
-    """Remember the latest chat and time, so messages to this member know where to go."""
-    acct.last_seen_at = seen_at
+# last_seen_at is for "who is active", so minute precision is plenty; skipping the write
+# on every message keeps the hot path to reads.
+SEEN_RESOLUTION = timedelta(minutes=10)
+
+
+def touch_account(acct: PlatformAccount, chat_id: str | None, seen_at: datetime) -> None:
+    """Remember the latest chat and (roughly) when the account was last seen."""
+    if acct.last_seen_at is None or seen_at - acct.last_seen_at >= SEEN_RESOLUTION:
+        acct.last_seen_at = seen_at
     if chat_id is not None and acct.chat_id != chat_id:
         acct.chat_id = chat_id
-    await session.flush()

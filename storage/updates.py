@@ -2,8 +2,9 @@
 
 from datetime import datetime
 
-from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ProcessedUpdate
@@ -14,20 +15,15 @@ async def claim(session: AsyncSession, platform: str, update_key: str, now: date
 
     The row commits with the update's effects, so a crash before commit leaves it unclaimed.
     """
-    seen = await session.scalar(
-        select(ProcessedUpdate.update_key).where(
-            ProcessedUpdate.platform == platform, ProcessedUpdate.update_key == update_key
-        )
+    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        insert(ProcessedUpdate)
+        .values(platform=platform, update_key=update_key, processed_at=now)
+        .on_conflict_do_nothing()
     )
-    if seen is not None:
-        return False
-    try:
-        async with session.begin_nested():
-            session.add(ProcessedUpdate(platform=platform, update_key=update_key, processed_at=now))
-    except IntegrityError:
-        # Another process claimed it between our check and our insert.
-        return False
-    return True
+    # A concurrent claim of the same update waits on the row lock, then inserts nothing.
+    result = await session.execute(statement)
+    return bool(getattr(result, "rowcount", 0))
 
 
 async def prune(session: AsyncSession, older_than: datetime) -> int:

@@ -1,0 +1,134 @@
+"""Benchmark plumbing shared by bench/ scripts: the fake Bot API in its own process, update
+batches, waiting for replies, and the bare PTB echo bot that every benchmark compares against.
+"""
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from telegram import Update
+from telegram.ext import Application, ContextTypes, MessageHandler, filters
+
+ROOT = Path(__file__).resolve().parent.parent
+TOKEN = "123456:TEST"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class FakeApi:
+    """A fake Bot API server in a child process, so it does not share the bot's event loop."""
+
+    def __init__(self, port: int, process: subprocess.Popen[str]) -> None:
+        self.base_url = f"http://127.0.0.1:{port}"
+        self.process = process
+        self.http = aiohttp.ClientSession()
+
+    async def push(self, updates: list[dict[str, Any]]) -> None:
+        async with self.http.post(f"{self.base_url}/_control/updates", json=updates) as resp:
+            resp.raise_for_status()
+
+    async def sent(self, method: str = "sendMessage") -> int:
+        async with self.http.get(f"{self.base_url}/_control/stats") as resp:
+            return int((await resp.json())["sent"].get(method, 0))
+
+    async def wait_sent(self, target: int, timeout: float = 300.0) -> None:
+        deadline = time.monotonic() + timeout
+        while await self.sent() < target:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"only {await self.sent()} of {target} replies arrived")
+            await asyncio.sleep(0.02)
+
+    async def close(self) -> None:
+        await self.http.close()
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+@asynccontextmanager
+async def fake_api() -> AsyncIterator[FakeApi]:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.fake_telegram", "--port", str(port)],
+        cwd=ROOT, stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert process.stdout is not None
+    process.stdout.readline()  # "fake Telegram Bot API on ..." once it listens
+    api = FakeApi(port, process)
+    try:
+        yield api
+    finally:
+        await api.close()
+
+
+def text_update(update_id: int, user_id: int, text: str) -> dict[str, Any]:
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id,
+            "date": int(time.time()),
+            "chat": {"id": user_id, "type": "private"},
+            "from": {"id": user_id, "is_bot": False, "first_name": f"U{user_id}"},
+            "text": text,
+        },
+    }
+
+
+async def _echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if update.effective_message and update.effective_message.text:
+        await update.effective_message.reply_text(update.effective_message.text)
+
+
+@asynccontextmanager
+async def echo_bot(base_url: str, concurrency: int) -> AsyncIterator[None]:
+    """The baseline: a bare PTB bot that echoes every text, polling the same fake API."""
+    app = (
+        Application.builder()
+        .token(TOKEN)
+        .base_url(f"{base_url}/bot")
+        .concurrent_updates(concurrency)
+        .connection_pool_size(concurrency + 4)
+        .build()
+    )
+    app.add_handler(MessageHandler(filters.TEXT, _echo))
+    await app.initialize()
+    await app.start()
+    assert app.updater is not None
+    await app.updater.start_polling(timeout=10)
+    try:
+        yield
+    finally:
+        await app.updater.stop()
+        await app.stop()
+        await app.shutdown()
+
+
+async def timed_batch(api: FakeApi, updates: list[dict[str, Any]]) -> float:
+    """Push a batch and wait until each update got its reply; returns the seconds taken."""
+    target = await api.sent() + len(updates)
+    start = time.perf_counter()
+    await api.push(updates)
+    await api.wait_sent(target)
+    return time.perf_counter() - start
+
+
+def rss_mb() -> tuple[float, float]:
+    """(current, peak) resident memory of this process in MB."""
+    import resource
+
+    import psutil
+
+    current = psutil.Process().memory_info().rss / 2**20
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return current, peak

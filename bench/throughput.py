@@ -1,0 +1,92 @@
+"""Throughput of the full Telegram path against a bare PTB echo bot, in the same run.
+
+    python bench/throughput.py [--n 2000] [--rounds 3] [--database-url URL]
+
+Each round sends N updates through fake API → PTB → router → handler (database reads, a trace
+write, the dedup record, one transaction) → reply, and N through the echo bot; prints the
+median rates, their ratio (goal ≥ 0.6 at N=2000 on SQLite) and this process's memory.
+"""
+
+import argparse
+import asyncio
+import itertools
+import statistics
+import sys
+import tempfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.rig import TOKEN, echo_bot, fake_api, rss_mb, text_update, timed_batch  # noqa: E402
+from bot.app import Services, build_services  # noqa: E402
+from bot.config import load_settings  # noqa: E402
+from bot.tg.service import TelegramService  # noqa: E402
+from handlers.members import NewMember, add_branch, add_member, issue_invite  # noqa: E402
+from storage import schema  # noqa: E402
+from storage.crypto import SecretBox  # noqa: E402
+
+CONCURRENCY = 16
+
+
+async def enrol(services: Services, count: int) -> list[str]:
+    """`count` members across 40 branches, each with an invite code (not timed)."""
+    now = datetime.now(UTC)
+    codes = []
+    async with services.sessions.begin() as session:
+        branches = [
+            await add_branch(session, services.box, f"第{i + 1}党支部", now) for i in range(40)
+        ]
+        for i in range(count):
+            new = NewMember(name=f"成员{i}")
+            member = await add_member(session, services.box, branches[i % 40], new, now)
+            codes.append(await issue_invite(session, services.box, member, now, timedelta(1)))
+    return codes
+
+
+async def main(n: int, rounds: int, database_url: str | None) -> None:
+    folder = Path(tempfile.mkdtemp(prefix="branchbot-bench-"))
+    url = database_url or f"sqlite+aiosqlite:///{folder / 'throughput.sqlite3'}"
+    ids = itertools.count(1)
+    users = itertools.count(10_000_000)
+    echo_rates: list[float] = []
+    bot_rates: list[float] = []
+    async with fake_api() as api:
+        settings = load_settings(
+            database_url=url, secret_key=SecretBox.generate_key(), telegram_token=TOKEN,
+            telegram_base_url=api.base_url, telegram_rate_limit=False,
+            telegram_concurrency=CONCURRENCY,
+        )
+        services = build_services(settings)
+        await schema.upgrade(services.engine)
+        codes = iter(await enrol(services, n * rounds))
+        service = TelegramService(services)
+        for _ in range(rounds):
+            async with echo_bot(api.base_url, CONCURRENCY):
+                batch = [text_update(next(ids), next(users), "你好") for _ in range(n)]
+                echo_rates.append(n / await timed_batch(api, batch))
+            await service.start()
+            batch = [text_update(next(ids), next(users), f"/start {next(codes)}") for _ in range(n)]
+            bot_rates.append(n / await timed_batch(api, batch))
+            await service.stop()
+            service = TelegramService(services)
+        await services.close()
+    echo, bot = statistics.median(echo_rates), statistics.median(bot_rates)
+    current, peak = rss_mb()
+    backend = url.split(":")[0]
+    print(f"updates per round: {n}, rounds: {rounds}, database: {backend}")
+    print(f"echo bot (bare PTB):      {echo:8.1f} updates/s  (rounds: "
+          + ", ".join(f"{r:.1f}" for r in echo_rates) + ")")
+    print(f"branchbot (/start CODE):  {bot:8.1f} updates/s  (rounds: "
+          + ", ".join(f"{r:.1f}" for r in bot_rates) + ")")
+    print(f"ratio branchbot/echo:     {bot / echo:8.2f}   (goal ≥ 0.60)")
+    print(f"process memory: {current:.0f} MB now, {peak:.0f} MB peak (goal < 150 MB)")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--database-url")
+    args = parser.parse_args()
+    asyncio.run(main(args.n, args.rounds, args.database_url))
