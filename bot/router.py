@@ -19,7 +19,7 @@ from handlers.incoming import Incoming
 from handlers.messages import Msg, RecordedRefusal, Reply, UserError
 from handlers.parsing import clean, split_command
 from handlers.registry import Command, Feature, FlowFn, as_list
-from storage import conversations, people, updates
+from storage import people, updates
 from storage.crypto import SecretBox
 from storage.enums import ROLE_RANK, Role
 
@@ -100,7 +100,9 @@ class Router:
             log.exception("could not record failed update %s", incoming.update_key)
 
     async def _context(self, session: AsyncSession, incoming: Incoming, now: datetime) -> Context:
-        account = await people.account(session, incoming.platform, incoming.account_id)
+        account, conversation = await people.account_and_conversation(
+            session, incoming.platform, incoming.account_id
+        )
         caller = account.member if account and account.member.active else None
         if account is not None:
             people.touch_account(account, incoming.chat_id, now)
@@ -114,6 +116,7 @@ class Router:
             caller=caller,
             commands=self.commands,
             deep_link=self.deep_link,
+            conversation=conversation,
         )
 
     async def _run(self, ctx: Context) -> list[Reply]:
@@ -161,7 +164,7 @@ class Router:
 
     async def _not_a_command(self, ctx: Context, text: str) -> list[Reply]:
         inc = ctx.incoming
-        state = await conversations.current(ctx.session, inc.platform, inc.account_id)
+        state = ctx.conversation
         if state is not None and state.flow in self.flows and text:
             return as_list(await self.flows[state.flow](ctx, state.step, dict(state.data), text))
         if ctx.caller is None:

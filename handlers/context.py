@@ -18,7 +18,7 @@ from handlers.registry import Command
 from storage import conversations, traces
 from storage.crypto import SecretBox
 from storage.enums import Role
-from storage.models import Member, PlatformAccount, Trace
+from storage.models import Conversation, Member, PlatformAccount, Trace
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,8 @@ class Context:
     caller: Member | None = None
     commands: Sequence[Command] = ()
     deep_link: DeepLinker = no_links
+    # The multi-step command this chat is in the middle of, if any.
+    conversation: Conversation | None = None
 
     @property
     def today(self) -> date:
@@ -104,9 +106,11 @@ class Context:
 
     async def start_flow(self, flow: str, step: str, data: dict[str, Any] | None = None) -> None:
         inc = self.incoming
-        await conversations.start(
+        self.conversation = await conversations.start(
             self.session, inc.platform, inc.account_id, flow, step, data or {}, self.now
         )
 
     async def end_flow(self) -> None:
-        await conversations.finish(self.session, self.incoming.platform, self.incoming.account_id)
+        if self.conversation is not None:
+            await self.session.delete(self.conversation)
+            self.conversation = None

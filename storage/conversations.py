@@ -3,7 +3,6 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Conversation
@@ -21,18 +20,12 @@ async def start(
     step: str,
     data: dict[str, Any],
     now: datetime,
-) -> None:
+) -> Conversation:
     row = await current(session, platform, external_id)
     if row is None:
         row = Conversation(platform=platform, external_id=external_id)
         session.add(row)
     row.flow, row.step, row.data, row.updated_at = flow, step, dict(data), now
     await session.flush()
+    return row
 
-
-async def finish(session: AsyncSession, platform: str, external_id: str) -> None:
-    await session.execute(
-        delete(Conversation).where(
-            Conversation.platform == platform, Conversation.external_id == external_id
-        )
-    )

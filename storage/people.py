@@ -3,10 +3,10 @@
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Branch, Member, PlatformAccount
+from storage.models import Branch, Conversation, Member, PlatformAccount
 
 
 async def branch_by_name(session: AsyncSession, name: str) -> Branch | None:
@@ -44,6 +44,25 @@ async def staff_numbers_taken(session: AsyncSession, numbers: Sequence[str]) -> 
         return set()
     query = select(Member.staff_no).where(Member.staff_no.in_(numbers))
     return {n for n in (await session.scalars(query)).all() if n}
+
+
+async def account_and_conversation(
+    session: AsyncSession, platform: str, external_id: str
+) -> tuple[PlatformAccount | None, Conversation | None]:
+    """The chat account (with member and branch) and any unfinished conversation, at once."""
+    same_chat = and_(
+        Conversation.platform == PlatformAccount.platform,
+        Conversation.external_id == PlatformAccount.external_id,
+    )
+    query = (
+        select(PlatformAccount, Conversation)
+        .outerjoin(Conversation, same_chat)
+        .where(PlatformAccount.platform == platform, PlatformAccount.external_id == external_id)
+    )
+    row = (await session.execute(query)).first()
+    if row is not None:
+        return row[0], row[1]
+    return None, await session.get(Conversation, (platform, external_id))
 
 
 async def account(

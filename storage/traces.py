@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.crypto import SecretBox
@@ -57,27 +57,73 @@ async def append(
     """Add one trace in the caller's transaction; it commits or rolls back with the change."""
     if not is_known(kind):
         raise ValueError(f"unknown trace kind {kind!r}: add it to storage/trace_kinds.py")
-    head = await session.scalar(
-        select(TraceHead).where(TraceHead.id == HEAD_ID).with_for_update()
-    )
-    if head is None:
-        raise RuntimeError("trace_head row missing: run `branchbot init`")
-    trace = Trace(
-        id=head.last_id + 1,
-        at=at.astimezone(UTC),
-        kind=kind,
-        branch_id=branch_id,
-        member_id=member_id,
-        actor_id=actor_id,
-        ref=ref,
-        data=data or {},
-        prev_hash=head.last_hash,
-    )
-    trace.hash = box.mac(canonical(trace))
-    head.last_id, head.last_hash = trace.id, trace.hash
-    head.seal = box.mac(_seal_payload(trace.id, trace.hash))
-    session.add(trace)
+    fields = {
+        "at": at.astimezone(UTC),
+        "kind": kind,
+        "branch_id": branch_id,
+        "member_id": member_id,
+        "actor_id": actor_id,
+        "ref": ref,
+        "data": data or {},
+    }
+    key = str(session.bind.url)
+    tip = _tips.get(key)
+    trace = await _link(session, box, tip, fields) if tip else None
+    if trace is None:
+        trace = await _link(session, box, await _locked_tip(session), fields, expect=False)
+        assert trace is not None
+    _tips[key] = (trace.id, trace.hash)
+    await session.execute(insert(Trace.__table__).values(_columns(trace)))
     return trace
+
+
+# The chain tip this process last wrote, per database. Only a guess: the head row's UPDATE
+# checks it (and locks the row), and a stale guess falls back to reading the head under lock.
+_tips: dict[str, tuple[int, str]] = {}
+
+
+async def _locked_tip(session: AsyncSession) -> tuple[int, str]:
+    query = select(TraceHead.last_id, TraceHead.last_hash).where(TraceHead.id == HEAD_ID)
+    row = (await session.execute(query.with_for_update())).first()
+    if row is None:
+        raise RuntimeError("trace_head row missing: run `branchbot init`")
+    return int(row[0]), str(row[1])
+
+
+async def _link(
+    session: AsyncSession,
+    box: SecretBox,
+    tip: tuple[int, str],
+    fields: dict[str, Any],
+    expect: bool = True,
+) -> Trace | None:
+    """Build the next trace after `tip` and move the head to it; None if the tip was stale."""
+    trace = Trace(id=tip[0] + 1, prev_hash=tip[1], **fields)
+    trace.hash = box.mac(canonical(trace))
+    head = TraceHead.__table__
+    statement = (
+        update(head)
+        .where(head.c.id == HEAD_ID, head.c.last_id == tip[0], head.c.last_hash == tip[1])
+        .values(
+            last_id=trace.id,
+            last_hash=trace.hash,
+            seal=box.mac(_seal_payload(trace.id, trace.hash)),
+        )
+    )
+    result = await session.execute(statement)
+    if getattr(result, "rowcount", 0) == 1:
+        return trace
+    if not expect:
+        raise RuntimeError("trace head changed while locked")
+    return None
+
+
+def _columns(trace: Trace) -> dict[str, Any]:
+    names = ("id", "at", "kind", "branch_id", "member_id", "actor_id", "ref", "data")
+    return {name: getattr(trace, name) for name in names} | {
+        "prev_hash": trace.prev_hash,
+        "hash": trace.hash,
+    }
 
 
 @dataclass(frozen=True)
