@@ -18,13 +18,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.rig import TOKEN, echo_bot, fake_api, rss_mb, text_update, timed_batch  # noqa: E402
-from bot.app import Services, build_services  # noqa: E402
-from bot.config import load_settings  # noqa: E402
-from bot.tg.service import TelegramService  # noqa: E402
-from handlers.members import NewMember, add_branch, add_member, issue_invite  # noqa: E402
-from storage import schema  # noqa: E402
-from storage.crypto import SecretBox  # noqa: E402
+from bench.rig import TOKEN, echo_bot, fake_api, rss_mb, text_update, timed_batch
+from bot.app import Services, build_services
+from bot.config import load_settings
+from bot.tg.service import TelegramService
+from handlers.members import NewMember, add_branch, add_member, issue_invite
+from storage import schema
+from storage.crypto import SecretBox
 
 CONCURRENCY = 16
 
@@ -53,8 +53,11 @@ async def main(n: int, rounds: int, database_url: str | None) -> None:
     bot_rates: list[float] = []
     async with fake_api() as api:
         settings = load_settings(
-            database_url=url, secret_key=SecretBox.generate_key(), telegram_token=TOKEN,
-            telegram_base_url=api.base_url, telegram_rate_limit=False,
+            database_url=url,
+            secret_key=SecretBox.generate_key(),
+            telegram_token=TOKEN,
+            telegram_base_url=api.base_url,
+            telegram_rate_limit=False,
             telegram_concurrency=CONCURRENCY,
         )
         services = build_services(settings)
@@ -75,10 +78,16 @@ async def main(n: int, rounds: int, database_url: str | None) -> None:
     current, peak = rss_mb()
     backend = url.split(":")[0]
     print(f"updates per round: {n}, rounds: {rounds}, database: {backend}")
-    print(f"echo bot (bare PTB):      {echo:8.1f} updates/s  (rounds: "
-          + ", ".join(f"{r:.1f}" for r in echo_rates) + ")")
-    print(f"branchbot (/start CODE):  {bot:8.1f} updates/s  (rounds: "
-          + ", ".join(f"{r:.1f}" for r in bot_rates) + ")")
+    print(
+        f"echo bot (bare PTB):      {echo:8.1f} updates/s  (rounds: "
+        + ", ".join(f"{r:.1f}" for r in echo_rates)
+        + ")"
+    )
+    print(
+        f"branchbot (/start CODE):  {bot:8.1f} updates/s  (rounds: "
+        + ", ".join(f"{r:.1f}" for r in bot_rates)
+        + ")"
+    )
     print(f"ratio branchbot/echo:     {bot / echo:8.2f}   (goal ≥ 0.60)")
     print(f"process memory: {current:.0f} MB now, {peak:.0f} MB peak (goal < 150 MB)")
 

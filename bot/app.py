@@ -52,7 +52,9 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
     sessions = session_factory(engine)
     box = SecretBox(settings.require_secret_key())
     links = DeepLinks()
-    router = Router(sessions, box, FEATURES, handler_options(settings), clock=clock, deep_link=links)
+    router = Router(
+        sessions, box, FEATURES, handler_options(settings), clock=clock, deep_link=links
+    )
     renderer = Renderer(settings.lang, settings.zone)
     return Services(settings, engine, sessions, box, renderer, router, links)
 

@@ -89,8 +89,12 @@ def console(ctx: click.Context, name: str, branch_name: str | None) -> None:
                 fail(settings, Msg("cli.member_unknown", name=name))
             member = found[0]
             account = await bind_console(services, member)
-            say(settings, "cli.console_hello", name=member.name,
-                branch=member.branch.name if member.branch else "-")
+            say(
+                settings,
+                "cli.console_hello",
+                name=member.name,
+                branch=member.branch.name if member.branch else "-",
+            )
             chat = ConsoleChat(services, account, Path("data/console"))
             await interact(chat, f"{member.name} ▶ ")
 
@@ -98,8 +102,12 @@ def console(ctx: click.Context, name: str, branch_name: str | None) -> None:
 
 
 @main.command()
-@click.option("--folder", type=click.Path(file_okay=False, path_type=Path), default=Path("data"),
-              help="Where the demo database is written.")
+@click.option(
+    "--folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("data"),
+    help="Where the demo database is written.",
+)
 @click.option("--no-console", is_flag=True, help="Only play the scripted conversation.")
 def demo(folder: Path, no_console: bool) -> None:
     """Build a demo branch, play a scripted conversation, then open the console."""
@@ -113,3 +121,7 @@ main.add_command(member_group)
 main.add_command(verify)
 main.add_command(export_group)
 main.add_command(trace_kinds)
+
+
+if __name__ == "__main__":
+    main()

@@ -94,23 +94,36 @@ def member_add(ctx: click.Context, branch_name: str, as_json: bool, **opts: str 
             click.echo(json.dumps({"member_id": member.id, "invite_code": code}))
             return
         expires = (now() + ttl).astimezone(settings.zone).date()
-        say(settings, "cli.member_added", name=member.name, id=member.id, branch=branch.name,
-            code=code, expires=expires)
+        say(
+            settings,
+            "cli.member_added",
+            name=member.name,
+            id=member.id,
+            branch=branch.name,
+            code=code,
+            expires=expires,
+        )
 
     run(settings, go())
 
 
-async def _import(settings: Settings, path: Path, branch_name: str) -> None:
+async def _import(settings: Settings, name: str, raw: bytes, branch_name: str) -> None:
     async with opened(settings) as services, services.sessions.begin() as session:
         branch = await branch_named(session, branch_name)
         imported = await import_roster(
-            session, services.box, branch, path.name, path.read_bytes(), now(),
+            session,
+            services.box,
+            branch,
+            name,
+            raw,
+            now(),
             timedelta(days=settings.invite_ttl_days),
         )
     say(settings, "roster.done", count=len(imported), branch=branch.name)
     for item in imported:
-        say(settings, "roster.member_line", id=item.member.id, name=item.member.name,
-            code=item.code)
+        say(
+            settings, "roster.member_line", id=item.member.id, name=item.member.name, code=item.code
+        )
 
 
 @member_group.command("import")
@@ -121,7 +134,7 @@ def member_import(ctx: click.Context, roster: Path, branch_name: str) -> None:
     """Import a roster (CSV or XLSX) all or nothing; prints each member's invite code."""
     settings = settings_from(ctx)
     try:
-        run(settings, _import(settings, roster, branch_name))
+        run(settings, _import(settings, roster.name, roster.read_bytes(), branch_name))
     except RosterInvalid as err:
         rows = [Msg("roster.row", line=e.line, problem=e.problem) for e in err.errors]
         say(settings, "roster.invalid", err=True, count=len(rows), rows=rows)

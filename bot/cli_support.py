@@ -8,12 +8,12 @@ from datetime import UTC, datetime
 from typing import Any, NoReturn, TypeVar
 
 import click
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import SchemaOutdated, Services, build_services, check_schema
 from bot.config import ConfigError, Settings, load_settings
 from bot.i18n import Renderer
 from handlers.messages import Msg, UserError
-from sqlalchemy.ext.asyncio import AsyncSession
 from storage import people
 from storage.models import Branch
 

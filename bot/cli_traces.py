@@ -33,8 +33,14 @@ def verify(ctx: click.Context) -> None:
         if result.ok:
             say(settings, "cli.verify_ok", count=result.checked)
         else:
-            say(settings, "cli.verify_bad", err=True, id=result.bad_id, count=result.checked,
-                reason=Msg(f"cli.verify_{result.reason}"))
+            say(
+                settings,
+                "cli.verify_bad",
+                err=True,
+                id=result.bad_id,
+                count=result.checked,
+                reason=Msg(f"cli.verify_{result.reason}"),
+            )
         return result.ok
 
     if not run(settings, go()):
@@ -66,8 +72,9 @@ def _write(out: IO[str], fmt: str, rows: list[dict[str, Any]]) -> None:
         writer.writerow({**row, "data": json.dumps(row["data"], ensure_ascii=False)})
 
 
-async def _export(settings: Settings, fmt: str, branch: str | None, since: str | None,
-                  output: Path | None) -> int:
+async def _export(
+    settings: Settings, fmt: str, branch: str | None, since: str | None, output: Path | None
+) -> int:
     async with opened(settings) as services, services.sessions.begin() as session:
         branches = {b.id: b.name for b in await people.all_branches(session)}
         branch_id = None
@@ -81,10 +88,19 @@ async def _export(settings: Settings, fmt: str, branch: str | None, since: str |
             async for t in traces.iter_traces(session, branch_id=branch_id, since=start)
         ]
         await traces.append(
-            session, services.box, kind="data.exported", at=now(), branch_id=branch_id,
+            session,
+            services.box,
+            kind="data.exported",
+            at=now(),
+            branch_id=branch_id,
             ref="traces",
-            data={"what": "traces", "format": fmt, "rows": len(rows), "since": since,
-                  "by": getpass.getuser()},
+            data={
+                "what": "traces",
+                "format": fmt,
+                "rows": len(rows),
+                "since": since,
+                "by": getpass.getuser(),
+            },
         )
     if output is None:
         _write(sys.stdout, fmt, rows)
@@ -104,11 +120,16 @@ def export_group() -> None:
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl")
 @click.option("--branch", help="Only this branch's traces.")
 @click.option("--since", help="Only traces on or after this date (YYYY-MM-DD).")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write to a file instead of standard output.")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to a file instead of standard output.",
+)
 @click.pass_context
-def export_traces(ctx: click.Context, fmt: str, branch: str | None, since: str | None,
-                  output: Path | None) -> None:
+def export_traces(
+    ctx: click.Context, fmt: str, branch: str | None, since: str | None, output: Path | None
+) -> None:
     """Export traces (the export itself is traced as data.exported)."""
     settings = settings_from(ctx)
     run(settings, _export(settings, fmt, branch, since, output))

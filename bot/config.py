@@ -44,7 +44,7 @@ class Settings(BaseSettings):
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     listen_host: str = "127.0.0.1"
-    listen_port: int = Field(8080, ge=1, le=65535)
+    listen_port: int = Field(8080, ge=0, le=65535)  # 0: any free port (tests)
     timezone: str = "Asia/Shanghai"
     lang: Literal["zh_CN", "en"] = "zh_CN"
     secret_key: SecretStr | None = None

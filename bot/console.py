@@ -73,13 +73,22 @@ async def bind_console(services: Services, member: Member) -> str:
             now = services.router.clock()
             session.add(
                 PlatformAccount(
-                    platform=PLATFORM, external_id=account_id, member_id=member.id,
-                    chat_id=account_id, bound_at=now,
+                    platform=PLATFORM,
+                    external_id=account_id,
+                    member_id=member.id,
+                    chat_id=account_id,
+                    bound_at=now,
                 )
             )
             await traces.append(
-                session, services.box, kind="member.bound", at=now, branch_id=member.branch_id,
-                member_id=member.id, ref=f"{PLATFORM}:{account_id}", data={"platform": PLATFORM},
+                session,
+                services.box,
+                kind="member.bound",
+                at=now,
+                branch_id=member.branch_id,
+                member_id=member.id,
+                ref=f"{PLATFORM}:{account_id}",
+                data={"platform": PLATFORM},
             )
     return account_id
 

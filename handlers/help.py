@@ -7,7 +7,9 @@ from handlers.registry import Command, Feature, Replies
 feature = Feature("help")
 
 
-def visible_commands(commands: list[Command] | tuple[Command, ...], role: str | None) -> list[Command]:
+def visible_commands(
+    commands: list[Command] | tuple[Command, ...], role: str | None
+) -> list[Command]:
     """Commands this role may use and that are meant to be listed (help and the menu)."""
     listed = [c for c in commands if not c.hidden and c.allows(role)]
     if role is not None:

@@ -67,9 +67,7 @@ class Feature:
         hidden: bool = False,
     ) -> Callable[[CommandFn], CommandFn]:
         def register(fn: CommandFn) -> CommandFn:
-            self.commands.append(
-                Command(name, fn, roles, tuple(aliases), private_only, hidden)
-            )
+            self.commands.append(Command(name, fn, roles, tuple(aliases), private_only, hidden))
             return fn
 
         return register

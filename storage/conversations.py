@@ -28,4 +28,3 @@ async def start(
     row.flow, row.step, row.data, row.updated_at = flow, step, dict(data), now
     await session.flush()
     return row
-

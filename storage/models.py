@@ -37,7 +37,8 @@ NAMING = {
 
 class Base(AsyncAttrs, DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON}
+    # SQLAlchemy reads this class attribute; it is never mutated.
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON}  # noqa: RUF012
 
 
 class Branch(Base):

@@ -65,9 +65,7 @@ async def account_and_conversation(
     return None, await session.get(Conversation, (platform, external_id))
 
 
-async def account(
-    session: AsyncSession, platform: str, external_id: str
-) -> PlatformAccount | None:
+async def account(session: AsyncSession, platform: str, external_id: str) -> PlatformAccount | None:
     query = select(PlatformAccount).where(
         PlatformAccount.platform == platform, PlatformAccount.external_id == external_id
     )

@@ -43,7 +43,7 @@ class InlineConnection(aiosqlite.Connection):
     async def close(self) -> None:
         self.stop()
 
-    def stop(self) -> None:  # type: ignore[override]
+    def stop(self) -> None:
         self._running = False
         if self._connection is not None:
             self._connection.close()

@@ -36,8 +36,19 @@ def test_init_is_repeatable(cli: Cli) -> None:
 
 
 def test_member_add_json(cli: Cli) -> None:
-    result = cli("member", "add", "--branch", BRANCH, "--name", "张三", "--stage", "预备党员",
-                 "--remote-until", "2027-01-31", "--json")
+    result = cli(
+        "member",
+        "add",
+        "--branch",
+        BRANCH,
+        "--name",
+        "张三",
+        "--stage",
+        "预备党员",
+        "--remote-until",
+        "2027-01-31",
+        "--json",
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert set(data) == {"member_id", "invite_code"} and len(data["invite_code"]) == 8
@@ -69,7 +80,9 @@ def test_roster_import_all_good(cli: Cli, tmp_path: Path) -> None:
     result = cli("member", "import", roster, "--branch", BRANCH)
     assert result.exit_code == 0, result.output
     assert "已导入 2 人" in result.output and "王一" in result.output
-    assert "王二\tmember\tprobationary\t2027-06-30" in cli("member", "list", "--branch", BRANCH).output
+    assert (
+        "王二\tmember\tprobationary\t2027-06-30" in cli("member", "list", "--branch", BRANCH).output
+    )
 
 
 def test_roster_import_reports_every_bad_row_and_imports_nothing(cli: Cli, tmp_path: Path) -> None:
@@ -116,7 +129,9 @@ def test_export_traces_jsonl_and_csv(cli: Cli, tmp_path: Path) -> None:
     out = tmp_path / "traces.csv"
     result = cli("export", "traces", "--format", "csv", "--branch", BRANCH, "-o", str(out))
     assert result.exit_code == 0
-    assert out.read_text(encoding="utf-8").startswith("id,at,kind,branch,member,actor,ref,data,hash")
+    assert out.read_text(encoding="utf-8").startswith(
+        "id,at,kind,branch,member,actor,ref,data,hash"
+    )
     # the first export was itself traced
     kinds = [json.loads(x)["kind"] for x in cli("export", "traces").output.splitlines()]
     assert kinds.count("data.exported") == 2
@@ -152,6 +167,6 @@ def test_verify_detects_a_sqlite_edit(tmp_path: Path) -> None:
     cli("member", "add", "--branch", BRANCH, "--name", "孙一")
     assert cli("verify").exit_code == 0
     with sqlite3.connect(db) as conn:
-        conn.execute("UPDATE traces SET data = '{\"name\": \"孙二\"}' WHERE id = 2")
+        conn.execute('UPDATE traces SET data = \'{"name": "孙二"}\' WHERE id = 2')
     result = cli("verify")
     assert result.exit_code == 1 and "第 2 条" in result.output and "内容被改动" in result.output

@@ -127,13 +127,18 @@ async def test_webhook_checks_secret_and_handles_redelivery_once(
         update = {
             "update_id": 777,
             "message": {
-                "message_id": 9, "date": 0, "chat": {"id": STRANGER, "type": "private"},
-                "from": {"id": STRANGER, "is_bot": False, "first_name": "X"}, "text": "/help",
+                "message_id": 9,
+                "date": 0,
+                "chat": {"id": STRANGER, "type": "private"},
+                "from": {"id": STRANGER, "is_bot": False, "first_name": "X"},
+                "text": "/help",
             },
         }
         url = f"http://127.0.0.1:{port}/tg/hook"
         async with aiohttp.ClientSession() as http:
-            bad = await http.post(url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "no"})
+            bad = await http.post(
+                url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "no"}
+            )
             assert bad.status == 403
             headers = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
             for _ in range(2):  # Telegram redelivers when it did not see our 200 in time

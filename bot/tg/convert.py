@@ -1,5 +1,7 @@
 """Telegram updates in, platform-neutral Incoming out."""
 
+from dataclasses import replace
+
 from telegram import Message, Update
 
 from handlers.incoming import Attachment, Incoming, Location
@@ -26,25 +28,25 @@ def to_incoming(update: Update, bot_id: int) -> Incoming | None:
     chat = update.effective_chat
     if user is None or chat is None or user.is_bot:
         return None
-    common = {
-        "platform": PLATFORM,
-        "account_id": str(user.id),
-        "chat_id": str(chat.id),
-        "update_key": f"{bot_id}:{update.update_id}",
-        "chat_type": "private" if chat.type == "private" else "group",
-        "display_name": user.full_name,
-    }
+    base = Incoming(
+        platform=PLATFORM,
+        account_id=str(user.id),
+        chat_id=str(chat.id),
+        update_key=f"{bot_id}:{update.update_id}",
+        chat_type="private" if chat.type == "private" else "group",
+        display_name=user.full_name,
+    )
     if update.callback_query is not None:
-        return Incoming(callback_data=update.callback_query.data or "", **common)
+        return replace(base, callback_data=update.callback_query.data or "")
     message = update.message
     if message is None:
         return None
     location = None
     if message.location is not None:
         location = Location(message.location.latitude, message.location.longitude)
-    return Incoming(
+    return replace(
+        base,
         text=message.text or message.caption or "",
         location=location,
         attachments=_attachments(message),
-        **common,
     )

@@ -40,7 +40,9 @@ def keyboard(reply: Reply, renderer: Renderer) -> InlineKeyboardMarkup | None:
             if len(button.data.encode()) > CALLBACK_LIMIT:
                 log.error("button data too long for Telegram, dropped: %r", button.data)
                 continue
-            buttons.append(InlineKeyboardButton(renderer.render(button.label), callback_data=button.data))
+            buttons.append(
+                InlineKeyboardButton(renderer.render(button.label), callback_data=button.data)
+            )
         if buttons:
             rows.append(buttons)
     return InlineKeyboardMarkup(rows) if rows else None
@@ -63,17 +65,25 @@ async def _edit(bot: Bot, update: Update, text: str, markup: InlineKeyboardMarku
     return True
 
 
-async def _send_one(bot: Bot, update: Update, chat_id: int, reply: Reply, renderer: Renderer) -> None:
+async def _send_one(
+    bot: Bot, update: Update, chat_id: int, reply: Reply, renderer: Renderer
+) -> None:
     text = renderer.render(reply.text) if reply.text is not None else ""
     markup = keyboard(reply, renderer)
     if reply.edit and await _edit(bot, update, text, markup):
         return
     if reply.image is not None:
-        await bot.send_photo(chat_id, reply.image, caption=text[:CAPTION_LIMIT] or None,
-                             reply_markup=markup)
+        await bot.send_photo(
+            chat_id, reply.image, caption=text[:CAPTION_LIMIT] or None, reply_markup=markup
+        )
     elif reply.file is not None:
-        await bot.send_document(chat_id, reply.file.content, filename=reply.file.name,
-                                caption=text[:CAPTION_LIMIT] or None, reply_markup=markup)
+        await bot.send_document(
+            chat_id,
+            reply.file.content,
+            filename=reply.file.name,
+            caption=text[:CAPTION_LIMIT] or None,
+            reply_markup=markup,
+        )
     elif text:
         chunks = split_text(text)
         for index, chunk in enumerate(chunks):

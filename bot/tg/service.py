@@ -38,9 +38,9 @@ class TelegramService:
     def webhook_path(self) -> str:
         return urlparse(self.settings.webhook_url or "").path or "/telegram"
 
-    def _build(self) -> Application:  # type: ignore[type-arg]
+    def _build(self) -> Application:
         base = self.settings.telegram_base_url
-        builder: ApplicationBuilder = (  # type: ignore[type-arg]
+        builder: ApplicationBuilder = (
             Application.builder()
             .token(self.settings.require_telegram_token())
             .base_url(f"{base}/bot")
