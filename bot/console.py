@@ -9,9 +9,10 @@ from pathlib import Path
 
 from bot.app import Services
 from handlers.incoming import Incoming
+from handlers.members import link_account
 from handlers.messages import Button, Reply
-from storage import people, traces
-from storage.models import Member, PlatformAccount
+from storage import people
+from storage.models import Member
 
 PLATFORM = "console"
 
@@ -71,24 +72,8 @@ async def bind_console(services: Services, member: Member) -> str:
     async with services.sessions.begin() as session:
         if await people.account(session, PLATFORM, account_id) is None:
             now = services.router.clock()
-            session.add(
-                PlatformAccount(
-                    platform=PLATFORM,
-                    external_id=account_id,
-                    member_id=member.id,
-                    chat_id=account_id,
-                    bound_at=now,
-                )
-            )
-            await traces.append(
-                session,
-                services.box,
-                kind="member.bound",
-                at=now,
-                branch_id=member.branch_id,
-                member_id=member.id,
-                ref=f"{PLATFORM}:{account_id}",
-                data={"platform": PLATFORM},
+            await link_account(
+                session, services.box, member, PLATFORM, account_id, now, chat_id=account_id
             )
     return account_id
 

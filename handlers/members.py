@@ -167,17 +167,35 @@ async def bind_account(
         raise RecordedRefusal(f"bind.{reason or 'unknown'}")
     invite, member = found
     invite.used_at = now
-    session.add(
-        PlatformAccount(
-            platform=platform,
-            external_id=external_id,
-            member_id=member.id,
-            chat_id=chat_id,
-            display_name=display_name,
-            bound_at=now,
-            last_seen_at=now,
-        )
+    await link_account(
+        session, box, member, platform, external_id, now, chat_id=chat_id, display_name=display_name
     )
+    return member
+
+
+async def link_account(
+    session: AsyncSession,
+    box: SecretBox,
+    member: Member,
+    platform: str,
+    external_id: str,
+    now: datetime,
+    *,
+    chat_id: str | None = None,
+    display_name: str | None = None,
+    actor_id: int | None = None,
+) -> PlatformAccount:
+    """Record that this chat account speaks for the member (traced as member.bound)."""
+    account = PlatformAccount(
+        platform=platform,
+        external_id=external_id,
+        member_id=member.id,
+        chat_id=chat_id,
+        display_name=display_name,
+        bound_at=now,
+        last_seen_at=now,
+    )
+    session.add(account)
     await session.flush()
     await traces.append(
         session,
@@ -186,8 +204,8 @@ async def bind_account(
         at=now,
         branch_id=member.branch_id,
         member_id=member.id,
-        actor_id=member.id,
-        ref=account_ref,
+        actor_id=actor_id if actor_id is not None else member.id,
+        ref=f"{platform}:{external_id}",
         data={"platform": platform},
     )
-    return member
+    return account

@@ -1,4 +1,4 @@
-"""`branchbot run` as a real process: serves the fake Bot API, survives a restart, stops on SIGTERM."""
+"""`branchbot run` as a real process: serves the fake Bot API, restarts, stops on SIGTERM."""
 
 import asyncio
 import json
@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+
 from tests.conftest import SECRET
 from tests.fake_telegram import FakeTelegram
 
