@@ -2,9 +2,10 @@
 
     python bench/throughput.py [--n 2000] [--rounds 3] [--database-url URL]
 
-Each round sends N updates through fake API → PTB → router → handler (database reads, a trace
-write, the dedup record, one transaction) → reply, and N through the echo bot; prints the
-median rates, their ratio (goal ≥ 0.6 at N=2000 on SQLite) and this process's memory.
+Each round sends N `/start CODE` updates through fake API → PTB → router → handler (database
+reads, a trace write, the dedup record, one transaction) → reply, then N `/me` from the same
+users (reads only), and N through the echo bot; prints the median rates, the ratio (goal ≥ 0.6
+at N=2000 on SQLite) and this process's memory.
 """
 
 import argparse
@@ -51,6 +52,7 @@ async def main(n: int, rounds: int, database_url: str | None) -> None:
     users = itertools.count(10_000_000)
     echo_rates: list[float] = []
     bot_rates: list[float] = []
+    read_rates: list[float] = []
     async with fake_api() as api:
         settings = load_settings(
             database_url=url,
@@ -69,12 +71,16 @@ async def main(n: int, rounds: int, database_url: str | None) -> None:
                 batch = [text_update(next(ids), next(users), "你好") for _ in range(n)]
                 echo_rates.append(n / await timed_batch(api, batch))
             await service.start()
-            batch = [text_update(next(ids), next(users), f"/start {next(codes)}") for _ in range(n)]
+            round_users = [next(users) for _ in range(n)]
+            batch = [text_update(next(ids), u, f"/start {next(codes)}") for u in round_users]
             bot_rates.append(n / await timed_batch(api, batch))
+            batch = [text_update(next(ids), u, "/me") for u in round_users]
+            read_rates.append(n / await timed_batch(api, batch))
             await service.stop()
             service = TelegramService(services)
         await services.close()
     echo, bot = statistics.median(echo_rates), statistics.median(bot_rates)
+    read = statistics.median(read_rates)
     current, peak = rss_mb()
     backend = url.split(":")[0]
     print(f"updates per round: {n}, rounds: {rounds}, database: {backend}")
@@ -88,7 +94,13 @@ async def main(n: int, rounds: int, database_url: str | None) -> None:
         + ", ".join(f"{r:.1f}" for r in bot_rates)
         + ")"
     )
-    print(f"ratio branchbot/echo:     {bot / echo:8.2f}   (goal ≥ 0.60)")
+    print(
+        f"branchbot (/me, reads):   {read:8.1f} updates/s  (rounds: "
+        + ", ".join(f"{r:.1f}" for r in read_rates)
+        + ")"
+    )
+    print(f"ratio branchbot/echo:     {bot / echo:8.2f}   (goal ≥ 0.60; /start, the write path)")
+    print(f"ratio /me/echo:           {read / echo:8.2f}   (the read path, for comparison)")
     print(f"process memory: {current:.0f} MB now, {peak:.0f} MB peak (goal < 150 MB)")
 
 
