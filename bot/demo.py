@@ -137,7 +137,17 @@ async def run_demo(folder: Path, interactive: bool) -> None:
         await transcript.play()
         async with services.sessions() as session:
             result = await traces.verify(session, services.box)
-        click.echo("\n" + render(Msg("cli.verify_ok", count=result.checked)))
+        verdict = (
+            Msg("cli.verify_ok", count=result.checked)
+            if result.ok
+            else Msg(
+                "cli.verify_bad",
+                id=result.bad_id,
+                count=result.checked,
+                reason=Msg(f"cli.verify_{result.reason}"),
+            )
+        )
+        click.echo("\n" + render(verdict))
         click.echo(render(Msg("cli.demo_done", path=folder / "demo.sqlite3")))
         if interactive:
             click.secho(render(Msg("cli.demo_console")), bold=True)

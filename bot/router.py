@@ -66,7 +66,10 @@ class Router:
                     raise ValueError(f"command /{command.name} registered twice")
                 self.commands.append(command)
                 self.by_name[command.name] = command
-                self.aliases.update({alias: command.name for alias in command.aliases})
+                for alias in command.aliases:
+                    if alias in self.aliases:
+                        raise ValueError(f"alias {alias} registered twice")
+                    self.aliases[alias] = command.name
             self.flows.update(feature.flows)
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
@@ -105,7 +108,9 @@ class Router:
         )
         caller = account.member if account and account.member.active else None
         if account is not None:
-            people.touch_account(account, incoming.chat_id, now)
+            # Only a private chat is where personal messages to this member may go later.
+            private_chat = incoming.chat_id if incoming.is_private else None
+            people.touch_account(account, private_chat, now)
         return Context(
             session=session,
             box=self.box,
@@ -149,7 +154,9 @@ class Router:
             raise UserError("error.too_long", length=len(raw), limit=self.options.max_text_length)
         text = clean(raw)
         parsed = split_command(text, self.aliases) if text else None
-        if parsed is None:
+        if parsed is None or (not inc.is_private and not text.startswith("/")):
+            if not inc.is_private:
+                return []  # group chatter is not for the bot; only slash commands are
             return await self._not_a_command(ctx, text)
         name, args = parsed
         command = self.by_name.get(name)

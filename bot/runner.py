@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from telegram.error import InvalidToken, NetworkError
 
 from bot.app import Services, build_services, check_schema
-from bot.config import Settings
+from bot.config import PREFIX, ConfigError, Settings
 from bot.tg.service import TelegramService
 from bot.web import Handler, build_web_app, start_site
 from scheduler.context import JobContext
@@ -29,9 +30,10 @@ class Running:
     stopped: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def stop(self) -> None:
+        # Stop taking webhook posts first, so nothing is acknowledged and then dropped.
+        await self.web_runner.cleanup()
         if self.telegram is not None:
             await self.telegram.stop()
-        await self.web_runner.cleanup()
         self.scheduler.shutdown(wait=False)
         await self.services.close()
 
@@ -40,21 +42,41 @@ async def start(settings: Settings) -> Running:
     """Start the scheduler, the Telegram adapter (if configured) and the HTTP server."""
     token = settings.require_telegram_token()  # the only adapter so far: it must be set
     services = build_services(settings)
-    await check_schema(services.engine)
-    telegram = TelegramService(services) if token else None
+    try:
+        await check_schema(services.engine)
+        telegram = TelegramService(services) if token else None
+        webhooks: dict[str, Handler] = {}
+        if telegram is not None and telegram.webhook_mode:
+            webhooks[telegram.webhook_path] = telegram.handle_webhook
+        web_runner, port = await start_site(
+            build_web_app(webhooks), settings.listen_host, settings.listen_port
+        )
+    except BaseException:
+        await services.close()
+        raise
+    try:
+        if telegram is not None:
+            await _start_telegram(telegram)
+    except BaseException:
+        await web_runner.cleanup()
+        await services.close()
+        raise
     router = services.router
     job_context = JobContext(services.sessions, services.box, router.options, router.clock)
     scheduler = start_scheduler(job_context, settings.database_url, settings.zone)
-    webhooks: dict[str, Handler] = {}
-    if telegram is not None and telegram.webhook_mode:
-        webhooks[telegram.webhook_path] = telegram.handle_webhook
-    web_runner, port = await start_site(
-        build_web_app(webhooks), settings.listen_host, settings.listen_port
-    )
-    if telegram is not None:
-        await telegram.start()
     log.info("branchbot serving on %s:%d", settings.listen_host, port)
     return Running(services, scheduler, telegram, web_runner, port)
+
+
+async def _start_telegram(telegram: TelegramService) -> None:
+    """Start the adapter; a rejected token or an unreachable API is a configuration error."""
+    try:
+        await telegram.start()
+    except InvalidToken as err:
+        raise ConfigError(f"{PREFIX}TELEGRAM_TOKEN", "rejected by the Bot API") from err
+    except NetworkError as err:
+        base = telegram.settings.telegram_base_url
+        raise ConfigError(f"{PREFIX}TELEGRAM_BASE_URL", f"cannot reach {base}: {err}") from err
 
 
 async def serve(settings: Settings) -> None:

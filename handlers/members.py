@@ -99,7 +99,7 @@ async def issue_invite(
     actor_id: int | None = None,
 ) -> str:
     """A new single-use code for the member (older unused ones stop working)."""
-    code = await invites.issue(session, member.id, actor_id, now, now + ttl)
+    code = await invites.issue(session, box, member.id, actor_id, now, now + ttl)
     await traces.append(
         session,
         box,
@@ -144,12 +144,11 @@ async def bind_account(
     chat_id: str | None,
     display_name: str | None,
     now: datetime,
-    check_existing: bool = True,
 ) -> Member:
     """Bind a chat account to the member an invite code was issued for.
 
     Wrong codes are traced (and still committed) so repeated guessing is slowed down.
-    `check_existing=False` skips the bound-account check for callers that did it already.
+    The caller checks first that this chat account is not bound already.
     """
     account_ref = f"{platform}:{external_id}"
     failures = await traces.count(
@@ -157,16 +156,15 @@ async def bind_account(
     )
     if failures >= MAX_BIND_FAILURES_PER_HOUR:
         raise UserError("bind.too_many")
-    existing = await people.account(session, platform, external_id) if check_existing else None
-    if existing is not None:
-        raise UserError("bind.already", name=existing.member.name)
-    found = await invites.find(session, code)
+    found = await invites.find(session, box, code)
     reason = _refusal(found, now)
     if reason is not None or found is None:
         await _reject(session, box, now, account_ref, reason or "unknown")
         raise RecordedRefusal(f"bind.{reason or 'unknown'}")
     invite, member = found
-    invite.used_at = now
+    if not await invites.consume(session, invite.id, now):
+        await _reject(session, box, now, account_ref, "used")
+        raise RecordedRefusal("bind.used")
     await link_account(
         session, box, member, platform, external_id, now, chat_id=chat_id, display_name=display_name
     )
@@ -191,7 +189,7 @@ async def link_account(
         external_id=external_id,
         member_id=member.id,
         chat_id=chat_id,
-        display_name=display_name,
+        display_name=display_name[:100] if display_name else None,
         bound_at=now,
         last_seen_at=now,
     )

@@ -8,6 +8,7 @@ from handlers.messages import Msg, Reply, UserError
 from handlers.parsing import looks_like_date, looks_like_stage, parse_date, parse_stage, valid_name
 from handlers.registry import SECRETARY_UP, Feature, Replies
 from storage import people
+from storage.enums import ROLE_RANK, Role
 from storage.invites import ALPHABET, CODE_LENGTH, normalize
 from storage.models import Member
 
@@ -32,7 +33,6 @@ async def _bind(ctx: Context, code: str) -> Reply:
         chat_id=inc.chat_id,
         display_name=inc.display_name,
         now=ctx.now,
-        check_existing=False,
     )
     ctx.caller = member
     branch = member.branch.name if member.branch else "-"
@@ -90,6 +90,16 @@ async def _existing(ctx: Context, name: str, branch_id: int) -> Member | None:
     return found[0] if found else None
 
 
+async def _check_reissue(ctx: Context, member: Member) -> None:
+    """A new code for someone already on the roster: only for an unbound person ranked below
+    the caller, so a code can never take over an account or lift anyone's role."""
+    caller = ctx.require_caller()
+    if ROLE_RANK[Role(member.role)] >= ROLE_RANK[Role(caller.role)]:
+        raise UserError("invite.outranks", name=member.name)
+    if await member.awaitable_attrs.accounts:
+        raise UserError("invite.already_bound", name=member.name)
+
+
 @feature.command("invite", roles=SECRETARY_UP, aliases=("邀请",), private_only=True)
 async def invite(ctx: Context, args: str) -> Replies:
     """Add a member to the caller's branch (or find them) and hand out a fresh invite code."""
@@ -99,6 +109,8 @@ async def invite(ctx: Context, args: str) -> Replies:
     new = _parse_invite_args(args)
     member = await _existing(ctx, new.name, caller.branch.id)
     created = member is None
+    if member is not None:
+        await _check_reissue(ctx, member)
     if member is None:
         member = await add_member(
             ctx.session, ctx.box, caller.branch, new, ctx.now, actor_id=caller.id, via="invite"
@@ -111,7 +123,6 @@ async def invite(ctx: Context, args: str) -> Replies:
     details = [Msg("invite.stage", stage=Msg(f"stage.{member.stage}"))]
     if member.remote_until:
         details.append(Msg("invite.remote", until=member.remote_until))
-    accounts = await member.awaitable_attrs.accounts
     return Reply(
         Msg(
             "invite.created" if created else "invite.renewed",
@@ -121,6 +132,5 @@ async def invite(ctx: Context, args: str) -> Replies:
             expires=expires,
             details=details,
             link=Msg("invite.link", link=link) if link else "",
-            bound=Msg("invite.bound", count=len(accounts)) if accounts else "",
         )
     )

@@ -55,9 +55,17 @@ def split_command(text: str, aliases: dict[str, str]) -> tuple[str, str] | None:
     if text.startswith("/"):
         return text[1:].split(maxsplit=1)[0].lower() if len(text) > 1 else "", ""
     for alias in sorted(aliases, key=len, reverse=True):
-        if text.startswith(alias):
+        if text.startswith(alias) and _ends_word(text, len(alias)):
             return aliases[alias], text[len(alias) :].strip()
     return None
+
+
+def _ends_word(text: str, at: int) -> bool:
+    """An alias counts only as a whole word: 签到 123456 and 签到123456, not 签到表在哪."""
+    if at == len(text):
+        return True
+    after = text[at]
+    return after.isspace() or (after.isascii() and after.isalnum()) or not after.isalnum()
 
 
 def parse_date(text: str) -> date:
@@ -65,8 +73,11 @@ def parse_date(text: str) -> date:
     match = re.fullmatch(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?", text.strip())
     if not match:
         raise UserError("error.bad_date", value=text)
+    year = int(match.group(1))
+    if not 1900 <= year <= 2100:
+        raise UserError("error.bad_date", value=text)
     try:
-        return date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+        return date(year, int(match.group(2)), int(match.group(3)))
     except ValueError as err:
         raise UserError("error.bad_date", value=text) from err
 

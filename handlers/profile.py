@@ -26,7 +26,7 @@ def _remote_line(member: Member, today: date) -> Msg | str:
     return Msg(key, until=member.remote_until)
 
 
-@feature.command("me", aliases=("我的", "个人信息"))
+@feature.command("me", aliases=("我的", "个人信息"), private_only=True)
 async def me(ctx: Context, args: str) -> Replies:
     """The caller's profile and a count of what has been recorded about them."""
     member = ctx.require_caller()

@@ -1,12 +1,12 @@
 """Invite codes: short, unambiguous, single use; the database keeps only their hashes."""
 
-import hashlib
 import secrets
 from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.crypto import SecretBox
 from storage.models import InviteCode, Member
 
 # No 0/O, 1/I/L: codes are read off a screen and typed on a phone.
@@ -22,12 +22,14 @@ def normalize(code: str) -> str:
     return code.strip().upper().replace("-", "").replace(" ", "")
 
 
-def code_hash(code: str) -> str:
-    return hashlib.sha256(normalize(code).encode()).hexdigest()
+def code_hash(box: SecretBox, code: str) -> str:
+    """Keyed with SECRET_KEY: a copy of the database alone cannot brute-force open codes."""
+    return box.mac(f"invite:{normalize(code)}".encode())
 
 
 async def issue(
     session: AsyncSession,
+    box: SecretBox,
     member_id: int,
     created_by: int | None,
     now: datetime,
@@ -43,7 +45,7 @@ async def issue(
     session.add(
         InviteCode(
             member_id=member_id,
-            code_hash=code_hash(code),
+            code_hash=code_hash(box, code),
             created_by=created_by,
             created_at=now,
             expires_at=expires_at,
@@ -53,12 +55,30 @@ async def issue(
     return code
 
 
-async def find(session: AsyncSession, code: str) -> tuple[InviteCode, Member] | None:
+async def find(
+    session: AsyncSession, box: SecretBox, code: str
+) -> tuple[InviteCode, Member] | None:
     """The invite and its member (with branch), in one query."""
     query = (
         select(InviteCode, Member)
         .join(Member, Member.id == InviteCode.member_id)
-        .where(InviteCode.code_hash == code_hash(code))
+        .where(InviteCode.code_hash == code_hash(box, code))
     )
     row = (await session.execute(query)).first()
     return (row[0], row[1]) if row else None
+
+
+async def consume(session: AsyncSession, invite_id: int, now: datetime) -> bool:
+    """Mark the code used if it still can be; False when another chat used it first."""
+    result = await session.execute(
+        update(InviteCode)
+        .where(
+            InviteCode.id == invite_id,
+            InviteCode.used_at.is_(None),
+            InviteCode.revoked.is_(False),
+            InviteCode.expires_at > now,
+        )
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return getattr(result, "rowcount", 0) == 1

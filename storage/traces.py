@@ -140,6 +140,9 @@ class VerifyResult:
 async def verify(session: AsyncSession, box: SecretBox, batch: int = 2000) -> VerifyResult:
     """Walk the whole chain; stop at the first row that was edited, deleted or inserted."""
     expected_id, prev_hash, checked = 1, GENESIS, 0
+    first = await session.scalar(select(func.min(Trace.id)))
+    if first is not None and first < 1:
+        return VerifyResult(0, False, int(first), "inserted")
     last_seen = 0
     while True:
         rows: Sequence[Trace] = (

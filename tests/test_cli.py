@@ -135,7 +135,8 @@ def test_export_traces_jsonl_and_csv(cli: Cli, tmp_path: Path) -> None:
     # the first export was itself traced
     kinds = [json.loads(x)["kind"] for x in cli("export", "traces").output.splitlines()]
     assert kinds.count("data.exported") == 2
-    assert cli("export", "traces", "--since", "2999-01-01").output == ""
+    assert cli("export", "traces", "--since", "2099-01-01").output == ""
+    assert "2026-12-01" in cli("export", "traces", "--since", "0001-01-01").output
 
 
 def test_config_errors_name_the_variable(cli: Cli) -> None:

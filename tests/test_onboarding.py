@@ -87,3 +87,31 @@ async def test_mydata_exports_everything_and_is_traced(chat: Chat) -> None:
     kinds = [t["kind"] for t in document["traces"]]
     assert kinds[:3] == ["member.created", "invite.issued", "member.bound"]
     assert "导出数据" in await user.say("/me")
+
+
+async def test_invite_cannot_take_over_accounts_or_lift_roles(chat: Chat) -> None:
+    secretary = await chat.bound("书记", role=Role.SECRETARY)
+    await chat.bound("已绑定的党员")
+    assert "已经绑定了账号" in await secretary.say("/invite 已绑定的党员")
+    await chat.enrol("组织员", role=Role.ADMIN)
+    assert "不低于您" in await secretary.say("/invite 组织员")
+    await chat.enrol("另一位书记", role=Role.SECRETARY)
+    assert "不低于您" in await secretary.say("/invite 另一位书记")
+
+
+async def test_one_code_binds_one_account_even_when_raced(chat: Chat) -> None:
+    import asyncio
+
+    _, code = await chat.enrol("抢码")
+    first, second = chat.user(), chat.user()
+    replies = await asyncio.gather(first.say(f"/start {code}"), second.say(f"/start {code}"))
+    assert sum("绑定成功" in r for r in replies) == 1
+
+
+async def test_group_chatter_is_ignored_and_private_data_stays_private(chat: Chat) -> None:
+    member = await chat.bound("群成员")
+    in_group = chat.user(member.account_id, chat_type="group")
+    assert await in_group.say("我的天，今天开会吗") == ""
+    assert await in_group.say("邀请函已经发了") == ""
+    assert "私聊" in await in_group.say("/me")
+    assert "我没有看懂" in await member.say("我的天")

@@ -42,6 +42,9 @@ def test_split_command_never_raises(text: str) -> None:
         ("我的数据", ("mydata", "")),
         ("我的", ("me", "")),
         ("你好", None),
+        ("我的天", None),
+        ("签到表在哪", None),
+        ("签到，123456", ("checkin", ",123456")),
         ("/", ("", "")),
     ],
 )
@@ -49,7 +52,7 @@ def test_split_command_forms(text: str, expected: tuple[str, str] | None) -> Non
     assert split_command(clean(text), ALIASES) == expected
 
 
-@given(st.dates(min_value=date(1900, 1, 1), max_value=date(2999, 12, 31)))
+@given(st.dates(min_value=date(1900, 1, 1), max_value=date(2100, 12, 31)))
 def test_dates_round_trip_in_every_spelling(day: date) -> None:
     for text in (
         day.isoformat(),

@@ -88,3 +88,11 @@ async def test_concurrent_writers_keep_one_gapless_chain(services: Services) -> 
     await asyncio.gather(*(_write(services, 5) for _ in range(4)))
     result = await _verify(services)
     assert result.ok and result.checked == 20
+
+
+async def test_rows_outside_the_chain_are_detected(services: Services) -> None:
+    await _write(services, 3)
+    async with services.sessions.begin() as session:
+        session.add(Trace(id=0, at=AT, kind="invite.rejected", data={}, prev_hash="", hash=""))
+    result = await _verify(services)
+    assert (result.ok, result.bad_id, result.reason) == (False, 0, "inserted")

@@ -1,9 +1,11 @@
 """Reply objects out as Telegram calls: messages, edits, photos, documents, inline keyboards."""
 
 import logging
+from collections.abc import Awaitable, Callable
+from functools import partial
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError, TimedOut
 from tenacity import (
     AsyncRetrying,
     retry_if_exception,
@@ -72,37 +74,40 @@ async def _send_one(
     markup = keyboard(reply, renderer)
     if reply.edit and await _edit(bot, update, text, markup):
         return
+    caption = text[:CAPTION_LIMIT] or None
     if reply.image is not None:
-        await bot.send_photo(
-            chat_id, reply.image, caption=text[:CAPTION_LIMIT] or None, reply_markup=markup
-        )
+        image = reply.image
+        await _call(lambda: bot.send_photo(chat_id, image, caption=caption, reply_markup=markup))
     elif reply.file is not None:
-        await bot.send_document(
-            chat_id,
-            reply.file.content,
-            filename=reply.file.name,
-            caption=text[:CAPTION_LIMIT] or None,
-            reply_markup=markup,
+        file = reply.file
+        await _call(
+            lambda: bot.send_document(
+                chat_id, file.content, filename=file.name, caption=caption, reply_markup=markup
+            )
         )
     elif text:
         chunks = split_text(text)
         for index, chunk in enumerate(chunks):
-            last = index == len(chunks) - 1
-            await bot.send_message(chat_id, chunk, reply_markup=markup if last else None)
+            keys = markup if index == len(chunks) - 1 else None
+            await _call(partial(bot.send_message, chat_id, chunk, reply_markup=keys))
 
 
 def _transient(err: BaseException) -> bool:
-    """Dropped connections, timeouts and 5xx are worth another try; refusals are not."""
-    return isinstance(err, NetworkError) and not isinstance(err, BadRequest)
+    """5xx and dropped connections are worth another try. Refusals are not, and neither is a
+    timeout: Telegram may have delivered the message, and a duplicate is worse than a delay."""
+    return isinstance(err, NetworkError) and not isinstance(err, BadRequest | TimedOut)
 
 
-def _retrying() -> AsyncRetrying:
-    return AsyncRetrying(
+async def _call(request: Callable[[], Awaitable[object]]) -> None:
+    """One Bot API call, retried on its own (so a retry never repeats an earlier chunk)."""
+    async for attempt in AsyncRetrying(
         retry=retry_if_exception(_transient),
         stop=stop_after_attempt(3),
         wait=wait_exponential(multiplier=0.5, max=4),
         reraise=True,
-    )
+    ):
+        with attempt:
+            await request()
 
 
 async def send_replies(bot: Bot, update: Update, replies: list[Reply], renderer: Renderer) -> None:
@@ -117,9 +122,7 @@ async def send_replies(bot: Bot, update: Update, replies: list[Reply], renderer:
         return
     for reply in replies:
         try:
-            async for attempt in _retrying():
-                with attempt:
-                    await _send_one(bot, update, chat.id, reply, renderer)
+            await _send_one(bot, update, chat.id, reply, renderer)
         except Forbidden:
             log.info("chat %s has blocked the bot; reply dropped", chat.id)
             return
