@@ -12,7 +12,7 @@ from handlers import FEATURES
 from handlers.context import Options
 from storage import schema
 from storage.crypto import SecretBox
-from storage.db import create_engine, session_factory
+from storage.db import create_engine, reader_factory, session_factory
 
 
 class DeepLinks:
@@ -38,6 +38,7 @@ class Services:
     renderer: Renderer
     router: Router
     links: DeepLinks
+    readers: async_sessionmaker[AsyncSession]
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -56,7 +57,9 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
         sessions, box, FEATURES, handler_options(settings), clock=clock, deep_link=links
     )
     renderer = Renderer(settings.lang, settings.zone)
-    return Services(settings, engine, sessions, box, renderer, router, links)
+    return Services(
+        settings, engine, sessions, box, renderer, router, links, reader_factory(engine)
+    )
 
 
 class SchemaOutdated(Exception):

@@ -82,7 +82,7 @@ def console(ctx: click.Context, name: str, branch_name: str | None) -> None:
 
     async def go() -> None:
         async with opened(settings) as services:
-            async with services.sessions() as session:
+            async with services.readers() as session:
                 branch = await people.branch_by_name(session, branch_name) if branch_name else None
                 found = await people.members_named(session, name, branch.id if branch else None)
             if len(found) != 1:

@@ -43,7 +43,7 @@ def branch_list(ctx: click.Context) -> None:
     settings = settings_from(ctx)
 
     async def go() -> None:
-        async with opened(settings) as services, services.sessions() as session:
+        async with opened(settings) as services, services.readers() as session:
             for branch in await people.all_branches(session):
                 count = await people.count_members(session, branch.id)
                 click.echo(f"#{branch.id}\t{branch.name}\t{branch.college or '-'}\t{count}")
@@ -149,7 +149,7 @@ def member_list(ctx: click.Context, branch_name: str) -> None:
     settings = settings_from(ctx)
 
     async def go() -> None:
-        async with opened(settings) as services, services.sessions() as session:
+        async with opened(settings) as services, services.readers() as session:
             branch = await branch_named(session, branch_name)
             for m in await people.branch_members(session, branch.id):
                 platforms = ",".join(a.platform for a in await m.awaitable_attrs.accounts) or "-"

@@ -28,7 +28,7 @@ def verify(ctx: click.Context) -> None:
     settings = settings_from(ctx)
 
     async def go() -> bool:
-        async with opened(settings) as services, services.sessions() as session:
+        async with opened(settings) as services, services.readers() as session:
             result = await traces.verify(session, services.box)
         if result.ok:
             say(settings, "cli.verify_ok", count=result.checked)
@@ -75,33 +75,35 @@ def _write(out: IO[str], fmt: str, rows: list[dict[str, Any]]) -> None:
 async def _export(
     settings: Settings, fmt: str, branch: str | None, since: str | None, output: Path | None
 ) -> int:
-    async with opened(settings) as services, services.sessions.begin() as session:
-        branches = {b.id: b.name for b in await people.all_branches(session)}
-        branch_id = None
-        if branch is not None:
-            branch_id = (await branch_named(session, branch)).id
-        start = None
-        if since is not None:
-            start = datetime.combine(parse_date(since), time.min, settings.zone)
-        rows = [
-            _row(t, branches, settings)
-            async for t in traces.iter_traces(session, branch_id=branch_id, since=start)
-        ]
-        await traces.append(
-            session,
-            services.box,
-            kind="data.exported",
-            at=now(),
-            branch_id=branch_id,
-            ref="traces",
-            data={
-                "what": "traces",
-                "format": fmt,
-                "rows": len(rows),
-                "since": since,
-                "by": getpass.getuser(),
-            },
-        )
+    async with opened(settings) as services:
+        async with services.readers() as session:
+            branches = {b.id: b.name for b in await people.all_branches(session)}
+            branch_id = None
+            if branch is not None:
+                branch_id = (await branch_named(session, branch)).id
+            start = None
+            if since is not None:
+                start = datetime.combine(parse_date(since), time.min, settings.zone)
+            rows = [
+                _row(t, branches, settings)
+                async for t in traces.iter_traces(session, branch_id=branch_id, since=start)
+            ]
+        async with services.sessions.begin() as session:  # a short write, after the long read
+            await traces.append(
+                session,
+                services.box,
+                kind="data.exported",
+                at=now(),
+                branch_id=branch_id,
+                ref="traces",
+                data={
+                    "what": "traces",
+                    "format": fmt,
+                    "rows": len(rows),
+                    "since": since,
+                    "by": getpass.getuser(),
+                },
+            )
     if output is None:
         _write(sys.stdout, fmt, rows)
     else:

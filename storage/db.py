@@ -78,8 +78,18 @@ def _use_wal_and_immediate_transactions(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Readers (verify, exports, lists) must not hold the write lock for their whole run.
+        reading = conn.get_execution_options().get(READ_ONLY, False)
+        conn.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+READ_ONLY = "branchbot_read_only"
+
+
+def reader_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions for long reads: on SQLite they take no write lock (a deferred BEGIN)."""
+    return async_sessionmaker(engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)

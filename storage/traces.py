@@ -138,39 +138,68 @@ class VerifyResult:
 
 
 async def verify(session: AsyncSession, box: SecretBox, batch: int = 2000) -> VerifyResult:
-    """Walk the whole chain; stop at the first row that was edited, deleted or inserted."""
-    expected_id, prev_hash, checked = 1, GENESIS, 0
+    """Walk the chain up to its sealed head; stop at the first edited, deleted or inserted row.
+
+    The head is read first, so rows appended by a live service meanwhile are not alarms.
+    """
+    head = await session.get(TraceHead, HEAD_ID)
+    if head is None:
+        return VerifyResult(0, False, 1, "no_head")
+    sealed = head.last_id == 0 or box.mac_matches(
+        _seal_payload(head.last_id, head.last_hash), head.seal
+    )
+    if not sealed:
+        return VerifyResult(0, False, head.last_id, "head_altered")
+    last_id, last_hash = head.last_id, head.last_hash
     first = await session.scalar(select(func.min(Trace.id)))
     if first is not None and first < 1:
         return VerifyResult(0, False, int(first), "inserted")
-    last_seen = 0
-    while True:
-        rows: Sequence[Trace] = (
-            await session.scalars(
-                select(Trace).where(Trace.id > last_seen).order_by(Trace.id).limit(batch)
-            )
-        ).all()
+    result, tip_hash = await _walk(session, box, last_id, batch)
+    if not result.ok:
+        return result
+    if result.checked != last_id or (last_id and tip_hash != last_hash):
+        return VerifyResult(result.checked, False, result.checked + 1, "truncated")
+    beyond = await session.scalar(select(func.max(Trace.id)))
+    session.expire(head)
+    await session.refresh(head)
+    if beyond is not None and beyond > head.last_id:
+        return VerifyResult(result.checked, False, head.last_id + 1, "inserted")
+    return VerifyResult(result.checked, True)
+
+
+async def _walk(
+    session: AsyncSession, box: SecretBox, up_to: int, batch: int
+) -> tuple[VerifyResult, str]:
+    """Check rows 1..up_to in order; returns the verdict and the last good row's hash."""
+    expected_id, prev_hash, checked = 1, GENESIS, 0
+    while expected_id <= up_to:
+        query = (
+            select(Trace)
+            .where(Trace.id >= expected_id, Trace.id <= up_to)
+            .order_by(Trace.id)
+            .limit(batch)
+        )
+        rows: Sequence[Trace] = (await session.scalars(query)).all()
         if not rows:
             break
         for row in rows:
-            if row.id != expected_id:
-                return VerifyResult(checked, False, expected_id, "missing")
-            if row.prev_hash != prev_hash:
-                return VerifyResult(checked, False, row.id, "broken_link")
-            if not box.mac_matches(canonical(row), row.hash):
-                return VerifyResult(checked, False, row.id, "altered")
+            problem = _problem(row, expected_id, prev_hash, box)
+            if problem is not None:
+                return VerifyResult(checked, False, *problem), prev_hash
             prev_hash, expected_id, checked = row.hash, expected_id + 1, checked + 1
-        last_seen = rows[-1].id
-    head = await session.get(TraceHead, HEAD_ID)
-    if head is None:
-        return VerifyResult(checked, False, 1, "no_head")
-    if head.last_id == 0 and checked == 0:
-        return VerifyResult(0, True)  # a new, empty chain: the head is not sealed yet
-    if not box.mac_matches(_seal_payload(head.last_id, head.last_hash), head.seal):
-        return VerifyResult(checked, False, head.last_id, "head_altered")
-    if head.last_id != checked or head.last_hash != prev_hash:
-        return VerifyResult(checked, False, checked + 1, "truncated")
-    return VerifyResult(checked, True)
+    return VerifyResult(checked, True), prev_hash
+
+
+def _problem(
+    row: Trace, expected_id: int, prev_hash: str, box: SecretBox
+) -> tuple[int, str] | None:
+    if row.id != expected_id:
+        return expected_id, "missing"
+    if row.prev_hash != prev_hash:
+        return row.id, "broken_link"
+    if not box.mac_matches(canonical(row), row.hash):
+        return row.id, "altered"
+    return None
 
 
 async def iter_traces(
