@@ -9,9 +9,9 @@ import click
 from bot.cli_support import branch_named, now, opened, run, say, settings_from
 from bot.config import Settings
 from handlers.members import NewMember, add_branch, add_member, issue_invite
-from handlers.messages import Msg
-from handlers.parsing import parse_date, parse_role, parse_stage
-from handlers.roster import RosterInvalid, import_roster
+from handlers.messages import Msg, UserError
+from handlers.parsing import clean
+from handlers.roster import RosterInvalid, check_member, import_roster
 from storage import people
 
 
@@ -57,14 +57,10 @@ def member_group() -> None:
 
 
 def _new_member(opts: dict[str, str | None]) -> NewMember:
-    new = NewMember(name=str(opts["name"]))
-    if opts["role"]:
-        new.role = parse_role(opts["role"])
-    if opts["stage"]:
-        new.stage = parse_stage(opts["stage"])
-    if opts["remote_until"]:
-        new.remote_until = parse_date(opts["remote_until"])
-    new.staff_no, new.phone, new.id_number = opts["staff_no"], opts["phone"], opts["id_number"]
+    """The options checked by the same rules as a roster row."""
+    new, problems = check_member({k: clean(v) for k, v in opts.items() if v})
+    if new is None:
+        raise UserError("member.invalid", problems=problems)
     return new
 
 

@@ -33,6 +33,8 @@ class NewMember:
 async def add_branch(
     session: AsyncSession, box: SecretBox, name: str, now: datetime, college: str | None = None
 ) -> Branch:
+    if not 0 < len(name) <= 100 or "\n" in name:
+        raise UserError("branch.bad_name")
     if await people.branch_by_name(session, name) is not None:
         raise UserError("branch.exists", name=name)
     branch = Branch(name=name, college=college, created_at=now)

@@ -109,5 +109,7 @@ def looks_like_date(text: str) -> bool:
 
 
 def valid_name(text: str) -> bool:
-    """A person's name: 1–30 characters, no command syntax, no line breaks."""
-    return 0 < len(text) <= 30 and not text.startswith("/") and "\n" not in text
+    """A person's name: 1–30 characters, no command syntax or line breaks, not a date or stage."""
+    if not 0 < len(text) <= 30 or text.startswith("/") or "\n" in text:
+        return False
+    return not (looks_like_date(text) or looks_like_stage(text) or text.isdigit())

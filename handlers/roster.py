@@ -123,12 +123,15 @@ def read_rows(name: str, raw: bytes) -> Iterator[tuple[int, list[str]]]:
         raise UserError("roster.format", name=name)
 
 
-def _check_row(values: dict[str, str]) -> tuple[NewMember | None, list[Msg]]:
+def check_member(values: dict[str, str]) -> tuple[NewMember | None, list[Msg]]:
+    """One person's fields (roster row or CLI options) checked; the member, or the problems."""
     problems: list[Msg] = []
     name = values.get("name", "")
     if not valid_name(name):
         problems.append(Msg("roster.bad_name", value=name))
     new = NewMember(name=name, staff_no=values.get("staff_no") or None)
+    if new.staff_no and len(new.staff_no) > 32:
+        problems.append(Msg("roster.bad_staff_no", value=new.staff_no[:40]))
     for field, parse in (("role", parse_role), ("stage", parse_stage)):
         if values.get(field):
             try:
@@ -167,7 +170,7 @@ def parse_roster(name: str, raw: bytes) -> tuple[list[tuple[int, NewMember]], li
     seen_numbers: dict[str, int] = {}
     for line, cells in rows[1:]:
         values = {f: c for f, c in zip(fields, cells, strict=False) if f}
-        new, problems = _check_row(values)
+        new, problems = check_member(values)
         number = values.get("staff_no")
         if number and number in seen_numbers:
             problems.append(Msg("roster.duplicate_no", value=number, other=seen_numbers[number]))

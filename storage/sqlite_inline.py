@@ -26,6 +26,7 @@ class InlineConnection(aiosqlite.Connection):
             )
 
         super().__init__(connector, iter_chunk_size=64)
+        self._tx = _InlineQueue()  # type: ignore[assignment]
 
     async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         if self._connection is None:
@@ -48,6 +49,22 @@ class InlineConnection(aiosqlite.Connection):
         if self._connection is not None:
             self._connection.close()
             self._connection = None
+
+
+class _InlineQueue:
+    """Stands in for aiosqlite's work queue, which SQLAlchemy's adapter uses directly to set
+    isolation levels: the work is done at once and its future resolved."""
+
+    def put_nowait(self, item: tuple[Any, Callable[[], Any]]) -> None:
+        future, function = item
+        try:
+            result = function()
+        except BaseException as err:
+            if future is not None and not future.done():
+                future.set_exception(err)
+            return
+        if future is not None and not future.done():
+            future.set_result(result)
 
 
 def creator(database: str, busy_timeout: float = 5.0) -> Callable[[], Any]:

@@ -59,6 +59,19 @@ def test_member_add_json(cli: Cli) -> None:
 def test_member_add_bad_values_explain(cli: Cli) -> None:
     result = cli("member", "add", "--branch", BRANCH, "--name", "李四", "--stage", "党委书记")
     assert result.exit_code == 1 and "不是有效的阶段" in result.output
+    result = cli(
+        "member",
+        "add",
+        "--branch",
+        BRANCH,
+        "--name",
+        "李四",
+        "--phone",
+        "abc",
+        "--staff-no",
+        "9" * 40,
+    )
+    assert result.exit_code == 1 and "手机号“abc”无效" in result.output and "太长" in result.output
     result = cli("member", "add", "--branch", "不存在的支部", "--name", "李四")
     assert result.exit_code == 1 and BRANCH in result.output
 

@@ -149,3 +149,11 @@ async def test_webhook_checks_secret_and_handles_redelivery_once(
         await asyncio.sleep(0.3)
         assert len(fake.texts_to(STRANGER)) == 2
         assert "欢迎使用支部助手" in fake.texts_to(STRANGER)[1]
+
+
+async def test_commands_for_another_bot_are_left_alone(fake: FakeTelegram, bot: Services) -> None:
+    fake.push_message(STRANGER, "/help@SomeOtherBot", chat_id=-200, chat_type="group")
+    fake.push_message(STRANGER, "/help@branchbot_test_bot", chat_id=-200, chat_type="group")
+    await fake.wait_until(lambda: len(fake.texts_to(-200)) >= 1)
+    await asyncio.sleep(0.2)
+    assert len(fake.texts_to(-200)) == 1 and "欢迎使用支部助手" in fake.texts_to(-200)[0]

@@ -1,5 +1,6 @@
 """Telegram updates in, platform-neutral Incoming out."""
 
+import re
 from dataclasses import replace
 
 from telegram import Message, Update
@@ -7,6 +8,7 @@ from telegram import Message, Update
 from handlers.incoming import Attachment, Incoming, Location
 
 PLATFORM = "telegram"
+_ADDRESSED = re.compile(r"^/[A-Za-z0-9_]+@([A-Za-z0-9_]+)")
 
 
 def _attachments(message: Message) -> tuple[Attachment, ...]:
@@ -22,8 +24,15 @@ def _attachments(message: Message) -> tuple[Attachment, ...]:
     return tuple(found)
 
 
-def to_incoming(update: Update, bot_id: int) -> Incoming | None:
-    """The update as an Incoming; None for kinds the bot ignores (edits, channel posts...)."""
+def addressed_elsewhere(text: str, username: str | None) -> bool:
+    """`/help@OtherBot` in a group with several bots is not for us."""
+    match = _ADDRESSED.match(text)
+    return bool(match and username and match.group(1).lower() != username.lower())
+
+
+def to_incoming(update: Update, bot_id: int, username: str | None = None) -> Incoming | None:
+    """The update as an Incoming; None for kinds the bot ignores (edits, channel posts,
+    commands addressed to another bot)."""
     user = update.effective_user
     chat = update.effective_chat
     if user is None or chat is None or user.is_bot:
@@ -39,7 +48,7 @@ def to_incoming(update: Update, bot_id: int) -> Incoming | None:
     if update.callback_query is not None:
         return replace(base, callback_data=update.callback_query.data or "")
     message = update.message
-    if message is None:
+    if message is None or addressed_elsewhere(message.text or "", username):
         return None
     location = None
     if message.location is not None:

@@ -14,7 +14,11 @@ from telegram.ext import BaseUpdateProcessor
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):
     def __init__(self, max_concurrent_updates: int) -> None:
-        super().__init__(max_concurrent_updates)
+        # PTB takes its slot before we see the update; a chat's queued updates would hold
+        # those slots while they wait their turn. So PTB's bound is loose and ours counts
+        # only updates that are actually running.
+        super().__init__(max(1024, max_concurrent_updates))
+        self._running = asyncio.Semaphore(max_concurrent_updates)
         self._locks: dict[int, asyncio.Lock] = {}
         self._waiting: dict[int, int] = {}
 
@@ -22,12 +26,13 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         """Run the update after earlier ones of the same chat."""
         key = self._key(update)
         if key is None:
-            await coroutine
+            async with self._running:
+                await coroutine
             return
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._waiting[key] = self._waiting.get(key, 0) + 1
         try:
-            async with lock:
+            async with lock, self._running:
                 await coroutine
         finally:
             self._waiting[key] -= 1

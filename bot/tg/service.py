@@ -59,7 +59,7 @@ class TelegramService:
 
     async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Route one update and send the replies back to its chat."""
-        incoming = to_incoming(update, context.bot.id)
+        incoming = to_incoming(update, context.bot.id, context.bot.username)
         if incoming is None:
             return
         replies = await self.services.router.handle(incoming)
