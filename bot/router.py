@@ -10,7 +10,7 @@ import difflib
 import logging
 import secrets
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -18,12 +18,14 @@ from handlers.context import Context, DeepLinker, Options, no_links
 from handlers.incoming import Incoming
 from handlers.messages import Msg, RecordedRefusal, Reply, UserError
 from handlers.parsing import clean, split_command
-from handlers.registry import Command, Feature, FlowFn, as_list
+from handlers.registry import Command, Feature, Flow, as_list
 from storage import people, updates
 from storage.crypto import SecretBox
 from storage.enums import ROLE_RANK, Role
 
 log = logging.getLogger(__name__)
+# A multi-step command left unanswered this long is forgotten: the next message is read afresh.
+FLOW_TTL = timedelta(minutes=30)
 Clock = Callable[[], datetime]
 
 
@@ -59,7 +61,7 @@ class Router:
         self.commands: list[Command] = []
         self.by_name: dict[str, Command] = {}
         self.aliases: dict[str, str] = {}
-        self.flows: dict[str, FlowFn] = {}
+        self.flows: dict[str, Flow] = {}
         for feature in features:
             for command in feature.commands:
                 if command.name in self.by_name:
@@ -171,15 +173,28 @@ class Router:
 
     async def _not_a_command(self, ctx: Context, text: str) -> list[Reply]:
         inc = ctx.incoming
-        state = ctx.conversation
-        if state is not None and state.flow in self.flows and text:
-            return as_list(await self.flows[state.flow](ctx, state.step, dict(state.data), text))
+        flow = await self._live_flow(ctx)
+        if flow is not None and ctx.conversation is not None and text:
+            state = ctx.conversation
+            return as_list(await flow.step(ctx, state.step, dict(state.data), text))
         if ctx.caller is None:
             return [Reply(Msg("error.not_bound"))]
         if not text:
             key = "error.unsupported" if inc.location or inc.attachments else "error.empty"
             return [Reply(Msg(key))]
         return [Reply(Msg("error.unknown_text"))]
+
+    async def _live_flow(self, ctx: Context) -> Flow | None:
+        """The chat's unfinished flow, unless it went stale, was removed or is no longer
+        allowed for the caller (e.g. after a change of role); such a flow is dropped."""
+        state = ctx.conversation
+        if state is None:
+            return None
+        flow = self.flows.get(state.flow)
+        if flow is None or ctx.now - state.updated_at > FLOW_TTL or not flow.allows(ctx.role):
+            await ctx.end_flow()
+            return None
+        return flow
 
     def _check_access(self, ctx: Context, command: Command) -> None:
         if command.roles is not None and ctx.caller is None:

@@ -58,7 +58,7 @@ async def start(ctx: Context, args: str) -> Replies:
     return Reply(Msg("start.ask_code"))
 
 
-@feature.flow("bind")
+@feature.flow("bind", roles=None)
 async def bind_flow(ctx: Context, step: str, data: dict[str, Any], text: str) -> Replies:
     """The message after a bare /start is the invite code."""
     if not looks_like_invite_code(text):

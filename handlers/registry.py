@@ -49,13 +49,23 @@ class Command:
         return role is not None and role in self.roles
 
 
+@dataclass(frozen=True)
+class Flow:
+    name: str
+    step: FlowFn
+    roles: frozenset[Role] | None
+
+    def allows(self, role: str | None) -> bool:
+        return self.roles is None or (role is not None and role in self.roles)
+
+
 class Feature:
     """A feature's commands and flows, registered next to their code with decorators."""
 
     def __init__(self, name: str) -> None:
         self.name = name
         self.commands: list[Command] = []
-        self.flows: dict[str, FlowFn] = {}
+        self.flows: dict[str, Flow] = {}
 
     def command(
         self,
@@ -72,9 +82,13 @@ class Feature:
 
         return register
 
-    def flow(self, name: str) -> Callable[[FlowFn], FlowFn]:
+    def flow(
+        self, name: str, *, roles: frozenset[Role] | None = EVERYONE
+    ) -> Callable[[FlowFn], FlowFn]:
+        """A multi-step command's next step; `roles` is checked again at every step."""
+
         def register(fn: FlowFn) -> FlowFn:
-            self.flows[name] = fn
+            self.flows[name] = Flow(name, fn, roles)
             return fn
 
         return register

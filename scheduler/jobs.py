@@ -4,16 +4,20 @@ import logging
 from datetime import timedelta
 
 from scheduler.context import current
-from storage import updates
+from storage import conversations, updates
 
 log = logging.getLogger(__name__)
 KEEP_PROCESSED_UPDATES = timedelta(days=7)
+KEEP_CONVERSATIONS = timedelta(days=1)
 
 
-async def prune_processed_updates() -> int:
-    """Forget update ids older than any platform would redeliver (Telegram: 24 hours)."""
+async def housekeeping() -> tuple[int, int]:
+    """Forget update ids older than any platform redelivers (Telegram: 24 hours) and
+    multi-step commands abandoned long ago (the router already ignores them after 30 min)."""
     ctx = current()
+    now = ctx.clock()
     async with ctx.sessions.begin() as session:
-        removed = await updates.prune(session, ctx.clock() - KEEP_PROCESSED_UPDATES)
-    log.info("pruned %d processed-update records", removed)
-    return removed
+        ids = await updates.prune(session, now - KEEP_PROCESSED_UPDATES)
+        flows = await conversations.prune(session, now - KEEP_CONVERSATIONS)
+    log.info("housekeeping: forgot %d update ids and %d stale conversations", ids, flows)
+    return ids, flows

@@ -16,6 +16,7 @@ from storage.db import sync_url
 
 JOB_TABLE = "apscheduler_jobs"
 MISFIRE_GRACE_SECONDS = 3600
+HOUSEKEEPING = "housekeeping.daily"
 
 
 def build_scheduler(database_url: str, timezone: ZoneInfo) -> AsyncIOScheduler:
@@ -34,10 +35,7 @@ def build_scheduler(database_url: str, timezone: ZoneInfo) -> AsyncIOScheduler:
 def add_standing_jobs(scheduler: AsyncIOScheduler) -> None:
     """Housekeeping that every installation runs; replace_existing keeps one copy."""
     scheduler.add_job(
-        jobs.prune_processed_updates,
-        CronTrigger(hour=4, minute=0),
-        id="housekeeping.prune_processed_updates",
-        replace_existing=True,
+        jobs.housekeeping, CronTrigger(hour=4, minute=0), id=HOUSEKEEPING, replace_existing=True
     )
 
 

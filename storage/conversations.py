@@ -3,6 +3,7 @@
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Conversation
@@ -28,3 +29,8 @@ async def start(
     row.flow, row.step, row.data, row.updated_at = flow, step, dict(data), now
     await session.flush()
     return row
+
+
+async def prune(session: AsyncSession, older_than: datetime) -> int:
+    result = await session.execute(delete(Conversation).where(Conversation.updated_at < older_than))
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -115,3 +115,10 @@ async def test_group_chatter_is_ignored_and_private_data_stays_private(chat: Cha
     assert await in_group.say("邀请函已经发了") == ""
     assert "私聊" in await in_group.say("/me")
     assert "我没有看懂" in await member.say("我的天")
+
+
+async def test_an_abandoned_flow_expires(chat: Chat) -> None:
+    user = chat.user()
+    assert "邀请码" in await user.say("/start")
+    chat.clock.advance(minutes=31)
+    assert "还没有绑定" in await user.say("你好")

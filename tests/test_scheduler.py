@@ -7,7 +7,7 @@ from sqlalchemy import func, select, text
 from bot.app import Services
 from scheduler import jobs
 from scheduler.context import JobContext
-from scheduler.setup import JOB_TABLE, start_scheduler
+from scheduler.setup import HOUSEKEEPING, JOB_TABLE, start_scheduler
 from storage import updates
 from storage.models import ProcessedUpdate
 from tests.chat import Clock
@@ -30,20 +30,20 @@ async def test_standing_jobs_are_stored_once_across_restarts(
     settings = services.settings
     for _ in range(2):
         scheduler = start_scheduler(_context(services, clock), settings.database_url, settings.zone)
-        job = scheduler.get_job("housekeeping.prune_processed_updates")
+        job = scheduler.get_job(HOUSEKEEPING)
         assert job is not None and job.next_run_time is not None
         scheduler.shutdown(wait=False)
-    assert await _job_ids(services) == ["housekeeping.prune_processed_updates"]
+    assert await _job_ids(services) == [HOUSEKEEPING]
 
 
-async def test_prune_forgets_only_old_update_ids(services: Services, clock: Clock) -> None:
+async def test_housekeeping_forgets_only_old_update_ids(services: Services, clock: Clock) -> None:
     async with services.sessions.begin() as session:
         await updates.claim(session, "telegram", "old", clock() - timedelta(days=8))
         await updates.claim(session, "telegram", "new", clock() - timedelta(hours=1))
     settings = services.settings
     scheduler = start_scheduler(_context(services, clock), settings.database_url, settings.zone)
     try:
-        assert await jobs.prune_processed_updates() == 1
+        assert await jobs.housekeeping() == (1, 0)
     finally:
         scheduler.shutdown(wait=False)
     async with services.sessions() as session:
