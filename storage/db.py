@@ -59,7 +59,11 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     ensure_sqlite_dir(url)
     database = make_url(url).database or ":memory:"
     engine = create_async_engine(
-        url, pool_size=1, max_overflow=0, async_creator=inline_creator(database), **kwargs
+        url,
+        pool_size=1,
+        max_overflow=0,
+        async_creator=inline_creator(database),
+        **kwargs,
     )
     _use_wal_and_immediate_transactions(engine)
     return engine
