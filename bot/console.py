@@ -25,6 +25,7 @@ class ConsoleChat:
         self.account_id = account_id
         self.outbox = outbox
         self.buttons: list[Button] = []
+        self.last: list[Reply] = []  # the replies behind the latest printed lines
 
     async def send(self, line: str) -> list[str]:
         """Send a typed line (a number presses the matching button); returns printable lines."""
@@ -44,6 +45,7 @@ class ConsoleChat:
         render = self.services.renderer.render
         lines: list[str] = []
         self.buttons = []
+        self.last = replies
         for reply in replies:
             if reply.text is not None:
                 lines.append(render(reply.text))

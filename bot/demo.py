@@ -16,7 +16,7 @@ from bot.app import Services, build_services
 from bot.config import Settings, load_settings
 from bot.console import ConsoleChat, interact
 from handlers.members import NewMember, add_branch, add_member, issue_invite
-from handlers.messages import Msg
+from handlers.messages import Msg, Reply
 from storage import schema, traces
 from storage.crypto import SecretBox
 from storage.enums import Role, Stage
@@ -104,15 +104,17 @@ class Transcript:
                 click.secho("\n" + render(Msg(f"demo.{part}")), bold=True)
             line = self._fill(text)
             click.secho(f"{label} ▶ {line}", fg="cyan")
-            for answer in await self._chat(label).send(line):
-                self._learn_codes(answer)
+            chat = self._chat(label)
+            for answer in await chat.send(line):
                 click.echo("  ◀ " + answer.replace("\n", "\n    "))
+            self._learn_codes(chat.last)
 
-    def _learn_codes(self, answer: str) -> None:
-        """Pick up codes the bot hands out in the transcript (e.g. from /invite)."""
-        match = re.search(r"已添加 (\S+)（#\d+）。\n邀请码：([A-Z0-9]{8})", answer)
-        if match:
-            self.codes[match.group(1)] = match.group(2)
+    def _learn_codes(self, replies: list[Reply]) -> None:
+        """Pick up the codes the bot hands out (from /invite), in any language."""
+        for reply in replies:
+            if reply.text is not None and reply.text.key == "invite.created":
+                params = reply.text.params
+                self.codes[str(params["name"])] = str(params["code"])
 
 
 def demo_settings(folder: Path) -> Settings:
