@@ -5,6 +5,7 @@ the bot sends are saved under data/console/ and their paths printed.
 """
 
 import asyncio
+import threading
 from pathlib import Path
 
 from bot.app import Services
@@ -80,11 +81,29 @@ async def bind_console(services: Services, member: Member) -> str:
     return account_id
 
 
+async def read_line(prompt: str) -> str:
+    """input() in a daemon thread: Ctrl-C ends the program at once instead of waiting for
+    a pending input() in the default executor to return."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[str] = loop.create_future()
+
+    def read() -> None:
+        try:
+            line = input(prompt)
+        except BaseException as err:  # EOFError or KeyboardInterrupt, handed to the loop
+            loop.call_soon_threadsafe(future.set_exception, EOFError(str(err)))
+            return
+        loop.call_soon_threadsafe(future.set_result, line)
+
+    threading.Thread(target=read, daemon=True).start()
+    return await future
+
+
 async def interact(chat: ConsoleChat, prompt: str) -> None:
     """Read lines until EOF or /quit, printing the bot's answers."""
     while True:
         try:
-            line = await asyncio.to_thread(input, prompt)
+            line = await read_line(prompt)
         except (EOFError, KeyboardInterrupt):
             print()
             return

@@ -4,7 +4,7 @@ Handlers return `Reply` objects whose text is a `Msg` (a catalog key plus values
 renders it in the reader's language at the edge, so no Chinese sentence is built in code.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -52,7 +52,8 @@ class Reply:
     file: FileOut | None = None
     # Replace the message whose button was pressed instead of sending a new one.
     edit: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
+    # The sender's role changed (e.g. just bound): adapters refresh their command menu.
+    menu_role: str | None = None
 
 
 class UserError(Exception):

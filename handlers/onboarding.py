@@ -43,7 +43,8 @@ async def _bind(ctx: Context, code: str) -> Reply:
             branch=branch,
             role=Msg(f"role.{member.role}"),
             stage=Msg(f"stage.{member.stage}"),
-        )
+        ),
+        menu_role=member.role,
     )
 
 

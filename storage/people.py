@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.enums import Role
 from storage.models import Branch, Conversation, Member, PlatformAccount
 
 
@@ -83,3 +84,18 @@ def touch_account(acct: PlatformAccount, chat_id: str | None, seen_at: datetime)
         acct.last_seen_at = seen_at
     if chat_id is not None and acct.chat_id != chat_id:
         acct.chat_id = chat_id
+
+
+async def staff_chats(session: AsyncSession, platform: str) -> list[tuple[str, str]]:
+    """(chat id, role) of every bound account whose member has more than member rights."""
+    query = (
+        select(PlatformAccount.chat_id, Member.role)
+        .join(Member, Member.id == PlatformAccount.member_id)
+        .where(
+            PlatformAccount.platform == platform,
+            PlatformAccount.chat_id.is_not(None),
+            Member.active.is_(True),
+            Member.role != Role.MEMBER,
+        )
+    )
+    return [(str(chat), str(role)) for chat, role in (await session.execute(query)).all()]

@@ -46,6 +46,10 @@ async def test_menu_is_set_and_onboarding_works(fake: FakeTelegram, bot: Service
     assert names == ["help", "me", "mydata"]
     code = await enrol(bot, "书记甲", Role.SECRETARY)
     assert "绑定成功" in (await ask(fake, SECRETARY, f"/start {code}"))[0]
+    await fake.wait_until(lambda: fake.count("setMyCommands") >= 2)
+    scoped = [c for c in fake.calls if c.method == "setMyCommands"][-1]
+    assert scoped.params["scope"] == {"type": "chat", "chat_id": SECRETARY}
+    assert "invite" in [c["command"] for c in scoped.params["commands"]]
     invite = (await ask(fake, SECRETARY, "/invite 党员乙 2027-07-01"))[0]
     assert "https://t.me/branchbot_test_bot?start=" in invite
     new_code = invite.split("?start=")[1][:8]

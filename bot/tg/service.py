@@ -9,7 +9,8 @@ import logging
 from urllib.parse import urlparse
 
 from aiohttp import web
-from telegram import BotCommand, Update
+from telegram import BotCommand, BotCommandScopeChat, Update
+from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 
 from bot.app import Services
@@ -17,6 +18,7 @@ from bot.tg.convert import PLATFORM, to_incoming
 from bot.tg.ordering import PerChatUpdateProcessor
 from bot.tg.send import send_replies
 from handlers.help import visible_commands
+from storage import people
 from storage.enums import Role
 
 log = logging.getLogger(__name__)
@@ -64,6 +66,9 @@ class TelegramService:
             return
         replies = await self.services.router.handle(incoming)
         await send_replies(context.bot, update, replies, self.services.renderer)
+        for reply in replies:
+            if reply.menu_role is not None and incoming.is_private:
+                await self.set_chat_menu(int(incoming.chat_id), reply.menu_role)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log what escaped the router (network trouble while replying, mostly)."""
@@ -88,14 +93,32 @@ class TelegramService:
             await app.updater.start_polling(allowed_updates=ALLOWED_UPDATES, timeout=30)
             log.info("Telegram polling as @%s", username)
 
-    async def _set_menu(self) -> None:
-        """The command menu shows what every member may use (the rest is in /help)."""
+    def _menu(self, role: str) -> list[BotCommand]:
         renderer = self.services.renderer
-        commands = [
+        return [
             BotCommand(c.name, renderer.render_key(c.summary_key))
-            for c in visible_commands(self.services.router.commands, Role.MEMBER)
+            for c in visible_commands(self.services.router.commands, role)
         ]
-        await self.application.bot.set_my_commands(commands)
+
+    async def _set_menu(self) -> None:
+        """Everyone's menu shows what a member may use; committee members, secretaries and
+        admins get their own chat's menu with their extra commands."""
+        bot = self.application.bot
+        await bot.set_my_commands(self._menu(Role.MEMBER))
+        async with self.services.readers() as session:
+            staff = await people.staff_chats(session, PLATFORM)
+        for chat_id, role in staff:
+            await self.set_chat_menu(int(chat_id), role)
+
+    async def set_chat_menu(self, chat_id: int, role: str) -> None:
+        if role == Role.MEMBER:
+            return
+        try:
+            await self.application.bot.set_my_commands(
+                self._menu(role), scope=BotCommandScopeChat(chat_id)
+            )
+        except TelegramError as err:
+            log.info("could not set the menu of chat %s: %s", chat_id, err)
 
     async def stop(self) -> None:
         app = self.application
