@@ -3,7 +3,7 @@
 import secrets
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.crypto import SecretBox
@@ -55,30 +55,35 @@ async def issue(
     return code
 
 
+_FIND = (
+    select(InviteCode, Member)
+    .join(Member, Member.id == InviteCode.member_id)
+    .where(InviteCode.code_hash == bindparam("code_hash"))
+)
+
+
 async def find(
     session: AsyncSession, box: SecretBox, code: str
 ) -> tuple[InviteCode, Member] | None:
     """The invite and its member (with branch), in one query."""
-    query = (
-        select(InviteCode, Member)
-        .join(Member, Member.id == InviteCode.member_id)
-        .where(InviteCode.code_hash == code_hash(box, code))
-    )
-    row = (await session.execute(query)).first()
+    row = (await session.execute(_FIND, {"code_hash": code_hash(box, code)})).first()
     return (row[0], row[1]) if row else None
 
 
 async def consume(session: AsyncSession, invite_id: int, now: datetime) -> bool:
     """Mark the code used if it still can be; False when another chat used it first."""
-    result = await session.execute(
-        update(InviteCode)
-        .where(
-            InviteCode.id == invite_id,
-            InviteCode.used_at.is_(None),
-            InviteCode.revoked.is_(False),
-            InviteCode.expires_at > now,
-        )
-        .values(used_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    result = await session.execute(_CONSUME, {"invite_id": invite_id, "now": now})
     return getattr(result, "rowcount", 0) == 1
+
+
+_INVITES: Table = InviteCode.__table__  # type: ignore[assignment]
+_CONSUME = (
+    update(_INVITES)
+    .where(
+        _INVITES.c.id == bindparam("invite_id"),
+        _INVITES.c.used_at.is_(None),
+        _INVITES.c.revoked.is_(False),
+        _INVITES.c.expires_at > bindparam("now"),
+    )
+    .values(used_at=bindparam("now"))
+)

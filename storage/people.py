@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.enums import Role
@@ -47,20 +47,29 @@ async def staff_numbers_taken(session: AsyncSession, numbers: Sequence[str]) -> 
     return {n for n in (await session.scalars(query)).all() if n}
 
 
+# Built once with bound parameters: it runs for every update.
+_ACCOUNT_AND_CONVERSATION = (
+    select(PlatformAccount, Conversation)
+    .outerjoin(
+        Conversation,
+        and_(
+            Conversation.platform == PlatformAccount.platform,
+            Conversation.external_id == PlatformAccount.external_id,
+        ),
+    )
+    .where(
+        PlatformAccount.platform == bindparam("platform"),
+        PlatformAccount.external_id == bindparam("external_id"),
+    )
+)
+
+
 async def account_and_conversation(
     session: AsyncSession, platform: str, external_id: str
 ) -> tuple[PlatformAccount | None, Conversation | None]:
     """The chat account (with member and branch) and any unfinished conversation, at once."""
-    same_chat = and_(
-        Conversation.platform == PlatformAccount.platform,
-        Conversation.external_id == PlatformAccount.external_id,
-    )
-    query = (
-        select(PlatformAccount, Conversation)
-        .outerjoin(Conversation, same_chat)
-        .where(PlatformAccount.platform == platform, PlatformAccount.external_id == external_id)
-    )
-    row = (await session.execute(query)).first()
+    params = {"platform": platform, "external_id": external_id}
+    row = (await session.execute(_ACCOUNT_AND_CONVERSATION, params)).first()
     if row is not None:
         return row[0], row[1]
     return None, await session.get(Conversation, (platform, external_id))

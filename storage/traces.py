@@ -5,13 +5,14 @@ locked by every append, so ids are gapless and concurrent writers (several proce
 PostgreSQL) line up. `verify` walks the chain and names the first row that does not fit.
 """
 
+import functools
 import json
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy import Select, Table, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.crypto import SecretBox
@@ -19,10 +20,23 @@ from storage.models import Trace, TraceHead
 from storage.trace_kinds import is_known
 
 GENESIS = "0" * 64
+HEAD_ID = 1
 # Core tables: appends skip the ORM unit of work, which costs more than the statements.
 TRACES: Table = Trace.__table__  # type: ignore[assignment]
 HEAD: Table = TraceHead.__table__  # type: ignore[assignment]
-HEAD_ID = 1
+# Every trace runs these two; built once (building and compiling costs more than running them).
+_INSERT = insert(TRACES)
+_MOVE_HEAD = (
+    update(HEAD)
+    .where(
+        HEAD.c.id == HEAD_ID,
+        HEAD.c.last_id == bindparam("tip_id"),
+        HEAD.c.last_hash == bindparam("tip_hash"),
+    )
+    .values(
+        last_id=bindparam("new_id"), last_hash=bindparam("new_hash"), seal=bindparam("new_seal")
+    )
+)
 
 
 def canonical(trace: Trace) -> bytes:
@@ -76,7 +90,7 @@ async def append(
         trace = await _link(session, box, await _locked_tip(session), fields, expect=False)
         assert trace is not None
     _tips[key] = (trace.id, trace.hash)
-    await session.execute(insert(TRACES).values(_columns(trace)))
+    await session.execute(_INSERT, _columns(trace))
     return trace
 
 
@@ -103,17 +117,14 @@ async def _link(
     """Build the next trace after `tip` and move the head to it; None if the tip was stale."""
     trace = Trace(id=tip[0] + 1, prev_hash=tip[1], **fields)
     trace.hash = box.mac(canonical(trace))
-    head = HEAD
-    statement = (
-        update(head)
-        .where(head.c.id == HEAD_ID, head.c.last_id == tip[0], head.c.last_hash == tip[1])
-        .values(
-            last_id=trace.id,
-            last_hash=trace.hash,
-            seal=box.mac(_seal_payload(trace.id, trace.hash)),
-        )
-    )
-    result = await session.execute(statement)
+    params = {
+        "tip_id": tip[0],
+        "tip_hash": tip[1],
+        "new_id": trace.id,
+        "new_hash": trace.hash,
+        "new_seal": box.mac(_seal_payload(trace.id, trace.hash)),
+    }
+    result = await session.execute(_MOVE_HEAD, params)
     if getattr(result, "rowcount", 0) == 1:
         return trace
     if not expect:
@@ -236,21 +247,33 @@ async def count(
     member_id: int | None = None,
     since: datetime | None = None,
 ) -> int:
-    query = select(func.count(Trace.id)).where(Trace.kind == kind)
-    if ref is not None:
-        query = query.where(Trace.ref == ref)
-    if member_id is not None:
-        query = query.where(Trace.member_id == member_id)
-    if since is not None:
-        query = query.where(Trace.at >= since)
-    return int(await session.scalar(query) or 0)
+    filters = {"kind": kind, "ref": ref, "member_id": member_id, "since": since}
+    given = tuple(name for name, value in filters.items() if value is not None)
+    params = {name: filters[name] for name in given}
+    return int(await session.scalar(_count_query(given), params) or 0)
+
+
+@functools.cache
+def _count_query(given: tuple[str, ...]) -> Select[tuple[int]]:
+    """One prepared count per combination of filters."""
+    columns = {"kind": Trace.kind, "ref": Trace.ref, "member_id": Trace.member_id}
+    query = select(func.count(Trace.id))
+    for name in given:
+        column = Trace.at if name == "since" else columns[name]
+        query = query.where(
+            column >= bindparam(name) if name == "since" else column == bindparam(name)
+        )
+    return query
 
 
 async def kinds_for_member(session: AsyncSession, member_id: int) -> dict[str, int]:
     """How many traces of each kind are about this member (for their own summary)."""
-    query = (
-        select(Trace.kind, func.count(Trace.id))
-        .where(Trace.member_id == member_id)
-        .group_by(Trace.kind)
-    )
-    return {kind: int(n) for kind, n in (await session.execute(query)).all()}
+    rows = await session.execute(_KINDS_FOR_MEMBER, {"member_id": member_id})
+    return {kind: int(n) for kind, n in rows.all()}
+
+
+_KINDS_FOR_MEMBER = (
+    select(Trace.kind, func.count(Trace.id))
+    .where(Trace.member_id == bindparam("member_id"))
+    .group_by(Trace.kind)
+)

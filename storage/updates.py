@@ -10,6 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import ProcessedUpdate
 
 PROCESSED: Table = ProcessedUpdate.__table__  # type: ignore[assignment]
+# Built once: this runs for every update, and building and compiling it each time costs more
+# than executing it. The Core table skips the ORM's bulk-insert path.
+_CLAIM = {
+    "sqlite": sqlite_insert(PROCESSED).on_conflict_do_nothing(),
+    "postgresql": pg_insert(PROCESSED).on_conflict_do_nothing(),
+}
 
 
 async def claim(session: AsyncSession, platform: str, update_key: str, now: datetime) -> bool:
@@ -17,14 +23,10 @@ async def claim(session: AsyncSession, platform: str, update_key: str, now: date
 
     The row commits with the update's effects, so a crash before commit leaves it unclaimed.
     """
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-    statement = (
-        insert(PROCESSED)  # the Core table: the ORM's bulk-insert path costs more than the SQL
-        .values(platform=platform, update_key=update_key, processed_at=now)
-        .on_conflict_do_nothing()
-    )
+    statement = _CLAIM[session.get_bind().dialect.name]
     # A concurrent claim of the same update waits on the row lock, then inserts nothing.
-    result = await session.execute(statement)
+    params = {"platform": platform, "update_key": update_key, "processed_at": now}
+    result = await session.execute(statement, params)
     return bool(getattr(result, "rowcount", 0))
 
 
