@@ -12,7 +12,7 @@ from handlers.messages import RecordedRefusal, UserError
 from storage import invites, people, traces
 from storage.crypto import SecretBox
 from storage.enums import Role, Stage
-from storage.models import Branch, InviteCode, Member, PlatformAccount
+from storage.models import Branch, InviteCode, Member
 
 # Wrong invite codes an account may try per hour before it is told to wait.
 MAX_BIND_FAILURES_PER_HOUR = 5
@@ -184,9 +184,10 @@ async def link_account(
     chat_id: str | None = None,
     display_name: str | None = None,
     actor_id: int | None = None,
-) -> PlatformAccount:
+) -> None:
     """Record that this chat account speaks for the member (traced as member.bound)."""
-    account = PlatformAccount(
+    await people.add_account(
+        session,
         platform=platform,
         external_id=external_id,
         member_id=member.id,
@@ -195,8 +196,6 @@ async def link_account(
         bound_at=now,
         last_seen_at=now,
     )
-    session.add(account)
-    await session.flush()
     await traces.append(
         session,
         box,
@@ -208,4 +207,3 @@ async def link_account(
         ref=f"{platform}:{external_id}",
         data={"platform": platform},
     )
-    return account

@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, bindparam, func, select
+from sqlalchemy import Table, and_, bindparam, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.enums import Role
@@ -63,6 +63,11 @@ _ACCOUNT_AND_CONVERSATION = (
     )
 )
 
+_CONVERSATION = select(Conversation).where(
+    Conversation.platform == bindparam("platform"),
+    Conversation.external_id == bindparam("external_id"),
+)
+
 
 async def account_and_conversation(
     session: AsyncSession, platform: str, external_id: str
@@ -72,7 +77,7 @@ async def account_and_conversation(
     row = (await session.execute(_ACCOUNT_AND_CONVERSATION, params)).first()
     if row is not None:
         return row[0], row[1]
-    return None, await session.get(Conversation, (platform, external_id))
+    return None, (await session.execute(_CONVERSATION, params)).scalar_one_or_none()
 
 
 async def account(session: AsyncSession, platform: str, external_id: str) -> PlatformAccount | None:
@@ -108,3 +113,12 @@ async def staff_chats(session: AsyncSession, platform: str) -> list[tuple[str, s
         )
     )
     return [(str(chat), str(role)) for chat, role in (await session.execute(query)).all()]
+
+
+_ACCOUNTS: Table = PlatformAccount.__table__  # type: ignore[assignment]
+_ADD_ACCOUNT = insert(_ACCOUNTS)
+
+
+async def add_account(session: AsyncSession, **values: object) -> None:
+    """Insert a platform account row (Core: no ORM unit of work for a one-row insert)."""
+    await session.execute(_ADD_ACCOUNT, values)
