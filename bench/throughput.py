@@ -27,7 +27,7 @@ from handlers.members import NewMember, add_branch, add_member, issue_invite
 from storage import schema
 from storage.crypto import SecretBox
 
-CONCURRENCY = 16
+CONCURRENCY = 8  # the service's default (BRANCHBOT_TELEGRAM_CONCURRENCY)
 
 
 async def enrol(services: Services, count: int) -> list[str]:

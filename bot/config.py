@@ -40,7 +40,8 @@ class Settings(BaseSettings):
     telegram_token: SecretStr | None = None
     telegram_base_url: str = "https://api.telegram.org"
     telegram_rate_limit: bool = True
-    telegram_concurrency: int = Field(16, ge=1, le=256)
+    # Measured best at 8: httpcore's pool bookkeeping grows with requests in flight.
+    telegram_concurrency: int = Field(8, ge=1, le=256)
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     listen_host: str = "127.0.0.1"
