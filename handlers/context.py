@@ -17,7 +17,6 @@ from handlers.messages import UserError
 from handlers.registry import Command
 from storage import conversations, traces
 from storage.crypto import SecretBox
-from storage.enums import Role
 from storage.models import Conversation, Member, PlatformAccount, Trace
 
 
@@ -65,19 +64,6 @@ class Context:
         if self.caller is None:
             raise UserError("error.not_bound")
         return self.caller
-
-    def scope_branch_id(self) -> int | None:
-        """The branch the caller may act in; None means every branch (an admin)."""
-        caller = self.require_caller()
-        if caller.role == Role.ADMIN:
-            return None
-        if caller.branch_id is None:
-            raise UserError("error.no_branch")
-        return caller.branch_id
-
-    def in_scope(self, member: Member) -> bool:
-        scope = self.scope_branch_id()
-        return scope is None or member.branch_id == scope
 
     async def trace(
         self,
