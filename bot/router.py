@@ -78,10 +78,11 @@ class Router:
         """Handle one update; an update seen before returns no replies."""
         try:
             async with self.sessions() as session, session.begin():
-                if not await self._claim(session, incoming):
+                now = self.clock()  # one instant for the whole update
+                if not await self._claim(session, incoming, now):
                     log.info("skipping duplicate update %s", incoming.update_key)
                     return []
-                ctx = await self._context(session, incoming, self.clock())
+                ctx = await self._context(session, incoming, now)
                 return await self._run(ctx)
         except _Failed as failed:
             await self._record_failed(incoming)
@@ -91,16 +92,16 @@ class Router:
             # recorded, so a redelivered update will be tried again.
             return [self._incident(incoming)]
 
-    async def _claim(self, session: AsyncSession, incoming: Incoming) -> bool:
+    async def _claim(self, session: AsyncSession, incoming: Incoming, now: datetime) -> bool:
         if incoming.update_key is None:
             return True
-        return await updates.claim(session, incoming.platform, incoming.update_key, self.clock())
+        return await updates.claim(session, incoming.platform, incoming.update_key, now)
 
     async def _record_failed(self, incoming: Incoming) -> None:
         """After a rollback, still mark the update handled (its answer was already given)."""
         try:
             async with self.sessions() as session, session.begin():
-                await self._claim(session, incoming)
+                await self._claim(session, incoming, self.clock())
         except Exception:
             log.exception("could not record failed update %s", incoming.update_key)
 

@@ -9,7 +9,7 @@ import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -191,7 +191,7 @@ async def import_roster(
     file_name: str,
     raw: bytes,
     now: datetime,
-    invite_ttl: Any,
+    invite_ttl: timedelta,
     actor_id: int | None = None,
 ) -> list[Imported]:
     """Import every row or none: raises RosterInvalid listing every bad row."""

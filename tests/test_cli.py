@@ -23,6 +23,10 @@ class Cli:
         return self.runner.invoke(main, list(args), env={**self.env, **env}, catch_exceptions=False)
 
 
+def add_member(cli: Cli, name: str, *options: str) -> Result:
+    return cli("member", "add", "--branch", BRANCH, "--name", name, *options)
+
+
 @pytest.fixture
 def cli(database_url: str) -> Cli:
     cli = Cli(database_url)
@@ -36,18 +40,8 @@ def test_init_is_repeatable(cli: Cli) -> None:
 
 
 def test_member_add_json(cli: Cli) -> None:
-    result = cli(
-        "member",
-        "add",
-        "--branch",
-        BRANCH,
-        "--name",
-        "张三",
-        "--stage",
-        "预备党员",
-        "--remote-until",
-        "2027-01-31",
-        "--json",
+    result = add_member(
+        cli, "张三", "--stage", "预备党员", "--remote-until", "2027-01-31", "--json"
     )
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
@@ -57,20 +51,9 @@ def test_member_add_json(cli: Cli) -> None:
 
 
 def test_member_add_bad_values_explain(cli: Cli) -> None:
-    result = cli("member", "add", "--branch", BRANCH, "--name", "李四", "--stage", "党委书记")
+    result = add_member(cli, "李四", "--stage", "党委书记")
     assert result.exit_code == 1 and "不是有效的阶段" in result.output
-    result = cli(
-        "member",
-        "add",
-        "--branch",
-        BRANCH,
-        "--name",
-        "李四",
-        "--phone",
-        "abc",
-        "--staff-no",
-        "9" * 40,
-    )
+    result = add_member(cli, "李四", "--phone", "abc", "--staff-no", "9" * 40)
     assert result.exit_code == 1 and "手机号“abc”无效" in result.output and "太长" in result.output
     result = cli("member", "add", "--branch", "不存在的支部", "--name", "李四")
     assert result.exit_code == 1 and BRANCH in result.output

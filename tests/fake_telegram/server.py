@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from http import HTTPStatus
@@ -43,18 +44,10 @@ class FakeTelegram(MethodsMixin, UpdatesMixin, FaultsMixin, WebhookMixin):
     (or use the /_control endpoints from another process).
     """
 
-    def __init__(
-        self,
-        token: str = "123456:TEST",
-        bot_id: int = 123456,
-        username: str = "branchbot_test_bot",
-        *,
-        global_rate: float | None = None,
-    ) -> None:
-        super().__init__(token, bot_id, username, global_rate=global_rate)
-        self._methods: dict[str, tuple[str, Callable[[Call], Awaitable[Any]]]] = {
-            name.lower(): (name, handler) for name, handler in self._method_table().items()
-        }
+    @functools.cached_property
+    def _methods(self) -> dict[str, tuple[str, Callable[[Call], Awaitable[Any]]]]:
+        """Method handlers by lower-case name (Telegram matches method names case-insensitively)."""
+        return {name.lower(): (name, handler) for name, handler in self._method_table().items()}
 
     # Lifecycle
 
