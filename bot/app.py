@@ -45,7 +45,12 @@ class Services:
 
 
 def handler_options(settings: Settings) -> Options:
-    return Options(timezone=settings.zone, invite_ttl=timedelta(days=settings.invite_ttl_days))
+    summary = timedelta(hours=settings.notice_summary_hours)
+    return Options(
+        timezone=settings.zone,
+        invite_ttl=timedelta(days=settings.invite_ttl_days),
+        notice_summary_after=summary or None,
+    )
 
 
 def build_services(settings: Settings, clock: Clock = utc_now) -> Services:

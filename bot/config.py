@@ -50,6 +50,14 @@ class Settings(BaseSettings):
     lang: Literal["zh_CN", "en"] = "zh_CN"
     secret_key: SecretStr | None = None
     invite_ttl_days: int = Field(30, ge=1, le=365)
+    # The outbox sender's limits: Telegram allows about 30 messages a second to different
+    # chats, about one a second to one chat and 20 a minute to one group.
+    outbox_per_second: float = Field(30.0, gt=0, le=1000)
+    outbox_chat_per_second: float = Field(1.0, gt=0, le=100)
+    outbox_group_per_minute: float = Field(20.0, gt=0, le=1000)
+    outbox_max_attempts: int = Field(8, ge=1, le=50)
+    # The author of a notice gets its acknowledgement summary this long after; 0: never.
+    notice_summary_hours: float = Field(24.0, ge=0, le=24 * 30)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @classmethod

@@ -19,7 +19,7 @@ from handlers.incoming import Incoming
 from handlers.messages import Msg, RecordedRefusal, Reply, UserError
 from handlers.parsing import clean, split_command
 from handlers.registry import Command, Feature, Flow, as_list
-from storage import people, updates
+from storage import outbox, people, updates
 from storage.crypto import SecretBox
 from storage.enums import ROLE_RANK, Role
 
@@ -58,6 +58,8 @@ class Router:
         self.options = options or Options()
         self.clock = clock
         self.deep_link = deep_link
+        # Called after a commit that queued outbox messages (the sender sets it to its wake).
+        self.on_queued: Callable[[], None] = lambda: None
         self.commands: list[Command] = []
         self.by_name: dict[str, Command] = {}
         self.aliases: dict[str, str] = {}
@@ -83,7 +85,10 @@ class Router:
                     log.info("skipping duplicate update %s", incoming.update_key)
                     return []
                 ctx = await self._context(session, incoming, now)
-                return await self._run(ctx)
+                replies = await self._run(ctx)
+            if outbox.queued_in(session):
+                self.on_queued()  # committed: the sender may look now
+            return replies
         except _Failed as failed:
             await self._record_failed(incoming)
             return [failed.reply]
@@ -175,7 +180,7 @@ class Router:
     async def _not_a_command(self, ctx: Context, text: str) -> list[Reply]:
         inc = ctx.incoming
         flow = await self._live_flow(ctx)
-        if flow is not None and ctx.conversation is not None and text:
+        if flow is not None and ctx.conversation is not None and (text or inc.attachments):
             state = ctx.conversation
             return as_list(await flow.step(ctx, state.step, dict(state.data), text))
         if ctx.caller is None:

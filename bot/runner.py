@@ -12,10 +12,13 @@ from telegram.error import InvalidToken, NetworkError
 
 from bot.app import Services, build_services, check_schema
 from bot.config import PREFIX, ConfigError, Settings
+from bot.outbox import Limits, OutboxSender, Transport
+from bot.tg.convert import PLATFORM
 from bot.tg.service import TelegramService
 from bot.web import Handler, build_web_app, start_site
 from scheduler.context import JobContext
 from scheduler.setup import start_scheduler
+from storage.leader import Leadership
 
 log = logging.getLogger(__name__)
 
@@ -25,17 +28,46 @@ class Running:
     services: Services
     scheduler: AsyncIOScheduler
     telegram: TelegramService | None
+    sender: OutboxSender
     web_runner: web.AppRunner
     port: int
     stopped: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def stop(self) -> None:
-        # Stop taking webhook posts first, so nothing is acknowledged and then dropped.
+        # Stop taking webhook posts first, so nothing is acknowledged and then dropped; the
+        # sender finishes its message in flight before the transports close.
         await self.web_runner.cleanup()
         if self.telegram is not None:
             await self.telegram.stop()
+        await self.sender.stop()
+        if self.telegram is not None:
+            await self.telegram.close()
         self.scheduler.shutdown(wait=False)
         await self.services.close()
+
+
+def outbox_limits(settings: Settings) -> Limits:
+    return Limits(
+        per_second=settings.outbox_per_second,
+        chat_per_second=settings.outbox_chat_per_second,
+        group_per_minute=settings.outbox_group_per_minute,
+        max_attempts=settings.outbox_max_attempts,
+    )
+
+
+def start_sender(services: Services, transports: dict[str, Transport]) -> OutboxSender:
+    router = services.router
+    sender = OutboxSender(
+        services.sessions,
+        services.box,
+        Leadership(services.engine, "outbox"),
+        transports,
+        outbox_limits(services.settings),
+        router.clock,
+    )
+    router.on_queued = sender.wake
+    sender.start()
+    return sender
 
 
 async def start(settings: Settings) -> Running:
@@ -61,11 +93,17 @@ async def start(settings: Settings) -> Running:
         await web_runner.cleanup()
         await services.close()
         raise
+    transports: dict[str, Transport] = {}
+    if telegram is not None:
+        transports[PLATFORM] = telegram.transport
+    sender = start_sender(services, transports)
     router = services.router
-    job_context = JobContext(services.sessions, services.box, router.options, router.clock)
+    job_context = JobContext(
+        services.sessions, services.box, router.options, router.clock, sender.wake
+    )
     scheduler = start_scheduler(job_context, settings.database_url, settings.zone)
     log.info("branchbot serving on %s:%d", settings.listen_host, port)
-    return Running(services, scheduler, telegram, web_runner, port)
+    return Running(services, scheduler, telegram, sender, web_runner, port)
 
 
 async def _start_telegram(telegram: TelegramService) -> None:

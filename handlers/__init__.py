@@ -3,7 +3,12 @@
 FEATURES is the explicit list the router serves; the order is the order of /help.
 """
 
-from handlers import help, onboarding, profile
+from handlers import help, notices, onboarding, profile
 from handlers.registry import Feature
 
-FEATURES: tuple[Feature, ...] = (help.feature, onboarding.feature, profile.feature)
+FEATURES: tuple[Feature, ...] = (
+    help.feature,
+    onboarding.feature,
+    profile.feature,
+    notices.feature,
+)

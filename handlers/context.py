@@ -28,6 +28,8 @@ class Options:
     invite_ttl: timedelta = timedelta(days=30)
     max_text_length: int = 4096
     max_args_length: int = 1000
+    # When the author of a notice gets its acknowledgement summary; None: never.
+    notice_summary_after: timedelta | None = timedelta(hours=24)
 
 
 # Builds a link that opens the bot with `/start CODE` on a platform, where it has one.

@@ -7,6 +7,8 @@ renders it in the reader's language at the edge, so no Chinese sentence is built
 from dataclasses import dataclass
 from typing import Any
 
+from handlers.incoming import Attachment
+
 
 class Msg:
     """A message-catalog key with the values its text needs; values may be Msgs or lists."""
@@ -44,12 +46,14 @@ class FileOut:
 
 @dataclass(frozen=True)
 class Reply:
-    """One message back to the sender: text, and optionally buttons, an image or a file."""
+    """One message: text, and optionally buttons, an image, a file or a forwarded attachment."""
 
     text: Msg | None = None
     buttons: tuple[tuple[Button, ...], ...] = ()
     image: bytes | None = None
     file: FileOut | None = None
+    # A document or photo a user sent earlier, sent on by the platform's handle to it.
+    forward: Attachment | None = None
     # Replace the message whose button was pressed instead of sending a new one.
     edit: bool = False
     # The sender's role changed (e.g. just bound): adapters refresh their command menu.

@@ -113,3 +113,9 @@ def valid_name(text: str) -> bool:
     if not 0 < len(text) <= 30 or text.startswith("/") or "\n" in text:
         return False
     return not (looks_like_date(text) or looks_like_stage(text) or text.isdigit())
+
+
+def parse_id(text: str) -> int | None:
+    """A record number as quoted in replies: 12 or #12 (also full-width ＃12, folded by clean)."""
+    match = re.fullmatch(r"#?\s*(\d{1,9})", text.strip())
+    return int(match.group(1)) if match else None

@@ -20,6 +20,8 @@ class JobContext:
     box: SecretBox
     options: Options
     clock: Callable[[], datetime]
+    # Wakes the outbox sender after a job queued messages (it would look within a second).
+    wake_sender: Callable[[], None] = lambda: None
 
 
 _current: JobContext | None = None

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -95,6 +96,9 @@ class PlatformAccount(Base):
     display_name: Mapped[str | None] = mapped_column(String(100))
     bound_at: Mapped[datetime]
     last_seen_at: Mapped[datetime | None]
+    # Set when the platform refused a message because the user blocked the bot; cleared as
+    # soon as they write again. Nothing is queued to a blocked account.
+    blocked_at: Mapped[datetime | None]
 
     member: Mapped[Member] = relationship(back_populates="accounts", lazy="joined")
 
@@ -166,3 +170,72 @@ class TraceHead(Base):
     last_id: Mapped[int] = mapped_column(BigInteger, default=0)
     last_hash: Mapped[str] = mapped_column(String(64))
     seal: Mapped[str] = mapped_column(Text)
+
+
+class OutboxMessage(Base):
+    """A message to someone other than the current sender, queued in the transaction that
+    caused it and sent later by the one outbox sender (see bot/outbox.py)."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    # Anything that queues the same key twice sends once.
+    key: Mapped[str] = mapped_column(String(160), unique=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    to_group: Mapped[bool] = mapped_column(Boolean, default=False)
+    member_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    branch_id: Mapped[int | None] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(32))
+    ref: Mapped[str | None] = mapped_column(String(100), index=True)
+    # The Reply, encoded by handlers/payload.py; rendered in the reader's language when sent.
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Lower goes first: a leave decision should not wait behind a college-wide notice.
+    priority: Mapped[int] = mapped_column(SmallInteger, default=5)
+    # pending -> sending -> sent | blocked | failed (or back to pending to retry)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    due_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    message_id: Mapped[str | None] = mapped_column(String(64))
+    error: Mapped[str | None] = mapped_column(String(500))
+    # How often it went out again after a crash left it in flight (a possible duplicate).
+    resent: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (Index("ix_outbox_queue", "status", "due_at"),)
+
+
+class Notice(Base):
+    """A secretary's notice (通知) to part of a branch, or an admin's to several branches."""
+
+    __tablename__ = "notices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    text: Mapped[str] = mapped_column(Text)
+    # A document or photo the author sent with it: {"platform", "kind", "file_id", "file_name"}.
+    attachment: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Who it went to, as chosen: {"branches": [ids], "filter": ..., "stage"/"notice": ...}.
+    audience: Mapped[dict[str, Any]] = mapped_column(JSON)
+    require_ack: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+    summary_due_at: Mapped[datetime | None] = mapped_column(index=True)
+    summary_sent_at: Mapped[datetime | None]
+    reminders: Mapped[int] = mapped_column(Integer, default=0)
+    reminded_at: Mapped[datetime | None]
+
+    author: Mapped[Member] = relationship(lazy="joined")
+
+
+class NoticeRecipient(Base):
+    """One member a notice was addressed to, its first delivery and their acknowledgement."""
+
+    __tablename__ = "notice_recipients"
+
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id"), primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True, index=True)
+    # Its delivery is the outbox row with ref "notice:<id>", kind "notice" and this member;
+    # no such row: the member had no chat account the bot could reach.
+    acked_at: Mapped[datetime | None]

@@ -1,6 +1,7 @@
 """Queries over branches, members and their chat accounts."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Table, and_, bindparam, func, insert, select
@@ -16,6 +17,11 @@ async def branch_by_name(session: AsyncSession, name: str) -> Branch | None:
 
 async def all_branches(session: AsyncSession) -> Sequence[Branch]:
     return (await session.scalars(select(Branch).order_by(Branch.id))).all()
+
+
+async def branch_names(session: AsyncSession, ids: Sequence[int]) -> list[str]:
+    query = select(Branch.name).where(Branch.id.in_(ids)).order_by(Branch.id)
+    return list((await session.scalars(query)).all())
 
 
 async def members_named(
@@ -98,6 +104,8 @@ def touch_account(acct: PlatformAccount, chat_id: str | None, seen_at: datetime)
         acct.last_seen_at = seen_at
     if chat_id is not None and acct.chat_id != chat_id:
         acct.chat_id = chat_id
+    if acct.blocked_at is not None:  # writing to the bot again means they unblocked it
+        acct.blocked_at = None
 
 
 async def staff_chats(session: AsyncSession, platform: str) -> list[tuple[str, str]]:
@@ -122,3 +130,40 @@ _ADD_ACCOUNT = insert(_ACCOUNTS)
 async def add_account(session: AsyncSession, **values: object) -> None:
     """Insert a platform account row (Core: no ORM unit of work for a one-row insert)."""
     await session.execute(_ADD_ACCOUNT, values)
+
+
+@dataclass(frozen=True)
+class Reach:
+    """Where personal messages to a member go: their most recently used private chat."""
+
+    platform: str
+    chat_id: str
+    blocked: bool
+
+
+# Bound parameters per query stay well under SQLite's and asyncpg's limits.
+_CHUNK = 1000
+
+
+async def reach(session: AsyncSession, member_ids: Sequence[int]) -> dict[int, Reach]:
+    """Each member's most recently seen account with a private chat; members with none are
+    missing from the result (they have not bound an account, or never wrote privately)."""
+    found: dict[int, tuple[datetime | None, Reach]] = {}
+    for start in range(0, len(member_ids), _CHUNK):
+        chunk = member_ids[start : start + _CHUNK]
+        query = select(
+            PlatformAccount.member_id,
+            PlatformAccount.platform,
+            PlatformAccount.chat_id,
+            PlatformAccount.blocked_at,
+            PlatformAccount.last_seen_at,
+        ).where(PlatformAccount.member_id.in_(chunk), PlatformAccount.chat_id.is_not(None))
+        for member_id, platform, chat_id, blocked_at, seen in (await session.execute(query)).all():
+            best = found.get(member_id)
+            if best is None or _later(seen, best[0]):
+                found[member_id] = (seen, Reach(platform, chat_id, blocked_at is not None))
+    return {member_id: r for member_id, (_, r) in found.items()}
+
+
+def _later(seen: datetime | None, than: datetime | None) -> bool:
+    return seen is not None and (than is None or seen > than)

@@ -13,6 +13,12 @@ TRACE_KINDS: dict[str, str] = {
     "invite.rejected": "a wrong, used or expired invite code was tried; ref: the account",
     "data.viewed": "someone viewed a person's record; member: whose, actor: who",
     "data.exported": "a person's data or the traces were exported; data: what and format",
+    "notice.created": "a notice was sent; ref: notice:ID; data: audience, recipients, reachable",
+    "notice.delivered": "the platform accepted a notice for a member; ref: notice:ID",
+    "notice.failed": "a notice could not be delivered to a member; data: status and error",
+    "notice.acknowledged": "a member pressed 收到; data: seconds since the notice was sent",
+    "notice.reminded": "the notice went again to those who had not acknowledged; data: round",
+    "outbox.failed": "a queued message was given up (blocked or out of attempts); data: error",
 }
 
 

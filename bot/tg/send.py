@@ -4,7 +4,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from functools import partial
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError, TimedOut
 from tenacity import (
     AsyncRetrying,
@@ -54,17 +54,58 @@ async def _edit(bot: Bot, update: Update, text: str, markup: InlineKeyboardMarku
     query = update.callback_query
     if query is None or query.message is None:
         return False
+    chat_id, message_id = query.message.chat.id, query.message.message_id
     try:
-        await bot.edit_message_text(
-            text[:TEXT_LIMIT],
-            chat_id=query.message.chat.id,
-            message_id=query.message.message_id,
-            reply_markup=markup,
-        )
+        if getattr(query.message, "text", None) is None:
+            # A photo or document: its caption stays, only the buttons change.
+            await bot.edit_message_reply_markup(chat_id, message_id, reply_markup=markup)
+        else:
+            await bot.edit_message_text(
+                text[:TEXT_LIMIT], chat_id=chat_id, message_id=message_id, reply_markup=markup
+            )
     except BadRequest as err:
         if "not modified" not in str(err).lower():
             raise
     return True
+
+
+Call = Callable[[Callable[[], Awaitable[Message]]], Awaitable[Message]]
+
+
+async def post(
+    bot: Bot,
+    chat_id: int,
+    reply: Reply,
+    text: str,
+    markup: InlineKeyboardMarkup | None,
+    call: Call,
+) -> Message | None:
+    """Send a reply as a new message (or several, for long text); the last one is returned.
+    `call` wraps each Bot API call: retried for a direct answer, bare for the outbox."""
+    caption = text[:CAPTION_LIMIT] or None
+    if reply.image is not None:
+        image = reply.image
+        return await call(
+            lambda: bot.send_photo(chat_id, image, caption=caption, reply_markup=markup)
+        )
+    if reply.file is not None:
+        file = reply.file
+        return await call(
+            lambda: bot.send_document(
+                chat_id, file.content, filename=file.name, caption=caption, reply_markup=markup
+            )
+        )
+    if reply.forward is not None:
+        handle = reply.forward.file_id
+        method = bot.send_photo if reply.forward.kind == "photo" else bot.send_document
+        return await call(lambda: method(chat_id, handle, caption=caption, reply_markup=markup))
+    last = None
+    if text:
+        chunks = split_text(text)
+        for index, chunk in enumerate(chunks):
+            keys = markup if index == len(chunks) - 1 else None
+            last = await call(partial(bot.send_message, chat_id, chunk, reply_markup=keys))
+    return last
 
 
 async def _send_one(
@@ -74,22 +115,7 @@ async def _send_one(
     markup = keyboard(reply, renderer)
     if reply.edit and await _edit(bot, update, text, markup):
         return
-    caption = text[:CAPTION_LIMIT] or None
-    if reply.image is not None:
-        image = reply.image
-        await _call(lambda: bot.send_photo(chat_id, image, caption=caption, reply_markup=markup))
-    elif reply.file is not None:
-        file = reply.file
-        await _call(
-            lambda: bot.send_document(
-                chat_id, file.content, filename=file.name, caption=caption, reply_markup=markup
-            )
-        )
-    elif text:
-        chunks = split_text(text)
-        for index, chunk in enumerate(chunks):
-            keys = markup if index == len(chunks) - 1 else None
-            await _call(partial(bot.send_message, chat_id, chunk, reply_markup=keys))
+    await post(bot, chat_id, reply, text, markup, _call)
 
 
 def _transient(err: BaseException) -> bool:
@@ -98,7 +124,7 @@ def _transient(err: BaseException) -> bool:
     return isinstance(err, NetworkError) and not isinstance(err, BadRequest | TimedOut)
 
 
-async def _call(request: Callable[[], Awaitable[object]]) -> None:
+async def _call(request: Callable[[], Awaitable[Message]]) -> Message:
     """One Bot API call, retried on its own (so a retry never repeats an earlier chunk)."""
     async for attempt in AsyncRetrying(
         retry=retry_if_exception(_transient),
@@ -107,7 +133,8 @@ async def _call(request: Callable[[], Awaitable[object]]) -> None:
         reraise=True,
     ):
         with attempt:
-            await request()
+            return await request()
+    raise AssertionError("unreachable: tenacity reraises the last error")
 
 
 async def send_replies(bot: Bot, update: Update, replies: list[Reply], renderer: Renderer) -> None:

@@ -9,12 +9,14 @@ import logging
 from urllib.parse import urlparse
 
 from aiohttp import web
-from telegram import BotCommand, BotCommandScopeChat, Update
+from telegram import Bot, BotCommand, BotCommandScopeChat, Update
 from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.request import HTTPXRequest
 
 from bot.app import Services
 from bot.tg.convert import PLATFORM, to_incoming
+from bot.tg.deliver import TelegramTransport
 from bot.tg.ordering import PerChatUpdateProcessor
 from bot.tg.send import send_replies
 from handlers.help import visible_commands
@@ -31,6 +33,16 @@ class TelegramService:
         self.services = services
         self.settings = services.settings
         self.application = self._build()
+        base = self.settings.telegram_base_url
+        # The outbox's own Bot: no PTB rate limiter (the sender paces and retries) and its own
+        # connections, so a long broadcast never queues behind answers to users.
+        self.outbox_bot = Bot(
+            self.settings.require_telegram_token(),
+            base_url=f"{base}/bot",
+            base_file_url=f"{base}/file/bot",
+            request=HTTPXRequest(connection_pool_size=2),
+        )
+        self.transport = TelegramTransport(self.outbox_bot, services.renderer)
 
     @property
     def webhook_mode(self) -> bool:
@@ -77,6 +89,7 @@ class TelegramService:
     async def start(self) -> None:
         app = self.application
         await app.initialize()
+        await self.outbox_bot.initialize()
         username = app.bot.username
         self.services.links.register(PLATFORM, f"https://t.me/{username}?start={{code}}")
         await self._set_menu()
@@ -121,12 +134,16 @@ class TelegramService:
             log.info("could not set the menu of chat %s: %s", chat_id, err)
 
     async def stop(self) -> None:
+        """Stop taking updates; the outbox transport stays up until close()."""
         app = self.application
         if app.updater is not None and app.updater.running:
             await app.updater.stop()
         if app.running:
             await app.stop()
         await app.shutdown()
+
+    async def close(self) -> None:
+        await self.outbox_bot.shutdown()
 
     async def handle_webhook(self, request: web.Request) -> web.Response:
         """Accept a POST from Telegram after checking its secret token header."""

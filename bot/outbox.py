@@ -1,0 +1,255 @@
+"""The outbox sender: drains queued messages within the platforms' rate limits, loses nothing.
+
+One sender runs per database (storage/leader.py). It sends one message at a time: the row is
+marked `sending` and committed, the platform is called, and the outcome is committed; so a
+process killed at any moment leaves at most that one message to go out twice. Pacing is
+measured from each call's departure, so a slow commit never squeezes two sends together.
+"""
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from handlers.messages import Reply
+from handlers.payload import reply_in
+from storage import outbox
+from storage.crypto import SecretBox
+from storage.leader import Leadership
+from storage.models import OutboxMessage
+
+log = logging.getLogger(__name__)
+BATCH = 100
+IDLE_POLL = 1.0  # seconds; another process's queued rows are seen this fast
+LEADER_RETRY = 5.0
+# Telegram counts in windows we cannot see; pacing a little under the limit avoids 429s,
+# each of which costs a whole retry_after of silence.
+PACING_MARGIN = 0.98
+
+
+@dataclass(frozen=True)
+class Sent:
+    message_id: str
+
+
+@dataclass(frozen=True)
+class Throttled:
+    """429: the platform asks for a pause; not the message's fault."""
+
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Blocked:
+    error: str
+
+
+@dataclass(frozen=True)
+class Failed:
+    """Anything else (network, 5xx, a refusal): tried again later, a bounded number of times."""
+
+    error: str
+
+
+Outcome = Sent | Throttled | Blocked | Failed
+
+
+class Transport(Protocol):
+    """A platform's way to deliver one queued message; never raises, says what happened."""
+
+    async def deliver(self, chat_id: str, reply: Reply) -> Outcome: ...
+
+
+@dataclass(frozen=True)
+class Limits:
+    per_second: float = 30.0  # all chats together
+    chat_per_second: float = 1.0  # one private chat
+    group_per_minute: float = 20.0  # one group chat
+    max_attempts: int = 8
+
+
+class Pacer:
+    """When the next message may leave, globally and per chat. Times are time.monotonic().
+
+    Rows come in priority order but are not sent strictly in it: a chat that must wait does
+    not hold back the chats behind it."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.global_gap = 1.0 / (limits.per_second * PACING_MARGIN)
+        self.chat_gap = 1.0 / limits.chat_per_second
+        self.group_gap = 60.0 / limits.group_per_minute
+        self.next_global = 0.0
+        self.next_chat: dict[str, float] = {}
+
+    def chat_ready_at(self, chat_id: str) -> float:
+        return self.next_chat.get(chat_id, 0.0)
+
+    def global_ready_at(self) -> float:
+        return self.next_global
+
+    def took(self, chat_id: str, to_group: bool, now: float) -> None:
+        """A message to the chat leaves now."""
+        self.next_global = max(now, self.next_global) + self.global_gap
+        gap = self.group_gap if to_group else self.chat_gap
+        self.next_chat[chat_id] = now + gap
+        if len(self.next_chat) > 10_000:  # forget chats whose wait is long over
+            self.next_chat = {c: t for c, t in self.next_chat.items() if t > now}
+
+    def pause(self, seconds: float, now: float) -> None:
+        self.next_global = max(self.next_global, now + seconds)
+
+
+def backoff(attempts: int) -> timedelta:
+    """5 s, 15 s, 45 s ... up to 30 min, with jitter: eight attempts span about an hour, so a
+    Telegram outage of a few minutes loses nothing."""
+    seconds = min(5 * 3 ** max(attempts - 1, 0), 1800)
+    return timedelta(seconds=seconds * random.uniform(0.8, 1.2))
+
+
+class OutboxSender:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        box: SecretBox,
+        leadership: Leadership,
+        transports: dict[str, Transport],
+        limits: Limits,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.sessions = sessions
+        self.box = box
+        self.leadership = leadership
+        self.transports = transports
+        self.limits = limits
+        self.clock = clock
+        self.pacer = Pacer(limits)
+        self.sent = 0
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
+
+    def wake(self) -> None:
+        """Something was queued in this process: look now instead of at the next poll."""
+        self._wake.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="outbox-sender")
+
+    async def stop(self, patience: float = 10.0) -> None:
+        """Let the message in flight finish, then stop and give up the leadership."""
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            try:
+                await asyncio.wait_for(self._task, patience)
+            except TimeoutError:
+                log.warning("outbox sender did not stop in %.0f s; cancelled", patience)
+        await self.leadership.release()
+
+    async def _run(self) -> None:
+        leading = False
+        while not self._stopping:
+            try:
+                now_leading = await self.leadership.try_acquire()
+                if now_leading and not leading:
+                    await self._recover()
+                leading = now_leading
+                if not leading:
+                    await self._sleep(LEADER_RETRY)
+                elif not await self._drain_batch():
+                    await self._sleep(IDLE_POLL)
+            except Exception:
+                log.exception("outbox sender trouble; trying again shortly")
+                await self._sleep(IDLE_POLL)
+
+    async def _recover(self) -> None:
+        async with self.sessions.begin() as session:
+            count = await outbox.recover_in_flight(session)
+        if count:
+            log.warning("%d queued message(s) were in flight at a crash and go out again", count)
+
+    async def _drain_batch(self) -> bool:
+        """Send one batch of due rows; False when there was nothing to send."""
+        platforms = list(self.transports)
+        async with self.sessions() as session:
+            rows = list(await outbox.due(session, self.clock(), platforms, BATCH))
+        if not rows:
+            return False
+        while rows and not self._stopping:
+            row = self._next_ready(rows)
+            if row is None:
+                soonest = min(self.pacer.chat_ready_at(r.chat_id) for r in rows)
+                await self._sleep(min(max(soonest - time.monotonic(), 0.0), IDLE_POLL))
+                if time.monotonic() < soonest:
+                    return True  # fetch afresh: newer, more urgent rows may be waiting
+                continue
+            rows.remove(row)
+            await self._wait_global_turn()
+            await self._send(row)
+        return True
+
+    def _next_ready(self, rows: list[OutboxMessage]) -> OutboxMessage | None:
+        now = time.monotonic()
+        return next((r for r in rows if self.pacer.chat_ready_at(r.chat_id) <= now), None)
+
+    async def _wait_global_turn(self) -> None:
+        delay = self.pacer.global_ready_at() - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    async def _send(self, row: OutboxMessage) -> None:
+        async with self.sessions.begin() as session:
+            if not await outbox.start_sending(session, row):
+                return
+        self.pacer.took(row.chat_id, row.to_group, time.monotonic())
+        outcome = await self._deliver(row)
+        async with self.sessions.begin() as session:
+            session.add(row)
+            await self._record(session, row, outcome)
+
+    async def _deliver(self, row: OutboxMessage) -> Outcome:
+        try:
+            reply = reply_in(row.payload)
+        except (KeyError, TypeError, ValueError) as err:
+            return Failed(f"unreadable payload: {err!r}")
+        try:
+            return await self.transports[row.platform].deliver(row.chat_id, reply)
+        except Exception as err:  # a transport bug must not kill the sender or lose the row
+            log.exception("transport %s failed on outbox row %s", row.platform, row.id)
+            return Failed(repr(err))
+
+    async def _record(self, session: AsyncSession, row: OutboxMessage, outcome: Outcome) -> None:
+        now = self.clock()
+        if isinstance(outcome, Sent):
+            await outbox.mark_sent(session, self.box, row, now, outcome.message_id)
+            self.sent += 1
+        elif isinstance(outcome, Throttled):
+            self.pacer.pause(outcome.seconds, time.monotonic())
+            due = now + timedelta(seconds=outcome.seconds)
+            outbox.retry_later(row, due, f"429 retry after {outcome.seconds:g}s", counts=False)
+            log.info("rate limited by %s: pausing %.1f s", row.platform, outcome.seconds)
+        elif isinstance(outcome, Blocked):
+            await outbox.mark_undeliverable(
+                session, self.box, row, now, outcome.error, blocked=True
+            )
+        elif row.attempts + 1 >= self.limits.max_attempts:
+            log.warning("outbox row %s failed for good: %s", row.id, outcome.error)
+            await outbox.mark_undeliverable(
+                session, self.box, row, now, outcome.error, blocked=False
+            )
+        else:
+            outbox.retry_later(row, now + backoff(row.attempts + 1), outcome.error, counts=True)
+
+    async def _sleep(self, seconds: float) -> None:
+        """Sleep, but wake early when something is queued or the sender stops."""
+        try:
+            await asyncio.wait_for(self._wake.wait(), seconds)
+        except TimeoutError:
+            return
+        self._wake.clear()

@@ -1,0 +1,51 @@
+"""The outbox's way into Telegram: one queued message, one outcome, no retries of its own.
+
+The sender owns retries (they survive restarts) and pacing, so this uses a Bot of its own,
+without PTB's rate limiter, which would wait and retry out of the sender's sight.
+"""
+
+import warnings
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from telegram import Bot, Message
+from telegram.error import Forbidden, RetryAfter, TelegramError
+from telegram.warnings import PTBDeprecationWarning
+
+from bot.i18n import Renderer
+from bot.outbox import Blocked, Failed, Outcome, Sent, Throttled
+from bot.tg.send import keyboard, post
+from handlers.messages import Reply
+
+
+def retry_seconds(err: RetryAfter) -> float:
+    """PTB 22 gives an int (with a deprecation warning) or a timedelta (PTB_TIMEDELTA=1)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = err.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+async def _direct(request: Callable[[], Awaitable[Message]]) -> Message:
+    return await request()
+
+
+class TelegramTransport:
+    def __init__(self, bot: Bot, renderer: Renderer) -> None:
+        self.bot = bot
+        self.renderer = renderer
+
+    async def deliver(self, chat_id: str, reply: Reply) -> Outcome:
+        text = self.renderer.render(reply.text) if reply.text is not None else ""
+        markup = keyboard(reply, self.renderer)
+        try:
+            message = await post(self.bot, int(chat_id), reply, text, markup, _direct)
+        except RetryAfter as err:
+            return Throttled(retry_seconds(err))
+        except Forbidden as err:
+            return Blocked(str(err))
+        except TelegramError as err:  # network, 5xx, timeouts and refusals alike
+            return Failed(f"{type(err).__name__}: {err}")
+        if message is None:
+            return Failed("nothing to send: the message is empty")
+        return Sent(str(message.message_id))

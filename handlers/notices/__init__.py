@@ -1,0 +1,9 @@
+"""Notices (通知) with acknowledgement (回执): /broadcast, the 收到 button, status, reminders.
+
+Importing the modules registers their commands on the one `feature`.
+"""
+
+from handlers.notices import acks, broadcast, status
+from handlers.notices.feature import feature
+
+__all__ = ["acks", "broadcast", "feature", "status"]

@@ -1,0 +1,62 @@
+"""收到: a recipient acknowledges a notice, by its button or by typing 收到."""
+
+from dataclasses import replace
+
+from handlers.context import Context
+from handlers.messages import Msg, Reply, UserError
+from handlers.notices.feature import feature
+from handlers.notices.publish import notice_reply
+from handlers.parsing import parse_id
+from handlers.registry import EVERYONE, Replies
+from storage import notices
+from storage.models import Notice
+
+
+def excerpt(text: str, length: int = 30) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    return line if len(line) <= length else line[:length] + "…"
+
+
+async def _record(ctx: Context, notice: Notice) -> bool:
+    """Record the caller's first acknowledgement of the notice, with how long it took."""
+    member = ctx.require_caller()
+    if not await notices.acknowledge(ctx.session, notice.id, member.id, ctx.now):
+        return False
+    await ctx.trace(
+        "notice.acknowledged",
+        member_id=member.id,
+        ref=notices.notice_ref(notice.id),
+        data={"after_seconds": int((ctx.now - notice.created_at).total_seconds())},
+    )
+    return True
+
+
+async def _latest(ctx: Context) -> Replies:
+    """Typed 收到 acknowledges the newest notice still waiting for this member."""
+    waiting = await notices.pending_for(ctx.session, ctx.require_caller().id)
+    if not waiting:
+        return Reply(Msg("ack.nothing"))
+    notice, rest = waiting[0], waiting[1:]
+    await _record(ctx, notice)
+    more = Msg("ack.more", ids="、".join(f"#{n.id}" for n in rest)) if rest else ""
+    return Reply(Msg("ack.ok_latest", id=notice.id, excerpt=excerpt(notice.text), more=more))
+
+
+@feature.command("ack", aliases=("收到", "已收到"), roles=EVERYONE, hidden=True)
+async def ack(ctx: Context, args: str) -> Replies:
+    tokens = args.split()
+    if not tokens:
+        return await _latest(ctx)
+    notice_id = parse_id(tokens[0])
+    if notice_id is None:
+        raise UserError("usage", usage=Msg("cmd.ack.usage"))
+    notice = await notices.get(ctx.session, notice_id)
+    member = ctx.require_caller()
+    if notice is None or await notices.recipient(ctx.session, notice.id, member.id) is None:
+        raise UserError("ack.not_yours", id=notice_id)
+    first = await _record(ctx, notice)
+    if ctx.incoming.callback_data is not None:
+        # The button becomes 已收到 on the very message that was pressed.
+        reminder = len(tokens) > 1 and tokens[1] == "r"
+        return replace(notice_reply(notice, acked=True, reminder=reminder), forward=None, edit=True)
+    return Reply(Msg("ack.ok" if first else "ack.already", id=notice.id))

@@ -1,0 +1,70 @@
+"""Who a notice goes to: one or more branches, narrowed to interns, a stage, or those who
+have not acknowledged an earlier notice."""
+
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.messages import Msg
+from storage import notices
+
+
+class Filter(StrEnum):
+    ALL = "all"
+    INTERNS = "interns"  # remote interns on placement (remote_until today or later)
+    STAGE = "stage"
+    UNACKED = "unacked"  # addressed by an earlier notice and not yet acknowledged
+
+
+@dataclass(frozen=True)
+class Audience:
+    branches: tuple[int, ...]
+    filter: Filter = Filter.ALL
+    stage: str | None = None
+    notice_id: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"branches": list(self.branches), "filter": str(self.filter)}
+        if self.stage is not None:
+            data["stage"] = self.stage
+        if self.notice_id is not None:
+            data["notice"] = self.notice_id
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "Audience":
+        return cls(
+            tuple(int(b) for b in data["branches"]),
+            Filter(data.get("filter", Filter.ALL)),
+            data.get("stage"),
+            data.get("notice"),
+        )
+
+    async def member_ids(
+        self, session: AsyncSession, today: date, *, exclude: int | None
+    ) -> list[int]:
+        return await notices.audience_ids(
+            session,
+            self.branches,
+            today=today,
+            interns_only=self.filter == Filter.INTERNS,
+            stage=self.stage if self.filter == Filter.STAGE else None,
+            unacked_of=self.notice_id if self.filter == Filter.UNACKED else None,
+            exclude=exclude,
+        )
+
+    def describe(self, branch_names: list[str]) -> Msg:
+        if len(branch_names) == 1:
+            scope: Msg | str = branch_names[0]
+        else:
+            scope = Msg("audience.branches", count=len(branch_names))
+        if self.filter == Filter.STAGE:
+            who = Msg("audience.stage", stage=Msg(f"stage.{self.stage}"))
+        elif self.filter == Filter.UNACKED:
+            who = Msg("audience.unacked", id=self.notice_id)
+        else:
+            who = Msg(f"audience.{self.filter}")
+        return Msg("audience.desc", scope=scope, who=who)

@@ -1,0 +1,268 @@
+"""/broadcast: a secretary sends a notice, in one line or guided step by step.
+
+Guided: the content (text, or a forwarded message or document), for admins the branches, the
+audience, whether 收到 is required, a preview, then confirm. Each step's buttons send their
+data back as the answer; typing instead of pressing gets the same question again.
+"""
+
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from typing import Any
+
+from handlers.context import Context
+from handlers.messages import Button, Msg, Reply, UserError
+from handlers.notices.acks import excerpt
+from handlers.notices.audience import Audience, Filter
+from handlers.notices.feature import feature
+from handlers.notices.publish import Draft, attachment_json, check_content, publish
+from handlers.registry import SECRETARY_UP, Replies
+from storage import notices, people
+from storage.enums import Role, Stage
+
+FLOW = "broadcast"
+Data = dict[str, Any]
+Prompt = Callable[[Context, Data], Awaitable[Reply]]
+# An answer either names the next step or is the final reply.
+Answer = Callable[[Context, Data, str], Awaitable[str | Reply]]
+
+
+def _row(*buttons: Button) -> tuple[Button, ...]:
+    return buttons
+
+
+def _cancel_row() -> tuple[Button, ...]:
+    return (Button(Msg("broadcast.cancel_button"), "/cancel"),)
+
+
+def _content(ctx: Context, text: str) -> tuple[str, dict[str, Any] | None]:
+    attachments = ctx.incoming.attachments
+    attachment = attachment_json(attachments[0]) if attachments else None
+    check_content(text, attachment)
+    return text, attachment
+
+
+async def _send(ctx: Context, draft: Draft) -> Reply:
+    notice, total, reached = await publish(ctx, draft)
+    return Reply(
+        Msg(
+            "broadcast.sent",
+            id=notice.id,
+            total=total,
+            reached=reached,
+            unreachable=total - reached,
+            ack=Msg("broadcast.sent_ack", id=notice.id) if draft.require_ack else "",
+        )
+    )
+
+
+@feature.command("broadcast", roles=SECRETARY_UP, aliases=("发通知",), private_only=True)
+async def broadcast(ctx: Context, args: str) -> Replies:
+    """`/broadcast TEXT` sends to the whole branch with 收到; bare `/broadcast` guides."""
+    caller = ctx.require_caller()
+    if args or ctx.incoming.attachments:
+        if caller.branch_id is None:
+            raise UserError("broadcast.no_branch")
+        text, attachment = _content(ctx, args)
+        return await _send(ctx, Draft(text, attachment, Audience((caller.branch_id,))))
+    await ctx.start_flow(FLOW, "content")
+    return await ask_content(ctx, {})
+
+
+# The steps, in order: each has a prompt and an answer.
+
+
+async def ask_content(ctx: Context, data: Data) -> Reply:
+    return Reply(Msg("broadcast.ask_content"), (_cancel_row(),))
+
+
+async def ask_scope(ctx: Context, data: Data) -> Reply:
+    own = ctx.require_caller().branch_id is not None
+    buttons = [Button(Msg("broadcast.scope_own"), "scope:own")] if own else []
+    buttons += [
+        Button(Msg("broadcast.scope_all"), "scope:all"),
+        Button(Msg("broadcast.scope_pick"), "scope:pick"),
+    ]
+    return Reply(Msg("broadcast.ask_scope"), (tuple(buttons), _cancel_row()))
+
+
+async def answer_content(ctx: Context, data: Data, text: str) -> str | Reply:
+    data["text"], data["attachment"] = _content(ctx, text)
+    caller = ctx.require_caller()
+    if caller.role == Role.ADMIN:
+        return "scope"
+    data["branches"] = [caller.branch_id]
+    return "audience"
+
+
+async def answer_scope(ctx: Context, data: Data, text: str) -> str | Reply:
+    caller = ctx.require_caller()
+    if text == "scope:own" and caller.branch_id is not None:
+        data["branches"] = [caller.branch_id]
+    elif text == "scope:all":
+        data["branches"] = [b.id for b in await people.all_branches(ctx.session)]
+    elif text == "scope:pick":
+        return "branches"
+    else:
+        return "scope"
+    return "audience"
+
+
+async def ask_branches(ctx: Context, data: Data) -> Reply:
+    names = [b.name for b in await people.all_branches(ctx.session)]
+    return Reply(Msg("broadcast.ask_branches", names="、".join(names)), (_cancel_row(),))
+
+
+async def answer_branches(ctx: Context, data: Data, text: str) -> str | Reply:
+    wanted = [n.strip() for n in text.replace("，", ",").replace("、", ",").split(",") if n.strip()]
+    ids, unknown = [], []
+    for name in wanted:
+        branch = await people.branch_by_name(ctx.session, name)
+        if branch is None:
+            unknown.append(name)
+        elif branch.id not in ids:
+            ids.append(branch.id)
+    if unknown or not ids:
+        raise UserError("broadcast.unknown_branches", names="、".join(unknown) or text)
+    data["branches"] = ids
+    return "audience"
+
+
+async def _recent_with_ack(ctx: Context, data: Data) -> list[tuple[Any, int, int]]:
+    caller = ctx.require_caller()
+    scope = caller.branch_id if caller.role != Role.ADMIN else None
+    rows = await notices.recent(ctx.session, scope, 5, require_ack=True)
+    return [r for r in rows if r[2] < r[1]]  # only notices someone has yet to acknowledge
+
+
+async def ask_audience(ctx: Context, data: Data) -> Reply:
+    rows = [
+        _row(
+            Button(Msg("audience.all"), "aud:all"),
+            Button(Msg("audience.interns"), "aud:interns"),
+        ),
+        _row(Button(Msg("broadcast.by_stage"), "aud:stage")),
+    ]
+    if await _recent_with_ack(ctx, data):
+        rows.append(_row(Button(Msg("broadcast.by_unacked"), "aud:unacked")))
+    return Reply(Msg("broadcast.ask_audience"), (*rows, _cancel_row()))
+
+
+async def answer_audience(ctx: Context, data: Data, text: str) -> str | Reply:
+    choice = text.removeprefix("aud:")
+    if choice in (Filter.ALL, Filter.INTERNS):
+        data["filter"] = choice
+        return "ack"
+    if choice == Filter.STAGE:
+        return "stage"
+    if choice == Filter.UNACKED:
+        return "unacked"
+    return "audience"
+
+
+async def ask_stage(ctx: Context, data: Data) -> Reply:
+    buttons = [Button(Msg(f"stage.{s}"), f"stage:{s}") for s in Stage]
+    rows = (tuple(buttons[:3]), tuple(buttons[3:]), _cancel_row())
+    return Reply(Msg("broadcast.ask_stage"), rows)
+
+
+async def answer_stage(ctx: Context, data: Data, text: str) -> str | Reply:
+    stage = text.removeprefix("stage:")
+    if stage not in {s.value for s in Stage}:
+        return "stage"
+    data["filter"], data["stage"] = Filter.STAGE, stage
+    return "ack"
+
+
+async def ask_unacked(ctx: Context, data: Data) -> Reply:
+    rows = []
+    for n, total, acked in await _recent_with_ack(ctx, data):
+        label = Msg(
+            "broadcast.unacked_choice", id=n.id, excerpt=excerpt(n.text, 12), left=total - acked
+        )
+        rows.append(_row(Button(label, f"notice:{n.id}")))
+    return Reply(Msg("broadcast.ask_unacked"), (*rows, _cancel_row()))
+
+
+async def answer_unacked(ctx: Context, data: Data, text: str) -> str | Reply:
+    choices = {n.id for n, _, _ in await _recent_with_ack(ctx, data)}
+    chosen = text.removeprefix("notice:")
+    if not chosen.isdigit() or int(chosen) not in choices:
+        return "unacked"
+    data["filter"], data["notice"] = Filter.UNACKED, int(chosen)
+    return "ack"
+
+
+async def ask_ack(ctx: Context, data: Data) -> Reply:
+    buttons = (
+        Button(Msg("broadcast.ack_yes"), "ack:yes"),
+        Button(Msg("broadcast.ack_no"), "ack:no"),
+    )
+    return Reply(Msg("broadcast.ask_ack"), (buttons, _cancel_row()))
+
+
+async def answer_ack(ctx: Context, data: Data, text: str) -> str | Reply:
+    if text not in ("ack:yes", "ack:no"):
+        return "ack"
+    data["ack"] = text == "ack:yes"
+    return "confirm"
+
+
+def _draft(data: Data) -> Draft:
+    audience = Audience.from_json(data)
+    return Draft(data.get("text", ""), data.get("attachment"), audience, bool(data.get("ack")))
+
+
+async def ask_confirm(ctx: Context, data: Data) -> Reply:
+    """A preview: the text as it will read, who gets it and who cannot be reached."""
+    draft = _draft(data)
+    author = ctx.require_caller()
+    ids = await draft.audience.member_ids(ctx.session, ctx.today, exclude=author.id)
+    reach = await people.reach(ctx.session, ids)
+    names = await people.branch_names(ctx.session, draft.audience.branches)
+    preview = Msg(
+        "broadcast.preview",
+        text=draft.text or Msg("notice.see_file", name=(draft.attachment or {}).get("file_name")),
+        audience=draft.audience.describe(names),
+        total=len(ids),
+        unreachable=len(ids) - len(reach),
+        ack=Msg("broadcast.ack_yes" if draft.require_ack else "broadcast.ack_no"),
+    )
+    confirm = (Button(Msg("broadcast.confirm_button"), "confirm:send"),)
+    return Reply(preview, (confirm, _cancel_row()))
+
+
+async def answer_confirm(ctx: Context, data: Data, text: str) -> str | Reply:
+    if text != "confirm:send":
+        return "confirm"
+    await ctx.end_flow()
+    return replace(await _send(ctx, _draft(data)), edit=True)
+
+
+STEPS: dict[str, tuple[Prompt, Answer]] = {
+    "content": (ask_content, answer_content),
+    "scope": (ask_scope, answer_scope),
+    "branches": (ask_branches, answer_branches),
+    "audience": (ask_audience, answer_audience),
+    "stage": (ask_stage, answer_stage),
+    "unacked": (ask_unacked, answer_unacked),
+    "ack": (ask_ack, answer_ack),
+    "confirm": (ask_confirm, answer_confirm),
+}
+
+
+@feature.flow(FLOW, roles=SECRETARY_UP)
+async def broadcast_flow(ctx: Context, step: str, data: Data, text: str) -> Replies:
+    if step not in STEPS:
+        await ctx.end_flow()
+        return Reply(Msg("broadcast.lost"))
+    outcome = await STEPS[step][1](ctx, data, text)
+    if isinstance(outcome, Reply):
+        return outcome
+    prompt = STEPS[outcome][0]
+    again = outcome == step
+    await ctx.start_flow(FLOW, outcome, data)
+    reply = await prompt(ctx, data)
+    if again and ctx.incoming.callback_data is None:
+        reply = replace(reply, text=Msg("broadcast.use_buttons", question=reply.text))
+    # A pressed button's question is replaced by the next one, keeping the chat tidy.
+    return replace(reply, edit=ctx.incoming.callback_data is not None)

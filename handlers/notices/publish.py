@@ -1,0 +1,131 @@
+"""Making a notice: its message, its recipients and their queued copies, in one transaction."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from handlers.context import Context
+from handlers.incoming import Attachment
+from handlers.messages import Button, Msg, Reply, UserError
+from handlers.notices.audience import Audience
+from handlers.notify import queue_to_members
+from storage import notices
+from storage.models import Notice
+
+KIND = "notice"
+MAX_TEXT = 3000
+# Telegram shows at most 1024 characters under a document, header and signature included.
+MAX_CAPTION_TEXT = 800
+
+
+@dataclass(frozen=True)
+class Draft:
+    text: str
+    attachment: dict[str, Any] | None
+    audience: Audience
+    require_ack: bool = True
+
+
+def check_content(text: str, attachment: dict[str, Any] | None) -> None:
+    """Refuse an empty notice or one too long to arrive as a single message."""
+    if not text and attachment is None:
+        raise UserError("notice.empty")
+    limit = MAX_CAPTION_TEXT if attachment is not None else MAX_TEXT
+    if len(text) > limit:
+        raise UserError("notice.too_long", length=len(text), limit=limit)
+
+
+def _summary_due(ctx: Context, draft: Draft) -> datetime | None:
+    delay = ctx.options.notice_summary_after
+    return ctx.now + delay if delay and draft.require_ack else None
+
+
+def attachment_json(attachment: Attachment) -> dict[str, Any]:
+    return {
+        "kind": attachment.kind,
+        "file_id": attachment.file_id,
+        "file_name": attachment.file_name,
+        "mime_type": attachment.mime_type,
+    }
+
+
+def _attachment(data: dict[str, Any] | None) -> Attachment | None:
+    if data is None:
+        return None
+    return Attachment(data["kind"], data["file_id"], data.get("file_name"), data.get("mime_type"))
+
+
+def signature(notice: Notice) -> str:
+    author = notice.author
+    return f"{author.name}，{author.branch.name}" if author.branch else author.name
+
+
+def notice_text(notice: Notice) -> Msg:
+    body: Msg | str = notice.text
+    if not notice.text and notice.attachment:
+        body = Msg("notice.see_file", name=notice.attachment.get("file_name") or "")
+    ack = Msg("notice.ack_hint") if notice.require_ack else ""
+    return Msg(
+        "notice.message",
+        id=notice.id,
+        text=body,
+        signature=signature(notice),
+        at=notice.created_at,
+        ack=ack,
+    )
+
+
+def notice_reply(notice: Notice, *, acked: bool = False, reminder: bool = False) -> Reply:
+    """The notice as its recipients see it; after 收到 its button shows it was received."""
+    text = Msg("notice.reminder", body=notice_text(notice)) if reminder else notice_text(notice)
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    if notice.require_ack:
+        label = Msg("notice.acked_button" if acked else "notice.ack_button")
+        data = f"/ack {notice.id}" + (" r" if reminder else "")
+        buttons = ((Button(label, data),),)
+    return Reply(text, buttons, forward=_attachment(notice.attachment))
+
+
+async def publish(ctx: Context, draft: Draft) -> tuple[Notice, int, int]:
+    """Create the notice and queue it to every recipient: (notice, recipients, reachable)."""
+    author = ctx.require_caller()
+    member_ids = await draft.audience.member_ids(ctx.session, ctx.today, exclude=author.id)
+    if not member_ids:
+        raise UserError("notice.nobody")
+    notice = Notice(
+        branch_id=author.branch_id,
+        author=author,
+        text=draft.text,
+        attachment=draft.attachment,
+        audience=draft.audience.to_json(),
+        require_ack=draft.require_ack,
+        created_at=ctx.now,
+        summary_due_at=_summary_due(ctx, draft),
+        reminders=0,
+    )
+    ctx.session.add(notice)
+    await ctx.session.flush()
+    ref = notices.notice_ref(notice.id)
+    await notices.add_recipients(ctx.session, notice.id, member_ids)
+    reached = await queue_to_members(
+        ctx.session,
+        member_ids,
+        notice_reply(notice),
+        key=ref,
+        kind=KIND,
+        now=ctx.now,
+        ref=ref,
+        branch_id=notice.branch_id,
+    )
+    await ctx.trace(
+        "notice.created",
+        ref=ref,
+        data={
+            "recipients": len(member_ids),
+            "reachable": len(reached),
+            "require_ack": draft.require_ack,
+            "audience": draft.audience.to_json(),
+            "attachment": bool(draft.attachment),
+        },
+    )
+    return notice, len(member_ids), len(reached)

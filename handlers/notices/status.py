@@ -1,0 +1,212 @@
+"""Who got a notice and who acknowledged it: /notice_status, /notice_remind, /notices, and the
+summary its author gets unasked a day later."""
+
+import statistics
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.context import Context
+from handlers.messages import Button, Msg, Reply, UserError
+from handlers.notices.acks import excerpt
+from handlers.notices.audience import Audience
+from handlers.notices.feature import feature
+from handlers.notices.publish import notice_reply
+from handlers.notify import queue_to_members
+from handlers.parsing import parse_id
+from handlers.registry import SECRETARY_UP, Replies
+from storage import notices, outbox, people
+from storage.enums import Role
+from storage.models import Notice
+from storage.outbox import Status
+
+# A reminder round at most this often, so members are not nagged by repeated presses.
+REMIND_INTERVAL = timedelta(hours=1)
+NAMES_SHOWN = 60
+RECENT = 10
+
+
+async def visible_notice(ctx: Context, args: str, command: str) -> Notice:
+    """The notice named in args, if the caller may see it (its branch, or any for admins)."""
+    tokens = args.split()
+    notice_id = parse_id(tokens[0]) if tokens else None
+    if notice_id is None:
+        raise UserError("usage", usage=Msg(f"cmd.{command}.usage"))
+    caller = ctx.require_caller()
+    notice = await notices.get(ctx.session, notice_id)
+    if notice is None or (caller.role != Role.ADMIN and notice.branch_id != caller.branch_id):
+        raise UserError("notice.not_found", id=notice_id)
+    return notice
+
+
+def duration(delta: timedelta) -> Msg:
+    minutes = max(int(delta.total_seconds() // 60), 0)
+    if minutes < 60:
+        return Msg("duration.minutes", minutes=minutes)
+    if minutes < 48 * 60:
+        return Msg("duration.hours", hours=minutes // 60, minutes=minutes % 60)
+    return Msg("duration.days", days=minutes // (24 * 60))
+
+
+def _names(names: list[str]) -> Msg | str:
+    if len(names) <= NAMES_SHOWN:
+        return "、".join(names)
+    return Msg("names.more", names="、".join(names[:NAMES_SHOWN]), count=len(names))
+
+
+async def status_msg(session: AsyncSession, notice: Notice) -> Msg:
+    """Delivery and acknowledgement of a notice, with the names a secretary acts on."""
+    ref = notices.notice_ref(notice.id)
+    recipients = await notices.recipients_with_names(session, notice.id)
+    delivery = await outbox.statuses_by_member(session, ref, "notice")
+    total = len(recipients)
+    sent = sum(1 for m, _, _ in recipients if delivery.get(m) == Status.SENT)
+    queued = sum(1 for m, _, _ in recipients if delivery.get(m) in (Status.PENDING, Status.SENDING))
+    lost = [
+        Msg(f"notice.lost_{delivery.get(m, 'unbound')}", name=name)
+        for m, name, _ in recipients
+        if delivery.get(m) not in (Status.SENT, Status.PENDING, Status.SENDING)
+    ]
+    audience = Audience.from_json(notice.audience)
+    lines: list[Msg] = [
+        Msg("notice.status_head", id=notice.id, at=notice.created_at, excerpt=excerpt(notice.text)),
+        Msg(
+            "notice.status_audience",
+            audience=audience.describe(await people.branch_names(session, audience.branches)),
+        ),
+        Msg("notice.status_delivery", sent=sent, total=total, queued=queued, lost=len(lost)),
+    ]
+    if notice.require_ack:
+        lines += _ack_lines(notice, recipients, delivery)
+    else:
+        lines.append(Msg("notice.status_no_ack"))
+    if lost:
+        lines.append(Msg("notice.status_lost", names=lost))
+    return Msg("notice.status", lines=lines)
+
+
+def _ack_lines(
+    notice: Notice,
+    recipients: Sequence[tuple[int, str, datetime | None]],
+    delivery: dict[int, str],
+) -> list[Msg]:
+    acked = [at for _, _, at in recipients if at is not None]
+    waiting = [
+        name
+        for m, name, at in recipients
+        if at is None and delivery.get(m) in (Status.SENT, Status.PENDING, Status.SENDING)
+    ]
+    total = len(recipients)
+    rate = f"{len(acked) / total:.0%}" if total else "-"
+    speed: Msg | str = ""
+    if acked:
+        speed = Msg(
+            "notice.status_speed",
+            median=duration(
+                timedelta(
+                    seconds=statistics.median(
+                        (at - notice.created_at).total_seconds() for at in acked
+                    )
+                )
+            ),
+        )
+    lines = [Msg("notice.status_acks", acked=len(acked), total=total, rate=rate, speed=speed)]
+    if waiting:
+        lines.append(Msg("notice.status_waiting", count=len(waiting), names=_names(waiting)))
+    if notice.reminders:
+        lines.append(Msg("notice.status_reminded", count=notice.reminders, at=notice.reminded_at))
+    return lines
+
+
+@feature.command("notice_status", roles=SECRETARY_UP, aliases=("回执",))
+async def notice_status(ctx: Context, args: str) -> Replies:
+    notice = await visible_notice(ctx, args, "notice_status")
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    if notice.require_ack:
+        buttons = ((Button(Msg("notice.remind_button"), f"/notice_remind {notice.id}"),),)
+    return Reply(await status_msg(ctx.session, notice), buttons)
+
+
+@feature.command("notice_remind", roles=SECRETARY_UP, aliases=("催回执",))
+async def notice_remind(ctx: Context, args: str) -> Replies:
+    """Send the notice again to those who have not acknowledged it."""
+    notice = await visible_notice(ctx, args, "notice_remind")
+    if not notice.require_ack:
+        raise UserError("remind.no_ack", id=notice.id)
+    if notice.reminded_at is not None and ctx.now - notice.reminded_at < REMIND_INTERVAL:
+        wait = REMIND_INTERVAL - (ctx.now - notice.reminded_at)
+        raise UserError("remind.too_soon", id=notice.id, wait=duration(wait))
+    waiting = await notices.unacked_ids(ctx.session, notice.id)
+    if not waiting:
+        return Reply(Msg("remind.all_acked", id=notice.id))
+    notice.reminders += 1
+    notice.reminded_at = ctx.now
+    ref = notices.notice_ref(notice.id)
+    reached = await queue_to_members(
+        ctx.session,
+        waiting,
+        notice_reply(notice, reminder=True),
+        key=f"{ref}:remind{notice.reminders}",
+        kind="notice.reminder",
+        now=ctx.now,
+        ref=ref,
+        branch_id=notice.branch_id,
+    )
+    await ctx.trace(
+        "notice.reminded",
+        ref=ref,
+        data={"round": notice.reminders, "waiting": len(waiting), "reachable": len(reached)},
+    )
+    return Reply(
+        Msg(
+            "remind.ok",
+            id=notice.id,
+            count=len(reached),
+            round=notice.reminders,
+            unreachable=len(waiting) - len(reached),
+        )
+    )
+
+
+@feature.command("notices", roles=SECRETARY_UP, aliases=("通知列表",))
+async def notice_list(ctx: Context, args: str) -> Replies:
+    """The branch's latest notices with their acknowledgement counts."""
+    caller = ctx.require_caller()
+    scope = None if caller.role == Role.ADMIN else caller.branch_id
+    rows = await notices.recent(ctx.session, scope, RECENT)
+    if not rows:
+        return Reply(Msg("notices.none"))
+    lines = [
+        Msg(
+            "notices.line_ack" if n.require_ack else "notices.line",
+            id=n.id,
+            at=n.created_at,
+            excerpt=excerpt(n.text, 20),
+            acked=acked,
+            total=total,
+        )
+        for n, total, acked in rows
+    ]
+    return Reply(Msg("notices.list", lines=lines))
+
+
+async def queue_due_summaries(session: AsyncSession, now: datetime) -> int:
+    """Send each notice's author its acknowledgement summary once its time has come."""
+    due = await notices.due_summaries(session, now)
+    for notice in due:
+        notice.summary_sent_at = now
+        text = Msg("notice.summary", status=await status_msg(session, notice))
+        button = Button(Msg("notice.remind_button"), f"/notice_remind {notice.id}")
+        ref = notices.notice_ref(notice.id)
+        await queue_to_members(
+            session,
+            [notice.author_id],
+            Reply(text, ((button,),)),
+            key=f"{ref}:summary",
+            kind="notice.summary",
+            now=now,
+            ref=ref,
+            branch_id=notice.branch_id,
+        )
+    return len(due)

@@ -1,0 +1,226 @@
+"""The durable outbox: messages queued in the transaction that caused them, sent later.
+
+Rows move pending -> sending -> sent | blocked | failed; a failed attempt goes back to pending
+with a later due time. A row is marked `sending` (committed) before its platform call, so after
+a crash exactly the rows that were in flight are known, and are sent again (a possible
+duplicate, counted in `resent`) rather than lost.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Table, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage import traces
+from storage.crypto import SecretBox
+from storage.models import OutboxMessage, PlatformAccount
+
+OUTBOX: Table = OutboxMessage.__table__  # type: ignore[assignment]
+# Row kinds whose delivery is itself part of the record: kind.delivered / kind.failed traces.
+TRACED_DELIVERIES = frozenset({"notice"})
+ERROR_LENGTH = 500
+
+
+class Status(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    BLOCKED = "blocked"  # the recipient blocked the bot: not retried
+    FAILED = "failed"  # gave up after the allowed attempts; `error` says why
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """One message to queue. `key` makes queuing idempotent: a second envelope with the same
+    key is ignored, so a job or handler that runs twice sends once."""
+
+    key: str
+    platform: str
+    chat_id: str
+    payload: dict[str, Any]
+    kind: str
+    ref: str | None = None
+    member_id: int | None = None
+    branch_id: int | None = None
+    to_group: bool = False
+    priority: int = 5
+    blocked: bool = False  # the account is known to have blocked the bot: record, do not send
+
+
+def _insert(session: AsyncSession) -> Any:
+    dialect = session.get_bind().dialect.name
+    build = pg_insert if dialect == "postgresql" else sqlite_insert
+    return build(OUTBOX).on_conflict_do_nothing(index_elements=["key"])
+
+
+async def enqueue(session: AsyncSession, envelopes: Iterable[Envelope], now: datetime) -> int:
+    """Queue the messages in the caller's transaction; returns how many were given."""
+    rows = [
+        {
+            "key": e.key,
+            "platform": e.platform,
+            "chat_id": e.chat_id,
+            "to_group": e.to_group,
+            "member_id": e.member_id,
+            "branch_id": e.branch_id,
+            "kind": e.kind,
+            "ref": e.ref,
+            "payload": e.payload,
+            "priority": e.priority,
+            "status": Status.BLOCKED if e.blocked else Status.PENDING,
+            "error": "blocked the bot earlier" if e.blocked else None,
+            "attempts": 0,
+            "resent": 0,
+            "due_at": now,
+            "created_at": now,
+        }
+        for e in envelopes
+    ]
+    if rows:
+        await session.execute(_insert(session), rows)
+        session.info["outbox_queued"] = True
+    return len(rows)
+
+
+def queued_in(session: AsyncSession) -> bool:
+    """Whether this session queued anything (the bot wakes the sender after commit)."""
+    return bool(session.info.get("outbox_queued"))
+
+
+async def due(
+    session: AsyncSession, now: datetime, platforms: Sequence[str], limit: int
+) -> Sequence[OutboxMessage]:
+    """Pending rows whose time has come, most urgent first, then oldest first."""
+    query = (
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.status == Status.PENDING,
+            OutboxMessage.due_at <= now,
+            OutboxMessage.platform.in_(platforms),
+        )
+        .order_by(OutboxMessage.priority, OutboxMessage.id)
+        .limit(limit)
+    )
+    return (await session.scalars(query)).all()
+
+
+async def next_due_at(session: AsyncSession, platforms: Sequence[str]) -> datetime | None:
+    query = select(func.min(OutboxMessage.due_at)).where(
+        OutboxMessage.status == Status.PENDING, OutboxMessage.platform.in_(platforms)
+    )
+    return await session.scalar(query)
+
+
+async def start_sending(session: AsyncSession, row: OutboxMessage) -> bool:
+    """Claim a pending row (loaded in another session) for its platform call; False if
+    another sender took it meanwhile. On True the row belongs to this session."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == row.id, OutboxMessage.status == Status.PENDING)
+        .values(status=Status.SENDING)
+        .execution_options(synchronize_session=False)
+    )
+    if not getattr(result, "rowcount", 0):
+        return False
+    row.status = Status.SENDING
+    return True
+
+
+async def recover_in_flight(session: AsyncSession) -> int:
+    """Rows left `sending` by a sender that died mid-call go out again: the platform may or
+    may not have delivered them, and a possible duplicate is better than a lost notice."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.status == Status.SENDING)
+        .values(status=Status.PENDING, resent=OutboxMessage.resent + 1)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def retry_later(row: OutboxMessage, due_at: datetime, error: str, *, counts: bool) -> None:
+    """Back to pending until `due_at`; `counts` is False for rate limiting, which is not the
+    message's fault and must not use up its attempts."""
+    row.status = Status.PENDING
+    row.due_at = due_at
+    row.error = error[:ERROR_LENGTH]
+    if counts:
+        row.attempts += 1
+
+
+async def mark_sent(
+    session: AsyncSession, box: SecretBox, row: OutboxMessage, now: datetime, message_id: str
+) -> None:
+    row.status = Status.SENT
+    row.sent_at = now
+    row.message_id = message_id
+    row.error = None
+    if row.kind in TRACED_DELIVERIES:
+        await _trace(session, box, row, now, f"{row.kind}.delivered", {"platform": row.platform})
+
+
+async def mark_undeliverable(
+    session: AsyncSession,
+    box: SecretBox,
+    row: OutboxMessage,
+    now: datetime,
+    error: str,
+    *,
+    blocked: bool,
+) -> None:
+    """Give up on a row: the recipient blocked the bot, or the attempts ran out."""
+    row.status = Status.BLOCKED if blocked else Status.FAILED
+    row.error = error[:ERROR_LENGTH]
+    row.attempts += 1
+    data = {"platform": row.platform, "status": str(row.status), "error": row.error}
+    if row.kind in TRACED_DELIVERIES:
+        await _trace(session, box, row, now, f"{row.kind}.failed", data)
+    await _trace(session, box, row, now, "outbox.failed", {**data, "kind": row.kind})
+    if blocked and not row.to_group:
+        await session.execute(
+            update(PlatformAccount)
+            .where(PlatformAccount.platform == row.platform, PlatformAccount.chat_id == row.chat_id)
+            .values(blocked_at=now)
+        )
+
+
+async def _trace(
+    session: AsyncSession,
+    box: SecretBox,
+    row: OutboxMessage,
+    now: datetime,
+    kind: str,
+    data: dict[str, Any],
+) -> None:
+    await traces.append(
+        session,
+        box,
+        kind=kind,
+        at=now,
+        branch_id=row.branch_id,
+        member_id=row.member_id,
+        actor_id=None,
+        ref=row.ref,
+        data={**data, "outbox_id": row.id},
+    )
+
+
+async def status_counts(session: AsyncSession, ref: str, kind: str) -> dict[str, int]:
+    query = (
+        select(OutboxMessage.status, func.count())
+        .where(OutboxMessage.ref == ref, OutboxMessage.kind == kind)
+        .group_by(OutboxMessage.status)
+    )
+    return {str(status): int(n) for status, n in (await session.execute(query)).all()}
+
+
+async def statuses_by_member(session: AsyncSession, ref: str, kind: str) -> dict[int, str]:
+    query = select(OutboxMessage.member_id, OutboxMessage.status).where(
+        OutboxMessage.ref == ref, OutboxMessage.kind == kind
+    )
+    return {int(m): str(s) for m, s in (await session.execute(query)).all() if m is not None}
