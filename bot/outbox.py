@@ -72,6 +72,7 @@ class Limits:
     chat_per_second: float = 1.0  # one private chat
     group_per_minute: float = 20.0  # one group chat
     max_attempts: int = 8
+    retry_base: float = 5.0  # seconds before the first retry; each next waits 3x longer
 
 
 class Pacer:
@@ -105,10 +106,10 @@ class Pacer:
         self.next_global = max(self.next_global, now + seconds)
 
 
-def backoff(attempts: int) -> timedelta:
-    """5 s, 15 s, 45 s ... up to 30 min, with jitter: eight attempts span about an hour, so a
-    Telegram outage of a few minutes loses nothing."""
-    seconds = min(5 * 3 ** max(attempts - 1, 0), 1800)
+def backoff(attempts: int, base: float) -> timedelta:
+    """5 s, 15 s, 45 s ... up to 30 min (base 5), with jitter: eight attempts span about an
+    hour, so a Telegram outage of a few minutes loses nothing."""
+    seconds = min(base * 3 ** max(attempts - 1, 0), 1800)
     return timedelta(seconds=seconds * random.uniform(0.8, 1.2))
 
 
@@ -244,7 +245,8 @@ class OutboxSender:
                 session, self.box, row, now, outcome.error, blocked=False
             )
         else:
-            outbox.retry_later(row, now + backoff(row.attempts + 1), outcome.error, counts=True)
+            delay = backoff(row.attempts + 1, self.limits.retry_base)
+            outbox.retry_later(row, now + delay, outcome.error, counts=True)
 
     async def _sleep(self, seconds: float) -> None:
         """Sleep, but wake early when something is queued or the sender stops."""

@@ -55,14 +55,16 @@ def outbox_limits(settings: Settings) -> Limits:
     )
 
 
-def start_sender(services: Services, transports: dict[str, Transport]) -> OutboxSender:
+def start_sender(
+    services: Services, transports: dict[str, Transport], limits: Limits | None = None
+) -> OutboxSender:
     router = services.router
     sender = OutboxSender(
         services.sessions,
         services.box,
         Leadership(services.engine, "outbox"),
         transports,
-        outbox_limits(services.settings),
+        limits or outbox_limits(services.settings),
         router.clock,
     )
     router.on_queued = sender.wake

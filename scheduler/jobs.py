@@ -3,6 +3,7 @@
 import logging
 from datetime import timedelta
 
+from handlers.notices.status import queue_due_summaries
 from scheduler.context import current
 from storage import conversations, updates
 
@@ -21,3 +22,14 @@ async def housekeeping() -> tuple[int, int]:
         flows = await conversations.prune(session, now - KEEP_CONVERSATIONS)
     log.info("housekeeping: forgot %d update ids and %d stale conversations", ids, flows)
     return ids, flows
+
+
+async def notice_summaries() -> int:
+    """Tell each notice's author who has acknowledged it, once its summary delay is over."""
+    ctx = current()
+    async with ctx.sessions.begin() as session:
+        count = await queue_due_summaries(session, ctx.clock())
+    if count:
+        ctx.wake_sender()
+        log.info("queued %d notice summaries", count)
+    return count

@@ -17,6 +17,7 @@ from storage.db import sync_url
 JOB_TABLE = "apscheduler_jobs"
 MISFIRE_GRACE_SECONDS = 3600
 HOUSEKEEPING = "housekeeping.daily"
+NOTICE_SUMMARIES = "notices.summaries"
 
 
 def build_scheduler(database_url: str, timezone: ZoneInfo) -> AsyncIOScheduler:
@@ -33,9 +34,15 @@ def build_scheduler(database_url: str, timezone: ZoneInfo) -> AsyncIOScheduler:
 
 
 def add_standing_jobs(scheduler: AsyncIOScheduler) -> None:
-    """Housekeeping that every installation runs; replace_existing keeps one copy."""
+    """Jobs every installation runs; replace_existing keeps one copy of each."""
     scheduler.add_job(
         jobs.housekeeping, CronTrigger(hour=4, minute=0), id=HOUSEKEEPING, replace_existing=True
+    )
+    scheduler.add_job(
+        jobs.notice_summaries,
+        CronTrigger(minute="*/5"),
+        id=NOTICE_SUMMARIES,
+        replace_existing=True,
     )
 
 

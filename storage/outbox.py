@@ -16,6 +16,7 @@ from sqlalchemy import Table, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from storage import traces
 from storage.crypto import SecretBox
@@ -128,7 +129,9 @@ async def start_sending(session: AsyncSession, row: OutboxMessage) -> bool:
     )
     if not getattr(result, "rowcount", 0):
         return False
-    row.status = Status.SENDING
+    # What the database now holds, not a change to flush: a later move back to pending must
+    # still count as a change.
+    set_committed_value(row, "status", Status.SENDING)
     return True
 
 

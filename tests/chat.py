@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from bot.app import Services
-from handlers.incoming import Incoming, Location
+from handlers.incoming import Attachment, Incoming, Location
 from handlers.members import NewMember, add_branch, add_member, issue_invite
 from handlers.messages import Reply
 from storage import people
@@ -48,6 +48,7 @@ class User:
         callback: str | None = None,
         location: Location | None = None,
         update_key: str | None = None,
+        attachments: tuple[Attachment, ...] = (),
     ) -> list[Reply]:
         incoming = Incoming(
             platform=self.platform,
@@ -59,6 +60,7 @@ class User:
             chat_type=self.chat_type,
             display_name=f"user {self.account_id}",
             location=location,
+            attachments=attachments,
         )
         self.replies = await self.chat.services.router.handle(incoming)
         return self.replies

@@ -2,23 +2,45 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from bot.app import Services, build_services
 from bot.config import load_settings
+from bot.outbox import Limits, OutboxSender
+from bot.router import Clock, utc_now
+from bot.runner import start_sender
+from bot.tg.convert import PLATFORM
 from bot.tg.service import TelegramService
 from bot.web import build_web_app, start_site
 from tests.conftest import SECRET
 from tests.fake_telegram import FakeTelegram
 
 WEBHOOK_SECRET = "s3cret-token_42"
+# Retries a hundred times sooner than in service, so fault tests take seconds.
+FAST_RETRIES = Limits(retry_base=0.05)
+
+
+@dataclass
+class Rig:
+    services: Services
+    telegram: TelegramService
+    sender: OutboxSender
+    port: int
 
 
 @asynccontextmanager
 async def telegram_bot(
-    fake: FakeTelegram, database_url: str, *, webhook: bool = False, **settings: Any
-) -> AsyncIterator[tuple[Services, TelegramService, int]]:
-    """Start the bot on the fake API (polling, or webhook on a local port); stop it after."""
+    fake: FakeTelegram,
+    database_url: str,
+    *,
+    webhook: bool = False,
+    limits: Limits = FAST_RETRIES,
+    clock: Clock = utc_now,
+    **settings: Any,
+) -> AsyncIterator[Rig]:
+    """Start the bot and its outbox sender on the fake API (polling, or webhook on a local
+    port); stop them after."""
     overrides: dict[str, Any] = {
         "database_url": database_url,
         "secret_key": SECRET,
@@ -38,15 +60,18 @@ async def telegram_bot(
         runner, port = await start_site(build_web_app({"/tg/hook": forward}), "127.0.0.1", 0)
         overrides["webhook_url"] = f"http://127.0.0.1:{port}/tg/hook"
         overrides["webhook_secret"] = WEBHOOK_SECRET
-    services = build_services(load_settings(**overrides))
+    services = build_services(load_settings(**overrides), clock=clock)
     service = TelegramService(services)
     if webhook:
         holder["service"] = service
     await service.start()
+    sender = start_sender(services, {PLATFORM: service.transport}, limits)
     try:
-        yield services, service, port
+        yield Rig(services, service, sender, port)
     finally:
         await service.stop()
+        await sender.stop()
+        await service.close()
         if runner is not None:
             await runner.cleanup()
         await services.close()

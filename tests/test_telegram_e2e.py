@@ -24,8 +24,8 @@ async def fake() -> AsyncIterator[FakeTelegram]:
 
 @pytest.fixture
 async def bot(fake: FakeTelegram, database_url: str) -> AsyncIterator[Services]:
-    async with telegram_bot(fake, database_url) as (services, _service, _port):
-        yield services
+    async with telegram_bot(fake, database_url) as rig:
+        yield rig.services
 
 
 async def ask(fake: FakeTelegram, user: int, text: str, replies: int = 1) -> list[str]:
@@ -124,7 +124,8 @@ async def test_blocked_user_does_not_break_the_bot(fake: FakeTelegram, bot: Serv
 async def test_webhook_checks_secret_and_handles_redelivery_once(
     fake: FakeTelegram, database_url: str
 ) -> None:
-    async with telegram_bot(fake, database_url, webhook=True) as (_services, _svc, port):
+    async with telegram_bot(fake, database_url, webhook=True) as rig:
+        port = rig.port
         assert fake.webhook_secret == WEBHOOK_SECRET
         fake.push_message(STRANGER, "你好")
         await fake.wait_until(lambda: len(fake.texts_to(STRANGER)) == 1)
