@@ -1,4 +1,5 @@
-"""`branchbot run` as a real process: serves the fake Bot API, restarts, stops on SIGTERM."""
+"""`branchbot run` as a real process: serves the fake Bot API, restarts, stops on SIGTERM,
+and loses nothing when killed mid-broadcast."""
 
 import asyncio
 import json
@@ -7,10 +8,18 @@ import signal
 import subprocess
 import sys
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO
 
 import pytest
+from sqlalchemy import text
 
+from bot.app import build_services
+from bot.config import load_settings
+from storage.db import create_engine
+from storage.enums import Role
+from tests.chat import Chat, Clock
 from tests.conftest import SECRET
 from tests.fake_telegram import FakeTelegram
 
@@ -42,12 +51,12 @@ async def _cli(env: dict[str, str], *args: str) -> str:
     return done.stdout.decode()
 
 
-def _start(env: dict[str, str]) -> subprocess.Popen[bytes]:
+def _start(env: dict[str, str], log: IO[bytes] | None = None) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "run"],
         env=env,
         cwd=Path(__file__).resolve().parent.parent,
-        stderr=subprocess.PIPE,
+        stderr=log or subprocess.DEVNULL,
     )
 
 
@@ -77,3 +86,58 @@ async def test_run_serves_restarts_and_stops_cleanly(fake: FakeTelegram, databas
         assert "进程测试" in fake.texts_to(USER)[1]
     finally:
         assert await _stop(process) == 0
+
+
+async def _bind_many(database_url: str, count: int) -> tuple[str, list[str]]:
+    """A secretary and `count` members bound to Telegram accounts, made through the router;
+    returns their chat ids."""
+    clock = Clock(datetime.now(UTC))
+    services = build_services(load_settings(database_url=database_url, secret_key=SECRET))
+    try:
+        chat = Chat(services, clock)
+        secretary = await chat.bound("书记", role=Role.SECRETARY)
+        members = [await chat.bound(f"党员{i:03d}") for i in range(count)]
+    finally:
+        await services.close()
+    return secretary.account_id, [m.account_id for m in members]
+
+
+def _copies(fake: FakeTelegram, chats: list[str]) -> list[int]:
+    return [sum("📢 通知" in t for t in fake.texts_to(int(c))) for c in chats]
+
+
+async def test_killed_mid_broadcast_resumes_without_loss(
+    fake: FakeTelegram, database_url: str, tmp_path: Path
+) -> None:
+    secretary, members = await _bind_many(database_url, 60)
+    env = {**_env(fake, database_url), "BRANCHBOT_OUTBOX_PER_SECOND": "20"}
+    with (tmp_path / "run.log").open("wb") as log:
+        process = _start(env, log)
+        await fake.wait_until(lambda: fake.count("setMyCommands") >= 1, timeout=30)
+        fake.push_message(int(secretary), "/broadcast 今晚8点线上党课，请准时参加")
+        await fake.wait_until(lambda: sum(_copies(fake, members)) >= 15, timeout=30)
+        process.kill()  # SIGKILL: no clean-up, mid-broadcast
+        await asyncio.to_thread(process.wait, 10)
+        before = sum(_copies(fake, members))
+        assert before < len(members), "the broadcast finished before the kill; slow it down"
+        process = _start(env, log)
+        try:
+            await fake.wait_until(lambda: all(_copies(fake, members)), timeout=60)
+            await asyncio.sleep(0.5)  # anything sent twice would arrive by now
+        finally:
+            assert await _stop(process) == 0
+    copies = _copies(fake, members)
+    duplicated = sum(copies) - len(members)
+    assert min(copies) == 1 and 0 <= duplicated <= 1, (copies, duplicated)
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            statuses = dict((await conn.execute(text(_STATUS_COUNTS))).all())
+            resent = await conn.scalar(text("SELECT SUM(resent) FROM outbox"))
+    finally:
+        await engine.dispose()
+    assert statuses == {"sent": len(members)}
+    assert duplicated <= (resent or 0) <= 1  # only the message in flight went out again
+
+
+_STATUS_COUNTS = "SELECT status, COUNT(*) FROM outbox GROUP BY status"
