@@ -31,6 +31,7 @@ LEADER_RETRY = 5.0
 # Telegram counts in windows we cannot see; pacing a little under the limit avoids 429s,
 # each of which costs a whole retry_after of silence.
 PACING_MARGIN = 0.98
+SLOT_SLACK = 0.005  # seconds
 
 
 @dataclass(frozen=True)
@@ -96,11 +97,18 @@ class Pacer:
 
     def took(self, chat_id: str, to_group: bool, now: float) -> None:
         """A message to the chat leaves now."""
-        self.next_global = max(now, self.next_global) + self.global_gap
+        # A send that is late only by the event loop's wake-up jitter keeps its slot, so the
+        # jitter does not pile up; one late for a real reason starts the spacing afresh.
+        start = self.next_global if now - self.next_global <= SLOT_SLACK else now
+        self.next_global = start + self.global_gap
         gap = self.group_gap if to_group else self.chat_gap
         self.next_chat[chat_id] = now + gap
         if len(self.next_chat) > 10_000:  # forget chats whose wait is long over
             self.next_chat = {c: t for c, t in self.next_chat.items() if t > now}
+
+    def sent_elsewhere(self, count: int, now: float) -> None:
+        """Direct replies to users draw on the same platform budget: the queue yields."""
+        self.next_global = max(self.next_global, now) + count * self.global_gap
 
     def pause(self, seconds: float, now: float) -> None:
         self.next_global = max(self.next_global, now + seconds)
@@ -134,6 +142,10 @@ class OutboxSender:
         self._wake = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
+
+    def replied(self, messages: int) -> None:
+        """The bot just answered a user with this many messages, outside the queue."""
+        self.pacer.sent_elsewhere(messages, time.monotonic())
 
     def wake(self) -> None:
         """Something was queued in this process: look now instead of at the next poll."""
@@ -191,7 +203,6 @@ class OutboxSender:
                     return True  # fetch afresh: newer, more urgent rows may be waiting
                 continue
             rows.remove(row)
-            await self._wait_global_turn()
             await self._send(row)
         return True
 
@@ -205,9 +216,11 @@ class OutboxSender:
             await asyncio.sleep(delay)
 
     async def _send(self, row: OutboxMessage) -> None:
+        # Claimed before waiting for the global turn, so the commit overlaps the wait.
         async with self.sessions.begin() as session:
             if not await outbox.start_sending(session, row):
                 return
+        await self._wait_global_turn()
         self.pacer.took(row.chat_id, row.to_group, time.monotonic())
         outcome = await self._deliver(row)
         async with self.sessions.begin() as session:

@@ -99,6 +99,8 @@ async def start(settings: Settings) -> Running:
     if telegram is not None:
         transports[PLATFORM] = telegram.transport
     sender = start_sender(services, transports)
+    if telegram is not None:
+        telegram.on_replied = sender.replied
     router = services.router
     job_context = JobContext(
         services.sessions, services.box, router.options, router.clock, sender.wake

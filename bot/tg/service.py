@@ -6,6 +6,7 @@ back. In webhook mode our aiohttp server receives the POSTs and checks the secre
 
 import hmac
 import logging
+from collections.abc import Callable
 from urllib.parse import urlparse
 
 from aiohttp import web
@@ -43,6 +44,8 @@ class TelegramService:
             request=HTTPXRequest(connection_pool_size=2),
         )
         self.transport = TelegramTransport(self.outbox_bot, services.renderer)
+        # Told how many replies went out, so the outbox leaves room for them in the budget.
+        self.on_replied: Callable[[int], None] = lambda _count: None
 
     @property
     def webhook_mode(self) -> bool:
@@ -78,6 +81,7 @@ class TelegramService:
             return
         replies = await self.services.router.handle(incoming)
         await send_replies(context.bot, update, replies, self.services.renderer)
+        self.on_replied(len(replies))
         for reply in replies:
             if reply.menu_role is not None and incoming.is_private:
                 await self.set_chat_menu(int(incoming.chat_id), reply.menu_role)
