@@ -92,9 +92,7 @@ async def prepare(url: str, secret: str, recipients: int) -> str:
 
 
 def start_service(env: dict[str, str], log: IO[bytes]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "run"], env=env, cwd=ROOT, stderr=log
-    )
+    return subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], env=env, cwd=ROOT, stderr=log)
 
 
 def delivered(fake: FakeTelegram) -> Counter[int]:

@@ -6,9 +6,13 @@ the bot sends are saved under data/console/ and their paths printed.
 
 import asyncio
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
+import click
+
 from bot.app import Services
+from bot.outbox import Failed, Outcome, Sent
 from handlers.incoming import Incoming
 from handlers.members import link_account
 from handlers.messages import Button, Reply
@@ -60,6 +64,8 @@ class ConsoleChat:
                 lines.append(f"📎 {self._save(reply.file.name, reply.file.content)}")
             if reply.image is not None:
                 lines.append(f"🖼 {self._save(f'image-{id(reply)}.png', reply.image)}")
+            if reply.forward is not None:  # a file held by a chat platform, not on this disk
+                lines.append(f"📎 {reply.forward.file_name or reply.forward.kind}")
         return lines
 
     def _save(self, name: str, content: bytes) -> Path:
@@ -67,6 +73,28 @@ class ConsoleChat:
         path = self.outbox / Path(name).name
         path.write_bytes(content)
         return path
+
+
+class ConsoleTransport:
+    """Delivers queued messages (notices, reminders) to the console chats open in this
+    process, printing them; their buttons can then be pressed in that chat."""
+
+    def __init__(self, echo: Callable[[str], None] = click.echo) -> None:
+        self.chats: dict[str, tuple[str, ConsoleChat]] = {}
+        self.echo = echo
+        self.delivered = 0
+
+    def open(self, label: str, chat: ConsoleChat) -> None:
+        self.chats[chat.account_id] = (label, chat)
+
+    async def deliver(self, chat_id: str, reply: Reply) -> Outcome:
+        if chat_id not in self.chats:
+            return Failed("no console is open for this chat")
+        label, chat = self.chats[chat_id]
+        for line in chat.show([reply]):
+            self.echo(f"  📨 {label} ◀ " + line.replace("\n", "\n    "))
+        self.delivered += 1
+        return Sent(f"console-{self.delivered}")
 
 
 async def bind_console(services: Services, member: Member) -> str:

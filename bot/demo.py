@@ -4,6 +4,7 @@ It shows every capability present so far, printing both sides, then (on a termin
 over to the console as the branch secretary. No token and no network are needed.
 """
 
+import asyncio
 import re
 import sys
 from dataclasses import dataclass
@@ -14,14 +15,19 @@ import click
 
 from bot.app import Services, build_services
 from bot.config import Settings, load_settings
-from bot.console import ConsoleChat, interact
+from bot.console import PLATFORM as CONSOLE
+from bot.console import ConsoleChat, ConsoleTransport, interact
+from bot.outbox import Limits
+from bot.runner import start_sender
 from handlers.members import NewMember, add_branch, add_member, issue_invite
 from handlers.messages import Msg, Reply
-from storage import schema, traces
+from storage import outbox, schema, traces
 from storage.crypto import SecretBox
 from storage.enums import Role, Stage
 
 BRANCH = "化学化工学院学生第一党支部"
+# No platform limits in a terminal; the first retry comes quickly.
+DEMO_LIMITS = Limits(per_second=1000, chat_per_second=1000, retry_base=0.1)
 
 
 @dataclass
@@ -57,6 +63,11 @@ SCRIPT: list[tuple[str, str, str]] = [
     ("invite", "新成员", "帮助"),
     ("record", "实习生", "/me"),
     ("record", "预备党员", "/mydata"),
+    ("notice", "书记", "/broadcast 本周五下午2点在化工楼301召开支部党员大会，实习党员请线上参加。"),
+    ("notice", "党员", "1"),
+    ("notice", "实习生", "收到"),
+    ("notice", "书记", "/notice_status 1"),
+    ("notice", "书记", "/notice_remind 1"),
     ("bad", "党员", "/invite 赵强"),
     ("bad", "党员", "/hlep"),
     ("bad", "党员", "今天几点开会？"),
@@ -78,19 +89,32 @@ async def _seed(services: Services, personas: list[Persona]) -> None:
 
 
 class Transcript:
-    """Plays the script through the console adapter, one chat per speaker."""
+    """Plays the script through the console adapter, one chat per speaker; messages queued
+    for others (notices) are delivered by the real outbox sender to their console chats."""
 
-    def __init__(self, services: Services, personas: list[Persona], outbox: Path) -> None:
+    def __init__(
+        self, services: Services, personas: list[Persona], outbox: Path, mail: ConsoleTransport
+    ) -> None:
         self.services = services
         self.codes = {p.name: p.code for p in personas}
         self.chats: dict[str, ConsoleChat] = {}
         self.outbox = outbox
+        self.mail = mail
 
     def _chat(self, label: str) -> ConsoleChat:
         if label not in self.chats:
             account = f"demo-{len(self.chats) + 1}"
             self.chats[label] = ConsoleChat(self.services, account, self.outbox)
+            self.mail.open(label, self.chats[label])
         return self.chats[label]
+
+    async def _delivered(self) -> None:
+        """Wait until the sender has delivered what the last line queued."""
+        for _ in range(500):
+            async with self.services.readers() as session:
+                if not await outbox.unsent(session, [CONSOLE]):
+                    return
+            await asyncio.sleep(0.01)
 
     def _fill(self, text: str) -> str:
         return re.sub(r"\{code:(\w+)\}", lambda m: self.codes.get(m.group(1), "?"), text)
@@ -108,6 +132,7 @@ class Transcript:
             for answer in await chat.send(line):
                 click.echo("  ◀ " + answer.replace("\n", "\n    "))
             self._learn_codes(chat.last)
+            await self._delivered()
 
     def _learn_codes(self, replies: list[Reply]) -> None:
         """Pick up the codes the bot hands out (from /invite), in any language."""
@@ -133,30 +158,38 @@ async def run_demo(folder: Path, interactive: bool) -> None:
         await schema.upgrade(services.engine)
         personas = _personas(datetime.now(settings.zone).date())
         await _seed(services, personas)
-        render = services.renderer.render
-        click.secho(render(Msg("cli.demo_title", branch=BRANCH)), bold=True)
-        transcript = Transcript(services, personas, folder / "console")
-        await transcript.play()
-        async with services.sessions() as session:
-            result = await traces.verify(session, services.box)
-        verdict = (
-            Msg("cli.verify_ok", count=result.checked)
-            if result.ok
-            else Msg(
-                "cli.verify_bad",
-                id=result.bad_id,
-                count=result.checked,
-                reason=Msg(f"cli.verify_{result.reason}"),
-            )
-        )
-        click.echo("\n" + render(verdict))
-        click.echo(render(Msg("cli.demo_done", path=folder / "demo.sqlite3")))
-        if interactive:
-            click.secho(render(Msg("cli.demo_console")), bold=True)
-            secretary = transcript.chats["书记"]
-            await interact(secretary, "书记 ▶ ")
+        click.secho(services.renderer.render(Msg("cli.demo_title", branch=BRANCH)), bold=True)
+        mail = ConsoleTransport()
+        sender = start_sender(services, {CONSOLE: mail}, DEMO_LIMITS)
+        try:
+            transcript = Transcript(services, personas, folder / "console", mail)
+            await transcript.play()
+            await _verify(services, folder)
+            if interactive:
+                click.secho(services.renderer.render(Msg("cli.demo_console")), bold=True)
+                await interact(transcript.chats["书记"], "书记 ▶ ")
+        finally:
+            await sender.stop()
     finally:
         await services.close()
+
+
+async def _verify(services: Services, folder: Path) -> None:
+    async with services.readers() as session:
+        result = await traces.verify(session, services.box)
+    verdict = (
+        Msg("cli.verify_ok", count=result.checked)
+        if result.ok
+        else Msg(
+            "cli.verify_bad",
+            id=result.bad_id,
+            count=result.checked,
+            reason=Msg(f"cli.verify_{result.reason}"),
+        )
+    )
+    render = services.renderer.render
+    click.echo("\n" + render(verdict))
+    click.echo(render(Msg("cli.demo_done", path=folder / "demo.sqlite3")))
 
 
 def stdin_is_terminal() -> bool:

@@ -53,9 +53,11 @@ class Blocked:
 
 @dataclass(frozen=True)
 class Failed:
-    """Anything else (network, 5xx, a refusal): tried again later, a bounded number of times."""
+    """Anything else (network, 5xx, a refusal): tried again later, a bounded number of times,
+    unless `permanent` (trying again cannot help)."""
 
     error: str
+    permanent: bool = False
 
 
 Outcome = Sent | Throttled | Blocked | Failed
@@ -92,6 +94,10 @@ class Pacer:
     def chat_ready_at(self, chat_id: str) -> float:
         return self.next_chat.get(chat_id, 0.0)
 
+    def waiting_chats(self, now: float, limit: int = 500) -> list[str]:
+        """Chats that may not be sent to yet, so a fetch can skip their rows."""
+        return [c for c, t in self.next_chat.items() if t > now][:limit]
+
     def global_ready_at(self) -> float:
         return self.next_global
 
@@ -106,9 +112,10 @@ class Pacer:
         if len(self.next_chat) > 10_000:  # forget chats whose wait is long over
             self.next_chat = {c: t for c, t in self.next_chat.items() if t > now}
 
-    def sent_elsewhere(self, count: int, now: float) -> None:
-        """Direct replies to users draw on the same platform budget: the queue yields."""
+    def sent_elsewhere(self, chat_id: str, count: int, now: float) -> None:
+        """Direct replies to users draw on the same budgets: the queue yields to them."""
         self.next_global = max(self.next_global, now) + count * self.global_gap
+        self.next_chat[chat_id] = max(self.next_chat.get(chat_id, 0.0), now + self.chat_gap)
 
     def pause(self, seconds: float, now: float) -> None:
         self.next_global = max(self.next_global, now + seconds)
@@ -130,8 +137,11 @@ class OutboxSender:
         transports: dict[str, Transport],
         limits: Limits,
         clock: Callable[[], datetime],
+        readers: async_sessionmaker[AsyncSession] | None = None,
     ) -> None:
         self.sessions = sessions
+        # Polling for due rows must not take SQLite's write lock every second.
+        self.readers = readers or sessions
         self.box = box
         self.leadership = leadership
         self.transports = transports
@@ -141,11 +151,12 @@ class OutboxSender:
         self.sent = 0
         self._wake = asyncio.Event()
         self._stopping = False
+        self._checked_at = 0.0
         self._task: asyncio.Task[None] | None = None
 
-    def replied(self, messages: int) -> None:
-        """The bot just answered a user with this many messages, outside the queue."""
-        self.pacer.sent_elsewhere(messages, time.monotonic())
+    def replied(self, chat_id: str, messages: int) -> None:
+        """The bot just answered a chat with this many messages, outside the queue."""
+        self.pacer.sent_elsewhere(chat_id, messages, time.monotonic())
 
     def wake(self) -> None:
         """Something was queued in this process: look now instead of at the next poll."""
@@ -179,6 +190,9 @@ class OutboxSender:
                     await self._sleep(IDLE_POLL)
             except Exception:
                 log.exception("outbox sender trouble; trying again shortly")
+                # A failed write may have left a row `sending`: recover it before going on
+                # (nothing is in flight now, the sender sends one message at a time).
+                leading = False
                 await self._sleep(IDLE_POLL)
 
     async def _recover(self) -> None:
@@ -190,11 +204,12 @@ class OutboxSender:
     async def _drain_batch(self) -> bool:
         """Send one batch of due rows; False when there was nothing to send."""
         platforms = list(self.transports)
-        async with self.sessions() as session:
-            rows = list(await outbox.due(session, self.clock(), platforms, BATCH))
+        waiting = self.pacer.waiting_chats(time.monotonic())
+        async with self.readers() as session:
+            rows = list(await outbox.due(session, self.clock(), platforms, BATCH, waiting))
         if not rows:
             return False
-        while rows and not self._stopping:
+        while rows and not self._stopping and await self._still_leading():
             row = self._next_ready(rows)
             if row is None:
                 soonest = min(self.pacer.chat_ready_at(r.chat_id) for r in rows)
@@ -205,6 +220,15 @@ class OutboxSender:
             rows.remove(row)
             await self._send(row)
         return True
+
+    async def _still_leading(self) -> bool:
+        """Checked about once a second: a sender that lost its lock must stop at once, or
+        the new leader would send its message in flight a second time."""
+        now = time.monotonic()
+        if now - self._checked_at < 1.0:
+            return True
+        self._checked_at = now
+        return await self.leadership.check()
 
     def _next_ready(self, rows: list[OutboxMessage]) -> OutboxMessage | None:
         now = time.monotonic()
@@ -231,7 +255,7 @@ class OutboxSender:
         try:
             reply = reply_in(row.payload)
         except (KeyError, TypeError, ValueError) as err:
-            return Failed(f"unreadable payload: {err!r}")
+            return Failed(f"unreadable payload: {err!r}", permanent=True)
         try:
             return await self.transports[row.platform].deliver(row.chat_id, reply)
         except Exception as err:  # a transport bug must not kill the sender or lose the row
@@ -252,7 +276,7 @@ class OutboxSender:
             await outbox.mark_undeliverable(
                 session, self.box, row, now, outcome.error, blocked=True
             )
-        elif row.attempts + 1 >= self.limits.max_attempts:
+        elif outcome.permanent or row.attempts + 1 >= self.limits.max_attempts:
             log.warning("outbox row %s failed for good: %s", row.id, outcome.error)
             await outbox.mark_undeliverable(
                 session, self.box, row, now, outcome.error, blocked=False

@@ -170,11 +170,12 @@ class Router:
         command = self.by_name.get(name)
         if command is None:
             raise UserError("error.unknown_command", command=name, suggestion=self._suggest(name))
-        if name != "cancel":
+        if not command.keeps_flow:
             await ctx.end_flow()  # a new command leaves any unfinished one
         self._check_access(ctx, command)
-        if len(args) > self.options.max_args_length:
-            raise UserError("error.args_too_long", limit=self.options.max_args_length)
+        limit = command.max_args or self.options.max_args_length
+        if len(args) > limit:
+            raise UserError("error.args_too_long", limit=limit)
         return as_list(await command.handler(ctx, args))
 
     async def _not_a_command(self, ctx: Context, text: str) -> list[Reply]:
@@ -185,6 +186,8 @@ class Router:
             return as_list(await flow.step(ctx, state.step, dict(state.data), text))
         if ctx.caller is None:
             return [Reply(Msg("error.not_bound"))]
+        if inc.callback_data is not None:  # a button of a step that is over
+            return [Reply(Msg("error.stale_button"))]
         if not text:
             key = "error.unsupported" if inc.location or inc.attachments else "error.empty"
             return [Reply(Msg(key))]

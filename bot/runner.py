@@ -34,16 +34,8 @@ class Running:
     stopped: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def stop(self) -> None:
-        # Stop taking webhook posts first, so nothing is acknowledged and then dropped; the
-        # sender finishes its message in flight before the transports close.
-        await self.web_runner.cleanup()
-        if self.telegram is not None:
-            await self.telegram.stop()
-        await self.sender.stop()
-        if self.telegram is not None:
-            await self.telegram.close()
         self.scheduler.shutdown(wait=False)
-        await self.services.close()
+        await _stop_parts(self.web_runner, self.telegram, self.sender, self.services)
 
 
 def outbox_limits(settings: Settings) -> Limits:
@@ -66,6 +58,7 @@ def start_sender(
         transports,
         limits or outbox_limits(services.settings),
         router.clock,
+        services.readers,
     )
     router.on_queued = sender.wake
     sender.start()
@@ -92,6 +85,8 @@ async def start(settings: Settings) -> Running:
         if telegram is not None:
             await _start_telegram(telegram)
     except BaseException:
+        if telegram is not None:
+            await telegram.close()
         await web_runner.cleanup()
         await services.close()
         raise
@@ -105,9 +100,30 @@ async def start(settings: Settings) -> Running:
     job_context = JobContext(
         services.sessions, services.box, router.options, router.clock, sender.wake
     )
-    scheduler = start_scheduler(job_context, settings.database_url, settings.zone)
+    try:
+        scheduler = start_scheduler(job_context, settings.database_url, settings.zone)
+    except BaseException:
+        await _stop_parts(web_runner, telegram, sender, services)
+        raise
     log.info("branchbot serving on %s:%d", settings.listen_host, port)
     return Running(services, scheduler, telegram, sender, web_runner, port)
+
+
+async def _stop_parts(
+    web_runner: web.AppRunner,
+    telegram: TelegramService | None,
+    sender: OutboxSender,
+    services: Services,
+) -> None:
+    """Stop in order: no more webhook posts, no more updates, the message in flight, the
+    transports, then the database."""
+    await web_runner.cleanup()
+    if telegram is not None:
+        await telegram.stop()
+    await sender.stop()
+    if telegram is not None:
+        await telegram.close()
+    await services.close()
 
 
 async def _start_telegram(telegram: TelegramService) -> None:

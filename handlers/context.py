@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.incoming import Incoming
 from handlers.messages import UserError
+from handlers.parsing import as_typed
 from handlers.registry import Command
 from storage import conversations, traces
 from storage.crypto import SecretBox
@@ -61,6 +62,10 @@ class Context:
     @property
     def role(self) -> str | None:
         return self.caller.role if self.caller else None
+
+    def typed(self, cleaned: str) -> str:
+        """`cleaned` (arguments or a flow answer) as the user typed it, for free text."""
+        return as_typed(self.incoming.text, cleaned)
 
     def require_caller(self) -> Member:
         if self.caller is None:

@@ -43,7 +43,7 @@ async def help_(ctx: Context, args: str) -> Replies:
     return Reply(Msg("help.list", role=Msg(f"role.{ctx.caller.role}"), lines=lines))
 
 
-@feature.command("cancel", roles=None, aliases=("取消",))
+@feature.command("cancel", roles=None, aliases=("取消",), keeps_flow=True)
 async def cancel(ctx: Context, args: str) -> Replies:
     """Leave the multi-step command in progress, if any."""
     await ctx.end_flow()

@@ -24,11 +24,11 @@ async def queue_to_members(
     kind: str,
     now: datetime,
     ref: str | None = None,
-    branch_id: int | None = None,
     priority: int = 5,
 ) -> set[int]:
     """Queue `reply` to each member's private chat; `key` plus the member id is each
-    message's idempotency key. Returns the members who have a chat to send to."""
+    message's idempotency key. Returns the members it can reach: those with a chat that has
+    not blocked the bot (a row is still recorded for a blocked one, as undeliverable)."""
     reach = await people.reach(session, member_ids)
     payload = reply_out(reply)
     envelopes = [
@@ -40,11 +40,11 @@ async def queue_to_members(
             kind=kind,
             ref=ref,
             member_id=member_id,
-            branch_id=branch_id,
+            branch_id=where.branch_id,
             priority=priority,
             blocked=where.blocked,
         )
         for member_id, where in reach.items()
     ]
     await outbox.enqueue(session, envelopes, now)
-    return set(reach)
+    return {member_id for member_id, where in reach.items() if not where.blocked}

@@ -47,6 +47,18 @@ def clean(text: str) -> str:
     return text.strip()
 
 
+def as_typed(raw: str, cleaned: str) -> str:
+    """The writer's own text behind `cleaned` (a tail of clean(raw), such as a command's
+    arguments): invisible characters removed but not NFKC-folded, so free text like a notice
+    keeps its Chinese punctuation (，：（）) as typed."""
+    visible = _CONTROL.sub("", _INVISIBLE.sub("", raw))
+    # The command in front is short, so the tail starts within the first few hundred characters.
+    for start in range(min(len(visible), 300) + 1):
+        if clean(visible[start:]) == cleaned:
+            return visible[start:].strip()
+    return cleaned
+
+
 def split_command(text: str, aliases: dict[str, str]) -> tuple[str, str] | None:
     """`/name args`, `/name@bot args` or a Chinese alias (`签到 123456`, `签到123456`)."""
     match = _COMMAND.match(text)

@@ -52,6 +52,19 @@ def msg_in(data: JSON) -> Msg:
     return Msg(data["key"], **{k: _value_in(v) for k, v in data.get("params", {}).items()})
 
 
+def attachment_out(attachment: Attachment) -> JSON:
+    return {
+        "kind": attachment.kind,
+        "file_id": attachment.file_id,
+        "file_name": attachment.file_name,
+        "mime_type": attachment.mime_type,
+    }
+
+
+def attachment_in(data: JSON) -> Attachment:
+    return Attachment(data["kind"], data["file_id"], data.get("file_name"), data.get("mime_type"))
+
+
 def reply_out(reply: Reply) -> JSON:
     """The reply as JSON for the outbox; TypeError for what cannot be queued."""
     if reply.image is not None or reply.file is not None:
@@ -64,13 +77,7 @@ def reply_out(reply: Reply) -> JSON:
             [{"label": msg_out(b.label), "data": b.data} for b in row] for row in reply.buttons
         ]
     if reply.forward is not None:
-        a = reply.forward
-        data["forward"] = {
-            "kind": a.kind,
-            "file_id": a.file_id,
-            "file_name": a.file_name,
-            "mime_type": a.mime_type,
-        }
+        data["forward"] = attachment_out(reply.forward)
     return data
 
 
@@ -79,8 +86,5 @@ def reply_in(data: JSON) -> Reply:
     buttons = tuple(
         tuple(Button(msg_in(b["label"]), b["data"]) for b in row) for row in data.get("buttons", ())
     )
-    forward = None
-    if "forward" in data:
-        f = data["forward"]
-        forward = Attachment(f["kind"], f["file_id"], f.get("file_name"), f.get("mime_type"))
+    forward = attachment_in(data["forward"]) if "forward" in data else None
     return Reply(text, buttons, forward=forward)

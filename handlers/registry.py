@@ -34,6 +34,10 @@ class Command:
     aliases: tuple[str, ...] = ()
     private_only: bool = False
     hidden: bool = False  # reachable (e.g. by a button) but not listed in /help or the menu
+    # Usable in the middle of a multi-step command without ending it (e.g. 收到 on a notice).
+    keeps_flow: bool = False
+    # Longest argument text accepted; None: the router's default (Options.max_args_length).
+    max_args: int | None = None
 
     @property
     def summary_key(self) -> str:
@@ -75,9 +79,14 @@ class Feature:
         aliases: Iterable[str] = (),
         private_only: bool = False,
         hidden: bool = False,
+        keeps_flow: bool = False,
+        max_args: int | None = None,
     ) -> Callable[[CommandFn], CommandFn]:
         def register(fn: CommandFn) -> CommandFn:
-            self.commands.append(Command(name, fn, roles, tuple(aliases), private_only, hidden))
+            command = Command(
+                name, fn, roles, tuple(aliases), private_only, hidden, keeps_flow, max_args
+            )
+            self.commands.append(command)
             return fn
 
         return register

@@ -63,7 +63,7 @@ class Leadership:
             await self._conn.scalar(text("SELECT 1"))
         except Exception as err:
             log.warning("lost the %s lock with its connection: %s", self.name, err)
-            await self._drop()
+            await self._drop(broken=True)
             return False
         return True
 
@@ -73,13 +73,20 @@ class Leadership:
         try:
             await self._conn.scalar(text("SELECT pg_advisory_unlock(:key)"), {"key": self.key})
         except Exception as err:
-            log.info("could not unlock %s (the connection is going anyway): %s", self.name, err)
-        await self._drop()
+            log.info("could not unlock %s; discarding its connection: %s", self.name, err)
+            await self._drop(broken=True)
+            return
+        await self._drop(broken=False)
 
-    async def _drop(self) -> None:
+    async def _drop(self, *, broken: bool) -> None:
+        """Give the connection up. One that may still hold the lock is invalidated (closed
+        for good), never returned to the pool where a query could keep the lock alive."""
         conn, self._conn = self._conn, None
-        if conn is not None:
-            try:
-                await conn.close()
-            except Exception as err:
-                log.debug("closing the lock connection failed: %s", err)
+        if conn is None:
+            return
+        try:
+            if broken:
+                await conn.invalidate()
+            await conn.close()
+        except Exception as err:
+            log.debug("closing the lock connection failed: %s", err)

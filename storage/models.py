@@ -97,7 +97,8 @@ class PlatformAccount(Base):
     bound_at: Mapped[datetime]
     last_seen_at: Mapped[datetime | None]
     # Set when the platform refused a message because the user blocked the bot; cleared as
-    # soon as they write again. Nothing is queued to a blocked account.
+    # soon as they write again. Messages for a blocked account are recorded as undeliverable
+    # instead of being sent.
     blocked_at: Mapped[datetime | None]
 
     member: Mapped[Member] = relationship(back_populates="accounts", lazy="joined")

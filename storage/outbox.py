@@ -95,9 +95,14 @@ def queued_in(session: AsyncSession) -> bool:
 
 
 async def due(
-    session: AsyncSession, now: datetime, platforms: Sequence[str], limit: int
+    session: AsyncSession,
+    now: datetime,
+    platforms: Sequence[str],
+    limit: int,
+    skip_chats: Sequence[str] = (),
 ) -> Sequence[OutboxMessage]:
-    """Pending rows whose time has come, most urgent first, then oldest first."""
+    """Pending rows whose time has come, most urgent first, then oldest first; rows for
+    `skip_chats` (chats that must wait) are left out, so they never fill the batch."""
     query = (
         select(OutboxMessage)
         .where(
@@ -108,14 +113,18 @@ async def due(
         .order_by(OutboxMessage.priority, OutboxMessage.id)
         .limit(limit)
     )
+    if skip_chats:
+        query = query.where(OutboxMessage.chat_id.not_in(skip_chats))
     return (await session.scalars(query)).all()
 
 
-async def next_due_at(session: AsyncSession, platforms: Sequence[str]) -> datetime | None:
-    query = select(func.min(OutboxMessage.due_at)).where(
-        OutboxMessage.status == Status.PENDING, OutboxMessage.platform.in_(platforms)
+async def unsent(session: AsyncSession, platforms: Sequence[str]) -> int:
+    """Rows still waiting or in flight (due now or later) for these platforms."""
+    query = select(func.count()).where(
+        OutboxMessage.status.in_((Status.PENDING, Status.SENDING)),
+        OutboxMessage.platform.in_(platforms),
     )
-    return await session.scalar(query)
+    return int(await session.scalar(query) or 0)
 
 
 async def start_sending(session: AsyncSession, row: OutboxMessage) -> bool:
@@ -211,15 +220,6 @@ async def _trace(
         ref=row.ref,
         data={**data, "outbox_id": row.id},
     )
-
-
-async def status_counts(session: AsyncSession, ref: str, kind: str) -> dict[str, int]:
-    query = (
-        select(OutboxMessage.status, func.count())
-        .where(OutboxMessage.ref == ref, OutboxMessage.kind == kind)
-        .group_by(OutboxMessage.status)
-    )
-    return {str(status): int(n) for status, n in (await session.execute(query)).all()}
 
 
 async def statuses_by_member(session: AsyncSession, ref: str, kind: str) -> dict[int, str]:

@@ -139,6 +139,7 @@ class Reach:
     platform: str
     chat_id: str
     blocked: bool
+    branch_id: int | None
 
 
 # Bound parameters per query stay well under SQLite's and asyncpg's limits.
@@ -151,17 +152,25 @@ async def reach(session: AsyncSession, member_ids: Sequence[int]) -> dict[int, R
     found: dict[int, tuple[datetime | None, Reach]] = {}
     for start in range(0, len(member_ids), _CHUNK):
         chunk = member_ids[start : start + _CHUNK]
-        query = select(
-            PlatformAccount.member_id,
-            PlatformAccount.platform,
-            PlatformAccount.chat_id,
-            PlatformAccount.blocked_at,
-            PlatformAccount.last_seen_at,
-        ).where(PlatformAccount.member_id.in_(chunk), PlatformAccount.chat_id.is_not(None))
-        for member_id, platform, chat_id, blocked_at, seen in (await session.execute(query)).all():
+        query = (
+            select(
+                PlatformAccount.member_id,
+                PlatformAccount.platform,
+                PlatformAccount.chat_id,
+                PlatformAccount.blocked_at,
+                PlatformAccount.last_seen_at,
+                Member.branch_id,
+            )
+            .join(Member, Member.id == PlatformAccount.member_id)
+            .where(PlatformAccount.member_id.in_(chunk), PlatformAccount.chat_id.is_not(None))
+        )
+        for member_id, platform, chat_id, blocked_at, seen, branch in (
+            await session.execute(query)
+        ).all():
             best = found.get(member_id)
             if best is None or _later(seen, best[0]):
-                found[member_id] = (seen, Reach(platform, chat_id, blocked_at is not None))
+                where = Reach(platform, chat_id, blocked_at is not None, branch)
+                found[member_id] = (seen, where)
     return {member_id: r for member_id, (_, r) in found.items()}
 
 

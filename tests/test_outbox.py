@@ -9,13 +9,23 @@ from hypothesis import strategies as st
 from sqlalchemy import select, text
 
 from bot.app import Services
-from bot.outbox import Blocked, Failed, Limits, OutboxSender, Pacer, Sent, Throttled, backoff
+from bot.outbox import (
+    Blocked,
+    Failed,
+    Limits,
+    OutboxSender,
+    Outcome,
+    Pacer,
+    Sent,
+    Throttled,
+    backoff,
+)
 from handlers.incoming import Attachment
 from handlers.messages import Button, FileOut, Msg, Reply
 from handlers.payload import reply_in, reply_out
 from storage import outbox
 from storage.db import create_engine
-from storage.leader import Leadership
+from storage.leader import Leadership, lock_key
 from storage.models import OutboxMessage
 from storage.outbox import Envelope, Status
 from tests.chat import Clock
@@ -120,9 +130,6 @@ async def test_a_row_is_claimed_once_and_recovered_after_a_crash(services: Servi
     assert row is not None and (row.status, row.resent) == (Status.PENDING, 1)
 
 
-Outcome = Sent | Throttled | Blocked | Failed
-
-
 class ScriptedTransport:
     """A transport whose outcomes per chat are given in advance (the sender's own logic under
     test; the real Telegram transport is exercised in test_outbox_e2e.py)."""
@@ -137,15 +144,22 @@ class ScriptedTransport:
         return planned.pop(0) if planned else Sent(str(len(self.calls)))
 
 
-async def drain(services: Services, transport: ScriptedTransport, clock: Clock) -> OutboxSender:
-    sender = OutboxSender(
-        services.sessions,
-        services.box,
-        Leadership(services.engine, "outbox-test"),
-        {"telegram": transport},
-        Limits(per_second=1000, chat_per_second=1000, retry_base=0.01),
-        clock,
+FAST = Limits(per_second=1000, chat_per_second=1000, retry_base=0.01)
+
+
+def sender_for(
+    services: Services, transport: ScriptedTransport, clock: Clock, limits: Limits = FAST
+) -> OutboxSender:
+    leadership = Leadership(services.engine, "outbox-test")
+    return OutboxSender(
+        services.sessions, services.box, leadership, {"telegram": transport}, limits, clock
     )
+
+
+async def drain(
+    services: Services, transport: ScriptedTransport, clock: Clock, limits: Limits = FAST
+) -> OutboxSender:
+    sender = sender_for(services, transport, clock, limits)
     sender.start()
     for _ in range(200):
         async with services.sessions() as session:
@@ -197,9 +211,14 @@ async def test_only_one_process_leads_on_postgresql(database_url: str) -> None:
         await first.release()
         assert await second.try_acquire()
         # A leader whose connection dies loses the lock with it: the other takes over.
+        key = lock_key("outbox") & 0xFFFFFFFFFFFFFFFF  # as pg_locks shows it: two oids
         async with engines[1].connect() as conn:
             lock_holder = await conn.scalar(
-                text("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted")
+                text(
+                    "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted"
+                    " AND classid = :high AND objid = :low"
+                ),
+                {"high": key >> 32, "low": key & 0xFFFFFFFF},
             )
             await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": lock_holder})
         assert not await second.check()
@@ -209,3 +228,35 @@ async def test_only_one_process_leads_on_postgresql(database_url: str) -> None:
         await second.release()
         for engine in engines:
             await engine.dispose()
+
+
+async def test_throttled_row_waits_retry_after_and_keeps_its_attempts(
+    services: Services, clock: Clock
+) -> None:
+    async with services.sessions.begin() as session:
+        await outbox.enqueue(session, [envelope("a", "1")], clock())
+    start = clock()
+    transport = ScriptedTransport({"1": [Throttled(30)]})
+    sender = sender_for(services, transport, clock)
+    sender.start()
+    for _ in range(100):
+        if transport.calls:
+            break
+        await asyncio.sleep(0.01)
+    await sender.stop()
+    async with services.sessions() as session:
+        row = await session.scalar(select(OutboxMessage))
+    assert row is not None and (row.status, row.attempts) == ("pending", 0)
+    assert row.due_at == start + timedelta(seconds=30)
+
+
+async def test_a_chat_that_must_wait_does_not_hold_up_the_others(
+    services: Services, clock: Clock
+) -> None:
+    async with services.sessions.begin() as session:
+        rows = [envelope("a1", "A"), envelope("a2", "A"), envelope("a3", "A"), envelope("b", "B")]
+        await outbox.enqueue(session, rows, clock())
+    transport = ScriptedTransport({})
+    limits = Limits(per_second=1000, chat_per_second=20)  # one message per 50 ms to a chat
+    await drain(services, transport, clock, limits)
+    assert transport.calls == ["A", "B", "A", "A"]

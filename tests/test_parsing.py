@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from handlers.messages import UserError
-from handlers.parsing import clean, parse_date, parse_role, parse_stage, split_command
+from handlers.parsing import as_typed, clean, parse_date, parse_role, parse_stage, split_command
 from handlers.roster import parse_roster, valid_id_number
 from storage.enums import Role, Stage
 
@@ -103,3 +103,13 @@ def test_roster_parser_survives_any_table(rows: list[list[str]]) -> None:
     csv.writer(buffer).writerows([["姓名", "学号", "阶段", "手机", "实习截止"], *rows])
     with contextlib.suppress(UserError):
         parse_roster("roster.csv", buffer.getvalue().encode())
+
+
+@given(st.text(st.characters(blacklist_categories=("Cc", "Cf", "Cs")), max_size=200))
+def test_as_typed_gives_back_the_typed_tail_of_the_arguments(tail: str) -> None:
+    raw = "/broadcast " + tail
+    parsed = split_command(clean(raw), {})
+    assert parsed is not None
+    typed = as_typed(raw, parsed[1])
+    assert clean(typed) == parsed[1]
+    assert raw.rstrip().endswith(typed)  # the writer's own characters, not the folded ones

@@ -4,6 +4,7 @@ The sender owns retries (they survive restarts) and pacing, so this uses a Bot o
 without PTB's rate limiter, which would wait and retry out of the sender's sight.
 """
 
+import logging
 import warnings
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -14,8 +15,10 @@ from telegram.warnings import PTBDeprecationWarning
 
 from bot.i18n import Renderer
 from bot.outbox import Blocked, Failed, Outcome, Sent, Throttled
-from bot.tg.send import keyboard, post
+from bot.tg.send import TEXT_LIMIT, keyboard, post
 from handlers.messages import Reply
+
+log = logging.getLogger(__name__)
 
 
 def retry_seconds(err: RetryAfter) -> float:
@@ -37,6 +40,10 @@ class TelegramTransport:
 
     async def deliver(self, chat_id: str, reply: Reply) -> Outcome:
         text = self.renderer.render(reply.text) if reply.text is not None else ""
+        if len(text) > TEXT_LIMIT:
+            # One queued row must be one message: a split one could be repeated in part.
+            log.warning("queued text of %d characters cut to %d", len(text), TEXT_LIMIT)
+            text = text[: TEXT_LIMIT - 1] + "…"
         markup = keyboard(reply, self.renderer)
         try:
             message = await post(self.bot, int(chat_id), reply, text, markup, _direct)

@@ -45,7 +45,7 @@ class TelegramService:
         )
         self.transport = TelegramTransport(self.outbox_bot, services.renderer)
         # Told how many replies went out, so the outbox leaves room for them in the budget.
-        self.on_replied: Callable[[int], None] = lambda _count: None
+        self.on_replied: Callable[[str, int], None] = lambda _chat, _count: None
 
     @property
     def webhook_mode(self) -> bool:
@@ -81,7 +81,7 @@ class TelegramService:
             return
         replies = await self.services.router.handle(incoming)
         await send_replies(context.bot, update, replies, self.services.renderer)
-        self.on_replied(len(replies))
+        self.on_replied(incoming.chat_id, len(replies))
         for reply in replies:
             if reply.menu_role is not None and incoming.is_private:
                 await self.set_chat_menu(int(incoming.chat_id), reply.menu_role)

@@ -5,16 +5,11 @@ from dataclasses import replace
 from handlers.context import Context
 from handlers.messages import Msg, Reply, UserError
 from handlers.notices.feature import feature
-from handlers.notices.publish import notice_reply
+from handlers.notices.publish import headline, notice_reply
 from handlers.parsing import parse_id
 from handlers.registry import EVERYONE, Replies
 from storage import notices
 from storage.models import Notice
-
-
-def excerpt(text: str, length: int = 30) -> str:
-    line = text.strip().splitlines()[0] if text.strip() else ""
-    return line if len(line) <= length else line[:length] + "…"
 
 
 async def _record(ctx: Context, notice: Notice) -> bool:
@@ -32,28 +27,33 @@ async def _record(ctx: Context, notice: Notice) -> bool:
 
 
 async def _latest(ctx: Context) -> Replies:
-    """Typed 收到 acknowledges the newest notice still waiting for this member."""
+    """Typed 收到 (收到了, 收到，谢谢) acknowledges the newest notice still waiting."""
     waiting = await notices.pending_for(ctx.session, ctx.require_caller().id)
     if not waiting:
         return Reply(Msg("ack.nothing"))
     notice, rest = waiting[0], waiting[1:]
     await _record(ctx, notice)
     more = Msg("ack.more", ids="、".join(f"#{n.id}" for n in rest)) if rest else ""
-    return Reply(Msg("ack.ok_latest", id=notice.id, excerpt=excerpt(notice.text), more=more))
+    title = headline(notice.text, notice.attachment)
+    return Reply(Msg("ack.ok_latest", id=notice.id, excerpt=title, more=more))
 
 
-@feature.command("ack", aliases=("收到", "已收到"), roles=EVERYONE, hidden=True)
+@feature.command(
+    "ack", aliases=("收到", "已收到", "收到了"), roles=EVERYONE, hidden=True, keeps_flow=True
+)
 async def ack(ctx: Context, args: str) -> Replies:
     tokens = args.split()
-    if not tokens:
-        return await _latest(ctx)
-    notice_id = parse_id(tokens[0])
+    notice_id = parse_id(tokens[0]) if tokens else None
     if notice_id is None:
-        raise UserError("usage", usage=Msg("cmd.ack.usage"))
+        if tokens and ctx.incoming.text.lstrip().startswith("/"):
+            raise UserError("usage", usage=Msg("cmd.ack.usage"))
+        return await _latest(ctx)  # 收到 with words after it is still 收到
     notice = await notices.get(ctx.session, notice_id)
     member = ctx.require_caller()
     if notice is None or await notices.recipient(ctx.session, notice.id, member.id) is None:
         raise UserError("ack.not_yours", id=notice_id)
+    if not notice.require_ack:
+        raise UserError("ack.not_needed", id=notice_id)
     first = await _record(ctx, notice)
     if ctx.incoming.callback_data is not None:
         # The button becomes 已收到 on the very message that was pressed.

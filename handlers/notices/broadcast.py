@@ -11,10 +11,11 @@ from typing import Any
 
 from handlers.context import Context
 from handlers.messages import Button, Msg, Reply, UserError
-from handlers.notices.acks import excerpt
+from handlers.notices.access import notice_scope
 from handlers.notices.audience import Audience, Filter
 from handlers.notices.feature import feature
-from handlers.notices.publish import Draft, attachment_json, check_content, publish
+from handlers.notices.publish import Draft, check_content, headline, publish
+from handlers.payload import attachment_out
 from handlers.registry import SECRETARY_UP, Replies
 from storage import notices, people
 from storage.enums import Role, Stage
@@ -26,19 +27,20 @@ Prompt = Callable[[Context, Data], Awaitable[Reply]]
 Answer = Callable[[Context, Data, str], Awaitable[str | Reply]]
 
 
-def _row(*buttons: Button) -> tuple[Button, ...]:
-    return buttons
-
-
 def _cancel_row() -> tuple[Button, ...]:
     return (Button(Msg("broadcast.cancel_button"), "/cancel"),)
 
 
 def _content(ctx: Context, text: str) -> tuple[str, dict[str, Any] | None]:
+    text = ctx.typed(text)  # a notice keeps the author's punctuation
     attachments = ctx.incoming.attachments
-    attachment = attachment_json(attachments[0]) if attachments else None
+    attachment = attachment_out(attachments[0]) if attachments else None
     check_content(text, attachment)
     return text, attachment
+
+
+def _unreachable(key: str, count: int) -> Msg | str:
+    return Msg(key, count=count) if count else ""
 
 
 async def _send(ctx: Context, draft: Draft) -> Reply:
@@ -48,17 +50,22 @@ async def _send(ctx: Context, draft: Draft) -> Reply:
             "broadcast.sent",
             id=notice.id,
             total=total,
-            reached=reached,
-            unreachable=total - reached,
+            unreachable=_unreachable("broadcast.sent_unreachable", total - reached),
             ack=Msg("broadcast.sent_ack", id=notice.id) if draft.require_ack else "",
         )
     )
 
 
-@feature.command("broadcast", roles=SECRETARY_UP, aliases=("发通知",), private_only=True)
+# The router's guard is the whole message's length; the notice's own limit is checked here,
+# with a message that says so.
+@feature.command(
+    "broadcast", roles=SECRETARY_UP, aliases=("发通知",), private_only=True, max_args=4096
+)
 async def broadcast(ctx: Context, args: str) -> Replies:
     """`/broadcast TEXT` sends to the whole branch with 收到; bare `/broadcast` guides."""
     caller = ctx.require_caller()
+    if caller.role != Role.ADMIN:
+        notice_scope(ctx)  # a secretary without a branch has nobody to address
     if args or ctx.incoming.attachments:
         if caller.branch_id is None:
             raise UserError("broadcast.no_branch")
@@ -86,6 +93,8 @@ async def ask_scope(ctx: Context, data: Data) -> Reply:
 
 
 async def answer_content(ctx: Context, data: Data, text: str) -> str | Reply:
+    if ctx.incoming.callback_data is not None:
+        return "content"  # a button left over from an earlier step is not the notice
     data["text"], data["attachment"] = _content(ctx, text)
     caller = ctx.require_caller()
     if caller.role == Role.ADMIN:
@@ -128,22 +137,20 @@ async def answer_branches(ctx: Context, data: Data, text: str) -> str | Reply:
 
 
 async def _recent_with_ack(ctx: Context, data: Data) -> list[tuple[Any, int, int]]:
-    caller = ctx.require_caller()
-    scope = caller.branch_id if caller.role != Role.ADMIN else None
-    rows = await notices.recent(ctx.session, scope, 5, require_ack=True)
+    rows = await notices.recent(ctx.session, notice_scope(ctx), 5, require_ack=True)
     return [r for r in rows if r[2] < r[1]]  # only notices someone has yet to acknowledge
 
 
 async def ask_audience(ctx: Context, data: Data) -> Reply:
-    rows = [
-        _row(
+    rows: list[tuple[Button, ...]] = [
+        (
             Button(Msg("audience.all"), "aud:all"),
             Button(Msg("audience.interns"), "aud:interns"),
         ),
-        _row(Button(Msg("broadcast.by_stage"), "aud:stage")),
+        (Button(Msg("broadcast.by_stage"), "aud:stage"),),
     ]
     if await _recent_with_ack(ctx, data):
-        rows.append(_row(Button(Msg("broadcast.by_unacked"), "aud:unacked")))
+        rows.append((Button(Msg("broadcast.by_unacked"), "aud:unacked"),))
     return Reply(Msg("broadcast.ask_audience"), (*rows, _cancel_row()))
 
 
@@ -176,10 +183,9 @@ async def answer_stage(ctx: Context, data: Data, text: str) -> str | Reply:
 async def ask_unacked(ctx: Context, data: Data) -> Reply:
     rows = []
     for n, total, acked in await _recent_with_ack(ctx, data):
-        label = Msg(
-            "broadcast.unacked_choice", id=n.id, excerpt=excerpt(n.text, 12), left=total - acked
-        )
-        rows.append(_row(Button(label, f"notice:{n.id}")))
+        title = headline(n.text, n.attachment, 12)
+        label = Msg("broadcast.unacked_choice", id=n.id, excerpt=title, left=total - acked)
+        rows.append((Button(label, f"notice:{n.id}"),))
     return Reply(Msg("broadcast.ask_unacked"), (*rows, _cancel_row()))
 
 
@@ -218,13 +224,15 @@ async def ask_confirm(ctx: Context, data: Data) -> Reply:
     author = ctx.require_caller()
     ids = await draft.audience.member_ids(ctx.session, ctx.today, exclude=author.id)
     reach = await people.reach(ctx.session, ids)
+    reachable = sum(1 for r in reach.values() if not r.blocked)
     names = await people.branch_names(ctx.session, draft.audience.branches)
+    file_name = (draft.attachment or {}).get("file_name") or ""
     preview = Msg(
         "broadcast.preview",
-        text=draft.text or Msg("notice.see_file", name=(draft.attachment or {}).get("file_name")),
+        text=draft.text or Msg("notice.see_file", name=file_name),
         audience=draft.audience.describe(names),
         total=len(ids),
-        unreachable=len(ids) - len(reach),
+        unreachable=_unreachable("broadcast.preview_unreachable", len(ids) - reachable),
         ack=Msg("broadcast.ack_yes" if draft.require_ack else "broadcast.ack_no"),
     )
     confirm = (Button(Msg("broadcast.confirm_button"), "confirm:send"),)

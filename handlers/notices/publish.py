@@ -5,10 +5,10 @@ from datetime import datetime
 from typing import Any
 
 from handlers.context import Context
-from handlers.incoming import Attachment
 from handlers.messages import Button, Msg, Reply, UserError
 from handlers.notices.audience import Audience
 from handlers.notify import queue_to_members
+from handlers.payload import attachment_in
 from storage import notices
 from storage.models import Notice
 
@@ -30,9 +30,10 @@ def check_content(text: str, attachment: dict[str, Any] | None) -> None:
     """Refuse an empty notice or one too long to arrive as a single message."""
     if not text and attachment is None:
         raise UserError("notice.empty")
-    limit = MAX_CAPTION_TEXT if attachment is not None else MAX_TEXT
-    if len(text) > limit:
-        raise UserError("notice.too_long", length=len(text), limit=limit)
+    if attachment is not None and len(text) > MAX_CAPTION_TEXT:
+        raise UserError("notice.too_long_caption", length=len(text), limit=MAX_CAPTION_TEXT)
+    if len(text) > MAX_TEXT:
+        raise UserError("notice.too_long", length=len(text), limit=MAX_TEXT)
 
 
 def _summary_due(ctx: Context, draft: Draft) -> datetime | None:
@@ -40,19 +41,16 @@ def _summary_due(ctx: Context, draft: Draft) -> datetime | None:
     return ctx.now + delay if delay and draft.require_ack else None
 
 
-def attachment_json(attachment: Attachment) -> dict[str, Any]:
-    return {
-        "kind": attachment.kind,
-        "file_id": attachment.file_id,
-        "file_name": attachment.file_name,
-        "mime_type": attachment.mime_type,
-    }
+def excerpt(text: str, length: int = 30) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    return line if len(line) <= length else line[:length] + "…"
 
 
-def _attachment(data: dict[str, Any] | None) -> Attachment | None:
-    if data is None:
-        return None
-    return Attachment(data["kind"], data["file_id"], data.get("file_name"), data.get("mime_type"))
+def headline(text: str, attachment: dict[str, Any] | None, length: int = 30) -> str:
+    """A notice's first line, or its file's name when it is a file alone: for lists."""
+    if text.strip() or attachment is None:
+        return excerpt(text, length)
+    return f"📎 {attachment.get('file_name') or attachment.get('kind', '')}"
 
 
 def signature(notice: Notice) -> str:
@@ -83,7 +81,8 @@ def notice_reply(notice: Notice, *, acked: bool = False, reminder: bool = False)
         label = Msg("notice.acked_button" if acked else "notice.ack_button")
         data = f"/ack {notice.id}" + (" r" if reminder else "")
         buttons = ((Button(label, data),),)
-    return Reply(text, buttons, forward=_attachment(notice.attachment))
+    forward = attachment_in(notice.attachment) if notice.attachment else None
+    return Reply(text, buttons, forward=forward)
 
 
 async def publish(ctx: Context, draft: Draft) -> tuple[Notice, int, int]:
@@ -92,8 +91,10 @@ async def publish(ctx: Context, draft: Draft) -> tuple[Notice, int, int]:
     member_ids = await draft.audience.member_ids(ctx.session, ctx.today, exclude=author.id)
     if not member_ids:
         raise UserError("notice.nobody")
+    branches = draft.audience.branches
     notice = Notice(
-        branch_id=author.branch_id,
+        # The branch whose secretary may follow it up; a notice to several is the admins'.
+        branch_id=branches[0] if len(branches) == 1 else None,
         author=author,
         text=draft.text,
         attachment=draft.attachment,
@@ -108,14 +109,7 @@ async def publish(ctx: Context, draft: Draft) -> tuple[Notice, int, int]:
     ref = notices.notice_ref(notice.id)
     await notices.add_recipients(ctx.session, notice.id, member_ids)
     reached = await queue_to_members(
-        ctx.session,
-        member_ids,
-        notice_reply(notice),
-        key=ref,
-        kind=KIND,
-        now=ctx.now,
-        ref=ref,
-        branch_id=notice.branch_id,
+        ctx.session, member_ids, notice_reply(notice), key=ref, kind=KIND, now=ctx.now, ref=ref
     )
     await ctx.trace(
         "notice.created",

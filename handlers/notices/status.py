@@ -9,15 +9,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.context import Context
 from handlers.messages import Button, Msg, Reply, UserError
-from handlers.notices.acks import excerpt
+from handlers.notices.access import may_see, notice_scope
 from handlers.notices.audience import Audience
 from handlers.notices.feature import feature
-from handlers.notices.publish import notice_reply
+from handlers.notices.publish import headline, notice_reply
 from handlers.notify import queue_to_members
 from handlers.parsing import parse_id
 from handlers.registry import SECRETARY_UP, Replies
 from storage import notices, outbox, people
-from storage.enums import Role
 from storage.models import Notice
 from storage.outbox import Status
 
@@ -33,9 +32,8 @@ async def visible_notice(ctx: Context, args: str, command: str) -> Notice:
     notice_id = parse_id(tokens[0]) if tokens else None
     if notice_id is None:
         raise UserError("usage", usage=Msg(f"cmd.{command}.usage"))
-    caller = ctx.require_caller()
     notice = await notices.get(ctx.session, notice_id)
-    if notice is None or (caller.role != Role.ADMIN and notice.branch_id != caller.branch_id):
+    if notice is None or not may_see(ctx, notice):
         raise UserError("notice.not_found", id=notice_id)
     return notice
 
@@ -55,6 +53,12 @@ def _names(names: list[str]) -> Msg | str:
     return Msg("names.more", names="、".join(names[:NAMES_SHOWN]), count=len(names))
 
 
+def _capped(lines: list[Msg]) -> list[Msg]:
+    if len(lines) <= NAMES_SHOWN:
+        return lines
+    return [*lines[:NAMES_SHOWN], Msg("names.and_more", count=len(lines))]
+
+
 async def status_msg(session: AsyncSession, notice: Notice) -> Msg:
     """Delivery and acknowledgement of a notice, with the names a secretary acts on."""
     ref = notices.notice_ref(notice.id)
@@ -70,7 +74,12 @@ async def status_msg(session: AsyncSession, notice: Notice) -> Msg:
     ]
     audience = Audience.from_json(notice.audience)
     lines: list[Msg] = [
-        Msg("notice.status_head", id=notice.id, at=notice.created_at, excerpt=excerpt(notice.text)),
+        Msg(
+            "notice.status_head",
+            id=notice.id,
+            at=notice.created_at,
+            excerpt=headline(notice.text, notice.attachment),
+        ),
         Msg(
             "notice.status_audience",
             audience=audience.describe(await people.branch_names(session, audience.branches)),
@@ -82,7 +91,7 @@ async def status_msg(session: AsyncSession, notice: Notice) -> Msg:
     else:
         lines.append(Msg("notice.status_no_ack"))
     if lost:
-        lines.append(Msg("notice.status_lost", names=lost))
+        lines.append(Msg("notice.status_lost", names=_capped(lost)))
     return Msg("notice.status", lines=lines)
 
 
@@ -119,7 +128,9 @@ def _ack_lines(
     return lines
 
 
-@feature.command("notice_status", roles=SECRETARY_UP, aliases=("回执",))
+@feature.command(
+    "notice_status", roles=SECRETARY_UP, aliases=("回执",), private_only=True, keeps_flow=True
+)
 async def notice_status(ctx: Context, args: str) -> Replies:
     notice = await visible_notice(ctx, args, "notice_status")
     buttons: tuple[tuple[Button, ...], ...] = ()
@@ -128,7 +139,9 @@ async def notice_status(ctx: Context, args: str) -> Replies:
     return Reply(await status_msg(ctx.session, notice), buttons)
 
 
-@feature.command("notice_remind", roles=SECRETARY_UP, aliases=("催回执",))
+@feature.command(
+    "notice_remind", roles=SECRETARY_UP, aliases=("催回执",), private_only=True, keeps_flow=True
+)
 async def notice_remind(ctx: Context, args: str) -> Replies:
     """Send the notice again to those who have not acknowledged it."""
     notice = await visible_notice(ctx, args, "notice_remind")
@@ -151,30 +164,29 @@ async def notice_remind(ctx: Context, args: str) -> Replies:
         kind="notice.reminder",
         now=ctx.now,
         ref=ref,
-        branch_id=notice.branch_id,
     )
     await ctx.trace(
         "notice.reminded",
         ref=ref,
         data={"round": notice.reminders, "waiting": len(waiting), "reachable": len(reached)},
     )
+    missed = len(waiting) - len(reached)
+    unreachable = Msg("remind.unreachable", count=missed) if missed else ""
     return Reply(
         Msg(
             "remind.ok",
             id=notice.id,
             count=len(reached),
             round=notice.reminders,
-            unreachable=len(waiting) - len(reached),
+            unreachable=unreachable,
         )
     )
 
 
-@feature.command("notices", roles=SECRETARY_UP, aliases=("通知列表",))
+@feature.command("notices", roles=SECRETARY_UP, aliases=("通知列表",), private_only=True)
 async def notice_list(ctx: Context, args: str) -> Replies:
     """The branch's latest notices with their acknowledgement counts."""
-    caller = ctx.require_caller()
-    scope = None if caller.role == Role.ADMIN else caller.branch_id
-    rows = await notices.recent(ctx.session, scope, RECENT)
+    rows = await notices.recent(ctx.session, notice_scope(ctx), RECENT)
     if not rows:
         return Reply(Msg("notices.none"))
     lines = [
@@ -182,7 +194,7 @@ async def notice_list(ctx: Context, args: str) -> Replies:
             "notices.line_ack" if n.require_ack else "notices.line",
             id=n.id,
             at=n.created_at,
-            excerpt=excerpt(n.text, 20),
+            excerpt=headline(n.text, n.attachment, 20),
             acked=acked,
             total=total,
         )
@@ -196,7 +208,9 @@ async def queue_due_summaries(session: AsyncSession, now: datetime) -> int:
     due = await notices.due_summaries(session, now)
     for notice in due:
         notice.summary_sent_at = now
-        text = Msg("notice.summary", status=await status_msg(session, notice))
+        after = (notice.summary_due_at or now) - notice.created_at
+        hours = max(round(after.total_seconds() / 3600), 1)
+        text = Msg("notice.summary", hours=hours, status=await status_msg(session, notice))
         button = Button(Msg("notice.remind_button"), f"/notice_remind {notice.id}")
         ref = notices.notice_ref(notice.id)
         await queue_to_members(
@@ -207,6 +221,5 @@ async def queue_due_summaries(session: AsyncSession, now: datetime) -> int:
             kind="notice.summary",
             now=now,
             ref=ref,
-            branch_id=notice.branch_id,
         )
     return len(due)
