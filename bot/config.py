@@ -18,6 +18,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from bot.outbox import Limits
+
 PREFIX = "BRANCHBOT_"
 _WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
@@ -52,10 +54,10 @@ class Settings(BaseSettings):
     invite_ttl_days: int = Field(30, ge=1, le=365)
     # The outbox sender's limits: Telegram allows about 30 messages a second to different
     # chats, about one a second to one chat and 20 a minute to one group.
-    outbox_per_second: float = Field(30.0, gt=0, le=1000)
-    outbox_chat_per_second: float = Field(1.0, gt=0, le=100)
-    outbox_group_per_minute: float = Field(20.0, gt=0, le=1000)
-    outbox_max_attempts: int = Field(8, ge=1, le=50)
+    outbox_per_second: float = Field(Limits.per_second, gt=0, le=1000)
+    outbox_chat_per_second: float = Field(Limits.chat_per_second, gt=0, le=100)
+    outbox_group_per_minute: float = Field(Limits.group_per_minute, gt=0, le=1000)
+    outbox_max_attempts: int = Field(Limits.max_attempts, ge=1, le=50)
     # The author of a notice gets its acknowledgement summary this long after; 0: never.
     notice_summary_hours: float = Field(24.0, ge=0, le=24 * 30)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

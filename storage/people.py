@@ -144,12 +144,16 @@ class Reach:
 
 # Bound parameters per query stay well under SQLite's and asyncpg's limits.
 _CHUNK = 1000
+# The terminal console is where operators try things out (`branchbot console --as`); a
+# member's messages go there only when they have no chat-app account.
+FALLBACK_PLATFORMS = frozenset({"console"})
 
 
 async def reach(session: AsyncSession, member_ids: Sequence[int]) -> dict[int, Reach]:
-    """Each member's most recently seen account with a private chat; members with none are
-    missing from the result (they have not bound an account, or never wrote privately)."""
-    found: dict[int, tuple[datetime | None, Reach]] = {}
+    """Each member's most recently seen chat-app account with a private chat (a console
+    account only if there is none); members with no account at all are missing from the
+    result (they have not bound one, or never wrote privately)."""
+    found: dict[int, tuple[tuple[bool, datetime | None], Reach]] = {}
     for start in range(0, len(member_ids), _CHUNK):
         chunk = member_ids[start : start + _CHUNK]
         query = (
@@ -167,12 +171,17 @@ async def reach(session: AsyncSession, member_ids: Sequence[int]) -> dict[int, R
         for member_id, platform, chat_id, blocked_at, seen, branch in (
             await session.execute(query)
         ).all():
+            rank = (platform not in FALLBACK_PLATFORMS, seen)
             best = found.get(member_id)
-            if best is None or _later(seen, best[0]):
+            if best is None or _better(rank, best[0]):
                 where = Reach(platform, chat_id, blocked_at is not None, branch)
-                found[member_id] = (seen, where)
+                found[member_id] = (rank, where)
     return {member_id: r for member_id, (_, r) in found.items()}
 
 
-def _later(seen: datetime | None, than: datetime | None) -> bool:
-    return seen is not None and (than is None or seen > than)
+def _better(rank: tuple[bool, datetime | None], than: tuple[bool, datetime | None]) -> bool:
+    """A chat app beats the console; then the account seen last wins."""
+    if rank[0] != than[0]:
+        return rank[0]
+    seen, other = rank[1], than[1]
+    return seen is not None and (other is None or seen > other)

@@ -10,13 +10,14 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from bot.app import Services
+from bot.console import bind_console
 from handlers.incoming import Attachment
 from handlers.members import NewMember, add_member, issue_invite
 from handlers.notices.status import queue_due_summaries
 from handlers.payload import reply_in
 from storage import traces
 from storage.enums import Role, Stage
-from storage.models import NoticeRecipient, OutboxMessage
+from storage.models import Member, NoticeRecipient, OutboxMessage
 from tests.chat import Chat, User
 
 OTHER_BRANCH = "化学化工学院第二党支部"
@@ -344,3 +345,16 @@ async def test_ack_of_a_notice_that_asks_for_none(chat: Chat) -> None:
     await guided(secretary, "无需回执的通知", "aud:all", "ack:no", "confirm:send")
     assert "不要求回执" in await member.say("/ack 1")
     assert "没有待确认" in await member.say("收到")
+
+
+async def test_notices_go_to_the_chat_app_not_the_operators_console(chat: Chat) -> None:
+    secretary, member = await secretary_and_member(chat)
+    async with chat.services.sessions() as session:
+        record = await session.get(Member, 2)
+    assert record is not None and record.name == "党员甲"
+    console = chat.user(await bind_console(chat.services, record), platform="console")
+    chat.clock.advance(hours=1)
+    assert "党员甲" in await console.say("/me")  # the console is now the latest seen
+    await secretary.say("/broadcast 通知")
+    rows = await queued(chat.services)
+    assert [r.chat_id for r in rows] == [member.account_id]

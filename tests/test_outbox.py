@@ -24,7 +24,7 @@ from handlers.incoming import Attachment
 from handlers.messages import Button, FileOut, Msg, Reply
 from handlers.payload import reply_in, reply_out
 from storage import outbox
-from storage.db import create_engine
+from storage.db import create_engine, session_factory
 from storage.leader import Leadership, lock_key
 from storage.models import OutboxMessage
 from storage.outbox import Envelope, Status
@@ -260,3 +260,46 @@ async def test_a_chat_that_must_wait_does_not_hold_up_the_others(
     limits = Limits(per_second=1000, chat_per_second=20)  # one message per 50 ms to a chat
     await drain(services, transport, clock, limits)
     assert transport.calls == ["A", "B", "A", "A"]
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_two_processes_on_one_database_send_each_row_once(
+    services: Services, clock: Clock
+) -> None:
+    async with services.sessions.begin() as session:
+        await outbox.enqueue(session, [envelope(f"k{i}", str(i)) for i in range(40)], clock())
+    # A second "process": its own engine and sessions on the same database.
+    other_engine = create_engine(services.settings.database_url)
+    other_sessions = session_factory(other_engine)
+    transports = [ScriptedTransport({}), ScriptedTransport({})]
+    senders = [
+        OutboxSender(
+            sessions,
+            services.box,
+            Leadership(engine, "outbox-shared"),
+            {"telegram": transport},
+            FAST,
+            clock,
+        )
+        for sessions, engine, transport in zip(
+            (services.sessions, other_sessions),
+            (services.engine, other_engine),
+            transports,
+            strict=True,
+        )
+    ]
+    try:
+        for sender in senders:
+            sender.start()
+        for _ in range(300):
+            async with services.sessions() as session:
+                if not await outbox.unsent(session, ["telegram"]):
+                    break
+            await asyncio.sleep(0.02)
+    finally:
+        for sender in senders:
+            await sender.stop()
+        await other_engine.dispose()
+    calls = [len(t.calls) for t in transports]
+    assert sorted(calls) == [0, 40]  # one leader sent everything, the other nothing
+    assert sorted(transports[calls.index(40)].calls) == sorted(str(i) for i in range(40))
