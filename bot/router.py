@@ -18,7 +18,7 @@ from handlers.context import Context, DeepLinker, Options, no_links
 from handlers.incoming import Incoming
 from handlers.messages import Msg, RecordedRefusal, Reply, UserError
 from handlers.parsing import clean, split_command
-from handlers.registry import Command, Feature, Flow, as_list
+from handlers.registry import Command, Feature, Flow, LocationFn, as_list
 from storage import outbox, people, updates
 from storage.crypto import SecretBox
 from storage.enums import ROLE_RANK, Role
@@ -64,6 +64,7 @@ class Router:
         self.by_name: dict[str, Command] = {}
         self.aliases: dict[str, str] = {}
         self.flows: dict[str, Flow] = {}
+        self.location: LocationFn | None = None
         for feature in features:
             for command in feature.commands:
                 if command.name in self.by_name:
@@ -75,6 +76,10 @@ class Router:
                         raise ValueError(f"alias {alias} registered twice")
                     self.aliases[alias] = command.name
             self.flows.update(feature.flows)
+            if feature.location is not None:
+                if self.location is not None:
+                    raise ValueError("two features handle shared locations")
+                self.location = feature.location
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
         """Handle one update; an update seen before returns no replies."""
@@ -181,13 +186,19 @@ class Router:
     async def _not_a_command(self, ctx: Context, text: str) -> list[Reply]:
         inc = ctx.incoming
         flow = await self._live_flow(ctx)
-        if flow is not None and ctx.conversation is not None and (text or inc.attachments):
+        if (
+            flow is not None
+            and ctx.conversation is not None
+            and (text or inc.attachments or inc.location)
+        ):
             state = ctx.conversation
             return as_list(await flow.step(ctx, state.step, dict(state.data), text))
         if ctx.caller is None:
             return [Reply(Msg("error.not_bound"))]
         if inc.callback_data is not None:  # a button of a step that is over
             return [Reply(Msg("error.stale_button"))]
+        if inc.location is not None and self.location is not None:
+            return as_list(await self.location(ctx, inc.location))
         if not text:
             key = "error.unsupported" if inc.location or inc.attachments else "error.empty"
             return [Reply(Msg(key))]

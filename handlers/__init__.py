@@ -3,12 +3,13 @@
 FEATURES is the explicit list the router serves; the order is the order of /help.
 """
 
-from handlers import help, notices, onboarding, profile
+from handlers import help, meetings, notices, onboarding, profile
 from handlers.registry import Feature
 
 FEATURES: tuple[Feature, ...] = (
     help.feature,
     onboarding.feature,
     profile.feature,
+    meetings.feature,
     notices.feature,
 )

@@ -31,6 +31,16 @@ class Options:
     max_args_length: int = 1000
     # When the author of a notice gets its acknowledgement summary; None: never.
     notice_summary_after: timedelta | None = timedelta(hours=24)
+    # A check-in this long after the start counts as late.
+    checkin_grace: timedelta = timedelta(minutes=10)
+    # A shared location this close to the venue checks the member in.
+    checkin_radius_m: int = 300
+    # Reminders before each meeting, in minutes.
+    meeting_reminders: tuple[int, ...] = (24 * 60, 60)
+    # Check-in opens automatically this long before the start.
+    checkin_opens_before: timedelta = timedelta(minutes=15)
+    # Members with no meeting for this many months are nudged (monthly).
+    inactive_months: int = 3
 
 
 # Builds a link that opens the bot with `/start CODE` on a platform, where it has one.

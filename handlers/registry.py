@@ -13,10 +13,12 @@ from storage.enums import Role
 
 if TYPE_CHECKING:
     from handlers.context import Context
+    from handlers.incoming import Location
 
 Replies = Reply | list[Reply]
 CommandFn = Callable[["Context", str], Awaitable[Replies]]
 FlowFn = Callable[["Context", str, dict[str, Any], str], Awaitable[Replies]]
+LocationFn = Callable[["Context", "Location"], Awaitable[Replies]]
 
 EVERYONE: frozenset[Role] = frozenset(Role)
 COMMITTEE_UP: frozenset[Role] = frozenset({Role.COMMITTEE, Role.SECRETARY, Role.ADMIN})
@@ -70,6 +72,8 @@ class Feature:
         self.name = name
         self.commands: list[Command] = []
         self.flows: dict[str, Flow] = {}
+        # What a shared location means outside any flow (e.g. checking in at the venue).
+        self.location: LocationFn | None = None
 
     def command(
         self,
@@ -101,6 +105,11 @@ class Feature:
             return fn
 
         return register
+
+    def on_location(self, fn: LocationFn) -> LocationFn:
+        """Handle a location shared outside any multi-step command (bound members only)."""
+        self.location = fn
+        return fn
 
 
 def as_list(replies: Replies) -> list[Reply]:

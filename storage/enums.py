@@ -26,3 +26,35 @@ class Stage(StrEnum):
 
 
 ROLE_RANK = {Role.MEMBER: 0, Role.COMMITTEE: 1, Role.SECRETARY: 2, Role.ADMIN: 3}
+
+
+class MeetingKind(StrEnum):
+    """三会一课 and the other forms of organisational life."""
+
+    ASSEMBLY = "assembly"  # 支部党员大会
+    COMMITTEE = "committee"  # 支委会
+    GROUP = "group"  # 党小组会
+    LECTURE = "lecture"  # 党课
+    THEME_DAY = "theme_day"  # 主题党日
+    LIFE = "life"  # 组织生活会
+
+
+class MeetingStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"
+    FINISHED = "finished"  # attendance finalised
+
+
+class Presence(StrEnum):
+    """How a member took part in a meeting, as finalised attendance records it."""
+
+    PRESENT = "present"  # on site (code or location)
+    ONLINE = "online"  # a remote intern
+    EXCUSED = "excused"  # approved leave
+    ABSENT = "absent"
+
+
+class LeaveStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"

@@ -24,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncAttrs
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from storage.enums import Role, Stage
+from storage.enums import LeaveStatus, MeetingStatus, Role, Stage
 from storage.types import UTCDateTime
 
 NAMING = {
@@ -240,3 +240,63 @@ class NoticeRecipient(Base):
     # Its delivery is the outbox row with ref "notice:<id>", kind "notice" and this member;
     # no such row: the member had no chat account the bot could reach.
     acked_at: Mapped[datetime | None]
+
+
+class Meeting(Base):
+    """One meeting (三会一课, 主题党日, ...); a recurring one is a row per occurrence."""
+
+    __tablename__ = "meetings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # None: a school-wide meeting, open to every branch (an admin's).
+    branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(100))
+    starts_at: Mapped[datetime] = mapped_column(index=True)
+    minutes: Mapped[int] = mapped_column(Integer, default=90)
+    place: Mapped[str | None] = mapped_column(String(100))
+    online_link: Mapped[str | None] = mapped_column(String(300))
+    latitude: Mapped[float | None]
+    longitude: Mapped[float | None]
+    status: Mapped[str] = mapped_column(String(16), default=MeetingStatus.SCHEDULED, index=True)
+    # The check-in codes are derived from this (hex), so a forwarded code soon stops working.
+    checkin_secret: Mapped[str] = mapped_column(String(64))
+    checkin_opened_at: Mapped[datetime | None]
+    # Which recurrence created it (None: a one-off), e.g. "monthly:last-fri".
+    series: Mapped[str | None] = mapped_column(String(40))
+    created_by: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+    # False until the scheduler has (re)made this meeting's reminder and check-in jobs.
+    jobs_synced: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+
+    branch: Mapped[Branch | None] = relationship(lazy="joined")
+
+
+class Attendance(Base):
+    """A member's check-in, excuse or absence at a meeting; one row per member and meeting."""
+
+    __tablename__ = "attendance"
+
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True, index=True)
+    presence: Mapped[str] = mapped_column(String(16))
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+    mode: Mapped[str | None] = mapped_column(String(16))  # code, location, online
+    at: Mapped[datetime]
+
+
+class LeaveRequest(Base):
+    """A member's request to be excused from a meeting, and the decision on it."""
+
+    __tablename__ = "leave_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(16), default=LeaveStatus.PENDING)
+    created_at: Mapped[datetime]
+    decided_by: Mapped[int | None] = mapped_column(Integer)
+    decided_at: Mapped[datetime | None]
+
+    member: Mapped[Member] = relationship(lazy="joined")

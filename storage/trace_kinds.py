@@ -19,6 +19,17 @@ TRACE_KINDS: dict[str, str] = {
     "notice.acknowledged": "a member pressed 收到; data: seconds since the notice was sent",
     "notice.reminded": "the notice went again to those who had not acknowledged; data: round",
     "outbox.failed": "a queued message was given up (blocked or out of attempts); data: error",
+    "meeting.created": "a meeting was scheduled; ref: meeting:ID; data: kind, start",
+    "meeting.moved": "a meeting was moved; data: from, to",
+    "meeting.cancelled": "a meeting was cancelled",
+    "checkin.opened": "check-in was opened (by a secretary, or actor empty: automatically)",
+    "checkin.recorded": "a member checked in; data: mode (code/location/online), late",
+    "leave.requested": "a member asked for leave; data: request id, reason",
+    "leave.approved": "a leave request was approved (the member is excused)",
+    "leave.rejected": "a leave request was rejected",
+    "reminder.sent": "a meeting reminder went out; data: minutes before, how many",
+    "attendance.finalized": "attendance was finalised after the meeting; data: counts",
+    "member.nudged": "a member with no meeting for months was kindly reminded",
 }
 
 

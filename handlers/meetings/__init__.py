@@ -1,0 +1,9 @@
+"""Meetings (三会一课), check-in (签到), leave (请假) and the jobs that remind and finalise.
+
+Importing the modules registers their commands on the one `feature`.
+"""
+
+from handlers.meetings import checkin, leave, schedule
+from handlers.meetings.feature import feature
+
+__all__ = ["checkin", "feature", "leave", "schedule"]

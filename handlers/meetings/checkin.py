@@ -1,0 +1,159 @@
+"""签到: /checkin_open shows a rotating code; members check in by code, by location, or online
+as interns; /attendance shows who is there."""
+
+import math
+from datetime import datetime
+
+from handlers.context import Context
+from handlers.incoming import Location
+from handlers.meetings.domain import (
+    code_reply,
+    describe,
+    is_late,
+    meeting_for,
+    open_checkin,
+    summary_msg,
+    totp,
+    trace,
+)
+from handlers.meetings.feature import feature
+from handlers.messages import Msg, Reply, UserError
+from handlers.registry import COMMITTEE_UP, EVERYONE, Replies
+from storage import meetings
+from storage.enums import MeetingStatus, Presence
+from storage.models import Meeting, Member
+
+# How far back a code is recognised as "expired" rather than simply wrong.
+EXPIRED_WINDOWS = 30
+
+
+async def _staff_meeting(ctx: Context, args: str, command: str) -> Meeting:
+    caller = ctx.require_caller()
+    scope = None if caller.branch_id is None else caller.branch_id
+    meeting = await meeting_for(ctx.session, args, scope)
+    if meeting is None:
+        raise UserError("meeting.not_found", usage=Msg(f"cmd.{command}.usage"))
+    return meeting
+
+
+@feature.command("checkin_open", roles=COMMITTEE_UP, aliases=("开始签到",))
+async def checkin_open(ctx: Context, args: str) -> Replies:
+    meeting = await _staff_meeting(ctx, args, "checkin_open")
+    if meeting.status != MeetingStatus.SCHEDULED:
+        raise UserError("checkin.closed", meeting=describe(meeting))
+    await open_checkin(ctx.session, ctx.box, meeting, ctx.now, ctx.require_caller().id)
+    return code_reply(meeting, ctx.now)
+
+
+@feature.command("checkin_code", roles=COMMITTEE_UP, hidden=True, keeps_flow=True)
+async def checkin_code(ctx: Context, args: str) -> Replies:
+    """The 刷新 button: the current code, in place of the old one."""
+    meeting = await _staff_meeting(ctx, args, "checkin_open")
+    if meeting.status != MeetingStatus.SCHEDULED or meeting.checkin_opened_at is None:
+        raise UserError("checkin.closed", meeting=describe(meeting))
+    reply = code_reply(meeting, ctx.now)
+    return Reply(reply.text, reply.buttons, edit=ctx.incoming.callback_data is not None)
+
+
+async def _record(ctx: Context, meeting: Meeting, mode: str) -> Reply:
+    """Check the caller in: online for a remote intern, late after the grace time."""
+    member = ctx.require_caller()
+    remote = member.is_remote_on(ctx.today)
+    presence = Presence.ONLINE if remote else Presence.PRESENT
+    late = is_late(meeting, ctx.now, ctx.options.checkin_grace)
+    existing = (await meetings.attendance_of(ctx.session, meeting.id)).get(member.id)
+    if existing is not None and existing.presence != Presence.EXCUSED:
+        return Reply(Msg("checkin.already", meeting=describe(meeting), at=existing.at))
+    if existing is not None:  # on leave, but came after all: they were there
+        await ctx.session.delete(existing)
+        await ctx.session.flush()
+    mode = "online" if remote else mode
+    await meetings.record(
+        ctx.session, meeting.id, member.id, presence, ctx.now, late=late, mode=mode
+    )
+    await trace(
+        ctx.session,
+        ctx.box,
+        meeting,
+        "checkin.recorded",
+        ctx.now,
+        actor_id=member.id,
+        member_id=member.id,
+        data={"mode": mode, "late": late, "presence": presence.value},
+    )
+    key = "checkin.ok_late" if late else "checkin.ok"
+    return Reply(Msg(key, meeting=describe(meeting), mode=Msg(f"checkin.mode_{mode}")))
+
+
+def _in_scope(meeting: Meeting, member: Member) -> bool:
+    return meeting.branch_id is None or meeting.branch_id == member.branch_id
+
+
+def _matches(meeting: Meeting, code: str, now: datetime) -> bool:
+    return totp(meeting).verify(code, for_time=now, valid_window=1)
+
+
+def _expired(meeting: Meeting, code: str, now: datetime) -> bool:
+    generator = totp(meeting)
+    step = generator.interval
+    return any(
+        generator.at(now.timestamp() - k * step) == code for k in range(2, EXPIRED_WINDOWS + 1)
+    )
+
+
+@feature.command("checkin", roles=EVERYONE, aliases=("签到",))
+async def checkin(ctx: Context, args: str) -> Replies:
+    code = args.replace(" ", "")
+    if not (len(code) == 6 and code.isdigit()):
+        raise UserError("usage", usage=Msg("cmd.checkin.usage"))
+    member = ctx.require_caller()
+    candidates = await meetings.recently_opened(ctx.session, ctx.now)
+    mine = [m for m in candidates if _in_scope(m, member)]
+    for meeting in mine:
+        if meeting.status == MeetingStatus.SCHEDULED and _matches(meeting, code, ctx.now):
+            return await _record(ctx, meeting, "code")
+    for meeting in candidates:
+        if _matches(meeting, code, ctx.now) or _expired(meeting, code, ctx.now):
+            if not _in_scope(meeting, member):
+                raise UserError("checkin.other_branch")
+            if meeting.status != MeetingStatus.SCHEDULED:
+                raise UserError("checkin.closed", meeting=describe(meeting))
+            raise UserError("checkin.expired")
+    if not any(m.status == MeetingStatus.SCHEDULED for m in mine):
+        raise UserError("checkin.nothing_open")
+    raise UserError("checkin.wrong_code")
+
+
+def distance_m(a: Location, latitude: float, longitude: float) -> float:
+    """Great-circle distance in metres (haversine; plenty for a few hundred metres)."""
+    lat1, lat2 = math.radians(a.latitude), math.radians(latitude)
+    dlat, dlon = lat2 - lat1, math.radians(longitude - a.longitude)
+    h = math.sin(dlat / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin(dlon / 2) ** 2
+    return 2 * 6_371_000 * math.asin(math.sqrt(h))
+
+
+@feature.on_location
+async def checkin_by_location(ctx: Context, where: Location) -> Replies:
+    """A shared location checks the member in to an open meeting whose venue is near."""
+    member = ctx.require_caller()
+    placed = [
+        m
+        for m in await meetings.open_for_checkin(ctx.session, member.branch_id, ctx.now)
+        if m.latitude is not None and m.longitude is not None
+    ]
+    if not placed:
+        raise UserError("checkin.no_location_meeting")
+    nearest = min(placed, key=lambda m: distance_m(where, m.latitude or 0, m.longitude or 0))
+    away = distance_m(where, nearest.latitude or 0, nearest.longitude or 0)
+    radius = ctx.options.checkin_radius_m
+    if away > radius:
+        raise UserError(
+            "checkin.too_far", meeting=describe(nearest), away=round(away), radius=radius
+        )
+    return await _record(ctx, nearest, "location")
+
+
+@feature.command("attendance", roles=COMMITTEE_UP, aliases=("出勤", "考勤"))
+async def attendance(ctx: Context, args: str) -> Replies:
+    meeting = await _staff_meeting(ctx, args, "attendance")
+    return Reply(await summary_msg(ctx.session, meeting))

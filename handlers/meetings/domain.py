@@ -1,0 +1,275 @@
+"""What happens to a meeting, as plain functions over a session: used by the commands here
+and by the scheduler's jobs (reminders, opening check-in, finalising attendance, nudges)."""
+
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import pyotp
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.messages import Button, Msg, Reply
+from handlers.notify import queue_to_members
+from handlers.parsing import parse_id
+from storage import meetings, traces
+from storage.crypto import SecretBox
+from storage.enums import MeetingStatus, Presence, Role
+from storage.meetings import ends_at, meeting_ref
+from storage.models import Meeting, Member
+
+CODE_STEP = 60  # seconds a check-in code lasts; the previous one is still accepted
+# Reminders and notifications about a meeting go before bulk notices in the outbox.
+URGENT = 2
+
+
+def totp(meeting: Meeting) -> pyotp.TOTP:
+    return pyotp.TOTP(meeting.checkin_secret, interval=CODE_STEP)
+
+
+def current_code(meeting: Meeting, now: datetime) -> str:
+    return totp(meeting).at(now)
+
+
+def describe(meeting: Meeting) -> Msg:
+    """`#12 主题党日「学习全会精神」2026-12-01 14:30，化工楼301`"""
+    where = Msg("meeting.where", place=meeting.place) if meeting.place else ""
+    return Msg(
+        "meeting.line",
+        id=meeting.id,
+        kind=Msg(f"kind.{meeting.kind}"),
+        title=meeting.title,
+        at=meeting.starts_at,
+        where=where,
+    )
+
+
+def leave_button(meeting: Meeting) -> Button:
+    return Button(Msg("meeting.leave_button"), f"/leave {meeting.id}")
+
+
+async def secretaries_of(
+    session: AsyncSession, branch_id: int | None, *, committee: bool
+) -> list[int]:
+    """The secretaries (and with `committee`, committee members) of a branch; for a
+    school-wide meeting, the admins."""
+    roles = [Role.SECRETARY, Role.COMMITTEE] if committee else [Role.SECRETARY]
+    query = select(Member.id).where(Member.active.is_(True))
+    if branch_id is None:
+        query = query.where(Member.role == Role.ADMIN)
+    else:
+        query = query.where(Member.branch_id == branch_id, Member.role.in_(roles))
+    return list((await session.scalars(query.order_by(Member.id))).all())
+
+
+async def tell_members(
+    session: AsyncSession,
+    meeting: Meeting,
+    reply: Reply,
+    *,
+    key: str,
+    kind: str,
+    now: datetime,
+    member_ids: Sequence[int] | None = None,
+) -> set[int]:
+    """Queue a message about the meeting to its members (or to `member_ids`)."""
+    ids = member_ids if member_ids is not None else await meetings.expected_ids(session, meeting)
+    return await queue_to_members(
+        session,
+        ids,
+        reply,
+        key=key,
+        kind=kind,
+        now=now,
+        ref=meeting_ref(meeting.id),
+        priority=URGENT,
+    )
+
+
+async def trace(
+    session: AsyncSession,
+    box: SecretBox,
+    meeting: Meeting,
+    kind: str,
+    now: datetime,
+    *,
+    actor_id: int | None = None,
+    member_id: int | None = None,
+    data: dict[str, Any] | None = None,
+) -> None:
+    await traces.append(
+        session,
+        box,
+        kind=kind,
+        at=now,
+        branch_id=meeting.branch_id,
+        member_id=member_id,
+        actor_id=actor_id,
+        ref=meeting_ref(meeting.id),
+        data=data or {},
+    )
+
+
+async def remind(
+    session: AsyncSession, box: SecretBox, meeting_id: int, minutes: int, now: datetime, today: date
+) -> int:
+    """The reminder `minutes` before the meeting to everyone expected and not excused; the
+    interns' copy carries the online link. Returns how many were queued."""
+    meeting = await meetings.get(session, meeting_id)
+    if meeting is None or meeting.status != MeetingStatus.SCHEDULED or now >= meeting.starts_at:
+        return 0
+    excused = {
+        m
+        for m, a in (await meetings.attendance_of(session, meeting.id)).items()
+        if a.presence == Presence.EXCUSED
+    }
+    expected = [m for m in await meetings.expected_ids(session, meeting) if m not in excused]
+    remote = await _remote_ids(session, expected, today)
+    key = f"{meeting_ref(meeting.id)}:remind{minutes}:{int(meeting.starts_at.timestamp())}"
+    sent = 0
+    for group, online in ((remote, True), ([m for m in expected if m not in remote], False)):
+        if not group:
+            continue
+        link = (
+            Msg("meeting.link", link=meeting.online_link) if online and meeting.online_link else ""
+        )
+        text = Msg("meeting.reminder", meeting=describe(meeting), link=link)
+        reply = Reply(text, ((leave_button(meeting),),))
+        reached = await tell_members(
+            session, meeting, reply, key=key, kind="meeting.reminder", now=now, member_ids=group
+        )
+        sent += len(reached)
+    await trace(
+        session, box, meeting, "reminder.sent", now, data={"minutes": minutes, "sent": sent}
+    )
+    return sent
+
+
+async def _remote_ids(session: AsyncSession, ids: Sequence[int], today: date) -> list[int]:
+    if not ids:
+        return []
+    query = select(Member.id).where(Member.id.in_(ids), Member.remote_until >= today)
+    return list((await session.scalars(query)).all())
+
+
+def code_reply(meeting: Meeting, now: datetime) -> Reply:
+    text = Msg("checkin.code", meeting=describe(meeting), code=current_code(meeting, now))
+    return Reply(text, ((Button(Msg("checkin.refresh"), f"/checkin_code {meeting.id}"),),))
+
+
+async def open_checkin(
+    session: AsyncSession, box: SecretBox, meeting: Meeting, now: datetime, actor_id: int | None
+) -> bool:
+    """Open check-in (once); False if it was open already."""
+    if meeting.checkin_opened_at is not None:
+        return False
+    meeting.checkin_opened_at = now
+    await trace(session, box, meeting, "checkin.opened", now, actor_id=actor_id)
+    return True
+
+
+async def auto_open(session: AsyncSession, box: SecretBox, meeting_id: int, now: datetime) -> bool:
+    """The scheduler opens check-in before the start and sends the code to the secretaries."""
+    meeting = await meetings.get(session, meeting_id)
+    if meeting is None or meeting.status != MeetingStatus.SCHEDULED or now >= ends_at(meeting):
+        return False
+    if not await open_checkin(session, box, meeting, now, None):
+        return False
+    staff = await secretaries_of(session, meeting.branch_id, committee=False)
+    key = f"{meeting_ref(meeting.id)}:opened"
+    await tell_members(
+        session,
+        meeting,
+        code_reply(meeting, now),
+        key=key,
+        kind="checkin.code",
+        now=now,
+        member_ids=staff,
+    )
+    return True
+
+
+async def finalize(session: AsyncSession, box: SecretBox, meeting_id: int, now: datetime) -> bool:
+    """After the meeting: absentees are recorded and told, the secretaries get the summary."""
+    meeting = await meetings.get(session, meeting_id)
+    if meeting is None or meeting.status != MeetingStatus.SCHEDULED or now < ends_at(meeting):
+        return False
+    recorded = await meetings.attendance_of(session, meeting.id)
+    absent = [m for m in await meetings.expected_ids(session, meeting) if m not in recorded]
+    for member_id in absent:
+        await meetings.record(session, meeting.id, member_id, Presence.ABSENT, now)
+    meeting.status = MeetingStatus.FINISHED
+    ref = meeting_ref(meeting.id)
+    told = Reply(Msg("attendance.you_were_absent", meeting=describe(meeting)))
+    await tell_members(
+        session,
+        meeting,
+        told,
+        key=f"{ref}:absent",
+        kind="attendance.absent",
+        now=now,
+        member_ids=absent,
+    )
+    summary = Reply(Msg("attendance.final", summary=await summary_msg(session, meeting)))
+    staff = await secretaries_of(session, meeting.branch_id, committee=False)
+    await tell_members(
+        session,
+        meeting,
+        summary,
+        key=f"{ref}:final",
+        kind="attendance.final",
+        now=now,
+        member_ids=staff,
+    )
+    counts = {p.value: 0 for p in Presence}
+    for a in (await meetings.attendance_of(session, meeting.id)).values():
+        counts[a.presence] += 1
+    await trace(session, box, meeting, "attendance.finalized", now, data=counts)
+    return True
+
+
+async def summary_msg(session: AsyncSession, meeting: Meeting) -> Msg:
+    """Present, late, online, excused and absent (or not yet checked in), with names."""
+    recorded = await meetings.attendance_of(session, meeting.id)
+    expected = await meetings.expected_ids(session, meeting)
+    everyone = sorted(set(expected) | set(recorded))
+    names = await meetings.names(session, everyone)
+    groups: dict[str, list[str]] = {
+        k: [] for k in ("present", "late", "online", "excused", "absent")
+    }
+    for member_id in everyone:
+        row = recorded.get(member_id)
+        if row is None or row.presence == Presence.ABSENT:
+            groups["absent"].append(names[member_id])
+        elif row.late and row.presence in (Presence.PRESENT, Presence.ONLINE):
+            groups["late"].append(names[member_id])
+        else:
+            groups[row.presence].append(names[member_id])
+    pending = meeting.status == MeetingStatus.SCHEDULED
+    lines = [
+        Msg(
+            f"attendance.{group}" if group != "absent" or not pending else "attendance.not_yet",
+            count=len(people),
+            names="、".join(people) or "-",
+        )
+        for group, people in groups.items()
+    ]
+    return Msg("attendance.summary", meeting=describe(meeting), expected=len(everyone), lines=lines)
+
+
+async def meeting_for(session: AsyncSession, args: str, branch_id: int | None) -> Meeting | None:
+    """The meeting numbered in args, if it belongs to the branch (or is school-wide)."""
+    tokens = args.split()
+    meeting_id = parse_id(tokens[0]) if tokens else None
+    if meeting_id is None:
+        return None
+    meeting = await meetings.get(session, meeting_id)
+    if meeting is None:
+        return None
+    if branch_id is not None and meeting.branch_id not in (None, branch_id):
+        return None
+    return meeting
+
+
+def is_late(meeting: Meeting, now: datetime, grace: timedelta) -> bool:
+    return now > meeting.starts_at + grace

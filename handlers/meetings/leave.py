@@ -1,0 +1,181 @@
+"""请假: a member asks to be excused from a meeting; the secretary and committee decide."""
+
+from typing import Any
+
+from handlers.context import Context
+from handlers.meetings.domain import URGENT, describe, meeting_for, secretaries_of, trace
+from handlers.meetings.feature import feature
+from handlers.messages import Button, Msg, Reply, UserError
+from handlers.notify import queue_to_members
+from handlers.parsing import parse_id
+from handlers.registry import COMMITTEE_UP, EVERYONE, Replies
+from storage import meetings
+from storage.enums import LeaveStatus, MeetingStatus
+from storage.meetings import meeting_ref
+from storage.models import LeaveRequest, Meeting
+
+FLOW = "leave"
+MAX_REASON = 300
+
+
+async def _meeting(ctx: Context, args: str) -> Meeting:
+    member = ctx.require_caller()
+    meeting = await meeting_for(ctx.session, args, member.branch_id)
+    if meeting is None or meeting.status == MeetingStatus.CANCELLED:
+        raise UserError("leave.no_meeting", usage=Msg("cmd.leave.usage"))
+    if meeting.status == MeetingStatus.FINISHED or ctx.now >= meeting.starts_at:
+        raise UserError("leave.started", meeting=describe(meeting))
+    return meeting
+
+
+async def _request(ctx: Context, meeting: Meeting, reason: str) -> Reply:
+    member = ctx.require_caller()
+    reason = reason.strip()
+    if not 2 <= len(reason) <= MAX_REASON:
+        raise UserError("leave.bad_reason", limit=MAX_REASON)
+    earlier = await meetings.leave_for(ctx.session, meeting.id, member.id)
+    if earlier is not None and earlier.status != LeaveStatus.REJECTED:
+        raise UserError(f"leave.already_{earlier.status}", meeting=describe(meeting))
+    request = LeaveRequest(
+        meeting_id=meeting.id,
+        member_id=member.id,
+        reason=reason,
+        status=LeaveStatus.PENDING,
+        created_at=ctx.now,
+    )
+    ctx.session.add(request)
+    await ctx.session.flush()
+    await trace(
+        ctx.session,
+        ctx.box,
+        meeting,
+        "leave.requested",
+        ctx.now,
+        actor_id=member.id,
+        member_id=member.id,
+        data={"leave": request.id, "reason": reason},
+    )
+    deciders = await secretaries_of(ctx.session, member.branch_id, committee=True)
+    buttons = (
+        Button(Msg("leave.approve_button"), f"/leave_approve {request.id}"),
+        Button(Msg("leave.reject_button"), f"/leave_reject {request.id}"),
+    )
+    ask = Reply(
+        Msg("leave.ask", name=member.name, meeting=describe(meeting), reason=reason), (buttons,)
+    )
+    await queue_to_members(
+        ctx.session,
+        [d for d in deciders if d != member.id],
+        ask,
+        key=f"leave:{request.id}:ask",
+        kind="leave.request",
+        now=ctx.now,
+        ref=meeting_ref(meeting.id),
+        priority=URGENT,
+    )
+    return Reply(Msg("leave.sent", id=request.id, meeting=describe(meeting)))
+
+
+@feature.command("leave", roles=EVERYONE, aliases=("请假",), private_only=True)
+async def leave(ctx: Context, args: str) -> Replies:
+    """`/leave ID REASON` at once; `/leave ID` asks the reason; `/leave` offers meetings."""
+    member = ctx.require_caller()
+    if args:
+        meeting = await _meeting(ctx, args)
+        reason = args.split(maxsplit=1)[1] if len(args.split(maxsplit=1)) > 1 else ""
+        if reason:
+            return await _request(ctx, meeting, ctx.typed(reason))
+        await ctx.start_flow(FLOW, "reason", {"meeting": meeting.id})
+        return Reply(Msg("leave.ask_reason", meeting=describe(meeting)))
+    upcoming = [
+        m
+        for m in await meetings.upcoming(ctx.session, member.branch_id, ctx.now)
+        if m.starts_at > ctx.now
+    ]
+    if not upcoming:
+        return Reply(Msg("leave.nothing_upcoming"))
+    rows = tuple((Button(describe(m), f"/leave {m.id}"),) for m in upcoming[:8])
+    return Reply(Msg("leave.pick"), rows)
+
+
+@feature.flow(FLOW, roles=EVERYONE)
+async def leave_flow(ctx: Context, step: str, data: dict[str, Any], text: str) -> Replies:
+    meeting = await _meeting(ctx, str(data.get("meeting", "")))
+    reply = await _request(ctx, meeting, ctx.typed(text))
+    await ctx.end_flow()
+    return reply
+
+
+async def _decide(ctx: Context, args: str, approve: bool) -> Replies:
+    tokens = args.split()
+    leave_id = parse_id(tokens[0]) if tokens else None
+    request = await meetings.leave(ctx.session, leave_id) if leave_id is not None else None
+    caller = ctx.require_caller()
+    if request is None or (
+        caller.branch_id is not None and request.member.branch_id != caller.branch_id
+    ):
+        raise UserError("leave.not_found", id=leave_id or args)
+    meeting = await meetings.get(ctx.session, request.meeting_id)
+    assert meeting is not None  # a foreign key
+    if request.status != LeaveStatus.PENDING:
+        decided = Msg(f"leave.status_{request.status}")
+        return Reply(Msg("leave.decided_before", id=request.id, status=decided))
+    request.status = LeaveStatus.APPROVED if approve else LeaveStatus.REJECTED
+    request.decided_by, request.decided_at = caller.id, ctx.now
+    if approve:
+        await meetings.excuse(ctx.session, meeting.id, request.member_id, ctx.now)
+    kind = "leave.approved" if approve else "leave.rejected"
+    await trace(
+        ctx.session,
+        ctx.box,
+        meeting,
+        kind,
+        ctx.now,
+        actor_id=caller.id,
+        member_id=request.member_id,
+        data={"leave": request.id},
+    )
+    answer = Reply(Msg(f"{kind}_notice", meeting=describe(meeting), by=caller.name))
+    await queue_to_members(
+        ctx.session,
+        [request.member_id],
+        answer,
+        key=f"leave:{request.id}:decision",
+        kind=kind,
+        now=ctx.now,
+        ref=meeting_ref(meeting.id),
+        priority=URGENT,
+    )
+    done = Msg(kind, id=request.id, name=request.member.name, meeting=describe(meeting))
+    return Reply(done, edit=ctx.incoming.callback_data is not None)
+
+
+@feature.command("leave_approve", roles=COMMITTEE_UP, aliases=("批准请假",), keeps_flow=True)
+async def leave_approve(ctx: Context, args: str) -> Replies:
+    return await _decide(ctx, args, approve=True)
+
+
+@feature.command("leave_reject", roles=COMMITTEE_UP, aliases=("驳回请假",), keeps_flow=True)
+async def leave_reject(ctx: Context, args: str) -> Replies:
+    return await _decide(ctx, args, approve=False)
+
+
+@feature.command("leaves", roles=COMMITTEE_UP, aliases=("请假列表",))
+async def leaves(ctx: Context, args: str) -> Replies:
+    caller = ctx.require_caller()
+    pending = await meetings.pending_leaves(ctx.session, caller.branch_id)
+    if not pending:
+        return Reply(Msg("leave.none_pending"))
+    replies = [Reply(Msg("leave.pending_head", count=len(pending)))]
+    for request in pending[:20]:
+        meeting = await meetings.get(ctx.session, request.meeting_id)
+        assert meeting is not None
+        buttons = (
+            Button(Msg("leave.approve_button"), f"/leave_approve {request.id}"),
+            Button(Msg("leave.reject_button"), f"/leave_reject {request.id}"),
+        )
+        text = Msg(
+            "leave.ask", name=request.member.name, meeting=describe(meeting), reason=request.reason
+        )
+        replies.append(Reply(text, (buttons,)))
+    return replies

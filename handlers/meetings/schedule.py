@@ -1,0 +1,238 @@
+"""/meeting_new (one line or guided), /meetings, /meeting_cancel and /meeting_move."""
+
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+import pyotp
+
+from handlers.context import Context
+from handlers.meetings.domain import describe, meeting_for, tell_members, trace
+from handlers.meetings.feature import feature
+from handlers.meetings.parse import (
+    DEFAULT_MINUTES,
+    MeetingDraft,
+    check_title,
+    is_link,
+    parse_kind,
+    parse_minutes,
+    parse_one_line,
+    parse_when,
+)
+from handlers.messages import Button, Msg, Reply, UserError
+from handlers.registry import EVERYONE, SECRETARY_UP, Replies
+from storage import meetings
+from storage.enums import MeetingKind, MeetingStatus, Role
+from storage.meetings import meeting_ref
+from storage.models import Meeting
+
+FLOW = "meeting_new"
+
+
+def _scope(ctx: Context) -> int | None:
+    """The branch a caller manages meetings for; None for an admin without one (school-wide)."""
+    caller = ctx.require_caller()
+    if caller.branch_id is None and caller.role != Role.ADMIN:
+        raise UserError("error.no_branch")
+    return caller.branch_id
+
+
+def mark_changed(ctx: Context, meeting: Meeting) -> None:
+    """Its reminders and check-in jobs must be (re)made by the scheduler."""
+    meeting.jobs_synced = False
+    ctx.session.info["meetings_changed"] = True
+
+
+async def create(ctx: Context, draft: MeetingDraft) -> Meeting:
+    if draft.starts_at <= ctx.now:
+        raise UserError("meeting.in_past", at=draft.starts_at)
+    caller = ctx.require_caller()
+    meeting = Meeting(
+        branch_id=_scope(ctx),
+        kind=draft.kind,
+        title=draft.title,
+        starts_at=draft.starts_at,
+        minutes=draft.minutes,
+        place=draft.place,
+        online_link=draft.link,
+        latitude=draft.latitude,
+        longitude=draft.longitude,
+        status=MeetingStatus.SCHEDULED,
+        checkin_secret=pyotp.random_base32(),
+        created_by=caller.id,
+        created_at=ctx.now,
+    )
+    ctx.session.add(meeting)
+    mark_changed(ctx, meeting)
+    await ctx.session.flush()
+    await trace(
+        ctx.session,
+        ctx.box,
+        meeting,
+        "meeting.created",
+        ctx.now,
+        actor_id=caller.id,
+        data={"kind": meeting.kind, "starts_at": meeting.starts_at.isoformat()},
+    )
+    return meeting
+
+
+def _created(meeting: Meeting) -> Reply:
+    link = Msg("meeting.link", link=meeting.online_link) if meeting.online_link else ""
+    return Reply(
+        Msg("meeting.created", meeting=describe(meeting), minutes=meeting.minutes, link=link)
+    )
+
+
+@feature.command("meeting_new", roles=SECRETARY_UP, aliases=("新建会议",), private_only=True)
+async def meeting_new(ctx: Context, args: str) -> Replies:
+    _scope(ctx)
+    if args:
+        return _created(await create(ctx, parse_one_line(ctx.typed(args), ctx.options.timezone)))
+    await ctx.start_flow(FLOW, "kind")
+    return await _ask(ctx, "kind")
+
+
+# The guided form: kind, time, title, place (or a shared location), link, duration.
+
+
+async def _ask(ctx: Context, step: str) -> Reply:
+    skip = (Button(Msg("meeting.skip"), "skip"),)
+    cancel = (Button(Msg("broadcast.cancel_button"), "/cancel"),)
+    if step == "kind":
+        kinds = [Button(Msg(f"kind.{k}"), f"kind:{k}") for k in MeetingKind]
+        return Reply(Msg("meeting.ask_kind"), (tuple(kinds[:3]), tuple(kinds[3:]), cancel))
+    if step == "minutes":
+        choices = tuple(Button(Msg("meeting.minutes", minutes=m), str(m)) for m in (60, 90, 120))
+        return Reply(Msg("meeting.ask_minutes"), (choices, cancel))
+    rows = (skip, cancel) if step in ("place", "link") else (cancel,)
+    return Reply(Msg(f"meeting.ask_{step}"), rows)
+
+
+async def _answer(ctx: Context, step: str, data: dict[str, Any], text: str) -> str | None:
+    """Store the answer to `step`; returns the next step, or None when all is known."""
+    location = ctx.incoming.location
+    if step == "kind":
+        data["kind"] = parse_kind(text.removeprefix("kind:"))
+        return "when"
+    if step == "when":
+        data["when"] = parse_when(text, ctx.options.timezone).isoformat()
+        return "title"
+    if step == "title":
+        data["title"] = check_title(ctx.typed(text))
+        return "place"
+    if step == "place":
+        if location is not None:  # the venue, for location check-in; its name comes next
+            data["lat"], data["lon"] = location.latitude, location.longitude
+            return "place_name"
+        data["place"] = None if text == "skip" else ctx.typed(text)[:100]
+        return "link"
+    if step == "place_name":
+        data["place"] = None if text == "skip" else ctx.typed(text)[:100]
+        return "link"
+    if step == "link":
+        if text != "skip" and not is_link(text):
+            raise UserError("meeting.bad_link", value=text)
+        data["link"] = None if text == "skip" else text
+        return "minutes"
+    data["minutes"] = parse_minutes(text) or DEFAULT_MINUTES
+    return None
+
+
+@feature.flow(FLOW, roles=SECRETARY_UP)
+async def meeting_flow(ctx: Context, step: str, data: dict[str, Any], text: str) -> Replies:
+    following = await _answer(ctx, step, data, text)
+    if following is not None:
+        await ctx.start_flow(FLOW, following, data)
+        reply = await _ask(ctx, "place" if following == "place_name" else following)
+        if following == "place_name":
+            reply = replace(reply, text=Msg("meeting.ask_place_name"))
+        return replace(reply, edit=ctx.incoming.callback_data is not None)
+    await ctx.end_flow()
+    draft = MeetingDraft(
+        datetime.fromisoformat(data["when"]),
+        data["kind"],
+        data["title"],
+        data.get("place"),
+        data.get("link"),
+        data["minutes"],
+        data.get("lat"),
+        data.get("lon"),
+    )
+    return _created(await create(ctx, draft))
+
+
+@feature.command("meetings", roles=EVERYONE, aliases=("会议", "近期会议"))
+async def meeting_list(ctx: Context, args: str) -> Replies:
+    caller = ctx.require_caller()
+    upcoming = await meetings.upcoming(ctx.session, caller.branch_id, ctx.now)
+    if not upcoming:
+        return Reply(Msg("meeting.none"))
+    return Reply(Msg("meeting.list", lines=[describe(m) for m in upcoming]))
+
+
+async def _managed(ctx: Context, args: str, command: str) -> Meeting:
+    """A scheduled meeting the caller may change (their branch's; school-wide for admins)."""
+    meeting = await meeting_for(ctx.session, args, _scope(ctx))
+    if meeting is None:
+        raise UserError("meeting.not_found", usage=Msg(f"cmd.{command}.usage"))
+    if meeting.branch_id is None and ctx.role != Role.ADMIN:
+        raise UserError("meeting.school_wide", id=meeting.id)
+    if meeting.status != MeetingStatus.SCHEDULED:
+        raise UserError(
+            "meeting.not_scheduled", id=meeting.id, status=Msg(f"status.{meeting.status}")
+        )
+    return meeting
+
+
+@feature.command("meeting_cancel", roles=SECRETARY_UP, aliases=("取消会议",))
+async def meeting_cancel(ctx: Context, args: str) -> Replies:
+    meeting = await _managed(ctx, args, "meeting_cancel")
+    meeting.status = MeetingStatus.CANCELLED
+    mark_changed(ctx, meeting)
+    notice = Reply(Msg("meeting.cancelled_notice", meeting=describe(meeting)))
+    told = await tell_members(
+        ctx.session,
+        meeting,
+        notice,
+        key=f"{meeting_ref(meeting.id)}:cancelled",
+        kind="meeting.cancelled",
+        now=ctx.now,
+    )
+    actor = ctx.require_caller().id
+    await trace(ctx.session, ctx.box, meeting, "meeting.cancelled", ctx.now, actor_id=actor)
+    return Reply(Msg("meeting.cancelled", id=meeting.id, told=len(told)))
+
+
+@feature.command("meeting_move", roles=SECRETARY_UP, aliases=("调整会议",))
+async def meeting_move(ctx: Context, args: str) -> Replies:
+    meeting = await _managed(ctx, args, "meeting_move")
+    rest = args.split(maxsplit=1)[1] if len(args.split(maxsplit=1)) > 1 else ""
+    if not rest:
+        raise UserError("usage", usage=Msg("cmd.meeting_move.usage"))
+    when = parse_when(rest, ctx.options.timezone)
+    if when <= ctx.now:
+        raise UserError("meeting.in_past", at=when)
+    before = meeting.starts_at
+    meeting.starts_at = when
+    meeting.checkin_opened_at = None
+    mark_changed(ctx, meeting)
+    notice = Reply(Msg("meeting.moved_notice", meeting=describe(meeting), before=before))
+    told = await tell_members(
+        ctx.session,
+        meeting,
+        notice,
+        key=f"{meeting_ref(meeting.id)}:moved:{int(when.timestamp())}",
+        kind="meeting.moved",
+        now=ctx.now,
+    )
+    await trace(
+        ctx.session,
+        ctx.box,
+        meeting,
+        "meeting.moved",
+        ctx.now,
+        actor_id=ctx.require_caller().id,
+        data={"from": before.isoformat(), "to": when.isoformat()},
+    )
+    return Reply(Msg("meeting.moved", meeting=describe(meeting), told=len(told)))

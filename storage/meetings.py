@@ -1,0 +1,196 @@
+"""Queries over meetings, attendance and leave requests."""
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Table, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.enums import LeaveStatus, MeetingStatus, Presence
+from storage.models import Attendance, LeaveRequest, Meeting, Member
+
+ATTENDANCE: Table = Attendance.__table__  # type: ignore[assignment]
+
+
+def meeting_ref(meeting_id: int) -> str:
+    return f"meeting:{meeting_id}"
+
+
+def ends_at(meeting: Meeting) -> datetime:
+    return meeting.starts_at + timedelta(minutes=meeting.minutes)
+
+
+def _for_branch(branch_id: int | None) -> object:
+    """A branch's own meetings and the school-wide ones (branch None: all meetings)."""
+    if branch_id is None:
+        return True
+    return or_(Meeting.branch_id == branch_id, Meeting.branch_id.is_(None))
+
+
+async def get(session: AsyncSession, meeting_id: int) -> Meeting | None:
+    return await session.get(Meeting, meeting_id)
+
+
+async def upcoming(
+    session: AsyncSession, branch_id: int | None, now: datetime, limit: int = 20
+) -> Sequence[Meeting]:
+    """Scheduled meetings not yet over, soonest first."""
+    query = (
+        select(Meeting)
+        .where(
+            _for_branch(branch_id),  # type: ignore[arg-type]
+            Meeting.status == MeetingStatus.SCHEDULED,
+            Meeting.starts_at > now - timedelta(hours=12),
+        )
+        .order_by(Meeting.starts_at)
+        .limit(limit * 2)
+    )
+    rows = (await session.scalars(query)).unique().all()
+    return [m for m in rows if ends_at(m) > now][:limit]
+
+
+async def open_for_checkin(
+    session: AsyncSession, branch_id: int | None, now: datetime
+) -> Sequence[Meeting]:
+    """Meetings of the branch (or school-wide) whose check-in is open now."""
+    query = (
+        select(Meeting)
+        .where(
+            _for_branch(branch_id),  # type: ignore[arg-type]
+            Meeting.status == MeetingStatus.SCHEDULED,
+            Meeting.checkin_opened_at.is_not(None),
+            Meeting.starts_at > now - timedelta(hours=24),
+        )
+        .order_by(Meeting.starts_at)
+    )
+    return [m for m in (await session.scalars(query)).unique().all() if ends_at(m) > now]
+
+
+async def expected_ids(session: AsyncSession, meeting: Meeting) -> list[int]:
+    """Who should attend: active members of the branch (every branch for a school-wide
+    meeting) who were already members when it started."""
+    query = select(Member.id).where(
+        Member.active.is_(True),
+        Member.branch_id.is_not(None),
+        Member.created_at <= meeting.starts_at,
+    )
+    if meeting.branch_id is not None:
+        query = query.where(Member.branch_id == meeting.branch_id)
+    return list((await session.scalars(query.order_by(Member.id))).all())
+
+
+def _insert(session: AsyncSession) -> Any:
+    build = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    return build(ATTENDANCE).on_conflict_do_nothing()
+
+
+async def record(
+    session: AsyncSession,
+    meeting_id: int,
+    member_id: int,
+    presence: Presence,
+    at: datetime,
+    *,
+    late: bool = False,
+    mode: str | None = None,
+) -> bool:
+    """Record a member's attendance once; False if something was recorded already."""
+    values = {
+        "meeting_id": meeting_id,
+        "member_id": member_id,
+        "presence": presence,
+        "late": late,
+        "mode": mode,
+        "at": at,
+    }
+    result = await session.execute(_insert(session), values)
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def attendance_of(session: AsyncSession, meeting_id: int) -> dict[int, Attendance]:
+    query = select(Attendance).where(Attendance.meeting_id == meeting_id)
+    return {a.member_id: a for a in (await session.scalars(query)).all()}
+
+
+async def names(session: AsyncSession, member_ids: Sequence[int]) -> dict[int, str]:
+    found: dict[int, str] = {}
+    for start in range(0, len(member_ids), 1000):
+        chunk = member_ids[start : start + 1000]
+        query = select(Member.id, Member.name).where(Member.id.in_(chunk))
+        found.update({int(i): str(n) for i, n in (await session.execute(query)).all()})
+    return found
+
+
+async def excuse(session: AsyncSession, meeting_id: int, member_id: int, at: datetime) -> None:
+    """Approved leave: excused, replacing nothing already recorded (a check-in stands)."""
+    await record(session, meeting_id, member_id, Presence.EXCUSED, at, mode="leave")
+
+
+async def leave_for(session: AsyncSession, meeting_id: int, member_id: int) -> LeaveRequest | None:
+    query = (
+        select(LeaveRequest)
+        .where(LeaveRequest.meeting_id == meeting_id, LeaveRequest.member_id == member_id)
+        .order_by(LeaveRequest.id.desc())
+    )
+    return (await session.scalars(query)).unique().first()
+
+
+async def leave(session: AsyncSession, leave_id: int) -> LeaveRequest | None:
+    return await session.get(LeaveRequest, leave_id)
+
+
+async def pending_leaves(session: AsyncSession, branch_id: int | None) -> Sequence[LeaveRequest]:
+    query = (
+        select(LeaveRequest)
+        .join(Meeting, Meeting.id == LeaveRequest.meeting_id)
+        .where(LeaveRequest.status == LeaveStatus.PENDING)
+        .order_by(LeaveRequest.id)
+    )
+    if branch_id is not None:
+        query = query.join(Member, Member.id == LeaveRequest.member_id).where(
+            Member.branch_id == branch_id
+        )
+    return (await session.scalars(query)).unique().all()
+
+
+async def unsynced(session: AsyncSession, limit: int = 500) -> Sequence[Meeting]:
+    query = select(Meeting).where(Meeting.jobs_synced.is_(False)).order_by(Meeting.id).limit(limit)
+    return (await session.scalars(query)).unique().all()
+
+
+async def mark_synced(session: AsyncSession, meeting_ids: Sequence[int]) -> None:
+    if meeting_ids:
+        await session.execute(
+            update(Meeting).where(Meeting.id.in_(meeting_ids)).values(jobs_synced=True)
+        )
+
+
+async def last_attended(session: AsyncSession, branch_id: int) -> dict[int, datetime | None]:
+    """Each active member of the branch and the start of the last meeting they attended."""
+    took_part = (
+        select(Attendance.member_id, func.max(Meeting.starts_at).label("last"))
+        .join(Meeting, Meeting.id == Attendance.meeting_id)
+        .where(Attendance.presence.in_((Presence.PRESENT, Presence.ONLINE)))
+        .group_by(Attendance.member_id)
+        .subquery()
+    )
+    query = (
+        select(Member.id, took_part.c.last)
+        .outerjoin(took_part, took_part.c.member_id == Member.id)
+        .where(Member.branch_id == branch_id, Member.active.is_(True))
+    )
+    return {int(m): last for m, last in (await session.execute(query)).all()}
+
+
+async def recently_opened(session: AsyncSession, now: datetime) -> Sequence[Meeting]:
+    """Meetings of any branch whose check-in was opened in the last day, in any state: a
+    code is matched against them to tell a wrong code from an expired or foreign one."""
+    query = (
+        select(Meeting)
+        .where(Meeting.checkin_opened_at.is_not(None), Meeting.starts_at > now - timedelta(days=1))
+        .order_by(Meeting.starts_at)
+    )
+    return (await session.scalars(query)).unique().all()
