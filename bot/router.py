@@ -11,6 +11,7 @@ import logging
 import secrets
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -19,7 +20,7 @@ from handlers.incoming import Incoming
 from handlers.messages import Msg, RecordedRefusal, Reply, UserError
 from handlers.parsing import clean, split_command
 from handlers.registry import Command, Feature, Flow, LocationFn, as_list
-from storage import outbox, people, updates
+from storage import people, updates
 from storage.crypto import SecretBox
 from storage.enums import ROLE_RANK, Role
 
@@ -58,8 +59,9 @@ class Router:
         self.options = options or Options()
         self.clock = clock
         self.deep_link = deep_link
-        # Called after a commit that queued outbox messages (the sender sets it to its wake).
-        self.on_queued: Callable[[], None] = lambda: None
+        # Called with the session's info after each commit: the outbox sender wakes when
+        # messages were queued, the scheduler plans the jobs of changed meetings.
+        self.after_commit: list[Callable[[dict[str, Any]], None]] = []
         self.commands: list[Command] = []
         self.by_name: dict[str, Command] = {}
         self.aliases: dict[str, str] = {}
@@ -91,8 +93,8 @@ class Router:
                     return []
                 ctx = await self._context(session, incoming, now)
                 replies = await self._run(ctx)
-            if outbox.queued_in(session):
-                self.on_queued()  # committed: the sender may look now
+            for hook in self.after_commit:
+                hook(session.info)
             return replies
         except _Failed as failed:
             await self._record_failed(incoming)

@@ -7,7 +7,6 @@ import signal
 from dataclasses import dataclass, field
 
 from aiohttp import web
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from telegram.error import InvalidToken, NetworkError
 
 from bot.app import Services, build_services, check_schema
@@ -17,8 +16,10 @@ from bot.tg.convert import PLATFORM
 from bot.tg.service import TelegramService
 from bot.web import Handler, build_web_app, start_site
 from scheduler.context import JobContext
-from scheduler.setup import start_scheduler
+from scheduler.setup import SchedulerService
+from storage import outbox
 from storage.leader import Leadership
+from storage.meetings import MEETINGS_CHANGED
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +27,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class Running:
     services: Services
-    scheduler: AsyncIOScheduler
+    scheduler: SchedulerService
     telegram: TelegramService | None
     sender: OutboxSender
     web_runner: web.AppRunner
@@ -34,7 +35,7 @@ class Running:
     stopped: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def stop(self) -> None:
-        self.scheduler.shutdown(wait=False)
+        await self.scheduler.stop()
         await _stop_parts(self.web_runner, self.telegram, self.sender, self.services)
 
 
@@ -60,7 +61,7 @@ def start_sender(
         router.clock,
         services.readers,
     )
-    router.on_queued = sender.wake
+    router.after_commit.append(lambda info: sender.wake() if outbox.queued_in(info) else None)
     sender.start()
     return sender
 
@@ -100,11 +101,17 @@ async def start(settings: Settings) -> Running:
     job_context = JobContext(
         services.sessions, services.box, router.options, router.clock, sender.wake
     )
+    scheduler = SchedulerService(
+        job_context, settings.database_url, settings.zone, Leadership(services.engine, "scheduler")
+    )
     try:
-        scheduler = start_scheduler(job_context, settings.database_url, settings.zone)
+        await scheduler.start()
     except BaseException:
         await _stop_parts(web_runner, telegram, sender, services)
         raise
+    router.after_commit.append(
+        lambda info: scheduler.sync_meetings_now() if info.get(MEETINGS_CHANGED) else None
+    )
     log.info("branchbot serving on %s:%d", settings.listen_host, port)
     return Running(services, scheduler, telegram, sender, web_runner, port)
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from apscheduler.schedulers.base import BaseScheduler
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.context import Options
@@ -25,6 +26,7 @@ class JobContext:
 
 
 _current: JobContext | None = None
+_scheduler: BaseScheduler | None = None
 
 
 def use(context: JobContext) -> None:
@@ -36,3 +38,15 @@ def current() -> JobContext:
     if _current is None:
         raise RuntimeError("the scheduler was started without a job context")
     return _current
+
+
+def use_scheduler(scheduler: BaseScheduler) -> None:
+    """The running scheduler, for jobs that plan other jobs (the meeting sync)."""
+    global _scheduler
+    _scheduler = scheduler
+
+
+def current_scheduler() -> BaseScheduler:
+    if _scheduler is None:
+        raise RuntimeError("no scheduler is running in this process")
+    return _scheduler

@@ -2,22 +2,37 @@
 
 Jobs live in the same database as everything else (table apscheduler_jobs), so they survive
 restarts; a job missed while the service was down runs once on start (coalesce + grace time).
+APScheduler 3 must never run twice on one job store: on PostgreSQL, where several service
+processes may share the database, `SchedulerService` runs it only in the process holding the
+scheduler's advisory lock, and another takes over within seconds when that one dies.
 """
 
+import asyncio
+import contextlib
+import logging
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
-from scheduler import jobs
-from scheduler.context import JobContext, use
+from scheduler import jobs, meeting_jobs
+from scheduler.context import JobContext, use, use_scheduler
 from storage.db import sync_url
+from storage.leader import Leadership
+
+log = logging.getLogger(__name__)
 
 JOB_TABLE = "apscheduler_jobs"
 MISFIRE_GRACE_SECONDS = 3600
 HOUSEKEEPING = "housekeeping.daily"
 NOTICE_SUMMARIES = "notices.summaries"
+NUDGE = "members.nudge.monthly"
+SYNC_EVERY_SECONDS = 10
+LEADER_CHECK_SECONDS = 5.0
 
 
 def build_scheduler(database_url: str, timezone: ZoneInfo) -> AsyncIOScheduler:
@@ -44,11 +59,78 @@ def add_standing_jobs(scheduler: AsyncIOScheduler) -> None:
         id=NOTICE_SUMMARIES,
         replace_existing=True,
     )
+    scheduler.add_job(
+        meeting_jobs.sync,
+        IntervalTrigger(seconds=SYNC_EVERY_SECONDS),
+        id=meeting_jobs.SYNC,
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        meeting_jobs.monthly_nudge,
+        CronTrigger(day=1, hour=9, minute=0),
+        id=NUDGE,
+        replace_existing=True,
+    )
 
 
 def start_scheduler(context: JobContext, database_url: str, timezone: ZoneInfo) -> AsyncIOScheduler:
     use(context)
     scheduler = build_scheduler(database_url, timezone)
+    use_scheduler(scheduler)
     add_standing_jobs(scheduler)
     scheduler.start()
     return scheduler
+
+
+class SchedulerService:
+    """The scheduler, run only while this process leads (always, on SQLite)."""
+
+    def __init__(
+        self, context: JobContext, database_url: str, timezone: ZoneInfo, leadership: Leadership
+    ) -> None:
+        self.context = context
+        self.database_url = database_url
+        self.timezone = timezone
+        self.leadership = leadership
+        self.scheduler: AsyncIOScheduler | None = None
+        self._watch: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self._follow_leadership()
+        self._watch = asyncio.create_task(self._keep_watching(), name="scheduler-leadership")
+
+    async def _keep_watching(self) -> None:
+        while True:
+            await asyncio.sleep(LEADER_CHECK_SECONDS)
+            try:
+                await self._follow_leadership()
+            except Exception:
+                log.exception("checking the scheduler's leadership failed")
+
+    async def _follow_leadership(self) -> None:
+        leading = await self.leadership.try_acquire()
+        if leading and self.scheduler is None:
+            # A fresh scheduler each time: APScheduler 3 does not restart a shut-down one.
+            self.scheduler = start_scheduler(self.context, self.database_url, self.timezone)
+            log.info("this process runs the scheduler")
+        elif not leading and self.scheduler is not None:
+            log.warning("lost the scheduler lock; stopping the scheduler here")
+            self.scheduler.shutdown(wait=False)
+            self.scheduler = None
+
+    def sync_meetings_now(self) -> None:
+        """A meeting changed in this process: plan its jobs now rather than at the next sync."""
+        if self.scheduler is None:
+            return  # the leading process picks the change up within SYNC_EVERY_SECONDS
+        with contextlib.suppress(JobLookupError):
+            self.scheduler.modify_job(meeting_jobs.SYNC, next_run_time=datetime.now(self.timezone))
+
+    async def stop(self) -> None:
+        if self._watch is not None:
+            self._watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watch
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=False)
+            self.scheduler = None
+        await self.leadership.release()

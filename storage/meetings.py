@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, func, or_, select, update
+from sqlalchemy import Table, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,6 +13,8 @@ from storage.enums import LeaveStatus, MeetingStatus, Presence
 from storage.models import Attendance, LeaveRequest, Meeting, Member
 
 ATTENDANCE: Table = Attendance.__table__  # type: ignore[assignment]
+# Set in a session's info when a meeting changed: the scheduler re-plans its jobs after commit.
+MEETINGS_CHANGED = "meetings_changed"
 
 
 def meeting_ref(meeting_id: int) -> str:
@@ -168,21 +170,30 @@ async def mark_synced(session: AsyncSession, meeting_ids: Sequence[int]) -> None
         )
 
 
-async def last_attended(session: AsyncSession, branch_id: int) -> dict[int, datetime | None]:
-    """Each active member of the branch and the start of the last meeting they attended."""
+async def long_absent(
+    session: AsyncSession, branch_id: int, since: datetime
+) -> list[tuple[int, str]]:
+    """Active members of the branch, members since before `since`, who have attended no
+    meeting (on site or online) that started after it."""
     took_part = (
-        select(Attendance.member_id, func.max(Meeting.starts_at).label("last"))
+        select(Attendance.member_id)
         .join(Meeting, Meeting.id == Attendance.meeting_id)
-        .where(Attendance.presence.in_((Presence.PRESENT, Presence.ONLINE)))
-        .group_by(Attendance.member_id)
-        .subquery()
+        .where(
+            Attendance.presence.in_((Presence.PRESENT, Presence.ONLINE)),
+            Meeting.starts_at >= since,
+        )
     )
     query = (
-        select(Member.id, took_part.c.last)
-        .outerjoin(took_part, took_part.c.member_id == Member.id)
-        .where(Member.branch_id == branch_id, Member.active.is_(True))
+        select(Member.id, Member.name)
+        .where(
+            Member.branch_id == branch_id,
+            Member.active.is_(True),
+            Member.created_at < since,
+            Member.id.not_in(took_part),
+        )
+        .order_by(Member.id)
     )
-    return {int(m): last for m, last in (await session.execute(query)).all()}
+    return [(int(i), str(n)) for i, n in (await session.execute(query)).all()]
 
 
 async def recently_opened(session: AsyncSession, now: datetime) -> Sequence[Meeting]:

@@ -89,9 +89,9 @@ async def enqueue(session: AsyncSession, envelopes: Iterable[Envelope], now: dat
     return len(rows)
 
 
-def queued_in(session: AsyncSession) -> bool:
-    """Whether this session queued anything (the bot wakes the sender after commit)."""
-    return bool(session.info.get("outbox_queued"))
+def queued_in(info: dict[str, Any]) -> bool:
+    """Whether a session (its `info`) queued anything: the bot wakes the sender after commit."""
+    return bool(info.get("outbox_queued"))
 
 
 async def due(

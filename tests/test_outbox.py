@@ -102,7 +102,7 @@ def envelope(key: str, chat: str = "1", priority: int = 5) -> Envelope:
 async def test_enqueue_is_idempotent_by_key_and_due_is_by_priority(services: Services) -> None:
     async with services.sessions.begin() as session:
         await outbox.enqueue(session, [envelope("a"), envelope("b", priority=1)], NOW)
-        assert outbox.queued_in(session)
+        assert outbox.queued_in(session.info)
     async with services.sessions.begin() as session:
         await outbox.enqueue(session, [envelope("a"), envelope("c")], NOW)
     async with services.sessions() as session:

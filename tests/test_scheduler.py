@@ -7,7 +7,8 @@ from sqlalchemy import func, select, text
 from bot.app import Services
 from scheduler import jobs
 from scheduler.context import JobContext
-from scheduler.setup import HOUSEKEEPING, JOB_TABLE, NOTICE_SUMMARIES, start_scheduler
+from scheduler.meeting_jobs import SYNC
+from scheduler.setup import HOUSEKEEPING, JOB_TABLE, NOTICE_SUMMARIES, NUDGE, start_scheduler
 from storage import updates
 from storage.models import ProcessedUpdate
 from tests.chat import Clock
@@ -33,7 +34,7 @@ async def test_standing_jobs_are_stored_once_across_restarts(
         job = scheduler.get_job(HOUSEKEEPING)
         assert job is not None and job.next_run_time is not None
         scheduler.shutdown(wait=False)
-    assert await _job_ids(services) == [HOUSEKEEPING, NOTICE_SUMMARIES]
+    assert await _job_ids(services) == sorted([HOUSEKEEPING, SYNC, NUDGE, NOTICE_SUMMARIES])
 
 
 async def test_housekeeping_forgets_only_old_update_ids(services: Services, clock: Clock) -> None:

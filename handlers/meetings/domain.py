@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.messages import Button, Msg, Reply
 from handlers.notify import queue_to_members
 from handlers.parsing import parse_id
-from storage import meetings, traces
+from storage import meetings, people, traces
 from storage.crypto import SecretBox
 from storage.enums import MeetingStatus, Presence, Role
 from storage.meetings import ends_at, meeting_ref
@@ -273,3 +273,48 @@ async def meeting_for(session: AsyncSession, args: str, branch_id: int | None) -
 
 def is_late(meeting: Meeting, now: datetime, grace: timedelta) -> bool:
     return now > meeting.starts_at + grace
+
+
+async def nudge_inactive(session: AsyncSession, box: SecretBox, now: datetime, months: int) -> int:
+    """Members of each branch with no meeting for `months` months get a kind reminder, and
+    their secretaries the list; once a month (the outbox keys carry the month)."""
+    since = now - timedelta(days=30 * months)
+    month = f"nudge:{now:%Y-%m}"
+    nudged = 0
+    for branch in await people.all_branches(session):
+        absent = await meetings.long_absent(session, branch.id, since)
+        if not absent:
+            continue
+        ids = [member_id for member_id, _ in absent]
+        await queue_to_members(
+            session,
+            ids,
+            Reply(Msg("meeting.nudge")),
+            key=f"{month}:b{branch.id}",
+            kind="member.nudge",
+            now=now,
+        )
+        staff = await secretaries_of(session, branch.id, committee=False)
+        names = "、".join(name for _, name in absent)
+        await queue_to_members(
+            session,
+            staff,
+            Reply(Msg("meeting.inactive", months=months, names=names)),
+            key=f"{month}:staff:b{branch.id}",
+            kind="member.nudge.staff",
+            now=now,
+        )
+        for member_id in ids:
+            await traces.append(
+                session,
+                box,
+                kind="member.nudged",
+                at=now,
+                branch_id=branch.id,
+                member_id=member_id,
+                actor_id=None,
+                ref=month,
+                data={"months": months},
+            )
+        nudged += len(ids)
+    return nudged

@@ -23,7 +23,7 @@ from handlers.messages import Button, Msg, Reply, UserError
 from handlers.registry import EVERYONE, SECRETARY_UP, Replies
 from storage import meetings
 from storage.enums import MeetingKind, MeetingStatus, Role
-from storage.meetings import meeting_ref
+from storage.meetings import MEETINGS_CHANGED, meeting_ref
 from storage.models import Meeting
 
 FLOW = "meeting_new"
@@ -40,7 +40,7 @@ def _scope(ctx: Context) -> int | None:
 def mark_changed(ctx: Context, meeting: Meeting) -> None:
     """Its reminders and check-in jobs must be (re)made by the scheduler."""
     meeting.jobs_synced = False
-    ctx.session.info["meetings_changed"] = True
+    ctx.session.info[MEETINGS_CHANGED] = True
 
 
 async def create(ctx: Context, draft: MeetingDraft) -> Meeting:
