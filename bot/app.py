@@ -50,6 +50,11 @@ def handler_options(settings: Settings) -> Options:
         timezone=settings.zone,
         invite_ttl=timedelta(days=settings.invite_ttl_days),
         notice_summary_after=summary or None,
+        checkin_grace=timedelta(minutes=settings.checkin_grace_minutes),
+        checkin_radius_m=settings.checkin_radius_meters,
+        meeting_reminders=tuple(settings.meeting_reminder_minutes),
+        checkin_opens_before=timedelta(minutes=settings.checkin_opens_minutes_before),
+        inactive_months=settings.inactive_months,
     )
 
 

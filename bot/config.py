@@ -60,6 +60,12 @@ class Settings(BaseSettings):
     outbox_max_attempts: int = Field(Limits.max_attempts, ge=1, le=50)
     # The author of a notice gets its acknowledgement summary this long after; 0: never.
     notice_summary_hours: float = Field(24.0, ge=0, le=24 * 30)
+    # Meetings: reminders before each (minutes), check-in timing and place, inactivity.
+    meeting_reminder_minutes: list[float] = Field(default_factory=lambda: [1440.0, 60.0])
+    checkin_opens_minutes_before: float = Field(15.0, ge=0, le=24 * 60)
+    checkin_grace_minutes: float = Field(10.0, ge=0, le=24 * 60)
+    checkin_radius_meters: int = Field(300, ge=10, le=100_000)
+    inactive_months: int = Field(3, ge=1, le=24)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @classmethod
@@ -125,6 +131,13 @@ class Settings(BaseSettings):
         if self.webhook_url and self.webhook_secret is None:
             raise ValueError("WEBHOOK_SECRET is required when WEBHOOK_URL is set")
         return self
+
+    @field_validator("meeting_reminder_minutes")
+    @classmethod
+    def _reminders(cls, value: list[float]) -> list[float]:
+        if any(m <= 0 or m > 30 * 24 * 60 for m in value):
+            raise ValueError("each reminder is minutes before the meeting, e.g. [1440, 60]")
+        return sorted(set(value), reverse=True)
 
     @property
     def zone(self) -> ZoneInfo:

@@ -36,7 +36,7 @@ class Options:
     # A shared location this close to the venue checks the member in.
     checkin_radius_m: int = 300
     # Reminders before each meeting, in minutes.
-    meeting_reminders: tuple[int, ...] = (24 * 60, 60)
+    meeting_reminders: tuple[float, ...] = (24 * 60, 60)
     # Check-in opens automatically this long before the start.
     checkin_opens_before: timedelta = timedelta(minutes=15)
     # Members with no meeting for this many months are nudged (monthly).

@@ -30,7 +30,7 @@ SYNC = "meetings.sync"
 def job_ids(meeting_id: int, options: Options) -> list[str]:
     base = f"meeting:{meeting_id}"
     return [
-        *(f"{base}:remind:{m}" for m in options.meeting_reminders),
+        *(f"{base}:remind:{m:g}" for m in options.meeting_reminders),
         f"{base}:open",
         f"{base}:finish",
     ]
@@ -55,7 +55,7 @@ def plan(scheduler: BaseScheduler, meeting: Meeting, options: Options, now: date
             meeting_reminder,
             DateTrigger(at),
             args=[meeting.id, minutes],
-            id=f"meeting:{meeting.id}:remind:{minutes}",
+            id=f"meeting:{meeting.id}:remind:{minutes:g}",
             misfire_grace_time=grace,
             replace_existing=True,
         )
@@ -83,21 +83,26 @@ def plan(scheduler: BaseScheduler, meeting: Meeting, options: Options, now: date
 
 
 async def sync() -> int:
-    """Make the jobs of every meeting changed since the last run."""
+    """Make the jobs of every meeting changed since the last run.
+
+    No transaction of ours is open while the job store (its own connection) is written: on
+    SQLite that would wait on our own write lock."""
     ctx = current()
     scheduler = current_scheduler()
     now = ctx.clock()
+    async with ctx.sessions() as session:
+        changed = list(await meetings.unsynced(session))
+    for meeting in changed:
+        plan(scheduler, meeting, ctx.options, now)
     async with ctx.sessions.begin() as session:
-        changed = await meetings.unsynced(session)
-        for meeting in changed:
-            plan(scheduler, meeting, ctx.options, now)
-        await meetings.mark_synced(session, [m.id for m in changed])
+        for meeting in changed:  # unless it changed again meanwhile: then the next run
+            await meetings.mark_synced(session, meeting)
     if changed:
         log.info("planned the jobs of %d changed meeting(s)", len(changed))
     return len(changed)
 
 
-async def meeting_reminder(meeting_id: int, minutes: int) -> int:
+async def meeting_reminder(meeting_id: int, minutes: float) -> int:
     ctx = current()
     now = ctx.clock()
     async with ctx.sessions.begin() as session:

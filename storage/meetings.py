@@ -163,11 +163,18 @@ async def unsynced(session: AsyncSession, limit: int = 500) -> Sequence[Meeting]
     return (await session.scalars(query)).unique().all()
 
 
-async def mark_synced(session: AsyncSession, meeting_ids: Sequence[int]) -> None:
-    if meeting_ids:
-        await session.execute(
-            update(Meeting).where(Meeting.id.in_(meeting_ids)).values(jobs_synced=True)
+async def mark_synced(session: AsyncSession, planned: Meeting) -> None:
+    """Its jobs now match `planned`; a meeting moved or cancelled since stays unsynced."""
+    await session.execute(
+        update(Meeting)
+        .where(
+            Meeting.id == planned.id,
+            Meeting.starts_at == planned.starts_at,
+            Meeting.minutes == planned.minutes,
+            Meeting.status == planned.status,
         )
+        .values(jobs_synced=True)
+    )
 
 
 async def long_absent(

@@ -1,17 +1,28 @@
 """The scheduler: jobs persist in the application's database and housekeeping prunes old ids."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select, text
 
 from bot.app import Services
-from scheduler import jobs
+from scheduler import jobs, meeting_jobs
 from scheduler.context import JobContext
 from scheduler.meeting_jobs import SYNC
-from scheduler.setup import HOUSEKEEPING, JOB_TABLE, NOTICE_SUMMARIES, NUDGE, start_scheduler
+from scheduler.setup import (
+    HOUSEKEEPING,
+    JOB_TABLE,
+    NOTICE_SUMMARIES,
+    NUDGE,
+    SchedulerService,
+    start_scheduler,
+)
 from storage import updates
+from storage.db import create_engine
+from storage.enums import Role
+from storage.leader import Leadership
 from storage.models import ProcessedUpdate
-from tests.chat import Clock
+from tests.chat import Chat, Clock
 
 
 def _context(services: Services, clock: Clock) -> JobContext:
@@ -51,3 +62,60 @@ async def test_housekeeping_forgets_only_old_update_ids(services: Services, cloc
         keys = (await session.scalars(select(ProcessedUpdate.update_key))).all()
         assert keys == ["new"]
         assert await session.scalar(select(func.count()).select_from(ProcessedUpdate)) == 1
+
+
+async def test_meeting_jobs_follow_the_meeting(services: Services, clock: Clock) -> None:
+    chat = Chat(services, clock)
+    secretary = await chat.bound("书记", role=Role.SECRETARY)
+    # Later than today by both clocks: APScheduler runs on the real one.
+    await secretary.say("/meeting_new 2027-06-26 14:30 | 党课 | 专题党课")
+    settings = services.settings
+    scheduler = start_scheduler(_context(services, clock), settings.database_url, settings.zone)
+    try:
+        assert await meeting_jobs.sync() == 1
+        assert await meeting_jobs.sync() == 0  # nothing changed since
+        start = datetime(2027, 6, 26, 6, 30, tzinfo=UTC)
+        runs = {j.id: j.next_run_time for j in scheduler.get_jobs() if j.id.startswith("meeting:")}
+        assert runs == {
+            "meeting:1:remind:1440": start - timedelta(days=1),
+            "meeting:1:remind:60": start - timedelta(hours=1),
+            "meeting:1:open": start - timedelta(minutes=15),
+            "meeting:1:finish": start + timedelta(minutes=90),
+        }
+        await secretary.say("/meeting_move 1 2027-06-27 09:00")
+        assert await meeting_jobs.sync() == 1
+        job = scheduler.get_job("meeting:1:remind:60")
+        assert job is not None and job.next_run_time == datetime(2027, 6, 27, 0, 0, tzinfo=UTC)
+        await secretary.say("/meeting_cancel 1")
+        await meeting_jobs.sync()
+        assert [j.id for j in scheduler.get_jobs() if j.id.startswith("meeting:")] == []
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_one_scheduler_on_a_shared_postgresql_database(
+    services: Services, clock: Clock
+) -> None:
+    settings = services.settings
+    other = create_engine(settings.database_url)
+    first, second = (
+        SchedulerService(
+            _context(services, clock),
+            settings.database_url,
+            settings.zone,
+            Leadership(engine, "scheduler"),
+        )
+        for engine in (services.engine, other)
+    )
+    try:
+        await first.start()
+        await second.start()
+        assert first.scheduler is not None and second.scheduler is None
+        await first.stop()  # the leader goes away; the other takes over at its next check
+        await second._follow_leadership()
+        assert second.scheduler is not None
+    finally:
+        await first.stop()
+        await second.stop()
+        await other.dispose()

@@ -111,7 +111,12 @@ async def trace(
 
 
 async def remind(
-    session: AsyncSession, box: SecretBox, meeting_id: int, minutes: int, now: datetime, today: date
+    session: AsyncSession,
+    box: SecretBox,
+    meeting_id: int,
+    minutes: float,
+    now: datetime,
+    today: date,
 ) -> int:
     """The reminder `minutes` before the meeting to everyone expected and not excused; the
     interns' copy carries the online link. Returns how many were queued."""
@@ -125,7 +130,7 @@ async def remind(
     }
     expected = [m for m in await meetings.expected_ids(session, meeting) if m not in excused]
     remote = await _remote_ids(session, expected, today)
-    key = f"{meeting_ref(meeting.id)}:remind{minutes}:{int(meeting.starts_at.timestamp())}"
+    key = f"{meeting_ref(meeting.id)}:remind{minutes:g}:{int(meeting.starts_at.timestamp())}"
     sent = 0
     for group, online in ((remote, True), ([m for m in expected if m not in remote], False)):
         if not group:
