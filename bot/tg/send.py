@@ -64,8 +64,13 @@ async def _edit(bot: Bot, update: Update, text: str, markup: InlineKeyboardMarku
                 text[:TEXT_LIMIT], chat_id=chat_id, message_id=message_id, reply_markup=markup
             )
     except BadRequest as err:
-        if "not modified" not in str(err).lower():
-            raise
+        if "not modified" in str(err).lower():
+            return True
+        # Too old, deleted, or not ours to edit: the answer goes out as a new message.
+        log.info(
+            "could not edit message %s in chat %s (%s); sending anew", message_id, chat_id, err
+        )
+        return False
     return True
 
 
