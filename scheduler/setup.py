@@ -1,7 +1,8 @@
 """Build the AsyncIOScheduler on the SQLAlchemy job store and register the standing jobs.
 
-Jobs live in the same database as everything else (table apscheduler_jobs), so they survive
-restarts; a job missed while the service was down runs once on start (coalesce + grace time).
+Jobs live in the database (table apscheduler_jobs; on SQLite in a sibling file, see
+storage.db.job_store_url), so they survive restarts; a job missed while the service was down
+runs once on start (coalesce + grace time).
 APScheduler 3 must never run twice on one job store: on PostgreSQL, where several service
 processes may share the database, `SchedulerService` runs it only in the process holding the
 scheduler's advisory lock, and another takes over within seconds when that one dies.
@@ -21,7 +22,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from scheduler import jobs, meeting_jobs
 from scheduler.context import JobContext, use, use_scheduler
-from storage.db import sync_url
+from storage.db import job_store_url
 from storage.leader import Leadership
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ LEADER_CHECK_SECONDS = 5.0
 
 
 def build_scheduler(database_url: str, timezone: ZoneInfo) -> AsyncIOScheduler:
-    store = SQLAlchemyJobStore(url=sync_url(database_url), tablename=JOB_TABLE)
+    store = SQLAlchemyJobStore(url=job_store_url(database_url), tablename=JOB_TABLE)
     return AsyncIOScheduler(
         jobstores={"default": store},
         job_defaults={

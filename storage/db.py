@@ -34,6 +34,20 @@ def sync_url(url: str) -> str:
     return parsed.set(drivername=f"{backend}+{driver}").render_as_string(hide_password=False)
 
 
+def job_store_url(url: str) -> str:
+    """Where APScheduler keeps its jobs: the same PostgreSQL database; on SQLite a sibling
+    file (`branchbot.sqlite3` -> `branchbot.jobs.sqlite3`). APScheduler 3 writes its store
+    synchronously on the event loop, and on one SQLite file that write can wait for the
+    write lock of a transaction of ours that is itself waiting on the loop: a deadlock
+    until the busy timeout (seen in tests). Two files have two locks."""
+    parsed = make_url(sync_url(url))
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return parsed.render_as_string(hide_password=False)
+    path = Path(parsed.database or "")
+    jobs = path.with_name(f"{path.stem}.jobs{path.suffix or '.sqlite3'}")
+    return parsed.set(database=str(jobs)).render_as_string(hide_password=False)
+
+
 def async_url(url: str) -> str:
     """Accept plain sqlite:/// or postgresql:// URLs and pick the async driver."""
     parsed = make_url(url)

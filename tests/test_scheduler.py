@@ -3,6 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import create_engine as sync_engine
 from sqlalchemy import func, select, text
 
 from bot.app import Services
@@ -18,7 +19,7 @@ from scheduler.setup import (
     start_scheduler,
 )
 from storage import updates
-from storage.db import create_engine
+from storage.db import create_engine, job_store_url
 from storage.enums import Role
 from storage.leader import Leadership
 from storage.models import ProcessedUpdate
@@ -31,9 +32,14 @@ def _context(services: Services, clock: Clock) -> JobContext:
 
 
 async def _job_ids(services: Services) -> list[str]:
-    async with services.sessions() as session:
-        rows = await session.execute(text(f"SELECT id FROM {JOB_TABLE} ORDER BY id"))
-        return [row[0] for row in rows]
+    """The ids in the job store itself (read as APScheduler reads it)."""
+    engine = sync_engine(job_store_url(services.settings.database_url))
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(text(f"SELECT id FROM {JOB_TABLE} ORDER BY id"))
+            return [row[0] for row in rows]
+    finally:
+        engine.dispose()
 
 
 async def test_standing_jobs_are_stored_once_across_restarts(

@@ -8,9 +8,10 @@ import signal
 import subprocess
 import sys
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import text
@@ -141,3 +142,38 @@ async def test_killed_mid_broadcast_resumes_without_loss(
 
 
 _STATUS_COUNTS = "SELECT status, COUNT(*) FROM outbox GROUP BY status"
+
+
+async def test_meeting_reminder_fires_as_planned_after_a_restart(
+    fake: FakeTelegram, database_url: str, tmp_path: Path
+) -> None:
+    secretary, members = await _bind_many(database_url, 2)
+    zone = ZoneInfo("Asia/Shanghai")
+    now = datetime.now(zone)
+    start = (now + timedelta(minutes=3)).replace(second=0, microsecond=0)
+    # One reminder, due about 20 seconds from now: after the restart below.
+    lead_minutes = ((start - now).total_seconds() - 20) / 60
+    env = {**_env(fake, database_url), "BRANCHBOT_MEETING_REMINDER_MINUTES": f"[{lead_minutes}]"}
+    with (tmp_path / "run.log").open("wb") as log:
+        process = _start(env, log)
+        try:
+            await fake.wait_until(lambda: fake.count("setMyCommands") >= 1, timeout=30)
+            line = f"/meeting_new {start:%Y-%m-%d %H:%M} | 党课 | 重启之后也要提醒"
+            fake.push_message(int(secretary), line)
+            await fake.wait_until(
+                lambda: any("已创建会议" in t for t in fake.texts_to(int(secretary))), timeout=20
+            )
+            await asyncio.sleep(2)  # the jobs are planned right after the commit
+        finally:
+            assert await _stop(process) == 0
+        assert not any("会议提醒" in t for m in members for t in fake.texts_to(int(m)))
+        process = _start(env, log)
+        try:
+            await fake.wait_until(
+                lambda: all(any("会议提醒" in t for t in fake.texts_to(int(m))) for m in members),
+                timeout=90,
+            )
+        finally:
+            assert await _stop(process) == 0
+    for member in members:
+        assert sum("会议提醒" in t for t in fake.texts_to(int(member))) == 1
