@@ -43,6 +43,11 @@ class FakeApi:
         async with self.http.get(f"{self.base_url}/_control/stats") as resp:
             return int((await resp.json())["sent"].get(method, 0))
 
+    async def sent_times(self, method: str = "sendMessage") -> list[tuple[int, float]]:
+        """(chat id, monotonic time) of every sent call of a method, in order."""
+        async with self.http.get(f"{self.base_url}/_control/sent?method={method}") as resp:
+            return [(int(c["chat_id"]), float(c["at"])) for c in (await resp.json())["sent"]]
+
     async def wait_sent(self, target: int, patience: float = 300.0) -> None:
         deadline = time.monotonic() + patience
         while await self.sent() < target:

@@ -112,6 +112,10 @@ async def record(
     return bool(getattr(result, "rowcount", 0))
 
 
+async def attendance(session: AsyncSession, meeting_id: int, member_id: int) -> Attendance | None:
+    return await session.get(Attendance, (meeting_id, member_id))
+
+
 async def attendance_of(session: AsyncSession, meeting_id: int) -> dict[int, Attendance]:
     query = select(Attendance).where(Attendance.meeting_id == meeting_id)
     return {a.member_id: a for a in (await session.scalars(query)).all()}

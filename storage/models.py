@@ -269,8 +269,6 @@ class Meeting(Base):
     # False until the scheduler has (re)made this meeting's reminder and check-in jobs.
     jobs_synced: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
 
-    branch: Mapped[Branch | None] = relationship(lazy="joined")
-
 
 class Attendance(Base):
     """A member's check-in, excuse or absence at a meeting; one row per member and meeting."""

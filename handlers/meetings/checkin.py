@@ -61,16 +61,15 @@ async def _record(ctx: Context, meeting: Meeting, mode: str) -> Reply:
     remote = member.is_remote_on(ctx.today)
     presence = Presence.ONLINE if remote else Presence.PRESENT
     late = is_late(meeting, ctx.now, ctx.options.checkin_grace)
-    existing = (await meetings.attendance_of(ctx.session, meeting.id)).get(member.id)
-    if existing is not None and existing.presence != Presence.EXCUSED:
-        return Reply(Msg("checkin.already", meeting=describe(meeting), at=existing.at))
-    if existing is not None:  # on leave, but came after all: they were there
-        await ctx.session.delete(existing)
-        await ctx.session.flush()
     mode = "online" if remote else mode
-    await meetings.record(
-        ctx.session, meeting.id, member.id, presence, ctx.now, late=late, mode=mode
-    )
+    record = (meeting.id, member.id, presence, ctx.now)
+    if not await meetings.record(ctx.session, *record, late=late, mode=mode):
+        existing = await meetings.attendance(ctx.session, meeting.id, member.id)
+        if existing is None or existing.presence != Presence.EXCUSED:
+            at = existing.at if existing else ctx.now
+            return Reply(Msg("checkin.already", meeting=describe(meeting), at=at))
+        # On leave, but came after all: they were there.
+        existing.presence, existing.late, existing.mode, existing.at = presence, late, mode, ctx.now
     await trace(
         ctx.session,
         ctx.box,

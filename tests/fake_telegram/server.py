@@ -66,6 +66,7 @@ class FakeTelegram(MethodsMixin, UpdatesMixin, FaultsMixin, WebhookMixin):
         app.router.add_get("/_control/stats", self._control_stats)
         app.router.add_post("/_control/reset", self._control_reset)
         app.router.add_post("/_control/fail", self._control_fail)
+        app.router.add_get("/_control/sent", self._control_sent)
         self._closing = False
         self._changed = asyncio.Event()
         self._deliveries = asyncio.Queue()
@@ -265,6 +266,17 @@ class FakeTelegram(MethodsMixin, UpdatesMixin, FaultsMixin, WebhookMixin):
             "queued": len(self._updates),
             "webhook_deliveries": len(self.webhook_deliveries),
         }
+
+    async def _control_sent(self, request: web.Request) -> web.Response:
+        """GET /_control/sent?method=sendMessage: each sent call's chat and time.monotonic()
+        (system-wide on Linux, so another process can measure latency against it)."""
+        method = request.query.get("method", "sendMessage")
+        sent = [
+            {"chat_id": as_int(call.params.get("chat_id")), "at": call.at}
+            for call in self.sent
+            if call.method == method
+        ]
+        return web.json_response({"ok": True, "sent": sent})
 
     async def _control_reset(self, request: web.Request) -> web.Response:
         """POST /_control/reset: forget calls, queue and faults."""

@@ -1,0 +1,158 @@
+"""A school-wide meeting: 2,000 members of 40 branches check in within seconds.
+
+    python bench/checkin.py [--n 2000] [--rounds 3] [--database-url URL]
+
+Each round opens a new school-wide meeting and sends every member's `签到 CODE` at once
+through fake API → PTB → router → check-in (code check, attendance row, trace) → reply, and
+the same number of updates through the bare PTB echo bot of bench/throughput.py. Prints the
+median check-ins per second, p50 and p99 latency (update pushed → reply accepted by the fake
+API) and the ratio against the echo bot (goal ≥ 0.5).
+"""
+
+import argparse
+import asyncio
+import itertools
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import pyotp
+from sqlalchemy import insert, update
+
+from bench.rig import TOKEN, FakeApi, echo_bot, fake_api, text_update, timed_batch
+from bot.app import Services, build_services
+from bot.config import load_settings
+from bot.tg.service import TelegramService
+from handlers.meetings.domain import CODE_STEP
+from handlers.members import add_branch
+from storage import schema
+from storage.crypto import SecretBox
+from storage.enums import MeetingKind, MeetingStatus
+from storage.models import Meeting, Member, PlatformAccount
+
+CONCURRENCY = 8
+FIRST_USER = 20_000_000
+
+
+async def enrol(services: Services, count: int) -> list[int]:
+    """`count` bound members across 40 branches; returns their Telegram ids (not timed)."""
+    now = datetime.now(UTC)
+    async with services.sessions.begin() as session:
+        branches = [
+            await add_branch(session, services.box, f"第{i + 1}党支部", now) for i in range(40)
+        ]
+        members = [
+            Member(branch_id=branches[i % 40].id, name=f"党员{i:05d}", created_at=now)
+            for i in range(count)
+        ]
+        session.add_all(members)
+        await session.flush()
+        accounts = [
+            {
+                "platform": "telegram",
+                "external_id": str(FIRST_USER + i),
+                "chat_id": str(FIRST_USER + i),
+                "member_id": m.id,
+                "bound_at": now,
+            }
+            for i, m in enumerate(members)
+        ]
+        await session.execute(insert(PlatformAccount), accounts)
+    return [FIRST_USER + i for i in range(count)]
+
+
+async def open_meeting(services: Services) -> str:
+    """A school-wide meeting starting now with check-in open (the previous one cancelled);
+    returns the current code."""
+    now = datetime.now(UTC)
+    secret = pyotp.random_base32()
+    async with services.sessions.begin() as session:
+        await session.execute(update(Meeting).values(status=MeetingStatus.CANCELLED))
+        session.add(
+            Meeting(
+                branch_id=None,
+                kind=MeetingKind.ASSEMBLY,
+                title="全校党员大会",
+                starts_at=now + timedelta(minutes=5),
+                minutes=90,
+                status=MeetingStatus.SCHEDULED,
+                checkin_secret=secret,
+                checkin_opened_at=now,
+                created_at=now - timedelta(days=1),
+                jobs_synced=True,
+            )
+        )
+    return pyotp.TOTP(secret, interval=CODE_STEP).now()
+
+
+async def latencies(api: FakeApi, pushed_at: float, users: set[int], skip: int) -> list[float]:
+    sent = await api.sent_times()
+    return [at - pushed_at for chat, at in sent[skip:] if chat in users]
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(int(q * len(ordered)), len(ordered) - 1)]
+
+
+async def main(n: int, rounds: int, database_url: str | None) -> None:
+    folder = Path(tempfile.mkdtemp(prefix="branchbot-checkin-"))
+    url = database_url or f"sqlite+aiosqlite:///{folder / 'checkin.sqlite3'}"
+    ids = itertools.count(1)
+    echo_rates, rates, p50s, p99s = [], [], [], []
+    async with fake_api() as api:
+        settings = load_settings(
+            database_url=url,
+            secret_key=SecretBox.generate_key(),
+            telegram_token=TOKEN,
+            telegram_base_url=api.base_url,
+            telegram_rate_limit=False,
+            telegram_concurrency=CONCURRENCY,
+        )
+        services = build_services(settings)
+        await schema.upgrade(services.engine)
+        users = await enrol(services, n)
+        for _ in range(rounds):
+            async with echo_bot(api.base_url, CONCURRENCY):
+                batch = [text_update(next(ids), u, "你好") for u in users]
+                echo_rates.append(n / await timed_batch(api, batch))
+            code = await open_meeting(services)
+            service = TelegramService(services)
+            await service.start()
+            skip = len(await api.sent_times())
+            batch = [text_update(next(ids), u, f"签到 {code}") for u in users]
+            pushed_at = time.monotonic()
+            rates.append(n / await timed_batch(api, batch))
+            waits = await latencies(api, pushed_at, set(users), skip)
+            p50s.append(percentile(waits, 0.5))
+            p99s.append(percentile(waits, 0.99))
+            await service.stop()
+            await service.close()
+        await services.close()
+    echo, rate = statistics.median(echo_rates), statistics.median(rates)
+    print(f"members: {n} in 40 branches, rounds: {rounds}, database: {url.split(':')[0]}")
+    print(f"echo bot (bare PTB):  {echo:8.1f} updates/s   (rounds: {_list(echo_rates)})")
+    print(f"check-ins:            {rate:8.1f} per second  (rounds: {_list(rates)})")
+    print(
+        f"latency:              p50 {statistics.median(p50s) * 1000:.0f} ms, "
+        f"p99 {statistics.median(p99s) * 1000:.0f} ms (all {n} pushed at once)"
+    )
+    print(f"ratio check-in/echo:  {rate / echo:8.2f}   (goal ≥ 0.50)")
+
+
+def _list(values: list[float]) -> str:
+    return ", ".join(f"{v:.1f}" for v in values)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--database-url")
+    args = parser.parse_args()
+    asyncio.run(main(args.n, args.rounds, args.database_url))
