@@ -49,14 +49,14 @@ ZONE = ZoneInfo("Asia/Shanghai")
 
 
 def meeting_rows(
-    branches: list[int], count: int, due: int, now: datetime
+    branches: list[int], count: int, now: datetime, *, due: bool
 ) -> list[dict[str, object]]:
-    """`due` meetings whose 1-hour reminder falls 10–40 s from now, the rest spread over
-    the coming 60 days."""
+    """Meetings whose 1-hour reminder falls 10–40 s from now (`due`), or spread over the
+    coming months."""
     rows = []
     for i in range(count):
-        if i < due:
-            starts = now + timedelta(hours=1, seconds=10 + 30 * i / max(due, 1))
+        if due:
+            starts = now + timedelta(hours=1, seconds=10 + 30 * i / count)
         else:
             starts = now + timedelta(days=2, minutes=17 * i)
         rows.append(
@@ -87,7 +87,8 @@ async def main(count: int, due: int, database_url: str | None) -> None:
     now = datetime.now(UTC)
     async with services.sessions.begin() as session:
         branches = list((await session.scalars(select(Branch.id))).all())
-        await session.execute(insert(Meeting), meeting_rows(branches, count, due, now))
+        rows = meeting_rows(branches, count - due, now, due=False)
+        await session.execute(insert(Meeting), rows)
     context = JobContext(
         services.sessions, services.box, services.router.options, services.router.clock
     )
@@ -96,6 +97,12 @@ async def main(count: int, due: int, database_url: str | None) -> None:
     began = time.perf_counter()
     scheduler = start_scheduler(context, url, ZONE)
     scheduler.pause()
+    while await meeting_jobs.sync():
+        pass
+    # The meetings whose reminders will be measured, planned last so their times are fresh.
+    async with services.sessions.begin() as session:
+        rows = meeting_rows(branches, due, datetime.now(UTC), due=True)
+        await session.execute(insert(Meeting), rows)
     while await meeting_jobs.sync():
         pass
     planned = len(scheduler.get_jobs())

@@ -68,6 +68,20 @@ SCRIPT: list[tuple[str, str, str]] = [
     ("notice", "实习生", "收到"),
     ("notice", "书记", "/notice_status 1"),
     ("notice", "书记", "/notice_remind 1"),
+    (
+        "meeting",
+        "书记",
+        "/meeting_new {soon} | 主题党日 | 学习全会精神 | 化工楼301 | https://meeting.example/1",
+    ),
+    ("meeting", "党员", "/meetings"),
+    ("meeting", "预备党员", "/leave 1 在外参加学科竞赛"),
+    ("meeting", "书记", "1"),
+    ("meeting", "书记", "/checkin_open 1"),
+    ("meeting", "党员", "签到 {code:checkin}"),
+    ("meeting", "实习生", "签到 {code:checkin}"),
+    ("meeting", "党员", "签到 {code:checkin}"),
+    ("meeting", "新成员", "签到 000000"),
+    ("meeting", "书记", "/attendance 1"),
     ("bad", "党员", "/invite 赵强"),
     ("bad", "党员", "/hlep"),
     ("bad", "党员", "今天几点开会？"),
@@ -117,6 +131,9 @@ class Transcript:
             await asyncio.sleep(0.01)
 
     def _fill(self, text: str) -> str:
+        zone = self.services.settings.zone
+        soon = (datetime.now(zone) + timedelta(minutes=30)).strftime("%Y-%m-%d %H:%M")
+        text = text.replace("{soon}", soon)
         return re.sub(r"\{code:(\w+)\}", lambda m: self.codes.get(m.group(1), "?"), text)
 
     async def play(self) -> None:
@@ -135,11 +152,13 @@ class Transcript:
             await self._delivered()
 
     def _learn_codes(self, replies: list[Reply]) -> None:
-        """Pick up the codes the bot hands out (from /invite), in any language."""
+        """Pick up the codes the bot hands out (invites, check-in), in any language."""
         for reply in replies:
             if reply.text is not None and reply.text.key == "invite.created":
                 params = reply.text.params
                 self.codes[str(params["name"])] = str(params["code"])
+            if reply.text is not None and reply.text.key == "checkin.code":
+                self.codes["checkin"] = str(reply.text.params["code"])
 
 
 def demo_settings(folder: Path) -> Settings:
