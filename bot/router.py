@@ -94,7 +94,10 @@ class Router:
                 ctx = await self._context(session, incoming, now)
                 replies = await self._run(ctx)
             for hook in self.after_commit:
-                hook(session.info)
+                try:
+                    hook(session.info)
+                except Exception:  # committed already: a hook's trouble is only logged
+                    log.exception("after-commit hook failed for update %s", incoming.update_key)
             return replies
         except _Failed as failed:
             await self._record_failed(incoming)
@@ -188,6 +191,8 @@ class Router:
     async def _not_a_command(self, ctx: Context, text: str) -> list[Reply]:
         inc = ctx.incoming
         flow = await self._live_flow(ctx)
+        if inc.location is not None and not text and (flow is None or not flow.takes_location):
+            flow = None  # a location outside a flow that asks for one is a check-in
         if (
             flow is not None
             and ctx.conversation is not None

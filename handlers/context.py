@@ -18,6 +18,7 @@ from handlers.parsing import as_typed
 from handlers.registry import Command
 from storage import conversations, traces
 from storage.crypto import SecretBox
+from storage.enums import Role
 from storage.models import Conversation, Member, PlatformAccount, Trace
 
 
@@ -76,6 +77,16 @@ class Context:
     def typed(self, cleaned: str) -> str:
         """`cleaned` (arguments or a flow answer) as the user typed it, for free text."""
         return as_typed(self.incoming.text, cleaned)
+
+    def branch_scope(self) -> int | None:
+        """The branch whose records a staff member may see; None means all (admins). A
+        non-admin without a branch sees nothing."""
+        caller = self.require_caller()
+        if caller.role == Role.ADMIN:
+            return None
+        if caller.branch_id is None:
+            raise UserError("error.no_branch")
+        return caller.branch_id
 
     def require_caller(self) -> Member:
         if self.caller is None:

@@ -60,6 +60,8 @@ class Flow:
     name: str
     step: FlowFn
     roles: frozenset[Role] | None
+    # A shared location is an answer to this flow (not a check-in at a venue).
+    takes_location: bool = False
 
     def allows(self, role: str | None) -> bool:
         return self.roles is None or (role is not None and role in self.roles)
@@ -96,12 +98,16 @@ class Feature:
         return register
 
     def flow(
-        self, name: str, *, roles: frozenset[Role] | None = EVERYONE
+        self,
+        name: str,
+        *,
+        roles: frozenset[Role] | None = EVERYONE,
+        takes_location: bool = False,
     ) -> Callable[[FlowFn], FlowFn]:
         """A multi-step command's next step; `roles` is checked again at every step."""
 
         def register(fn: FlowFn) -> FlowFn:
-            self.flows[name] = Flow(name, fn, roles)
+            self.flows[name] = Flow(name, fn, roles, takes_location)
             return fn
 
         return register

@@ -16,7 +16,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.date import DateTrigger
 
 from handlers.context import Options
-from handlers.meetings.domain import auto_open, finalize, nudge_inactive, remind
+from handlers.meetings.domain import auto_open, finalize, nudge_inactive, planned_for, remind
 from scheduler.context import current, current_scheduler
 from storage import meetings
 from storage.enums import MeetingStatus
@@ -27,59 +27,62 @@ log = logging.getLogger(__name__)
 SYNC = "meetings.sync"
 
 
+def reminder_id(meeting_id: int, minutes: float) -> str:
+    return f"meeting:{meeting_id}:remind:{round(minutes * 60)}s"
+
+
 def job_ids(meeting_id: int, options: Options) -> list[str]:
-    base = f"meeting:{meeting_id}"
     return [
-        *(f"{base}:remind:{m:g}" for m in options.meeting_reminders),
-        f"{base}:open",
-        f"{base}:finish",
+        *(reminder_id(meeting_id, m) for m in options.meeting_reminders),
+        f"meeting:{meeting_id}:open",
+        f"meeting:{meeting_id}:finish",
     ]
 
 
 def plan(scheduler: BaseScheduler, meeting: Meeting, options: Options, now: datetime) -> int:
-    """Replace the meeting's jobs with those its current state needs; returns how many."""
+    """Replace the meeting's jobs with those its current state needs; returns how many.
+
+    Each job carries the start it was planned for, so a job left over from before a move
+    does nothing. Of the reminders whose time has already passed (the meeting was made or
+    moved late, or the change waited out a restart) the latest goes out at once, if the
+    meeting has not begun: members hear of it either way, once."""
     for job_id in job_ids(meeting.id, options):
         with contextlib.suppress(JobLookupError):
             scheduler.remove_job(job_id)
     if meeting.status != MeetingStatus.SCHEDULED:
         return 0
-    start, end = meeting.starts_at, ends_at(meeting)
-    planned = 0
+    start, end, planned = meeting.starts_at, ends_at(meeting), planned_for(meeting)
+    jobs: list[tuple[str, object, datetime, list[object]]] = []
+    passed = [m for m in options.meeting_reminders if start - timedelta(minutes=m) <= now]
     for minutes in options.meeting_reminders:
         at = start - timedelta(minutes=minutes)
-        if at <= now:
-            continue  # its time passed before the meeting was made (or moved)
-        # Missed while the service was down: still sent, as long as the meeting has not begun.
-        grace = max(int((start - at).total_seconds()), 1)
+        if at > now or (now < start and minutes == min(passed, default=None)):
+            jobs.append(
+                (
+                    reminder_id(meeting.id, minutes),
+                    meeting_reminder,
+                    max(at, now),
+                    [meeting.id, minutes, planned],
+                )
+            )
+    if end > now:
+        opens = max(start - options.checkin_opens_before, now)
+        jobs.append((f"meeting:{meeting.id}:open", meeting_open, opens, [meeting.id, planned]))
+    jobs.append(
+        (f"meeting:{meeting.id}:finish", meeting_finish, max(end, now), [meeting.id, planned])
+    )
+    for job_id, func, at, args in jobs:
+        # Missed while the service was down: still run, as long as it can matter.
+        grace = max(int((end - at).total_seconds()), 3600)
         scheduler.add_job(
-            meeting_reminder,
+            func,
             DateTrigger(at),
-            args=[meeting.id, minutes],
-            id=f"meeting:{meeting.id}:remind:{minutes:g}",
+            args=args,
+            id=job_id,
             misfire_grace_time=grace,
             replace_existing=True,
         )
-        planned += 1
-    if end > now:
-        opens = max(start - options.checkin_opens_before, now)
-        scheduler.add_job(
-            meeting_open,
-            DateTrigger(opens),
-            args=[meeting.id],
-            id=f"meeting:{meeting.id}:open",
-            misfire_grace_time=max(int((end - opens).total_seconds()), 1),
-            replace_existing=True,
-        )
-        planned += 1
-    scheduler.add_job(
-        meeting_finish,
-        DateTrigger(max(end, now)),
-        args=[meeting.id],
-        id=f"meeting:{meeting.id}:finish",
-        misfire_grace_time=None,
-        replace_existing=True,
-    )
-    return planned + 1
+    return len(jobs)
 
 
 async def sync() -> int:
@@ -102,28 +105,27 @@ async def sync() -> int:
     return len(changed)
 
 
-async def meeting_reminder(meeting_id: int, minutes: float) -> int:
+async def meeting_reminder(meeting_id: int, minutes: float, planned: int | None = None) -> int:
     ctx = current()
-    now = ctx.clock()
     async with ctx.sessions.begin() as session:
-        today = now.astimezone(ctx.options.timezone).date()
-        sent = await remind(session, ctx.box, meeting_id, minutes, now, today)
+        zone = ctx.options.timezone
+        sent = await remind(session, ctx.box, meeting_id, minutes, ctx.clock(), zone, planned)
     ctx.wake_sender()
     return sent
 
 
-async def meeting_open(meeting_id: int) -> bool:
+async def meeting_open(meeting_id: int, planned: int | None = None) -> bool:
     ctx = current()
     async with ctx.sessions.begin() as session:
-        opened = await auto_open(session, ctx.box, meeting_id, ctx.clock())
+        opened = await auto_open(session, ctx.box, meeting_id, ctx.clock(), planned)
     ctx.wake_sender()
     return opened
 
 
-async def meeting_finish(meeting_id: int) -> bool:
+async def meeting_finish(meeting_id: int, planned: int | None = None) -> bool:
     ctx = current()
     async with ctx.sessions.begin() as session:
-        done = await finalize(session, ctx.box, meeting_id, ctx.clock())
+        done = await finalize(session, ctx.box, meeting_id, ctx.clock(), planned)
     ctx.wake_sender()
     return done
 

@@ -90,6 +90,7 @@ def add_standing_jobs(scheduler: AsyncIOScheduler) -> None:
         CronTrigger(day=1, hour=9, minute=0),
         id=NUDGE,
         replace_existing=True,
+        misfire_grace_time=24 * 3600,  # a day late is better than a month late
     )
 
 

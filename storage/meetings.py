@@ -4,12 +4,12 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, or_, select, update
+from sqlalchemy import Table, delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.enums import LeaveStatus, MeetingStatus, Presence
+from storage.enums import LeaveStatus, MeetingKind, MeetingStatus, Presence, Role
 from storage.models import Attendance, LeaveRequest, Meeting, Member
 
 ATTENDANCE: Table = Attendance.__table__  # type: ignore[assignment]
@@ -71,9 +71,12 @@ async def open_for_checkin(
     return [m for m in (await session.scalars(query)).unique().all() if ends_at(m) > now]
 
 
-async def expected_ids(session: AsyncSession, meeting: Meeting) -> list[int]:
+async def expected_ids(
+    session: AsyncSession, meeting: Meeting, branch_id: int | None = None
+) -> list[int]:
     """Who should attend: active members of the branch (every branch for a school-wide
-    meeting) who were already members when it started."""
+    meeting; `branch_id` narrows that to one) who were members when it started; for a 支委会
+    only the committee."""
     query = select(Member.id).where(
         Member.active.is_(True),
         Member.branch_id.is_not(None),
@@ -81,7 +84,26 @@ async def expected_ids(session: AsyncSession, meeting: Meeting) -> list[int]:
     )
     if meeting.branch_id is not None:
         query = query.where(Member.branch_id == meeting.branch_id)
+    elif branch_id is not None:
+        query = query.where(Member.branch_id == branch_id)
+    if meeting.kind == MeetingKind.COMMITTEE:
+        query = query.where(Member.role.in_((Role.COMMITTEE, Role.SECRETARY, Role.ADMIN)))
     return list((await session.scalars(query.order_by(Member.id))).all())
+
+
+async def locked(session: AsyncSession, meeting_id: int) -> Meeting | None:
+    """The meeting, row-locked on PostgreSQL: a scheduler job and a command (or a second
+    scheduler during a hand-over) never act on it at once."""
+    return await session.get(Meeting, meeting_id, with_for_update=True)
+
+
+async def clear_checkins(session: AsyncSession, meeting_id: int) -> None:
+    """Forget check-ins (not approved leave): the meeting moved to another time."""
+    await session.execute(
+        delete(Attendance).where(
+            Attendance.meeting_id == meeting_id, Attendance.presence != Presence.EXCUSED
+        )
+    )
 
 
 def _insert(session: AsyncSession) -> Any:
@@ -152,7 +174,10 @@ async def pending_leaves(session: AsyncSession, branch_id: int | None) -> Sequen
     query = (
         select(LeaveRequest)
         .join(Meeting, Meeting.id == LeaveRequest.meeting_id)
-        .where(LeaveRequest.status == LeaveStatus.PENDING)
+        .where(
+            LeaveRequest.status == LeaveStatus.PENDING,
+            Meeting.status == MeetingStatus.SCHEDULED,
+        )
         .order_by(LeaveRequest.id)
     )
     if branch_id is not None:
@@ -184,8 +209,8 @@ async def mark_synced(session: AsyncSession, planned: Meeting) -> None:
 async def long_absent(
     session: AsyncSession, branch_id: int, since: datetime
 ) -> list[tuple[int, str]]:
-    """Active members of the branch, members since before `since`, who have attended no
-    meeting (on site or online) that started after it."""
+    """Active members of the branch, members since before `since`, who were recorded
+    absent at a meeting since then and attended none (on site or online)."""
     took_part = (
         select(Attendance.member_id)
         .join(Meeting, Meeting.id == Attendance.meeting_id)
@@ -194,6 +219,11 @@ async def long_absent(
             Meeting.starts_at >= since,
         )
     )
+    missed = (
+        select(Attendance.member_id)
+        .join(Meeting, Meeting.id == Attendance.meeting_id)
+        .where(Attendance.presence == Presence.ABSENT, Meeting.starts_at >= since)
+    )
     query = (
         select(Member.id, Member.name)
         .where(
@@ -201,6 +231,7 @@ async def long_absent(
             Member.active.is_(True),
             Member.created_at < since,
             Member.id.not_in(took_part),
+            Member.id.in_(missed),
         )
         .order_by(Member.id)
     )

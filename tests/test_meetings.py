@@ -2,6 +2,7 @@
 location and online; attendance; leave; and the jobs' domain functions on an injected clock."""
 
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -17,6 +18,7 @@ from tests.test_notices import queued
 # The clock fixture starts at 2026-11-24 10:00 in Shanghai (02:00 UTC).
 ONE_LINE = "/meeting_new 2026-11-25 14:30 | 主题党日 | 学习全会精神 | 化工楼301 | https://meeting.example/123"
 OTHER_BRANCH = "化学化工学院第二党支部"
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 async def meeting(chat: Chat, meeting_id: int = 1) -> Meeting:
@@ -192,8 +194,10 @@ async def test_reminder_goes_to_all_but_the_excused_with_link_for_interns(chat: 
     await secretary.say("/leave_approve 1")
     for _ in range(2):  # a job that fires twice queues once
         async with chat.services.sessions.begin() as session:
-            await remind(session, chat.services.box, 1, 60, chat.clock(), chat.clock().date())
-    reminders = {r.chat_id: r for r in await queued(chat.services) if r.kind == "meeting.reminder"}
+            await remind(session, chat.services.box, 1, 60, chat.clock(), SHANGHAI)
+    rows = [r for r in await queued(chat.services) if r.kind == "meeting.reminder"]
+    assert len(rows) == 3
+    reminders = {r.chat_id: r for r in rows}
     assert set(reminders) == {secretary.account_id, intern.account_id, member.account_id}
     assert "https://meeting.example/123" in reminders[intern.account_id].text
     assert "https://meeting.example/123" not in reminders[member.account_id].text
@@ -230,10 +234,14 @@ async def test_monthly_nudge_of_long_absent_members(chat: Chat) -> None:
     regular = await chat.bound("党员甲")
     await chat.bound("党员乙")
     chat.clock.advance(days=100)
+    async with chat.services.sessions.begin() as session:  # no meetings held: nobody missed one
+        assert await nudge_inactive(session, chat.services.box, chat.clock(), 3) == 0
     await secretary.say("/meeting_new 2027-03-10 14:30 | 党课 | 春季党课")
     await at_start(chat)
     await regular.say(f"签到 {await opened(chat, secretary)}")
     chat.clock.advance(days=1)
+    async with chat.services.sessions.begin() as session:
+        assert await finalize(session, chat.services.box, 1, chat.clock())
     async with chat.services.sessions.begin() as session:
         assert await nudge_inactive(session, chat.services.box, chat.clock(), 3) == 2
     rows = await queued(chat.services)
@@ -260,3 +268,76 @@ async def test_school_wide_meeting_by_an_admin(chat: Chat) -> None:
     code = await opened(chat, admin)
     assert "签到成功" in await first.say(f"签到 {code}")
     assert "签到成功" in await second.say(f"签到 {code}")
+
+
+async def test_no_check_in_after_the_end_and_moves_reset_check_ins(chat: Chat) -> None:
+    secretary = await chat.bound("书记", role=Role.SECRETARY)
+    member = await chat.bound("党员甲")
+    await secretary.say(ONE_LINE)
+    await at_start(chat, -10)
+    code = await opened(chat, secretary)
+    assert "签到成功" in await member.say(f"签到 {code}")
+    assert "已通知" in await secretary.say("/meeting_move 1 2026-11-26 15:00")
+    assert "尚未签到（2）" in await secretary.say("/attendance 1")  # the old check-in is gone
+    await at_start(chat, 5)
+    assert "已经开始，不能再调整" in await secretary.say("/meeting_move 1 2026-11-27 15:00")
+    code = await opened(chat, secretary)
+    chat.clock.advance(minutes=90)  # over, though not yet finalised
+    fresh = current_code(await meeting(chat), chat.clock())
+    assert "签到已结束" in await member.say(f"签到 {fresh}")
+    assert "签到已结束" in await secretary.say("/checkin_open 1")
+
+
+async def test_an_old_job_after_a_move_does_nothing(chat: Chat) -> None:
+    secretary = await chat.bound("书记", role=Role.SECRETARY)
+    await chat.bound("党员甲")
+    await secretary.say(ONE_LINE)
+    old_start = int((await meeting(chat)).starts_at.timestamp())
+    await secretary.say("/meeting_move 1 2026-11-28 15:00")
+    async with chat.services.sessions.begin() as session:
+        box = chat.services.box
+        assert await remind(session, box, 1, 60, chat.clock(), SHANGHAI, old_start) == 0
+        assert await remind(session, box, 1, 60, chat.clock(), SHANGHAI) == 2
+
+
+async def test_leave_is_not_self_approved_and_committee_meetings_expect_the_committee(
+    chat: Chat,
+) -> None:
+    secretary = await chat.bound("书记", role=Role.SECRETARY)
+    committee = await chat.bound("支委", role=Role.COMMITTEE)
+    await chat.bound("党员甲")
+    await secretary.say("/meeting_new 2026-11-25 19:00 | 支委会 | 研究发展党员工作")
+    assert "请假申请 #1 已提交" in await committee.say("/leave 1 出差")
+    assert "不能审批自己的请假" in await committee.say("/leave_approve 1")
+    assert "格式不对" in await committee.say("/leave_approve")
+    summary = await secretary.say("/attendance 1")
+    assert "应到 2 人" in summary and "党员甲" not in summary
+
+
+async def test_school_wide_meetings_are_the_admins_and_views_stay_in_the_branch(
+    chat: Chat,
+) -> None:
+    async with chat.services.sessions.begin() as session:
+        new = NewMember(name="组织员", role=Role.ADMIN)
+        record = await add_member(session, chat.services.box, None, new, chat.clock())
+        code = await issue_invite(session, chat.services.box, record, chat.clock(), timedelta(1))
+    admin = chat.user()
+    await admin.say(f"/start {code}")
+    secretary = await chat.bound("书记", role=Role.SECRETARY)
+    await chat.bound("他支部党员", branch=OTHER_BRANCH)
+    await admin.say(ONE_LINE)
+    await at_start(chat)
+    assert "只有组织员可以调整" in await secretary.say("/checkin_open 1")
+    summary = await secretary.say("/attendance 1")
+    assert "书记" in summary and "他支部党员" not in summary
+    assert "他支部党员" in await admin.say("/attendance 1")
+
+
+async def test_full_width_one_line_and_a_location_during_a_flow(chat: Chat) -> None:
+    secretary = await chat.bound("书记", role=Role.SECRETARY)
+    member = await chat.bound("党员甲")
+    reply = await secretary.say("／meeting_new 2026-11-25 14：30 ｜ 党课 ｜ 专题党课 ｜ 301")
+    assert "已创建会议 #1 党课「专题党课」" in reply and "，301（90 分钟）" in reply
+    assert "请假事由" in await member.say(callback="/leave 1")  # the leave flow asks why
+    reply = await member.say(location=Location(31.0, 121.0))
+    assert "没有可以定位签到的会议" in reply  # a location is a check-in attempt, not a reason

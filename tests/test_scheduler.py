@@ -1,6 +1,6 @@
 """The scheduler: jobs persist in the application's database and housekeeping prunes old ids."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import create_engine as sync_engine
@@ -9,7 +9,7 @@ from sqlalchemy import func, select, text
 from bot.app import Services
 from scheduler import jobs, meeting_jobs
 from scheduler.context import JobContext
-from scheduler.meeting_jobs import SYNC
+from scheduler.meeting_jobs import SYNC, plan
 from scheduler.setup import (
     HOUSEKEEPING,
     JOB_TABLE,
@@ -22,7 +22,7 @@ from storage import updates
 from storage.db import create_engine, job_store_url
 from storage.enums import Role
 from storage.leader import Leadership
-from storage.models import ProcessedUpdate
+from storage.models import Meeting, ProcessedUpdate
 from tests.chat import Chat, Clock
 
 
@@ -73,28 +73,59 @@ async def test_housekeeping_forgets_only_old_update_ids(services: Services, cloc
 async def test_meeting_jobs_follow_the_meeting(services: Services, clock: Clock) -> None:
     chat = Chat(services, clock)
     secretary = await chat.bound("书记", role=Role.SECRETARY)
-    # Later than today by both clocks: APScheduler runs on the real one.
-    await secretary.say("/meeting_new 2027-06-26 14:30 | 党课 | 专题党课")
+    # Months ahead by both clocks: APScheduler runs on the real one.
+    zone = services.settings.zone
+    day = (datetime.now(zone) + timedelta(days=200)).date()
+    await secretary.say(f"/meeting_new {day} 14:30 | 党课 | 专题党课")
     settings = services.settings
     scheduler = start_scheduler(_context(services, clock), settings.database_url, settings.zone)
     try:
         assert await meeting_jobs.sync() == 1
         assert await meeting_jobs.sync() == 0  # nothing changed since
-        start = datetime(2027, 6, 26, 6, 30, tzinfo=UTC)
+        start = datetime.combine(day, time(14, 30), zone)
         runs = {j.id: j.next_run_time for j in scheduler.get_jobs() if j.id.startswith("meeting:")}
         assert runs == {
-            "meeting:1:remind:1440": start - timedelta(days=1),
-            "meeting:1:remind:60": start - timedelta(hours=1),
+            "meeting:1:remind:86400s": start - timedelta(days=1),
+            "meeting:1:remind:3600s": start - timedelta(hours=1),
             "meeting:1:open": start - timedelta(minutes=15),
             "meeting:1:finish": start + timedelta(minutes=90),
         }
-        await secretary.say("/meeting_move 1 2027-06-27 09:00")
+        job = scheduler.get_job("meeting:1:remind:3600s")
+        assert job is not None and job.args == (1, 60.0, int(start.timestamp()))
+        later = day + timedelta(days=1)
+        await secretary.say(f"/meeting_move 1 {later} 09:00")
         assert await meeting_jobs.sync() == 1
-        job = scheduler.get_job("meeting:1:remind:60")
-        assert job is not None and job.next_run_time == datetime(2027, 6, 27, 0, 0, tzinfo=UTC)
+        job = scheduler.get_job("meeting:1:remind:3600s")
+        moved = datetime.combine(later, time(8, 0), zone)
+        assert job is not None and job.next_run_time == moved
         await secretary.say("/meeting_cancel 1")
         await meeting_jobs.sync()
         assert [j.id for j in scheduler.get_jobs() if j.id.startswith("meeting:")] == []
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+async def test_a_meeting_made_late_gets_its_latest_reminder_at_once(
+    services: Services, clock: Clock
+) -> None:
+    chat = Chat(services, clock)
+    secretary = await chat.bound("书记", role=Role.SECRETARY)
+    soon = datetime.now(services.settings.zone) + timedelta(hours=3)
+    await secretary.say(f"/meeting_new {soon:%Y-%m-%d %H:%M} | 党课 | 临时党课")
+    settings = services.settings
+    scheduler = start_scheduler(_context(services, clock), settings.database_url, settings.zone)
+    scheduler.pause()
+    try:
+        async with services.sessions() as session:
+            record = await session.get(Meeting, 1)
+        assert record is not None
+        now = datetime.now(UTC)
+        plan(scheduler, record, services.router.options, now)
+        ids = sorted(j.id for j in scheduler.get_jobs() if j.id.startswith("meeting:1:remind"))
+        # The 24-hour reminder's time has passed: it goes at once; the 1-hour one as planned.
+        assert ids == ["meeting:1:remind:3600s", "meeting:1:remind:86400s"]
+        first = scheduler.get_job("meeting:1:remind:86400s")
+        assert first is not None and first.next_run_time <= now + timedelta(seconds=5)
     finally:
         scheduler.shutdown(wait=False)
 

@@ -2,7 +2,7 @@
 as interns; /attendance shows who is there."""
 
 import math
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from handlers.context import Context
 from handlers.incoming import Location
@@ -20,27 +20,38 @@ from handlers.meetings.feature import feature
 from handlers.messages import Msg, Reply, UserError
 from handlers.registry import COMMITTEE_UP, EVERYONE, Replies
 from storage import meetings
-from storage.enums import MeetingStatus, Presence
+from storage.enums import MeetingStatus, Presence, Role
+from storage.meetings import ends_at
 from storage.models import Meeting, Member
 
 # How far back a code is recognised as "expired" rather than simply wrong.
 EXPIRED_WINDOWS = 30
+# Opening check-in earlier than this before the start would let codes leak long before.
+OPEN_AT_MOST_BEFORE = timedelta(hours=2)
 
 
 async def _staff_meeting(ctx: Context, args: str, command: str) -> Meeting:
-    caller = ctx.require_caller()
-    scope = None if caller.branch_id is None else caller.branch_id
-    meeting = await meeting_for(ctx.session, args, scope)
+    """A meeting of the caller's branch, or a school-wide one (all meetings for admins)."""
+    meeting = await meeting_for(ctx.session, args, ctx.branch_scope())
     if meeting is None:
         raise UserError("meeting.not_found", usage=Msg(f"cmd.{command}.usage"))
     return meeting
 
 
+def _check_open(ctx: Context, meeting: Meeting) -> None:
+    """Check-in runs from opening until the meeting ends; only admins open a school-wide one."""
+    if meeting.status != MeetingStatus.SCHEDULED or ctx.now >= ends_at(meeting):
+        raise UserError("checkin.closed", meeting=describe(meeting))
+    if meeting.branch_id is None and ctx.role != Role.ADMIN:
+        raise UserError("meeting.school_wide", id=meeting.id)
+    if meeting.starts_at - ctx.now > OPEN_AT_MOST_BEFORE:
+        raise UserError("checkin.too_early", meeting=describe(meeting))
+
+
 @feature.command("checkin_open", roles=COMMITTEE_UP, aliases=("开始签到",))
 async def checkin_open(ctx: Context, args: str) -> Replies:
     meeting = await _staff_meeting(ctx, args, "checkin_open")
-    if meeting.status != MeetingStatus.SCHEDULED:
-        raise UserError("checkin.closed", meeting=describe(meeting))
+    _check_open(ctx, meeting)
     await open_checkin(ctx.session, ctx.box, meeting, ctx.now, ctx.require_caller().id)
     return code_reply(meeting, ctx.now)
 
@@ -49,7 +60,8 @@ async def checkin_open(ctx: Context, args: str) -> Replies:
 async def checkin_code(ctx: Context, args: str) -> Replies:
     """The 刷新 button: the current code, in place of the old one."""
     meeting = await _staff_meeting(ctx, args, "checkin_open")
-    if meeting.status != MeetingStatus.SCHEDULED or meeting.checkin_opened_at is None:
+    _check_open(ctx, meeting)
+    if meeting.checkin_opened_at is None:
         raise UserError("checkin.closed", meeting=describe(meeting))
     reply = code_reply(meeting, ctx.now)
     return Reply(reply.text, reply.buttons, edit=ctx.incoming.callback_data is not None)
@@ -89,7 +101,14 @@ def _in_scope(meeting: Meeting, member: Member) -> bool:
 
 
 def _matches(meeting: Meeting, code: str, now: datetime) -> bool:
-    return totp(meeting).verify(code, for_time=now, valid_window=1)
+    """The current code or the one before it (a minute's grace), never a future one."""
+    generator = totp(meeting)
+    step = timedelta(seconds=generator.interval)
+    return code in (generator.at(now), generator.at(now - step))
+
+
+def _open(meeting: Meeting, now: datetime) -> bool:
+    return meeting.status == MeetingStatus.SCHEDULED and now < ends_at(meeting)
 
 
 def _expired(meeting: Meeting, code: str, now: datetime) -> bool:
@@ -109,16 +128,16 @@ async def checkin(ctx: Context, args: str) -> Replies:
     candidates = await meetings.recently_opened(ctx.session, ctx.now)
     mine = [m for m in candidates if _in_scope(m, member)]
     for meeting in mine:
-        if meeting.status == MeetingStatus.SCHEDULED and _matches(meeting, code, ctx.now):
+        if _open(meeting, ctx.now) and _matches(meeting, code, ctx.now):
             return await _record(ctx, meeting, "code")
     for meeting in candidates:
         if _matches(meeting, code, ctx.now) or _expired(meeting, code, ctx.now):
             if not _in_scope(meeting, member):
                 raise UserError("checkin.other_branch")
-            if meeting.status != MeetingStatus.SCHEDULED:
+            if not _open(meeting, ctx.now):
                 raise UserError("checkin.closed", meeting=describe(meeting))
             raise UserError("checkin.expired")
-    if not any(m.status == MeetingStatus.SCHEDULED for m in mine):
+    if not any(_open(m, ctx.now) for m in mine):
         raise UserError("checkin.nothing_open")
     raise UserError("checkin.wrong_code")
 
@@ -135,6 +154,8 @@ def distance_m(a: Location, latitude: float, longitude: float) -> float:
 async def checkin_by_location(ctx: Context, where: Location) -> Replies:
     """A shared location checks the member in to an open meeting whose venue is near."""
     member = ctx.require_caller()
+    if member.branch_id is None:
+        raise UserError("error.no_branch")
     placed = [
         m
         for m in await meetings.open_for_checkin(ctx.session, member.branch_id, ctx.now)
@@ -152,7 +173,18 @@ async def checkin_by_location(ctx: Context, where: Location) -> Replies:
     return await _record(ctx, nearest, "location")
 
 
-@feature.command("attendance", roles=COMMITTEE_UP, aliases=("出勤", "考勤"))
+@feature.command("attendance", roles=COMMITTEE_UP, aliases=("出勤", "考勤"), private_only=True)
 async def attendance(ctx: Context, args: str) -> Replies:
+    """Who came; names of others, so the view is traced."""
     meeting = await _staff_meeting(ctx, args, "attendance")
-    return Reply(await summary_msg(ctx.session, meeting))
+    scope = ctx.branch_scope()
+    await trace(
+        ctx.session,
+        ctx.box,
+        meeting,
+        "data.viewed",
+        ctx.now,
+        actor_id=ctx.require_caller().id,
+        data={"what": "attendance"},
+    )
+    return Reply(await summary_msg(ctx.session, meeting, scope))

@@ -4,6 +4,7 @@ and by the scheduler's jobs (reminders, opening check-in, finalising attendance,
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pyotp
 from sqlalchemy import select
@@ -110,18 +111,33 @@ async def trace(
     )
 
 
+def planned_for(meeting: Meeting) -> int:
+    """A job carries the start it was planned for; after a move, the old job does nothing."""
+    return int(meeting.starts_at.timestamp())
+
+
+def _current(meeting: Meeting | None, planned: int | None) -> Meeting | None:
+    if meeting is None or meeting.status != MeetingStatus.SCHEDULED:
+        return None
+    if planned is not None and planned != planned_for(meeting):
+        return None
+    return meeting
+
+
 async def remind(
     session: AsyncSession,
     box: SecretBox,
     meeting_id: int,
     minutes: float,
     now: datetime,
-    today: date,
+    zone: ZoneInfo,
+    planned: int | None = None,
 ) -> int:
     """The reminder `minutes` before the meeting to everyone expected and not excused; the
-    interns' copy carries the online link. Returns how many were queued."""
-    meeting = await meetings.get(session, meeting_id)
-    if meeting is None or meeting.status != MeetingStatus.SCHEDULED or now >= meeting.starts_at:
+    copy for interns on placement on the meeting's day carries the online link. Returns how
+    many were queued."""
+    meeting = _current(await meetings.locked(session, meeting_id), planned)
+    if meeting is None or now >= meeting.starts_at:
         return 0
     excused = {
         m
@@ -129,8 +145,8 @@ async def remind(
         if a.presence == Presence.EXCUSED
     }
     expected = [m for m in await meetings.expected_ids(session, meeting) if m not in excused]
-    remote = await _remote_ids(session, expected, today)
-    key = f"{meeting_ref(meeting.id)}:remind{minutes:g}:{int(meeting.starts_at.timestamp())}"
+    remote = await _remote_ids(session, expected, meeting.starts_at.astimezone(zone).date())
+    key = f"{meeting_ref(meeting.id)}:remind{round(minutes * 60)}s:{planned_for(meeting)}"
     sent = 0
     for group, online in ((remote, True), ([m for m in expected if m not in remote], False)):
         if not group:
@@ -150,10 +166,10 @@ async def remind(
     return sent
 
 
-async def _remote_ids(session: AsyncSession, ids: Sequence[int], today: date) -> list[int]:
+async def _remote_ids(session: AsyncSession, ids: Sequence[int], day: date) -> list[int]:
     if not ids:
         return []
-    query = select(Member.id).where(Member.id.in_(ids), Member.remote_until >= today)
+    query = select(Member.id).where(Member.id.in_(ids), Member.remote_until >= day)
     return list((await session.scalars(query)).all())
 
 
@@ -173,15 +189,21 @@ async def open_checkin(
     return True
 
 
-async def auto_open(session: AsyncSession, box: SecretBox, meeting_id: int, now: datetime) -> bool:
+async def auto_open(
+    session: AsyncSession,
+    box: SecretBox,
+    meeting_id: int,
+    now: datetime,
+    planned: int | None = None,
+) -> bool:
     """The scheduler opens check-in before the start and sends the code to the secretaries."""
-    meeting = await meetings.get(session, meeting_id)
-    if meeting is None or meeting.status != MeetingStatus.SCHEDULED or now >= ends_at(meeting):
+    meeting = _current(await meetings.locked(session, meeting_id), planned)
+    if meeting is None or now >= ends_at(meeting):
         return False
     if not await open_checkin(session, box, meeting, now, None):
         return False
     staff = await secretaries_of(session, meeting.branch_id, committee=False)
-    key = f"{meeting_ref(meeting.id)}:opened"
+    key = f"{meeting_ref(meeting.id)}:opened:{planned_for(meeting)}"
     await tell_members(
         session,
         meeting,
@@ -194,10 +216,16 @@ async def auto_open(session: AsyncSession, box: SecretBox, meeting_id: int, now:
     return True
 
 
-async def finalize(session: AsyncSession, box: SecretBox, meeting_id: int, now: datetime) -> bool:
+async def finalize(
+    session: AsyncSession,
+    box: SecretBox,
+    meeting_id: int,
+    now: datetime,
+    planned: int | None = None,
+) -> bool:
     """After the meeting: absentees are recorded and told, the secretaries get the summary."""
-    meeting = await meetings.get(session, meeting_id)
-    if meeting is None or meeting.status != MeetingStatus.SCHEDULED or now < ends_at(meeting):
+    meeting = _current(await meetings.locked(session, meeting_id), planned)
+    if meeting is None or now < ends_at(meeting):
         return False
     recorded = await meetings.attendance_of(session, meeting.id)
     absent = [m for m in await meetings.expected_ids(session, meeting) if m not in recorded]
@@ -233,10 +261,13 @@ async def finalize(session: AsyncSession, box: SecretBox, meeting_id: int, now: 
     return True
 
 
-async def summary_msg(session: AsyncSession, meeting: Meeting) -> Msg:
-    """Present, late, online, excused and absent (or not yet checked in), with names."""
+async def summary_msg(session: AsyncSession, meeting: Meeting, branch_id: int | None = None) -> Msg:
+    """Present, late, online, excused and absent (or not yet checked in), with names; for a
+    school-wide meeting `branch_id` limits it to one branch's members."""
     recorded = await meetings.attendance_of(session, meeting.id)
-    expected = await meetings.expected_ids(session, meeting)
+    expected = await meetings.expected_ids(session, meeting, branch_id)
+    if branch_id is not None and meeting.branch_id is None:
+        recorded = {m: a for m, a in recorded.items() if m in set(expected)}
     everyone = sorted(set(expected) | set(recorded))
     names = await meetings.names(session, everyone)
     groups: dict[str, list[str]] = {
@@ -255,11 +286,19 @@ async def summary_msg(session: AsyncSession, meeting: Meeting) -> Msg:
         Msg(
             f"attendance.{group}" if group != "absent" or not pending else "attendance.not_yet",
             count=len(people),
-            names="、".join(people) or "-",
+            names="、".join(people),
         )
         for group, people in groups.items()
+        if people
     ]
-    return Msg("attendance.summary", meeting=describe(meeting), expected=len(everyone), lines=lines)
+    came = sum(len(groups[g]) for g in ("present", "late", "online"))
+    return Msg(
+        "attendance.summary",
+        meeting=describe(meeting),
+        expected=len(everyone),
+        came=came,
+        lines=lines,
+    )
 
 
 async def meeting_for(session: AsyncSession, args: str, branch_id: int | None) -> Meeting | None:

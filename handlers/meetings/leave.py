@@ -16,6 +16,7 @@ from storage.models import LeaveRequest, Meeting
 
 FLOW = "leave"
 MAX_REASON = 300
+SHOWN = 20  # pending requests listed at once, each a message with its buttons
 
 
 async def _meeting(ctx: Context, args: str) -> Meeting:
@@ -56,13 +57,7 @@ async def _request(ctx: Context, meeting: Meeting, reason: str) -> Reply:
         data={"leave": request.id, "reason": reason},
     )
     deciders = await secretaries_of(ctx.session, member.branch_id, committee=True)
-    buttons = (
-        Button(Msg("leave.approve_button"), f"/leave_approve {request.id}"),
-        Button(Msg("leave.reject_button"), f"/leave_reject {request.id}"),
-    )
-    ask = Reply(
-        Msg("leave.ask", name=member.name, meeting=describe(meeting), reason=reason), (buttons,)
-    )
+    ask = _asking(request, member.name, meeting)
     await queue_to_members(
         ctx.session,
         [d for d in deciders if d != member.id],
@@ -106,17 +101,33 @@ async def leave_flow(ctx: Context, step: str, data: dict[str, Any], text: str) -
     return reply
 
 
+def _asking(request: LeaveRequest, name: str, meeting: Meeting) -> Reply:
+    """The request as the deciders see it, with 批准 and 驳回."""
+    buttons = (
+        Button(Msg("leave.approve_button"), f"/leave_approve {request.id}"),
+        Button(Msg("leave.reject_button"), f"/leave_reject {request.id}"),
+    )
+    text = Msg("leave.ask", name=name, meeting=describe(meeting), reason=request.reason)
+    return Reply(text, (buttons,))
+
+
 async def _decide(ctx: Context, args: str, approve: bool) -> Replies:
+    command = "leave_approve" if approve else "leave_reject"
     tokens = args.split()
     leave_id = parse_id(tokens[0]) if tokens else None
-    request = await meetings.leave(ctx.session, leave_id) if leave_id is not None else None
+    if leave_id is None:
+        raise UserError("usage", usage=Msg(f"cmd.{command}.usage"))
+    request = await meetings.leave(ctx.session, leave_id)
     caller = ctx.require_caller()
-    if request is None or (
-        caller.branch_id is not None and request.member.branch_id != caller.branch_id
-    ):
-        raise UserError("leave.not_found", id=leave_id or args)
-    meeting = await meetings.get(ctx.session, request.meeting_id)
+    scope = ctx.branch_scope()
+    if request is None or (scope is not None and request.member.branch_id != scope):
+        raise UserError("leave.not_found", id=leave_id)
+    if request.member_id == caller.id:
+        raise UserError("leave.self")
+    meeting = await meetings.locked(ctx.session, request.meeting_id)
     assert meeting is not None  # a foreign key
+    if meeting.status != MeetingStatus.SCHEDULED:  # finalised or cancelled: nothing to excuse
+        raise UserError("leave.too_late_to_decide", meeting=describe(meeting))
     if request.status != LeaveStatus.PENDING:
         decided = Msg(f"leave.status_{request.status}")
         return Reply(Msg("leave.decided_before", id=request.id, status=decided))
@@ -160,22 +171,15 @@ async def leave_reject(ctx: Context, args: str) -> Replies:
     return await _decide(ctx, args, approve=False)
 
 
-@feature.command("leaves", roles=COMMITTEE_UP, aliases=("请假列表",))
+@feature.command("leaves", roles=COMMITTEE_UP, aliases=("请假列表",), private_only=True)
 async def leaves(ctx: Context, args: str) -> Replies:
-    caller = ctx.require_caller()
-    pending = await meetings.pending_leaves(ctx.session, caller.branch_id)
+    pending = await meetings.pending_leaves(ctx.session, ctx.branch_scope())
     if not pending:
         return Reply(Msg("leave.none_pending"))
-    replies = [Reply(Msg("leave.pending_head", count=len(pending)))]
-    for request in pending[:20]:
+    shown = pending[:SHOWN]
+    replies = [Reply(Msg("leave.pending_head", count=len(pending), shown=len(shown)))]
+    for request in shown:
         meeting = await meetings.get(ctx.session, request.meeting_id)
-        assert meeting is not None
-        buttons = (
-            Button(Msg("leave.approve_button"), f"/leave_approve {request.id}"),
-            Button(Msg("leave.reject_button"), f"/leave_reject {request.id}"),
-        )
-        text = Msg(
-            "leave.ask", name=request.member.name, meeting=describe(meeting), reason=request.reason
-        )
-        replies.append(Reply(text, (buttons,)))
+        assert meeting is not None  # a foreign key
+        replies.append(_asking(request, request.member.name, meeting))
     return replies

@@ -49,8 +49,12 @@ def parse_when(text: str, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time(hour, minute), zone)
 
 
-def parse_minutes(text: str) -> int | None:
-    match = _MINUTES.fullmatch(text.strip()) or re.fullmatch(r"(\d{1,3})", text.strip())
+def parse_minutes(text: str, *, unit_required: bool = True) -> int | None:
+    """`90分钟`, `90 min`; a bare `90` only where nothing else could be meant (a button or
+    the guided form's question), never in the one-line form, where `301` is a room."""
+    match = _MINUTES.fullmatch(text.strip())
+    if match is None and not unit_required:
+        match = re.fullmatch(r"(\d{1,3})", text.strip())
     if not match:
         return None
     minutes = int(match.group(1))

@@ -10,7 +10,6 @@ from handlers.context import Context
 from handlers.meetings.domain import describe, meeting_for, tell_members, trace
 from handlers.meetings.feature import feature
 from handlers.meetings.parse import (
-    DEFAULT_MINUTES,
     MeetingDraft,
     check_title,
     is_link,
@@ -88,7 +87,8 @@ def _created(meeting: Meeting) -> Reply:
 async def meeting_new(ctx: Context, args: str) -> Replies:
     _scope(ctx)
     if args:
-        return _created(await create(ctx, parse_one_line(ctx.typed(args), ctx.options.timezone)))
+        # Parsed as folded (full-width ｜ and ： typed by Chinese keyboards are fine).
+        return _created(await create(ctx, parse_one_line(args, ctx.options.timezone)))
     await ctx.start_flow(FLOW, "kind")
     return await _ask(ctx, "kind")
 
@@ -116,7 +116,10 @@ async def _answer(ctx: Context, step: str, data: dict[str, Any], text: str) -> s
         data["kind"] = parse_kind(text.removeprefix("kind:"))
         return "when"
     if step == "when":
-        data["when"] = parse_when(text, ctx.options.timezone).isoformat()
+        when = parse_when(text, ctx.options.timezone)
+        if when <= ctx.now:
+            raise UserError("meeting.in_past", at=when)
+        data["when"] = when.isoformat()
         return "title"
     if step == "title":
         data["title"] = check_title(ctx.typed(text))
@@ -135,11 +138,14 @@ async def _answer(ctx: Context, step: str, data: dict[str, Any], text: str) -> s
             raise UserError("meeting.bad_link", value=text)
         data["link"] = None if text == "skip" else text
         return "minutes"
-    data["minutes"] = parse_minutes(text) or DEFAULT_MINUTES
+    minutes = parse_minutes(text, unit_required=False)
+    if minutes is None:
+        raise UserError("meeting.bad_minutes", value=text)
+    data["minutes"] = minutes
     return None
 
 
-@feature.flow(FLOW, roles=SECRETARY_UP)
+@feature.flow(FLOW, roles=SECRETARY_UP, takes_location=True)
 async def meeting_flow(ctx: Context, step: str, data: dict[str, Any], text: str) -> Replies:
     following = await _answer(ctx, step, data, text)
     if following is not None:
@@ -182,6 +188,8 @@ async def _managed(ctx: Context, args: str, command: str) -> Meeting:
         raise UserError(
             "meeting.not_scheduled", id=meeting.id, status=Msg(f"status.{meeting.status}")
         )
+    if ctx.now >= meeting.starts_at:
+        raise UserError("meeting.started", meeting=describe(meeting))
     return meeting
 
 
@@ -215,14 +223,16 @@ async def meeting_move(ctx: Context, args: str) -> Replies:
         raise UserError("meeting.in_past", at=when)
     before = meeting.starts_at
     meeting.starts_at = when
-    meeting.checkin_opened_at = None
+    if meeting.checkin_opened_at is not None:  # check-ins were for the old time
+        meeting.checkin_opened_at = None
+        await meetings.clear_checkins(ctx.session, meeting.id)
     mark_changed(ctx, meeting)
     notice = Reply(Msg("meeting.moved_notice", meeting=describe(meeting), before=before))
     told = await tell_members(
         ctx.session,
         meeting,
         notice,
-        key=f"{meeting_ref(meeting.id)}:moved:{int(when.timestamp())}",
+        key=f"{meeting_ref(meeting.id)}:moved:{int(ctx.now.timestamp())}",
         kind="meeting.moved",
         now=ctx.now,
     )

@@ -1,19 +1,12 @@
 """Whose notices a caller may see: a secretary their own branch's, an admin everyone's."""
 
 from handlers.context import Context
-from handlers.messages import UserError
-from storage.enums import Role
 from storage.models import Notice
 
 
 def notice_scope(ctx: Context) -> int | None:
     """The branch whose notices the caller may follow up; None means all (admins)."""
-    caller = ctx.require_caller()
-    if caller.role == Role.ADMIN:
-        return None
-    if caller.branch_id is None:
-        raise UserError("error.no_branch")
-    return caller.branch_id
+    return ctx.branch_scope()
 
 
 def may_see(ctx: Context, notice: Notice) -> bool:
