@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.date import DateTrigger
+from sqlalchemy import Engine, text
 
 from handlers.context import Options
 from handlers.meetings.domain import auto_open, finalize, nudge_inactive, planned_for, remind
@@ -103,6 +104,23 @@ async def sync() -> int:
     if changed:
         log.info("planned the jobs of %d changed meeting(s)", len(changed))
     return len(changed)
+
+
+async def replan_if_store_lost(store: Engine) -> int:
+    """Planned jobs live in the job store; if it holds none (a new or lost SQLite jobs
+    file), every meeting not yet over is planned again."""
+    with store.connect() as conn:
+        found = conn.execute(
+            text("SELECT 1 FROM apscheduler_jobs WHERE id LIKE 'meeting:%' LIMIT 1")
+        ).first()
+    if found is not None:
+        return 0
+    ctx = current()
+    async with ctx.sessions.begin() as session:
+        count = await meetings.mark_all_unsynced(session, ctx.clock())
+    if count:
+        log.warning("the job store had no meeting jobs: planning %d meeting(s) again", count)
+    return count
 
 
 async def meeting_reminder(meeting_id: int, minutes: float, planned: int | None = None) -> int:

@@ -134,6 +134,11 @@ class SchedulerService:
             # A fresh scheduler each time: APScheduler 3 does not restart a shut-down one.
             self.scheduler = start_scheduler(self.context, self.database_url, self.timezone)
             log.info("this process runs the scheduler")
+            store = job_store_engine(self.database_url)
+            try:
+                await meeting_jobs.replan_if_store_lost(store)
+            finally:
+                store.dispose()
         elif not leading and self.scheduler is not None:
             log.warning("lost the scheduler lock; stopping the scheduler here")
             self.scheduler.shutdown(wait=False)

@@ -192,6 +192,18 @@ async def unsynced(session: AsyncSession, limit: int = 500) -> Sequence[Meeting]
     return (await session.scalars(query)).unique().all()
 
 
+async def mark_all_unsynced(session: AsyncSession, now: datetime) -> int:
+    """Every scheduled meeting not yet over needs its jobs planned again."""
+    result = await session.execute(
+        update(Meeting)
+        .where(
+            Meeting.status == MeetingStatus.SCHEDULED, Meeting.starts_at > now - timedelta(days=1)
+        )
+        .values(jobs_synced=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 async def mark_synced(session: AsyncSession, planned: Meeting) -> None:
     """Its jobs now match `planned`; a meeting moved or cancelled since stays unsynced."""
     await session.execute(

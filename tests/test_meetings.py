@@ -1,13 +1,14 @@
 """Meetings as conversations: creating, listing, moving and cancelling; check-in by code,
 location and online; attendance; leave; and the jobs' domain functions on an injected clock."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from handlers.incoming import Location
 from handlers.meetings.domain import current_code, finalize, nudge_inactive, remind
+from handlers.meetings.repeat import occurrences, parse_rule
 from handlers.members import NewMember, add_member, issue_invite
 from storage import meetings
 from storage.enums import Presence, Role
@@ -341,3 +342,26 @@ async def test_full_width_one_line_and_a_location_during_a_flow(chat: Chat) -> N
     assert "请假事由" in await member.say(callback="/leave 1")  # the leave flow asks why
     reply = await member.say(location=Location(31.0, 121.0))
     assert "没有可以定位签到的会议" in reply  # a location is a check-in attempt, not a reason
+
+
+async def test_recurring_meetings_from_a_rule(chat: Chat) -> None:
+    secretary = await chat.bound("书记", role=Role.SECRETARY)
+    await secretary.say("/meeting_new 2026-11-27 14:30 | 主题党日 | 十一月主题党日 | 化工楼301")
+    reply = await secretary.say("/meeting_repeat 1 每月最后一个周五 3")
+    assert "已按规则安排 3 次会议" in reply
+    for when in ("2026-12-25 14:30", "2027-01-29 14:30", "2027-02-26 14:30"):
+        assert f"主题党日「十一月主题党日」{when}，化工楼301" in reply
+    assert "#4" in await secretary.say("/meetings")
+    assert "看不懂" in await secretary.say("/meeting_repeat 1 每月30日")
+    assert "1 到 24" in await secretary.say("/meeting_repeat 1 每周一 99")
+    assert "格式不对" in await secretary.say("/meeting_repeat 1")
+
+
+def test_repeat_rules() -> None:
+    start = datetime(2026, 11, 25, 19, 0, tzinfo=SHANGHAI)  # a Wednesday
+    second_wed = occurrences(start, parse_rule("每月第2个周三"), 2)
+    assert [d.date().isoformat() for d in second_wed] == ["2026-12-09", "2027-01-13"]
+    assert [d.day for d in occurrences(start, parse_rule("每月15号"), 2)] == [15, 15]
+    mondays = occurrences(start, parse_rule("每周一"), 3)
+    assert [d.date().isoformat() for d in mondays] == ["2026-11-30", "2026-12-07", "2026-12-14"]
+    assert all((d.hour, d.minute) == (19, 0) for d in mondays)

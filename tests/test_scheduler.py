@@ -156,3 +156,30 @@ async def test_one_scheduler_on_a_shared_postgresql_database(
         await first.stop()
         await second.stop()
         await other.dispose()
+
+
+async def test_a_lost_job_store_is_planned_again(services: Services, clock: Clock) -> None:
+    chat = Chat(services, clock)
+    secretary = await chat.bound("书记", role=Role.SECRETARY)
+    day = (datetime.now(services.settings.zone) + timedelta(days=200)).date()
+    await secretary.say(f"/meeting_new {day} 14:30 | 党课 | 专题党课")
+    settings = services.settings
+    service = SchedulerService(
+        _context(services, clock),
+        settings.database_url,
+        settings.zone,
+        Leadership(services.engine, "scheduler"),
+    )
+    await service.start()
+    await meeting_jobs.sync()
+    await service.stop()
+    store = sync_engine(job_store_url(settings.database_url))
+    with store.begin() as conn:  # the jobs file lost, or restored from an older backup
+        conn.execute(text(f"DELETE FROM {JOB_TABLE} WHERE id LIKE 'meeting:%'"))
+    store.dispose()
+    await service.start()
+    try:
+        assert await meeting_jobs.sync() == 1
+        assert "meeting:1:finish" in await _job_ids(services)
+    finally:
+        await service.stop()

@@ -42,12 +42,15 @@ def mark_changed(ctx: Context, meeting: Meeting) -> None:
     ctx.session.info[MEETINGS_CHANGED] = True
 
 
-async def create(ctx: Context, draft: MeetingDraft) -> Meeting:
+async def create(ctx: Context, draft: MeetingDraft, copy_of: Meeting | None = None) -> Meeting:
+    """A new meeting of the caller's branch (school-wide for an admin without one); as an
+    occurrence of `copy_of`, of the same branch and series."""
     if draft.starts_at <= ctx.now:
         raise UserError("meeting.in_past", at=draft.starts_at)
     caller = ctx.require_caller()
     meeting = Meeting(
-        branch_id=_scope(ctx),
+        branch_id=copy_of.branch_id if copy_of else _scope(ctx),
+        series=str(copy_of.series or copy_of.id) if copy_of else None,
         kind=draft.kind,
         title=draft.title,
         starts_at=draft.starts_at,
