@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, delete, or_, select, update
+from sqlalchemy import Table, bindparam, delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -106,9 +106,15 @@ async def clear_checkins(session: AsyncSession, meeting_id: int) -> None:
     )
 
 
+# Built once: a check-in storm runs this for every member.
+_RECORD = {
+    "sqlite": sqlite_insert(ATTENDANCE).on_conflict_do_nothing(),
+    "postgresql": pg_insert(ATTENDANCE).on_conflict_do_nothing(),
+}
+
+
 def _insert(session: AsyncSession) -> Any:
-    build = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    return build(ATTENDANCE).on_conflict_do_nothing()
+    return _RECORD[session.get_bind().dialect.name]
 
 
 async def record(
@@ -250,12 +256,15 @@ async def long_absent(
     return [(int(i), str(n)) for i, n in (await session.execute(query)).all()]
 
 
+_RECENTLY_OPENED = (
+    select(Meeting)
+    .where(Meeting.checkin_opened_at.is_not(None), Meeting.starts_at > bindparam("since"))
+    .order_by(Meeting.starts_at)
+)
+
+
 async def recently_opened(session: AsyncSession, now: datetime) -> Sequence[Meeting]:
     """Meetings of any branch whose check-in was opened in the last day, in any state: a
     code is matched against them to tell a wrong code from an expired or foreign one."""
-    query = (
-        select(Meeting)
-        .where(Meeting.checkin_opened_at.is_not(None), Meeting.starts_at > now - timedelta(days=1))
-        .order_by(Meeting.starts_at)
-    )
-    return (await session.scalars(query)).unique().all()
+    since = {"since": now - timedelta(days=1)}
+    return (await session.scalars(_RECENTLY_OPENED, since)).all()
