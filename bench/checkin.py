@@ -34,6 +34,7 @@ from storage import schema
 from storage.crypto import SecretBox
 from storage.enums import MeetingKind, MeetingStatus
 from storage.models import Meeting, Member, PlatformAccount
+from tests.conftest import reset_postgres
 
 CONCURRENCY = 8
 FIRST_USER = 20_000_000
@@ -103,6 +104,8 @@ def percentile(values: list[float], q: float) -> float:
 async def main(n: int, rounds: int, database_url: str | None) -> None:
     folder = Path(tempfile.mkdtemp(prefix="branchbot-checkin-"))
     url = database_url or f"sqlite+aiosqlite:///{folder / 'checkin.sqlite3'}"
+    if url.startswith("postgresql"):
+        await reset_postgres(url)
     ids = itertools.count(1)
     echo_rates, rates, p50s, p99s = [], [], [], []
     async with fake_api() as api:
