@@ -181,7 +181,7 @@ async def test_cancel_and_move_tell_members(chat: Chat) -> None:
     assert "已取消，已通知 2 人" in await secretary.say("/meeting_cancel #1")
     assert "已取消，不能再调整" in await secretary.say("/meeting_cancel 1")
     kinds = [r.kind for r in await queued(chat.services) if r.chat_id == member.account_id]
-    assert kinds == ["meeting.moved", "meeting.cancelled"]
+    assert kinds == ["meeting.created", "meeting.moved", "meeting.cancelled"]
     assert "近期没有安排会议" in await member.say("会议")
 
 

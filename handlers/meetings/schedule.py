@@ -7,7 +7,7 @@ from typing import Any
 import pyotp
 
 from handlers.context import Context
-from handlers.meetings.domain import describe, meeting_for, tell_members, trace
+from handlers.meetings.domain import describe, leave_button, meeting_for, tell_members, trace
 from handlers.meetings.feature import feature
 from handlers.meetings.parse import (
     MeetingDraft,
@@ -79,10 +79,32 @@ async def create(ctx: Context, draft: MeetingDraft, copy_of: Meeting | None = No
     return meeting
 
 
-def _created(meeting: Meeting) -> Reply:
+async def _created(ctx: Context, meeting: Meeting) -> Reply:
+    """Tell the members (with a 请假 button) and answer the secretary."""
     link = Msg("meeting.link", link=meeting.online_link) if meeting.online_link else ""
+    news = Reply(
+        Msg("meeting.announce", meeting=describe(meeting), link=link), ((leave_button(meeting),),)
+    )
+    members = [
+        m for m in await meetings.expected_ids(ctx.session, meeting) if m != ctx.require_caller().id
+    ]
+    told = await tell_members(
+        ctx.session,
+        meeting,
+        news,
+        key=f"{meeting_ref(meeting.id)}:created",
+        kind="meeting.created",
+        now=ctx.now,
+        member_ids=members,
+    )
     return Reply(
-        Msg("meeting.created", meeting=describe(meeting), minutes=meeting.minutes, link=link)
+        Msg(
+            "meeting.created",
+            meeting=describe(meeting),
+            minutes=meeting.minutes,
+            link=link,
+            told=len(told),
+        )
     )
 
 
@@ -91,7 +113,7 @@ async def meeting_new(ctx: Context, args: str) -> Replies:
     _scope(ctx)
     if args:
         # Parsed as folded (full-width ｜ and ： typed by Chinese keyboards are fine).
-        return _created(await create(ctx, parse_one_line(args, ctx.options.timezone)))
+        return await _created(ctx, await create(ctx, parse_one_line(args, ctx.options.timezone)))
     await ctx.start_flow(FLOW, "kind")
     return await _ask(ctx, "kind")
 
@@ -168,7 +190,7 @@ async def meeting_flow(ctx: Context, step: str, data: dict[str, Any], text: str)
         data.get("lat"),
         data.get("lon"),
     )
-    return _created(await create(ctx, draft))
+    return await _created(ctx, await create(ctx, draft))
 
 
 @feature.command("meetings", roles=EVERYONE, aliases=("会议", "近期会议"))
