@@ -126,8 +126,17 @@ async def replan_if_store_lost(store: Engine) -> int:
 async def meeting_reminder(meeting_id: int, minutes: float, planned: int | None = None) -> int:
     ctx = current()
     async with ctx.sessions.begin() as session:
-        zone = ctx.options.timezone
-        sent = await remind(session, ctx.box, meeting_id, minutes, ctx.clock(), zone, planned)
+        options = ctx.options
+        sent = await remind(
+            session,
+            ctx.box,
+            meeting_id,
+            minutes,
+            ctx.clock(),
+            options.timezone,
+            planned,
+            closer=options.meeting_reminders,
+        )
     ctx.wake_sender()
     return sent
 

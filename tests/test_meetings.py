@@ -365,3 +365,15 @@ def test_repeat_rules() -> None:
     mondays = occurrences(start, parse_rule("每周一"), 3)
     assert [d.date().isoformat() for d in mondays] == ["2026-11-30", "2026-12-07", "2026-12-14"]
     assert all((d.hour, d.minute) == (19, 0) for d in mondays)
+
+
+async def test_after_an_outage_only_the_closest_reminder_goes_out(chat: Chat) -> None:
+    secretary = await chat.bound("书记", role=Role.SECRETARY)
+    await chat.bound("党员甲")
+    await secretary.say(ONE_LINE)
+    await at_start(chat, -30)  # both the 24-hour and the 1-hour reminder are overdue
+    async with chat.services.sessions.begin() as session:
+        box = chat.services.box
+        both = (1440, 60)
+        assert await remind(session, box, 1, 1440, chat.clock(), SHANGHAI, closer=both) == 0
+        assert await remind(session, box, 1, 60, chat.clock(), SHANGHAI, closer=both) == 2

@@ -132,12 +132,16 @@ async def remind(
     now: datetime,
     zone: ZoneInfo,
     planned: int | None = None,
+    closer: Sequence[float] = (),
 ) -> int:
     """The reminder `minutes` before the meeting to everyone expected and not excused; the
     copy for interns on placement on the meeting's day carries the online link. Returns how
-    many were queued."""
+    many were queued. When a `closer` reminder is due already (after an outage both fire
+    late), this one stays silent: one reminder is enough."""
     meeting = _current(await meetings.locked(session, meeting_id), planned)
     if meeting is None or now >= meeting.starts_at:
+        return 0
+    if any(m < minutes and now >= meeting.starts_at - timedelta(minutes=m) for m in closer):
         return 0
     excused = {
         m
