@@ -377,3 +377,17 @@ async def test_after_an_outage_only_the_closest_reminder_goes_out(chat: Chat) ->
         both = (1440, 60)
         assert await remind(session, box, 1, 1440, chat.clock(), SHANGHAI, closer=both) == 0
         assert await remind(session, box, 1, 60, chat.clock(), SHANGHAI, closer=both) == 2
+
+
+async def test_an_intern_online_and_late_is_listed_under_both(chat: Chat) -> None:
+    secretary = await chat.bound("书记", role=Role.SECRETARY)
+    intern = await chat.bound("实习生", remote_until=date(2027, 6, 30))
+    await secretary.say(ONE_LINE)
+    await at_start(chat, -5)
+    await opened(chat, secretary)
+    chat.clock.advance(minutes=20)
+    fresh = current_code(await meeting(chat), chat.clock())
+    assert "线上参会，迟到" in await intern.say(f"签到 {fresh}")
+    summary = await secretary.say("/attendance 1")
+    assert "迟到（1）：实习生" in summary and "线上参会（1）：实习生" in summary
+    assert "应到 2 人，实到 1 人" in summary

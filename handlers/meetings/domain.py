@@ -277,13 +277,16 @@ async def summary_msg(session: AsyncSession, meeting: Meeting, branch_id: int | 
     groups: dict[str, list[str]] = {
         k: [] for k in ("present", "late", "online", "excused", "absent")
     }
+    came = 0
     for member_id in everyone:
         row = recorded.get(member_id)
         if row is None or row.presence == Presence.ABSENT:
             groups["absent"].append(names[member_id])
-        elif row.late and row.presence in (Presence.PRESENT, Presence.ONLINE):
+            continue
+        came += row.presence in (Presence.PRESENT, Presence.ONLINE)
+        if row.late:  # an intern online and late is listed under both
             groups["late"].append(names[member_id])
-        else:
+        if not row.late or row.presence == Presence.ONLINE:
             groups[row.presence].append(names[member_id])
     pending = meeting.status == MeetingStatus.SCHEDULED
     lines = [
@@ -295,7 +298,6 @@ async def summary_msg(session: AsyncSession, meeting: Meeting, branch_id: int | 
         for group, people in groups.items()
         if people
     ]
-    came = sum(len(groups[g]) for g in ("present", "late", "online"))
     return Msg(
         "attendance.summary",
         meeting=describe(meeting),
