@@ -44,28 +44,19 @@ def plan(scheduler: BaseScheduler, meeting: Meeting, options: Options, now: date
     """Replace the meeting's jobs with those its current state needs; returns how many.
 
     Each job carries the start it was planned for, so a job left over from before a move
-    does nothing. Of the reminders whose time has already passed (the meeting was made or
-    moved late, or the change waited out a restart) the latest goes out at once, if the
-    meeting has not begun: members hear of it either way, once."""
+    does nothing. A reminder whose time had passed when the meeting was made or moved is
+    skipped: the announcement or the move notice, queued with the change, told everyone."""
     for job_id in job_ids(meeting.id, options):
         with contextlib.suppress(JobLookupError):
             scheduler.remove_job(job_id)
     if meeting.status != MeetingStatus.SCHEDULED:
         return 0
     start, end, planned = meeting.starts_at, ends_at(meeting), planned_for(meeting)
-    jobs: list[tuple[str, object, datetime, list[object]]] = []
-    passed = [m for m in options.meeting_reminders if start - timedelta(minutes=m) <= now]
-    for minutes in options.meeting_reminders:
-        at = start - timedelta(minutes=minutes)
-        if at > now or (now < start and minutes == min(passed, default=None)):
-            jobs.append(
-                (
-                    reminder_id(meeting.id, minutes),
-                    meeting_reminder,
-                    max(at, now),
-                    [meeting.id, minutes, planned],
-                )
-            )
+    jobs: list[tuple[str, object, datetime, list[object]]] = [
+        (reminder_id(meeting.id, m), meeting_reminder, at, [meeting.id, m, planned])
+        for m in options.meeting_reminders
+        if (at := start - timedelta(minutes=m)) > now
+    ]
     if end > now:
         opens = max(start - options.checkin_opens_before, now)
         jobs.append((f"meeting:{meeting.id}:open", meeting_open, opens, [meeting.id, planned]))
@@ -73,8 +64,9 @@ def plan(scheduler: BaseScheduler, meeting: Meeting, options: Options, now: date
         (f"meeting:{meeting.id}:finish", meeting_finish, max(end, now), [meeting.id, planned])
     )
     for job_id, func, at, args in jobs:
-        # Missed while the service was down: still run, as long as it can matter.
-        grace = max(int((end - at).total_seconds()), 3600)
+        # Missed while the service was down: still run while it can matter; finalising
+        # always (None: no limit), or the meeting would never be counted.
+        grace = None if func is meeting_finish else max(int((end - at).total_seconds()), 3600)
         scheduler.add_job(
             func,
             DateTrigger(at),
@@ -161,6 +153,9 @@ async def monthly_nudge() -> int:
     """长期不参加组织生活的党员: remind them kindly and tell their secretaries."""
     ctx = current()
     async with ctx.sessions.begin() as session:
-        nudged = await nudge_inactive(session, ctx.box, ctx.clock(), ctx.options.inactive_months)
+        options = ctx.options
+        nudged = await nudge_inactive(
+            session, ctx.box, ctx.clock(), options.inactive_months, options.timezone
+        )
     ctx.wake_sender()
     return nudged

@@ -36,10 +36,20 @@ async def get(session: AsyncSession, meeting_id: int) -> Meeting | None:
     return await session.get(Meeting, meeting_id)
 
 
+def attends(meeting: Meeting, role: str) -> bool:
+    """A 支委会 is for the committee; every other meeting for every member."""
+    return meeting.kind != MeetingKind.COMMITTEE or role != Role.MEMBER
+
+
 async def upcoming(
-    session: AsyncSession, branch_id: int | None, now: datetime, limit: int = 20
+    session: AsyncSession,
+    branch_id: int | None,
+    now: datetime,
+    limit: int = 20,
+    *,
+    role: str = Role.ADMIN,
 ) -> Sequence[Meeting]:
-    """Scheduled meetings not yet over, soonest first."""
+    """Scheduled meetings not yet over that someone of `role` attends, soonest first."""
     query = (
         select(Meeting)
         .where(
@@ -51,7 +61,7 @@ async def upcoming(
         .limit(limit * 2)
     )
     rows = (await session.scalars(query)).unique().all()
-    return [m for m in rows if ends_at(m) > now][:limit]
+    return [m for m in rows if ends_at(m) > now and attends(m, role)][:limit]
 
 
 async def open_for_checkin(
@@ -94,7 +104,7 @@ async def expected_ids(
 async def locked(session: AsyncSession, meeting_id: int) -> Meeting | None:
     """The meeting, row-locked on PostgreSQL: a scheduler job and a command (or a second
     scheduler during a hand-over) never act on it at once."""
-    return await session.get(Meeting, meeting_id, with_for_update=True)
+    return await session.get(Meeting, meeting_id, with_for_update=True, populate_existing=True)
 
 
 async def clear_checkins(session: AsyncSession, meeting_id: int) -> None:

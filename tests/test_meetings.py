@@ -236,7 +236,7 @@ async def test_monthly_nudge_of_long_absent_members(chat: Chat) -> None:
     await chat.bound("党员乙")
     chat.clock.advance(days=100)
     async with chat.services.sessions.begin() as session:  # no meetings held: nobody missed one
-        assert await nudge_inactive(session, chat.services.box, chat.clock(), 3) == 0
+        assert await nudge_inactive(session, chat.services.box, chat.clock(), 3, SHANGHAI) == 0
     await secretary.say("/meeting_new 2027-03-10 14:30 | 党课 | 春季党课")
     await at_start(chat)
     await regular.say(f"签到 {await opened(chat, secretary)}")
@@ -244,7 +244,7 @@ async def test_monthly_nudge_of_long_absent_members(chat: Chat) -> None:
     async with chat.services.sessions.begin() as session:
         assert await finalize(session, chat.services.box, 1, chat.clock())
     async with chat.services.sessions.begin() as session:
-        assert await nudge_inactive(session, chat.services.box, chat.clock(), 3) == 2
+        assert await nudge_inactive(session, chat.services.box, chat.clock(), 3, SHANGHAI) == 2
     rows = await queued(chat.services)
     nudged = {r.chat_id for r in rows if r.kind == "member.nudge"}
     assert regular.account_id not in nudged and len(nudged) == 2
@@ -328,7 +328,7 @@ async def test_school_wide_meetings_are_the_admins_and_views_stay_in_the_branch(
     await chat.bound("他支部党员", branch=OTHER_BRANCH)
     await admin.say(ONE_LINE)
     await at_start(chat)
-    assert "只有组织员可以调整" in await secretary.say("/checkin_open 1")
+    assert "签到由组织员开放" in await secretary.say("/checkin_open 1")
     summary = await secretary.say("/attendance 1")
     assert "书记" in summary and "他支部党员" not in summary
     assert "他支部党员" in await admin.say("/attendance 1")
@@ -391,3 +391,20 @@ async def test_an_intern_online_and_late_is_listed_under_both(chat: Chat) -> Non
     summary = await secretary.say("/attendance 1")
     assert "迟到（1）：实习生" in summary and "线上参会（1）：实习生" in summary
     assert "应到 2 人，实到 1 人" in summary
+
+
+async def test_cancel_after_the_start_repeat_from_an_old_meeting_and_committee_privacy(
+    chat: Chat,
+) -> None:
+    secretary = await chat.bound("书记", role=Role.SECRETARY)
+    member = await chat.bound("党员甲")
+    await secretary.say(ONE_LINE)
+    await at_start(chat, 10)  # it did not take place after all
+    assert "已取消" in await secretary.say("/meeting_cancel 1")
+    chat.clock.advance(days=40)  # the first meeting is long past; it still serves as a pattern
+    reply = await secretary.say("/meeting_repeat 1 每周一 2次")
+    assert "已按规则安排 2 次会议" in reply and "2027-01-11 14:30" in reply
+    assert "1 到 24" in await secretary.say("/meeting_repeat 1 每周一 几次")
+    await secretary.say("/meeting_new 2027-01-10 19:00 | 支委会 | 研究工作")
+    assert "支委会" not in await member.say("/meetings")
+    assert "找不到这个会议" in await member.say("/leave 4 有事")

@@ -22,7 +22,7 @@ from storage import updates
 from storage.db import create_engine, job_store_url
 from storage.enums import Role
 from storage.leader import Leadership
-from storage.models import Meeting, ProcessedUpdate
+from storage.models import Meeting, OutboxMessage, ProcessedUpdate
 from tests.chat import Chat, Clock
 
 
@@ -105,11 +105,12 @@ async def test_meeting_jobs_follow_the_meeting(services: Services, clock: Clock)
         scheduler.shutdown(wait=False)
 
 
-async def test_a_meeting_made_late_gets_its_latest_reminder_at_once(
+async def test_a_meeting_made_late_skips_the_reminders_already_due(
     services: Services, clock: Clock
 ) -> None:
     chat = Chat(services, clock)
     secretary = await chat.bound("书记", role=Role.SECRETARY)
+    await chat.bound("党员甲")
     soon = datetime.now(services.settings.zone) + timedelta(hours=3)
     await secretary.say(f"/meeting_new {soon:%Y-%m-%d %H:%M} | 党课 | 临时党课")
     settings = services.settings
@@ -118,14 +119,13 @@ async def test_a_meeting_made_late_gets_its_latest_reminder_at_once(
     try:
         async with services.sessions() as session:
             record = await session.get(Meeting, 1)
+            outbox_kinds = (await session.scalars(select(OutboxMessage.kind))).all()
         assert record is not None
-        now = datetime.now(UTC)
-        plan(scheduler, record, services.router.options, now)
+        plan(scheduler, record, services.router.options, datetime.now(UTC))
         ids = sorted(j.id for j in scheduler.get_jobs() if j.id.startswith("meeting:1:remind"))
-        # The 24-hour reminder's time has passed: it goes at once; the 1-hour one as planned.
-        assert ids == ["meeting:1:remind:3600s", "meeting:1:remind:86400s"]
-        first = scheduler.get_job("meeting:1:remind:86400s")
-        assert first is not None and first.next_run_time <= now + timedelta(seconds=5)
+        # The 24-hour reminder's time had passed: the announcement told everyone instead.
+        assert ids == ["meeting:1:remind:3600s"]
+        assert list(outbox_kinds) == ["meeting.created"]
     finally:
         scheduler.shutdown(wait=False)
 

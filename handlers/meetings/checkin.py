@@ -39,12 +39,14 @@ async def _staff_meeting(ctx: Context, args: str, command: str) -> Meeting:
 
 
 def _check_open(ctx: Context, meeting: Meeting) -> None:
-    """Check-in runs from opening until the meeting ends; only admins open a school-wide one."""
+    """Check-in runs from opening until the meeting ends; only admins open a school-wide one,
+    and not earlier than it would open by itself (at least two hours before)."""
     if meeting.status != MeetingStatus.SCHEDULED or ctx.now >= ends_at(meeting):
         raise UserError("checkin.closed", meeting=describe(meeting))
     if meeting.branch_id is None and ctx.role != Role.ADMIN:
-        raise UserError("meeting.school_wide", id=meeting.id)
-    if meeting.starts_at - ctx.now > OPEN_AT_MOST_BEFORE:
+        raise UserError("checkin.school_wide", id=meeting.id)
+    earliest = max(OPEN_AT_MOST_BEFORE, ctx.options.checkin_opens_before)
+    if meeting.checkin_opened_at is None and meeting.starts_at - ctx.now > earliest:
         raise UserError("checkin.too_early", meeting=describe(meeting))
 
 
@@ -97,7 +99,8 @@ async def _record(ctx: Context, meeting: Meeting, mode: str) -> Reply:
 
 
 def _in_scope(meeting: Meeting, member: Member) -> bool:
-    return meeting.branch_id is None or meeting.branch_id == member.branch_id
+    mine = meeting.branch_id is None or meeting.branch_id == member.branch_id
+    return mine and meetings.attends(meeting, member.role)
 
 
 def _matches(meeting: Meeting, code: str, now: datetime) -> bool:

@@ -325,11 +325,13 @@ def is_late(meeting: Meeting, now: datetime, grace: timedelta) -> bool:
     return now > meeting.starts_at + grace
 
 
-async def nudge_inactive(session: AsyncSession, box: SecretBox, now: datetime, months: int) -> int:
-    """Members of each branch with no meeting for `months` months get a kind reminder, and
-    their secretaries the list; once a month (the outbox keys carry the month)."""
+async def nudge_inactive(
+    session: AsyncSession, box: SecretBox, now: datetime, months: int, zone: ZoneInfo
+) -> int:
+    """Members of each branch who missed meetings and attended none for `months` months get
+    a kind reminder, and their secretaries the list; once a month (the keys carry it)."""
     since = now - timedelta(days=30 * months)
-    month = f"nudge:{now:%Y-%m}"
+    month = f"nudge:{now.astimezone(zone):%Y-%m}"
     nudged = 0
     for branch in await people.all_branches(session):
         absent = await meetings.long_absent(session, branch.id, since)

@@ -22,7 +22,11 @@ SHOWN = 20  # pending requests listed at once, each a message with its buttons
 async def _meeting(ctx: Context, args: str) -> Meeting:
     member = ctx.require_caller()
     meeting = await meeting_for(ctx.session, args, member.branch_id)
-    if meeting is None or meeting.status == MeetingStatus.CANCELLED:
+    if (
+        meeting is None
+        or meeting.status == MeetingStatus.CANCELLED
+        or not meetings.attends(meeting, member.role)
+    ):
         raise UserError("leave.no_meeting", usage=Msg("cmd.leave.usage"))
     if meeting.status == MeetingStatus.FINISHED or ctx.now >= meeting.starts_at:
         raise UserError("leave.started", meeting=describe(meeting))
@@ -84,7 +88,7 @@ async def leave(ctx: Context, args: str) -> Replies:
         return Reply(Msg("leave.ask_reason", meeting=describe(meeting)))
     upcoming = [
         m
-        for m in await meetings.upcoming(ctx.session, member.branch_id, ctx.now)
+        for m in await meetings.upcoming(ctx.session, member.branch_id, ctx.now, role=member.role)
         if m.starts_at > ctx.now
     ]
     if not upcoming:
@@ -126,6 +130,7 @@ async def _decide(ctx: Context, args: str, approve: bool) -> Replies:
         raise UserError("leave.self")
     meeting = await meetings.locked(ctx.session, request.meeting_id)
     assert meeting is not None  # a foreign key
+    await ctx.session.refresh(request)  # a decision made meanwhile by someone else counts
     if meeting.status != MeetingStatus.SCHEDULED:  # finalised or cancelled: nothing to excuse
         raise UserError("leave.too_late_to_decide", meeting=describe(meeting))
     if request.status != LeaveStatus.PENDING:
@@ -173,11 +178,17 @@ async def leave_reject(ctx: Context, args: str) -> Replies:
 
 @feature.command("leaves", roles=COMMITTEE_UP, aliases=("请假列表",), private_only=True)
 async def leaves(ctx: Context, args: str) -> Replies:
-    pending = await meetings.pending_leaves(ctx.session, ctx.branch_scope())
+    mine = ctx.require_caller().id
+    pending = [
+        r
+        for r in await meetings.pending_leaves(ctx.session, ctx.branch_scope())
+        if r.member_id != mine  # one's own request is for others to decide
+    ]
     if not pending:
         return Reply(Msg("leave.none_pending"))
     shown = pending[:SHOWN]
-    replies = [Reply(Msg("leave.pending_head", count=len(pending), shown=len(shown)))]
+    more = Msg("leave.shown", shown=len(shown)) if len(pending) > len(shown) else ""
+    replies = [Reply(Msg("leave.pending_head", count=len(pending), more=more))]
     for request in shown:
         meeting = await meetings.get(ctx.session, request.meeting_id)
         assert meeting is not None  # a foreign key

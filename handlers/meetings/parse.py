@@ -6,7 +6,7 @@ from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from handlers.messages import Msg, UserError
-from handlers.parsing import parse_date
+from handlers.parsing import clean, parse_date
 from storage.enums import MeetingKind
 
 KIND_NAMES: dict[str, MeetingKind] = {
@@ -87,17 +87,19 @@ def check_title(title: str) -> str:
 
 
 def parse_one_line(args: str, zone: ZoneInfo) -> MeetingDraft:
-    """`日期 时间 | 类型 | 主题 [| 地点] [| 链接] [| 90分钟]`"""
-    fields = [f.strip() for f in args.split("|")]
+    """`日期 时间 | 类型 | 主题 [| 地点] [| 链接] [| 90分钟]`, as typed: the date, kind, link and
+    duration are read folded (full-width ｜ and ： are fine), the topic and place kept as typed."""
+    fields = [f.strip() for f in re.split(r"[|｜]", args)]
     if len(fields) < 3 or not all(fields[:3]):
         raise UserError("usage", usage=Msg("cmd.meeting_new.usage"))
-    draft = MeetingDraft(parse_when(fields[0], zone), parse_kind(fields[1]), check_title(fields[2]))
+    when, kind = parse_when(clean(fields[0]), zone), parse_kind(clean(fields[1]))
+    draft = MeetingDraft(when, kind, check_title(fields[2]))
     for extra in fields[3:]:
         if not extra:
             continue
-        if is_link(extra):
-            draft.link = extra
-        elif (minutes := parse_minutes(extra)) is not None:
+        if is_link(clean(extra)):
+            draft.link = clean(extra)
+        elif (minutes := parse_minutes(clean(extra))) is not None:
             draft.minutes = minutes
         elif draft.place is None and len(extra) <= 100:
             draft.place = extra

@@ -50,11 +50,14 @@ def parse_rule(text: str) -> dict[str, Any]:
     raise UserError("repeat.bad_rule", value=text)
 
 
-def occurrences(first: datetime, rule: dict[str, Any], count: int) -> list[datetime]:
-    """The `count` dates after `first` that the rule gives, at the same time of day."""
+def occurrences(
+    first: datetime, rule: dict[str, Any], count: int, after: datetime | None = None
+) -> list[datetime]:
+    """The first `count` dates the rule gives after `first` (and after `after`, so an old
+    meeting can serve as the pattern), at the same time of day."""
     trigger = CronTrigger(hour=first.hour, minute=first.minute, timezone=first.tzinfo, **rule)
     found: list[datetime] = []
-    previous = first
+    previous = max(first, after) if after is not None else first
     while len(found) < count:
         following = trigger.get_next_fire_time(previous, previous + timedelta(seconds=1))
         if following is None:
@@ -75,13 +78,17 @@ async def meeting_repeat(ctx: Context, args: str) -> Replies:
         raise UserError("meeting.not_found", usage=Msg("cmd.meeting_repeat.usage"))
     if meeting.branch_id is None and ctx.role != Role.ADMIN:
         raise UserError("meeting.school_wide", id=meeting.id)
-    count = int(parts[2]) if len(parts) > 2 and parts[2].isdigit() else DEFAULT_COUNT
+    count = DEFAULT_COUNT
+    if len(parts) > 2:
+        given = re.fullmatch(r"(\d{1,3})\s*次?", parts[2])
+        count = int(given.group(1)) if given else 0
     if not 1 <= count <= MAX_COUNT:
         raise UserError("repeat.bad_count", limit=MAX_COUNT)
     rule = parse_rule(parts[1])
     zone = ctx.options.timezone
     made = []
-    for when in occurrences(meeting.starts_at.astimezone(zone), rule, count):
+    pattern = meeting.starts_at.astimezone(zone)
+    for when in occurrences(pattern, rule, count, after=ctx.now.astimezone(zone)):
         draft = MeetingDraft(
             when,
             MeetingKind(meeting.kind),

@@ -22,7 +22,7 @@ from handlers.messages import Button, Msg, Reply, UserError
 from handlers.registry import EVERYONE, SECRETARY_UP, Replies
 from storage import meetings
 from storage.enums import MeetingKind, MeetingStatus, Role
-from storage.meetings import MEETINGS_CHANGED, meeting_ref
+from storage.meetings import MEETINGS_CHANGED, ends_at, meeting_ref
 from storage.models import Meeting
 
 FLOW = "meeting_new"
@@ -112,8 +112,8 @@ async def _created(ctx: Context, meeting: Meeting) -> Reply:
 async def meeting_new(ctx: Context, args: str) -> Replies:
     _scope(ctx)
     if args:
-        # Parsed as folded (full-width ｜ and ： typed by Chinese keyboards are fine).
-        return await _created(ctx, await create(ctx, parse_one_line(args, ctx.options.timezone)))
+        draft = parse_one_line(ctx.typed(args), ctx.options.timezone)
+        return await _created(ctx, await create(ctx, draft))
     await ctx.start_flow(FLOW, "kind")
     return await _ask(ctx, "kind")
 
@@ -196,14 +196,15 @@ async def meeting_flow(ctx: Context, step: str, data: dict[str, Any], text: str)
 @feature.command("meetings", roles=EVERYONE, aliases=("会议", "近期会议"))
 async def meeting_list(ctx: Context, args: str) -> Replies:
     caller = ctx.require_caller()
-    upcoming = await meetings.upcoming(ctx.session, caller.branch_id, ctx.now)
+    upcoming = await meetings.upcoming(ctx.session, caller.branch_id, ctx.now, role=caller.role)
     if not upcoming:
         return Reply(Msg("meeting.none"))
     return Reply(Msg("meeting.list", lines=[describe(m) for m in upcoming]))
 
 
-async def _managed(ctx: Context, args: str, command: str) -> Meeting:
-    """A scheduled meeting the caller may change (their branch's; school-wide for admins)."""
+async def _managed(ctx: Context, args: str, command: str, *, not_begun: bool) -> Meeting:
+    """A scheduled meeting the caller may change (their branch's; school-wide for admins);
+    with `not_begun`, one that has not started yet."""
     meeting = await meeting_for(ctx.session, args, _scope(ctx))
     if meeting is None:
         raise UserError("meeting.not_found", usage=Msg(f"cmd.{command}.usage"))
@@ -213,14 +214,14 @@ async def _managed(ctx: Context, args: str, command: str) -> Meeting:
         raise UserError(
             "meeting.not_scheduled", id=meeting.id, status=Msg(f"status.{meeting.status}")
         )
-    if ctx.now >= meeting.starts_at:
+    if ctx.now >= (meeting.starts_at if not_begun else ends_at(meeting)):
         raise UserError("meeting.started", meeting=describe(meeting))
     return meeting
 
 
 @feature.command("meeting_cancel", roles=SECRETARY_UP, aliases=("取消会议",))
 async def meeting_cancel(ctx: Context, args: str) -> Replies:
-    meeting = await _managed(ctx, args, "meeting_cancel")
+    meeting = await _managed(ctx, args, "meeting_cancel", not_begun=False)  # it did not happen
     meeting.status = MeetingStatus.CANCELLED
     mark_changed(ctx, meeting)
     notice = Reply(Msg("meeting.cancelled_notice", meeting=describe(meeting)))
@@ -239,7 +240,7 @@ async def meeting_cancel(ctx: Context, args: str) -> Replies:
 
 @feature.command("meeting_move", roles=SECRETARY_UP, aliases=("调整会议",))
 async def meeting_move(ctx: Context, args: str) -> Replies:
-    meeting = await _managed(ctx, args, "meeting_move")
+    meeting = await _managed(ctx, args, "meeting_move", not_begun=True)
     rest = args.split(maxsplit=1)[1] if len(args.split(maxsplit=1)) > 1 else ""
     if not rest:
         raise UserError("usage", usage=Msg("cmd.meeting_move.usage"))
