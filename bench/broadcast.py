@@ -27,15 +27,14 @@ from typing import IO
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import insert  # noqa: E402
 
+from bench.rig import bind_members  # noqa: E402
 from bot.app import build_services  # noqa: E402
 from bot.config import load_settings  # noqa: E402
 from storage import schema  # noqa: E402
 from storage.crypto import SecretBox  # noqa: E402
 from storage.db import create_engine  # noqa: E402
 from storage.enums import Role  # noqa: E402
-from storage.models import Member, PlatformAccount  # noqa: E402
 from tests.chat import Chat, Clock  # noqa: E402
 from tests.conftest import reset_postgres  # noqa: E402
 from tests.fake_telegram import FakeTelegram  # noqa: E402
@@ -67,25 +66,8 @@ async def prepare(url: str, secret: str, recipients: int) -> str:
         chat = Chat(services, Clock(datetime.now(UTC)))
         secretary = await chat.bound("书记", role=Role.SECRETARY)
         branch = await chat.branch()
-        now = datetime.now(UTC)
         async with services.sessions.begin() as session:
-            members = [
-                Member(branch_id=branch.id, name=f"党员{i:05d}", created_at=now)
-                for i in range(recipients)
-            ]
-            session.add_all(members)
-            await session.flush()
-            accounts = [
-                {
-                    "platform": "telegram",
-                    "external_id": str(FIRST_CHAT + i),
-                    "chat_id": str(FIRST_CHAT + i),
-                    "member_id": m.id,
-                    "bound_at": now,
-                }
-                for i, m in enumerate(members)
-            ]
-            await session.execute(insert(PlatformAccount), accounts)
+            await bind_members(session, [branch.id], recipients, FIRST_CHAT)
     finally:
         await services.close()
     return secretary.account_id

@@ -22,9 +22,18 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import pyotp
-from sqlalchemy import insert, update
+from sqlalchemy import update
 
-from bench.rig import TOKEN, FakeApi, echo_bot, fake_api, text_update, timed_batch
+from bench.rig import (
+    TOKEN,
+    FakeApi,
+    bind_members,
+    echo_bot,
+    fake_api,
+    percentile,
+    text_update,
+    timed_batch,
+)
 from bot.app import Services, build_services
 from bot.config import load_settings
 from bot.tg.service import TelegramService
@@ -33,7 +42,7 @@ from handlers.members import add_branch
 from storage import schema
 from storage.crypto import SecretBox
 from storage.enums import MeetingKind, MeetingStatus
-from storage.models import Meeting, Member, PlatformAccount
+from storage.models import Meeting
 from tests.conftest import reset_postgres
 
 CONCURRENCY = 8
@@ -47,24 +56,7 @@ async def enrol(services: Services, count: int) -> list[int]:
         branches = [
             await add_branch(session, services.box, f"第{i + 1}党支部", now) for i in range(40)
         ]
-        members = [
-            Member(branch_id=branches[i % 40].id, name=f"党员{i:05d}", created_at=now)
-            for i in range(count)
-        ]
-        session.add_all(members)
-        await session.flush()
-        accounts = [
-            {
-                "platform": "telegram",
-                "external_id": str(FIRST_USER + i),
-                "chat_id": str(FIRST_USER + i),
-                "member_id": m.id,
-                "bound_at": now,
-            }
-            for i, m in enumerate(members)
-        ]
-        await session.execute(insert(PlatformAccount), accounts)
-    return [FIRST_USER + i for i in range(count)]
+        return await bind_members(session, [b.id for b in branches], count, FIRST_USER)
 
 
 async def open_meeting(services: Services) -> str:
@@ -94,11 +86,6 @@ async def open_meeting(services: Services) -> str:
 async def latencies(api: FakeApi, pushed_at: float, users: set[int], skip: int) -> list[float]:
     sent = await api.sent_times()
     return [at - pushed_at for chat, at in sent[skip:] if chat in users]
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(int(q * len(ordered)), len(ordered) - 1)]
 
 
 async def main(n: int, rounds: int, database_url: str | None) -> None:

@@ -10,12 +10,17 @@ import sys
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import Application, ContextTypes, MessageHandler, filters
+
+from storage.models import Member, PlatformAccount
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "123456:TEST"
@@ -141,3 +146,34 @@ def rss_mb() -> tuple[float, float]:
     current = psutil.Process().memory_info().rss / 2**20
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return current, peak
+
+
+async def bind_members(
+    session: AsyncSession, branch_ids: list[int], count: int, first_chat: int
+) -> list[int]:
+    """`count` members spread over the branches, each bound to a Telegram chat numbered from
+    `first_chat`, in bulk (not through the router: setting up is never timed)."""
+    now = datetime.now(UTC)
+    members = [
+        Member(branch_id=branch_ids[i % len(branch_ids)], name=f"党员{i:05d}", created_at=now)
+        for i in range(count)
+    ]
+    session.add_all(members)
+    await session.flush()
+    accounts = [
+        {
+            "platform": "telegram",
+            "external_id": str(first_chat + i),
+            "chat_id": str(first_chat + i),
+            "member_id": m.id,
+            "bound_at": now,
+        }
+        for i, m in enumerate(members)
+    ]
+    await session.execute(insert(PlatformAccount), accounts)
+    return [first_chat + i for i in range(count)]
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(int(q * len(ordered)), len(ordered) - 1)]

@@ -259,7 +259,7 @@ class Meeting(Base):
     latitude: Mapped[float | None]
     longitude: Mapped[float | None]
     status: Mapped[str] = mapped_column(String(16), default=MeetingStatus.SCHEDULED, index=True)
-    # The check-in codes are derived from this (hex), so a forwarded code soon stops working.
+    # The check-in codes are TOTP over this (base32), so a forwarded code soon stops working.
     checkin_secret: Mapped[str] = mapped_column(String(64))
     checkin_opened_at: Mapped[datetime | None]
     # Which recurrence created it (None: a one-off), e.g. "monthly:last-fri".

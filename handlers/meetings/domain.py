@@ -259,8 +259,9 @@ async def finalize(
         member_ids=staff,
     )
     counts = {p.value: 0 for p in Presence}
-    for a in (await meetings.attendance_of(session, meeting.id)).values():
+    for a in recorded.values():
         counts[a.presence] += 1
+    counts[Presence.ABSENT] += len(absent)
     await trace(session, box, meeting, "attendance.finalized", now, data=counts)
     return True
 
@@ -271,7 +272,8 @@ async def summary_msg(session: AsyncSession, meeting: Meeting, branch_id: int | 
     recorded = await meetings.attendance_of(session, meeting.id)
     expected = await meetings.expected_ids(session, meeting, branch_id)
     if branch_id is not None and meeting.branch_id is None:
-        recorded = {m: a for m, a in recorded.items() if m in set(expected)}
+        members = set(expected)
+        recorded = {m: a for m, a in recorded.items() if m in members}
     everyone = sorted(set(expected) | set(recorded))
     names = await meetings.names(session, everyone)
     groups: dict[str, list[str]] = {

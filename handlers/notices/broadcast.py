@@ -11,7 +11,6 @@ from typing import Any
 
 from handlers.context import Context
 from handlers.messages import Button, Msg, Reply, UserError
-from handlers.notices.access import notice_scope
 from handlers.notices.audience import Audience, Filter
 from handlers.notices.feature import feature
 from handlers.notices.publish import Draft, check_content, headline, publish
@@ -65,7 +64,7 @@ async def broadcast(ctx: Context, args: str) -> Replies:
     """`/broadcast TEXT` sends to the whole branch with 收到; bare `/broadcast` guides."""
     caller = ctx.require_caller()
     if caller.role != Role.ADMIN:
-        notice_scope(ctx)  # a secretary without a branch has nobody to address
+        ctx.branch_scope()  # a secretary without a branch has nobody to address
     if args or ctx.incoming.attachments:
         if caller.branch_id is None:
             raise UserError("broadcast.no_branch")
@@ -137,7 +136,7 @@ async def answer_branches(ctx: Context, data: Data, text: str) -> str | Reply:
 
 
 async def _recent_with_ack(ctx: Context, data: Data) -> list[tuple[Any, int, int]]:
-    rows = await notices.recent(ctx.session, notice_scope(ctx), 5, require_ack=True)
+    rows = await notices.recent(ctx.session, ctx.branch_scope(), 5, require_ack=True)
     return [r for r in rows if r[2] < r[1]]  # only notices someone has yet to acknowledge
 
 

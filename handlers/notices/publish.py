@@ -53,9 +53,11 @@ def headline(text: str, attachment: dict[str, Any] | None, length: int = 30) -> 
     return f"📎 {attachment.get('file_name') or attachment.get('kind', '')}"
 
 
-def signature(notice: Notice) -> str:
+def signature(notice: Notice) -> Msg | str:
     author = notice.author
-    return f"{author.name}，{author.branch.name}" if author.branch else author.name
+    if author.branch is None:
+        return author.name
+    return Msg("notice.signature", name=author.name, branch=author.branch.name)
 
 
 def notice_text(notice: Notice) -> Msg:

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.context import Context
 from handlers.messages import Button, Msg, Reply, UserError
-from handlers.notices.access import may_see, notice_scope
+from handlers.notices.access import may_see
 from handlers.notices.audience import Audience
 from handlers.notices.feature import feature
 from handlers.notices.publish import headline, notice_reply
@@ -186,7 +186,7 @@ async def notice_remind(ctx: Context, args: str) -> Replies:
 @feature.command("notices", roles=SECRETARY_UP, aliases=("通知列表",), private_only=True)
 async def notice_list(ctx: Context, args: str) -> Replies:
     """The branch's latest notices with their acknowledgement counts."""
-    rows = await notices.recent(ctx.session, notice_scope(ctx), RECENT)
+    rows = await notices.recent(ctx.session, ctx.branch_scope(), RECENT)
     if not rows:
         return Reply(Msg("notices.none"))
     lines = [
