@@ -55,6 +55,9 @@ def handler_options(settings: Settings) -> Options:
         meeting_reminders=tuple(settings.meeting_reminder_minutes),
         checkin_opens_before=timedelta(minutes=settings.checkin_opens_minutes_before),
         inactive_months=settings.inactive_months,
+        quiz_size=settings.quiz_size,
+        quiz_remind_at=settings.quiz_remind_at,
+        material_push_at=settings.material_push_at,
     )
 
 

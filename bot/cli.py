@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from bot.cli_people import branch_group, member_group
+from bot.cli_study import materials_group, questions_group, seed_starter_bank
 from bot.cli_support import BranchbotGroup, fail, opened, run, say, settings_from
 from bot.cli_traces import export_group, trace_kinds, verify
 from bot.console import ConsoleChat, bind_console, interact
@@ -50,6 +51,10 @@ def init(ctx: click.Context) -> None:
 
     revision = run(settings, go())
     say(settings, "cli.init_done", revision=revision, url=_safe_url(settings.database_url))
+    if settings.secret_key is not None:  # the bank's import is traced, which needs the key
+        added = run(settings, seed_starter_bank(settings))
+        if added:
+            say(settings, "bank.seeded", count=added)
 
 
 def _safe_url(url: str) -> str:
@@ -118,6 +123,8 @@ def demo(folder: Path, no_console: bool) -> None:
 
 main.add_command(branch_group)
 main.add_command(member_group)
+main.add_command(questions_group)
+main.add_command(materials_group)
 main.add_command(verify)
 main.add_command(export_group)
 main.add_command(trace_kinds)

@@ -11,7 +11,8 @@ from bot.config import Settings
 from handlers.members import NewMember, add_branch, add_member, issue_invite
 from handlers.messages import Msg, UserError
 from handlers.parsing import clean
-from handlers.roster import RosterInvalid, check_member, import_roster
+from handlers.roster import check_member, import_roster
+from handlers.tables import RowsInvalid
 from storage import people
 
 
@@ -131,7 +132,7 @@ def member_import(ctx: click.Context, roster: Path, branch_name: str) -> None:
     settings = settings_from(ctx)
     try:
         run(settings, _import(settings, roster.name, roster.read_bytes(), branch_name))
-    except RosterInvalid as err:
+    except RowsInvalid as err:
         rows = [Msg("roster.row", line=e.line, problem=e.problem) for e in err.errors]
         say(settings, "roster.invalid", err=True, count=len(rows), rows=rows)
         raise SystemExit(1) from None

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.app import SchemaOutdated, Services, build_services, check_schema
 from bot.config import ConfigError, Settings, load_settings
 from bot.i18n import Renderer
-from handlers.messages import Msg, UserError
+from handlers.messages import Msg, Series, UserError
 from storage import people
 from storage.models import Branch
 
@@ -74,7 +74,7 @@ async def branch_named(session: AsyncSession, name: str) -> Branch:
     """The branch with this name, or a UserError listing the branches there are."""
     branch = await people.branch_by_name(session, name)
     if branch is None:
-        names = "、".join(b.name for b in await people.all_branches(session)) or "-"
+        names = Series(b.name for b in await people.all_branches(session)) or "-"
         raise UserError("branch.unknown", name=name, names=names)
     return branch
 

@@ -66,6 +66,11 @@ class Settings(BaseSettings):
     checkin_grace_minutes: float = Field(10.0, ge=0, le=24 * 60)
     checkin_radius_meters: int = Field(300, ge=10, le=100_000)
     inactive_months: int = Field(3, ge=1, le=24)
+    # Study: questions per daily quiz; when the quiz reminder and the material push go out
+    # (HH:MM in TIMEZONE; empty turns the job off).
+    quiz_size: int = Field(5, ge=1, le=30)
+    quiz_remind_at: str = "20:00"
+    material_push_at: str = "08:00"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @classmethod
@@ -138,6 +143,14 @@ class Settings(BaseSettings):
         if any(m <= 0 or m > 30 * 24 * 60 for m in value):
             raise ValueError("each reminder is minutes before the meeting, e.g. [1440, 60]")
         return sorted(set(value), reverse=True)
+
+    @field_validator("quiz_remind_at", "material_push_at")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        value = value.strip()
+        if value and not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", value):
+            raise ValueError(f"a time of day as HH:MM (e.g. 20:00), or empty for off: {value!r}")
+        return value
 
     @property
     def zone(self) -> ZoneInfo:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from handlers.messages import Msg
+from handlers.messages import Msg, Series
 
 LOCALES = Path(__file__).parent / "locales"
 DEFAULT_LANG = "zh_CN"
@@ -61,6 +61,9 @@ class Renderer:
     def value(self, value: Any, lang: str | None = None) -> str:
         if isinstance(value, Msg):
             return self.render(value, lang)
+        if isinstance(value, Series):
+            separator = self.template("list.separator", lang)
+            return separator.join(self.value(v, lang) for v in value)
         if isinstance(value, list | tuple):
             return "\n".join(self.value(v, lang) for v in value)
         if isinstance(value, datetime):

@@ -15,6 +15,8 @@ from bot.outbox import Limits, OutboxSender, Transport
 from bot.tg.convert import PLATFORM
 from bot.tg.service import TelegramService
 from bot.web import Handler, build_web_app, start_site
+from handlers.study import index as study_index
+from handlers.study.text import warm as warm_text
 from scheduler.context import JobContext
 from scheduler.setup import SchedulerService
 from storage import outbox
@@ -70,6 +72,8 @@ async def start(settings: Settings) -> Running:
     """Start the scheduler, the Telegram adapter (if configured) and the HTTP server."""
     token = settings.require_telegram_token()  # the only adapter so far: it must be set
     services = build_services(settings)
+    # jieba's dictionary loads in a thread meanwhile; the service is ready once it has.
+    warming = asyncio.get_running_loop().run_in_executor(None, warm_text)
     try:
         await check_schema(services.engine)
         telegram = TelegramService(services) if token else None
@@ -112,6 +116,9 @@ async def start(settings: Settings) -> Running:
     router.after_commit.append(
         lambda info: scheduler.sync_meetings_now() if info.get(MEETINGS_CHANGED) else None
     )
+    await warming
+    async with services.readers() as session:
+        await study_index.current_index(session)  # so the first /search is as quick as any
     log.info("branchbot serving on %s:%d", settings.listen_host, port)
     return Running(services, scheduler, telegram, sender, web_runner, port)
 

@@ -3,7 +3,7 @@
 FEATURES is the explicit list the router serves; the order is the order of /help.
 """
 
-from handlers import help, meetings, notices, onboarding, profile
+from handlers import help, meetings, notices, onboarding, profile, study
 from handlers.registry import Feature
 
 FEATURES: tuple[Feature, ...] = (
@@ -12,4 +12,5 @@ FEATURES: tuple[Feature, ...] = (
     profile.feature,
     meetings.feature,
     notices.feature,
+    study.feature,
 )

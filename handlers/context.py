@@ -42,6 +42,10 @@ class Options:
     checkin_opens_before: timedelta = timedelta(minutes=15)
     # Members with no meeting for this many months are nudged (monthly).
     inactive_months: int = 3
+    # Questions in a daily quiz; the study jobs' times of day ("HH:MM", "" for off).
+    quiz_size: int = 5
+    quiz_remind_at: str = "20:00"
+    material_push_at: str = "08:00"
 
 
 # Builds a link that opens the bot with `/start CODE` on a platform, where it has one.

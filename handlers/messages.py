@@ -29,6 +29,13 @@ class Msg:
         return hash(self.key)
 
 
+class Series(tuple[Any, ...]):
+    """Values shown on one line, joined by the reader's list separator (、 in Chinese, a
+    comma in English); a plain list is shown one item per line instead."""
+
+    __slots__ = ()
+
+
 @dataclass(frozen=True)
 class Button:
     """An inline button; pressing it sends `data` back as if it were typed (a command line)."""

@@ -4,8 +4,9 @@ Every feature that tells someone else something (notices, reminders, leave decis
 through here, so each message is durable, idempotent by key and paced by the one sender.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,22 +30,50 @@ async def queue_to_members(
     """Queue `reply` to each member's private chat; `key` plus the member id is each
     message's idempotency key. Returns the members it can reach: those with a chat that has
     not blocked the bot (a row is still recorded for a blocked one, as undeliverable)."""
-    reach = await people.reach(session, member_ids)
-    payload = reply_out(reply)
-    envelopes = [
-        Envelope(
-            key=f"{key}:m{member_id}",
-            platform=where.platform,
-            chat_id=where.chat_id,
-            payload=payload,
-            kind=kind,
-            ref=ref,
-            member_id=member_id,
-            branch_id=where.branch_id,
-            priority=priority,
-            blocked=where.blocked,
+    replies = dict.fromkeys(member_ids, reply)
+    return await queue_each(
+        session,
+        replies,
+        key=key,
+        kind=kind,
+        now=now,
+        refs=dict.fromkeys(member_ids, ref),
+        priority=priority,
+    )
+
+
+async def queue_each(
+    session: AsyncSession,
+    replies: Mapping[int, Reply],
+    *,
+    key: str,
+    kind: str,
+    now: datetime,
+    refs: Mapping[int, str | None] | None = None,
+    priority: int = 5,
+) -> set[int]:
+    """Queue a reply of its own to each member (a personal daily push), as queue_to_members."""
+    reach = await people.reach(session, list(replies))
+    encoded: dict[int, dict[str, Any]] = {}  # one encoding per distinct reply object
+    envelopes = []
+    for member_id, where in reach.items():
+        reply = replies[member_id]
+        if id(reply) not in encoded:
+            encoded[id(reply)] = reply_out(reply)
+        payload = encoded[id(reply)]
+        envelopes.append(
+            Envelope(
+                key=f"{key}:m{member_id}",
+                platform=where.platform,
+                chat_id=where.chat_id,
+                payload=payload,
+                kind=kind,
+                ref=(refs or {}).get(member_id),
+                member_id=member_id,
+                branch_id=where.branch_id,
+                priority=priority,
+                blocked=where.blocked,
+            )
         )
-        for member_id, where in reach.items()
-    ]
     await outbox.enqueue(session, envelopes, now)
     return {member_id for member_id, where in reach.items() if not where.blocked}

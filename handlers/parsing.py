@@ -47,6 +47,12 @@ def clean(text: str) -> str:
     return text.strip()
 
 
+def tidy(text: str) -> str:
+    """Invisible and control characters dropped and ends trimmed, but not NFKC-folded: for
+    Chinese prose that should keep its full-width punctuation (，（）：)."""
+    return _CONTROL.sub("", _INVISIBLE.sub("", text)).strip()
+
+
 def as_typed(raw: str, cleaned: str) -> str:
     """The writer's own text behind `cleaned` (a tail of clean(raw), such as a command's
     arguments): invisible characters removed but not NFKC-folded, so free text like a notice

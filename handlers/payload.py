@@ -10,7 +10,7 @@ from enum import Enum
 from typing import Any
 
 from handlers.incoming import Attachment
-from handlers.messages import Button, Msg, Reply
+from handlers.messages import Button, Msg, Reply, Series
 
 JSON = dict[str, Any]
 
@@ -18,6 +18,8 @@ JSON = dict[str, Any]
 def _value_out(value: Any) -> Any:
     if isinstance(value, Msg):
         return {"$msg": msg_out(value)}
+    if isinstance(value, Series):
+        return {"$series": [_value_out(v) for v in value]}
     if isinstance(value, list | tuple):
         return [_value_out(v) for v in value]
     if isinstance(value, datetime):
@@ -37,6 +39,8 @@ def _value_in(value: Any) -> Any:
     if isinstance(value, dict):
         if "$msg" in value:
             return msg_in(value["$msg"])
+        if "$series" in value:
+            return Series(_value_in(v) for v in value["$series"])
         if "$datetime" in value:
             return datetime.fromisoformat(value["$datetime"])
         if "$date" in value:

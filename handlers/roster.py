@@ -4,20 +4,17 @@ Headers may be Chinese or English; a CSV saved by Excel in GBK is read too. Ever
 reported with its line number and what is wrong, and nothing is written unless all are good.
 """
 
-import csv
-import io
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.members import NewMember, add_member, issue_invite
 from handlers.messages import Msg, UserError
-from handlers.parsing import clean, parse_date, parse_role, parse_stage, valid_name
+from handlers.parsing import parse_date, parse_role, parse_stage, valid_name
+from handlers.tables import RowError, RowsInvalid, read_rows
 from storage import people, traces
 from storage.crypto import SecretBox
 from storage.models import Branch, Member
@@ -51,18 +48,6 @@ _ID_CHECK = "10X98765432"
 
 
 @dataclass(frozen=True)
-class RowError:
-    line: int
-    problem: Msg
-
-
-class RosterInvalid(Exception):
-    def __init__(self, errors: list[RowError]) -> None:
-        super().__init__(f"{len(errors)} bad rows")
-        self.errors = errors
-
-
-@dataclass(frozen=True)
 class Imported:
     member: Member
     code: str
@@ -75,52 +60,6 @@ def valid_id_number(value: str) -> bool:
         return False
     total = sum(int(d) * w for d, w in zip(value[:17], _ID_WEIGHTS, strict=True))
     return _ID_CHECK[total % 11] == value[17]
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return clean(str(value))
-
-
-def _decode(raw: bytes) -> str:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise UserError("roster.encoding")
-
-
-def read_rows(name: str, raw: bytes) -> Iterator[tuple[int, list[str]]]:
-    """(line number, cells) for every row of a CSV or XLSX file, header included."""
-    suffix = Path(name).suffix.lower()
-    if suffix == ".csv":
-        reader = csv.reader(io.StringIO(_decode(raw), newline=""))
-        try:
-            for row in reader:
-                yield reader.line_num, [_cell(c) for c in row]
-        except csv.Error as err:
-            raise UserError("roster.unreadable", name=name) from err
-    elif suffix == ".xlsx":
-        from openpyxl import load_workbook
-
-        try:
-            sheet = load_workbook(io.BytesIO(raw), read_only=True, data_only=True).active
-        except Exception as err:  # openpyxl raises many types for a damaged file
-            raise UserError("roster.unreadable", name=name) from err
-        if sheet is None:
-            raise UserError("roster.unreadable", name=name)
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            yield number, [_cell(c) for c in values]
-    else:
-        raise UserError("roster.format", name=name)
 
 
 def check_member(values: dict[str, str]) -> tuple[NewMember | None, list[Msg]]:
@@ -203,7 +142,7 @@ async def import_roster(
         if m.staff_no in taken
     )
     if errors:
-        raise RosterInvalid(sorted(errors, key=lambda e: e.line))
+        raise RowsInvalid(sorted(errors, key=lambda e: e.line))
     imported = []
     for _, new in good:
         member = await add_member(session, box, branch, new, now, actor_id=actor_id, via="roster")

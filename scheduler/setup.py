@@ -22,7 +22,8 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine, create_engine, event
 
-from scheduler import jobs, meeting_jobs
+from handlers.context import Options
+from scheduler import jobs, meeting_jobs, study_jobs
 from scheduler.context import JobContext, use, use_scheduler
 from storage.db import job_store_url
 from storage.leader import Leadership
@@ -68,7 +69,7 @@ def build_scheduler(database_url: str, timezone: ZoneInfo) -> AsyncIOScheduler:
     )
 
 
-def add_standing_jobs(scheduler: AsyncIOScheduler) -> None:
+def add_standing_jobs(scheduler: AsyncIOScheduler, options: Options) -> None:
     """Jobs every installation runs; replace_existing keeps one copy of each."""
     scheduler.add_job(
         jobs.housekeeping, CronTrigger(hour=4, minute=0), id=HOUSEKEEPING, replace_existing=True
@@ -92,13 +93,28 @@ def add_standing_jobs(scheduler: AsyncIOScheduler) -> None:
         replace_existing=True,
         misfire_grace_time=24 * 3600,  # a day late is better than a month late
     )
+    daily = (
+        (study_jobs.PUSH, study_jobs.material_push, options.material_push_at),
+        (study_jobs.QUIZ_REMINDER, study_jobs.quiz_reminder, options.quiz_remind_at),
+    )
+    for job_id, job, at in daily:
+        if not at:  # turned off (a job stored earlier finds the setting empty and skips)
+            continue
+        hour, minute = (int(part) for part in at.split(":"))
+        scheduler.add_job(
+            job,
+            CronTrigger(hour=hour, minute=minute),
+            id=job_id,
+            replace_existing=True,
+            misfire_grace_time=2 * 3600,  # after a short outage, still the same morning
+        )
 
 
 def start_scheduler(context: JobContext, database_url: str, timezone: ZoneInfo) -> AsyncIOScheduler:
     use(context)
     scheduler = build_scheduler(database_url, timezone)
     use_scheduler(scheduler)
-    add_standing_jobs(scheduler)
+    add_standing_jobs(scheduler, context.options)
     scheduler.start()
     return scheduler
 

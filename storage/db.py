@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -18,6 +20,11 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from storage.sqlite_inline import creator as inline_creator
+
+
+def upsert_for(session: AsyncSession) -> Any:
+    """The dialect's INSERT, which has ON CONFLICT (both SQLite and PostgreSQL do)."""
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
 def is_sqlite(url: str) -> bool:

@@ -58,3 +58,16 @@ class LeaveStatus(StrEnum):
     PENDING = "pending"
     APPROVED = "approved"
     REJECTED = "rejected"
+
+
+class QuestionKind(StrEnum):
+    SINGLE = "single"  # 单选
+    MULTI = "multi"  # 多选
+    JUDGE = "judge"  # 判断
+    BLANK = "blank"  # 填空
+
+
+class QuizMode(StrEnum):
+    DAILY = "daily"  # the day's first quiz: it counts towards the record
+    PRACTICE = "practice"  # another round the same day
+    MISTAKES = "mistakes"  # replaying the 错题本

@@ -298,3 +298,106 @@ class LeaveRequest(Base):
     decided_at: Mapped[datetime | None]
 
     member: Mapped[Member] = relationship(lazy="joined")
+
+
+class Question(Base):
+    """A quiz question in the bank; `code` is its stable name across imports and exports."""
+
+    __tablename__ = "questions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    stem: Mapped[str] = mapped_column(Text)
+    options: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Letters ("ACD"), 对/错, or per blank its alternatives ("中央委员会|党中央委员会；…").
+    answer: Mapped[str] = mapped_column(String(500))
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    difficulty: Mapped[int] = mapped_column(SmallInteger, default=1)
+    explanation: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(200), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime]
+
+
+class Quiz(Base):
+    """One round of questions for a member: the day's counted quiz, practice or 错题本."""
+
+    __tablename__ = "quizzes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    # The member's branch when it was taken: the leaderboard of that branch counts it.
+    branch_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    day: Mapped[date] = mapped_column(Date)  # in the configured time zone
+    mode: Mapped[str] = mapped_column(String(12))
+    counted: Mapped[bool] = mapped_column(Boolean, default=False)
+    question_ids: Mapped[list[int]] = mapped_column(JSON)
+    position: Mapped[int] = mapped_column(Integer, default=0)  # the question being asked
+    correct: Mapped[int] = mapped_column(Integer, default=0)
+    # Options toggled so far on a multiple-choice question, e.g. "AC".
+    selection: Mapped[str] = mapped_column(String(8), default="")
+    asked_at: Mapped[datetime]  # when the current question was shown
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+
+    __table_args__ = (Index("ix_quizzes_member_day", "member_id", "day"),)
+
+
+class QuizAnswer(Base):
+    __tablename__ = "quiz_answers"
+
+    quiz_id: Mapped[int] = mapped_column(ForeignKey("quizzes.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int] = mapped_column(Integer, index=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"))
+    given: Mapped[str] = mapped_column(String(300))
+    correct: Mapped[bool] = mapped_column(Boolean)
+    seconds: Mapped[float]
+    at: Mapped[datetime]
+
+
+class Mistake(Base):
+    """A question in a member's 错题本 until they answer it right."""
+
+    __tablename__ = "mistakes"
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"), primary_key=True)
+    misses: Mapped[int] = mapped_column(Integer, default=1)
+    missed_at: Mapped[datetime]
+    cleared_at: Mapped[datetime | None]
+
+
+class Material(Base):
+    """A study material (学习资料): text, a link or a document, with its jieba keywords."""
+
+    __tablename__ = "materials"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # None: shared with every branch (an admin's or an imported school-wide folder).
+    branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text, default="")
+    link: Mapped[str | None] = mapped_column(String(500))
+    # A document sent with it: {"platform", "kind", "file_id", "file_name"}.
+    attachment: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Search terms and their weighted counts (title words count more), computed once on add.
+    terms: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    # sha256 of title and body: importing the same folder twice adds nothing.
+    digest: Mapped[str] = mapped_column(String(64), index=True)
+    created_by: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class MaterialRead(Base):
+    """A material shown to (pushed to) a member and whether they marked it 已学习."""
+
+    __tablename__ = "material_reads"
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
+    material_id: Mapped[int] = mapped_column(ForeignKey("materials.id"), primary_key=True)
+    pushed_at: Mapped[datetime | None]
+    learned_at: Mapped[datetime | None]

@@ -13,13 +13,12 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Table, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from storage import traces
 from storage.crypto import SecretBox
+from storage.db import upsert_for
 from storage.models import OutboxMessage, PlatformAccount
 
 OUTBOX: Table = OutboxMessage.__table__  # type: ignore[assignment]
@@ -55,9 +54,7 @@ class Envelope:
 
 
 def _insert(session: AsyncSession) -> Any:
-    dialect = session.get_bind().dialect.name
-    build = pg_insert if dialect == "postgresql" else sqlite_insert
-    return build(OUTBOX).on_conflict_do_nothing(index_elements=["key"])
+    return upsert_for(session)(OUTBOX).on_conflict_do_nothing(index_elements=["key"])
 
 
 async def enqueue(session: AsyncSession, envelopes: Iterable[Envelope], now: datetime) -> int:

@@ -30,6 +30,16 @@ TRACE_KINDS: dict[str, str] = {
     "reminder.sent": "a meeting reminder went out; data: minutes before, how many",
     "attendance.finalized": "attendance was finalised after the meeting; data: counts",
     "member.nudged": "a member with no meeting for months was kindly reminded",
+    "quiz.started": "a member began a quiz; ref: quiz:ID; data: mode, counted, questions",
+    "quiz.answered": "a quiz question was answered; data: question, correct, seconds taken",
+    "quiz.completed": "a quiz was finished; data: score, total, counted, streak",
+    "quiz.reminded": "members who had not done the day's quiz were reminded; data: how many",
+    "question.imported": "questions were imported into the bank (CLI); data: file, added, updated",
+    "material.added": "a study material was added; ref: material:ID; data: title, keywords",
+    "material.removed": "a study material was withdrawn; ref: material:ID",
+    "material.pushed": "a material was sent to a member (daily push); ref: material:ID",
+    "material.learned": "a member marked a material 已学习; ref: material:ID",
+    "search.performed": "a member searched the materials; data: query, hits",
 }
 
 

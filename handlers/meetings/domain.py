@@ -10,7 +10,7 @@ import pyotp
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.messages import Button, Msg, Reply
+from handlers.messages import Button, Msg, Reply, Series
 from handlers.notify import queue_to_members
 from handlers.parsing import parse_id
 from storage import meetings, people, traces
@@ -295,7 +295,7 @@ async def summary_msg(session: AsyncSession, meeting: Meeting, branch_id: int | 
         Msg(
             f"attendance.{group}" if group != "absent" or not pending else "attendance.not_yet",
             count=len(people),
-            names="、".join(people),
+            names=Series(people),
         )
         for group, people in groups.items()
         if people
@@ -349,7 +349,7 @@ async def nudge_inactive(
             now=now,
         )
         staff = await secretaries_of(session, branch.id, committee=False)
-        names = "、".join(name for _, name in absent)
+        names = Series(name for _, name in absent)
         await queue_to_members(
             session,
             staff,

@@ -3,7 +3,7 @@
 from dataclasses import replace
 
 from handlers.context import Context
-from handlers.messages import Msg, Reply, UserError
+from handlers.messages import Msg, Reply, Series, UserError
 from handlers.notices.feature import feature
 from handlers.notices.publish import headline, notice_reply
 from handlers.parsing import parse_id
@@ -33,7 +33,7 @@ async def _latest(ctx: Context) -> Replies:
         return Reply(Msg("ack.nothing"))
     notice, rest = waiting[0], waiting[1:]
     await _record(ctx, notice)
-    more = Msg("ack.more", ids="、".join(f"#{n.id}" for n in rest)) if rest else ""
+    more = Msg("ack.more", ids=Series(f"#{n.id}" for n in rest)) if rest else ""
     title = headline(notice.text, notice.attachment)
     return Reply(Msg("ack.ok_latest", id=notice.id, excerpt=title, more=more))
 

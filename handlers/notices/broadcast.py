@@ -10,7 +10,7 @@ from dataclasses import replace
 from typing import Any
 
 from handlers.context import Context
-from handlers.messages import Button, Msg, Reply, UserError
+from handlers.messages import Button, Msg, Reply, Series, UserError
 from handlers.notices.audience import Audience, Filter
 from handlers.notices.feature import feature
 from handlers.notices.publish import Draft, check_content, headline, publish
@@ -117,7 +117,7 @@ async def answer_scope(ctx: Context, data: Data, text: str) -> str | Reply:
 
 async def ask_branches(ctx: Context, data: Data) -> Reply:
     names = [b.name for b in await people.all_branches(ctx.session)]
-    return Reply(Msg("broadcast.ask_branches", names="、".join(names)), (_cancel_row(),))
+    return Reply(Msg("broadcast.ask_branches", names=Series(names)), (_cancel_row(),))
 
 
 async def answer_branches(ctx: Context, data: Data, text: str) -> str | Reply:
@@ -130,7 +130,7 @@ async def answer_branches(ctx: Context, data: Data, text: str) -> str | Reply:
         elif branch.id not in ids:
             ids.append(branch.id)
     if unknown or not ids:
-        raise UserError("broadcast.unknown_branches", names="、".join(unknown) or text)
+        raise UserError("broadcast.unknown_branches", names=Series(unknown) or text)
     data["branches"] = ids
     return "audience"
 

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.context import Context
-from handlers.messages import Button, Msg, Reply, UserError
+from handlers.messages import Button, Msg, Reply, Series, UserError
 from handlers.notices.access import may_see
 from handlers.notices.audience import Audience
 from handlers.notices.feature import feature
@@ -47,10 +47,10 @@ def duration(delta: timedelta) -> Msg:
     return Msg("duration.days", days=minutes // (24 * 60))
 
 
-def _names(names: list[str]) -> Msg | str:
+def _names(names: list[str]) -> Msg | Series:
     if len(names) <= NAMES_SHOWN:
-        return "、".join(names)
-    return Msg("names.more", names="、".join(names[:NAMES_SHOWN]), count=len(names))
+        return Series(names)
+    return Msg("names.more", names=Series(names[:NAMES_SHOWN]), count=len(names))
 
 
 def _capped(lines: list[Msg]) -> list[Msg]:

@@ -1,0 +1,97 @@
+"""Chinese text as words: jieba with the Party-term dictionary, loaded once per process.
+
+Every feature that reads Chinese (search, keywords, recommendation, fill-in-the-blank
+answers) goes through here, so they all cut text the same way. The dictionary loads on first
+use, or in the background at start-up (`warm`), never twice: jieba keeps a prefix-dictionary
+cache on disk, so a warm start takes a fraction of a second.
+"""
+
+import threading
+import unicodedata
+from functools import cache
+from importlib.resources import files
+from typing import Any
+
+import jieba
+from jieba.analyse.tfidf import TFIDF
+
+_DATA = files("handlers.study") / "data"
+_lock = threading.Lock()
+_tokenizer: jieba.Tokenizer | None = None
+
+
+def tokenizer() -> jieba.Tokenizer:
+    """The process's jieba tokenizer with the Party terms added (三会一课 stays one word)."""
+    global _tokenizer
+    if _tokenizer is None:
+        with _lock:
+            if _tokenizer is None:
+                jieba.setLogLevel(40)  # no "Building prefix dict" chatter in the service log
+                tok = jieba.Tokenizer()
+                tok.initialize()
+                for word in party_terms():
+                    tok.add_word(word, freq=2000)
+                    if tok.lcut(word, HMM=False) != [word]:
+                        tok.suggest_freq(word, tune=True)  # raise it until it stays whole
+                _tokenizer = tok
+    return _tokenizer
+
+
+def warm() -> None:
+    """Load the dictionary now (the service calls this in a thread at start-up)."""
+    tokenizer()
+
+
+@cache
+def party_terms() -> tuple[str, ...]:
+    lines = (_DATA / "party_terms.txt").read_text(encoding="utf-8").splitlines()
+    return tuple(line.split()[0] for line in lines if line.strip() and not line.startswith("#"))
+
+
+@cache
+def stop_words() -> frozenset[str]:
+    lines = (_DATA / "stopwords.txt").read_text(encoding="utf-8").splitlines()
+    return frozenset(w for line in lines if (w := line.strip()))
+
+
+def _is_mark(char: str) -> bool:
+    """Punctuation, spaces, control characters and symbols: never part of a word."""
+    return unicodedata.category(char)[0] in "PZCS"
+
+
+def normalize(text: str) -> str:
+    """Full-width to half-width, one case, no spaces or punctuation: what a word is made of."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return "".join(c for c in folded if not _is_mark(c))
+
+
+def words(text: str) -> list[str]:
+    """The words of `text` in order (precise mode), normalized, marks dropped."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return [w for raw in tokenizer().cut(folded) if (w := normalize(raw))]
+
+
+def terms(text: str) -> list[str]:
+    """Search terms: words in search mode (long words and their parts), minus stop words.
+
+    Search mode indexes 中央委员会 also as 中央 and 委员会, so either finds it."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    stops = stop_words()
+    return [
+        w for raw in tokenizer().cut_for_search(folded) if (w := normalize(raw)) and w not in stops
+    ]
+
+
+@cache
+def _extractor() -> TFIDF:
+    extractor = TFIDF()  # reads jieba's IDF table (a few hundred ms): only when first needed
+    extractor.tokenizer = tokenizer()
+    extractor.stop_words = set(extractor.stop_words) | stop_words()
+    return extractor
+
+
+def keywords(text: str, limit: int = 8) -> list[str]:
+    """The text's key words by TF-IDF; Party terms count as single words."""
+    found: list[Any] = _extractor().extract_tags(text, topK=limit * 2)
+    picked = [w for w in found if not w.isdigit()]
+    return picked[:limit]
