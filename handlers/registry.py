@@ -4,7 +4,7 @@ Each feature owns one `Feature`; `handlers.FEATURES` lists them, and the bot's r
 its command table from that list, so the whole command surface is visible in one place.
 """
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -70,8 +70,11 @@ class Flow:
 class Feature:
     """A feature's commands and flows, registered next to their code with decorators."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, order: Sequence[str] = ()) -> None:
         self.name = name
+        # How /help and the menu list this feature's commands (others follow, as registered);
+        # without it, the order its modules happen to be imported in.
+        self.order = tuple(order)
         self.commands: list[Command] = []
         self.flows: dict[str, Flow] = {}
         # What a shared location means outside any flow (e.g. checking in at the venue).
@@ -93,6 +96,9 @@ class Feature:
                 name, fn, roles, tuple(aliases), private_only, hidden, keeps_flow, max_args
             )
             self.commands.append(command)
+            if self.order:
+                rank = {n: i for i, n in enumerate(self.order)}
+                self.commands.sort(key=lambda c: rank.get(c.name, len(rank)))
             return fn
 
         return register

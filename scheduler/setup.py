@@ -70,13 +70,20 @@ def build_scheduler(database_url: str, timezone: ZoneInfo) -> AsyncIOScheduler:
 
 
 def add_standing_jobs(scheduler: AsyncIOScheduler, options: Options) -> None:
-    """Jobs every installation runs; replace_existing keeps one copy of each."""
+    """Jobs every installation runs; replace_existing keeps one copy of each.
+
+    Cron triggers get the configured zone explicitly: a trigger object does not take the
+    scheduler's zone, it would fall back to the machine's (UTC on a server)."""
+    zone = options.timezone
     scheduler.add_job(
-        jobs.housekeeping, CronTrigger(hour=4, minute=0), id=HOUSEKEEPING, replace_existing=True
+        jobs.housekeeping,
+        CronTrigger(hour=4, minute=0, timezone=zone),
+        id=HOUSEKEEPING,
+        replace_existing=True,
     )
     scheduler.add_job(
         jobs.notice_summaries,
-        CronTrigger(minute="*/5"),
+        CronTrigger(minute="*/5", timezone=zone),
         id=NOTICE_SUMMARIES,
         replace_existing=True,
     )
@@ -88,7 +95,7 @@ def add_standing_jobs(scheduler: AsyncIOScheduler, options: Options) -> None:
     )
     scheduler.add_job(
         meeting_jobs.monthly_nudge,
-        CronTrigger(day=1, hour=9, minute=0),
+        CronTrigger(day=1, hour=9, minute=0, timezone=zone),
         id=NUDGE,
         replace_existing=True,
         misfire_grace_time=24 * 3600,  # a day late is better than a month late
@@ -103,7 +110,7 @@ def add_standing_jobs(scheduler: AsyncIOScheduler, options: Options) -> None:
         hour, minute = (int(part) for part in at.split(":"))
         scheduler.add_job(
             job,
-            CronTrigger(hour=hour, minute=minute),
+            CronTrigger(hour=hour, minute=minute, timezone=zone),
             id=job_id,
             replace_existing=True,
             misfire_grace_time=2 * 3600,  # after a short outage, still the same morning

@@ -7,7 +7,7 @@ from sqlalchemy import create_engine as sync_engine
 from sqlalchemy import func, select, text
 
 from bot.app import Services
-from scheduler import jobs, meeting_jobs
+from scheduler import jobs, meeting_jobs, study_jobs
 from scheduler.context import JobContext
 from scheduler.meeting_jobs import SYNC, plan
 from scheduler.setup import (
@@ -50,8 +50,15 @@ async def test_standing_jobs_are_stored_once_across_restarts(
         scheduler = start_scheduler(_context(services, clock), settings.database_url, settings.zone)
         job = scheduler.get_job(HOUSEKEEPING)
         assert job is not None and job.next_run_time is not None
+        push = scheduler.get_job(study_jobs.PUSH)
+        reminder = scheduler.get_job(study_jobs.QUIZ_REMINDER)
+        assert push is not None and reminder is not None
+        assert push.next_run_time.astimezone(settings.zone).strftime("%H:%M") == "08:00"
+        assert reminder.next_run_time.astimezone(settings.zone).strftime("%H:%M") == "20:00"
         scheduler.shutdown(wait=False)
-    assert await _job_ids(services) == sorted([HOUSEKEEPING, SYNC, NUDGE, NOTICE_SUMMARIES])
+    assert await _job_ids(services) == sorted(
+        [HOUSEKEEPING, SYNC, NUDGE, NOTICE_SUMMARIES, study_jobs.PUSH, study_jobs.QUIZ_REMINDER]
+    )
 
 
 async def test_housekeeping_forgets_only_old_update_ids(services: Services, clock: Clock) -> None:

@@ -43,7 +43,10 @@ async def enrol(bot: Services, name: str, role: Role = Role.MEMBER) -> str:
 async def test_menu_is_set_and_onboarding_works(fake: FakeTelegram, bot: Services) -> None:
     commands = [c for c in fake.calls if c.method == "setMyCommands"]
     names = [c["command"] for c in commands[-1].params["commands"]]
-    assert names == ["help", "me", "mydata", "checkin", "leave", "meetings"]
+    assert names == [
+        *("help", "me", "mydata", "checkin", "leave", "meetings"),
+        *("quiz", "study", "search", "mistakes", "rank", "materials"),
+    ]
     code = await enrol(bot, "书记甲", Role.SECRETARY)
     assert "绑定成功" in (await ask(fake, SECRETARY, f"/start {code}"))[0]
     await fake.wait_until(lambda: fake.count("setMyCommands") >= 2)

@@ -2,4 +2,7 @@
 
 from handlers.registry import Feature
 
-feature = Feature("study")
+feature = Feature(
+    "study",
+    order=("quiz", "study", "search", "mistakes", "rank", "materials", "material_add"),
+)

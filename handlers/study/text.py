@@ -93,5 +93,5 @@ def _extractor() -> TFIDF:
 def keywords(text: str, limit: int = 8) -> list[str]:
     """The text's key words by TF-IDF; Party terms count as single words."""
     found: list[Any] = _extractor().extract_tags(text, topK=limit * 2)
-    picked = [w for w in found if not w.isdigit()]
+    picked = [w for w in found if not any(c.isdigit() for c in w)]  # no "0.5%" or "2024"
     return picked[:limit]

@@ -75,6 +75,20 @@ class FakeState:
             "supports_inline_queries": False,
         }
 
+    def buttons_on_latest(self, chat_id: int) -> tuple[int, list[str]]:
+        """The newest message in a chat that carries an inline keyboard: its id and the
+        callback data of its buttons, as a user would see them to press."""
+        with_keyboard = [
+            (message_id, message)
+            for (chat, message_id), message in self._messages.items()
+            if chat == chat_id and message.get("reply_markup")
+        ]
+        if not with_keyboard:
+            return 0, []
+        message_id, message = max(with_keyboard, key=lambda item: item[0])
+        rows = message["reply_markup"].get("inline_keyboard", [])
+        return message_id, [b.get("callback_data", "") for row in rows for b in row]
+
     def _chat(self, chat_id: int) -> JSON:
         """A Chat object for an id, as known from earlier updates or guessed from its sign."""
         if chat_id in self._chats:
