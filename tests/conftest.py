@@ -11,10 +11,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
 from cryptography.fernet import Fernet
 from sqlalchemy import text
 
 from bot.app import Services, build_services
+from bot.cli import main
 from bot.config import load_settings
 from storage import schema
 from storage.db import create_engine
@@ -85,4 +87,24 @@ def chat(services: Services, clock: Clock) -> Chat:
     return Chat(services, clock)
 
 
-__all__ = ["SECRET", "Clock", "timedelta"]
+# The branch the CLI tests' database starts with.
+BRANCH = "数学学院教工党支部"
+
+
+class Cli:
+    def __init__(self, database_url: str) -> None:
+        self.env = {"BRANCHBOT_DATABASE_URL": database_url, "BRANCHBOT_SECRET_KEY": SECRET}
+        self.runner = CliRunner()
+
+    def __call__(self, *args: str, **env: str) -> Result:
+        return self.runner.invoke(main, list(args), env={**self.env, **env}, catch_exceptions=False)
+
+
+@pytest.fixture
+def cli(database_url: str) -> Cli:
+    cli = Cli(database_url)
+    assert cli("branch", "add", BRANCH).exit_code == 0
+    return cli
+
+
+__all__ = ["BRANCH", "SECRET", "Cli", "Clock", "timedelta"]

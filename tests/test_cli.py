@@ -4,34 +4,14 @@ import json
 import sqlite3
 from pathlib import Path
 
-import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 from openpyxl import Workbook
 
-from bot.cli import main
-from tests.conftest import SECRET
-
-BRANCH = "数学学院教工党支部"
-
-
-class Cli:
-    def __init__(self, database_url: str) -> None:
-        self.env = {"BRANCHBOT_DATABASE_URL": database_url, "BRANCHBOT_SECRET_KEY": SECRET}
-        self.runner = CliRunner()
-
-    def __call__(self, *args: str, **env: str) -> Result:
-        return self.runner.invoke(main, list(args), env={**self.env, **env}, catch_exceptions=False)
+from tests.conftest import BRANCH, Cli
 
 
 def add_member(cli: Cli, name: str, *options: str) -> Result:
     return cli("member", "add", "--branch", BRANCH, "--name", name, *options)
-
-
-@pytest.fixture
-def cli(database_url: str) -> Cli:
-    cli = Cli(database_url)
-    assert cli("branch", "add", BRANCH).exit_code == 0
-    return cli
 
 
 def test_init_is_repeatable(cli: Cli) -> None:

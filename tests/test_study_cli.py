@@ -11,7 +11,7 @@ from docx import Document as Docx
 from openpyxl import Workbook, load_workbook
 
 from handlers.study.bank import HEADER
-from tests.test_cli import Cli, cli  # noqa: F401  (the fixture)
+from tests.conftest import Cli
 
 GOOD_ROW = ["Q-1", "单选", "党的根本组织原则是（ ）。", "民主集中制", "集体领导", "", "", "", "",
             "A", "民主集中制", "1", "党章规定。", "《中国共产党章程》第二章"]  # fmt: skip
@@ -20,8 +20,7 @@ GOOD_ROW = ["Q-1", "单选", "党的根本组织原则是（ ）。", "民主集
 def write_csv(path: Path, rows: list[list[str]]) -> str:
     with path.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["编号", "题型", "题干", "A", "B", "C", "D", "E", "F", "答案", "标签", "难度",
-                         "解析", "出处"])  # fmt: skip
+        writer.writerow(["编号", "题型", "题干", *"ABCDEF", "答案", "标签", "难度", "解析", "出处"])
         writer.writerows(rows)
     return str(path)
 
@@ -47,7 +46,7 @@ def test_bad_rows_are_all_listed_and_nothing_is_imported(cli: Cli, tmp_path: Pat
         ["Q-2", "问答", "题干", "", "", "", "", "", "", "A", "", "1", "", ""],
         ["Q-3", "单选", "题干正常", "甲", "乙", "", "", "", "", "C", "", "5", "", ""],
         ["Q-1", "判断", "预备期为一年。", "", "", "", "", "", "", "也许", "", "", "", ""],
-        ["Q-5", "填空", "预备期为____年，可以延长____。", "", "", "", "", "", "", "一", "", "", "", ""],
+        ["Q-5", "填空", "预备期____年，可延长____。", *[""] * 6, "一", "", "", "", ""],
         ["bad code!", "多选", "题", "甲", "乙", "丙", "", "", "", "A", "", "", "", ""],
     ]  # fmt: skip
     result = cli("questions", "import", write_csv(tmp_path / "bad.csv", rows))
@@ -97,8 +96,8 @@ def test_xlsx_round_trip(cli: Cli, tmp_path: Path) -> None:
     assert sheet is not None
     sheet.append(HEADER)
     sheet.append(GOOD_ROW)
-    sheet.append(["Q-2", "填空", "连续____个月不交纳党费，被认为是自行脱党。", "", "", "", "", "", "",
-                  "六|6", "党费、党章", "易", "", ""])  # fmt: skip
+    stem = "连续____个月不交纳党费，被认为是自行脱党。"
+    sheet.append(["Q-2", "填空", stem, *[""] * 6, "六|6", "党费、党章", "易", "", ""])
     source = tmp_path / "bank.xlsx"
     book.save(source)
     assert cli("questions", "import", str(source)).exit_code == 0

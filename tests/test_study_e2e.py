@@ -14,7 +14,7 @@ from tests.fake_telegram import FakeTelegram
 from tests.telegram_rig import Rig, telegram_bot
 from tests.test_materials import add_demo_corpus
 from tests.test_meetings_e2e import received, say
-from tests.test_study import BANK, RIGHT_BY_TEXT, codes_of, current_round, load_bank
+from tests.test_study import RIGHT_BY_TEXT, codes_of, current_round, load_bank
 
 
 @pytest.fixture
