@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import click
+from sqlalchemy import select
 
 from bot.app import Services, build_services
 from bot.config import Settings, load_settings
@@ -21,11 +22,17 @@ from bot.outbox import Limits
 from bot.runner import start_sender
 from handlers.members import NewMember, add_branch, add_member, issue_invite
 from handlers.messages import Msg, Reply
-from storage import outbox, schema, traces
+from handlers.study.answers import LETTERS, blanks
+from handlers.study.bank import import_bank, starter_bank
+from handlers.study.documents import read_document
+from handlers.study.materials import NewMaterial, add_material
+from storage import outbox, quizzes, schema, traces
 from storage.crypto import SecretBox
-from storage.enums import Role, Stage
+from storage.enums import QuestionKind, Role, Stage
+from storage.models import Quiz
 
 BRANCH = "化学化工学院学生第一党支部"
+MATERIALS = Path(__file__).parent / "demo_materials"
 # No platform limits in a terminal; the first retry comes quickly.
 DEMO_LIMITS = Limits(per_second=1000, chat_per_second=1000, retry_base=0.1)
 
@@ -82,6 +89,21 @@ SCRIPT: list[tuple[str, str, str]] = [
     ("meeting", "党员", "签到 {code:checkin}"),
     ("meeting", "新成员", "签到 000000"),
     ("meeting", "书记", "/attendance 1"),
+    ("study", "党员", "/quiz"),
+    ("study", "党员", "{answer}"),
+    ("study", "党员", "{wrong}"),
+    ("study", "党员", "{answer}"),
+    ("study", "党员", "/mistakes"),
+    ("study", "党员", "{answer}"),
+    ("study", "党员", "/rank"),
+    ("study", "党员", "/study"),
+    ("study", "实习生", "/search 实习期间怎么参加组织生活"),
+    ("study", "预备党员", "搜索 转正"),
+    (
+        "study",
+        "书记",
+        "/material_add 预备党员转正流程 | 预备期满前，预备党员向支部提出书面转正申请，支部大会讨论表决。",
+    ),
     ("bad", "党员", "/invite 赵强"),
     ("bad", "党员", "/hlep"),
     ("bad", "党员", "今天几点开会？"),
@@ -100,6 +122,34 @@ async def _seed(services: Services, personas: list[Persona]) -> None:
             new = NewMember(name=p.name, role=p.role, stage=p.stage, remote_until=p.remote_until)
             member = await add_member(session, services.box, branch, new, now, via="demo")
             p.code = await issue_invite(session, services.box, member, now, ttl)
+        name, raw = starter_bank()
+        await import_bank(session, services.box, name, raw, now)
+        for path in sorted(MATERIALS.glob("*.md")):
+            doc = read_document(path.name, path.read_bytes())
+            new_material = NewMaterial(doc.title, doc.body)
+            await add_material(
+                session, services.box, new_material, branch_id=None, actor_id=None, now=now
+            )
+
+
+async def quiz_answer(services: Services, right: bool) -> str:
+    """What a member would type to answer the open quiz question, rightly or not."""
+    async with services.readers() as session:
+        round_ = await session.scalar(
+            select(Quiz).where(Quiz.finished_at.is_(None)).order_by(Quiz.id.desc()).limit(1)
+        )
+        if round_ is None:
+            return "?"
+        qid = round_.question_ids[round_.position]
+        question = (await quizzes.questions(session, [qid]))[qid]
+    answer = question.answer
+    if question.kind == QuestionKind.JUDGE:
+        return answer if right else ("错" if answer == "对" else "对")
+    if question.kind == QuestionKind.BLANK:
+        return "；".join(alts[0] for alts in blanks(answer)) if right else "不知道"
+    if right:
+        return answer
+    return next(c for c in LETTERS[: len(question.options)] if c not in answer)
 
 
 class Transcript:
@@ -130,10 +180,12 @@ class Transcript:
                     return
             await asyncio.sleep(0.01)
 
-    def _fill(self, text: str) -> str:
+    async def _fill(self, text: str) -> str:
         zone = self.services.settings.zone
         soon = (datetime.now(zone) + timedelta(minutes=30)).strftime("%Y-%m-%d %H:%M")
         text = text.replace("{soon}", soon)
+        if text in ("{answer}", "{wrong}"):
+            return await quiz_answer(self.services, right=text == "{answer}")
         return re.sub(r"\{code:(\w+)\}", lambda m: self.codes.get(m.group(1), "?"), text)
 
     async def play(self) -> None:
@@ -143,7 +195,7 @@ class Transcript:
             if part != section:
                 section = part
                 click.secho("\n" + render(Msg(f"demo.{part}")), bold=True)
-            line = self._fill(text)
+            line = await self._fill(text)
             click.secho(f"{label} ▶ {line}", fg="cyan")
             chat = self._chat(label)
             for answer in await chat.send(line):
@@ -166,7 +218,9 @@ def demo_settings(folder: Path) -> Settings:
     for stale in folder.glob("demo.sqlite3*"):
         stale.unlink()
     return load_settings(
-        database_url=f"sqlite+aiosqlite:///{database}", secret_key=SecretBox.generate_key()
+        database_url=f"sqlite+aiosqlite:///{database}",
+        secret_key=SecretBox.generate_key(),
+        quiz_size=3,  # a short quiz keeps the transcript readable
     )
 
 

@@ -14,7 +14,8 @@ from handlers.tables import decode
 
 SUFFIXES = (".txt", ".md", ".docx", ".pdf")
 TITLE_LINE = 40  # a first line this short reads as a title
-_HEADING = re.compile(r"^#{1,3}\s+(.+)$")
+_HEADING = re.compile(r"^#{1,6}\s+(.+)$")
+_EMPHASIS = re.compile(r"\*\*|__|`")  # Markdown marks that would show as-is in a chat
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,8 @@ def read_document(name: str, raw: bytes) -> Document:
         raise
     except Exception as err:  # python-docx and pypdf raise many kinds for a damaged file
         raise UserError("material.unreadable", name=name) from err
+    if suffix == ".md":
+        text = _EMPHASIS.sub("", text)
     lines = [tidy(line) for line in text.splitlines()]
     lines = [line for line in lines if line]
     if not lines:

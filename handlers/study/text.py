@@ -13,7 +13,6 @@ from importlib.resources import files
 from typing import Any
 
 import jieba
-from jieba.analyse.tfidf import TFIDF
 
 _DATA = files("handlers.study") / "data"
 _lock = threading.Lock()
@@ -83,8 +82,12 @@ def terms(text: str) -> list[str]:
 
 
 @cache
-def _extractor() -> TFIDF:
-    extractor = TFIDF()  # reads jieba's IDF table (a few hundred ms): only when first needed
+def _extractor() -> Any:
+    # Imported here: importing jieba.analyse loads its IDF table and the part-of-speech
+    # model (most of a second), which only adding a material needs, not start-up.
+    from jieba.analyse.tfidf import TFIDF
+
+    extractor = TFIDF()
     extractor.tokenizer = tokenizer()
     extractor.stop_words = set(extractor.stop_words) | stop_words()
     return extractor
