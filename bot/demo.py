@@ -102,7 +102,7 @@ SCRIPT: list[tuple[str, str, str]] = [
     (
         "study",
         "书记",
-        "/material_add 预备党员转正流程 | 预备期满前，预备党员向支部提出书面转正申请，支部大会讨论表决。",
+        "/material_add 预备党员转正流程 | 预备期满前提出书面转正申请，支部大会讨论表决。",
     ),
     ("bad", "党员", "/invite 赵强"),
     ("bad", "党员", "/hlep"),
