@@ -6,10 +6,10 @@ from pathlib import Path
 
 import click
 
-from bot.cli_support import branch_named, now, opened, run, say, settings_from
+from bot.cli_support import branch_named, now, opened, report_rows, run, say, settings_from
 from bot.config import Settings
 from handlers.members import NewMember, add_branch, add_member, issue_invite
-from handlers.messages import Msg, UserError
+from handlers.messages import UserError
 from handlers.parsing import clean
 from handlers.roster import check_member, import_roster
 from handlers.tables import RowsInvalid
@@ -133,9 +133,7 @@ def member_import(ctx: click.Context, roster: Path, branch_name: str) -> None:
     try:
         run(settings, _import(settings, roster.name, roster.read_bytes(), branch_name))
     except RowsInvalid as err:
-        rows = [Msg("roster.row", line=e.line, problem=e.problem) for e in err.errors]
-        say(settings, "roster.invalid", err=True, count=len(rows), rows=rows)
-        raise SystemExit(1) from None
+        report_rows(settings, err, "roster.invalid")
 
 
 @member_group.command("list")

@@ -4,9 +4,18 @@ from pathlib import Path
 
 import click
 
-from bot.cli_support import branch_named, now, opened, run, say, settings_from
+from bot.cli_support import (
+    branch_named,
+    now,
+    opened,
+    report_rows,
+    run,
+    say,
+    settings_from,
+    usage_error,
+)
 from bot.config import Settings
-from handlers.messages import Msg, UserError
+from handlers.messages import UserError
 from handlers.study.bank import export_bank, import_bank, starter_bank
 from handlers.study.documents import SUFFIXES, read_document
 from handlers.study.materials import NewMaterial, add_material
@@ -34,14 +43,12 @@ def questions_import(ctx: click.Context, file: Path | None, starter: bool, repla
     updated)."""
     settings = settings_from(ctx)
     if (file is None) == (not starter):
-        raise click.UsageError("give a FILE or --starter (one of them)")
+        raise usage_error(settings, "cli.file_or_starter")
     name, raw = starter_bank() if file is None else (file.name, file.read_bytes())
     try:
         run(settings, _import_questions(settings, name, raw, replace))
     except RowsInvalid as err:
-        rows = [Msg("roster.row", line=e.line, problem=e.problem) for e in err.errors]
-        say(settings, "bank.invalid", err=True, count=len(rows), rows=rows)
-        raise SystemExit(1) from None
+        report_rows(settings, err, "bank.invalid")
 
 
 async def _import_questions(settings: Settings, name: str, raw: bytes, replace: bool) -> None:
@@ -74,7 +81,7 @@ def questions_export(ctx: click.Context, file: Path) -> None:
     settings = settings_from(ctx)
     fmt = FORMATS.get(file.suffix.lower())
     if fmt is None:
-        raise click.UsageError("FILE must end in .json, .csv or .xlsx")
+        raise usage_error(settings, "cli.export_format")
 
     async def go() -> list[Question]:
         async with opened(settings) as services, services.readers() as session:

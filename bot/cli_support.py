@@ -14,6 +14,7 @@ from bot.app import SchemaOutdated, Services, build_services, check_schema
 from bot.config import ConfigError, Settings, load_settings
 from bot.i18n import Renderer
 from handlers.messages import Msg, Series, UserError
+from handlers.tables import RowsInvalid
 from storage import people
 from storage.models import Branch
 
@@ -41,6 +42,17 @@ def say(settings: Settings | None, key: str, *, err: bool = False, **params: Any
 def fail(settings: Settings | None, msg: Msg, code: int = 1) -> NoReturn:
     click.echo(renderer_for(settings).render(msg), err=True)
     sys.exit(code)
+
+
+def report_rows(settings: Settings, err: RowsInvalid, key: str) -> NoReturn:
+    """An all-or-nothing import refused: every bad row by line, then exit 1."""
+    rows = [Msg("roster.row", line=e.line, problem=e.problem) for e in err.errors]
+    say(settings, key, err=True, count=len(rows), rows=rows)
+    raise SystemExit(1)
+
+
+def usage_error(settings: Settings, key: str, **params: Any) -> click.UsageError:
+    return click.UsageError(renderer_for(settings).render(Msg(key, **params)))
 
 
 def run(settings: Settings | None, coro: Coroutine[Any, Any, T]) -> T:

@@ -34,9 +34,14 @@ class Running:
     sender: OutboxSender
     web_runner: web.AppRunner
     port: int
+    indexing: asyncio.Task[None] | None = None
     stopped: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def stop(self) -> None:
+        if self.indexing is not None and not self.indexing.done():
+            self.indexing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.indexing
         await self.scheduler.stop()
         await _stop_parts(self.web_runner, self.telegram, self.sender, self.services)
 
@@ -117,10 +122,18 @@ async def start(settings: Settings) -> Running:
         lambda info: scheduler.sync_meetings_now() if info.get(MEETINGS_CHANGED) else None
     )
     await warming
-    async with services.readers() as session:
-        await study_index.current_index(session)  # so the first /search is as quick as any
+    # The search index builds in the background; a search arriving first waits for it.
+    indexing = asyncio.create_task(_build_index(services), name="study-index")
     log.info("branchbot serving on %s:%d", settings.listen_host, port)
-    return Running(services, scheduler, telegram, sender, web_runner, port)
+    return Running(services, scheduler, telegram, sender, web_runner, port, indexing)
+
+
+async def _build_index(services: Services) -> None:
+    try:
+        async with services.readers() as session:
+            await study_index.current_index(session)
+    except Exception:  # the first search tries again
+        log.exception("building the study search index failed")
 
 
 async def _stop_parts(

@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import ColumnElement, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -66,32 +67,52 @@ async def newest(session: AsyncSession, branch_id: int | None, limit: int) -> Se
     return (await session.scalars(query)).all()
 
 
-async def tip(session: AsyncSession) -> int:
-    """The newest material's id: the search index catches up to it."""
-    return int(await session.scalar(select(func.max(Material.id))) or 0)
+async def tally(session: AsyncSession) -> tuple[int, int]:
+    """(the newest material's id, how many there are): the search index is current when it
+    holds as many, up to that id."""
+    row = (await session.execute(select(func.max(Material.id), func.count(Material.id)))).one()
+    return int(row[0] or 0), int(row[1] or 0)
+
+
+async def all_ids(session: AsyncSession) -> set[int]:
+    return set((await session.scalars(select(Material.id))).all())
 
 
 async def index_rows(
-    session: AsyncSession, after: int, upto: int
+    session: AsyncSession, ids: Sequence[int]
 ) -> list[tuple[int, int | None, dict[str, int]]]:
-    query = (
-        select(Material.id, Material.branch_id, Material.terms)
-        .where(Material.id > after, Material.id <= upto)
-        .order_by(Material.id)
-    )
-    return [(mid, branch, terms or {}) for mid, branch, terms in await session.execute(query)]
+    found = []
+    for start in range(0, len(ids), 1000):  # IN lists stay well under drivers' limits
+        chunk = ids[start : start + 1000]
+        query = select(Material.id, Material.branch_id, Material.terms).where(
+            Material.id.in_(chunk)
+        )
+        found += [(mid, branch, terms or {}) for mid, branch, terms in await session.execute(query)]
+    return found
+
+
+class ReadMark(NamedTuple):
+    material_id: int
+    pushed_at: datetime | None
+    learned_at: datetime | None
 
 
 async def reads_of(
     session: AsyncSession, member_ids: Sequence[int] | None
-) -> dict[int, dict[int, MaterialRead]]:
-    """Per member (None: everyone), their reads by material id."""
-    query = select(MaterialRead)
+) -> dict[int, dict[int, ReadMark]]:
+    """Per member (None: everyone), what they were sent and learned, by material id; plain
+    rows, as the daily push reads them for thousands of members."""
+    query = select(
+        MaterialRead.member_id,
+        MaterialRead.material_id,
+        MaterialRead.pushed_at,
+        MaterialRead.learned_at,
+    )
     if member_ids is not None:
         query = query.where(MaterialRead.member_id.in_(member_ids))
-    found: dict[int, dict[int, MaterialRead]] = {}
-    for read in await session.scalars(query):
-        found.setdefault(read.member_id, {})[read.material_id] = read
+    found: dict[int, dict[int, ReadMark]] = {}
+    for member_id, material_id, pushed_at, learned_at in await session.execute(query):
+        found.setdefault(member_id, {})[material_id] = ReadMark(material_id, pushed_at, learned_at)
     return found
 
 
@@ -130,11 +151,12 @@ async def mark_pushed_many(
         return
     insert = upsert_for(session)
     rows = [{"member_id": m, "material_id": mat, "pushed_at": now} for m, mat in pushes]
-    statement = insert(MaterialRead).values(rows)
-    statement = statement.on_conflict_do_update(
-        index_elements=["member_id", "material_id"], set_={"pushed_at": now}
-    )
-    await session.execute(statement)
+    for start in range(0, len(rows), 2000):  # 3 parameters a row; drivers allow 32,767
+        statement = insert(MaterialRead).values(rows[start : start + 2000])
+        statement = statement.on_conflict_do_update(
+            index_elements=["member_id", "material_id"], set_={"pushed_at": now}
+        )
+        await session.execute(statement)
 
 
 async def learned_since(session: AsyncSession, member_id: int, since: datetime) -> int:

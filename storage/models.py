@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.ext.asyncio import AsyncAttrs
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -341,7 +342,18 @@ class Quiz(Base):
     started_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
 
-    __table_args__ = (Index("ix_quizzes_member_day", "member_id", "day"),)
+    __table_args__ = (
+        Index("ix_quizzes_member_day", "member_id", "day"),
+        # One counted round per member and day, whatever races (two processes, two taps).
+        Index(
+            "uq_quizzes_counted_day",
+            "member_id",
+            "day",
+            unique=True,
+            sqlite_where=text("counted"),
+            postgresql_where=text("counted"),
+        ),
+    )
 
 
 class QuizAnswer(Base):

@@ -3,6 +3,7 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import NamedTuple
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -47,8 +48,15 @@ async def count_questions(session: AsyncSession) -> int:
     return int(await session.scalar(select(func.count()).select_from(Question)) or 0)
 
 
+async def lock_member(session: AsyncSession, member_id: int) -> None:
+    """Serialise a member's round-starting on PostgreSQL (two /quiz at once must not both
+    open the day's counted round); SQLite's writers are serial already (BEGIN IMMEDIATE)."""
+    await session.execute(select(Member.id).where(Member.id == member_id).with_for_update())
+
+
 async def locked(session: AsyncSession, quiz_id: int) -> Quiz | None:
-    """The quiz, locked against a second press of the same button in a parallel update."""
+    """The quiz, re-read under a row lock (PostgreSQL; SQLite's writers are serial), so a
+    second press of the same button waits and then finds the question answered."""
     query = select(Quiz).where(Quiz.id == quiz_id).with_for_update()
     return await session.scalar(query.execution_options(populate_existing=True))
 
@@ -154,6 +162,7 @@ async def leaderboard(
         select(Member.id, Member.name, func.sum(Quiz.correct), func.count(Quiz.id))
         .join(Member, Member.id == Quiz.member_id)
         .where(
+            Member.active,
             Quiz.branch_id == branch_id,
             Quiz.counted,
             Quiz.finished_at.is_not(None),
@@ -170,10 +179,23 @@ async def leaderboard(
     return rows
 
 
-async def active_members(session: AsyncSession) -> Sequence[Member]:
-    """Everyone the daily study jobs are for: active members of a branch."""
-    query = select(Member).where(Member.active, Member.branch_id.is_not(None)).order_by(Member.id)
-    return (await session.scalars(query)).all()
+class Learner(NamedTuple):
+    id: int
+    branch_id: int
+    interests: list[str]
+
+
+async def learners(session: AsyncSession) -> list[Learner]:
+    """Everyone the daily study jobs are for: active members of a branch (plain rows)."""
+    query = (
+        select(Member.id, Member.branch_id, Member.interests)
+        .where(Member.active, Member.branch_id.is_not(None))
+        .order_by(Member.id)
+    )
+    return [
+        Learner(mid, branch, interests or [])
+        for mid, branch, interests in await session.execute(query)
+    ]
 
 
 async def deactivate_missing(session: AsyncSession, keep: set[str], now: datetime) -> int:

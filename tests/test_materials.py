@@ -9,10 +9,11 @@ from sqlalchemy import select
 from handlers.incoming import Attachment
 from handlers.study.daily import push_materials
 from handlers.study.documents import read_document
+from handlers.study.index import material_terms
 from handlers.study.materials import NewMaterial, add_material
 from storage import traces
 from storage.enums import Role
-from storage.models import MaterialRead, Mistake, Question
+from storage.models import Material, MaterialRead, Mistake, Question
 from tests.chat import Chat, User
 from tests.test_notices import queued
 from tests.test_study import BANK, load_bank
@@ -217,3 +218,31 @@ async def test_material_add_bad_input(chat: Chat) -> None:
     assert "还没有学习资料" in await secretary.say("/materials")
     assert "还没有学习资料" in await secretary.say("/study")
     assert "用法" in await secretary.say("/study abc")
+
+
+async def test_a_document_sent_with_the_bare_command_is_kept(chat: Chat) -> None:
+    secretary = await chat.bound("书记", role=Role.SECRETARY)
+    document = Attachment("document", "file-9", "支部工作条例.docx")
+    assert "标题" in await secretary.say("/material_add", attachments=(document,))
+    assert "#1《支部工作条例学习》" in await secretary.say("支部工作条例学习")
+    shown = await secretary.send("/study 1")
+    assert shown[0].forward is not None and shown[0].forward.file_id == "file-9"
+    assert "链接太长" in await secretary.say("/material_add 标题正常 | https://x.org/" + "a" * 600)
+
+
+async def test_search_finds_a_material_committed_after_a_newer_one(chat: Chat) -> None:
+    """Two processes adding at once: id 2 commits (and is indexed) before id 1 does."""
+    member = await chat.bound("党员甲")
+    services = chat.services
+
+    async def insert(material_id: int, title: str) -> None:
+        async with services.sessions.begin() as session:
+            session.add(
+                Material(id=material_id, title=title, body="", terms=material_terms(title, ""),
+                         keywords=[], digest=str(material_id), created_at=chat.clock())
+            )  # fmt: skip
+
+    await insert(2, "预备党员转正程序")
+    assert await top_titles(member, "转正") == ["📖 预备党员转正程序"]
+    await insert(1, "发展对象政审要点")
+    assert await top_titles(member, "政审") == ["📖 发展对象政审要点"]

@@ -46,7 +46,7 @@ def _env(fake: FakeTelegram, database_url: str) -> dict[str, str]:
 
 async def _cli(env: dict[str, str], *args: str) -> str:
     done = await asyncio.to_thread(
-        subprocess.run, [sys.executable, "-m", "bot.cli", *args], env=env, capture_output=True
+        subprocess.run, [sys.executable, "-m", "bot", *args], env=env, capture_output=True
     )
     assert done.returncode == 0, done.stderr.decode()
     return done.stdout.decode()
@@ -54,7 +54,7 @@ async def _cli(env: dict[str, str], *args: str) -> str:
 
 def _start(env: dict[str, str], log: IO[bytes] | None = None) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "run"],
+        [sys.executable, "-m", "bot", "run"],
         env=env,
         cwd=Path(__file__).resolve().parent.parent,
         stderr=log or subprocess.DEVNULL,

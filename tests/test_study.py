@@ -5,11 +5,12 @@ import json
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from handlers.study.bank import import_bank
 from handlers.study.daily import remind_quiz
 from storage import quizzes, traces
-from storage.models import Mistake, Quiz, QuizAnswer
+from storage.models import Member, Mistake, Quiz, QuizAnswer
 from tests.chat import Chat, User
 from tests.test_notices import queued
 
@@ -249,3 +250,60 @@ async def test_answers_record_time_taken(chat: Chat) -> None:
     async with chat.services.sessions() as session:
         answer = await session.scalar(select(QuizAnswer))
     assert answer is not None and answer.seconds == pytest.approx(12.0)
+
+
+async def test_a_round_left_from_yesterday_does_not_count(chat: Chat) -> None:
+    await load_bank(chat, BANK[:2])
+    member = await chat.bound("党员甲")
+    await member.say("/quiz")
+    round_ = await current_round(chat)
+    chat.clock.advance(days=1)
+    late = await member.say(callback=f"/qa {round_.id} 1 A")
+    assert "已经过期" in late
+    async with chat.services.sessions() as session:
+        old = await session.get(Quiz, round_.id)
+        assert old is not None and old.finished_at is not None and not old.counted
+    assert "今日答题开始" in await member.say("/quiz")  # today's round still counts
+
+
+async def test_one_counted_round_a_day_even_in_a_race(chat: Chat) -> None:
+    await load_bank(chat, BANK[:1])
+    member_id, _ = await chat.enrol("党员甲")
+    day = chat.clock().date()
+    async with chat.services.sessions() as session:
+        for _ in range(2):
+            session.add(
+                Quiz(member_id=member_id, day=day, mode="daily", counted=True, question_ids=[1],
+                     asked_at=chat.clock(), started_at=chat.clock())
+            )  # fmt: skip
+        with pytest.raises(IntegrityError):
+            await session.flush()
+
+
+async def test_choice_answers_typed_in_other_ways(chat: Chat) -> None:
+    await load_bank(chat, BANK[:1] + BANK[2:3])
+    member = await chat.bound("党员甲")
+    await member.say("/quiz")
+    round_ = await current_round(chat)
+    first = (await codes_of(chat, round_))[0]
+    if first == "T-1":
+        assert "请先点选答案" in await member.say(callback=f"/qa {round_.id} 1 AB")
+        assert "回答正确" in await member.say("我选A")
+        assert "回答正确" in await member.say("错的")
+    else:
+        assert "回答正确" in await member.say("答案是错")
+        assert "回答正确" in await member.say("选A")
+
+
+async def test_leaderboard_leaves_out_members_who_left(chat: Chat) -> None:
+    await load_bank(chat, BANK[:1])
+    stays, leaves = await chat.bound("党员甲"), await chat.bound("党员乙")
+    for user in (stays, leaves):
+        await user.say("/quiz")
+        await user.say("A")
+    async with chat.services.sessions.begin() as session:
+        gone = await session.scalar(select(Member).where(Member.name == "党员乙"))
+        assert gone is not None
+        gone.active = False
+    board = await stays.say("/rank")
+    assert "党员甲" in board and "党员乙" not in board

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.messages import Msg, UserError
 from handlers.parsing import clean, tidy
 from handlers.study.answers import BLANK, LETTERS, blanks, judgement
+from handlers.study.text import normalize
 from handlers.tables import RowError, RowsInvalid, cell, read_rows
 from storage import quizzes, traces
 from storage.crypto import SecretBox
@@ -61,6 +62,7 @@ _CODE = re.compile(r"[A-Za-z0-9_-]{1,32}")
 _BLANKS = re.compile(r"_{2,}")
 _TAG_SPLIT = re.compile(r"[,，、;；|\s]+")
 STEM_LIMIT, TEXT_LIMIT, SOURCE_LIMIT, TAGS_LIMIT = 500, 1000, 200, 5
+OPTION_LIMIT, ANSWER_LIMIT = 200, 500
 
 
 @dataclass(frozen=True)
@@ -101,8 +103,12 @@ def _answer(kind: QuestionKind, raw: Any, stem: str, options: list[str]) -> tupl
     if kind == QuestionKind.BLANK:
         wanted = stem.count(BLANK)
         parts = blanks(text)
-        if not text or any(not alts for alts in parts) or len(parts) != wanted:
+        # Each form must keep some letters once punctuation is ignored ("——" never matches).
+        empty = any(not normalize(alt) for alts in parts for alt in alts)
+        if not text or any(not alts for alts in parts) or len(parts) != wanted or empty:
             return text, Msg("bank.bad_blank", blanks=wanted, value=text)
+        if len(text) > ANSWER_LIMIT:
+            return text, Msg("bank.long_answer", limit=ANSWER_LIMIT)
         return text, None
     letters = "".join(sorted(set(re.sub(r"[\s,，、]", "", text.upper()))))
     valid = LETTERS[: len(options)]
@@ -125,45 +131,56 @@ def check_question(values: dict[str, Any]) -> tuple[QuestionSpec | None, list[Ms
     if not 2 <= len(stem) <= STEM_LIMIT:
         problems.append(Msg("bank.bad_stem", limit=STEM_LIMIT))
     options = _options(values)
+    answer = ""
+    if kind is not None:
+        problems += _check_options(kind, stem, options)
+        answer, wrong = _answer(kind, values.get("answer"), stem, options)
+        problems += [wrong] if wrong is not None else []
+    tags, difficulty, notes = _tags(values), _difficulty(values), _notes(values)
+    problems += [p for p in (tags[1], difficulty[1], notes[1]) if p is not None]
+    if problems or kind is None:
+        return None, problems
+    choices = options if kind in (QuestionKind.SINGLE, QuestionKind.MULTI) else []
+    spec = QuestionSpec(code, kind, stem, choices, answer, tags[0], difficulty[0], *notes[0])
+    return spec, []
+
+
+def _check_options(kind: QuestionKind, stem: str, options: list[str]) -> list[Msg]:
     if kind in (QuestionKind.SINGLE, QuestionKind.MULTI):
         if not 2 <= len(options) <= len(LETTERS) or not all(options):
-            problems.append(Msg("bank.bad_options", most=len(LETTERS)))
-    elif any(options):
-        problems.append(Msg("bank.no_options"))
+            return [Msg("bank.bad_options", most=len(LETTERS))]
+        if any(len(o) > OPTION_LIMIT for o in options):
+            return [Msg("bank.long_option", limit=OPTION_LIMIT)]
+        return []
+    if any(options):
+        return [Msg("bank.no_options")]
     if kind == QuestionKind.BLANK and BLANK not in stem:
-        problems.append(Msg("bank.no_blank"))
-    answer, wrong = _answer(kind, values.get("answer"), stem, options) if kind else ("", None)
-    if wrong is not None:
-        problems.append(wrong)
-    raw_tags = values.get("tags")
-    tags = (
-        [cell(t) for t in raw_tags]
-        if isinstance(raw_tags, list)
-        else _TAG_SPLIT.split(cell(raw_tags))
-    )
-    tags = [t for t in tags if t]
+        return [Msg("bank.no_blank")]
+    return []
+
+
+def _tags(values: dict[str, Any]) -> tuple[list[str], Msg | None]:
+    raw = values.get("tags")
+    split = [cell(t) for t in raw] if isinstance(raw, list) else _TAG_SPLIT.split(cell(raw))
+    tags = [t for t in split if t]
     if len(tags) > TAGS_LIMIT or any(len(t) > 16 for t in tags):
-        problems.append(Msg("bank.bad_tags", most=TAGS_LIMIT))
-    difficulty = DIFFICULTIES.get(cell(values.get("difficulty")))
-    if difficulty is None:
-        problems.append(Msg("bank.bad_difficulty", value=cell(values.get("difficulty"))))
+        return tags, Msg("bank.bad_tags", most=TAGS_LIMIT)
+    return tags, None
+
+
+def _difficulty(values: dict[str, Any]) -> tuple[int, Msg | None]:
+    raw = cell(values.get("difficulty"))
+    level = DIFFICULTIES.get(raw)
+    return (level, None) if level is not None else (1, Msg("bank.bad_difficulty", value=raw))
+
+
+def _notes(values: dict[str, Any]) -> tuple[tuple[str, str], Msg | None]:
     explanation, source = _prose(values.get("explanation")), _prose(values.get("source"))
     if len(explanation) > TEXT_LIMIT or len(source) > SOURCE_LIMIT:
-        problems.append(Msg("bank.too_long", explanation=TEXT_LIMIT, source=SOURCE_LIMIT))
-    if problems or kind is None or difficulty is None:
-        return None, problems
-    spec = QuestionSpec(
-        code,
-        kind,
-        stem,
-        options if kind in (QuestionKind.SINGLE, QuestionKind.MULTI) else [],
-        answer,
-        tags,
-        difficulty,
-        explanation,
-        source,
-    )
-    return spec, []
+        return (explanation, source), Msg(
+            "bank.too_long", explanation=TEXT_LIMIT, source=SOURCE_LIMIT
+        )
+    return (explanation, source), None
 
 
 def _json_rows(name: str, raw: bytes) -> list[tuple[int, dict[str, Any]]]:
@@ -173,7 +190,7 @@ def _json_rows(name: str, raw: bytes) -> list[tuple[int, dict[str, Any]]]:
         raise UserError("bank.bad_json", name=name, problem=str(err)[:120]) from err
     items = data.get("questions") if isinstance(data, dict) else data
     if not isinstance(items, list):
-        raise UserError("bank.bad_json", name=name, problem="questions: []")
+        raise UserError("bank.not_a_list", name=name)
     return [(n, item if isinstance(item, dict) else {}) for n, item in enumerate(items, start=1)]
 
 
@@ -281,9 +298,8 @@ def _record(question: Question) -> dict[str, Any]:
 
 
 def export_bank(questions: list[Question], fmt: str) -> bytes:
-    """The active questions in the import notation: json, csv (UTF-8 with BOM, for Excel)
-    or xlsx."""
-    records = [_record(q) for q in questions if q.active]
+    """The questions in the import notation: json, csv (UTF-8 with BOM, for Excel) or xlsx."""
+    records = [_record(q) for q in questions]
     if fmt == "json":
         text = json.dumps({"version": 1, "questions": records}, ensure_ascii=False, indent=2)
         return text.encode()

@@ -10,12 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.messages import Button, Msg, Reply
 from handlers.notify import queue_each, queue_to_members
 from handlers.study import index
-from handlers.study.reading import day_start
+from handlers.study.days import day_start
 from handlers.study.recommend import Pick, Recommender
 from storage import materials, quizzes, traces
 from storage.crypto import SecretBox
-from storage.materials import material_ref
-from storage.models import Material, MaterialRead, Member
+from storage.materials import ReadMark, material_ref
+from storage.models import Material
+from storage.quizzes import Learner
 
 EXCERPT = 120  # characters of the text shown in the push; the rest one tap away
 RESHOW_DAYS = 14  # a pushed material not learned is not pushed again for this long
@@ -33,7 +34,7 @@ def push_reply(material: Material, why: Msg) -> Reply:
     return Reply(text, (buttons,))
 
 
-def _skip(reads: dict[int, MaterialRead], now: datetime) -> set[int]:
+def _skip(reads: dict[int, ReadMark], now: datetime) -> set[int]:
     """Learned materials, and those pushed lately without being learned."""
     return {
         mid
@@ -47,7 +48,7 @@ async def push_materials(
     session: AsyncSession, box: SecretBox, now: datetime, zone: ZoneInfo
 ) -> int:
     """Queue every member's recommended material for today; returns how many were queued."""
-    members = list(await quizzes.active_members(session))
+    members = await quizzes.learners(session)
     reads = await materials.reads_of(session, None)
     since = day_start(now, zone)
     due = [m for m in members if not _pushed_since(reads.get(m.id, {}), since)]
@@ -59,21 +60,21 @@ async def push_materials(
     for member in due:
         skip = _skip(reads.get(member.id, {}), now)
         pick = recommender.best(
-            member.branch_id, member.interests or [], weak.get(member.id, [])[:3], skip
+            member.branch_id, member.interests, weak.get(member.id, [])[:3], skip
         )
         if pick is not None:
             picks[member.id] = pick
     return await _queue_pushes(session, box, due, picks, now, since.date().isoformat())
 
 
-def _pushed_since(reads: dict[int, MaterialRead], since: datetime) -> bool:
+def _pushed_since(reads: dict[int, ReadMark], since: datetime) -> bool:
     return any(r.pushed_at is not None and r.pushed_at >= since for r in reads.values())
 
 
 async def _queue_pushes(
     session: AsyncSession,
     box: SecretBox,
-    members: list[Member],
+    members: list[Learner],
     picks: dict[int, Pick],
     now: datetime,
     day: str,
@@ -95,23 +96,23 @@ async def _queue_pushes(
     pushed = [(mid, picks[mid].material_id) for mid in reached]
     await materials.mark_pushed_many(session, pushed, now)
     branch_of = {m.id: m.branch_id for m in members}
-    for member_id, material_id in pushed:
-        await traces.append(
-            session,
-            box,
-            kind="material.pushed",
-            at=now,
-            branch_id=branch_of.get(member_id),
+    entries = [
+        traces.Entry(
+            "material.pushed",
             member_id=member_id,
+            branch_id=branch_of.get(member_id),
             ref=material_ref(material_id),
         )
+        for member_id, material_id in pushed
+    ]
+    await traces.append_many(session, box, entries, now)
     return len(pushed)
 
 
 async def remind_quiz(session: AsyncSession, box: SecretBox, now: datetime, zone: ZoneInfo) -> int:
     """Remind the members who have not done today's quiz; returns how many were reachable."""
     today = now.astimezone(zone).date()
-    ids = [m.id for m in await quizzes.active_members(session)]
+    ids = [m.id for m in await quizzes.learners(session)]
     done = await quizzes.done_on(session, today)
     waiting = [mid for mid in ids if mid not in done]
     start = Button(Msg("quiz.start_button"), "/quiz")

@@ -45,7 +45,10 @@ def read_document(name: str, raw: bytes) -> Document:
         elif suffix == ".pdf":
             text = _pdf_text(raw)
         elif suffix in (".txt", ".md"):
-            text = decode(raw)
+            try:
+                text = decode(raw)
+            except UserError as err:
+                raise UserError("material.encoding", name=name) from err
         else:
             raise UserError("material.bad_format", name=name)
     except UserError:

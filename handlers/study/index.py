@@ -1,7 +1,7 @@
 """BM25 ranking of the study materials over their jieba terms, kept in memory per process.
 
 Each material's terms are computed once, when it is added, and stored with it; the index
-is built from those rows on the first search and catches up with new rows (by id) before
+is built from those rows on the first search and catches up with rows it has not seen before
 each search, so several processes sharing one database each stay current. Whether a
 material is still active is checked in the database for the few top results, not here.
 """
@@ -78,26 +78,30 @@ class MaterialIndex:
         return heapq.nlargest(limit, scores.items(), key=lambda item: (item[1], item[0]))
 
 
-# One index per database engine, so tests (and benches) with several databases stay apart.
+# One index per database (keyed by its connection pool, which the read-only engine of
+# storage.db.reader_factory shares), so tests with several databases stay apart.
 _indexes: "weakref.WeakKeyDictionary[object, MaterialIndex]" = weakref.WeakKeyDictionary()
 
 
 async def current_index(session: AsyncSession) -> MaterialIndex:
-    """This process's index of the session's database, caught up with any new materials."""
-    engine = session.get_bind()
-    index = _indexes.get(engine)
+    """This process's index of the session's database, caught up with any new materials.
+
+    Current means holding as many materials as the table, up to its newest id; otherwise the
+    ids it lacks are looked up, so a material committed after a newer one is not skipped."""
+    pool = session.get_bind().engine.pool
+    index = _indexes.get(pool)
     if index is None:
-        index = _indexes.setdefault(engine, MaterialIndex())
-    newest = await materials.tip(session)
-    if newest < index.last_id:  # the database was replaced (tests): start over
-        index = _indexes[engine] = MaterialIndex()
-    if newest > index.last_id:
+        index = _indexes.setdefault(pool, MaterialIndex())
+    newest, count = await materials.tally(session)
+    if newest < index.last_id or count < len(index.lengths):  # replaced (tests): start over
+        index = _indexes[pool] = MaterialIndex()
+    if (newest, count) != (index.last_id, len(index.lengths)):
         async with index.lock:
-            if newest > index.last_id:
-                rows = await materials.index_rows(session, index.last_id, newest)
-                for material_id, branch_id, counts in rows:
+            if (newest, count) != (index.last_id, len(index.lengths)):
+                known = index.lengths.keys()
+                missing = sorted(await materials.all_ids(session) - known)
+                for material_id, branch_id, counts in await materials.index_rows(session, missing):
                     index.add(material_id, branch_id, counts)
-                index.last_id = newest
     return index
 
 

@@ -2,6 +2,7 @@
 
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -23,6 +24,7 @@ from storage.models import Material
 
 FLOW = "material_add"
 TITLE_LIMIT = 100
+LINK_LIMIT = 500
 BODY_LIMIT = 200_000  # an imported book chapter; chat messages are far shorter
 LISTED = 10
 _URL = re.compile(r"https?://\S+")
@@ -44,6 +46,8 @@ def check(new: NewMaterial) -> NewMaterial:
         raise UserError("material.bad_title", limit=TITLE_LIMIT)
     if len(body) > BODY_LIMIT:
         raise UserError("material.too_long", limit=BODY_LIMIT)
+    if new.link is not None and len(new.link) > LINK_LIMIT:
+        raise UserError("material.long_link", limit=LINK_LIMIT)
     if not body and not new.link and not new.attachment:
         raise UserError("material.no_content")
     return NewMaterial(title, body, new.link, new.attachment)
@@ -130,6 +134,13 @@ async def _save(ctx: Context, title: str, content: NewMaterial) -> Reply:
     return Reply(Msg(key, id=material.id, title=material.title, keywords=words), ((read,),))
 
 
+def open_buttons(found: Sequence[Material]) -> tuple[tuple[Button, ...], ...]:
+    """A button per material that opens it (/study ID), one per row."""
+    return tuple(
+        (Button(Msg("material.title_button", title=m.title[:30]), f"/study {m.id}"),) for m in found
+    )
+
+
 def _cancel_row() -> tuple[Button, ...]:
     return (Button(Msg("broadcast.cancel_button"), "/cancel"),)
 
@@ -139,7 +150,9 @@ async def material_add(ctx: Context, args: str) -> Replies:
     """`/material_add 标题 | 正文或链接` at once; `/material_add` asks step by step."""
     _target_branch(ctx)
     if not args:
-        await ctx.start_flow(FLOW, "title")
+        # A document sent with the bare command as its caption is the content: ask the title.
+        attachment = _content(ctx, "").attachment
+        await ctx.start_flow(FLOW, "title", {"attachment": attachment} if attachment else {})
         return Reply(Msg("material.ask_title"), (_cancel_row(),))
     typed = ctx.typed(args)
     parts = _SPLIT.split(typed, maxsplit=1)
@@ -154,6 +167,8 @@ async def material_step(ctx: Context, step: str, data: dict[str, Any], text: str
     typed = ctx.typed(text) if text else ""
     if step == "title":
         check(NewMaterial(typed, body="-"))  # the title alone, so its problem is named now
+        if data.get("attachment"):
+            return await _save(ctx, typed, NewMaterial("", attachment=data["attachment"]))
         await ctx.start_flow(FLOW, "content", {"title": typed.strip()})
         return Reply(Msg("material.ask_content", title=typed.strip()), (_cancel_row(),))
     return await _save(ctx, str(data["title"]), _content(ctx, typed))
@@ -169,11 +184,7 @@ async def material_list(ctx: Context, args: str) -> Replies:
     if not found:
         return Reply(Msg("material.none"))
     lines = [Msg("material.line", id=m.id, title=m.title) for m in found]
-    rows = tuple(
-        (Button(Msg("material.title_button", title=m.title[:30]), f"/study {m.id}"),)
-        for m in found[:5]
-    )
-    return Reply(Msg("material.list", lines=lines), rows)
+    return Reply(Msg("material.list", lines=lines), open_buttons(found[:5]))
 
 
 @feature.command("material_remove", roles=SECRETARY_UP, aliases=("撤下资料",))

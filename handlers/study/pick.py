@@ -1,7 +1,7 @@
 """Choosing a round's questions: no recent repeats, more of what the member gets wrong.
 
 Weighted sampling without replacement (each question drawn with a key u^(1/w)), seeded by
-member, day and round, so a round can be rebuilt and tests can reproduce it.
+member, day and round, so the same history gives the same round (tests rely on it).
 """
 
 import random

@@ -1,15 +1,14 @@
 """错题本 (replaying missed questions until they are answered right) and the leaderboard."""
 
-from datetime import date, timedelta
-
 from handlers.context import Context
 from handlers.messages import Button, Msg, Reply, UserError
 from handlers.registry import EVERYONE, Replies
+from handlers.study.days import week_start
 from handlers.study.feature import feature
 from handlers.study.quiz import begin
 from storage import quizzes
 from storage.enums import QuizMode
-from storage.quizzes import Standing
+from storage.quizzes import Standing, quiz_ref
 
 SHOWN = 10  # places listed on the leaderboard
 
@@ -25,19 +24,18 @@ async def mistakes(ctx: Context, args: str) -> Replies:
         # The day's counted round comes first: starting another would leave it unfinished.
         resume = Button(Msg("mistakes.resume_button"), "/quiz")
         return Reply(Msg("mistakes.finish_daily_first"), ((resume,),))
-    if running is not None:
-        running.finished_at = ctx.now  # an abandoned practice round ends here
+    if running is not None:  # an abandoned practice round ends here
+        running.finished_at = ctx.now
         await ctx.end_flow()
+        data = {"score": running.correct, "total": len(running.question_ids), "abandoned": True}
+        ref = quiz_ref(running.id)
+        await ctx.trace("quiz.completed", member_id=member.id, ref=ref, data=data)
     book = await quizzes.open_mistakes(ctx.session, member.id)
     if not book:
         return Reply(Msg("mistakes.empty"), ((Button(Msg("quiz.again_button"), "/quiz"),),))
     ids = [m.question_id for m in book[: ctx.options.quiz_size]]
     intro = Reply(Msg("mistakes.intro", total=len(book)))
     return [intro, *await begin(ctx, member, QuizMode.MISTAKES, ids)]
-
-
-def _week_start(day: date) -> date:
-    return day - timedelta(days=day.weekday())
 
 
 @feature.command("rank", roles=EVERYONE, aliases=("排行榜", "排名"))
@@ -49,7 +47,7 @@ async def rank(ctx: Context, args: str) -> Replies:
     if member.branch_id is None:
         raise UserError("error.no_branch")
     today = ctx.today
-    week = await quizzes.leaderboard(ctx.session, member.branch_id, _week_start(today), today)
+    week = await quizzes.leaderboard(ctx.session, member.branch_id, week_start(today), today)
     month = await quizzes.leaderboard(ctx.session, member.branch_id, today.replace(day=1), today)
     return Reply(
         Msg(

@@ -34,25 +34,25 @@ async def quiz(ctx: Context, args: str) -> Replies:
     if args:
         raise UserError("quiz.no_args")
     member = ctx.require_caller()
+    await quizzes.lock_member(ctx.session, member.id)
     running = await quizzes.open_quiz(ctx.session, member.id, ctx.today)
     if running is not None:
         await ctx.start_flow(FLOW, "answer", {"quiz": running.id})
         intro = Reply(Msg("quiz.resumed", left=len(running.question_ids) - running.position))
         return [intro, await _ask(ctx, running)]
-    done = any(r.counted for r in await quizzes.rounds_on(ctx.session, member.id, ctx.today))
-    mode = QuizMode.PRACTICE if done else QuizMode.DAILY
-    ids = await _choose(ctx, member)
+    rounds = await quizzes.rounds_on(ctx.session, member.id, ctx.today)
+    mode = QuizMode.PRACTICE if any(r.counted for r in rounds) else QuizMode.DAILY
+    ids = await _choose(ctx, member, len(rounds))
     if not ids:
         raise UserError("quiz.empty_bank")
     return await begin(ctx, member, mode, ids)
 
 
-async def _choose(ctx: Context, member: Member) -> list[int]:
+async def _choose(ctx: Context, member: Member, rounds: int) -> list[int]:
     session = ctx.session
     bank = await quizzes.bank(session)
     recent = await quizzes.recent_questions(session, member.id, ctx.now - RECENT)
     record = await quizzes.tag_record(session, member.id, ctx.now - RECORD)
-    rounds = len(await quizzes.rounds_on(session, member.id, ctx.today))
     seed = f"{member.id}:{ctx.today}:{rounds}"
     return pick(bank, ctx.options.quiz_size, recent=recent, record=record, seed=seed)
 
@@ -140,6 +140,8 @@ async def answer_button(ctx: Context, args: str) -> Replies:
         raise UserError("quiz.unknown_button")
     if round_.finished_at is not None or number != round_.position + 1:
         return Reply(Msg("quiz.already_answered"))
+    if round_.day != ctx.today:
+        return await _expire(ctx, round_)
     question = await _current(ctx, round_)
     choice = parts[2]
     if question.kind == QuestionKind.MULTI and choice.startswith("+"):
@@ -154,7 +156,7 @@ async def answer_button(ctx: Context, args: str) -> Replies:
         if choice == "ok"
         else answers.canonical(question.kind, choice, len(question.options))
     )
-    if not given:
+    if not given or (question.kind == QuestionKind.SINGLE and len(given) != 1):
         return Reply(Msg("quiz.pick_first"))
     await ctx.start_flow(FLOW, "answer", {"quiz": round_.id})  # typed answers go on working
     return await settle(ctx, round_, question, given, edited=True)
@@ -168,6 +170,8 @@ async def answer_typed(ctx: Context, step: str, data: dict[str, Any], text: str)
     if round_ is None or round_.finished_at is not None:
         await ctx.end_flow()
         return Reply(Msg("quiz.over"))
+    if round_.day != ctx.today:
+        return await _expire(ctx, round_)
     question = await _current(ctx, round_)
     if not text:
         return Reply(Msg(f"quiz.hint.{question.kind}"))
@@ -180,6 +184,20 @@ async def answer_typed(ctx: Context, step: str, data: dict[str, Any], text: str)
     if given is None or (question.kind == QuestionKind.SINGLE and len(given) != 1):
         return Reply(Msg(f"quiz.hint.{question.kind}"))
     return await settle(ctx, round_, question, given, edited=False)
+
+
+async def _expire(ctx: Context, round_: Quiz) -> Reply:
+    """A round left unfinished on an earlier day: closed, and never counted (a day's record
+    is made that day)."""
+    round_.finished_at = ctx.now
+    round_.counted = False
+    await ctx.end_flow()
+    data = {"score": round_.correct, "total": len(round_.question_ids), "expired": True}
+    await ctx.trace(
+        "quiz.completed", member_id=round_.member_id, ref=quiz_ref(round_.id), data=data
+    )
+    start = Button(Msg("quiz.start_button"), "/quiz")
+    return Reply(Msg("quiz.expired", day=round_.day), ((start,),))
 
 
 async def settle(

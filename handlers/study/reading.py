@@ -1,19 +1,17 @@
 """学习: today's material, marking it 已学习, and searching the materials."""
 
-from datetime import datetime, time
-from zoneinfo import ZoneInfo
-
 from handlers.context import Context
 from handlers.messages import Button, Msg, Reply, Series, UserError
 from handlers.parsing import parse_id
 from handlers.payload import attachment_in
 from handlers.registry import EVERYONE, Replies
 from handlers.study import index
+from handlers.study.days import day_start
 from handlers.study.feature import feature
 from handlers.study.recommend import Recommender
 from storage import materials, quizzes
-from storage.materials import material_ref
-from storage.models import Material, MaterialRead
+from storage.materials import ReadMark, material_ref
+from storage.models import Material
 
 SHOWN_BODY = 3000  # characters of a material shown in chat; the rest is in its link or file
 SEARCH_RESULTS = 5
@@ -41,10 +39,6 @@ def show(material: Material, why: Msg | str = "", *, learned: bool = False) -> R
     return Reply(text, buttons, forward=forward)
 
 
-def day_start(now: datetime, zone: ZoneInfo) -> datetime:
-    return datetime.combine(now.astimezone(zone).date(), time(), zone)
-
-
 @feature.command("study", roles=EVERYONE, aliases=("学习", "今日学习"), private_only=True)
 async def study(ctx: Context, args: str) -> Replies:
     """`/study` today's material for the caller; `/study ID` a given one."""
@@ -66,7 +60,7 @@ async def study(ctx: Context, args: str) -> Replies:
     return await _recommended(ctx, reads)
 
 
-async def _pushed_today(ctx: Context, reads: dict[int, MaterialRead]) -> Material | None:
+async def _pushed_today(ctx: Context, reads: dict[int, ReadMark]) -> Material | None:
     since = day_start(ctx.now, ctx.options.timezone)
     for read in sorted(reads.values(), key=lambda r: r.pushed_at or since, reverse=True):
         if read.pushed_at and read.pushed_at >= since and read.learned_at is None:
@@ -74,7 +68,7 @@ async def _pushed_today(ctx: Context, reads: dict[int, MaterialRead]) -> Materia
     return None
 
 
-async def _recommended(ctx: Context, reads: dict[int, MaterialRead]) -> Reply:
+async def _recommended(ctx: Context, reads: dict[int, ReadMark]) -> Reply:
     member = ctx.require_caller()
     skip = {mid for mid, read in reads.items() if read.learned_at is not None}
     weak = (await quizzes.mistake_tags(ctx.session, [member.id])).get(member.id, [])

@@ -35,20 +35,30 @@ class Recommender:
 
     index: MaterialIndex
     alive: set[int] | None = None
+    _words: dict[str, list[tuple[float, int]]] = field(default_factory=dict)
     _queries: dict[tuple[str, int | None], dict[int, float]] = field(default_factory=dict)
     _fresh: dict[int | None, dict[int, float]] = field(default_factory=dict)
 
+    def _ranked(self, word: str) -> list[tuple[float, int]]:
+        """Every material the word finds, best first, scored once per run for all branches."""
+        if word not in self._words:
+            scores = self.index.score(terms(word), None)
+            ranked = sorted(
+                ((s, mid) for mid, s in scores.items() if self._alive(mid)), reverse=True
+            )
+            self._words[word] = ranked
+        return self._words[word]
+
     def _query(self, word: str, branch_id: int | None) -> dict[int, float]:
-        """The word's best materials, scores scaled so the best is 1."""
+        """The word's best materials for a member of the branch, scaled so the best is 1."""
         key = (word, branch_id)
         if key not in self._queries:
-            top = [
-                (mid, s)
-                for mid, s in self.index.top(terms(word), branch_id, CANDIDATES * 2)
-                if self._alive(mid)
-            ][:CANDIDATES]
-            best = top[0][1] if top else 1.0
-            self._queries[key] = {mid: s / best for mid, s in top}
+            visible = (
+                (s, mid) for s, mid in self._ranked(word) if self.index.visible(mid, branch_id)
+            )
+            top = list(islice(visible, CANDIDATES))
+            best = top[0][0] if top else 1.0
+            self._queries[key] = {mid: s / best for s, mid in top}
         return self._queries[key]
 
     def _alive(self, material_id: int) -> bool:

@@ -94,6 +94,10 @@ def upgrade() -> None:
     with op.batch_alter_table('quizzes', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_quizzes_branch_id'), ['branch_id'], unique=False)
         batch_op.create_index('ix_quizzes_member_day', ['member_id', 'day'], unique=False)
+        batch_op.create_index(
+            'uq_quizzes_counted_day', ['member_id', 'day'], unique=True,
+            sqlite_where=sa.text('counted'), postgresql_where=sa.text('counted'),
+        )
 
     op.create_table('quiz_answers',
     sa.Column('quiz_id', sa.Integer(), nullable=False),
@@ -121,6 +125,7 @@ def downgrade() -> None:
 
     op.drop_table('quiz_answers')
     with op.batch_alter_table('quizzes', schema=None) as batch_op:
+        batch_op.drop_index('uq_quizzes_counted_day')
         batch_op.drop_index('ix_quizzes_member_day')
         batch_op.drop_index(batch_op.f('ix_quizzes_branch_id'))
 
