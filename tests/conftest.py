@@ -9,6 +9,7 @@ import os
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from click.testing import CliRunner, Result
@@ -18,9 +19,14 @@ from sqlalchemy import text
 from bot.app import Services, build_services
 from bot.cli import main
 from bot.config import load_settings
+from scheduler.context import JobContext, use
 from storage import schema
 from storage.db import create_engine
 from tests.chat import Chat, Clock
+from tests.fake_telegram import FakeTelegram
+
+if TYPE_CHECKING:
+    from tests.telegram_rig import Rig
 
 PG_URL = os.environ.get("BRANCHBOT_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 SECRET = Fernet.generate_key().decode()
@@ -85,6 +91,24 @@ async def services(database_url: str, clock: Clock) -> AsyncIterator[Services]:
 @pytest.fixture
 def chat(services: Services, clock: Clock) -> Chat:
     return Chat(services, clock)
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTelegram]:
+    """The fake Bot API server the end-to-end tests talk to over HTTP."""
+    async with FakeTelegram() as server:
+        yield server
+
+
+@pytest.fixture
+async def rig(fake: FakeTelegram, database_url: str, clock: Clock) -> AsyncIterator["Rig"]:
+    """The bot serving the fake API, with the scheduler's jobs callable on the test clock."""
+    from tests.telegram_rig import telegram_bot  # it imports this module's SECRET
+
+    async with telegram_bot(fake, database_url, clock=clock) as running:
+        services = running.services
+        use(JobContext(services.sessions, services.box, services.router.options, clock))
+        yield running
 
 
 # The branch the CLI tests' database starts with.

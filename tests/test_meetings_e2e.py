@@ -6,44 +6,22 @@ The scheduler's jobs are called as the scheduler would call them, on the rig's c
 they fire is tested in test_scheduler.py, and across a restart in test_service_process.py.
 """
 
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from handlers.meetings.domain import current_code
 from scheduler import meeting_jobs
-from scheduler.context import JobContext, use
 from storage import meetings
 from storage.enums import Role
 from tests.chat import Chat, Clock, User
 from tests.fake_telegram import FakeTelegram
-from tests.telegram_rig import Rig, telegram_bot
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as server:
-        yield server
+from tests.telegram_rig import Rig
 
 
 @pytest.fixture
 def clock() -> Clock:
     return Clock(datetime.now(UTC))
-
-
-@pytest.fixture
-async def rig(fake: FakeTelegram, database_url: str, clock: Clock) -> AsyncIterator[Rig]:
-    async with telegram_bot(fake, database_url, clock=clock) as running:
-        use(
-            JobContext(
-                running.services.sessions,
-                running.services.box,
-                running.services.router.options,
-                clock,
-            )
-        )
-        yield running
 
 
 async def say(

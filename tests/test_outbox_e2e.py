@@ -20,12 +20,6 @@ from tests.telegram_rig import Rig, telegram_bot
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as server:
-        yield server
-
-
-@pytest.fixture
 async def rig(fake: FakeTelegram, database_url: str) -> AsyncIterator[Rig]:
     async with telegram_bot(fake, database_url) as running:
         yield running

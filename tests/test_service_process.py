@@ -7,13 +7,11 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO
 from zoneinfo import ZoneInfo
 
-import pytest
 from sqlalchemy import text
 
 from bot.app import build_services
@@ -25,12 +23,6 @@ from tests.conftest import SECRET
 from tests.fake_telegram import FakeTelegram
 
 USER = 9001
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as server:
-        yield server
 
 
 def _env(fake: FakeTelegram, database_url: str) -> dict[str, str]:

@@ -2,38 +2,22 @@
 the buttons of the message the bot sent (which it then edits) and by typing; a search; and
 the morning push delivered by the outbox sender with its 已学习 button."""
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
 
 from scheduler import study_jobs
-from scheduler.context import JobContext, use
 from tests.chat import Chat, Clock, User
 from tests.fake_telegram import FakeTelegram
-from tests.telegram_rig import Rig, telegram_bot
+from tests.telegram_rig import Rig
 from tests.test_materials import add_demo_corpus
 from tests.test_meetings_e2e import received, say
 from tests.test_study import RIGHT_BY_TEXT, codes_of, current_round, load_bank
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as server:
-        yield server
-
-
-@pytest.fixture
 def clock() -> Clock:
     return Clock(datetime.now(UTC))
-
-
-@pytest.fixture
-async def rig(fake: FakeTelegram, database_url: str, clock: Clock) -> AsyncIterator[Rig]:
-    async with telegram_bot(fake, database_url, clock=clock) as running:
-        services = running.services
-        use(JobContext(services.sessions, services.box, services.router.options, clock))
-        yield running
 
 
 async def press(fake: FakeTelegram, user: User, wanted: str) -> str:

@@ -17,12 +17,6 @@ SECRETARY, MEMBER, STRANGER = 501, 502, 503
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as server:
-        yield server
-
-
-@pytest.fixture
 async def bot(fake: FakeTelegram, database_url: str) -> AsyncIterator[Services]:
     async with telegram_bot(fake, database_url) as rig:
         yield rig.services
