@@ -5,6 +5,7 @@ A missing or wrong setting stops start-up with one line naming the variable (Con
 
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -40,6 +41,13 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite+aiosqlite:///data/branchbot.sqlite3"
     telegram_token: SecretStr | None = None
+    # WeCom (企业微信) self-built application: all five, or none (see README, "WeCom").
+    wecom_corp_id: str | None = None
+    wecom_agent_id: int | None = None
+    wecom_secret: SecretStr | None = None
+    wecom_token: SecretStr | None = None
+    wecom_aes_key: SecretStr | None = None
+    wecom_base_url: str = "https://qyapi.weixin.qq.com"
     telegram_base_url: str = "https://api.telegram.org"
     telegram_rate_limit: bool = True
     # Measured best at 8: httpcore's pool bookkeeping grows with requests in flight.
@@ -86,7 +94,18 @@ class Settings(BaseSettings):
         toml = TomlConfigSettingsSource(settings_cls, toml_file=toml_file)
         return init_settings, env_settings, dotenv_settings, toml
 
-    @field_validator("telegram_token", "webhook_secret", "secret_key", "webhook_url", mode="before")
+    @field_validator(
+        "telegram_token",
+        "webhook_secret",
+        "secret_key",
+        "webhook_url",
+        "wecom_corp_id",
+        "wecom_agent_id",
+        "wecom_secret",
+        "wecom_token",
+        "wecom_aes_key",
+        mode="before",
+    )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -107,7 +126,7 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {value!r}, e.g. Asia/Shanghai") from err
         return value
 
-    @field_validator("telegram_base_url", "webhook_url")
+    @field_validator("telegram_base_url", "webhook_url", "wecom_base_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is not None and not re.match(r"^https?://[^/\s]+", value):
@@ -161,10 +180,53 @@ class Settings(BaseSettings):
             raise ConfigError(f"{PREFIX}SECRET_KEY", "not set; make one with `branchbot keygen`")
         return self.secret_key.get_secret_value()
 
+    @model_validator(mode="after")
+    def _wecom_complete(self) -> "Settings":
+        given = {name: getattr(self, f"wecom_{name}") for name in WECOM_PARTS}
+        missing = [name for name, value in given.items() if value is None]
+        if 0 < len(missing) < len(WECOM_PARTS):
+            raise ValueError(
+                f"WECOM_{missing[0].upper()} is required with the other WECOM_ settings"
+            )
+        aes = self.wecom_aes_key.get_secret_value() if self.wecom_aes_key else None
+        if aes is not None and not re.fullmatch(r"[A-Za-z0-9+/]{43}", aes):
+            raise ValueError("WECOM_AES_KEY must be the 43-character EncodingAESKey")
+        return self
+
+    @property
+    def wecom_configured(self) -> bool:
+        return self.wecom_corp_id is not None
+
+    def require_wecom(self) -> "WeComSettings":
+        if not (self.wecom_corp_id and self.wecom_agent_id and self.wecom_secret
+                and self.wecom_token and self.wecom_aes_key):  # fmt: skip
+            raise ConfigError(f"{PREFIX}WECOM_CORP_ID", "not set")
+        return WeComSettings(
+            self.wecom_corp_id,
+            self.wecom_agent_id,
+            self.wecom_secret.get_secret_value(),
+            self.wecom_token.get_secret_value(),
+            self.wecom_aes_key.get_secret_value(),
+            self.wecom_base_url.rstrip("/"),
+        )
+
     def require_telegram_token(self) -> str:
         if self.telegram_token is None:
             raise ConfigError(f"{PREFIX}TELEGRAM_TOKEN", "not set; ask @BotFather for a token")
         return self.telegram_token.get_secret_value()
+
+
+WECOM_PARTS = ("corp_id", "agent_id", "secret", "token", "aes_key")
+
+
+@dataclass(frozen=True)
+class WeComSettings:
+    corp_id: str
+    agent_id: int
+    secret: str
+    token: str
+    aes_key: str
+    base_url: str
 
 
 def load_settings(**overrides: object) -> Settings:

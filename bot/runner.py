@@ -6,6 +6,7 @@ import logging
 import signal
 from dataclasses import dataclass, field
 
+import aiohttp
 from aiohttp import web
 from telegram.error import InvalidToken, NetworkError
 
@@ -15,6 +16,9 @@ from bot.outbox import Limits, OutboxSender, Transport
 from bot.tg.convert import PLATFORM
 from bot.tg.service import TelegramService
 from bot.web import Handler, build_web_app, start_site
+from bot.wecom.client import WeComError
+from bot.wecom.convert import PLATFORM as WECOM
+from bot.wecom.service import CALLBACK_PATH, WeComService
 from handlers.study import index as study_index
 from handlers.study.text import warm as warm_text
 from scheduler.context import JobContext
@@ -31,6 +35,7 @@ class Running:
     services: Services
     scheduler: SchedulerService
     telegram: TelegramService | None
+    wecom: WeComService | None
     sender: OutboxSender
     web_runner: web.AppRunner
     port: int
@@ -43,7 +48,7 @@ class Running:
             with contextlib.suppress(asyncio.CancelledError):
                 await self.indexing
         await self.scheduler.stop()
-        await _stop_parts(self.web_runner, self.telegram, self.sender, self.services)
+        await _stop_parts(self.web_runner, self.telegram, self.wecom, self.sender, self.services)
 
 
 def outbox_limits(settings: Settings) -> Limits:
@@ -75,18 +80,19 @@ def start_sender(
 
 async def start(settings: Settings) -> Running:
     """Start the scheduler, the Telegram adapter (if configured) and the HTTP server."""
-    token = settings.require_telegram_token()  # the only adapter so far: it must be set
+    if settings.telegram_token is None and not settings.wecom_configured:
+        raise ConfigError(f"{PREFIX}TELEGRAM_TOKEN", "not set (nor the WECOM_ settings)")
     services = build_services(settings)
     # jieba's dictionary loads in a thread meanwhile; the service is ready once it has.
     warming = asyncio.get_running_loop().run_in_executor(None, warm_text)
     try:
         await check_schema(services.engine)
-        telegram = TelegramService(services) if token else None
-        webhooks: dict[str, Handler] = {}
-        if telegram is not None and telegram.webhook_mode:
-            webhooks[telegram.webhook_path] = telegram.handle_webhook
+        telegram = TelegramService(services) if settings.telegram_token else None
+        wecom = WeComService(services) if settings.wecom_configured else None
         web_runner, port = await start_site(
-            build_web_app(webhooks), settings.listen_host, settings.listen_port
+            build_web_app(_webhooks(telegram), _callbacks(wecom)),
+            settings.listen_host,
+            settings.listen_port,
         )
     except BaseException:
         await services.close()
@@ -94,15 +100,21 @@ async def start(settings: Settings) -> Running:
     try:
         if telegram is not None:
             await _start_telegram(telegram)
+        if wecom is not None:
+            await _start_wecom(wecom)
     except BaseException:
         if telegram is not None:
             await telegram.close()
+        if wecom is not None:
+            await wecom.close()
         await web_runner.cleanup()
         await services.close()
         raise
     transports: dict[str, Transport] = {}
     if telegram is not None:
         transports[PLATFORM] = telegram.transport
+    if wecom is not None:
+        transports[WECOM] = wecom.transport
     sender = start_sender(services, transports)
     if telegram is not None:
         telegram.on_replied = sender.replied
@@ -116,7 +128,7 @@ async def start(settings: Settings) -> Running:
     try:
         await scheduler.start()
     except BaseException:
-        await _stop_parts(web_runner, telegram, sender, services)
+        await _stop_parts(web_runner, telegram, wecom, sender, services)
         raise
     router.after_commit.append(
         lambda info: scheduler.sync_meetings_now() if info.get(MEETINGS_CHANGED) else None
@@ -125,7 +137,7 @@ async def start(settings: Settings) -> Running:
     # The search index builds in the background; a search arriving first waits for it.
     indexing = asyncio.create_task(_build_index(services), name="study-index")
     log.info("branchbot serving on %s:%d", settings.listen_host, port)
-    return Running(services, scheduler, telegram, sender, web_runner, port, indexing)
+    return Running(services, scheduler, telegram, wecom, sender, web_runner, port, indexing)
 
 
 async def _build_index(services: Services) -> None:
@@ -139,6 +151,7 @@ async def _build_index(services: Services) -> None:
 async def _stop_parts(
     web_runner: web.AppRunner,
     telegram: TelegramService | None,
+    wecom: WeComService | None,
     sender: OutboxSender,
     services: Services,
 ) -> None:
@@ -150,7 +163,30 @@ async def _stop_parts(
     await sender.stop()
     if telegram is not None:
         await telegram.close()
+    if wecom is not None:
+        await wecom.close()
     await services.close()
+
+
+def _webhooks(telegram: TelegramService | None) -> dict[str, Handler]:
+    if telegram is not None and telegram.webhook_mode:
+        return {telegram.webhook_path: telegram.handle_webhook}
+    return {}
+
+
+def _callbacks(wecom: WeComService | None) -> dict[str, Handler]:
+    return {CALLBACK_PATH: wecom.handle} if wecom is not None else {}
+
+
+async def _start_wecom(wecom: WeComService) -> None:
+    """Fetch the first access token; a wrong secret or an unreachable API stops start-up."""
+    base = wecom.client.base_url
+    try:
+        await wecom.start()
+    except WeComError as err:
+        raise ConfigError(f"{PREFIX}WECOM_SECRET", f"refused by WeCom: {err}") from err
+    except (aiohttp.ClientError, TimeoutError) as err:
+        raise ConfigError(f"{PREFIX}WECOM_BASE_URL", f"cannot reach {base}: {err!r}") from err
 
 
 async def _start_telegram(telegram: TelegramService) -> None:

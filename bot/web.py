@@ -11,11 +11,17 @@ async def healthz(_request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
-def build_web_app(webhooks: dict[str, Handler]) -> web.Application:
-    """One aiohttp app: /healthz plus a POST route per configured webhook path."""
+def build_web_app(
+    webhooks: dict[str, Handler], callbacks: dict[str, Handler] | None = None
+) -> web.Application:
+    """One aiohttp app: /healthz, a POST route per webhook path (Telegram), and a GET and
+    POST route per callback path (WeCom checks the URL with a GET)."""
     app = web.Application(client_max_size=1024 * 1024)
     app.router.add_get("/healthz", healthz)
     for path, handler in webhooks.items():
+        app.router.add_post(path, handler)
+    for path, handler in (callbacks or {}).items():
+        app.router.add_get(path, handler)
         app.router.add_post(path, handler)
     return app
 

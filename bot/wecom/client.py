@@ -1,0 +1,117 @@
+"""WeCom's server API: the access token (cached, refreshed early and on expiry) and the calls
+the adapter makes. Errors come back as WeComError with WeCom's errcode."""
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+import aiohttp
+
+log = logging.getLogger(__name__)
+# Refresh this long before the token's stated expiry (7200 s), so none expires mid-call.
+REFRESH_EARLY = 300.0
+TOKEN_INVALID = frozenset({40014, 42001})  # invalid, expired
+TIMEOUT = aiohttp.ClientTimeout(total=15)
+
+
+class WeComError(Exception):
+    def __init__(self, errcode: int, errmsg: str, body: dict[str, Any] | None = None) -> None:
+        super().__init__(f"WeCom error {errcode}: {errmsg}")
+        self.errcode = errcode
+        self.errmsg = errmsg
+        self.body = body or {}
+
+
+class WeComClient:
+    def __init__(self, base_url: str, corp_id: str, secret: str, agent_id: int) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.corp_id = corp_id
+        self.secret = secret
+        self.agent_id = agent_id
+        self._http: aiohttp.ClientSession | None = None
+        self._token: str | None = None
+        self._expires = 0.0
+        self._lock = asyncio.Lock()
+
+    @property
+    def http(self) -> aiohttp.ClientSession:
+        if self._http is None:
+            self._http = aiohttp.ClientSession(timeout=TIMEOUT)
+        return self._http
+
+    async def close(self) -> None:
+        if self._http is not None:
+            await self._http.close()
+            self._http = None
+
+    async def token(self, *, fresh: bool = False) -> str:
+        """The access token, fetched once and shared until shortly before it expires."""
+        async with self._lock:
+            if fresh or self._token is None or time.monotonic() >= self._expires:
+                params = {"corpid": self.corp_id, "corpsecret": self.secret}
+                async with self.http.get(f"{self.base_url}/cgi-bin/gettoken", params=params) as r:
+                    body = await r.json(content_type=None)
+                _check(body)
+                self._token = str(body["access_token"])
+                lifetime = float(body.get("expires_in", 7200))
+                self._expires = time.monotonic() + max(lifetime - REFRESH_EARLY, 60.0)
+            return self._token
+
+    async def call(
+        self,
+        path: str,
+        *,
+        json: dict[str, Any] | None = None,
+        data: aiohttp.FormData | None = None,
+        params: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """POST to the API with the token; an expired or invalid token is replaced and the
+        call made once more."""
+        for attempt in (1, 2):
+            token = await self.token(fresh=attempt == 2)
+            query = {"access_token": token, **(params or {})}
+            async with self.http.post(
+                f"{self.base_url}{path}", params=query, json=json, data=data
+            ) as response:
+                if response.status >= 500:
+                    raise WeComError(-response.status, f"HTTP {response.status}")
+                body: dict[str, Any] = await response.json(content_type=None)
+            if body.get("errcode") in TOKEN_INVALID and attempt == 1:
+                log.info("WeCom access token refused (%s); fetching a new one", body["errcode"])
+                continue
+            _check(body)
+            return body
+        raise AssertionError("unreachable")
+
+    async def send(self, userid: str, message: dict[str, Any]) -> dict[str, Any]:
+        """message/send to one member; `message` holds msgtype and its content."""
+        payload = {"touser": userid, "agentid": self.agent_id, **message}
+        body = await self.call("/cgi-bin/message/send", json=payload)
+        if userid in str(body.get("invaliduser", "")).split("|"):
+            raise WeComError(81013, "user not found or not in the application's scope", body)
+        return body
+
+    async def upload(self, kind: str, name: str, content: bytes) -> str:
+        """A temporary media (3 days); returns its media_id."""
+        form = aiohttp.FormData()
+        form.add_field("media", content, filename=name)
+        body = await self.call("/cgi-bin/media/upload", data=form, params={"type": kind})
+        return str(body["media_id"])
+
+    async def update_card(self, userid: str, response_code: str, change: dict[str, Any]) -> None:
+        """Change the card whose button was pressed: {"button": {"replace_name": ...}} or a
+        whole {"template_card": ...} (the code is valid once, for 72 hours)."""
+        payload = {
+            "userids": [userid],
+            "agentid": self.agent_id,
+            "response_code": response_code,
+            **change,
+        }
+        await self.call("/cgi-bin/message/update_template_card", json=payload)
+
+
+def _check(body: dict[str, Any]) -> None:
+    code = int(body.get("errcode", 0) or 0)
+    if code:
+        raise WeComError(code, str(body.get("errmsg", "")), body)

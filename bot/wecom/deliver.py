@@ -1,0 +1,74 @@
+"""Sending a Reply through WeCom's API: for answers to users and for the outbox.
+
+For the outbox, WeCom's error codes map to the sender's outcomes, as Telegram's 429 and 403
+do: frequency limits pause the queue, a member outside the application's scope is blocked,
+a refused message is not retried, and the rest is retried later.
+"""
+
+import logging
+
+from bot.i18n import Renderer
+from bot.outbox import Blocked, Failed, Outcome, Sent, Throttled
+from bot.wecom.client import WeComClient, WeComError
+from bot.wecom.render import render, text_message
+from handlers.messages import Reply
+
+log = logging.getLogger(__name__)
+# 45009: API calls over the limit (per minute or the daily quota); 45033: too many at once.
+THROTTLED = {45009: 60.0, 45033: 2.0, 45047: 60.0}
+# 60111/81013: no such member, or not in the application's visible range; 60020: not allowed.
+BLOCKED = frozenset({60111, 81013, 60020, 43004})
+# The message itself is wrong: trying again cannot help.
+REFUSED = frozenset({40003, 40007, 40008, 41006, 44004, 45002, 82001})
+
+
+class WeComTransport:
+    def __init__(self, client: WeComClient, renderer: Renderer) -> None:
+        self.client = client
+        self.renderer = renderer
+
+    async def send_reply(self, userid: str, reply: Reply) -> str:
+        """Send one reply (media first, then text, then cards); the last msgid. Raises
+        WeComError."""
+        msgid = ""
+        media = await self._media(reply)
+        if media is not None:
+            try:
+                msgid = str((await self.client.send(userid, media)).get("msgid", ""))
+            except WeComError as err:
+                # A file that came from another platform (or expired after three days)
+                # has no WeCom media id: the text still goes.
+                if reply.forward is None or err.errcode != 40007:
+                    raise
+                log.info("forwarded file not on WeCom (%s); sending the text alone", err)
+        shown = render(reply, self.renderer)
+        for text in shown.texts:
+            msgid = str((await self.client.send(userid, text_message(text))).get("msgid", ""))
+        for card in shown.cards:
+            message = {"msgtype": "template_card", "template_card": card}
+            msgid = str((await self.client.send(userid, message)).get("msgid", ""))
+        return msgid
+
+    async def _media(self, reply: Reply) -> dict[str, object] | None:
+        if reply.image is not None:
+            media_id = await self.client.upload("image", "image.png", reply.image)
+            return {"msgtype": "image", "image": {"media_id": media_id}}
+        if reply.file is not None:
+            media_id = await self.client.upload("file", reply.file.name, reply.file.content)
+            return {"msgtype": "file", "file": {"media_id": media_id}}
+        if reply.forward is not None:  # a member's upload, by its (temporary) media id
+            kind = "image" if reply.forward.kind == "photo" else "file"
+            return {"msgtype": kind, kind: {"media_id": reply.forward.file_id}}
+        return None
+
+    async def deliver(self, chat_id: str, reply: Reply) -> Outcome:
+        try:
+            return Sent(await self.send_reply(chat_id, reply) or "wecom")
+        except WeComError as err:
+            if err.errcode in THROTTLED:
+                return Throttled(THROTTLED[err.errcode])
+            if err.errcode in BLOCKED:
+                return Blocked(str(err))
+            return Failed(str(err), permanent=err.errcode in REFUSED)
+        except Exception as err:  # network trouble: retried by the sender
+            return Failed(f"{type(err).__name__}: {err}")

@@ -1,0 +1,108 @@
+"""The WeCom side of `branchbot run`: the application's callback URL and its replies.
+
+WeCom posts each message encrypted to our callback and waits at most five seconds for an
+answer, retrying otherwise. So the callback checks the signature, decrypts (wechatpy's WeCom
+crypto), acknowledges at once and handles the message in the background; replies go out
+through the API. A redelivered message is handled once (the router's dedup, by MsgId).
+"""
+
+import asyncio
+import logging
+from typing import Any
+
+from aiohttp import web
+from wechatpy.enterprise.crypto import WeChatCrypto
+from wechatpy.exceptions import InvalidSignatureException
+
+from bot.app import Services
+from bot.config import Settings
+from bot.wecom.client import WeComClient, WeComError
+from bot.wecom.convert import PLATFORM, Callback, fields, to_incoming
+from bot.wecom.deliver import WeComTransport
+from bot.wecom.render import card_update, text_message
+
+log = logging.getLogger(__name__)
+CALLBACK_PATH = "/wecom/callback"
+MAX_BODY = 64 * 1024
+
+
+class WeComService:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        settings: Settings = services.settings
+        wecom = settings.require_wecom()
+        self.crypto = WeChatCrypto(wecom.token, wecom.aes_key, wecom.corp_id)
+        self.client = WeComClient(wecom.base_url, wecom.corp_id, wecom.secret, wecom.agent_id)
+        self.transport = WeComTransport(self.client, services.renderer)
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def start(self) -> None:
+        await self.client.token()  # a wrong secret or unreachable API stops start-up here
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.client.close()
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        """GET: the URL check when the callback is configured. POST: a message."""
+        query = request.query
+        signature, stamp, nonce = (
+            query.get(k, "") for k in ("msg_signature", "timestamp", "nonce")
+        )
+        if request.method == "GET":
+            try:
+                echo = self.crypto.check_signature(
+                    signature, stamp, nonce, query.get("echostr", "")
+                )
+            except Exception as err:  # a bad signature, or an echostr that does not decrypt
+                log.warning("WeCom URL check refused: %r", err)
+                return web.Response(status=403, text="forbidden")
+            return web.Response(text=echo)
+        body = await request.content.read(MAX_BODY + 1)
+        if len(body) > MAX_BODY:
+            return web.Response(status=413, text="too large")
+        try:
+            plain = self.crypto.decrypt_message(body.decode(), signature, stamp, nonce)
+            callback = to_incoming(fields(plain))
+        except InvalidSignatureException:
+            log.warning("WeCom callback with a bad signature refused")
+            return web.Response(status=403, text="forbidden")
+        except Exception as err:  # tampered or garbled: never processed
+            log.warning("WeCom callback that does not decrypt refused: %r", err)
+            return web.Response(status=400, text="bad request")
+        if callback is not None:
+            task = asyncio.create_task(self._process(callback))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return web.Response(text="success")  # at once: WeCom retries after five seconds
+
+    async def _process(self, callback: Callback) -> None:
+        incoming = callback.incoming
+        try:
+            replies = await self.services.router.handle(incoming)
+            for reply in replies:
+                if reply.edit and callback.response_code:
+                    await self._edit(incoming.chat_id, callback.response_code, reply)
+                    callback = Callback(incoming)  # a response code serves once
+                else:
+                    await self.transport.send_reply(incoming.chat_id, reply)
+        except WeComError as err:
+            log.warning("reply to WeCom user %s failed: %s", incoming.chat_id, err)
+        except Exception:
+            log.exception("handling WeCom message %s failed", incoming.update_key)
+
+    async def _edit(self, userid: str, code: str, reply: Any) -> None:
+        change, texts = card_update(reply, self.services.renderer)
+        try:
+            await self.client.update_card(userid, code, change)
+        except WeComError as err:  # expired code or a deleted card: send it anew instead
+            log.info("could not update the WeCom card (%s); sending anew", err)
+            await self.transport.send_reply(userid, reply)
+            return
+        for text in texts:
+            await self.client.send(userid, text_message(text))
+
+
+__all__ = ["CALLBACK_PATH", "PLATFORM", "WeComService"]
