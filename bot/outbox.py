@@ -10,7 +10,7 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -135,7 +135,7 @@ class OutboxSender:
         box: SecretBox,
         leadership: Leadership,
         transports: dict[str, Transport],
-        limits: Limits,
+        limits: Limits | Mapping[str, Limits],
         clock: Callable[[], datetime],
         readers: async_sessionmaker[AsyncSession] | None = None,
     ) -> None:
@@ -145,18 +145,21 @@ class OutboxSender:
         self.box = box
         self.leadership = leadership
         self.transports = transports
-        self.limits = limits
+        # Each platform has its own budget (Telegram's 30 a second is not WeCom's).
+        per = limits if isinstance(limits, Mapping) else dict.fromkeys(transports, limits)
+        self.limits = {p: per.get(p, Limits()) for p in transports}
         self.clock = clock
-        self.pacer = Pacer(limits)
+        self.pacers = {p: Pacer(self.limits[p]) for p in transports}
         self.sent = 0
         self._wake = asyncio.Event()
         self._stopping = False
         self._checked_at = 0.0
         self._task: asyncio.Task[None] | None = None
 
-    def replied(self, chat_id: str, messages: int) -> None:
+    def replied(self, chat_id: str, messages: int, platform: str = "telegram") -> None:
         """The bot just answered a chat with this many messages, outside the queue."""
-        self.pacer.sent_elsewhere(chat_id, messages, time.monotonic())
+        if platform in self.pacers:
+            self.pacers[platform].sent_elsewhere(chat_id, messages, time.monotonic())
 
     def wake(self) -> None:
         """Something was queued in this process: look now instead of at the next poll."""
@@ -204,7 +207,8 @@ class OutboxSender:
     async def _drain_batch(self) -> bool:
         """Send one batch of due rows; False when there was nothing to send."""
         platforms = list(self.transports)
-        waiting = self.pacer.waiting_chats(time.monotonic())
+        now = time.monotonic()
+        waiting = [c for pacer in self.pacers.values() for c in pacer.waiting_chats(now)]
         async with self.readers() as session:
             rows = list(await outbox.due(session, self.clock(), platforms, BATCH, waiting))
         if not rows:
@@ -212,7 +216,7 @@ class OutboxSender:
         while rows and not self._stopping and await self._still_leading():
             row = self._next_ready(rows)
             if row is None:
-                soonest = min(self.pacer.chat_ready_at(r.chat_id) for r in rows)
+                soonest = min(self._pacer(r).chat_ready_at(r.chat_id) for r in rows)
                 await self._sleep(min(max(soonest - time.monotonic(), 0.0), IDLE_POLL))
                 if time.monotonic() < soonest:
                     return True  # fetch afresh: newer, more urgent rows may be waiting
@@ -230,12 +234,15 @@ class OutboxSender:
         self._checked_at = now
         return await self.leadership.check()
 
+    def _pacer(self, row: OutboxMessage) -> Pacer:
+        return self.pacers[row.platform]
+
     def _next_ready(self, rows: list[OutboxMessage]) -> OutboxMessage | None:
         now = time.monotonic()
-        return next((r for r in rows if self.pacer.chat_ready_at(r.chat_id) <= now), None)
+        return next((r for r in rows if self._pacer(r).chat_ready_at(r.chat_id) <= now), None)
 
-    async def _wait_global_turn(self) -> None:
-        delay = self.pacer.global_ready_at() - time.monotonic()
+    async def _wait_global_turn(self, pacer: Pacer) -> None:
+        delay = pacer.global_ready_at() - time.monotonic()
         if delay > 0:
             await asyncio.sleep(delay)
 
@@ -244,8 +251,9 @@ class OutboxSender:
         async with self.sessions.begin() as session:
             if not await outbox.start_sending(session, row):
                 return
-        await self._wait_global_turn()
-        self.pacer.took(row.chat_id, row.to_group, time.monotonic())
+        pacer = self._pacer(row)
+        await self._wait_global_turn(pacer)
+        pacer.took(row.chat_id, row.to_group, time.monotonic())
         outcome = await self._deliver(row)
         async with self.sessions.begin() as session:
             session.add(row)
@@ -268,7 +276,7 @@ class OutboxSender:
             await outbox.mark_sent(session, self.box, row, now, outcome.message_id)
             self.sent += 1
         elif isinstance(outcome, Throttled):
-            self.pacer.pause(outcome.seconds, time.monotonic())
+            self._pacer(row).pause(outcome.seconds, time.monotonic())
             due = now + timedelta(seconds=outcome.seconds)
             outbox.retry_later(row, due, f"429 retry after {outcome.seconds:g}s", counts=False)
             log.info("rate limited by %s: pausing %.1f s", row.platform, outcome.seconds)
@@ -276,13 +284,13 @@ class OutboxSender:
             await outbox.mark_undeliverable(
                 session, self.box, row, now, outcome.error, blocked=True
             )
-        elif outcome.permanent or row.attempts + 1 >= self.limits.max_attempts:
+        elif outcome.permanent or row.attempts + 1 >= self.limits[row.platform].max_attempts:
             log.warning("outbox row %s failed for good: %s", row.id, outcome.error)
             await outbox.mark_undeliverable(
                 session, self.box, row, now, outcome.error, blocked=False
             )
         else:
-            delay = backoff(row.attempts + 1, self.limits.retry_base)
+            delay = backoff(row.attempts + 1, self.limits[row.platform].retry_base)
             outbox.retry_later(row, now + delay, outcome.error, counts=True)
 
     async def _sleep(self, seconds: float) -> None:

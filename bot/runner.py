@@ -4,7 +4,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import aiohttp
 from aiohttp import web
@@ -18,6 +18,7 @@ from bot.tg.service import TelegramService
 from bot.web import Handler, build_web_app, start_site
 from bot.wecom.client import WeComError
 from bot.wecom.convert import PLATFORM as WECOM
+from bot.wecom.deliver import WECOM_LIMITS
 from bot.wecom.service import CALLBACK_PATH, WeComService
 from handlers.study import index as study_index
 from handlers.study.text import warm as warm_text
@@ -51,17 +52,22 @@ class Running:
         await _stop_parts(self.web_runner, self.telegram, self.wecom, self.sender, self.services)
 
 
-def outbox_limits(settings: Settings) -> Limits:
-    return Limits(
+def outbox_limits(settings: Settings) -> dict[str, Limits]:
+    """Each platform's budget: Telegram's from the OUTBOX_ settings, WeCom's its own."""
+    telegram = Limits(
         per_second=settings.outbox_per_second,
         chat_per_second=settings.outbox_chat_per_second,
         group_per_minute=settings.outbox_group_per_minute,
         max_attempts=settings.outbox_max_attempts,
     )
+    wecom = replace(WECOM_LIMITS, max_attempts=settings.outbox_max_attempts)
+    return {PLATFORM: telegram, WECOM: wecom}
 
 
 def start_sender(
-    services: Services, transports: dict[str, Transport], limits: Limits | None = None
+    services: Services,
+    transports: dict[str, Transport],
+    limits: Limits | dict[str, Limits] | None = None,
 ) -> OutboxSender:
     router = services.router
     sender = OutboxSender(
@@ -118,6 +124,8 @@ async def start(settings: Settings) -> Running:
     sender = start_sender(services, transports)
     if telegram is not None:
         telegram.on_replied = sender.replied
+    if wecom is not None:
+        wecom.on_replied = sender.replied
     router = services.router
     job_context = JobContext(
         services.sessions, services.box, router.options, router.clock, sender.wake

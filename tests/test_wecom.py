@@ -7,18 +7,24 @@ import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
+import aiohttp
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import func, select
 
+from bot.config import ConfigError, load_settings
 from bot.i18n import Renderer
 from bot.outbox import Blocked, Failed, Throttled
+from bot.runner import start
 from bot.wecom.render import BUTTONS_PER_CARD, TEXT_BYTES, card_update, render, split_bytes
 from bot.wecom.service import WeComService
 from handlers.messages import Button, Msg, Reply
 from handlers.notify import queue_to_members
 from storage.models import PlatformAccount, ProcessedUpdate
 from tests.chat import Chat, Clock
-from tests.fake_wecom import AES_KEY, CORP_ID, TOKEN, WeComMember
+from tests.conftest import SECRET
+from tests.fake_wecom import AES_KEY, AGENT_ID, CORP_ID, TOKEN, FakeWeCom, WeComMember
+from tests.fake_wecom import SECRET as WECOM_SECRET
 from tests.platforms import Both, WeComUser, both_platforms, heard
 
 
@@ -167,3 +173,44 @@ def test_a_clicked_card_shows_the_edit() -> None:
     verdict = Reply(Msg("quiz.letter", letter="回答正确"))
     change, texts = card_update(verdict, renderer)
     assert change["button"]["replace_name"] == "已处理" and texts == ["回答正确"]
+
+
+async def test_branchbot_run_serves_wecom_alone(database_url: str) -> None:
+    async with FakeWeCom() as fake:
+        settings = load_settings(
+            database_url=database_url,
+            secret_key=SECRET,
+            listen_port=0,
+            wecom_corp_id=CORP_ID,
+            wecom_agent_id=AGENT_ID,
+            wecom_secret=WECOM_SECRET,
+            wecom_token=TOKEN,
+            wecom_aes_key=AES_KEY,
+            wecom_base_url=fake.base_url,
+        )
+        running = await start(settings)
+        try:
+            assert running.telegram is None and running.wecom is not None
+            url = f"http://127.0.0.1:{running.port}/wecom/callback"
+            fake.members.add("zhangsan")
+            async with aiohttp.ClientSession() as http:
+                member = WeComMember(url, "zhangsan", http)
+                assert await member.text("/help") == 200
+                await fake.wait_until(lambda: bool(fake.texts_to("zhangsan")))
+            assert "邀请码" in fake.texts_to("zhangsan")[-1]
+        finally:
+            await running.stop()
+        wrong = settings.model_copy(update={"wecom_secret": SecretStr("wrong")})
+        with pytest.raises(ConfigError) as refused:
+            await start(wrong)
+        assert refused.value.variable == "BRANCHBOT_WECOM_SECRET"
+
+
+def test_wecom_settings_come_together() -> None:
+    with pytest.raises(ConfigError) as partial:
+        load_settings(wecom_corp_id=CORP_ID)
+    assert "WECOM_AGENT_ID" in partial.value.problem
+    with pytest.raises(ConfigError) as short:
+        load_settings(wecom_corp_id=CORP_ID, wecom_agent_id=1, wecom_secret="s",
+                      wecom_token="t", wecom_aes_key="tooshort")  # fmt: skip
+    assert "43" in short.value.problem

@@ -8,12 +8,15 @@ a refused message is not retried, and the rest is retried later.
 import logging
 
 from bot.i18n import Renderer
-from bot.outbox import Blocked, Failed, Outcome, Sent, Throttled
+from bot.outbox import Blocked, Failed, Limits, Outcome, Sent, Throttled
 from bot.wecom.client import WeComClient, WeComError
 from bot.wecom.render import render, text_message
 from handlers.messages import Reply
 
 log = logging.getLogger(__name__)
+# WeCom drops messages beyond 30 a minute to one member, and allows each API about 10,000
+# calls a minute per company; the daily quota (200 per licensed account) shows as 45009.
+WECOM_LIMITS = Limits(per_second=50.0, chat_per_second=0.45)
 # 45009: API calls over the limit (per minute or the daily quota); 45033: too many at once.
 THROTTLED = {45009: 60.0, 45033: 2.0, 45047: 60.0}
 # 60111/81013: no such member, or not in the application's visible range; 60020: not allowed.

@@ -8,6 +8,7 @@ through the API. A redelivered message is handled once (the router's dedup, by M
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -35,6 +36,8 @@ class WeComService:
         self.client = WeComClient(wecom.base_url, wecom.corp_id, wecom.secret, wecom.agent_id)
         self.transport = WeComTransport(self.client, services.renderer)
         self._tasks: set[asyncio.Task[None]] = set()
+        # Told how many replies went out, so the outbox leaves room for them in the budget.
+        self.on_replied: Callable[[str, int, str], None] = lambda _chat, _count, _p: None
 
     async def start(self) -> None:
         await self.client.token()  # a wrong secret or unreachable API stops start-up here
@@ -88,6 +91,7 @@ class WeComService:
                     callback = Callback(incoming)  # a response code serves once
                 else:
                     await self.transport.send_reply(incoming.chat_id, reply)
+            self.on_replied(incoming.chat_id, len(replies), PLATFORM)
         except WeComError as err:
             log.warning("reply to WeCom user %s failed: %s", incoming.chat_id, err)
         except Exception:
