@@ -12,7 +12,7 @@ from handlers import FEATURES
 from handlers.context import Options
 from storage import schema
 from storage.crypto import SecretBox
-from storage.db import create_engine, reader_factory, session_factory
+from storage.db import DELIVER_TO, create_engine, reader_factory, session_factory
 
 
 class DeepLinks:
@@ -63,7 +63,7 @@ def handler_options(settings: Settings) -> Options:
 
 def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
     engine = create_engine(settings.database_url)
-    sessions = session_factory(engine)
+    sessions = session_factory(engine, {DELIVER_TO: settings.deliver_to})
     box = SecretBox(settings.require_secret_key())
     links = DeepLinks()
     router = Router(

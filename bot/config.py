@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     wecom_token: SecretStr | None = None
     wecom_aes_key: SecretStr | None = None
     wecom_base_url: str = "https://qyapi.weixin.qq.com"
+    # A member with both a Telegram and a WeCom account gets messages on the one they used
+    # last, or on all of them.
+    deliver_to: Literal["last", "all"] = "last"
     telegram_base_url: str = "https://api.telegram.org"
     telegram_rate_limit: bool = True
     # Measured best at 8: httpcore's pool bookkeeping grows with requests in flight.

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.messages import Reply
 from handlers.payload import reply_out
 from storage import outbox, people
+from storage.db import DELIVER_TO
 from storage.outbox import Envelope
 
 
@@ -52,18 +53,27 @@ async def queue_each(
     refs: Mapping[int, str | None] | None = None,
     priority: int = 5,
 ) -> set[int]:
-    """Queue a reply of its own to each member (a personal daily push), as queue_to_members."""
-    reach = await people.reach(session, list(replies))
+    """Queue a reply of its own to each member (a personal daily push), as queue_to_members.
+
+    A member goes to the chat app they used last, or with DELIVER_TO=all to every chat app
+    they have bound (each copy keyed by its platform)."""
+    everywhere = session.info.get(DELIVER_TO) == "all"
+    places = await people.reach_everywhere(session, list(replies))
     encoded: dict[int, dict[str, Any]] = {}  # one encoding per distinct reply object
     envelopes = []
-    for member_id, where in reach.items():
+    targets = [
+        (member_id, where, i)
+        for member_id, found in places.items()
+        for i, where in enumerate(found if everywhere else found[:1])
+    ]
+    for member_id, where, copy in targets:
         reply = replies[member_id]
         if id(reply) not in encoded:
             encoded[id(reply)] = reply_out(reply)
         payload = encoded[id(reply)]
         envelopes.append(
             Envelope(
-                key=f"{key}:m{member_id}",
+                key=f"{key}:m{member_id}" + (f":{where.platform}" if copy else ""),
                 platform=where.platform,
                 chat_id=where.chat_id,
                 payload=payload,
@@ -76,4 +86,4 @@ async def queue_each(
             )
         )
     await outbox.enqueue(session, envelopes, now)
-    return {member_id for member_id, where in reach.items() if not where.blocked}
+    return {member_id for member_id, where, _ in targets if not where.blocked}

@@ -108,8 +108,16 @@ def _use_wal_and_immediate_transactions(engine: AsyncEngine) -> None:
         conn.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
 
-def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+# Session.info key: "last" (a member's messages go to the chat app they used last) or "all".
+DELIVER_TO = "deliver_to"
+
+
+def session_factory(
+    engine: AsyncEngine, info: dict[str, Any] | None = None
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions for the service; `info` is copied into every session's `info` (settings the
+    storage layer needs wherever a session comes from: router, jobs or CLI)."""
+    return async_sessionmaker(engine, expire_on_commit=False, info=info or {})
 
 
 READ_ONLY = "branchbot_read_only"

@@ -219,8 +219,19 @@ async def _trace(
     )
 
 
+# With DELIVER_TO=all a member has a row per chat app; the best of them is theirs.
+_STATUS_RANK = {"sent": 4, "sending": 3, "pending": 2, "failed": 1, "blocked": 0}
+
+
 async def statuses_by_member(session: AsyncSession, ref: str, kind: str) -> dict[int, str]:
     query = select(OutboxMessage.member_id, OutboxMessage.status).where(
         OutboxMessage.ref == ref, OutboxMessage.kind == kind
     )
-    return {int(m): str(s) for m, s in (await session.execute(query)).all() if m is not None}
+    best: dict[int, str] = {}
+    for member_id, status in (await session.execute(query)).all():
+        if member_id is None:
+            continue
+        current = best.get(int(member_id))
+        if current is None or _STATUS_RANK.get(status, 0) > _STATUS_RANK.get(current, 0):
+            best[int(member_id)] = str(status)
+    return best

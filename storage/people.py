@@ -2,7 +2,7 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Table, and_, bindparam, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -153,7 +153,16 @@ async def reach(session: AsyncSession, member_ids: Sequence[int]) -> dict[int, R
     """Each member's most recently seen chat-app account with a private chat (a console
     account only if there is none); members with no account at all are missing from the
     result (they have not bound one, or never wrote privately)."""
-    found: dict[int, tuple[tuple[bool, datetime | None], Reach]] = {}
+    everywhere = await reach_everywhere(session, member_ids)
+    return {member_id: places[0] for member_id, places in everywhere.items()}
+
+
+async def reach_everywhere(
+    session: AsyncSession, member_ids: Sequence[int]
+) -> dict[int, list[Reach]]:
+    """Every chat-app account of each member with a private chat, the one seen last first
+    (console accounts only for members with no chat-app account)."""
+    found: dict[int, list[tuple[tuple[bool, datetime | None], Reach]]] = {}
     for start in range(0, len(member_ids), _CHUNK):
         chunk = member_ids[start : start + _CHUNK]
         query = (
@@ -172,16 +181,15 @@ async def reach(session: AsyncSession, member_ids: Sequence[int]) -> dict[int, R
             await session.execute(query)
         ).all():
             rank = (platform not in FALLBACK_PLATFORMS, seen)
-            best = found.get(member_id)
-            if best is None or _better(rank, best[0]):
-                where = Reach(platform, chat_id, blocked_at is not None, branch)
-                found[member_id] = (rank, where)
-    return {member_id: r for member_id, (_, r) in found.items()}
+            where = Reach(platform, chat_id, blocked_at is not None, branch)
+            found.setdefault(member_id, []).append((rank, where))
+    return {member_id: _ordered(places) for member_id, places in found.items()}
 
 
-def _better(rank: tuple[bool, datetime | None], than: tuple[bool, datetime | None]) -> bool:
-    """A chat app beats the console; then the account seen last wins."""
-    if rank[0] != than[0]:
-        return rank[0]
-    seen, other = rank[1], than[1]
-    return seen is not None and (other is None or seen > other)
+def _ordered(places: list[tuple[tuple[bool, datetime | None], Reach]]) -> list[Reach]:
+    """Chat apps before the console (which only counts when there is no chat app), then
+    the account seen last first."""
+    oldest = datetime.min.replace(tzinfo=UTC)
+    ranked = sorted(places, key=lambda p: (p[0][0], p[0][1] or oldest), reverse=True)
+    apps = [where for rank, where in ranked if rank[0]]
+    return apps or [ranked[0][1]]

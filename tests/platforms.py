@@ -37,7 +37,9 @@ class Both:
 
 
 @asynccontextmanager
-async def both_platforms(database_url: str, clock: Clock) -> AsyncIterator[Both]:
+async def both_platforms(
+    database_url: str, clock: Clock, **overrides: object
+) -> AsyncIterator[Both]:
     async with FakeTelegram() as telegram, FakeWeCom() as wecom:
         settings = load_settings(
             database_url=database_url,
@@ -50,6 +52,7 @@ async def both_platforms(database_url: str, clock: Clock) -> AsyncIterator[Both]
             wecom_token=fake_wecom.TOKEN,
             wecom_aes_key=fake_wecom.AES_KEY,
             wecom_base_url=wecom.base_url,
+            **overrides,
         )
         services = build_services(settings, clock=clock)
         use(JobContext(services.sessions, services.box, services.router.options, clock))

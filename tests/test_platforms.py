@@ -9,9 +9,10 @@ import pytest
 from sqlalchemy import select
 
 from handlers.meetings.domain import current_code
+from handlers.members import issue_invite
 from storage import meetings
 from storage.enums import Role
-from storage.models import Meeting, NoticeRecipient
+from storage.models import Meeting, Member, NoticeRecipient
 from tests.chat import Chat, Clock
 from tests.platforms import Both, Driver, TelegramUser, WeComUser, both_platforms, heard
 from tests.test_study import BANK, load_bank
@@ -115,3 +116,29 @@ async def test_meeting_check_in_and_leave(both: Both, clock: Clock, platform: st
     await heard(by_code, "签到成功")
     await by_place.share_location(31.0301, 121.4401)
     await heard(by_place, "签到成功")
+
+
+@pytest.mark.parametrize("deliver_to", ["last", "all"])
+async def test_a_member_on_both_platforms(database_url: str, clock: Clock, deliver_to: str) -> None:
+    """Bound on Telegram, then on WeCom: a notice goes to WeCom (used last), or to both."""
+    async with both_platforms(database_url, clock, deliver_to=deliver_to) as both:
+        secretary = await person(both, clock, "telegram", "书记", role=Role.SECRETARY)
+        member_id, code = await Chat(both.services, clock).enrol("党员甲")
+        on_telegram = TelegramUser(both.telegram, next(_chats))
+        await on_telegram.say(f"/start {code}")
+        await heard(on_telegram, "绑定成功")
+        async with both.services.sessions.begin() as session:
+            member = await session.get(Member, member_id)
+            assert member is not None
+            second = await issue_invite(session, both.services.box, member, clock(), timedelta(1))
+        clock.advance(minutes=1)
+        on_wecom = WeComUser(both, "both1")
+        await on_wecom.say(f"/start {second}")
+        await heard(on_wecom, "绑定成功")
+        await secretary.say("/broadcast 两个平台都能收到吗")
+        await heard(on_wecom, "两个平台都能收到吗")
+        if deliver_to == "all":
+            await heard(on_telegram, "两个平台都能收到吗")
+        else:
+            await both.wecom.wait_until(lambda: True, 0.5)
+            assert not any("两个平台" in t for t in on_telegram.texts())
