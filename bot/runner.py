@@ -85,7 +85,8 @@ def start_sender(
 
 
 async def start(settings: Settings) -> Running:
-    """Start the scheduler, the Telegram adapter (if configured) and the HTTP server."""
+    """Start the HTTP server, the configured platforms (Telegram, WeCom), the outbox sender
+    and the scheduler."""
     if settings.telegram_token is None and not settings.wecom_configured:
         raise ConfigError(f"{PREFIX}TELEGRAM_TOKEN", "not set (nor the WECOM_ settings)")
     services = build_services(settings)
@@ -104,28 +105,12 @@ async def start(settings: Settings) -> Running:
         await services.close()
         raise
     try:
-        if telegram is not None:
-            await _start_telegram(telegram)
-        if wecom is not None:
-            await _start_wecom(wecom)
+        await _start_adapters(telegram, wecom)
     except BaseException:
-        if telegram is not None:
-            await telegram.close()
-        if wecom is not None:
-            await wecom.close()
         await web_runner.cleanup()
         await services.close()
         raise
-    transports: dict[str, Transport] = {}
-    if telegram is not None:
-        transports[PLATFORM] = telegram.transport
-    if wecom is not None:
-        transports[WECOM] = wecom.transport
-    sender = start_sender(services, transports)
-    if telegram is not None:
-        telegram.on_replied = sender.replied
-    if wecom is not None:
-        wecom.on_replied = sender.replied
+    sender = _start_sending(services, telegram, wecom)
     router = services.router
     job_context = JobContext(
         services.sessions, services.box, router.options, router.clock, sender.wake
@@ -146,6 +131,38 @@ async def start(settings: Settings) -> Running:
     indexing = asyncio.create_task(_build_index(services), name="study-index")
     log.info("branchbot serving on %s:%d", settings.listen_host, port)
     return Running(services, scheduler, telegram, wecom, sender, web_runner, port, indexing)
+
+
+async def _start_adapters(telegram: TelegramService | None, wecom: WeComService | None) -> None:
+    """Start each configured platform; if one fails, close both and raise."""
+    try:
+        if telegram is not None:
+            await _start_telegram(telegram)
+        if wecom is not None:
+            await _start_wecom(wecom)
+    except BaseException:
+        if telegram is not None:
+            await telegram.close()
+        if wecom is not None:
+            await wecom.close()
+        raise
+
+
+def _start_sending(
+    services: Services, telegram: TelegramService | None, wecom: WeComService | None
+) -> OutboxSender:
+    """The outbox sender over every configured platform, told of the direct replies."""
+    transports: dict[str, Transport] = {}
+    if telegram is not None:
+        transports[PLATFORM] = telegram.transport
+    if wecom is not None:
+        transports[WECOM] = wecom.transport
+    sender = start_sender(services, transports)
+    if telegram is not None:
+        telegram.on_replied = sender.replied
+    if wecom is not None:
+        wecom.on_replied = sender.replied
+    return sender
 
 
 async def _build_index(services: Services) -> None:
@@ -176,6 +193,11 @@ async def _stop_parts(
     await services.close()
 
 
+# What a refused first token says is wrong (others: WeCom's own trouble).
+STARTUP_ERRORS = {40013: "WECOM_CORP_ID", 40001: "WECOM_SECRET", 40091: "WECOM_SECRET",
+                  41004: "WECOM_SECRET", 60020: "WECOM_BASE_URL"}  # fmt: skip
+
+
 def _webhooks(telegram: TelegramService | None) -> dict[str, Handler]:
     if telegram is not None and telegram.webhook_mode:
         return {telegram.webhook_path: telegram.handle_webhook}
@@ -192,7 +214,8 @@ async def _start_wecom(wecom: WeComService) -> None:
     try:
         await wecom.start()
     except WeComError as err:
-        raise ConfigError(f"{PREFIX}WECOM_SECRET", f"refused by WeCom: {err}") from err
+        setting = STARTUP_ERRORS.get(err.errcode, "WECOM_BASE_URL")
+        raise ConfigError(f"{PREFIX}{setting}", f"refused by WeCom: {err}") from err
     except (aiohttp.ClientError, TimeoutError) as err:
         raise ConfigError(f"{PREFIX}WECOM_BASE_URL", f"cannot reach {base}: {err!r}") from err
 

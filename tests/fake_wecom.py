@@ -173,8 +173,15 @@ class WeComMember:
             f"{inner}{ident}<AgentID>{AGENT_ID}</AgentID></xml>"
         )
 
-    async def post(self, xml: str, *, tamper: bool = False, signature: str | None = None) -> int:
-        nonce, stamp = secrets.token_hex(5), str(int(time.time()))
+    async def post(
+        self,
+        xml: str,
+        *,
+        tamper: bool = False,
+        signature: str | None = None,
+        stamp: str | None = None,
+    ) -> int:
+        nonce, stamp = secrets.token_hex(5), stamp or str(int(time.time()))
         envelope = self.crypto.encrypt_message(xml, nonce, stamp)
         sig = envelope.split("<MsgSignature><![CDATA[")[1].split("]]>")[0]
         if tamper:

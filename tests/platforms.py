@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import aiohttp
+from eviltransform import wgs2gcj
 
 from bot.app import Services, build_services
 from bot.config import load_settings
@@ -141,7 +142,8 @@ class WeComUser:
         assert await self.member.press(key, card["task_id"]) == 200
 
     async def share_location(self, latitude: float, longitude: float) -> None:
-        assert await self.member.location(latitude, longitude) == 200
+        """As WeChat's map reports it: in GCJ-02."""
+        assert await self.member.location(*wgs2gcj(latitude, longitude)) == 200
 
     def texts(self) -> list[str]:
         return self.fake.texts_to(self.account_id)

@@ -214,3 +214,26 @@ def test_wecom_settings_come_together() -> None:
         load_settings(wecom_corp_id=CORP_ID, wecom_agent_id=1, wecom_secret="s",
                       wecom_token="t", wecom_aes_key="tooshort")  # fmt: skip
     assert "43" in short.value.problem
+
+
+async def test_events_nobody_wrote_get_no_answer_and_old_posts_are_refused(
+    both: Both, clock: Clock
+) -> None:
+    user = await bound(both, clock)
+    since = len(user.texts())
+    opened = user.member.xml("event", {"Event": "enter_agent", "EventKey": ""})
+    assert await user.member.post(opened) == 200
+    stale = str(int(time.time()) - 3600)  # a captured post replayed an hour later
+    assert await user.member.post(user.member.xml("text", {"Content": "/me"}), stamp=stale) == 403
+    await both.wecom.wait_until(lambda: True, 0.3)
+    assert len(user.texts()) == since
+
+
+async def test_one_members_messages_are_answered_in_order(both: Both, clock: Clock) -> None:
+    user = await bound(both, clock)
+    since = len(user.texts())
+    for text in ("/me", "/help", "/rank"):
+        assert await user.member.text(text) == 200
+    await heard(user, "排行榜", since)
+    answers = user.texts()[since:]
+    assert "党员甲" in answers[0] and "排行榜" in answers[-1]

@@ -21,6 +21,8 @@ class WeComError(Exception):
         self.errcode = errcode
         self.errmsg = errmsg
         self.body = body or {}
+        # The msgids of the parts of a reply that went out before this error.
+        self.sent: list[str] = []
 
 
 class WeComClient:
@@ -45,10 +47,12 @@ class WeComClient:
             await self._http.close()
             self._http = None
 
-    async def token(self, *, fresh: bool = False) -> str:
-        """The access token, fetched once and shared until shortly before it expires."""
+    async def token(self, *, refused: str | None = None) -> str:
+        """The access token, fetched once and shared until shortly before it expires; a
+        `refused` one is replaced (once, however many calls saw it refused at the same time)."""
         async with self._lock:
-            if fresh or self._token is None or time.monotonic() >= self._expires:
+            stale = refused is not None and refused == self._token
+            if stale or self._token is None or time.monotonic() >= self._expires:
                 params = {"corpid": self.corp_id, "corpsecret": self.secret}
                 async with self.http.get(f"{self.base_url}/cgi-bin/gettoken", params=params) as r:
                     body = await r.json(content_type=None)
@@ -68,8 +72,9 @@ class WeComClient:
     ) -> dict[str, Any]:
         """POST to the API with the token; an expired or invalid token is replaced and the
         call made once more."""
+        refused: str | None = None
         for attempt in (1, 2):
-            token = await self.token(fresh=attempt == 2)
+            token = await self.token(refused=refused)
             query = {"access_token": token, **(params or {})}
             async with self.http.post(
                 f"{self.base_url}{path}", params=query, json=json, data=data
@@ -79,6 +84,7 @@ class WeComClient:
                 body: dict[str, Any] = await response.json(content_type=None)
             if body.get("errcode") in TOKEN_INVALID and attempt == 1:
                 log.info("WeCom access token refused (%s); fetching a new one", body["errcode"])
+                refused = token
                 continue
             _check(body)
             return body

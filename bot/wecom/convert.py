@@ -1,13 +1,14 @@
 """A decrypted WeCom callback (XML) as an `Incoming`, or None for what the bot ignores."""
 
+import hashlib
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, replace
+
+from eviltransform import gcj2wgs_exact
 
 from handlers.incoming import Attachment, Incoming, Location
 
 PLATFORM = "wecom"
-# Events that are not the member saying anything (opening the app, a card shown, ...).
-IGNORED_EVENTS = frozenset({"enter_agent", "subscribe", "unsubscribe", "view", "LOCATION"})
 
 
 @dataclass(frozen=True)
@@ -27,13 +28,12 @@ def fields(xml: str) -> dict[str, str]:
 
 
 def _key(data: dict[str, str]) -> str:
-    """What makes a callback unique: WeCom retries the same message with the same MsgId."""
+    """What makes a callback unique: WeCom retries the same message with the same MsgId,
+    and each press of a card's button has its own ResponseCode."""
     if data.get("MsgId"):
-        return data["MsgId"]
-    if data.get("ResponseCode"):  # each press of a card's button has its own
-        return "rc:" + data["ResponseCode"][:60]
-    parts = (data.get(k, "") for k in ("FromUserName", "CreateTime", "Event", "EventKey"))
-    return ":".join(parts)[:64]
+        return data["MsgId"][:64]
+    parts = (data.get(k, "") for k in ("ResponseCode", "FromUserName", "CreateTime", "EventKey"))
+    return "ev:" + hashlib.sha256("\0".join(parts).encode()).hexdigest()[:60]
 
 
 def to_incoming(data: dict[str, str]) -> Callback | None:
@@ -45,19 +45,19 @@ def to_incoming(data: dict[str, str]) -> Callback | None:
     if kind == "text":
         return Callback(replace(base, text=data.get("Content", "")))
     if kind == "location":
-        where = Location(float(data.get("Location_X", 0)), float(data.get("Location_Y", 0)))
-        return Callback(replace(base, location=where))
-    if kind in ("image", "file"):
-        attachment = Attachment(
-            "photo" if kind == "image" else "document",
-            data.get("MediaId", ""),
-            data.get("FileName") or None,
+        # WeCom's map gives GCJ-02, offset by a few hundred metres in China from the WGS-84
+        # that venues (shared on Telegram, or from GPS) are recorded in.
+        latitude, longitude = gcj2wgs_exact(
+            float(data.get("Location_X", 0)), float(data.get("Location_Y", 0))
         )
+        return Callback(replace(base, location=Location(latitude, longitude)))
+    if kind == "image":  # an application receives no files, only images
+        attachment = Attachment("photo", data.get("MediaId", ""))
         return Callback(replace(base, attachments=(attachment,)))
-    if kind == "event" and data.get("Event") == "template_card_event":
+    if kind == "event":
+        if data.get("Event") != "template_card_event":
+            return None  # opening the app, contact changes, menus: nobody said anything
         incoming = replace(base, callback_data=data.get("EventKey", ""))
         return Callback(incoming, data.get("ResponseCode") or None)
-    if kind == "event" and data.get("Event") in IGNORED_EVENTS:
-        return None
-    # Voice, video, links and unknown events: the router answers that it cannot read them.
+    # Voice, video and links: the router answers that it cannot read them.
     return Callback(base)

@@ -16,11 +16,13 @@ from handlers.messages import Reply
 log = logging.getLogger(__name__)
 # WeCom drops messages beyond 30 a minute to one member, and allows each API about 10,000
 # calls a minute per company; the daily quota (200 per licensed account) shows as 45009.
-WECOM_LIMITS = Limits(per_second=50.0, chat_per_second=0.45)
+# A queued row may be two messages (a text, then its card): 15 rows a minute stays within 30.
+WECOM_LIMITS = Limits(per_second=50.0, chat_per_second=0.25)
 # 45009: API calls over the limit (per minute or the daily quota); 45033: too many at once.
-THROTTLED = {45009: 60.0, 45033: 2.0, 45047: 60.0}
-# 60111/81013: no such member, or not in the application's visible range; 60020: not allowed.
-BLOCKED = frozenset({60111, 81013, 60020, 43004})
+THROTTLED = {45009: 60.0, 45033: 2.0}
+# 60111/81013: no such member, or not in the application's visible range. (60020, the
+# server's IP not among the trusted ones, is the installation's fault: retried, not blocked.)
+BLOCKED = frozenset({60111, 81013})
 # The message itself is wrong: trying again cannot help.
 REFUSED = frozenset({40003, 40007, 40008, 41006, 44004, 45002, 82001})
 
@@ -30,27 +32,32 @@ class WeComTransport:
         self.client = client
         self.renderer = renderer
 
-    async def send_reply(self, userid: str, reply: Reply) -> str:
-        """Send one reply (media first, then text, then cards); the last msgid. Raises
-        WeComError."""
-        msgid = ""
-        media = await self._media(reply)
-        if media is not None:
+    async def send_reply(self, userid: str, reply: Reply) -> list[str]:
+        """Send one reply (media first, then text, then cards); the msgids of what went out.
+        Raises WeComError, with what went out before it in `sent`."""
+        messages = await self._messages(reply)
+        sent: list[str] = []
+        for message in messages:
             try:
-                msgid = str((await self.client.send(userid, media)).get("msgid", ""))
+                sent.append(str((await self.client.send(userid, message)).get("msgid", "")))
             except WeComError as err:
-                # A file that came from another platform (or expired after three days)
-                # has no WeCom media id: the text still goes.
-                if reply.forward is None or err.errcode != 40007:
-                    raise
-                log.info("forwarded file not on WeCom (%s); sending the text alone", err)
+                if message.get("msgtype") in ("image", "file") and reply.forward is not None:
+                    # A file from another platform (or expired after three days) has no
+                    # WeCom media id: the text still goes.
+                    log.info("forwarded file not on WeCom (%s); sending the text alone", err)
+                    continue
+                err.sent = sent
+                raise
+        return sent
+
+    async def _messages(self, reply: Reply) -> list[dict[str, object]]:
+        media = await self._media(reply)
         shown = render(reply, self.renderer)
-        for text in shown.texts:
-            msgid = str((await self.client.send(userid, text_message(text))).get("msgid", ""))
-        for card in shown.cards:
-            message = {"msgtype": "template_card", "template_card": card}
-            msgid = str((await self.client.send(userid, message)).get("msgid", ""))
-        return msgid
+        return [
+            *([media] if media is not None else []),
+            *(text_message(text) for text in shown.texts),
+            *({"msgtype": "template_card", "template_card": card} for card in shown.cards),
+        ]
 
     async def _media(self, reply: Reply) -> dict[str, object] | None:
         if reply.image is not None:
@@ -66,8 +73,13 @@ class WeComTransport:
 
     async def deliver(self, chat_id: str, reply: Reply) -> Outcome:
         try:
-            return Sent(await self.send_reply(chat_id, reply) or "wecom")
+            sent = await self.send_reply(chat_id, reply)
         except WeComError as err:
+            if err.sent:
+                # Part of it went out (the text, say, but not its card): trying again would
+                # repeat that part, which is worse than the missing rest.
+                log.warning("queued reply to %s sent in part: %s", chat_id, err)
+                return Sent(err.sent[-1])
             if err.errcode in THROTTLED:
                 return Throttled(THROTTLED[err.errcode])
             if err.errcode in BLOCKED:
@@ -75,3 +87,6 @@ class WeComTransport:
             return Failed(str(err), permanent=err.errcode in REFUSED)
         except Exception as err:  # network trouble: retried by the sender
             return Failed(f"{type(err).__name__}: {err}")
+        if not sent:
+            return Failed("nothing to send: the message is empty", permanent=True)
+        return Sent(sent[-1])

@@ -83,6 +83,7 @@ def render(reply: Reply, renderer: Renderer, text: str | None = None) -> Rendere
     if not buttons:
         return Rendered(split_bytes(text), [])
     first, _, rest = text.partition("\n")
+    first = first or renderer.render(Msg("wecom.choose"))  # a card needs a title
     if len(first) <= TITLE_CHARS and len(rest) <= SUBTITLE_CHARS:
         texts, title, subtitle = [], first, rest
     else:
@@ -108,8 +109,8 @@ def card_update(reply: Reply, renderer: Renderer) -> tuple[dict[str, Any], list[
     buttons = _buttons(reply, renderer)
     if len(buttons) == 1:
         return {"button": {"replace_name": _clip(buttons[0][0], BUTTON_CHARS)}}, []
-    if buttons:
-        first = text.partition("\n")[0]
-        return {"template_card": card(first, "", buttons[:BUTTONS_PER_CARD])}, []
+    if buttons:  # the card as `render` draws it; a longer text was sent before the card
+        first = render(reply, renderer, text).cards[0]
+        return {"template_card": first}, []
     done = renderer.render(Msg("wecom.done"))
     return {"button": {"replace_name": done}}, split_bytes(text)

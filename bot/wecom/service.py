@@ -8,6 +8,8 @@ through the API. A redelivered message is handled once (the router's dedup, by M
 
 import asyncio
 import logging
+import time
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -25,6 +27,7 @@ from bot.wecom.render import card_update, text_message
 log = logging.getLogger(__name__)
 CALLBACK_PATH = "/wecom/callback"
 MAX_BODY = 64 * 1024
+FRESHNESS = 600  # seconds
 
 
 class WeComService:
@@ -36,16 +39,24 @@ class WeComService:
         self.client = WeComClient(wecom.base_url, wecom.corp_id, wecom.secret, wecom.agent_id)
         self.transport = WeComTransport(self.client, services.renderer)
         self._tasks: set[asyncio.Task[None]] = set()
+        # One member's messages in order (a flow's answers), a bounded number at once.
+        # (Weak: a chat's lock lives while a task of that chat holds it.)
+        self._chats: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        self._slots = asyncio.Semaphore(settings.telegram_concurrency)
         # Told how many replies went out, so the outbox leaves room for them in the budget.
         self.on_replied: Callable[[str, int, str], None] = lambda _chat, _count, _p: None
 
     async def start(self) -> None:
         await self.client.token()  # a wrong secret or unreachable API stops start-up here
 
-    async def close(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+    async def close(self, patience: float = 10.0) -> None:
+        """Finish the messages already acknowledged to WeCom (it will not send them again),
+        then stop; the callback route is closed before this."""
+        if self._tasks:
+            _, late = await asyncio.wait(set(self._tasks), timeout=patience)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
         await self.client.close()
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
@@ -63,18 +74,24 @@ class WeComService:
                 log.warning("WeCom URL check refused: %r", err)
                 return web.Response(status=403, text="forbidden")
             return web.Response(text=echo)
-        body = await request.content.read(MAX_BODY + 1)
-        if len(body) > MAX_BODY:
+        if (request.content_length or 0) > MAX_BODY:
             return web.Response(status=413, text="too large")
+        if not _fresh(stamp):
+            log.warning("WeCom callback with a stale or missing timestamp refused")
+            return web.Response(status=403, text="forbidden")
         try:
-            plain = self.crypto.decrypt_message(body.decode(), signature, stamp, nonce)
-            callback = to_incoming(fields(plain))
+            plain = self.crypto.decrypt_message(await request.text(), signature, stamp, nonce)
         except InvalidSignatureException:
             log.warning("WeCom callback with a bad signature refused")
             return web.Response(status=403, text="forbidden")
         except Exception as err:  # tampered or garbled: never processed
             log.warning("WeCom callback that does not decrypt refused: %r", err)
             return web.Response(status=400, text="bad request")
+        try:
+            callback = to_incoming(fields(plain))
+        except ValueError as err:  # signed by WeCom but not what we expect: do not retry
+            log.warning("WeCom callback not understood: %r: %.200s", err, plain)
+            return web.Response(text="success")
         if callback is not None:
             task = asyncio.create_task(self._process(callback))
             self._tasks.add(task)
@@ -82,6 +99,14 @@ class WeComService:
         return web.Response(text="success")  # at once: WeCom retries after five seconds
 
     async def _process(self, callback: Callback) -> None:
+        chat = callback.incoming.chat_id
+        lock = self._chats.get(chat)
+        if lock is None:
+            lock = self._chats[chat] = asyncio.Lock()
+        async with lock, self._slots:
+            await self._answer(callback)
+
+    async def _answer(self, callback: Callback) -> None:
         incoming = callback.incoming
         try:
             replies = await self.services.router.handle(incoming)
@@ -107,6 +132,15 @@ class WeComService:
             return
         for text in texts:
             await self.client.send(userid, text_message(text))
+
+
+def _fresh(stamp: str) -> bool:
+    """A callback's timestamp within ten minutes of now: an old captured one is not replayed
+    after its message id has been forgotten."""
+    try:
+        return abs(time.time() - int(stamp)) <= FRESHNESS
+    except ValueError:
+        return False
 
 
 __all__ = ["CALLBACK_PATH", "PLATFORM", "WeComService"]
