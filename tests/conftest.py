@@ -26,6 +26,7 @@ from tests.chat import Chat, Clock
 from tests.fake_telegram import FakeTelegram
 
 if TYPE_CHECKING:
+    from tests.platforms import Both
     from tests.telegram_rig import Rig
 
 PG_URL = os.environ.get("BRANCHBOT_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -108,6 +109,15 @@ async def rig(fake: FakeTelegram, database_url: str, clock: Clock) -> AsyncItera
     async with telegram_bot(fake, database_url, clock=clock) as running:
         services = running.services
         use(JobContext(services.sessions, services.box, services.router.options, clock))
+        yield running
+
+
+@pytest.fixture
+async def both(database_url: str, clock: Clock) -> AsyncIterator["Both"]:
+    """One bot serving the fake Telegram and the fake WeCom at once (tests/platforms.py)."""
+    from tests.platforms import both_platforms  # it imports this module's SECRET
+
+    async with both_platforms(database_url, clock) as running:
         yield running
 
 

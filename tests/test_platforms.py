@@ -2,7 +2,6 @@
 same bot serves both, and handlers never know which one a member uses."""
 
 import itertools
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -23,12 +22,6 @@ _chats = itertools.count(7_000_001)
 @pytest.fixture
 def clock() -> Clock:
     return Clock(datetime.now(UTC))
-
-
-@pytest.fixture
-async def both(database_url: str, clock: Clock) -> AsyncIterator[Both]:
-    async with both_platforms(database_url, clock) as running:
-        yield running
 
 
 @pytest.fixture(params=["telegram", "wecom"])

@@ -4,7 +4,6 @@ WeCom's limits and errors in the outbox; and how replies are drawn as messages a
 
 import secrets
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import aiohttp
@@ -25,18 +24,12 @@ from tests.chat import Chat, Clock
 from tests.conftest import SECRET
 from tests.fake_wecom import AES_KEY, AGENT_ID, CORP_ID, TOKEN, FakeWeCom, WeComMember
 from tests.fake_wecom import SECRET as WECOM_SECRET
-from tests.platforms import Both, WeComUser, both_platforms, heard
+from tests.platforms import Both, WeComUser, heard
 
 
 @pytest.fixture
 def clock() -> Clock:
     return Clock(datetime.now(UTC))
-
-
-@pytest.fixture
-async def both(database_url: str, clock: Clock) -> AsyncIterator[Both]:
-    async with both_platforms(database_url, clock) as running:
-        yield running
 
 
 async def bound(both: Both, clock: Clock, name: str = "党员甲") -> WeComUser:
