@@ -208,7 +208,7 @@ class OutboxSender:
         """Send one batch of due rows; False when there was nothing to send."""
         platforms = list(self.transports)
         now = time.monotonic()
-        waiting = [c for pacer in self.pacers.values() for c in pacer.waiting_chats(now)]
+        waiting = {p: pacer.waiting_chats(now) for p, pacer in self.pacers.items()}
         async with self.readers() as session:
             rows = list(await outbox.due(session, self.clock(), platforms, BATCH, waiting))
         if not rows:

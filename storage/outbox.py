@@ -6,13 +6,13 @@ a crash exactly the rows that were in flight are known, and are sent again (a po
 duplicate, counted in `resent`) rather than lost.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import Table, and_, func, not_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -96,10 +96,11 @@ async def due(
     now: datetime,
     platforms: Sequence[str],
     limit: int,
-    skip_chats: Sequence[str] = (),
+    skip_chats: Mapping[str, Sequence[str]] | None = None,
 ) -> Sequence[OutboxMessage]:
     """Pending rows whose time has come, most urgent first, then oldest first; rows for
-    `skip_chats` (chats that must wait) are left out, so they never fill the batch."""
+    `skip_chats` (per platform, chats that must wait) are left out, so they never fill the
+    batch."""
     query = (
         select(OutboxMessage)
         .where(
@@ -110,8 +111,10 @@ async def due(
         .order_by(OutboxMessage.priority, OutboxMessage.id)
         .limit(limit)
     )
-    if skip_chats:
-        query = query.where(OutboxMessage.chat_id.not_in(skip_chats))
+    for platform, chats in (skip_chats or {}).items():
+        if chats:  # a chat id means something only on its own platform
+            waiting = and_(OutboxMessage.platform == platform, OutboxMessage.chat_id.in_(chats))
+            query = query.where(not_(waiting))
     return (await session.scalars(query)).all()
 
 

@@ -1,6 +1,7 @@
 """The outbox's parts: payload encoding, pacing, backoff, the table's state moves, leadership."""
 
 import asyncio
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -110,6 +111,16 @@ async def test_enqueue_is_idempotent_by_key_and_due_is_by_priority(services: Ser
         assert [r.key for r in due] == ["b", "a", "c"]
         assert await outbox.due(session, NOW, ["wecom"], 10) == []
         assert await outbox.due(session, NOW - timedelta(seconds=1), ["telegram"], 10) == []
+
+
+async def test_a_waiting_chat_is_skipped_on_its_own_platform_only(services: Services) -> None:
+    on_wecom = replace(envelope("w", chat="42"), platform="wecom")
+    async with services.sessions.begin() as session:
+        await outbox.enqueue(session, [envelope("t", chat="42"), on_wecom, envelope("o")], NOW)
+    async with services.sessions() as session:
+        both = ["telegram", "wecom"]
+        due = await outbox.due(session, NOW, both, 10, {"telegram": ["42"]})
+        assert sorted(r.key for r in due) == ["o", "w"]
 
 
 async def test_a_row_is_claimed_once_and_recovered_after_a_crash(services: Services) -> None:
