@@ -191,6 +191,35 @@ async def imports_only() -> float:
     return time.perf_counter() - start
 
 
+async def populate(
+    services: Services, n_members: int, n_materials: int
+) -> tuple[list[int], list[int], float]:
+    """40 branches, bound members with interests, materials: (Telegram ids, member ids,
+    seconds the materials took)."""
+    async with services.sessions.begin() as session:
+        now = datetime.now(UTC)
+        branches = [
+            await add_branch(session, services.box, f"第{i + 1}党支部", now) for i in range(40)
+        ]
+        branch_ids = [b.id for b in branches]
+        users = await bind_members(session, branch_ids, n_members, FIRST_USER)
+        members = list((await session.scalars(select(Member.id))).all())
+    await give_interests(services)
+    return users, members, await add_materials(services, n_materials, branch_ids)
+
+
+async def startups(
+    url: str, key: str, user: int, rounds: int
+) -> tuple[float, list[tuple[float, float]], list[float]]:
+    """(a start with no jieba cache, (ready, first search) per round, bare imports per round)."""
+    async with fake_api() as api:
+        (Path(tempfile.gettempdir()) / "jieba.cache").unlink(missing_ok=True)  # truly cold
+        cold_ready, _ = await service_startup(api, url, key, user)
+        starts = [await service_startup(api, url, key, user) for _ in range(rounds)]
+        floors = [await imports_only() for _ in range(rounds)]
+    return cold_ready, starts, floors
+
+
 async def main(
     n_materials: int, n_members: int, searches: int, rounds: int, url: str | None
 ) -> None:
@@ -202,16 +231,7 @@ async def main(
     services = build_services(load_settings(database_url=url, secret_key=key))
     await schema.upgrade(services.engine)
     warm()
-    async with services.sessions.begin() as session:
-        now = datetime.now(UTC)
-        branches = [
-            await add_branch(session, services.box, f"第{i + 1}党支部", now) for i in range(40)
-        ]
-        branch_ids = [b.id for b in branches]
-        users = await bind_members(session, branch_ids, n_members, FIRST_USER)
-        members = list((await session.scalars(select(Member.id))).all())
-    await give_interests(services)
-    prepared = await add_materials(services, n_materials, branch_ids)
+    users, members, prepared = await populate(services, n_members, n_materials)
 
     builds, reads = zip(*[await index_build(services) for _ in range(rounds)], strict=True)
     rng = random.Random(3)
@@ -222,11 +242,7 @@ async def main(
         me_waits.append(await latencies(services, users[:50], ["/me"] * searches))
     pushes = [await push_round(services, day + 1, members) for day in range(rounds)]
     await services.close()
-    async with fake_api() as api:
-        (Path(tempfile.gettempdir()) / "jieba.cache").unlink(missing_ok=True)  # truly cold
-        cold_ready, _ = await service_startup(api, url, key, users[0])
-        starts = [await service_startup(api, url, key, users[0]) for _ in range(rounds)]
-        floors = [await imports_only() for _ in range(rounds)]
+    cold_ready, starts, floors = await startups(url, key, users[0], rounds)
 
     med = statistics.median
     s50 = med(percentile(w, 0.5) for w in search_waits) * 1000

@@ -5,6 +5,7 @@ import contextlib
 import logging
 import signal
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import aiohttp
 from aiohttp import web
@@ -17,9 +18,9 @@ from bot.tg.convert import PLATFORM
 from bot.tg.service import TelegramService
 from bot.web import Handler, build_web_app, start_site
 from bot.wecom.client import WeComError
+from bot.wecom.convert import CALLBACK_PATH
 from bot.wecom.convert import PLATFORM as WECOM
 from bot.wecom.deliver import WECOM_LIMITS
-from bot.wecom.service import CALLBACK_PATH, WeComService
 from handlers.study import index as study_index
 from handlers.study.text import warm as warm_text
 from scheduler.context import JobContext
@@ -27,6 +28,9 @@ from scheduler.setup import SchedulerService
 from storage import outbox
 from storage.leader import Leadership
 from storage.meetings import MEETINGS_CHANGED
+
+if TYPE_CHECKING:
+    from bot.wecom.service import WeComService
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +40,7 @@ class Running:
     services: Services
     scheduler: SchedulerService
     telegram: TelegramService | None
-    wecom: WeComService | None
+    wecom: "WeComService | None"
     sender: OutboxSender
     web_runner: web.AppRunner
     port: int
@@ -95,7 +99,7 @@ async def start(settings: Settings) -> Running:
     try:
         await check_schema(services.engine)
         telegram = TelegramService(services) if settings.telegram_token else None
-        wecom = WeComService(services) if settings.wecom_configured else None
+        wecom = _wecom(services) if settings.wecom_configured else None
         web_runner, port = await start_site(
             build_web_app(_webhooks(telegram), _callbacks(wecom)),
             settings.listen_host,
@@ -133,7 +137,7 @@ async def start(settings: Settings) -> Running:
     return Running(services, scheduler, telegram, wecom, sender, web_runner, port, indexing)
 
 
-async def _start_adapters(telegram: TelegramService | None, wecom: WeComService | None) -> None:
+async def _start_adapters(telegram: TelegramService | None, wecom: "WeComService | None") -> None:
     """Start each configured platform; if one fails, close both and raise."""
     try:
         if telegram is not None:
@@ -149,7 +153,7 @@ async def _start_adapters(telegram: TelegramService | None, wecom: WeComService 
 
 
 def _start_sending(
-    services: Services, telegram: TelegramService | None, wecom: WeComService | None
+    services: Services, telegram: TelegramService | None, wecom: "WeComService | None"
 ) -> OutboxSender:
     """The outbox sender over every configured platform, told of the direct replies."""
     transports: dict[str, Transport] = {}
@@ -176,7 +180,7 @@ async def _build_index(services: Services) -> None:
 async def _stop_parts(
     web_runner: web.AppRunner,
     telegram: TelegramService | None,
-    wecom: WeComService | None,
+    wecom: "WeComService | None",
     sender: OutboxSender,
     services: Services,
 ) -> None:
@@ -204,11 +208,18 @@ def _webhooks(telegram: TelegramService | None) -> dict[str, Handler]:
     return {}
 
 
-def _callbacks(wecom: WeComService | None) -> dict[str, Handler]:
+def _wecom(services: Services) -> "WeComService":
+    # Imported only when configured: wechatpy (and requests) cost start-up time otherwise.
+    from bot.wecom.service import WeComService
+
+    return WeComService(services)
+
+
+def _callbacks(wecom: "WeComService | None") -> dict[str, Handler]:
     return {CALLBACK_PATH: wecom.handle} if wecom is not None else {}
 
 
-async def _start_wecom(wecom: WeComService) -> None:
+async def _start_wecom(wecom: "WeComService") -> None:
     """Fetch the first access token; a wrong secret or an unreachable API stops start-up."""
     base = wecom.client.base_url
     try:

@@ -23,15 +23,6 @@ def visible_to(branch_id: int | None) -> ColumnElement[bool]:
     return or_(Material.branch_id.is_(None), Material.branch_id == branch_id)
 
 
-async def get_visible(
-    session: AsyncSession, material_id: int, branch_id: int | None
-) -> Material | None:
-    query = select(Material).where(
-        Material.id == material_id, Material.active, visible_to(branch_id)
-    )
-    return await session.scalar(query)
-
-
 async def visible_among(
     session: AsyncSession, ids: Sequence[int], branch_id: int | None
 ) -> dict[int, Material]:
@@ -39,13 +30,14 @@ async def visible_among(
     return {m.id: m for m in await session.scalars(query)}
 
 
+async def get_visible(
+    session: AsyncSession, material_id: int, branch_id: int | None
+) -> Material | None:
+    return (await visible_among(session, [material_id], branch_id)).get(material_id)
+
+
 async def all_active(session: AsyncSession) -> set[int]:
     return set((await session.scalars(select(Material.id).where(Material.active))).all())
-
-
-async def active_ids(session: AsyncSession, ids: Sequence[int]) -> set[int]:
-    query = select(Material.id).where(Material.id.in_(ids), Material.active)
-    return set((await session.scalars(query)).all())
 
 
 async def same_digest(session: AsyncSession, digest: str, branch_id: int | None) -> Material | None:

@@ -9,6 +9,7 @@ from eviltransform import gcj2wgs_exact
 from handlers.incoming import Attachment, Incoming, Location
 
 PLATFORM = "wecom"
+CALLBACK_PATH = "/wecom/callback"  # on the service's HTTP server
 
 
 @dataclass(frozen=True)

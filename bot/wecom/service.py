@@ -11,7 +11,6 @@ import logging
 import time
 import weakref
 from collections.abc import Callable
-from typing import Any
 
 from aiohttp import web
 from wechatpy.enterprise.crypto import WeChatCrypto
@@ -20,12 +19,12 @@ from wechatpy.exceptions import InvalidSignatureException
 from bot.app import Services
 from bot.config import Settings
 from bot.wecom.client import WeComClient, WeComError
-from bot.wecom.convert import PLATFORM, Callback, fields, to_incoming
+from bot.wecom.convert import CALLBACK_PATH, PLATFORM, Callback, fields, to_incoming
 from bot.wecom.deliver import WeComTransport
 from bot.wecom.render import card_update, text_message
+from handlers.messages import Reply
 
 log = logging.getLogger(__name__)
-CALLBACK_PATH = "/wecom/callback"
 MAX_BODY = 64 * 1024
 FRESHNESS = 600  # seconds
 
@@ -122,7 +121,7 @@ class WeComService:
         except Exception:
             log.exception("handling WeCom message %s failed", incoming.update_key)
 
-    async def _edit(self, userid: str, code: str, reply: Any) -> None:
+    async def _edit(self, userid: str, code: str, reply: Reply) -> None:
         change, texts = card_update(reply, self.services.renderer)
         try:
             await self.client.update_card(userid, code, change)

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.study.text import terms
 from storage import materials
+from storage.models import Material
 
 K1 = 1.2
 B = 0.75
@@ -107,10 +108,11 @@ async def current_index(session: AsyncSession) -> MaterialIndex:
 
 async def search(
     session: AsyncSession, query: str, branch_id: int | None, limit: int
-) -> list[tuple[int, float]]:
-    """The best active materials for `query` that a member of `branch_id` may read, with
-    their scores. `branch_id` None means every branch's (an admin's view)."""
+) -> list[Material]:
+    """The best active materials for `query` that a member of `branch_id` may read, best
+    first (`branch_id` None: every branch's, an admin's view). The index ranks a few more
+    than wanted; one query keeps those still active and visible, in rank order."""
     index = await current_index(session)
-    ranked = index.top(terms(query), branch_id, limit * 3)
-    alive = await materials.active_ids(session, [mid for mid, _ in ranked])
-    return [(mid, score) for mid, score in ranked if mid in alive][:limit]
+    ranked = [mid for mid, _ in index.top(terms(query), branch_id, limit * 3)]
+    found = await materials.visible_among(session, ranked, branch_id)
+    return [found[mid] for mid in ranked if mid in found][:limit]

@@ -35,12 +35,12 @@ async def quiz(ctx: Context, args: str) -> Replies:
         raise UserError("quiz.no_args")
     member = ctx.require_caller()
     await quizzes.lock_member(ctx.session, member.id)
-    running = await quizzes.open_quiz(ctx.session, member.id, ctx.today)
+    rounds = await quizzes.rounds_on(ctx.session, member.id, ctx.today)
+    running = next((r for r in reversed(rounds) if r.finished_at is None), None)
     if running is not None:
         await ctx.start_flow(FLOW, "answer", {"quiz": running.id})
         intro = Reply(Msg("quiz.resumed", left=len(running.question_ids) - running.position))
         return [intro, await _ask(ctx, running)]
-    rounds = await quizzes.rounds_on(ctx.session, member.id, ctx.today)
     mode = QuizMode.PRACTICE if any(r.counted for r in rounds) else QuizMode.DAILY
     ids = await _choose(ctx, member, len(rounds))
     if not ids:

@@ -115,9 +115,7 @@ async def search(ctx: Context, args: str) -> Replies:
         raise UserError("search.usage", usage=Msg("cmd.search.usage"))
     if len(query) > QUERY_LIMIT:
         raise UserError("search.too_long", limit=QUERY_LIMIT)
-    ranked = await index.search(ctx.session, query, scope, SEARCH_RESULTS)
-    found = await materials.visible_among(ctx.session, [mid for mid, _ in ranked], scope)
-    hits = [found[mid] for mid, _ in ranked if mid in found]
+    hits = await index.search(ctx.session, query, scope, SEARCH_RESULTS)
     data = {"query": query, "hits": [m.id for m in hits]}
     await ctx.trace("search.performed", member_id=member.id, data=data)
     if not hits:

@@ -38,6 +38,7 @@ class Recommender:
     _words: dict[str, list[tuple[float, int]]] = field(default_factory=dict)
     _queries: dict[tuple[str, int | None], dict[int, float]] = field(default_factory=dict)
     _fresh: dict[int | None, dict[int, float]] = field(default_factory=dict)
+    _newest_ids: list[int] | None = None
 
     def _ranked(self, word: str) -> list[tuple[float, int]]:
         """Every material the word finds, best first, scored once per run for all branches."""
@@ -73,9 +74,10 @@ class Recommender:
         return self._fresh[branch_id]
 
     def _visible_newest_first(self, branch_id: int | None) -> Iterable[int]:
-        index = self.index
-        for mid in sorted(index.lengths, reverse=True):
-            if self._alive(mid) and index.visible(mid, branch_id):
+        if self._newest_ids is None:  # sorted once per run, not once per member
+            self._newest_ids = sorted(self.index.lengths, reverse=True)
+        for mid in self._newest_ids:
+            if self._alive(mid) and self.index.visible(mid, branch_id):
                 yield mid
 
     def best(
