@@ -58,6 +58,12 @@ def handler_options(settings: Settings) -> Options:
         quiz_size=settings.quiz_size,
         quiz_remind_at=settings.quiz_remind_at,
         material_push_at=settings.material_push_at,
+        thought_report_months=settings.thought_report_months,
+        contact_talk_months=settings.contact_talk_months,
+        deadline_notice_days=settings.deadline_notice_days,
+        pipeline_remind_at=settings.pipeline_remind_at,
+        dues_default_fen=int(settings.dues_default * 100),
+        dues_remind_day=settings.dues_remind_day,
     )
 
 

@@ -6,6 +6,7 @@ A missing or wrong setting stops start-up with one line naming the variable (Con
 import os
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -82,6 +83,17 @@ class Settings(BaseSettings):
     quiz_size: int = Field(5, ge=1, le=30)
     quiz_remind_at: str = "20:00"
     material_push_at: str = "08:00"
+    # Development pipeline: how often thought reports are due and contacts should talk with
+    # their activist (months), how early the secretary hears of a statutory deadline (days),
+    # and when the daily pipeline reminders go out.
+    thought_report_months: int = Field(3, ge=1, le=12)
+    contact_talk_months: int = Field(3, ge=1, le=12)
+    deadline_notice_days: int = Field(30, ge=1, le=180)
+    pipeline_remind_at: str = "09:00"
+    # Dues: a student's monthly amount in yuan unless the secretary sets another, and the
+    # day of the month the reminder of unpaid months goes out (0: never).
+    dues_default: Decimal = Field(Decimal("0.2"), ge=0, le=100_000, decimal_places=2)
+    dues_remind_day: int = Field(5, ge=0, le=28)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @classmethod
@@ -166,7 +178,7 @@ class Settings(BaseSettings):
             raise ValueError("each reminder is minutes before the meeting, e.g. [1440, 60]")
         return sorted(set(value), reverse=True)
 
-    @field_validator("quiz_remind_at", "material_push_at")
+    @field_validator("quiz_remind_at", "material_push_at", "pipeline_remind_at")
     @classmethod
     def _clock_time(cls, value: str) -> str:
         value = value.strip()

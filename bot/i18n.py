@@ -1,4 +1,7 @@
-"""Message catalogs (bot/locales/*.toml) and the renderer that turns a Msg into text.
+"""Message catalogs (bot/locales/<lang>/*.toml) and the renderer that turns a Msg into text.
+
+A language's catalog is every TOML file in its folder, one per feature area, read in name
+order; a key defined in two files is an error, so parts never silently override each other.
 
 Handlers return Msgs; rendering happens here, at the edge, in the reader's language. A value
 that is itself a Msg is rendered first; a list becomes one line per item.
@@ -31,12 +34,19 @@ def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, str]:
 
 
 def load_catalog(lang: str) -> dict[str, str]:
-    with (LOCALES / f"{lang}.toml").open("rb") as fh:
-        return _flatten(tomllib.load(fh))
+    catalog: dict[str, str] = {}
+    for part in sorted((LOCALES / lang).glob("*.toml")):
+        with part.open("rb") as fh:
+            entries = _flatten(tomllib.load(fh))
+        twice = sorted(entries.keys() & catalog.keys())
+        if twice:
+            raise ValueError(f"{part}: keys defined in another file too: {twice}")
+        catalog.update(entries)
+    return catalog
 
 
 def available_languages() -> list[str]:
-    return sorted(p.stem for p in LOCALES.glob("*.toml"))
+    return sorted(p.name for p in LOCALES.iterdir() if p.is_dir() and any(p.glob("*.toml")))
 
 
 class Renderer:

@@ -3,7 +3,18 @@
 FEATURES is the explicit list the router serves; the order is the order of /help.
 """
 
-from handlers import help, meetings, notices, onboarding, profile, study
+from handlers import (
+    dues,
+    help,
+    meetings,
+    notices,
+    onboarding,
+    pipeline,
+    profile,
+    study,
+    thoughts,
+    volunteer,
+)
 from handlers.registry import Feature
 
 FEATURES: tuple[Feature, ...] = (
@@ -13,4 +24,8 @@ FEATURES: tuple[Feature, ...] = (
     meetings.feature,
     notices.feature,
     study.feature,
+    pipeline.feature,
+    thoughts.feature,
+    dues.feature,
+    volunteer.feature,
 )

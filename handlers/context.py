@@ -46,6 +46,14 @@ class Options:
     quiz_size: int = 5
     quiz_remind_at: str = "20:00"
     material_push_at: str = "08:00"
+    # The development pipeline's reminders (see the settings of the same names).
+    thought_report_months: int = 3
+    contact_talk_months: int = 3
+    deadline_notice_days: int = 30
+    pipeline_remind_at: str = "09:00"
+    # Dues: the default monthly amount in fen (0.2 yuan), the reminder's day of the month.
+    dues_default_fen: int = 20
+    dues_remind_day: int = 5
 
 
 # Builds a link that opens the bot with `/start CODE` on a platform, where it has one.

@@ -71,3 +71,31 @@ class QuizMode(StrEnum):
     DAILY = "daily"  # the day's first quiz: it counts towards the record
     PRACTICE = "practice"  # another round the same day
     MISTAKES = "mistakes"  # replaying the 错题本
+
+
+STAGE_ORDER: tuple[Stage, ...] = tuple(Stage)  # a move goes one step along this
+
+
+class StepKind(StrEnum):
+    """What a row of a person's file records (storage.pipeline_models.StageChange)."""
+
+    ADVANCE = "advance"  # moved on to the next stage
+    DATED = "dated"  # the date a stage was entered, copied from the paper file
+    EXTEND = "extend"  # 延长预备期
+    CANCEL = "cancel"  # 取消预备党员资格
+
+
+class EventKind(StrEnum):
+    """Dated steps of cultivation that are not stages."""
+
+    TALK = "talk"  # 谈话 (with an applicant, then regularly by the contacts)
+    REVIEW = "review"  # 政审
+    TRAINING = "training"  # 集中培训, with class hours
+
+
+class DecisionStatus(StrEnum):
+    """A request someone decides on (volunteer hours)."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"

@@ -40,6 +40,25 @@ TRACE_KINDS: dict[str, str] = {
     "material.pushed": "a material was sent to a member (daily push); ref: material:ID",
     "material.learned": "a member marked a material 已学习; ref: material:ID",
     "search.performed": "a member searched the materials; data: query, hits",
+    "stage.changed": "a person's file got a step: kind (advance/dated/extend/cancel), from, to, "
+    "on, decision, meeting, approved_on, months",
+    "contact.assigned": "contact persons (培养联系人) assigned; data: contacts, ended (replaced)",
+    "talk.recorded": "a talk (谈话) with a person was recorded; data: on, note",
+    "review.recorded": "a person's political review (政审) was recorded as done; data: on",
+    "training.recorded": "concentrated training (集中培训) was recorded; data: on, hours",
+    "pipeline.reminded": "someone was reminded of a development deadline; data: rule, due",
+    "thought.submitted": "a thought report was handed in; ref: thought:ID; data: stage, document",
+    "thought.viewed": "a thought report was opened by someone other than its author",
+    "thought.read": "a reader marked a thought report read; data: commented",
+    "thought.reminded": "a person was reminded that a thought report is due; data: due",
+    "dues.rate_set": "a member's monthly dues were set; data: amount (yuan)",
+    "dues.recorded": "dues paid for a month were recorded; data: month, amount, source",
+    "dues.imported": "a dues statement was imported; data: file, rows",
+    "dues.reminded": "a member was reminded of unpaid months; data: months",
+    "volunteer.reported": "volunteer service was reported; ref: volunteer:ID; data: day, hours",
+    "volunteer.approved": "volunteer hours were approved (they count in the evaluation)",
+    "volunteer.rejected": "volunteer hours were rejected",
+    "candidates.viewed": "the side-by-side evidence table was viewed; data: view, people",
 }
 
 

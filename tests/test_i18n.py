@@ -1,7 +1,7 @@
-"""Message catalogs: en.toml matches zh_CN.toml, and every key the code uses exists.
+"""Message catalogs: en matches zh_CN, and every key the code uses exists.
 
-zh_CN.toml is the default and complete catalog; every other catalog must have exactly its keys
-(in the same order) and the same `{placeholder}` names in every message.
+zh_CN (bot/locales/zh_CN/*.toml) is the default and complete catalog; every other catalog must
+have exactly its files and keys (in the same order) and the same `{placeholder}` names.
 """
 
 import ast
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.i18n import DEFAULT_LANG, Renderer, load_catalog
+from bot.i18n import DEFAULT_LANG, LOCALES, Renderer, load_catalog
 from handlers import FEATURES
 from handlers.messages import Msg
 from storage.trace_kinds import TRACE_KINDS
@@ -92,7 +92,12 @@ def test_catalogs_have_the_same_keys() -> None:
     assert not missing_in_en and not extra_in_en, (
         f"en.toml is missing keys {missing_in_en}; en.toml has keys not in zh_CN.toml {extra_in_en}"
     )
-    assert list(EN) == list(ZH), "en.toml should list its keys in the same order as zh_CN.toml"
+    assert list(EN) == list(ZH), "en should list its keys in the same order as zh_CN"
+    parts = {
+        lang: sorted(p.name for p in (LOCALES / lang).glob("*.toml"))
+        for lang in ("en", DEFAULT_LANG)
+    }
+    assert parts["en"] == parts[DEFAULT_LANG], f"catalog files differ: {parts}"
 
 
 @pytest.mark.parametrize("key", sorted(ZH.keys() & EN.keys()))

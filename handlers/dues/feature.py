@@ -1,0 +1,5 @@
+"""The dues feature's command table (its commands register here from their modules)."""
+
+from handlers.registry import Feature
+
+feature = Feature("dues")

@@ -1,0 +1,5 @@
+"""Volunteer service (志愿服务): members report hours, the committee approves them."""
+
+from handlers.volunteer.feature import feature
+
+__all__ = ["feature"]
