@@ -9,7 +9,9 @@ from pathlib import Path
 
 import click
 
+from bot.cli_dues import dues_group
 from bot.cli_people import branch_group, member_group
+from bot.cli_report import report
 from bot.cli_study import materials_group, questions_group, seed_starter_bank
 from bot.cli_support import BranchbotGroup, fail, opened, run, say, settings_from
 from bot.cli_traces import export_group, trace_kinds, verify
@@ -128,6 +130,8 @@ main.add_command(materials_group)
 main.add_command(verify)
 main.add_command(export_group)
 main.add_command(trace_kinds)
+main.add_command(report)
+main.add_command(dues_group)
 
 
 if __name__ == "__main__":

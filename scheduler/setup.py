@@ -23,7 +23,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine, create_engine, event
 
 from handlers.context import Options
-from scheduler import jobs, meeting_jobs, study_jobs
+from scheduler import jobs, meeting_jobs, pipeline_jobs, study_jobs
 from scheduler.context import JobContext, use, use_scheduler
 from storage.db import job_store_url
 from storage.leader import Leadership
@@ -103,6 +103,7 @@ def add_standing_jobs(scheduler: AsyncIOScheduler, options: Options) -> None:
     daily = (
         (study_jobs.PUSH, study_jobs.material_push, options.material_push_at),
         (study_jobs.QUIZ_REMINDER, study_jobs.quiz_reminder, options.quiz_remind_at),
+        (pipeline_jobs.DAILY, pipeline_jobs.daily, options.pipeline_remind_at),
     )
     for job_id, job, at in daily:
         if not at:  # turned off (a job stored earlier finds the setting empty and skips)

@@ -3,10 +3,11 @@
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.enums import StepKind
+from storage.enums import EventKind, Stage, StepKind
+from storage.models import Meeting, Member
 from storage.pipeline_models import Contact, DevelopmentEvent, StageChange
 
 
@@ -52,15 +53,16 @@ async def events(
     return found
 
 
-async def contacts(session: AsyncSession, member_ids: Sequence[int]) -> dict[int, list[Contact]]:
-    """Each person's current contact persons (培养联系人), with the contact loaded."""
+async def contacts(
+    session: AsyncSession, member_ids: Sequence[int], *, ended: bool = False
+) -> dict[int, list[Contact]]:
+    """Each person's current contact persons (培养联系人), with the contact loaded; with
+    `ended`, also those replaced since, oldest first."""
     if not member_ids:
         return {}
-    query = (
-        select(Contact)
-        .where(Contact.member_id.in_(member_ids), Contact.ended_on.is_(None))
-        .order_by(Contact.id)
-    )
+    query = select(Contact).where(Contact.member_id.in_(member_ids)).order_by(Contact.id)
+    if not ended:
+        query = query.where(Contact.ended_on.is_(None))
     found: dict[int, list[Contact]] = {m: [] for m in member_ids}
     for contact in (await session.scalars(query)).unique().all():
         found[contact.member_id].append(contact)
@@ -78,3 +80,40 @@ async def cultivated_by(session: AsyncSession, contact_id: int) -> list[int]:
         Contact.contact_id == contact_id, Contact.ended_on.is_(None)
     )
     return list((await session.scalars(query.order_by(Contact.member_id))).all())
+
+
+async def meeting_kinds(session: AsyncSession, meeting_ids: Sequence[int]) -> dict[int, str]:
+    if not meeting_ids:
+        return {}
+    query = select(Meeting.id, Meeting.kind).where(Meeting.id.in_(meeting_ids))
+    return {id_: kind for id_, kind in (await session.execute(query)).all()}
+
+
+async def stages_of(session: AsyncSession, member_ids: Sequence[int]) -> dict[int, str]:
+    if not member_ids:
+        return {}
+    query = select(Member.id, Member.stage).where(Member.id.in_(member_ids))
+    return {id_: stage for id_, stage in (await session.execute(query)).all()}
+
+
+async def last_talks(session: AsyncSession, member_ids: Sequence[int]) -> dict[int, date]:
+    """The date of each person's latest recorded talk (people with none are missing)."""
+    if not member_ids:
+        return {}
+    query = (
+        select(DevelopmentEvent.member_id, func.max(DevelopmentEvent.on))
+        .where(
+            DevelopmentEvent.member_id.in_(member_ids),
+            DevelopmentEvent.kind == EventKind.TALK,
+        )
+        .group_by(DevelopmentEvent.member_id)
+    )
+    return {id_: on for id_, on in (await session.execute(query)).all()}
+
+
+async def in_pipeline(session: AsyncSession, branch_id: int | None) -> Sequence[Member]:
+    """Active people of a branch (all branches: None) not yet full members."""
+    query = select(Member).where(Member.active.is_(True), Member.stage != Stage.FULL)
+    if branch_id is not None:
+        query = query.where(Member.branch_id == branch_id)
+    return (await session.scalars(query.order_by(Member.branch_id, Member.id))).unique().all()

@@ -331,3 +331,14 @@ _KINDS_FOR_MEMBER = (
     .where(Trace.member_id == bindparam("member_id"))
     .group_by(Trace.kind)
 )
+
+
+async def refs_present(session: AsyncSession, kind: str, refs: Sequence[str]) -> set[str]:
+    """Which of these refs already have a trace of this kind: a job that runs twice (a
+    restart, two replicas) traces each reminder once."""
+    found: set[str] = set()
+    for start in range(0, len(refs), 1000):
+        chunk = refs[start : start + 1000]
+        query = select(Trace.ref).where(Trace.kind == kind, Trace.ref.in_(chunk))
+        found.update(r for r in (await session.scalars(query)).all() if r is not None)
+    return found

@@ -7,7 +7,7 @@ from sqlalchemy import create_engine as sync_engine
 from sqlalchemy import func, select, text
 
 from bot.app import Services
-from scheduler import jobs, meeting_jobs, study_jobs
+from scheduler import jobs, meeting_jobs, pipeline_jobs, study_jobs
 from scheduler.context import JobContext
 from scheduler.meeting_jobs import SYNC, plan
 from scheduler.setup import (
@@ -55,9 +55,19 @@ async def test_standing_jobs_are_stored_once_across_restarts(
         assert push is not None and reminder is not None
         assert push.next_run_time.astimezone(settings.zone).strftime("%H:%M") == "08:00"
         assert reminder.next_run_time.astimezone(settings.zone).strftime("%H:%M") == "20:00"
+        pipeline = scheduler.get_job(pipeline_jobs.DAILY)
+        assert pipeline.next_run_time.astimezone(settings.zone).strftime("%H:%M") == "09:00"
         scheduler.shutdown(wait=False)
     assert await _job_ids(services) == sorted(
-        [HOUSEKEEPING, SYNC, NUDGE, NOTICE_SUMMARIES, study_jobs.PUSH, study_jobs.QUIZ_REMINDER]
+        [
+            HOUSEKEEPING,
+            SYNC,
+            NUDGE,
+            NOTICE_SUMMARIES,
+            study_jobs.PUSH,
+            study_jobs.QUIZ_REMINDER,
+            pipeline_jobs.DAILY,
+        ]
     )
 
 

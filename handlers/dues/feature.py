@@ -2,4 +2,4 @@
 
 from handlers.registry import Feature
 
-feature = Feature("dues")
+feature = Feature("dues", order=("dues", "dues_record", "dues_set", "dues_owed"))

@@ -2,4 +2,7 @@
 
 from handlers.registry import Feature
 
-feature = Feature("pipeline")
+feature = Feature(
+    "pipeline",
+    order=("pipeline", "stage", "contact", "talk", "review", "training", "candidates"),
+)

@@ -2,4 +2,4 @@
 
 from handlers.registry import Feature
 
-feature = Feature("thoughts")
+feature = Feature("thoughts", order=("thought", "thoughts", "thought_show", "thought_read"))

@@ -1,0 +1,171 @@
+"""`branchbot report --view candidates|awards`: the side-by-side table as Excel, CSV or JSON.
+
+The figures come from handlers/pipeline/candidates.py (the same as /candidates in chat); the
+headers, the meaning of each column and the checklist wording are rendered here, in the
+configured language. Every export is traced (data.exported).
+"""
+
+import csv
+import io
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+
+from bot.cli_support import (
+    branch_named,
+    now,
+    opened,
+    renderer_for,
+    run,
+    say,
+    settings_from,
+    usage_error,
+)
+from bot.config import Settings
+from bot.i18n import Renderer
+from handlers.context import Options
+from handlers.messages import Msg
+from handlers.pipeline.candidates import BY_KEY, COLUMNS, SORT_WORDS, Column, sort_rows, table
+from handlers.pipeline.evidence import Evidence, Period
+from handlers.pipeline.rules import rule_set
+from handlers.pipeline.view import check_line
+from storage import traces
+
+FORMATS = {".json": "json", ".csv": "csv", ".xlsx": "xlsx"}
+
+
+@click.command("report")
+@click.option("--branch", "branch_name", required=True, help="The branch to report on.")
+@click.option(
+    "--view",
+    type=click.Choice(["candidates", "awards"]),
+    default="candidates",
+    show_default=True,
+    help="candidates: activists, for proposing 发展对象; awards: members, for 评优/民主评议.",
+)
+@click.option("--sort", "sort_by", default=None, help="A column key or its Chinese name.")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_context
+def report(ctx: click.Context, branch_name: str, view: str, sort_by: str | None, out: Path) -> None:
+    """Write the side-by-side evidence table of a branch to OUT (.xlsx, .csv or .json)."""
+    settings = settings_from(ctx)
+    fmt = FORMATS.get(out.suffix.lower())
+    if fmt is None:
+        raise usage_error(settings, "cli.export_format")
+    key = SORT_WORDS.get(sort_by or "", "name" if sort_by is None else "")
+    if not key:
+        raise usage_error(settings, "report.bad_sort", value=sort_by)
+    content, count = run(settings, _report(settings, branch_name, view, BY_KEY[key], fmt, out))
+    out.write_bytes(content)
+    say(settings, "cli.exported", count=count, path=out)
+
+
+async def _report(
+    settings: Settings, branch_name: str, view: str, column: Column, fmt: str, out: Path
+) -> tuple[bytes, int]:
+    from bot.app import handler_options
+
+    options: Options = handler_options(settings)
+    at = now()
+    today = at.astimezone(settings.zone).date()
+    async with opened(settings) as services, services.sessions.begin() as session:
+        branch = await branch_named(session, branch_name)
+        period, rows = await table(session, branch.id, view, today, options)
+        ordered = sort_rows(rows, column, today)
+        renderer = renderer_for(settings)
+        content = _write(fmt, renderer, ordered, today, period, view, branch.name)
+        await traces.append(
+            session,
+            services.box,
+            kind="data.exported",
+            at=at,
+            branch_id=branch.id,
+            ref=f"branch:{branch.id}",
+            data={"what": f"report.{view}", "format": fmt, "rows": len(rows), "file": out.name},
+        )
+    return content, len(ordered)
+
+
+def _cells(row: Evidence, today: date) -> list[Any]:
+    return [column.value(row, today) for column in COLUMNS]
+
+
+def _shown(renderer: Renderer, column: Column, value: Any) -> Any:
+    if column.key == "stage":
+        return renderer.render(Msg(f"stage.{value}"))
+    return value
+
+
+def _write(
+    fmt: str,
+    renderer: Renderer,
+    rows: list[Evidence],
+    today: date,
+    period: Period,
+    view: str,
+    branch: str,
+) -> bytes:
+    headers = [renderer.render(Msg(f"candidates.col.{c.key}")) for c in COLUMNS]
+    values = [
+        [_shown(renderer, c, v) for c, v in zip(COLUMNS, _cells(r, today), strict=True)]
+        for r in rows
+    ]
+    if fmt == "json":
+        records = [
+            {
+                **{c.key: v for c, v in zip(COLUMNS, _cells(r, today), strict=True)},
+                "checks": [
+                    {
+                        "rule": c.rule.id,
+                        "status": str(c.status),
+                        "detail": renderer.render(c.detail),
+                    }
+                    for c in r.checks
+                ],
+            }
+            for r in rows
+        ]
+        meta = {
+            "branch": branch,
+            "view": view,
+            "since": period.since.isoformat(),
+            "until": today.isoformat(),
+        }
+        return json.dumps({**meta, "rows": records}, ensure_ascii=False, indent=2).encode()
+    if fmt == "csv":
+        text = io.StringIO()
+        writer = csv.writer(text)
+        writer.writerow(headers)
+        writer.writerows(values)
+        return ("\ufeff" + text.getvalue()).encode()  # a BOM, so Excel reads UTF-8
+    from bot.report_xlsx import workbook
+
+    notes = [
+        renderer.render(Msg("report.disclaimer")),
+        renderer.render(
+            Msg(
+                "report.period",
+                branch=branch,
+                view=Msg(f"candidates.view_{view}"),
+                since=period.since,
+                until=today,
+            )
+        ),
+        renderer.render(Msg("report.rules", version=rule_set().version, basis=rule_set().basis)),
+    ]
+    meanings = [
+        (
+            renderer.render(Msg(f"candidates.col.{c.key}")),
+            renderer.render(Msg(f"candidates.meaning.{c.key}")),
+        )
+        for c in COLUMNS
+    ]
+    checks = [(r.member.name, renderer.render(check_line(c))) for r in rows for c in r.checks]
+    labels = {
+        name: renderer.render(Msg(f"report.sheet_{name}")) for name in ("table", "checks", "notes")
+    }
+    percent = [i for i, c in enumerate(COLUMNS) if c.percent]
+    return workbook(labels, headers, values, percent, checks, notes, meanings)

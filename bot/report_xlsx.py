@@ -1,0 +1,67 @@
+"""The Excel form of a report: a formatted table sheet, the checklist per person, and notes
+(what the table is for, the period, each column's meaning)."""
+
+import io
+from collections.abc import Sequence
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+HEADER_FILL = PatternFill("solid", fgColor="C00000")
+HEADER_FONT = Font(bold=True, color="FFFFFF")
+
+
+def _header(sheet: Worksheet, titles: Sequence[str], widths: Sequence[int]) -> None:
+    sheet.append(list(titles))
+    for cell in sheet[1]:
+        cell.font = HEADER_FONT
+        cell.fill = HEADER_FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+    for i, width in enumerate(widths, 1):
+        sheet.column_dimensions[get_column_letter(i)].width = width
+    sheet.freeze_panes = "A2"
+
+
+def workbook(
+    labels: dict[str, str],
+    headers: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    percent_columns: Sequence[int],
+    checks: Sequence[tuple[str, str]],
+    notes: Sequence[str],
+    meanings: Sequence[tuple[str, str]],
+) -> bytes:
+    book = Workbook()
+    table = book.active
+    assert table is not None
+    table.title = labels["table"]
+    _header(table, headers, [max(8, min(16, len(h) * 2 + 2)) for h in headers])
+    for row in rows:
+        table.append(list(row))
+    for index in percent_columns:
+        letter = get_column_letter(index + 1)
+        for cell in table[letter][1:]:
+            cell.number_format = "0%"
+    table.auto_filter.ref = table.dimensions  # sortable and filterable in Excel
+
+    sheet = book.create_sheet(labels["checks"])
+    _header(sheet, [headers[0], labels["checks"]], [12, 100])
+    for name, line in checks:
+        sheet.append([name, line])
+        sheet.cell(sheet.max_row, 2).alignment = Alignment(wrap_text=True, vertical="top")
+
+    about = book.create_sheet(labels["notes"])
+    about.column_dimensions["A"].width = 18
+    about.column_dimensions["B"].width = 90
+    for line in notes:
+        about.append([line])
+        about.cell(about.max_row, 1).font = Font(bold=True)
+    about.append([])
+    for title, meaning in meanings:
+        about.append([title, meaning])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

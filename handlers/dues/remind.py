@@ -1,0 +1,69 @@
+"""The monthly reminder of unpaid dues, for the scheduler to call on the configured day."""
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.context import Options
+from handlers.dues.money import yuan
+from handlers.dues.standing import standings
+from handlers.dues.view import owed_lines
+from handlers.messages import Button, Msg, Reply, Series
+from handlers.notify import queue_each
+from storage import dues, traces
+from storage.crypto import SecretBox
+from storage.traces import Entry
+
+REMINDER_PRIORITY = 7  # after the day's urgent messages
+
+
+async def remind_unpaid(
+    session: AsyncSession, box: SecretBox, options: Options, now: datetime
+) -> int:
+    """Tell every member who owes dues what they owe and whom to pay, once a month (a second
+    run the same month queues nothing); returns how many were reminded."""
+    today = now.astimezone(options.timezone).date()
+    ref = f"dues:{today:%Y-%m}:remind"
+    members = await dues.payers(session, None)
+    found = await standings(session, members, today, options.dues_default_fen, options.timezone)
+    done = await dues.traced_members(session, "dues.reminded", ref)
+    owing = [m for m in members if found[m.id].owed_fen > 0 and m.id not in done]
+    if not owing:
+        return 0
+    branches = {m.branch_id for m in owing if m.branch_id is not None}
+    collectors = await dues.secretary_names(session, sorted(branches))
+    view = ((Button(Msg("dues.view_button"), "/dues"),),)
+    replies = {}
+    for member in owing:
+        names = collectors.get(member.branch_id or 0)
+        collector = (
+            Msg("dues.collector_named", names=Series(names)) if names else Msg("dues.collector")
+        )
+        text = Msg("dues.reminder", lines=owed_lines(found[member.id]), collector=collector)
+        replies[member.id] = Reply(text, view)
+    reached = await queue_each(
+        session,
+        replies,
+        key=ref,
+        kind="dues.reminder",
+        now=now,
+        refs=dict.fromkeys(replies, ref),
+        priority=REMINDER_PRIORITY,
+    )
+    entries = [
+        Entry(
+            "dues.reminded",
+            member_id=m.id,
+            branch_id=m.branch_id,
+            ref=ref,
+            data={
+                "months": [f"{month:%Y-%m}" for month in found[m.id].owed],
+                "underpaid": [f"{month:%Y-%m}" for month in sorted(found[m.id].underpaid)],
+                "owed": yuan(found[m.id].owed_fen),
+            },
+        )
+        for m in owing
+        if m.id in reached
+    ]
+    await traces.append_many(session, box, entries, now)
+    return len(entries)

@@ -1,0 +1,126 @@
+"""Where each member stands with their dues on a day: the monthly amount, and the months paid,
+owed and underpaid. Batched: a constant number of queries for any number of members."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage import dues
+from storage.dues import PAYING_STAGES, Paid
+from storage.models import Member
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def month_of(day: date) -> date:
+    return day.replace(day=1)
+
+
+def next_month(month: date) -> date:
+    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
+
+
+def months_from(first: date, last: date) -> list[date]:
+    """Every month from `first` through `last` (both month starts), in order."""
+    found = []
+    month = month_of(first)
+    while month <= last:
+        found.append(month)
+        month = next_month(month)
+    return found
+
+
+def is_payer(member: Member) -> bool:
+    """Active full and probationary members pay dues."""
+    return member.active and member.stage in PAYING_STAGES
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A member's dues as of a day: the rate, and the months paid, owed and underpaid."""
+
+    rate_fen: int
+    rate_set: bool  # set by the secretary (else the default)
+    payer: bool
+    first_month: date | None  # the first month they pay for (payers only)
+    paid: list[date] = field(default_factory=list)  # months with a payment, oldest first
+    owed: list[date] = field(default_factory=list)  # months with no payment
+    underpaid: dict[date, int] = field(default_factory=dict)  # month: shortfall in fen
+    payments: dict[date, Paid] = field(default_factory=dict)
+
+    @property
+    def owed_fen(self) -> int:
+        return len(self.owed) * self.rate_fen + sum(self.underpaid.values())
+
+
+def first_month(member: Member, probation: date | None, zone: ZoneInfo) -> date:
+    """The month a member starts paying: admitted as probationary if recorded, else the month
+    they were added to the roster."""
+    if probation is not None:
+        return month_of(probation)
+    return month_of(member.created_at.astimezone(zone).date())
+
+
+def standing_of(
+    member: Member,
+    rate: int | None,
+    paid: Sequence[Paid],
+    probation: date | None,
+    *,
+    today: date,
+    default_fen: int,
+    zone: ZoneInfo,
+) -> Standing:
+    rate_fen = default_fen if rate is None else rate
+    payer = is_payer(member)
+    by_month = {p.month: p for p in paid}
+    start = first_month(member, probation, zone) if payer else None
+    owed: list[date] = []
+    underpaid: dict[date, int] = {}
+    if start is not None and rate_fen > 0:  # a zero rate (exempt) owes nothing
+        for month in months_from(start, month_of(today)):
+            payment = by_month.get(month)
+            if payment is None:
+                owed.append(month)
+            elif payment.amount_fen < rate_fen:
+                underpaid[month] = rate_fen - payment.amount_fen
+    return Standing(
+        rate_fen=rate_fen,
+        rate_set=rate is not None,
+        payer=payer,
+        first_month=start,
+        paid=sorted(by_month),
+        owed=owed,
+        underpaid=underpaid,
+        payments=by_month,
+    )
+
+
+async def standings(
+    session: AsyncSession,
+    members: Sequence[Member],
+    today: date,
+    default_fen: int,
+    zone: ZoneInfo = SHANGHAI,
+) -> dict[int, Standing]:
+    """Every member's standing on `today` (the day in `zone`, which also places the month a
+    member joined), in three queries per thousand members."""
+    ids = [m.id for m in members]
+    set_rates = await dues.rates(session, ids)
+    paid = await dues.payments(session, ids)
+    starts = await dues.probation_starts(session, ids)
+    return {
+        m.id: standing_of(
+            m,
+            set_rates.get(m.id),
+            paid[m.id],
+            starts.get(m.id),
+            today=today,
+            default_fen=default_fen,
+            zone=zone,
+        )
+        for m in members
+    }

@@ -1,0 +1,46 @@
+"""Finding a person and loading their development file (steps, events, contacts) at once."""
+
+from collections.abc import Sequence
+from datetime import date
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.context import Context
+from handlers.messages import Msg, UserError
+from handlers.parsing import valid_name
+from handlers.pipeline.rules import Check, PersonFile, checklist
+from storage import people, pipeline
+from storage.models import Member
+
+
+async def person_named(ctx: Context, name: str, usage: str) -> Member:
+    """The one active person of this name the caller may act on (their branch; admins: all)."""
+    if not valid_name(name):
+        raise UserError("usage", usage=Msg(usage))
+    found = await people.members_named(ctx.session, name, ctx.branch_scope())
+    if not found:
+        raise UserError("pipeline.no_person", name=name)
+    if len(found) > 1:
+        raise UserError("pipeline.ambiguous", name=name, count=len(found))
+    return found[0]
+
+
+async def load_files(session: AsyncSession, members: Sequence[Member]) -> dict[int, PersonFile]:
+    """Each person's file as the checks read it, in a fixed number of queries."""
+    ids = [m.id for m in members]
+    steps = await pipeline.steps(session, ids)
+    events = await pipeline.events(session, ids)
+    contacts = await pipeline.contacts(session, ids, ended=True)
+    meeting_ids = sorted({s.meeting_id for found in steps.values() for s in found if s.meeting_id})
+    contact_ids = sorted({c.contact_id for found in contacts.values() for c in found})
+    kinds = await pipeline.meeting_kinds(session, meeting_ids)
+    stages = await pipeline.stages_of(session, contact_ids)
+    return {
+        m.id: PersonFile(m.stage, steps[m.id], events[m.id], contacts[m.id], kinds, stages)
+        for m in members
+    }
+
+
+async def checks_for(session: AsyncSession, member: Member, today: date) -> list[Check]:
+    files = await load_files(session, [member])
+    return checklist(files[member.id], today)

@@ -1,0 +1,142 @@
+"""The pipeline's daily reminders, through the outbox, each once:
+
+- the branch secretary, when a statutory deadline (a rule with `deadline = true`) comes within
+  DEADLINE_NOTICE_DAYS or has passed undone, once per person, rule and deadline;
+- contact persons, when the activist they cultivate has had no recorded talk for
+  CONTACT_TALK_MONTHS, once per activist and due date.
+"""
+
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.context import Options
+from handlers.meetings.domain import secretaries_of
+from handlers.messages import Button, Msg, Reply
+from handlers.notify import queue_to_members
+from handlers.pipeline.files import load_files
+from handlers.pipeline.rules import Check, Status, add_months, checklist
+from storage import pipeline, traces
+from storage.crypto import SecretBox
+from storage.enums import Stage
+from storage.models import Member
+from storage.traces import Entry
+
+KIND = "pipeline.reminded"
+
+
+def _deadlines(checks: list[Check], today: date, days: int) -> list[Check]:
+    """Statutory deadlines coming within `days`, or passed and still open."""
+    horizon = today + timedelta(days=days)
+    return [
+        c
+        for c in checks
+        if c.rule.deadline
+        and c.deadline is not None
+        and c.status in (Status.DUE, Status.OVERDUE)
+        and c.deadline <= horizon
+    ]
+
+
+async def remind_deadlines(
+    session: AsyncSession, box: SecretBox, options: Options, now: datetime
+) -> int:
+    """Tell each branch's secretaries of the deadlines coming up; returns messages queued."""
+    today = now.astimezone(options.timezone).date()
+    people = await pipeline.in_pipeline(session, None)
+    files = await load_files(session, people)
+    found: list[tuple[Member, Check, str]] = []
+    for person in people:
+        for check in _deadlines(
+            checklist(files[person.id], today), today, options.deadline_notice_days
+        ):
+            found.append((person, check, f"pipeline:{person.id}:{check.rule.id}:{check.deadline}"))
+    done = await traces.refs_present(session, KIND, [ref for _, _, ref in found])
+    entries, sent = [], 0
+    secretaries: dict[int | None, list[int]] = {}
+    for person, check, ref in found:
+        if ref in done:
+            continue
+        if person.branch_id not in secretaries:
+            secretaries[person.branch_id] = await secretaries_of(
+                session, person.branch_id, committee=False
+            )
+        note = Reply(
+            Msg(
+                "pipeline.deadline_reminder",
+                name=person.name,
+                stage=Msg(f"stage.{person.stage}"),
+                rule=check.rule.name,
+                detail=check.detail,
+                source=check.rule.source,
+            ),
+            ((Button(Msg("pipeline.open_file"), f"/pipeline {person.name}"),),),
+        )
+        to = [s for s in secretaries[person.branch_id] if s != person.id]
+        await queue_to_members(
+            session, to, note, key=ref, kind=KIND, now=now, ref=f"member:{person.id}"
+        )
+        sent += len(to)
+        data = {
+            "rule": check.rule.id,
+            "due": check.deadline.isoformat() if check.deadline else None,
+        }
+        entries.append(Entry(KIND, person.id, person.branch_id, ref=ref, data=data))
+    await traces.append_many(session, box, entries, now)
+    return sent
+
+
+def talk_due(last_talk: date | None, assigned: date, months: int) -> date:
+    """When the contacts should talk with their activist next."""
+    return add_months(max(d for d in (last_talk, assigned) if d is not None), months)
+
+
+async def remind_contact_talks(
+    session: AsyncSession, box: SecretBox, options: Options, now: datetime
+) -> int:
+    """Remind contact persons whose activist has had no recorded talk for a while."""
+    today = now.astimezone(options.timezone).date()
+    activists = [p for p in await pipeline.in_pipeline(session, None) if p.stage == Stage.ACTIVIST]
+    ids = [p.id for p in activists]
+    contacts = await pipeline.contacts(session, ids)
+    talks = await pipeline.last_talks(session, ids)
+    found: list[tuple[Member, Sequence[int], date, str]] = []
+    for person in activists:
+        current = contacts[person.id]
+        if not current:
+            continue
+        assigned = max(c.assigned_on for c in current)
+        due = talk_due(talks.get(person.id), assigned, options.contact_talk_months)
+        if due <= today:
+            ref = f"pipeline:talk:{person.id}:{due.isoformat()}"
+            found.append((person, [c.contact_id for c in current], due, ref))
+    done = await traces.refs_present(session, KIND, [ref for *_, ref in found])
+    entries, sent = [], 0
+    for person, contact_ids, due, ref in found:
+        if ref in done:
+            continue
+        last = talks.get(person.id)
+        note = Reply(
+            Msg(
+                "pipeline.talk_reminder",
+                name=person.name,
+                last=last if last else Msg("pipeline.never"),
+                months=options.contact_talk_months,
+            )
+        )
+        await queue_to_members(
+            session, contact_ids, note, key=ref, kind=KIND, now=now, ref=f"member:{person.id}"
+        )
+        sent += len(contact_ids)
+        entries.append(
+            Entry(
+                KIND,
+                person.id,
+                person.branch_id,
+                ref=ref,
+                data={"rule": "contact_talk", "due": due.isoformat()},
+            )
+        )
+    await traces.append_many(session, box, entries, now)
+    return sent

@@ -1,0 +1,297 @@
+"""The statutory time rules (data/rules.toml) checked against a person's recorded file.
+
+Each rule gives one line of a person's checklist: met, not met (with why), coming up (with its
+date), overdue, or not checkable because a date is missing. Nothing here decides anything: the
+checklist shows the branch what the record says.
+"""
+
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from dateutil.relativedelta import relativedelta
+
+from handlers.messages import Msg
+from storage.enums import STAGE_ORDER, EventKind, MeetingKind, Stage, StepKind
+from storage.pipeline_models import Contact, DevelopmentEvent, StageChange
+
+RULES_FILE = Path(__file__).parent / "data" / "rules.toml"
+CHECKS = ("event_within", "contacts", "min_time", "event_before", "hours_before", "decided_by")
+
+
+class Status(StrEnum):
+    MET = "met"
+    UNMET = "unmet"
+    DUE = "due"  # not yet done, and its date has not passed
+    OVERDUE = "overdue"
+    UNKNOWN = "unknown"  # a date it depends on is not recorded
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    name: str
+    source: str
+    check: str
+    params: dict[str, Any]
+    deadline: bool = False
+
+    def stage(self, key: str) -> Stage | None:
+        value = self.params.get(key)
+        return Stage(value) if value is not None else None
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    version: str
+    basis: str
+    rules: tuple[Rule, ...]
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later (the month's last day when it has fewer days)."""
+    return day + relativedelta(months=months)
+
+
+def parse_rules(table: dict[str, Any]) -> RuleSet:
+    """Read and check the rule file's contents; a mistake names the rule and what is wrong."""
+    rules = []
+    for raw in table.get("rule", []):
+        params = dict(raw)
+        rule = Rule(
+            id=str(params.pop("id")),
+            name=str(params.pop("name")),
+            source=str(params.pop("source")),
+            check=str(params.pop("check")),
+            deadline=bool(params.pop("deadline", False)),
+            params=params,
+        )
+        if rule.check not in CHECKS:
+            raise ValueError(f"rule {rule.id}: unknown check {rule.check!r}, use one of {CHECKS}")
+        for key in ("from", "to", "until"):
+            if key in params and params[key] not in {s.value for s in Stage}:
+                raise ValueError(f"rule {rule.id}: {key} = {params[key]!r} is not a stage")
+        if "event" in params and params["event"] not in {e.value for e in EventKind}:
+            raise ValueError(f"rule {rule.id}: event = {params['event']!r} is not an event kind")
+        if "meeting" in params and params["meeting"] not in {k.value for k in MeetingKind}:
+            raise ValueError(f"rule {rule.id}: meeting = {params['meeting']!r} is not a kind")
+        rules.append(rule)
+    if len({r.id for r in rules}) != len(rules):
+        raise ValueError("rule ids must be unique")
+    return RuleSet(str(table["version"]), str(table.get("basis", "")), tuple(rules))
+
+
+@cache
+def rule_set(path: Path = RULES_FILE) -> RuleSet:
+    with path.open("rb") as fh:
+        return parse_rules(tomllib.load(fh))
+
+
+def stage_index(stage: str) -> int:
+    return STAGE_ORDER.index(Stage(stage))
+
+
+@dataclass
+class PersonFile:
+    """What the checks read: one person's stage, steps, events and contact persons."""
+
+    stage: str
+    steps: list[StageChange]
+    events: list[DevelopmentEvent]
+    contacts: list[Contact]  # current and ended, oldest first
+    # Kinds of the meetings the steps name (meeting id → kind).
+    meeting_kinds: dict[int, str] = field(default_factory=dict)
+    # Stages of the contact persons (member id → stage), to check they are full members.
+    contact_stages: dict[int, str] = field(default_factory=dict)
+
+    def entered(self, stage: Stage) -> date | None:
+        dates = [
+            s.on
+            for s in self.steps
+            if s.stage == stage and s.kind in (StepKind.ADVANCE, StepKind.DATED)
+        ]
+        return max(dates) if dates else None
+
+    def step_into(self, stage: Stage) -> StageChange | None:
+        found = [s for s in self.steps if s.stage == stage and s.kind == StepKind.ADVANCE]
+        return found[-1] if found else None
+
+    def reached(self, stage: Stage | None) -> bool:
+        return stage is not None and stage_index(self.stage) >= stage_index(stage)
+
+    def extension_months(self) -> int:
+        return sum(s.months or 0 for s in self.steps if s.kind == StepKind.EXTEND)
+
+    def events_of(self, kind: str) -> list[DevelopmentEvent]:
+        return [e for e in self.events if e.kind == kind]
+
+
+@dataclass(frozen=True)
+class Check:
+    """One checklist line."""
+
+    rule: Rule
+    status: Status
+    detail: Msg
+    deadline: date | None = None  # the date it is due by (or, for min_time, due from)
+
+
+def checklist(person: PersonFile, today: date, rules: RuleSet | None = None) -> list[Check]:
+    """Every rule that applies to the person at their stage, in the file's order."""
+    found = []
+    for rule in (rules or rule_set()).rules:
+        check = _CHECKERS[rule.check](rule, person, today)
+        if check is not None:
+            found.append(check)
+    return found
+
+
+def _missing_date(rule: Rule, stage: Stage) -> Check:
+    return Check(rule, Status.UNKNOWN, Msg("pipeline.check.no_date", stage=Msg(f"stage.{stage}")))
+
+
+def _event_within(rule: Rule, person: PersonFile, today: date) -> Check | None:
+    start_stage = rule.stage("from")
+    if not person.reached(start_stage) or start_stage is None:
+        return None
+    start = person.entered(start_stage)
+    if start is None:
+        return _missing_date(rule, start_stage)
+    due = add_months(start, int(rule.params["months"]))
+    event = Msg(f"pipeline.event.{rule.params['event']}")
+    done = [e.on for e in person.events_of(rule.params["event"]) if e.on >= start]
+    if done:
+        first = min(done)
+        if first <= due:
+            return Check(rule, Status.MET, Msg("pipeline.check.done_on", event=event, on=first))
+        return Check(rule, Status.UNMET, Msg("pipeline.check.late", event=event, on=first, due=due))
+    if today <= due:
+        return Check(rule, Status.DUE, Msg("pipeline.check.due_by", event=event, due=due), due)
+    return Check(rule, Status.OVERDUE, Msg("pipeline.check.overdue", event=event, due=due), due)
+
+
+def _contacts(rule: Rule, person: PersonFile, today: date) -> Check | None:
+    start_stage, until = rule.stage("from"), rule.stage("until")
+    if not person.reached(start_stage):
+        return None
+    low, high = int(rule.params["min"]), int(rule.params["max"])
+    if until is not None and person.reached(until):
+        # Past the activist stage: were contacts assigned while it lasted?
+        ended = person.entered(until)
+        during = [c for c in person.contacts if ended is None or c.assigned_on <= ended]
+        if during:
+            return Check(rule, Status.MET, Msg("pipeline.check.contacts_were", count=len(during)))
+        return Check(rule, Status.UNMET, Msg("pipeline.check.no_contacts"))
+    current = [c for c in person.contacts if c.ended_on is None]
+    not_full = [
+        c.contact.name for c in current if person.contact_stages.get(c.contact_id) != Stage.FULL
+    ]
+    if not current:
+        return Check(rule, Status.UNMET, Msg("pipeline.check.no_contacts"))
+    if not_full:
+        return Check(rule, Status.UNMET, Msg("pipeline.check.contact_not_full", names=not_full))
+    if not low <= len(current) <= high:
+        return Check(rule, Status.UNMET, Msg("pipeline.check.contact_count", count=len(current)))
+    names = [c.contact.name for c in current]
+    return Check(rule, Status.MET, Msg("pipeline.check.contacts_are", names=names))
+
+
+def _min_time(rule: Rule, person: PersonFile, today: date) -> Check | None:
+    start_stage, end_stage = rule.stage("from"), rule.stage("to")
+    if start_stage is None or end_stage is None or not person.reached(start_stage):
+        return None
+    start = person.entered(start_stage)
+    if start is None:
+        return _missing_date(rule, start_stage)
+    months = int(rule.params["months"])
+    if rule.params.get("extensions"):
+        months += person.extension_months()
+    earliest = add_months(start, months)
+    ended = person.entered(end_stage) if person.reached(end_stage) else None
+    if person.reached(end_stage):
+        if ended is None:
+            return _missing_date(rule, end_stage)
+        if ended >= earliest:
+            return Check(rule, Status.MET, Msg("pipeline.check.time_met", since=start, on=ended))
+        short = Msg("pipeline.check.time_short", since=start, on=ended, earliest=earliest)
+        return Check(rule, Status.UNMET, short)
+    if today < earliest:
+        return Check(rule, Status.DUE, Msg("pipeline.check.time_from", earliest=earliest), earliest)
+    if rule.deadline:  # e.g. probation over: conversion is to be discussed now
+        return Check(
+            rule, Status.OVERDUE, Msg("pipeline.check.time_up", earliest=earliest), earliest
+        )
+    return Check(rule, Status.MET, Msg("pipeline.check.time_reached", earliest=earliest))
+
+
+def _before(rule: Rule, person: PersonFile) -> tuple[Stage, date | None] | None:
+    """(the stage the rule must be met before, the date it was entered) if the rule applies."""
+    start_stage, end_stage = rule.stage("from"), rule.stage("to")
+    if end_stage is None or not person.reached(start_stage or end_stage):
+        return None
+    return end_stage, person.entered(end_stage) if person.reached(end_stage) else None
+
+
+def _event_before(rule: Rule, person: PersonFile, today: date) -> Check | None:
+    window = _before(rule, person)
+    if window is None:
+        return None
+    end_stage, ended = window
+    event = Msg(f"pipeline.event.{rule.params['event']}")
+    done = [e.on for e in person.events_of(rule.params["event"]) if ended is None or e.on <= ended]
+    if done:
+        return Check(rule, Status.MET, Msg("pipeline.check.done_on", event=event, on=min(done)))
+    if person.reached(end_stage):
+        missing = Msg("pipeline.check.missing_before", event=event, stage=Msg(f"stage.{end_stage}"))
+        return Check(rule, Status.UNMET, missing)
+    pending = Msg("pipeline.check.needed_before", event=event, stage=Msg(f"stage.{end_stage}"))
+    return Check(rule, Status.DUE, pending)
+
+
+def _hours_before(rule: Rule, person: PersonFile, today: date) -> Check | None:
+    window = _before(rule, person)
+    if window is None:
+        return None
+    end_stage, ended = window
+    needed = float(rule.params["hours"])
+    events = person.events_of(rule.params["event"])
+    hours = sum(e.hours or 0 for e in events if ended is None or e.on <= ended)
+    detail = Msg("pipeline.check.hours", hours=_hours(hours), needed=_hours(needed))
+    if hours >= needed:
+        return Check(rule, Status.MET, detail)
+    return Check(rule, Status.UNMET if person.reached(end_stage) else Status.DUE, detail)
+
+
+def _decided_by(rule: Rule, person: PersonFile, today: date) -> Check | None:
+    end_stage = rule.stage("to")
+    if end_stage is None or not person.reached(end_stage):
+        return None
+    step = person.step_into(end_stage)
+    kind = Msg(f"kind.{rule.params['meeting']}")
+    if step is None:  # reached before the bot kept the file: nothing to check against
+        return Check(rule, Status.UNKNOWN, Msg("pipeline.check.no_step", kind=kind))
+    if (
+        step.meeting_id is not None
+        and person.meeting_kinds.get(step.meeting_id) == rule.params["meeting"]
+    ):
+        return Check(rule, Status.MET, Msg("pipeline.check.decided", kind=kind, id=step.meeting_id))
+    return Check(rule, Status.UNMET, Msg("pipeline.check.not_decided", kind=kind))
+
+
+def _hours(value: float) -> str:
+    return f"{value:g}"
+
+
+_CHECKERS: dict[str, Callable[[Rule, PersonFile, date], Check | None]] = {
+    "event_within": _event_within,
+    "contacts": _contacts,
+    "min_time": _min_time,
+    "event_before": _event_before,
+    "hours_before": _hours_before,
+    "decided_by": _decided_by,
+}

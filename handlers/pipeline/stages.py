@@ -1,0 +1,217 @@
+"""`/stage`: record a person's step in the development file, forward only.
+
+A step moves a person one stage on (with its date and the decision behind it), back-fills the
+date a stage was entered from the paper file, extends probation or cancels it. A wrong step is
+refused with the reason; a step that breaks a time rule is recorded (the branch decided it) and
+the reply says which rule is not met.
+"""
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from handlers.context import Context
+from handlers.messages import Msg, Reply, UserError
+from handlers.parsing import parse_date, parse_id, parse_stage
+from handlers.pipeline.feature import feature
+from handlers.pipeline.files import checks_for, person_named
+from handlers.pipeline.rules import Status, stage_index
+from handlers.registry import SECRETARY_UP, Replies
+from storage import meetings, pipeline
+from storage.enums import STAGE_ORDER, Stage, StepKind
+from storage.models import Member
+from storage.pipeline_models import StageChange
+
+USAGE = "cmd.stage.usage"
+EXTEND_WORDS = frozenset({"延长预备期", "延长", "extend"})
+CANCEL_WORDS = frozenset({"取消预备党员资格", "取消资格", "取消", "cancel"})
+# 党章第七条: an extension of probation is at most a year; the 细则 asks for at least half a year.
+EXTENSION_MONTHS = range(6, 13)
+_MEETING = re.compile(r"#(\d+)")
+_APPROVED = re.compile(
+    r"(?:上级)?(?:审批|批准)(?:日期)?[:：\s]*(\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?)"
+)
+_ENTRIES = (StepKind.ADVANCE, StepKind.DATED)
+_MONTHS = re.compile(r"^(\d{1,2})\s*(?:个月|月|months?)?$")
+
+
+@dataclass(frozen=True)
+class NewStep:
+    kind: StepKind
+    stage: Stage
+    on: date
+    decision: str = ""
+    meeting_id: int | None = None
+    approved_on: date | None = None
+    months: int | None = None
+
+
+def _decision(text: str) -> tuple[str, int | None, date | None]:
+    """The decision in words, the meeting it names (#12) and the approval date (审批 日期)."""
+    text = text.strip()
+    if len(text) > 200:
+        raise UserError("pipeline.decision_too_long", limit=200)
+    meeting = _MEETING.search(text)
+    approved = _APPROVED.search(text)
+    return (
+        text,
+        parse_id(meeting.group(1)) if meeting else None,
+        parse_date(approved.group(1)) if approved else None,
+    )
+
+
+def parse_step(member: Member, word: str, on: date, rest: str) -> NewStep:
+    """What `/stage NAME WORD DATE REST` asks for, before it is checked against the file."""
+    if word.lower() in EXTEND_WORDS:
+        months_text, _, reason = rest.strip().partition(" ")
+        found = _MONTHS.match(months_text)
+        if found is None or int(found.group(1)) not in EXTENSION_MONTHS:
+            raise UserError("pipeline.extend_months", usage=Msg(USAGE))
+        if not reason.strip():
+            raise UserError("pipeline.reason_needed", usage=Msg(USAGE))
+        text, meeting_id, approved = _decision(reason)
+        return NewStep(
+            StepKind.EXTEND, Stage.PROBATIONARY, on, text, meeting_id, approved, int(found[1])
+        )
+    if word.lower() in CANCEL_WORDS:
+        if not rest.strip():
+            raise UserError("pipeline.reason_needed", usage=Msg(USAGE))
+        text, meeting_id, approved = _decision(rest)
+        return NewStep(StepKind.CANCEL, Stage.PROBATIONARY, on, text, meeting_id, approved)
+    stage = parse_stage(word)
+    text, meeting_id, approved = _decision(rest)
+    here, there = stage_index(member.stage), stage_index(stage)
+    kind = StepKind.ADVANCE if there == here + 1 else StepKind.DATED
+    return NewStep(kind, stage, on, text, meeting_id, approved)
+
+
+async def check_step(ctx: Context, member: Member, step: NewStep) -> None:
+    """Refuse a step the file cannot take: skipping or going back, a date out of order."""
+    if step.on > ctx.today:
+        raise UserError("pipeline.future_date", on=step.on)
+    found = await pipeline.steps(ctx.session, [member.id])
+    history = found[member.id]
+    here, there = stage_index(member.stage), stage_index(step.stage)
+    current = Msg(f"stage.{member.stage}")
+    if step.kind in (StepKind.EXTEND, StepKind.CANCEL):
+        if member.stage != Stage.PROBATIONARY:
+            raise UserError("pipeline.not_probationary", name=member.name, stage=current)
+        if step.kind == StepKind.EXTEND and any(s.kind == StepKind.EXTEND for s in history):
+            raise UserError("pipeline.extended_once", name=member.name)
+    elif step.kind == StepKind.ADVANCE:
+        pass
+    elif there > here:  # skipping a stage
+        raise UserError(
+            "pipeline.one_step", name=member.name, stage=current, next=_next(member.stage)
+        )
+    else:
+        dated = [s.on for s in history if s.stage == step.stage and s.kind in _ENTRIES]
+        if dated:
+            raise UserError(
+                "pipeline.already_dated",
+                name=member.name,
+                stage=Msg(f"stage.{step.stage}"),
+                on=max(dated),
+                current=current,
+            )
+    _check_order(history, step)
+    if step.meeting_id is not None:
+        meeting = await meetings.get(ctx.session, step.meeting_id)
+        if meeting is None or meeting.branch_id not in (member.branch_id, None):
+            raise UserError("pipeline.no_meeting", id=step.meeting_id)
+
+
+def _next(stage: str) -> Msg:
+    index = stage_index(stage)
+    if index + 1 >= len(STAGE_ORDER):
+        return Msg("pipeline.no_next")
+    return Msg(f"stage.{STAGE_ORDER[index + 1]}")
+
+
+def _check_order(history: list[StageChange], step: NewStep) -> None:
+    """Stage dates must follow the stages' order: an earlier stage was entered no later."""
+    there = stage_index(step.stage)
+    for earlier in history:
+        if earlier.kind not in _ENTRIES:
+            continue
+        other = stage_index(earlier.stage)
+        if (other < there and earlier.on > step.on) or (other > there and earlier.on < step.on):
+            raise UserError(
+                "pipeline.date_order",
+                stage=Msg(f"stage.{earlier.stage}"),
+                on=earlier.on,
+            )
+    if step.kind in (StepKind.EXTEND, StepKind.CANCEL):
+        entered = [s.on for s in history if s.stage == Stage.PROBATIONARY]
+        if entered and step.on < max(entered):
+            raise UserError("pipeline.date_order", stage=Msg("stage.probationary"), on=max(entered))
+
+
+async def record_step(ctx: Context, member: Member, step: NewStep) -> StageChange:
+    """Write the step, move the person's stage if it is a move, and trace it."""
+    caller = ctx.require_caller()
+    before = member.stage
+    row = StageChange(
+        member_id=member.id,
+        kind=step.kind,
+        stage=step.stage,
+        on=step.on,
+        decision=step.decision,
+        meeting_id=step.meeting_id,
+        approved_on=step.approved_on,
+        months=step.months,
+        recorded_by=caller.id,
+        recorded_at=ctx.now,
+    )
+    ctx.session.add(row)
+    if step.kind == StepKind.ADVANCE:
+        member.stage = step.stage
+    elif step.kind == StepKind.CANCEL:
+        member.active = False  # no longer a (probationary) member; the file stays
+    await ctx.session.flush()
+    await ctx.trace(
+        "stage.changed",
+        member_id=member.id,
+        branch_id=member.branch_id,
+        ref=f"member:{member.id}",
+        data={
+            "kind": str(step.kind),
+            "from": before,
+            "to": member.stage,
+            "on": step.on.isoformat(),
+            "decision": step.decision,
+            "meeting": step.meeting_id,
+            "approved_on": step.approved_on.isoformat() if step.approved_on else None,
+            "months": step.months,
+        },
+    )
+    return row
+
+
+@feature.command("stage", roles=SECRETARY_UP, aliases=("发展阶段", "阶段"), private_only=True)
+async def stage(ctx: Context, args: str) -> Replies:
+    """`/stage NAME STAGE DATE [decision]`, `/stage NAME 延长预备期 DATE 6个月 reason`,
+    `/stage NAME 取消预备党员资格 DATE reason`."""
+    parts = ctx.typed(args).split(maxsplit=3)
+    if len(parts) < 3:
+        raise UserError("usage", usage=Msg(USAGE))
+    member = await person_named(ctx, parts[0], USAGE)
+    step = parse_step(member, parts[1], parse_date(parts[2]), parts[3] if len(parts) > 3 else "")
+    await check_step(ctx, member, step)
+    await record_step(ctx, member, step)
+    unmet = [
+        Msg("pipeline.warn_line", rule=c.rule.name, detail=c.detail)
+        for c in await checks_for(ctx.session, member, ctx.today)
+        if c.status in (Status.UNMET, Status.OVERDUE)
+    ]
+    warning = Msg("pipeline.stage_warnings", lines=unmet) if unmet else ""
+    return Reply(
+        Msg(
+            f"pipeline.recorded_{step.kind}",
+            name=member.name,
+            stage=Msg(f"stage.{step.stage}"),
+            on=step.on,
+            months=step.months or 0,
+            warnings=warning,
+        )
+    )

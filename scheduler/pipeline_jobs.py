@@ -1,0 +1,38 @@
+"""The development pipeline's daily job: deadline reminders to secretaries, talk reminders to
+contact persons, thought reports due, and (on its day of the month) dues owed."""
+
+import logging
+
+from handlers.dues.remind import remind_unpaid
+from handlers.pipeline.reminders import remind_contact_talks, remind_deadlines
+from handlers.thoughts.reminders import remind_due
+from scheduler.context import current
+
+log = logging.getLogger(__name__)
+DAILY = "pipeline.reminders.daily"
+
+
+async def daily() -> dict[str, int]:
+    """Each part in its own transaction, so one failing does not hold back the others; each
+    queues a message once however often it runs (idempotency keys), so a rerun is harmless."""
+    ctx = current()
+    if not ctx.options.pipeline_remind_at:
+        return {}
+    now = ctx.clock()
+    parts = {
+        "deadlines": remind_deadlines,
+        "contact_talks": remind_contact_talks,
+        "thought_reports": remind_due,
+    }
+    if now.astimezone(ctx.options.timezone).day == ctx.options.dues_remind_day:
+        parts["dues"] = remind_unpaid
+    counts = {}
+    for name, remind in parts.items():
+        try:
+            async with ctx.sessions.begin() as session:
+                counts[name] = await remind(session, ctx.box, ctx.options, now)
+        except Exception:
+            log.exception("pipeline reminders: %s failed", name)
+    ctx.wake_sender()
+    log.info("pipeline reminders queued: %s", counts)
+    return counts

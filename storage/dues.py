@@ -1,0 +1,147 @@
+"""Queries over party dues (党费): monthly amounts, payments, when probation began.
+
+Money is integer fen throughout; a month is the date of its first day. Each batch query takes
+any number of members (in chunks of a thousand); handlers/dues/standing.py works out from them
+which months each member has paid, owes or underpaid.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import Table, func, insert, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.enums import Role, Stage, StepKind
+from storage.models import Member, Trace
+from storage.pipeline_models import DuesPayment, DuesRate, StageChange
+
+# The stages that pay dues: probationary members from the month they were admitted.
+PAYING_STAGES = frozenset({Stage.PROBATIONARY, Stage.FULL})
+# Bound parameters per IN list stay well under SQLite's and asyncpg's limits.
+_CHUNK = 1000
+_PAYMENTS: Table = DuesPayment.__table__  # type: ignore[assignment]
+
+
+@dataclass(frozen=True)
+class Paid:
+    """One month's payment as recorded."""
+
+    month: date
+    amount_fen: int
+    paid_on: date
+    source: str
+
+
+def _chunks(ids: Sequence[int]) -> list[Sequence[int]]:
+    return [ids[start : start + _CHUNK] for start in range(0, len(ids), _CHUNK)]
+
+
+async def rates(session: AsyncSession, member_ids: Sequence[int]) -> dict[int, int]:
+    """The monthly amounts the secretary set (members on the default are missing)."""
+    found: dict[int, int] = {}
+    for chunk in _chunks(member_ids):
+        query = select(DuesRate.member_id, DuesRate.amount_fen).where(DuesRate.member_id.in_(chunk))
+        found.update({m: int(fen) for m, fen in (await session.execute(query)).all()})
+    return found
+
+
+async def payments(session: AsyncSession, member_ids: Sequence[int]) -> dict[int, list[Paid]]:
+    """Each member's payments, oldest month first."""
+    found: dict[int, list[Paid]] = {m: [] for m in member_ids}
+    for chunk in _chunks(member_ids):
+        query = (
+            select(
+                DuesPayment.member_id,
+                DuesPayment.month,
+                DuesPayment.amount_fen,
+                DuesPayment.paid_on,
+                DuesPayment.source,
+            )
+            .where(DuesPayment.member_id.in_(chunk))
+            .order_by(DuesPayment.member_id, DuesPayment.month)
+        )
+        for member_id, month, fen, paid_on, source in (await session.execute(query)).all():
+            found[member_id].append(Paid(month, int(fen), paid_on, source))
+    return found
+
+
+async def probation_starts(session: AsyncSession, member_ids: Sequence[int]) -> dict[int, date]:
+    """When each member entered probation, as recorded (the latest such record, as
+    storage.pipeline.entered_on reads it); members with none are missing."""
+    found: dict[int, date] = {}
+    for chunk in _chunks(member_ids):
+        query = (
+            select(StageChange.member_id, func.max(StageChange.on))
+            .where(
+                StageChange.member_id.in_(chunk),
+                StageChange.stage == Stage.PROBATIONARY,
+                StageChange.kind.in_([StepKind.ADVANCE, StepKind.DATED]),
+            )
+            .group_by(StageChange.member_id)
+        )
+        found.update({m: on for m, on in (await session.execute(query)).all() if on})
+    return found
+
+
+async def set_rate(
+    session: AsyncSession, member_id: int, amount_fen: int, set_by: int | None, at: datetime
+) -> int | None:
+    """Set a member's monthly amount; returns the amount set before (None: the default)."""
+    rate = await session.get(DuesRate, member_id, with_for_update=True)
+    if rate is None:
+        session.add(DuesRate(member_id=member_id, amount_fen=amount_fen, set_by=set_by, set_at=at))
+        return None
+    before = rate.amount_fen
+    rate.amount_fen, rate.set_by, rate.set_at = amount_fen, set_by, at
+    return before
+
+
+async def add_payments(session: AsyncSession, rows: Sequence[dict[str, object]]) -> None:
+    """Insert payment rows (member_id, month, amount_fen, paid_on, source, recorded_by,
+    recorded_at) in one statement; the unique (member, month) refuses a double record."""
+    if rows:
+        await session.execute(insert(_PAYMENTS), list(rows))
+
+
+async def members_matching(
+    session: AsyncSession, text: str, branch_id: int | None
+) -> Sequence[Member]:
+    """Active members whose name or staff number is `text`, in a branch or (None) in all."""
+    query = select(Member).where(
+        Member.active.is_(True), or_(Member.name == text, Member.staff_no == text)
+    )
+    if branch_id is not None:
+        query = query.where(Member.branch_id == branch_id)
+    return (await session.scalars(query.order_by(Member.id))).unique().all()
+
+
+async def payers(session: AsyncSession, branch_id: int | None) -> Sequence[Member]:
+    """The active members who pay dues, in a branch or (None) in every branch."""
+    query = select(Member).where(Member.active.is_(True), Member.stage.in_(PAYING_STAGES))
+    if branch_id is not None:
+        query = query.where(Member.branch_id == branch_id)
+    return (await session.scalars(query.order_by(Member.branch_id, Member.id))).unique().all()
+
+
+async def secretary_names(session: AsyncSession, branch_ids: Sequence[int]) -> dict[int, list[str]]:
+    """The names of each branch's secretaries (who collect the dues)."""
+    query = (
+        select(Member.branch_id, Member.name)
+        .where(
+            Member.active.is_(True),
+            Member.role == Role.SECRETARY,
+            Member.branch_id.in_(list(branch_ids)),
+        )
+        .order_by(Member.id)
+    )
+    found: dict[int, list[str]] = {}
+    for branch_id, name in (await session.execute(query)).all():
+        found.setdefault(branch_id, []).append(name)
+    return found
+
+
+async def traced_members(session: AsyncSession, kind: str, ref: str) -> set[int]:
+    """The members that already have a trace of this kind and ref (a job run twice)."""
+    query = select(Trace.member_id).where(Trace.kind == kind, Trace.ref == ref)
+    return {m for m in (await session.scalars(query)).all() if m is not None}

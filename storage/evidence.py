@@ -1,0 +1,138 @@
+"""Per-person figures over a period, batched: attendance, materials learned, daily quizzes.
+
+Each function takes many member ids and answers in one query per chunk, so a table of a whole
+branch costs a handful of queries however large the branch.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import Integer, and_, case, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.enums import MeetingStatus, Presence
+from storage.models import Attendance, MaterialRead, Meeting, Quiz, QuizAnswer
+
+_CHUNK = 1000
+
+
+def _chunks(ids: Sequence[int]) -> list[Sequence[int]]:
+    return [ids[i : i + _CHUNK] for i in range(0, len(ids), _CHUNK)]
+
+
+@dataclass(frozen=True)
+class AttendanceCounts:
+    present: int = 0  # on site
+    online: int = 0
+    late: int = 0
+    excused: int = 0
+    absent: int = 0
+
+    @property
+    def held(self) -> int:
+        return self.present + self.online + self.excused + self.absent
+
+    @property
+    def attended(self) -> int:
+        return self.present + self.online
+
+    @property
+    def expected(self) -> int:
+        """Meetings the person was expected at: excused ones are not held against them."""
+        return self.held - self.excused
+
+
+async def attendance(
+    session: AsyncSession, member_ids: Sequence[int], since: datetime, until: datetime
+) -> dict[int, AttendanceCounts]:
+    """Finalised meetings in [since, until) per member, by how they took part."""
+    counts: dict[int, dict[str, int]] = {m: {} for m in member_ids}
+    for chunk in _chunks(member_ids):
+        query = (
+            select(
+                Attendance.member_id,
+                Attendance.presence,
+                func.count(),
+                func.sum(case((Attendance.late, 1), else_=0)),
+            )
+            .join(Meeting, Meeting.id == Attendance.meeting_id)
+            .where(
+                Attendance.member_id.in_(chunk),
+                Meeting.status == MeetingStatus.FINISHED,
+                Meeting.starts_at >= since,
+                Meeting.starts_at < until,
+            )
+            .group_by(Attendance.member_id, Attendance.presence)
+        )
+        for member_id, presence, n, late in (await session.execute(query)).all():
+            found = counts[member_id]
+            found[presence] = int(n)
+            found["late"] = found.get("late", 0) + int(late or 0)
+    return {
+        member_id: AttendanceCounts(
+            present=found.get(Presence.PRESENT, 0),
+            online=found.get(Presence.ONLINE, 0),
+            late=found.get("late", 0),
+            excused=found.get(Presence.EXCUSED, 0),
+            absent=found.get(Presence.ABSENT, 0),
+        )
+        for member_id, found in counts.items()
+    }
+
+
+async def learned(
+    session: AsyncSession, member_ids: Sequence[int], since: datetime, until: datetime
+) -> dict[int, int]:
+    """Materials each member marked 已学习 in [since, until)."""
+    found = dict.fromkeys(member_ids, 0)
+    for chunk in _chunks(member_ids):
+        query = (
+            select(MaterialRead.member_id, func.count())
+            .where(
+                MaterialRead.member_id.in_(chunk),
+                MaterialRead.learned_at >= since,
+                MaterialRead.learned_at < until,
+            )
+            .group_by(MaterialRead.member_id)
+        )
+        found.update({m: int(n) for m, n in (await session.execute(query)).all()})
+    return found
+
+
+@dataclass(frozen=True)
+class QuizFigures:
+    days: int = 0  # days with a counted daily quiz
+    answered: int = 0
+    correct: int = 0
+
+    @property
+    def accuracy(self) -> float | None:
+        return self.correct / self.answered if self.answered else None
+
+
+async def quizzes(
+    session: AsyncSession, member_ids: Sequence[int], since: date, until: date
+) -> dict[int, QuizFigures]:
+    """Counted daily quizzes on days in [since, until): days taken, answers, right answers."""
+    found = {m: QuizFigures() for m in member_ids}
+    for chunk in _chunks(member_ids):
+        query = (
+            select(
+                Quiz.member_id,
+                func.count(func.distinct(Quiz.day)),
+                func.count(QuizAnswer.position),
+                func.sum(case((QuizAnswer.correct, 1), else_=0).cast(Integer)),
+            )
+            .outerjoin(QuizAnswer, and_(QuizAnswer.quiz_id == Quiz.id))
+            .where(
+                Quiz.member_id.in_(chunk),
+                Quiz.counted.is_(True),
+                Quiz.day >= since,
+                Quiz.day < until,
+            )
+            .group_by(Quiz.member_id)
+        )
+        for member_id, days, answered, correct in (await session.execute(query)).all():
+            found[member_id] = QuizFigures(int(days), int(answered), int(correct or 0))
+    return found
