@@ -97,6 +97,12 @@ async def set_rate(
     return before
 
 
+async def lock_member(session: AsyncSession, member_id: int) -> None:
+    """Hold the member's row until commit, so two secretaries recording the same month at
+    once line up: the second sees the first's payment and is told it is recorded."""
+    await session.execute(select(Member.id).where(Member.id == member_id).with_for_update())
+
+
 async def add_payments(session: AsyncSession, rows: Sequence[dict[str, object]]) -> None:
     """Insert payment rows (member_id, month, amount_fen, paid_on, source, recorded_by,
     recorded_at) in one statement; the unique (member, month) refuses a double record."""
@@ -124,10 +130,12 @@ async def payers(session: AsyncSession, branch_id: int | None) -> Sequence[Membe
     return (await session.scalars(query.order_by(Member.branch_id, Member.id))).unique().all()
 
 
-async def secretary_names(session: AsyncSession, branch_ids: Sequence[int]) -> dict[int, list[str]]:
-    """The names of each branch's secretaries (who collect the dues)."""
+async def secretaries(
+    session: AsyncSession, branch_ids: Sequence[int]
+) -> dict[int, list[tuple[int, str]]]:
+    """Each branch's secretaries (who collect the dues), as (member id, name)."""
     query = (
-        select(Member.branch_id, Member.name)
+        select(Member.branch_id, Member.id, Member.name)
         .where(
             Member.active.is_(True),
             Member.role == Role.SECRETARY,
@@ -135,9 +143,9 @@ async def secretary_names(session: AsyncSession, branch_ids: Sequence[int]) -> d
         )
         .order_by(Member.id)
     )
-    found: dict[int, list[str]] = {}
-    for branch_id, name in (await session.execute(query)).all():
-        found.setdefault(branch_id, []).append(name)
+    found: dict[int, list[tuple[int, str]]] = {}
+    for branch_id, member_id, name in (await session.execute(query)).all():
+        found.setdefault(branch_id, []).append((member_id, name))
     return found
 
 

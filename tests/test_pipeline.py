@@ -5,9 +5,12 @@ daily reminders on a frozen clock.
 
 The clock fixture stands at 2026-11-24 10:00 in Shanghai."""
 
+import json
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import select
 
 from handlers.context import Options
@@ -17,6 +20,7 @@ from storage import pipeline
 from storage.enums import MeetingKind, MeetingStatus, Role, Stage
 from storage.models import Meeting, Member, OutboxMessage, Trace
 from tests.chat import Chat, User
+from tests.conftest import BRANCH, Cli
 
 
 async def meeting(chat: Chat, kind: MeetingKind, day: date) -> int:
@@ -323,3 +327,47 @@ def test_the_rule_file_is_checked_when_read() -> None:
     base["rule"][0].update(check="min_time", **{"from": "member"})
     with pytest.raises(ValueError, match="not a stage"):
         parse_rules(base)
+
+
+def test_report_candidates_as_excel_csv_and_json(cli: Cli, tmp_path: Path) -> None:
+    for name, stage in (("甲", "activist"), ("乙", "activist"), ("丙", "full")):
+        added = cli("member", "add", "--branch", BRANCH, "--name", name, "--stage", stage)
+        assert added.exit_code == 0, added.output
+    out = tmp_path / "candidates.xlsx"
+    result = cli("report", "--branch", BRANCH, "--view", "candidates", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    book = load_workbook(out)
+    assert book.sheetnames == ["比较表", "规定对照", "说明"]
+    table = book["比较表"]
+    assert [c.value for c in table[1]][:4] == ["姓名", "阶段", "本阶段天数", "到会次数"]
+    assert sorted(row[0].value for row in table.iter_rows(min_row=2)) == ["乙", "甲"]
+    assert table["B2"].value == "入党积极分子"
+    assert table.auto_filter.ref is not None and table.freeze_panes == "A2"
+    assert "不代替组织决定" in book["说明"]["A1"].value
+    checks = [row[1].value for row in book["规定对照"].iter_rows(min_row=2)]
+    assert any("未记录进入“入党积极分子”的日期" in line for line in checks)
+
+    awards = tmp_path / "awards.json"
+    assert (
+        cli("report", "--branch", BRANCH, "--view", "awards", "--out", str(awards)).exit_code == 0
+    )
+    data = json.loads(awards.read_text(encoding="utf-8"))
+    assert [row["name"] for row in data["rows"]] == ["丙"] and data["view"] == "awards"
+    table_csv = tmp_path / "t.csv"
+    sorted_out = cli("report", "--branch", BRANCH, "--sort", "时长", "--out", str(table_csv))
+    assert sorted_out.exit_code == 0
+    assert table_csv.read_bytes().startswith("\ufeff姓名".encode())
+
+    assert cli("report", "--branch", BRANCH, "--out", str(tmp_path / "x.pdf")).exit_code != 0
+    assert "看不懂" in cli("report", "--branch", BRANCH, "--sort", "身高", "--out", str(out)).output
+    unknown = cli("report", "--branch", "没有这个支部", "--out", str(out))
+    assert unknown.exit_code == 1
+    verified = cli("verify")
+    assert verified.exit_code == 0, verified.output
+    exported = cli("export", "traces", "--format", "jsonl")
+    kinds = [
+        json.loads(line)["data"].get("what")
+        for line in exported.output.splitlines()
+        if '"data.exported"' in line
+    ]
+    assert kinds[:3] == ["report.candidates", "report.awards", "report.candidates"]

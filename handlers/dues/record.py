@@ -133,12 +133,13 @@ async def dues_record(ctx: Context, args: str) -> Replies:
     caller = ctx.require_caller()
     name, months, amount, paid_on = _record_args(ctx, args)
     member = await find_member(ctx, name)
+    await dues.lock_member(ctx.session, member.id)
     standing = await standing_for(ctx, member)
     if not standing.payer:
         raise UserError("dues.not_payer", **not_payer(member).params)
     problems = [p for m in months if (p := month_problem(member, standing, m, ctx.today))]
     if problems:
-        raise UserError("dues.refused", problems=problems)
+        raise UserError("dues.refused", problems=[Msg("dues.problem", problem=p) for p in problems])
     payments = [NewPayment(member, m, amount, paid_on) for m in months]
     await record_payments(
         ctx.session, ctx.box, payments, source="chat", actor_id=caller.id, now=ctx.now

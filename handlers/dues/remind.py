@@ -6,12 +6,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.context import Options
 from handlers.dues.money import yuan
-from handlers.dues.standing import standings
+from handlers.dues.standing import Standing, standings
 from handlers.dues.view import owed_lines
 from handlers.messages import Button, Msg, Reply, Series
 from handlers.notify import queue_each
 from storage import dues, traces
 from storage.crypto import SecretBox
+from storage.models import Member
 from storage.traces import Entry
 
 REMINDER_PRIORITY = 7  # after the day's urgent messages
@@ -31,16 +32,8 @@ async def remind_unpaid(
     if not owing:
         return 0
     branches = {m.branch_id for m in owing if m.branch_id is not None}
-    collectors = await dues.secretary_names(session, sorted(branches))
-    view = ((Button(Msg("dues.view_button"), "/dues"),),)
-    replies = {}
-    for member in owing:
-        names = collectors.get(member.branch_id or 0)
-        collector = (
-            Msg("dues.collector_named", names=Series(names)) if names else Msg("dues.collector")
-        )
-        text = Msg("dues.reminder", lines=owed_lines(found[member.id]), collector=collector)
-        replies[member.id] = Reply(text, view)
+    collectors = await dues.secretaries(session, sorted(branches))
+    replies = {m.id: _reminder(m, found[m.id], collectors.get(m.branch_id or 0, [])) for m in owing}
     reached = await queue_each(
         session,
         replies,
@@ -67,3 +60,11 @@ async def remind_unpaid(
     ]
     await traces.append_many(session, box, entries, now)
     return len(entries)
+
+
+def _reminder(member: Member, standing: Standing, secretaries: list[tuple[int, str]]) -> Reply:
+    """What one member owes, and whom to pay: their branch's secretaries (but themselves)."""
+    names = [name for who, name in secretaries if who != member.id]
+    collector = Msg("dues.collector_named", names=Series(names)) if names else Msg("dues.collector")
+    text = Msg("dues.reminder", lines=owed_lines(standing), collector=collector)
+    return Reply(text, ((Button(Msg("dues.view_button"), "/dues"),),))

@@ -28,7 +28,7 @@ async def _record(ctx: Context, command: str, args: str) -> tuple[VolunteerRecor
     record = await volunteer.locked(ctx.session, record_id)
     if record is None or (scope is not None and record.branch_id != scope):
         raise UserError("volunteer.not_found", id=record_id)
-    if False:
+    if record.member_id == caller.id:
         raise UserError("volunteer.self")
     return record, parts[1] if len(parts) > 1 else ""
 
