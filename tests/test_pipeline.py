@@ -56,12 +56,12 @@ async def member(chat: Chat, name: str) -> Member:
     return found
 
 
-async def test_a_person_carried_from_application_to_full_member(chat: Chat) -> None:
-    secretary = await secretary_with_contacts(chat)
+async def journey(chat: Chat) -> list[str]:
+    """The steps that carry 张三 from application to full membership, every rule met."""
     await chat.enrol("张三", stage=Stage.APPLICANT)
     assembly_in = await meeting(chat, MeetingKind.ASSEMBLY, date(2025, 11, 20))
     assembly_out = await meeting(chat, MeetingKind.ASSEMBLY, date(2026, 11, 20))
-    steps = [
+    return [
         "/stage 张三 入党申请人 2024-03-01",
         "/talk 张三 2024-03-20 了解入党动机",
         "/stage 张三 入党积极分子 2024-05-10 支委会研究确定",
@@ -73,16 +73,23 @@ async def test_a_person_carried_from_application_to_full_member(chat: Chat) -> N
         f"/stage 张三 预备党员 2025-11-20 支部大会#{assembly_in} 审批2025-12-10",
         f"/stage 张三 正式党员 2026-11-20 支部大会#{assembly_out}",
     ]
-    for step in steps:
-        reply = await secretary.say(step)
-        assert reply.startswith("已"), (step, reply)
-    assert "注意" not in reply, reply  # once the file is complete, nothing is missing
-    file = await secretary.say("/pipeline 张三")
+
+
+def check_complete_file(file: str) -> None:
     assert "张三 · 正式党员" in file
     assert "2025-11-20 成为预备党员，支部大会#" in file and "上级审批 2025-12-10" in file
     assert "❌" not in file and "⚠️" not in file and "❔" not in file, file
     assert file.count("✅") == len(rule_set().rules)
     assert "集中培训 24 学时" in file
+
+
+async def test_a_person_carried_from_application_to_full_member(chat: Chat) -> None:
+    secretary = await secretary_with_contacts(chat)
+    for step in await journey(chat):
+        reply = await secretary.say(step)
+        assert reply.startswith("已"), (step, reply)
+    assert "注意" not in reply, reply  # once the file is complete, nothing is missing
+    check_complete_file(await secretary.say("/pipeline 张三"))
     assert (await member(chat, "张三")).stage == Stage.FULL
 
 
@@ -154,7 +161,7 @@ async def test_forward_only_and_every_refusal(chat: Chat) -> None:
         "/stage": "用法",
         "/stage 张三 发展对象": "用法",
         "/stage 李四 入党积极分子 2026-11-01": "没有叫“李四”的人",
-        "/stage 张三 发展对象 2026-11-01": "只能逐级推进：张三现在是入党申请人，下一阶段是入党积极分子",
+        "/stage 张三 发展对象 2026-11-01": "只能逐级推进：张三现在是入党申请人",
         "/stage 张三 积极 2026-11-01": "不是有效的阶段",
         "/stage 张三 入党积极分子 2026-13-01": "看不懂",
         "/stage 张三 入党积极分子 2026-12-30": "还没到",
@@ -371,3 +378,17 @@ def test_report_candidates_as_excel_csv_and_json(cli: Cli, tmp_path: Path) -> No
         if '"data.exported"' in line
     ]
     assert kinds[:3] == ["report.candidates", "report.awards", "report.candidates"]
+
+
+async def test_a_deadline_is_first_reminded_exactly_its_notice_days_before(chat: Chat) -> None:
+    secretary = await secretary_with_contacts(chat)
+    await chat.enrol("预备丁", stage=Stage.PROBATIONARY)
+    await secretary.say("/stage 预备丁 预备党员 2026-01-20")  # probation ends 2027-01-20
+    options = Options(deadline_notice_days=30)
+    services = chat.services
+    found = []
+    for day in (date(2026, 12, 20), date(2026, 12, 21), date(2026, 12, 22)):
+        chat.clock.now = datetime(day.year, day.month, day.day, 1, tzinfo=UTC)  # 09:00 Shanghai
+        async with services.sessions.begin() as session:
+            found.append(await remind_deadlines(session, services.box, options, chat.clock()))
+    assert found == [0, 1, 0]

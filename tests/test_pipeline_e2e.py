@@ -9,6 +9,7 @@ from tests.chat import Chat, Clock
 from tests.fake_telegram import FakeTelegram
 from tests.telegram_rig import Rig
 from tests.test_meetings_e2e import received, say
+from tests.test_pipeline import check_complete_file, journey
 
 
 async def test_steps_contacts_and_a_deadline_reminder(
@@ -45,3 +46,15 @@ async def test_steps_contacts_and_a_deadline_reminder(
         "thought_reports": 0,
     }, "a second run the same day queues nothing"
     assert Options().pipeline_remind_at == "09:00"
+
+
+async def test_a_person_carried_to_full_membership_over_telegram(
+    fake: FakeTelegram, rig: Rig, clock: Clock
+) -> None:
+    chat = Chat(rig.services, clock)
+    secretary = await chat.bound("书记", role=Role.SECRETARY)
+    await chat.enrol("李老师")
+    await chat.enrol("王五")
+    for step in await journey(chat):
+        assert (await say(fake, secretary, step)).startswith("已"), step
+    check_complete_file(await say(fake, secretary, "/pipeline 张三"))
