@@ -1,15 +1,17 @@
 """Wiring: build the engine, session factory, secret box, renderer and router from settings."""
 
+import tomllib
 from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.i18n import Renderer
 from bot.router import Clock, Router, utc_now
 from handlers import FEATURES
 from handlers.context import Options
+from handlers.pipeline.rules import RULES_FILE, rule_set
 from storage import schema
 from storage.crypto import SecretBox
 from storage.db import DELIVER_TO, create_engine, reader_factory, session_factory
@@ -67,7 +69,17 @@ def handler_options(settings: Settings) -> Options:
     )
 
 
+def check_rules() -> None:
+    """The development rules file is read at start-up, so a mistake in it stops the service
+    with one line instead of failing the first /pipeline."""
+    try:
+        rule_set()
+    except (OSError, ValueError, KeyError, tomllib.TOMLDecodeError) as err:
+        raise ConfigError(str(RULES_FILE), f"{type(err).__name__}: {err}") from None
+
+
 def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
+    check_rules()
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine, {DELIVER_TO: settings.deliver_to})
     box = SecretBox(settings.require_secret_key())
