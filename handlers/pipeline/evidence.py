@@ -77,7 +77,7 @@ async def gather(
     quiz = await evidence.quizzes(session, ids, period.since, period.until)
     thoughts = await report_stats(session, ids)
     hours = await volunteer.approved_minutes(session, ids, period.since, period.until)
-    dues = await standings(session, members, today, dues_default_fen)
+    dues = await standings(session, members, today, dues_default_fen, zone)
     return [
         Evidence(
             member=m,
