@@ -104,6 +104,24 @@ SCRIPT: list[tuple[str, str, str]] = [
         "书记",
         "/material_add 预备党员转正流程 | 预备期满前提出书面转正申请，支部大会讨论表决。",
     ),
+    ("pipeline", "书记", "/stage 刘洋 入党申请人 {days:-420}"),
+    ("pipeline", "书记", "/talk 刘洋 {days:-405} 了解入党动机"),
+    ("pipeline", "书记", "/stage 刘洋 入党积极分子 {days:-380} 支委会研究确定"),
+    ("pipeline", "书记", "/contact 刘洋 李明 {days:-378}"),
+    ("pipeline", "党员", "/talk 刘洋 {days:-20} 谈学习和思想情况"),
+    (
+        "pipeline",
+        "新成员",
+        "/thought 近一个月来，我认真学习了党的二十大报告，对全心全意为人民服务有了更深的认识。",
+    ),
+    ("pipeline", "党员", "/thoughts"),
+    ("pipeline", "党员", "/thought_read 1 认识比较深刻，希望在志愿服务中多锻炼。"),
+    ("pipeline", "书记", "/pipeline 刘洋"),
+    ("pipeline", "书记", "/candidates"),
+    ("records", "预备党员", "/volunteer {days:-1} 2 社区义诊志愿服务"),
+    ("records", "书记", "/volunteer_approve 1"),
+    ("records", "书记", "/dues_record 王芳 {month} 0.2"),
+    ("records", "预备党员", "/dues"),
     ("bad", "党员", "/invite 赵强"),
     ("bad", "党员", "/hlep"),
     ("bad", "党员", "今天几点开会？"),
@@ -183,7 +201,13 @@ class Transcript:
     async def _fill(self, text: str) -> str:
         zone = self.services.settings.zone
         soon = (datetime.now(zone) + timedelta(minutes=30)).strftime("%Y-%m-%d %H:%M")
-        text = text.replace("{soon}", soon)
+        today = datetime.now(zone).date()
+        text = text.replace("{soon}", soon).replace("{month}", today.strftime("%Y-%m"))
+        text = re.sub(
+            r"\{days:(-?\d+)\}",
+            lambda m: (today + timedelta(days=int(m.group(1)))).isoformat(),
+            text,
+        )
         if text in ("{answer}", "{wrong}"):
             return await quiz_answer(self.services, right=text == "{answer}")
         return re.sub(r"\{code:(\w+)\}", lambda m: self.codes.get(m.group(1), "?"), text)

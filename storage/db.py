@@ -5,6 +5,7 @@ and BEGIN IMMEDIATE, so writers queue in-process instead of spinning in SQLite's
 handler; PostgreSQL gets an ordinary pool.
 """
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -126,3 +127,12 @@ READ_ONLY = "branchbot_read_only"
 def reader_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions for long reads: on SQLite they take no write lock (a deferred BEGIN)."""
     return async_sessionmaker(engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)
+
+
+# Bound parameters per IN list stay well under SQLite's and asyncpg's limits.
+IN_CHUNK = 1000
+
+
+def chunks(ids: Sequence[int], size: int = IN_CHUNK) -> list[Sequence[int]]:
+    """`ids` in slices small enough for one IN list each."""
+    return [ids[i : i + size] for i in range(0, len(ids), size)]

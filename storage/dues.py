@@ -97,12 +97,6 @@ async def set_rate(
     return before
 
 
-async def lock_member(session: AsyncSession, member_id: int) -> None:
-    """Hold the member's row until commit, so two secretaries recording the same month at
-    once line up: the second sees the first's payment and is told it is recorded."""
-    await session.execute(select(Member.id).where(Member.id == member_id).with_for_update())
-
-
 async def add_payments(session: AsyncSession, rows: Sequence[dict[str, object]]) -> None:
     """Insert payment rows (member_id, month, amount_fen, paid_on, source, recorded_by,
     recorded_at) in one statement; the unique (member, month) refuses a double record."""

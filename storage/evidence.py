@@ -11,14 +11,9 @@ from datetime import date, datetime
 from sqlalchemy import Integer, and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import chunks
 from storage.enums import MeetingStatus, Presence
 from storage.models import Attendance, MaterialRead, Meeting, Quiz, QuizAnswer
-
-_CHUNK = 1000
-
-
-def _chunks(ids: Sequence[int]) -> list[Sequence[int]]:
-    return [ids[i : i + _CHUNK] for i in range(0, len(ids), _CHUNK)]
 
 
 @dataclass(frozen=True)
@@ -48,7 +43,7 @@ async def attendance(
 ) -> dict[int, AttendanceCounts]:
     """Finalised meetings in [since, until) per member, by how they took part."""
     counts: dict[int, dict[str, int]] = {m: {} for m in member_ids}
-    for chunk in _chunks(member_ids):
+    for chunk in chunks(member_ids):
         query = (
             select(
                 Attendance.member_id,
@@ -86,7 +81,7 @@ async def learned(
 ) -> dict[int, int]:
     """Materials each member marked 已学习 in [since, until)."""
     found = dict.fromkeys(member_ids, 0)
-    for chunk in _chunks(member_ids):
+    for chunk in chunks(member_ids):
         query = (
             select(MaterialRead.member_id, func.count())
             .where(
@@ -116,7 +111,7 @@ async def quizzes(
 ) -> dict[int, QuizFigures]:
     """Counted daily quizzes on days in [since, until): days taken, answers, right answers."""
     found = {m: QuizFigures() for m in member_ids}
-    for chunk in _chunks(member_ids):
+    for chunk in chunks(member_ids):
         query = (
             select(
                 Quiz.member_id,

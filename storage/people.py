@@ -193,3 +193,10 @@ def _ordered(places: list[tuple[tuple[bool, datetime | None], Reach]]) -> list[R
     ranked = sorted(places, key=lambda p: (p[0][0], p[0][1] or oldest), reverse=True)
     apps = [where for rank, where in ranked if rank[0]]
     return apps or [ranked[0][1]]
+
+
+async def lock_member(session: AsyncSession, member_id: int) -> None:
+    """Hold the member's row until commit (PostgreSQL; SQLite's writers are serial already),
+    so two changes to one person line up: two /quiz taps, two secretaries recording the same
+    month's dues or the same stage move; the second then sees the first's result."""
+    await session.execute(select(Member.id).where(Member.id == member_id).with_for_update())

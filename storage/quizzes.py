@@ -48,12 +48,6 @@ async def count_questions(session: AsyncSession) -> int:
     return int(await session.scalar(select(func.count()).select_from(Question)) or 0)
 
 
-async def lock_member(session: AsyncSession, member_id: int) -> None:
-    """Serialise a member's round-starting on PostgreSQL (two /quiz at once must not both
-    open the day's counted round); SQLite's writers are serial already (BEGIN IMMEDIATE)."""
-    await session.execute(select(Member.id).where(Member.id == member_id).with_for_update())
-
-
 async def locked(session: AsyncSession, quiz_id: int) -> Quiz | None:
     """The quiz, re-read under a row lock (PostgreSQL; SQLite's writers are serial), so a
     second press of the same button waits and then finds the question answered."""

@@ -45,9 +45,14 @@ async def member_named(chat: Chat, name: str) -> Member:
 
 
 async def admitted(chat: Chat, name: str, on: date) -> None:
-    """Record the member's move to probationary on `on` (their first dues month)."""
+    """Record the member's move to probationary on `on` (their first dues month), as for
+    someone on the bot's roster since then (dues never start before the roster date)."""
     member = await member_named(chat, name)
     async with chat.services.sessions() as session, session.begin():
+        joined = datetime(on.year, on.month, on.day, tzinfo=UTC)
+        await session.execute(
+            update(Member).where(Member.id == member.id).values(created_at=joined)
+        )
         session.add(
             StageChange(
                 member_id=member.id,
@@ -348,6 +353,9 @@ async def _admit_probationary(database_url: str) -> None:
             step = StageChange(member_id=member_id, kind=StepKind.ADVANCE, stage=Stage.PROBATIONARY,
                                on=start, recorded_at=datetime.now(UTC))  # fmt: skip
             session.add(step)
+        # On the roster since then: dues never start before the roster date.
+        joined = datetime(start.year, start.month, start.day, tzinfo=UTC)
+        await session.execute(update(Member).values(created_at=joined))
     await engine.dispose()
 
 

@@ -13,7 +13,10 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from bot import app
+from bot.config import ConfigError
 from handlers.context import Options
+from handlers.pipeline import rules
 from handlers.pipeline.reminders import remind_contact_talks, remind_deadlines
 from handlers.pipeline.rules import parse_rules, rule_set
 from storage import pipeline
@@ -213,7 +216,7 @@ async def test_contacts_talks_and_who_may_see_a_file(chat: Chat) -> None:
     assert "须是正式党员" in await secretary.say("/contact 张三 预备乙")
     assert "用法" in await secretary.say("/contact 张三")
     assert "用法" in await secretary.say("/contact 张三 李老师 王五 书记")
-    assert "不能做这位同志的培养联系人" in await secretary.say("/contact 张三 张三")
+    assert "不能做自己的培养联系人" in await secretary.say("/contact 张三 张三")
     assert "培养联系人：李老师" in await secretary.say("/contact 张三 李老师")
     async with chat.services.sessions() as session:
         told = (
@@ -328,12 +331,33 @@ async def test_contact_reminded_when_no_talk_for_months(chat: Chat) -> None:
 
 def test_the_rule_file_is_checked_when_read() -> None:
     assert rule_set().version
-    base = {"version": "t", "rule": [{"id": "x", "name": "n", "source": "s", "check": "guess"}]}
+    rule: dict[str, object] = {"id": "x", "name": "n", "source": "s", "check": "guess"}
+    base = {"version": "t", "rule": [rule]}
     with pytest.raises(ValueError, match="unknown check"):
         parse_rules(base)
-    base["rule"][0].update(check="min_time", **{"from": "member"})
+    rule.update(check="min_time", to="full", months=12)
+    with pytest.raises(ValueError, match="min_time needs from"):
+        parse_rules(base)
+    rule["from"] = "member"
     with pytest.raises(ValueError, match="not a stage"):
         parse_rules(base)
+    rule.update({"from": "probationary", "months": "twelve"})
+    with pytest.raises(ValueError, match="months must be a number"):
+        parse_rules(base)
+    rule["months"] = 12
+    assert parse_rules(base).rules[0].params["months"] == 12
+
+
+def test_a_broken_rules_file_stops_start_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    broken = tmp_path / "rules.toml"
+    broken.write_text(
+        'version = "x"\n[[rule]]\nid = "a"\nname = "n"\nsource = "s"\ncheck = "contacts"\n'
+    )
+    monkeypatch.setattr(app, "rule_set", lambda: rules.rule_set(broken))
+    with pytest.raises(ConfigError, match="contacts needs from, min, max"):
+        app.check_rules()
 
 
 def test_report_candidates_as_excel_csv_and_json(cli: Cli, tmp_path: Path) -> None:
@@ -392,3 +416,41 @@ async def test_a_deadline_is_first_reminded_exactly_its_notice_days_before(chat:
         async with services.sessions.begin() as session:
             found.append(await remind_deadlines(session, services.box, options, chat.clock()))
     assert found == [0, 1, 0]
+
+
+async def test_review_fixes_windows_dates_and_odd_input(chat: Chat) -> None:
+    secretary = await secretary_with_contacts(chat)
+    await chat.enrol("积极乙", stage=Stage.ACTIVIST)
+    await secretary.say("/stage 积极乙 入党申请人 2024-01-01")
+    await secretary.say("/stage 积极乙 入党积极分子 2024-06-01")
+    # Training as an activist is recorded but does not count towards admission.
+    assert "累计 24 学时" in await secretary.say("/training 积极乙 2024-09-01 24学时")
+    assert "不能记录政治审查" in await secretary.say("/review 积极乙 2024-09-01")
+    await secretary.say("/stage 积极乙 发展对象 2025-07-01")
+    file = await secretary.say("/pipeline 积极乙")
+    assert "已记录 0 学时，要求 24 学时" in file
+    # Moved on without the talk: not met, and no deadline to remind of.
+    assert "没有谈话记录（期限 2024-02-01）" in file
+    async with chat.services.sessions.begin() as session:
+        assert await remind_deadlines(session, chat.services.box, Options(), chat.clock()) == 0
+    # Contact persons: not before the activist date, not before the current ones.
+    assert "不能早于此日确定" in await secretary.say("/contact 积极乙 李老师 2024-05-01")
+    assert "已确定" in await secretary.say("/contact 积极乙 李老师 2024-06-05")
+    assert "新的确定日期不能早于此日" in await secretary.say("/contact 积极乙 王五 2024-06-01")
+    await chat.enrol("外支部", branch="化学化工学院第二党支部")
+    assert "没有叫“外支部”的人" in await secretary.say("/contact 积极乙 外支部")
+    # Odd input to /stage.
+    await chat.enrol("预备戊", stage=Stage.PROBATIONARY)
+    await secretary.say("/stage 预备戊 预备党员 2025-10-01")
+    assert "找不到本支部的会议 #12345678901" in await secretary.say(
+        "/stage 预备戊 延长预备期 2026-10-02 6 个月 见支部大会#12345678901"
+    )
+    reply = await secretary.say(
+        "/stage 预备戊 延长预备期 ２０２６－１０－０２ 6 个月 支部大会讨论决定"
+    )
+    assert "延长 6 个月" in reply
+    person = await member(chat, "预备戊")
+    async with chat.services.sessions() as session:
+        step = await pipeline.steps(session, [person.id])
+    extension = next(s for s in step[person.id] if s.kind == "extend")
+    assert extension.decision == "支部大会讨论决定" and extension.months == 6

@@ -16,7 +16,7 @@ from handlers.messages import Msg, Reply, UserError
 from handlers.notify import queue_to_members
 from handlers.parsing import parse_date
 from handlers.registry import SECRETARY_UP, Replies
-from storage import dues, traces
+from storage import dues, people, traces
 from storage.crypto import SecretBox
 from storage.models import Member
 from storage.traces import Entry
@@ -133,7 +133,7 @@ async def dues_record(ctx: Context, args: str) -> Replies:
     caller = ctx.require_caller()
     name, months, amount, paid_on = _record_args(ctx, args)
     member = await find_member(ctx, name)
-    await dues.lock_member(ctx.session, member.id)
+    await people.lock_member(ctx.session, member.id)
     standing = await standing_for(ctx, member)
     if not standing.payer:
         raise UserError("dues.not_payer", **not_payer(member).params)

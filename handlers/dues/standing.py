@@ -57,11 +57,11 @@ class Standing:
 
 
 def first_month(member: Member, probation: date | None, zone: ZoneInfo) -> date:
-    """The month a member starts paying: admitted as probationary if recorded, else the month
-    they were added to the roster."""
-    if probation is not None:
-        return month_of(probation)
-    return month_of(member.created_at.astimezone(zone).date())
+    """The month a member starts paying in the bot's books: the month they were admitted as
+    probationary, but never before they were added to the roster (a date back-filled from
+    the paper file must not make years of dues owed that were paid on paper)."""
+    added = month_of(member.created_at.astimezone(zone).date())
+    return max(month_of(probation), added) if probation is not None else added
 
 
 def standing_of(

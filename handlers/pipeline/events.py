@@ -95,19 +95,33 @@ async def talk(ctx: Context, args: str) -> Replies:
     return Reply(Msg("pipeline.talk_recorded", name=member.name, on=on))
 
 
+# The political review is of a candidate (发展对象, 细则第十五条); training is recorded for
+# activists too, though only a candidate's counts towards admission (第十七条).
+EVENT_STAGES = {
+    EventKind.REVIEW: (Stage.CANDIDATE,),
+    EventKind.TRAINING: (Stage.ACTIVIST, Stage.CANDIDATE),
+}
+
+
+async def _candidate_named(ctx: Context, name: str, usage: str, event: EventKind) -> Member:
+    """The person a review or training is recorded for, at a stage it is for."""
+    member = await person_named(ctx, name, usage)
+    if member.stage not in EVENT_STAGES[event]:
+        raise UserError(
+            "pipeline.event_stage",
+            name=member.name,
+            stage=Msg(f"stage.{member.stage}"),
+            event=Msg(f"pipeline.event.{event}"),
+        )
+    return member
+
+
 @feature.command("review", roles=SECRETARY_UP, aliases=("政审",), private_only=True)
 async def review(ctx: Context, args: str) -> Replies:
     """`/review NAME DATE [note]`: the political review (政审) was completed on DATE."""
     usage = "cmd.review.usage"
     parts = _split(ctx, args, usage, 2)
-    member = await person_named(ctx, parts[0], usage)
-    if member.stage not in (Stage.ACTIVIST, Stage.CANDIDATE):
-        raise UserError(
-            "pipeline.event_stage",
-            name=member.name,
-            stage=Msg(f"stage.{member.stage}"),
-            event=Msg("pipeline.event.review"),
-        )
+    member = await _candidate_named(ctx, parts[0], usage, EventKind.REVIEW)
     on = _dated(ctx, parts[1], usage)
     await _record(ctx, member, EventKind.REVIEW, on, _note(ctx, parts[2] if len(parts) > 2 else ""))
     return Reply(Msg("pipeline.review_recorded", name=member.name, on=on))
@@ -131,14 +145,7 @@ async def training(ctx: Context, args: str) -> Replies:
     (24学时) or days (3天)."""
     usage = "cmd.training.usage"
     parts = _split(ctx, args, usage, 3)
-    member = await person_named(ctx, parts[0], usage)
-    if member.stage not in (Stage.ACTIVIST, Stage.CANDIDATE):
-        raise UserError(
-            "pipeline.event_stage",
-            name=member.name,
-            stage=Msg(f"stage.{member.stage}"),
-            event=Msg("pipeline.event.training"),
-        )
+    member = await _candidate_named(ctx, parts[0], usage, EventKind.TRAINING)
     on = _dated(ctx, parts[1], usage)
     hours = parse_hours(parts[2], usage)
     note = _note(ctx, parts[3] if len(parts) > 3 else "")
@@ -177,8 +184,10 @@ async def contact(ctx: Context, args: str) -> Replies:
     chosen: list[Member] = []
     for name in names[1:]:
         person = await person_named(ctx, name, usage)
-        if person.id == member.id or person.branch_id != member.branch_id:
+        if person.id == member.id:
             raise UserError("pipeline.contact_self", name=person.name)
+        if person.branch_id != member.branch_id:
+            raise UserError("pipeline.contact_branch", name=person.name)
         if person.stage != Stage.FULL:
             stage = Msg(f"stage.{person.stage}")
             raise UserError("pipeline.contact_not_full", name=person.name, stage=stage)
@@ -189,8 +198,21 @@ async def contact(ctx: Context, args: str) -> Replies:
     return Reply(Msg("pipeline.contacts_set", name=member.name, contacts=contacts))
 
 
+async def _check_assignment_date(
+    ctx: Context, member: Member, current: list[Contact], on: date
+) -> None:
+    """Contacts are assigned to an activist, after any assignment they replace."""
+    activist = await pipeline.entered_on(ctx.session, member.id, Stage.ACTIVIST)
+    if activist is not None and on < activist:
+        raise UserError("pipeline.contact_before", name=member.name, on=activist)
+    latest = max((c.assigned_on for c in current), default=None)
+    if latest is not None and on < latest:
+        raise UserError("pipeline.contact_after", on=latest)
+
+
 async def _assign(ctx: Context, member: Member, chosen: list[Member], on: date) -> None:
     current = (await pipeline.contacts(ctx.session, [member.id]))[member.id]
+    await _check_assignment_date(ctx, member, current, on)
     keep = {c.contact_id for c in current} & {p.id for p in chosen}
     ended = [c for c in current if c.contact_id not in keep]
     for old in ended:

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.dues.standing import Standing, standings
 from handlers.pipeline.files import load_files
-from handlers.pipeline.rules import Check, Status, add_months, checklist
+from handlers.pipeline.rules import Check, PersonFile, Status, add_months, checklist
 from storage import evidence, volunteer
 from storage.enums import Stage
 from storage.evidence import AttendanceCounts, QuizFigures
@@ -38,6 +38,7 @@ class Period:
 @dataclass(frozen=True)
 class Evidence:
     member: Member
+    file: PersonFile
     entered: date | None  # when the current stage began, if recorded
     attendance: AttendanceCounts
     learned: int
@@ -81,6 +82,7 @@ async def gather(
     return [
         Evidence(
             member=m,
+            file=files[m.id],
             entered=files[m.id].entered(Stage(m.stage)),
             attendance=attendance[m.id],
             learned=learned[m.id],

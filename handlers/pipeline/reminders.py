@@ -74,6 +74,8 @@ async def remind_deadlines(
             ((Button(Msg("pipeline.open_file"), f"/pipeline {person.name}"),),),
         )
         to = [s for s in secretaries[person.branch_id] if s != person.id]
+        if not to:  # no secretary yet: the one appointed later hears of it then
+            continue
         await queue_to_members(
             session, to, note, key=ref, kind=KIND, now=now, ref=f"member:{person.id}"
         )
@@ -97,7 +99,7 @@ async def remind_contact_talks(
 ) -> int:
     """Remind contact persons whose activist has had no recorded talk for a while."""
     today = now.astimezone(options.timezone).date()
-    activists = [p for p in await pipeline.in_pipeline(session, None) if p.stage == Stage.ACTIVIST]
+    activists = await pipeline.in_pipeline(session, None, Stage.ACTIVIST)
     ids = [p.id for p in activists]
     contacts = await pipeline.contacts(session, ids)
     talks = await pipeline.last_talks(session, ids)

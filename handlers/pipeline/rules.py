@@ -16,12 +16,20 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 
-from handlers.messages import Msg
+from handlers.messages import Msg, Series
 from storage.enums import STAGE_ORDER, EventKind, MeetingKind, Stage, StepKind
 from storage.pipeline_models import Contact, DevelopmentEvent, StageChange
 
 RULES_FILE = Path(__file__).parent / "data" / "rules.toml"
-CHECKS = ("event_within", "contacts", "min_time", "event_before", "hours_before", "decided_by")
+# Each check and the parameters it needs.
+CHECKS: dict[str, tuple[str, ...]] = {
+    "event_within": ("from", "event", "months"),
+    "contacts": ("from", "min", "max"),
+    "min_time": ("from", "to", "months"),
+    "event_before": ("event", "to"),
+    "hours_before": ("event", "to", "hours"),
+    "decided_by": ("to", "meeting"),
+}
 
 
 class Status(StrEnum):
@@ -72,7 +80,15 @@ def parse_rules(table: dict[str, Any]) -> RuleSet:
             params=params,
         )
         if rule.check not in CHECKS:
-            raise ValueError(f"rule {rule.id}: unknown check {rule.check!r}, use one of {CHECKS}")
+            raise ValueError(
+                f"rule {rule.id}: unknown check {rule.check!r}, use one of {list(CHECKS)}"
+            )
+        missing = [key for key in CHECKS[rule.check] if key not in params]
+        if missing:
+            raise ValueError(f"rule {rule.id}: {rule.check} needs {', '.join(missing)}")
+        for key in ("months", "min", "max", "hours"):
+            if key in params and not (isinstance(params[key], int | float) and params[key] >= 0):
+                raise ValueError(f"rule {rule.id}: {key} must be a number, not {params[key]!r}")
         for key in ("from", "to", "until"):
             if key in params and params[key] not in {s.value for s in Stage}:
                 raise ValueError(f"rule {rule.id}: {key} = {params[key]!r} is not a stage")
@@ -170,6 +186,8 @@ def _event_within(rule: Rule, person: PersonFile, today: date) -> Check | None:
         if first <= due:
             return Check(rule, Status.MET, Msg("pipeline.check.done_on", event=event, on=first))
         return Check(rule, Status.UNMET, Msg("pipeline.check.late", event=event, on=first, due=due))
+    if person.stage != start_stage:  # moved on without it: missed, no longer a deadline
+        return Check(rule, Status.UNMET, Msg("pipeline.check.never", event=event, due=due))
     if today <= due:
         return Check(rule, Status.DUE, Msg("pipeline.check.due_by", event=event, due=due), due)
     return Check(rule, Status.OVERDUE, Msg("pipeline.check.overdue", event=event, due=due), due)
@@ -194,10 +212,12 @@ def _contacts(rule: Rule, person: PersonFile, today: date) -> Check | None:
     if not current:
         return Check(rule, Status.UNMET, Msg("pipeline.check.no_contacts"))
     if not_full:
-        return Check(rule, Status.UNMET, Msg("pipeline.check.contact_not_full", names=not_full))
+        return Check(
+            rule, Status.UNMET, Msg("pipeline.check.contact_not_full", names=Series(not_full))
+        )
     if not low <= len(current) <= high:
         return Check(rule, Status.UNMET, Msg("pipeline.check.contact_count", count=len(current)))
-    names = [c.contact.name for c in current]
+    names = Series(c.contact.name for c in current)
     return Check(rule, Status.MET, Msg("pipeline.check.contacts_are", names=names))
 
 
@@ -229,21 +249,29 @@ def _min_time(rule: Rule, person: PersonFile, today: date) -> Check | None:
     return Check(rule, Status.MET, Msg("pipeline.check.time_reached", earliest=earliest))
 
 
-def _before(rule: Rule, person: PersonFile) -> tuple[Stage, date | None] | None:
-    """(the stage the rule must be met before, the date it was entered) if the rule applies."""
+def _before(rule: Rule, person: PersonFile) -> tuple[Stage, list[DevelopmentEvent]] | None:
+    """If the rule applies: the stage it must be met before, and the events of its kind that
+    count, those from entering stage `from` (when recorded) until entering `to`."""
     start_stage, end_stage = rule.stage("from"), rule.stage("to")
     if end_stage is None or not person.reached(start_stage or end_stage):
         return None
-    return end_stage, person.entered(end_stage) if person.reached(end_stage) else None
+    start = person.entered(start_stage) if start_stage is not None else None
+    ended = person.entered(end_stage) if person.reached(end_stage) else None
+    counted = [
+        e
+        for e in person.events_of(rule.params["event"])
+        if (start is None or e.on >= start) and (ended is None or e.on <= ended)
+    ]
+    return end_stage, counted
 
 
 def _event_before(rule: Rule, person: PersonFile, today: date) -> Check | None:
     window = _before(rule, person)
     if window is None:
         return None
-    end_stage, ended = window
+    end_stage, counted = window
     event = Msg(f"pipeline.event.{rule.params['event']}")
-    done = [e.on for e in person.events_of(rule.params["event"]) if ended is None or e.on <= ended]
+    done = [e.on for e in counted]
     if done:
         return Check(rule, Status.MET, Msg("pipeline.check.done_on", event=event, on=min(done)))
     if person.reached(end_stage):
@@ -257,10 +285,9 @@ def _hours_before(rule: Rule, person: PersonFile, today: date) -> Check | None:
     window = _before(rule, person)
     if window is None:
         return None
-    end_stage, ended = window
+    end_stage, counted = window
     needed = float(rule.params["hours"])
-    events = person.events_of(rule.params["event"])
-    hours = sum(e.hours or 0 for e in events if ended is None or e.on <= ended)
+    hours = sum(e.hours or 0 for e in counted)
     detail = Msg("pipeline.check.hours", hours=_hours(hours), needed=_hours(needed))
     if hours >= needed:
         return Check(rule, Status.MET, detail)

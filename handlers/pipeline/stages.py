@@ -17,7 +17,7 @@ from handlers.pipeline.feature import feature
 from handlers.pipeline.files import checks_for, person_named
 from handlers.pipeline.rules import Status, stage_index
 from handlers.registry import SECRETARY_UP, Replies
-from storage import meetings, pipeline
+from storage import meetings, people, pipeline
 from storage.enums import STAGE_ORDER, Stage, StepKind
 from storage.models import Member
 from storage.pipeline_models import StageChange
@@ -32,7 +32,7 @@ _APPROVED = re.compile(
     r"(?:上级)?(?:审批|批准)(?:日期)?[:：\s]*(\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?)"
 )
 _ENTRIES = (StepKind.ADVANCE, StepKind.DATED)
-_MONTHS = re.compile(r"^(\d{1,2})\s*(?:个月|月|months?)?$")
+_MONTHS = re.compile(r"^(\d{1,2})\s*(?:个月|月|months?)?(?:\s+|$)(.*)$", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -52,21 +52,20 @@ def _decision(text: str) -> tuple[str, int | None, date | None]:
     if len(text) > 200:
         raise UserError("pipeline.decision_too_long", limit=200)
     meeting = _MEETING.search(text)
+    meeting_id = parse_id(meeting.group(1)) if meeting else None
+    if meeting is not None and meeting_id is None:
+        raise UserError("pipeline.no_meeting", id=meeting.group(1))
     approved = _APPROVED.search(text)
-    return (
-        text,
-        parse_id(meeting.group(1)) if meeting else None,
-        parse_date(approved.group(1)) if approved else None,
-    )
+    return text, meeting_id, parse_date(approved.group(1)) if approved else None
 
 
 def parse_step(member: Member, word: str, on: date, rest: str) -> NewStep:
     """What `/stage NAME WORD DATE REST` asks for, before it is checked against the file."""
     if word.lower() in EXTEND_WORDS:
-        months_text, _, reason = rest.strip().partition(" ")
-        found = _MONTHS.match(months_text)
+        found = _MONTHS.match(rest.strip())
         if found is None or int(found.group(1)) not in EXTENSION_MONTHS:
             raise UserError("pipeline.extend_months", usage=Msg(USAGE))
+        reason = found.group(2)
         if not reason.strip():
             raise UserError("pipeline.reason_needed", usage=Msg(USAGE))
         text, meeting_id, approved = _decision(reason)
@@ -176,6 +175,7 @@ async def record_step(ctx: Context, member: Member, step: NewStep) -> StageChang
         ref=f"member:{member.id}",
         data={
             "kind": str(step.kind),
+            "stage": str(step.stage),
             "from": before,
             "to": member.stage,
             "on": step.on.isoformat(),
@@ -192,11 +192,15 @@ async def record_step(ctx: Context, member: Member, step: NewStep) -> StageChang
 async def stage(ctx: Context, args: str) -> Replies:
     """`/stage NAME STAGE DATE [decision]`, `/stage NAME 延长预备期 DATE 6个月 reason`,
     `/stage NAME 取消预备党员资格 DATE reason`."""
-    parts = ctx.typed(args).split(maxsplit=3)
+    parts = args.split(maxsplit=3)  # normalised (full-width digits and all)
     if len(parts) < 3:
         raise UserError("usage", usage=Msg(USAGE))
+    typed = ctx.typed(args).split(maxsplit=3)  # the decision as written
     member = await person_named(ctx, parts[0], USAGE)
-    step = parse_step(member, parts[1], parse_date(parts[2]), parts[3] if len(parts) > 3 else "")
+    await people.lock_member(ctx.session, member.id)
+    await ctx.session.refresh(member)  # a move made meanwhile by someone else counts
+    rest = typed[3] if len(typed) > 3 else ""
+    step = parse_step(member, parts[1], parse_date(parts[2]), rest)
     await check_step(ctx, member, step)
     await record_step(ctx, member, step)
     unmet = [

@@ -1,6 +1,7 @@
 """`/pipeline`: everyone in the pipeline by stage with what is due, or one person's file."""
 
 from datetime import date
+from zoneinfo import ZoneInfo
 
 from handlers.context import Context
 from handlers.messages import Msg, Reply, Series, UserError
@@ -111,7 +112,7 @@ def _history(steps: list[StageChange]) -> list[Msg]:
     return lines or [Msg("pipeline.no_history")]
 
 
-def _figures(found: Evidence, period: Period) -> Msg:
+def _figures(found: Evidence, period: Period, zone: ZoneInfo) -> Msg:
     quiz = found.quiz
     accuracy = f"{quiz.accuracy:.0%}" if quiz.accuracy is not None else "—"
     thoughts = found.thoughts
@@ -126,7 +127,7 @@ def _figures(found: Evidence, period: Period) -> Msg:
         quiz_days=quiz.days,
         accuracy=accuracy,
         reports=thoughts.count,
-        last_report=thoughts.last_at.date() if thoughts.last_at else "—",
+        last_report=thoughts.last_at.astimezone(zone).date() if thoughts.last_at else "—",
         hours=f"{found.volunteer_minutes / 60:g}",
         dues=dues_summary(found),
     )
@@ -148,8 +149,7 @@ async def _person_file(ctx: Context, member: Member) -> Reply:
     (found,) = await gather(
         ctx.session, [member], ctx.today, period, ctx.options.timezone, ctx.options.dues_default_fen
     )
-    files = await load_files(ctx.session, [member])
-    file = files[member.id]
+    file = found.file
     contacts = [c.contact.name for c in file.contacts if c.ended_on is None]
     talks = file.events_of(EventKind.TALK)
     reviews = file.events_of(EventKind.REVIEW)
@@ -169,7 +169,7 @@ async def _person_file(ctx: Context, member: Member) -> Reply:
             training=f"{training:g}",
             version=rules.version,
             checks=[check_line(c) for c in found.checks] or [Msg("pipeline.no_checks")],
-            figures=_figures(found, period),
+            figures=_figures(found, period, ctx.options.timezone),
         )
     )
 

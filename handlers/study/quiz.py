@@ -16,7 +16,7 @@ from handlers.registry import EVERYONE, Replies
 from handlers.study import answers
 from handlers.study.feature import feature
 from handlers.study.pick import pick
-from storage import quizzes
+from storage import people, quizzes
 from storage.enums import QuestionKind, QuizMode
 from storage.models import Member, Question, Quiz, QuizAnswer
 from storage.quizzes import quiz_ref
@@ -34,7 +34,7 @@ async def quiz(ctx: Context, args: str) -> Replies:
     if args:
         raise UserError("quiz.no_args")
     member = ctx.require_caller()
-    await quizzes.lock_member(ctx.session, member.id)
+    await people.lock_member(ctx.session, member.id)
     rounds = await quizzes.rounds_on(ctx.session, member.id, ctx.today)
     running = next((r for r in reversed(rounds) if r.finished_at is None), None)
     if running is not None:

@@ -80,7 +80,9 @@ async def show(ctx: Context, report: ThoughtReport) -> list[Reply]:
     return [Reply(text), Reply(caption, buttons, forward=forward)]
 
 
-@feature.command("thought_show", roles=EVERYONE, aliases=("查看思想汇报",), private_only=True)
+@feature.command(
+    "thought_show", roles=EVERYONE, aliases=("查看思想汇报",), private_only=True, hidden=True
+)
 async def thought_show(ctx: Context, args: str) -> Replies:
     report_id, _ = report_id_of(args, "thought_show")
     return await show(ctx, await readable(ctx, report_id))

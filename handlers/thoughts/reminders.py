@@ -17,7 +17,7 @@ from handlers.notify import queue_to_members
 from storage import thoughts, traces
 from storage.crypto import SecretBox
 from storage.models import Member
-from storage.pipeline import entered_on
+from storage.pipeline import entered_current
 
 
 def due_key(due: date) -> str:
@@ -36,13 +36,13 @@ async def due_dates(
     """When each person's next report is due."""
     zone = options.timezone
     last = await thoughts.last_submitted(session, [m.id for m in members])
+    entered = await entered_current(session, [m for m in members if m.id not in last])
     found: dict[int, date] = {}
     for member in members:
         if member.id in last:
             since = last[member.id].astimezone(zone).date()
         else:
-            entered = await entered_on(session, member.id, member.stage)
-            since = entered or member.created_at.astimezone(zone).date()
+            since = entered.get(member.id) or member.created_at.astimezone(zone).date()
         # The same day months later, or the month's last day (11-30 plus 3 is 02-28).
         found[member.id] = since + relativedelta(months=options.thought_report_months)
     return found
