@@ -599,6 +599,7 @@ async def reminder_rounds(
     for _ in range(rounds):
         found.append(await reminder_round(services, people))
         await rewind(services, start)
+    assert all(r[1] == found[0][1] for r in found), "rounds did different work"
     return found, len(people)
 
 

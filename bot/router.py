@@ -161,7 +161,7 @@ class Router:
             incoming.platform,
             incoming.update_key,
             incoming.account_id,
-            (incoming.callback_data or incoming.text)[:200],
+            _redacted(incoming.callback_data or incoming.text),
         )
         return Reply(Msg("error.internal", incident=incident))
 
@@ -235,3 +235,11 @@ class Router:
     def _suggest(self, name: str) -> Msg | str:
         close = difflib.get_close_matches(name, list(self.by_name), n=1, cutoff=0.6)
         return Msg("error.suggestion", command=close[0]) if close else ""
+
+
+def _redacted(text: str) -> str:
+    """What an incident log may say of a message: its command word and length, never the
+    rest (it may be a thought report, a comment or a phone number)."""
+    word = text.split(maxsplit=1)[0] if text.strip() else ""
+    shown = word if word.startswith("/") and len(word) <= 40 else "<text>"
+    return f"{shown} ({len(text)} chars)"

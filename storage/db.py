@@ -7,7 +7,7 @@ handler; PostgreSQL gets an ordinary pool.
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -133,6 +133,9 @@ def reader_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 IN_CHUNK = 1000
 
 
-def chunks(ids: Sequence[int], size: int = IN_CHUNK) -> list[Sequence[int]]:
-    """`ids` in slices small enough for one IN list each."""
-    return [ids[i : i + size] for i in range(0, len(ids), size)]
+T = TypeVar("T")
+
+
+def chunks(items: Sequence[T], size: int = IN_CHUNK) -> list[Sequence[T]]:
+    """`items` in slices small enough for one IN list each."""
+    return [items[i : i + size] for i in range(0, len(items), size)]

@@ -9,9 +9,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Table, func, insert, or_, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import chunks
 from storage.enums import Role, Stage, StepKind
 from storage.models import Member, Trace
 from storage.pipeline_models import DuesPayment, DuesRate, StageChange
@@ -19,7 +20,6 @@ from storage.pipeline_models import DuesPayment, DuesRate, StageChange
 # The stages that pay dues: probationary members from the month they were admitted.
 PAYING_STAGES = frozenset({Stage.PROBATIONARY, Stage.FULL})
 # Bound parameters per IN list stay well under SQLite's and asyncpg's limits.
-_CHUNK = 1000
 _PAYMENTS: Table = DuesPayment.__table__  # type: ignore[assignment]
 
 
@@ -33,14 +33,10 @@ class Paid:
     source: str
 
 
-def _chunks(ids: Sequence[int]) -> list[Sequence[int]]:
-    return [ids[start : start + _CHUNK] for start in range(0, len(ids), _CHUNK)]
-
-
 async def rates(session: AsyncSession, member_ids: Sequence[int]) -> dict[int, int]:
     """The monthly amounts the secretary set (members on the default are missing)."""
     found: dict[int, int] = {}
-    for chunk in _chunks(member_ids):
+    for chunk in chunks(member_ids):
         query = select(DuesRate.member_id, DuesRate.amount_fen).where(DuesRate.member_id.in_(chunk))
         found.update({m: int(fen) for m, fen in (await session.execute(query)).all()})
     return found
@@ -49,7 +45,7 @@ async def rates(session: AsyncSession, member_ids: Sequence[int]) -> dict[int, i
 async def payments(session: AsyncSession, member_ids: Sequence[int]) -> dict[int, list[Paid]]:
     """Each member's payments, oldest month first."""
     found: dict[int, list[Paid]] = {m: [] for m in member_ids}
-    for chunk in _chunks(member_ids):
+    for chunk in chunks(member_ids):
         query = (
             select(
                 DuesPayment.member_id,
@@ -70,7 +66,7 @@ async def probation_starts(session: AsyncSession, member_ids: Sequence[int]) -> 
     """When each member entered probation, as recorded (the latest such record, as
     storage.pipeline.entered_on reads it); members with none are missing."""
     found: dict[int, date] = {}
-    for chunk in _chunks(member_ids):
+    for chunk in chunks(member_ids):
         query = (
             select(StageChange.member_id, func.max(StageChange.on))
             .where(
@@ -102,18 +98,6 @@ async def add_payments(session: AsyncSession, rows: Sequence[dict[str, object]])
     recorded_at) in one statement; the unique (member, month) refuses a double record."""
     if rows:
         await session.execute(insert(_PAYMENTS), list(rows))
-
-
-async def members_matching(
-    session: AsyncSession, text: str, branch_id: int | None
-) -> Sequence[Member]:
-    """Active members whose name or staff number is `text`, in a branch or (None) in all."""
-    query = select(Member).where(
-        Member.active.is_(True), or_(Member.name == text, Member.staff_no == text)
-    )
-    if branch_id is not None:
-        query = query.where(Member.branch_id == branch_id)
-    return (await session.scalars(query.order_by(Member.id))).unique().all()
 
 
 async def payers(session: AsyncSession, branch_id: int | None) -> Sequence[Member]:

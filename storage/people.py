@@ -4,9 +4,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Table, and_, bindparam, func, insert, select
+from sqlalchemy import Table, and_, bindparam, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import chunks
 from storage.enums import Role
 from storage.models import Branch, Conversation, Member, PlatformAccount
 
@@ -29,6 +30,18 @@ async def members_named(
 ) -> Sequence[Member]:
     """Active members with this exact name, in one branch or (branch_id None) in all."""
     query = select(Member).where(Member.name == name, Member.active.is_(True))
+    if branch_id is not None:
+        query = query.where(Member.branch_id == branch_id)
+    return (await session.scalars(query.order_by(Member.id))).unique().all()
+
+
+async def members_matching(
+    session: AsyncSession, text: str, branch_id: int | None
+) -> Sequence[Member]:
+    """Active members whose name or staff number is `text`, in a branch or (None) in all."""
+    query = select(Member).where(
+        Member.active.is_(True), or_(Member.name == text, Member.staff_no == text)
+    )
     if branch_id is not None:
         query = query.where(Member.branch_id == branch_id)
     return (await session.scalars(query.order_by(Member.id))).unique().all()
@@ -142,8 +155,6 @@ class Reach:
     branch_id: int | None
 
 
-# Bound parameters per query stay well under SQLite's and asyncpg's limits.
-_CHUNK = 1000
 # The terminal console is where operators try things out (`branchbot console --as`); a
 # member's messages go there only when they have no chat-app account.
 FALLBACK_PLATFORMS = frozenset({"console"})
@@ -163,8 +174,7 @@ async def reach_everywhere(
     """Every chat-app account of each member with a private chat, the one seen last first
     (console accounts only for members with no chat-app account)."""
     found: dict[int, list[tuple[tuple[bool, datetime | None], Reach]]] = {}
-    for start in range(0, len(member_ids), _CHUNK):
-        chunk = member_ids[start : start + _CHUNK]
+    for chunk in chunks(member_ids):
         query = (
             select(
                 PlatformAccount.member_id,

@@ -8,9 +8,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, and_, false, func, or_, select
+from sqlalchemy import Select, and_, case, exists, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import chunks
 from storage.enums import Stage
 from storage.models import Member
 from storage.pipeline_models import ThoughtReport, ThoughtReview
@@ -123,34 +124,33 @@ async def expected_authors(session: AsyncSession) -> Sequence[Member]:
 
 async def last_submitted(session: AsyncSession, member_ids: Sequence[int]) -> dict[int, datetime]:
     """When each person (of those with any) last handed in a report."""
-    if not member_ids:
-        return {}
-    query = (
-        select(ThoughtReport.member_id, func.max(ThoughtReport.submitted_at))
-        .where(ThoughtReport.member_id.in_(member_ids))
-        .group_by(ThoughtReport.member_id)
-    )
-    return {member_id: at for member_id, at in (await session.execute(query)).all()}
+    found: dict[int, datetime] = {}
+    for chunk in chunks(member_ids):
+        query = (
+            select(ThoughtReport.member_id, func.max(ThoughtReport.submitted_at))
+            .where(ThoughtReport.member_id.in_(chunk))
+            .group_by(ThoughtReport.member_id)
+        )
+        found.update({m: at for m, at in (await session.execute(query)).all()})
+    return found
 
 
 async def report_stats(session: AsyncSession, member_ids: Sequence[int]) -> dict[int, ReportStats]:
-    """Each person's report count, last report and reports read (one query; every id is in
-    the result, with zeros for a person without reports)."""
+    """Each person's report count, last report and reports read (one query per thousand
+    people; every id is in the result, with zeros for a person without reports)."""
     found = dict.fromkeys(member_ids, ReportStats())
-    if not member_ids:
-        return found
-    reviewed = select(ThoughtReview.report_id).distinct().subquery()
-    query = (
-        select(
-            ThoughtReport.member_id,
-            func.count(ThoughtReport.id),
-            func.max(ThoughtReport.submitted_at),
-            func.count(reviewed.c.report_id),
+    read = exists().where(ThoughtReview.report_id == ThoughtReport.id)
+    for chunk in chunks(member_ids):
+        query = (
+            select(
+                ThoughtReport.member_id,
+                func.count(ThoughtReport.id),
+                func.max(ThoughtReport.submitted_at),
+                func.sum(case((read, 1), else_=0)),
+            )
+            .where(ThoughtReport.member_id.in_(chunk))
+            .group_by(ThoughtReport.member_id)
         )
-        .outerjoin(reviewed, reviewed.c.report_id == ThoughtReport.id)
-        .where(ThoughtReport.member_id.in_(member_ids))
-        .group_by(ThoughtReport.member_id)
-    )
-    for member_id, count, last_at, read in (await session.execute(query)).all():
-        found[member_id] = ReportStats(int(count), last_at, int(read))
+        for member_id, count, last_at, n_read in (await session.execute(query)).all():
+            found[member_id] = ReportStats(int(count), last_at, int(n_read or 0))
     return found

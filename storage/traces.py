@@ -16,6 +16,7 @@ from sqlalchemy import Select, Table, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.crypto import SecretBox
+from storage.db import chunks
 from storage.models import Trace, TraceHead
 from storage.trace_kinds import is_known
 
@@ -337,8 +338,7 @@ async def refs_present(session: AsyncSession, kind: str, refs: Sequence[str]) ->
     """Which of these refs already have a trace of this kind: a job that runs twice (a
     restart, two replicas) traces each reminder once."""
     found: set[str] = set()
-    for start in range(0, len(refs), 1000):
-        chunk = refs[start : start + 1000]
+    for chunk in chunks(refs):
         query = select(Trace.ref).where(Trace.kind == kind, Trace.ref.in_(chunk))
         found.update(r for r in (await session.scalars(query)).all() if r is not None)
     return found

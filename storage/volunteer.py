@@ -8,11 +8,11 @@ from datetime import date
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import chunks
 from storage.enums import DecisionStatus
 from storage.pipeline_models import VolunteerRecord
 
 # Bound parameters per query stay well under SQLite's and asyncpg's limits.
-_CHUNK = 1000
 
 
 def volunteer_ref(record_id: int) -> str:
@@ -107,8 +107,7 @@ async def approved_minutes(
     """Approved minutes of service per member, the service days within [since, until]
     (either end open when None); members with none map to 0."""
     totals = dict.fromkeys(member_ids, 0)
-    for start in range(0, len(member_ids), _CHUNK):
-        chunk = member_ids[start : start + _CHUNK]
+    for chunk in chunks(member_ids):
         query = (
             select(VolunteerRecord.member_id, func.sum(VolunteerRecord.minutes))
             .where(VolunteerRecord.member_id.in_(chunk), *_approved_within(since, until))

@@ -163,7 +163,7 @@ async def test_forward_only_and_every_refusal(chat: Chat) -> None:
     refusals = {
         "/stage": "用法",
         "/stage 张三 发展对象": "用法",
-        "/stage 李四 入党积极分子 2026-11-01": "没有叫“李四”的人",
+        "/stage 李四 入党积极分子 2026-11-01": "没有找到“李四”",
         "/stage 张三 发展对象 2026-11-01": "只能逐级推进：张三现在是入党申请人",
         "/stage 张三 积极 2026-11-01": "不是有效的阶段",
         "/stage 张三 入党积极分子 2026-13-01": "看不懂",
@@ -438,7 +438,7 @@ async def test_review_fixes_windows_dates_and_odd_input(chat: Chat) -> None:
     assert "已确定" in await secretary.say("/contact 积极乙 李老师 2024-06-05")
     assert "新的确定日期不能早于此日" in await secretary.say("/contact 积极乙 王五 2024-06-01")
     await chat.enrol("外支部", branch="化学化工学院第二党支部")
-    assert "没有叫“外支部”的人" in await secretary.say("/contact 积极乙 外支部")
+    assert "没有找到“外支部”" in await secretary.say("/contact 积极乙 外支部")
     # Odd input to /stage.
     await chat.enrol("预备戊", stage=Stage.PROBATIONARY)
     await secretary.say("/stage 预备戊 预备党员 2025-10-01")

@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+import pytest
 from sqlalchemy import event, select
 
 from handlers.context import Options
@@ -454,3 +455,21 @@ async def test_report_read_and_answered_over_http(
     assert await received(fake, author, "已阅您的思想汇报") == "✅ 李联系 已阅您的思想汇报 #1"
     shown = await press(fake, author, "/thought_show 1")
     assert f"已阅：{COMMENT}" in shown
+
+
+async def test_an_incident_log_never_holds_the_report_text(
+    chat: Chat, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A bug while handing in a report: the user gets an incident number, and the log names
+    the command and the length, not what was written."""
+    import handlers.thoughts.submit as submit
+
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(submit, "hand_in", broken)
+    writer = await chat.bound("积极分子丙", stage=Stage.ACTIVIST)
+    secret = "我的思想汇报里写着很私密的内容，不应出现在日志里。"
+    reply = await writer.say(f"/thought {secret}")
+    assert "已记录（编号" in reply
+    assert secret not in caplog.text and "/thought (" in caplog.text

@@ -80,7 +80,7 @@ class _Roster:
             return None, Msg("dues.import_no_member")
         namesakes = self.by_name.get(name, [])
         if not namesakes:
-            return None, Msg("dues.unknown_member", name=name)
+            return None, Msg("lookup.unknown_member", name=name)
         if len(namesakes) > 1:
             return None, Msg("dues.import_ambiguous", name=name, count=len(namesakes))
         return namesakes[0], None

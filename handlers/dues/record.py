@@ -9,9 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.context import Context
 from handlers.dues.feature import feature
-from handlers.dues.lookup import find_member
 from handlers.dues.money import month_msg, parse_amount, parse_months, spans, yuan
 from handlers.dues.standing import Standing, month_of, standings
+from handlers.lookup import find_member
 from handlers.messages import Msg, Reply, UserError
 from handlers.notify import queue_to_members
 from handlers.parsing import parse_date

@@ -127,7 +127,7 @@ async def review(ctx: Context, args: str) -> Replies:
     return Reply(Msg("pipeline.review_recorded", name=member.name, on=on))
 
 
-def parse_hours(text: str, usage: str) -> float:
+def parse_class_hours(text: str, usage: str) -> float:
     found = _HOURS.match(text.strip())
     if found is None:
         raise UserError("pipeline.bad_hours", value=text, usage=Msg(usage))
@@ -147,7 +147,7 @@ async def training(ctx: Context, args: str) -> Replies:
     parts = _split(ctx, args, usage, 3)
     member = await _candidate_named(ctx, parts[0], usage, EventKind.TRAINING)
     on = _dated(ctx, parts[1], usage)
-    hours = parse_hours(parts[2], usage)
+    hours = parse_class_hours(parts[2], usage)
     note = _note(ctx, parts[3] if len(parts) > 3 else "")
     await _record(ctx, member, EventKind.TRAINING, on, note, hours)
     total = sum(

@@ -6,23 +6,20 @@ from datetime import date
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.context import Context
+from handlers.lookup import find_member
 from handlers.messages import Msg, UserError
 from handlers.parsing import valid_name
 from handlers.pipeline.rules import Check, PersonFile, checklist
-from storage import people, pipeline
+from storage import pipeline
 from storage.models import Member
 
 
 async def person_named(ctx: Context, name: str, usage: str) -> Member:
-    """The one active person of this name the caller may act on (their branch; admins: all)."""
+    """The one active person the caller may act on (their branch; admins: all) named by
+    `name`: a name, a staff number or #id."""
     if not valid_name(name):
         raise UserError("usage", usage=Msg(usage))
-    found = await people.members_named(ctx.session, name, ctx.branch_scope())
-    if not found:
-        raise UserError("pipeline.no_person", name=name)
-    if len(found) > 1:
-        raise UserError("pipeline.ambiguous", name=name, count=len(found))
-    return found[0]
+    return await find_member(ctx, name)
 
 
 async def load_files(session: AsyncSession, members: Sequence[Member]) -> dict[int, PersonFile]:

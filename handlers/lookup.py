@@ -1,27 +1,28 @@
-"""Finding the member a secretary names: by name, by staff number (学号) or by #id, within
-the caller's branch (an admin: in every branch)."""
+"""Finding the member a staff member names in a command: by name, by staff number (学号) or
+by #id, within the caller's branch (an admin: in every branch). Shared by every feature
+that acts on a named person (dues, the development pipeline)."""
 
 from collections.abc import Sequence
 
 from handlers.context import Context
 from handlers.messages import Msg, Series, UserError
 from handlers.parsing import parse_id
-from storage import dues
+from storage import people
 from storage.models import Member
 
 
 def who(member: Member) -> Msg:
     """A member told apart from namesakes: their staff number if any, and their #id."""
     if member.staff_no:
-        return Msg("dues.who_staff", name=member.name, staff_no=member.staff_no, id=member.id)
-    return Msg("dues.who", name=member.name, id=member.id)
+        return Msg("lookup.who_staff", name=member.name, staff_no=member.staff_no, id=member.id)
+    return Msg("lookup.who", name=member.name, id=member.id)
 
 
 def ambiguous(name: str, found: Sequence[Member]) -> UserError:
     """Namesakes: list them, and show how to write one of them by number instead."""
     first = found[0]
     return UserError(
-        "dues.ambiguous",
+        "lookup.ambiguous",
         name=name,
         count=len(found),
         who=Series(who(m) for m in found),
@@ -37,14 +38,14 @@ async def find_member(ctx: Context, text: str) -> Member:
     if member_id is not None:
         member = await ctx.session.get(Member, member_id)
         if member is None or not member.active or scope not in (None, member.branch_id):
-            raise UserError("dues.unknown_member", name=text)
+            raise UserError("lookup.unknown_member", name=text)
         return member
-    found = await dues.members_matching(ctx.session, text, scope)
+    found = await people.members_matching(ctx.session, text, scope)
     by_number = [m for m in found if m.staff_no == text]
     if len(by_number) == 1:
         return by_number[0]
     if not found:
-        raise UserError("dues.unknown_member", name=text)
+        raise UserError("lookup.unknown_member", name=text)
     if len(found) > 1:
         raise ambiguous(text, found)
     return found[0]
