@@ -66,6 +66,12 @@ def handler_options(settings: Settings) -> Options:
         pipeline_remind_at=settings.pipeline_remind_at,
         dues_default_fen=int(settings.dues_default * 100),
         dues_remind_day=settings.dues_remind_day,
+        survey_min_answers=settings.survey_min_answers,
+        access_window=timedelta(minutes=settings.access_window_minutes),
+        access_max_reads=settings.access_max_reads,
+        access_usual_factor=settings.access_usual_factor,
+        access_min_reads=settings.access_min_reads,
+        access_max_refusals=settings.access_max_refusals,
     )
 
 

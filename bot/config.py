@@ -94,6 +94,16 @@ class Settings(BaseSettings):
     # day of the month the reminder of unpaid months goes out (0: never).
     dues_default: Decimal = Field(Decimal("0.2"), ge=0, le=100_000, decimal_places=2)
     dues_remind_day: int = Field(5, ge=0, le=28)
+    # Surveys: an anonymous survey's results per question need at least this many answers.
+    survey_min_answers: int = Field(5, ge=1, le=1000)
+    # Data-access monitoring: the window reads are counted in (minutes), the reads in it that
+    # always alert and how many times an account's usual rate does, and refused commands in
+    # it that alert.
+    access_window_minutes: int = Field(60, ge=5, le=24 * 60)
+    access_max_reads: int = Field(200, ge=5, le=100_000)
+    access_usual_factor: float = Field(5.0, ge=1.5, le=100)
+    access_min_reads: int = Field(20, ge=1, le=100_000)
+    access_max_refusals: int = Field(10, ge=2, le=1000)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @classmethod

@@ -4,6 +4,7 @@ FEATURES is the explicit list the router serves; the order is the order of /help
 """
 
 from handlers import (
+    access,
     dues,
     help,
     meetings,
@@ -12,6 +13,7 @@ from handlers import (
     pipeline,
     profile,
     study,
+    surveys,
     thoughts,
     volunteer,
 )
@@ -28,4 +30,6 @@ FEATURES: tuple[Feature, ...] = (
     thoughts.feature,
     dues.feature,
     volunteer.feature,
+    surveys.feature,
+    access.feature,
 )

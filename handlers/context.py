@@ -54,6 +54,13 @@ class Options:
     # Dues: the default monthly amount in fen (0.2 yuan), the reminder's day of the month.
     dues_default_fen: int = 20
     dues_remind_day: int = 5
+    # Surveys and data-access monitoring (see the settings of the same names).
+    survey_min_answers: int = 5
+    access_window: timedelta = timedelta(minutes=60)
+    access_max_reads: int = 200
+    access_usual_factor: float = 5.0
+    access_min_reads: int = 20
+    access_max_refusals: int = 10
 
 
 # Builds a link that opens the bot with `/start CODE` on a platform, where it has one.

@@ -58,6 +58,13 @@ TRACE_KINDS: dict[str, str] = {
     "volunteer.reported": "volunteer service was reported; ref: volunteer:ID; data: day, hours",
     "volunteer.approved": "volunteer hours were approved (they count in the evaluation)",
     "volunteer.rejected": "volunteer hours were rejected",
+    "survey.created": "a survey was created; ref: survey:ID; data: title, anonymous, audience",
+    "survey.answered": "a member took part in a survey (never what they answered); ref: survey:ID",
+    "survey.closed": "a survey closed (deadline or by hand); data: answers, audience",
+    "survey.reminded": "those who had not answered were reminded; data: how many",
+    "survey.results_viewed": "someone viewed a survey's results; data: answers, withheld",
+    "access.refused": "a command was refused for lack of role, branch or scope; data: command",
+    "access.alert": "unusual access to people's data was detected; data: rule, actor, count",
     "candidates.viewed": "the side-by-side evidence table was viewed; data: view, people",
 }
 

@@ -5,7 +5,7 @@ import os
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-from storage import pipeline_models  # noqa: F401  (its tables join Base.metadata)
+from storage import pipeline_models, survey_models  # noqa: F401  (their tables join Base.metadata)
 from storage.db import sync_url
 from storage.models import Base
 

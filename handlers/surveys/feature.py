@@ -1,0 +1,5 @@
+"""The surveys feature's command table (its commands register here from their modules)."""
+
+from handlers.registry import Feature
+
+feature = Feature("surveys")
