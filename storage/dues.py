@@ -13,7 +13,7 @@ from sqlalchemy import Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import chunks
-from storage.enums import Role, Stage, StepKind
+from storage.enums import Stage, StepKind
 from storage.models import Member, Trace
 from storage.pipeline_models import DuesPayment, DuesRate, StageChange
 
@@ -106,25 +106,6 @@ async def payers(session: AsyncSession, branch_id: int | None) -> Sequence[Membe
     if branch_id is not None:
         query = query.where(Member.branch_id == branch_id)
     return (await session.scalars(query.order_by(Member.branch_id, Member.id))).unique().all()
-
-
-async def secretaries(
-    session: AsyncSession, branch_ids: Sequence[int]
-) -> dict[int, list[tuple[int, str]]]:
-    """Each branch's secretaries (who collect the dues), as (member id, name)."""
-    query = (
-        select(Member.branch_id, Member.id, Member.name)
-        .where(
-            Member.active.is_(True),
-            Member.role == Role.SECRETARY,
-            Member.branch_id.in_(list(branch_ids)),
-        )
-        .order_by(Member.id)
-    )
-    found: dict[int, list[tuple[int, str]]] = {}
-    for branch_id, member_id, name in (await session.execute(query)).all():
-        found.setdefault(branch_id, []).append((member_id, name))
-    return found
 
 
 async def traced_members(session: AsyncSession, kind: str, ref: str) -> set[int]:

@@ -210,3 +210,22 @@ async def lock_member(session: AsyncSession, member_id: int) -> None:
     so two changes to one person line up: two /quiz taps, two secretaries recording the same
     month's dues or the same stage move; the second then sees the first's result."""
     await session.execute(select(Member.id).where(Member.id == member_id).with_for_update())
+
+
+async def secretaries(
+    session: AsyncSession, branch_ids: Sequence[int]
+) -> dict[int, list[tuple[int, str]]]:
+    """Each branch's secretaries, as (member id, name) (one query for any number of branches)."""
+    query = (
+        select(Member.branch_id, Member.id, Member.name)
+        .where(
+            Member.active.is_(True),
+            Member.role == Role.SECRETARY,
+            Member.branch_id.in_(list(branch_ids)),
+        )
+        .order_by(Member.id)
+    )
+    found: dict[int, list[tuple[int, str]]] = {}
+    for branch_id, member_id, name in (await session.execute(query)).all():
+        found.setdefault(branch_id, []).append((member_id, name))
+    return found

@@ -10,7 +10,7 @@ from handlers.dues.standing import Standing, standings
 from handlers.dues.view import owed_lines
 from handlers.messages import Button, Msg, Reply, Series
 from handlers.notify import queue_each
-from storage import dues, traces
+from storage import dues, people, traces
 from storage.crypto import SecretBox
 from storage.models import Member
 from storage.traces import Entry
@@ -32,7 +32,7 @@ async def remind_unpaid(
     if not owing:
         return 0
     branches = {m.branch_id for m in owing if m.branch_id is not None}
-    collectors = await dues.secretaries(session, sorted(branches))
+    collectors = await people.secretaries(session, sorted(branches))
     replies = {m.id: _reminder(m, found[m.id], collectors.get(m.branch_id or 0, [])) for m in owing}
     reached = await queue_each(
         session,

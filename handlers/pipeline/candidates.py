@@ -135,7 +135,6 @@ def _parse(args: str) -> tuple[str, Column]:
 
 def person_block(number: int, row: Evidence, today: date) -> Msg:
     attendance = row.attendance
-    open_rules = [c.rule.name for c in row.open_checks if c.status != Status.DUE]
     return Msg(
         "candidates.row",
         no=number,
@@ -152,9 +151,22 @@ def person_block(number: int, row: Evidence, today: date) -> Msg:
         reports=row.thoughts.count,
         hours=f"{row.volunteer_minutes / 60:g}",
         dues=_dues(row),
+        rules=_rules(row),
+    )
+
+
+def _rules(row: Evidence) -> Msg:
+    """Rules met of those the record lets us check; what is not met by name; how many could
+    not be checked for want of a date (someone who joined before the bot kept the file)."""
+    known = [c for c in row.checks if c.status != Status.UNKNOWN]
+    unmet = [c.rule.name for c in known if c.status in (Status.UNMET, Status.OVERDUE)]
+    unknown = len(row.checks) - len(known)
+    return Msg(
+        "candidates.rules",
         met=row.met,
-        total=len(row.checks),
-        unmet=Msg("candidates.unmet", rules=Series(open_rules)) if open_rules else "",
+        total=len(known),
+        unmet=Msg("candidates.unmet", rules=Series(unmet)) if unmet else "",
+        unknown=Msg("candidates.unknown", count=unknown) if unknown else "",
     )
 
 

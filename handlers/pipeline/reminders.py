@@ -12,12 +12,11 @@ from datetime import date, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.context import Options
-from handlers.meetings.domain import secretaries_of
 from handlers.messages import Button, Msg, Reply
-from handlers.notify import queue_to_members
+from handlers.notify import Message, queue_many
 from handlers.pipeline.files import load_files
 from handlers.pipeline.rules import Check, Status, add_months, checklist
-from storage import pipeline, traces
+from storage import people, pipeline, traces
 from storage.crypto import SecretBox
 from storage.enums import Stage
 from storage.models import Member
@@ -44,49 +43,45 @@ async def remind_deadlines(
 ) -> int:
     """Tell each branch's secretaries of the deadlines coming up; returns messages queued."""
     today = now.astimezone(options.timezone).date()
-    people = await pipeline.in_pipeline(session, None)
-    files = await load_files(session, people)
+    persons = await pipeline.in_pipeline(session, None)
+    files = await load_files(session, persons)
     found: list[tuple[Member, Check, str]] = []
-    for person in people:
-        for check in _deadlines(
-            checklist(files[person.id], today), today, options.deadline_notice_days
-        ):
+    for person in persons:
+        checks = checklist(files[person.id], today)
+        for check in _deadlines(checks, today, options.deadline_notice_days):
             found.append((person, check, f"pipeline:{person.id}:{check.rule.id}:{check.deadline}"))
     done = await traces.refs_present(session, KIND, [ref for _, _, ref in found])
-    entries, sent = [], 0
-    secretaries: dict[int | None, list[int]] = {}
+    found = [f for f in found if f[2] not in done]
+    branches = sorted({p.branch_id for p, _, _ in found if p.branch_id is not None})
+    secretaries = await people.secretaries(session, branches)
+    messages, entries = [], []
     for person, check, ref in found:
-        if ref in done:
-            continue
-        if person.branch_id not in secretaries:
-            secretaries[person.branch_id] = await secretaries_of(
-                session, person.branch_id, committee=False
-            )
-        note = Reply(
-            Msg(
-                "pipeline.deadline_reminder",
-                name=person.name,
-                stage=Msg(f"stage.{person.stage}"),
-                rule=check.rule.name,
-                detail=check.detail,
-                source=check.rule.source,
-            ),
-            ((Button(Msg("pipeline.open_file"), f"/pipeline {person.name}"),),),
-        )
-        to = [s for s in secretaries[person.branch_id] if s != person.id]
+        to = [s for s, _ in secretaries.get(person.branch_id or 0, []) if s != person.id]
         if not to:  # no secretary yet: the one appointed later hears of it then
             continue
-        await queue_to_members(
-            session, to, note, key=ref, kind=KIND, now=now, ref=f"member:{person.id}"
-        )
-        sent += len(to)
-        data = {
-            "rule": check.rule.id,
-            "due": check.deadline.isoformat() if check.deadline else None,
-        }
+        messages.append(Message(ref, to, _deadline_note(person, check), KIND, _ref(person)))
+        due = check.deadline.isoformat() if check.deadline else None
+        data = {"rule": check.rule.id, "due": due}
         entries.append(Entry(KIND, person.id, person.branch_id, ref=ref, data=data))
+    await queue_many(session, messages, now)
     await traces.append_many(session, box, entries, now)
-    return sent
+    return sum(len(m.member_ids) for m in messages)
+
+
+def _ref(person: Member) -> str:
+    return f"member:{person.id}"
+
+
+def _deadline_note(person: Member, check: Check) -> Reply:
+    text = Msg(
+        "pipeline.deadline_reminder",
+        name=person.name,
+        stage=Msg(f"stage.{person.stage}"),
+        rule=check.rule.name,
+        detail=check.detail,
+        source=check.rule.source,
+    )
+    return Reply(text, ((Button(Msg("pipeline.open_file"), f"/pipeline {person.name}"),),))
 
 
 def talk_due(last_talk: date | None, assigned: date, months: int) -> date:
@@ -114,31 +109,20 @@ async def remind_contact_talks(
             ref = f"pipeline:talk:{person.id}:{due.isoformat()}"
             found.append((person, [c.contact_id for c in current], due, ref))
     done = await traces.refs_present(session, KIND, [ref for *_, ref in found])
-    entries, sent = [], 0
+    messages, entries = [], []
     for person, contact_ids, due, ref in found:
         if ref in done:
             continue
         last = talks.get(person.id)
-        note = Reply(
-            Msg(
-                "pipeline.talk_reminder",
-                name=person.name,
-                last=last if last else Msg("pipeline.never"),
-                months=options.contact_talk_months,
-            )
+        text = Msg(
+            "pipeline.talk_reminder",
+            name=person.name,
+            last=last if last else Msg("pipeline.never"),
+            months=options.contact_talk_months,
         )
-        await queue_to_members(
-            session, contact_ids, note, key=ref, kind=KIND, now=now, ref=f"member:{person.id}"
-        )
-        sent += len(contact_ids)
-        entries.append(
-            Entry(
-                KIND,
-                person.id,
-                person.branch_id,
-                ref=ref,
-                data={"rule": "contact_talk", "due": due.isoformat()},
-            )
-        )
+        messages.append(Message(ref, contact_ids, Reply(text), KIND, _ref(person)))
+        data = {"rule": "contact_talk", "due": due.isoformat()}
+        entries.append(Entry(KIND, person.id, person.branch_id, ref=ref, data=data))
+    await queue_many(session, messages, now)
     await traces.append_many(session, box, entries, now)
-    return sent
+    return sum(len(m.member_ids) for m in messages)

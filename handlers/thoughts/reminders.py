@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.context import Options
 from handlers.messages import Button, Msg, Reply
-from handlers.notify import queue_to_members
+from handlers.notify import Message, queue_many
 from storage import thoughts, traces
 from storage.crypto import SecretBox
 from storage.models import Member
@@ -70,25 +70,21 @@ async def remind_due(session: AsyncSession, box: SecretBox, options: Options, no
     for member_id, d in due.items():
         if reminder_ref(d, member_id) not in done:
             by_date.setdefault(d, []).append(member_id)
-    entries = []
-    for d, ids in sorted(by_date.items()):
-        reached = await queue_to_members(
-            session,
-            ids,
-            _reminder(d, today),
-            key=due_key(d),
-            kind="thought.reminder",
-            now=now,
+    messages = [
+        Message(due_key(d), ids, _reminder(d, today), "thought.reminder")
+        for d, ids in sorted(by_date.items())
+    ]
+    reached = await queue_many(session, messages, now)
+    entries = [
+        traces.Entry(
+            kind="thought.reminded",
+            member_id=member_id,
+            branch_id=branch_of[member_id],
+            ref=reminder_ref(d, member_id),
+            data={"due": d.isoformat()},
         )
-        entries += [
-            traces.Entry(
-                kind="thought.reminded",
-                member_id=member_id,
-                branch_id=branch_of[member_id],
-                ref=reminder_ref(d, member_id),
-                data={"due": d.isoformat()},
-            )
-            for member_id in ids
-            if member_id in reached
-        ]
+        for d, ids in sorted(by_date.items())
+        for member_id in ids
+        if member_id in reached[due_key(d)]
+    ]
     return await traces.append_many(session, box, entries, now)
