@@ -14,6 +14,7 @@ from bot.cli_people import branch_group, member_group
 from bot.cli_report import report
 from bot.cli_study import materials_group, questions_group, seed_starter_bank
 from bot.cli_support import BranchbotGroup, fail, opened, run, say, settings_from
+from bot.cli_surveys import surveys_group
 from bot.cli_traces import export_group, trace_kinds, verify
 from bot.console import ConsoleChat, bind_console, interact
 from bot.demo import run_demo, stdin_is_terminal
@@ -132,6 +133,7 @@ main.add_command(export_group)
 main.add_command(trace_kinds)
 main.add_command(report)
 main.add_command(dues_group)
+main.add_command(surveys_group)
 
 
 if __name__ == "__main__":

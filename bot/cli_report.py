@@ -6,6 +6,7 @@ configured language. Every export is traced (data.exported).
 """
 
 import csv
+import getpass
 import io
 import json
 from datetime import date
@@ -26,6 +27,7 @@ from bot.cli_support import (
 )
 from bot.config import Settings
 from bot.i18n import Renderer
+from handlers.access.watermark import exporter, watermark
 from handlers.context import Options
 from handlers.messages import Msg
 from handlers.pipeline.candidates import BY_KEY, COLUMNS, SORT_WORDS, Column, sort_rows, table
@@ -71,21 +73,29 @@ async def _report(
     options: Options = handler_options(settings)
     at = now()
     today = at.astimezone(settings.zone).date()
+    user = getpass.getuser()
     async with opened(settings) as services, services.sessions.begin() as session:
         branch = await branch_named(session, branch_name)
         period, rows = await table(session, branch.id, view, today, options)
         ordered = sort_rows(rows, column, today)
         renderer = renderer_for(settings)
-        content = _write(fmt, renderer, ordered, today, period, view, branch.name)
-        await traces.append(
+        exported = await traces.append(
             session,
             services.box,
             kind="data.exported",
             at=at,
             branch_id=branch.id,
             ref=f"branch:{branch.id}",
-            data={"what": f"report.{view}", "format": fmt, "rows": len(rows), "file": out.name},
+            data={
+                "what": f"report.{view}",
+                "format": fmt,
+                "rows": len(rows),
+                "file": out.name,
+                "by": user,
+            },
         )
+        mark = watermark(exporter(user), at, exported.id)
+        content = _write(fmt, renderer, ordered, today, period, view, branch.name, mark)
     return content, len(ordered)
 
 
@@ -107,7 +117,11 @@ def _write(
     period: Period,
     view: str,
     branch: str,
+    mark: Msg,
 ) -> bytes:
+    """The report in its format, each carrying the watermark: a field of the JSON, the first
+    line of the CSV, a line of the workbook's notes and its properties."""
+    line = renderer.render(mark)
     headers = [renderer.render(Msg(f"candidates.col.{c.key}")) for c in COLUMNS]
     values = [
         [_shown(renderer, c, v) for c, v in zip(COLUMNS, _cells(r, today), strict=True)]
@@ -129,6 +143,7 @@ def _write(
             for r in rows
         ]
         meta = {
+            "watermark": line,
             "branch": branch,
             "view": view,
             "since": period.since.isoformat(),
@@ -138,6 +153,7 @@ def _write(
     if fmt == "csv":
         text = io.StringIO()
         writer = csv.writer(text)
+        writer.writerow([line])
         writer.writerow(headers)
         writer.writerows(values)
         return ("\ufeff" + text.getvalue()).encode()  # a BOM, so Excel reads UTF-8
@@ -155,6 +171,7 @@ def _write(
             )
         ),
         renderer.render(Msg("report.rules", version=rule_set().version, basis=rule_set().basis)),
+        line,
     ]
     meanings = [
         (
@@ -168,4 +185,5 @@ def _write(
         name: renderer.render(Msg(f"report.sheet_{name}")) for name in ("table", "checks", "notes")
     }
     percent = [i for i, c in enumerate(COLUMNS) if c.percent]
-    return workbook(labels, headers, values, percent, checks, notes, meanings)
+    author = renderer.render(mark.params["who"])
+    return workbook(labels, headers, values, percent, checks, notes, meanings, (author, line))

@@ -10,8 +10,9 @@ from typing import IO, Any
 
 import click
 
-from bot.cli_support import branch_named, now, opened, run, say, settings_from
+from bot.cli_support import branch_named, now, opened, renderer_for, run, say, settings_from
 from bot.config import Settings
+from handlers.access.watermark import exporter, watermark
 from handlers.messages import Msg
 from handlers.parsing import parse_date
 from storage import people, traces
@@ -61,11 +62,15 @@ def _row(trace: Trace, branch_names: dict[int, str], settings: Settings) -> dict
     }
 
 
-def _write(out: IO[str], fmt: str, rows: list[dict[str, Any]]) -> None:
+def _write(out: IO[str], fmt: str, rows: list[dict[str, Any]], mark: str) -> None:
+    """The rows after a watermark line: JSONL's first line is {"watermark": ...}; CSV's first
+    row is one cell starting with "# " (skip it before reading the header)."""
     if fmt == "jsonl":
+        out.write(json.dumps({"watermark": mark}, ensure_ascii=False) + "\n")
         for row in rows:
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
         return
+    csv.writer(out).writerow([f"# {mark}"])
     writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS)
     writer.writeheader()
     for row in rows:
@@ -75,6 +80,7 @@ def _write(out: IO[str], fmt: str, rows: list[dict[str, Any]]) -> None:
 async def _export(
     settings: Settings, fmt: str, branch: str | None, since: str | None, output: Path | None
 ) -> int:
+    user = getpass.getuser()
     async with opened(settings) as services:
         async with services.readers() as session:
             branches = {b.id: b.name for b in await people.all_branches(session)}
@@ -88,12 +94,13 @@ async def _export(
                 _row(t, branches, settings)
                 async for t in traces.iter_traces(session, branch_id=branch_id, since=start)
             ]
+        at = now()
         async with services.sessions.begin() as session:  # a short write, after the long read
-            await traces.append(
+            exported = await traces.append(
                 session,
                 services.box,
                 kind="data.exported",
-                at=now(),
+                at=at,
                 branch_id=branch_id,
                 ref="traces",
                 data={
@@ -101,14 +108,15 @@ async def _export(
                     "format": fmt,
                     "rows": len(rows),
                     "since": since,
-                    "by": getpass.getuser(),
+                    "by": user,
                 },
             )
+    mark = renderer_for(settings).render(watermark(exporter(user), at, exported.id))
     if output is None:
-        _write(sys.stdout, fmt, rows)
+        _write(sys.stdout, fmt, rows, mark)
     else:
         with output.open("w", encoding="utf-8", newline="") as fh:
-            _write(fh, fmt, rows)
+            _write(fh, fmt, rows, mark)
         say(settings, "cli.exported", err=True, count=len(rows), path=output)
     return len(rows)
 

@@ -1,5 +1,5 @@
 """The Excel form of a report: a formatted table sheet, the checklist per person, and notes
-(what the table is for, the period, each column's meaning)."""
+(what the table is for, the period, each column's meaning, the export's watermark)."""
 
 import io
 from collections.abc import Sequence
@@ -33,8 +33,16 @@ def workbook(
     checks: Sequence[tuple[str, str]],
     notes: Sequence[str],
     meanings: Sequence[tuple[str, str]],
+    watermark: tuple[str, str],
 ) -> bytes:
+    """The workbook; `watermark` (who exported, the watermark line) also goes into its
+    properties, so the file names its exporter wherever it travels."""
     book = Workbook()
+    author, line = watermark
+    book.properties.creator = author
+    book.properties.lastModifiedBy = author
+    book.properties.description = line
+    book.properties.keywords = line
     table = book.active
     assert table is not None
     table.title = labels["table"]

@@ -10,6 +10,7 @@ import difflib
 import logging
 import secrets
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,9 +21,10 @@ from handlers.incoming import Incoming
 from handlers.messages import Msg, RecordedRefusal, Reply, UserError
 from handlers.parsing import clean, split_command
 from handlers.registry import Command, Feature, Flow, LocationFn, as_list
-from storage import people, updates
+from storage import people, traces, updates
 from storage.crypto import SecretBox
 from storage.enums import ROLE_RANK, Role
+from storage.models import Member
 
 log = logging.getLogger(__name__)
 # A multi-step command left unanswered this long is forgotten: the next message is read afresh.
@@ -31,11 +33,39 @@ Clock = Callable[[], datetime]
 
 
 class _Failed(Exception):
-    """Carries the reply out of the transaction, which then rolls back."""
+    """Carries the reply out of the transaction, which then rolls back; a refusal for lack of
+    a branch is traced after the rollback, with the update's record."""
 
-    def __init__(self, reply: Reply) -> None:
+    def __init__(self, reply: Reply, refused: "_Refusal | None" = None) -> None:
         super().__init__("handler failed")
         self.reply = reply
+        self.refused = refused
+
+
+@dataclass(frozen=True)
+class _Refusal:
+    """A bound account's command refused (access.refused): the access rules count these.
+    Plain values, as it outlives the rolled-back session its caller was loaded in."""
+
+    actor_id: int
+    branch_id: int | None
+    command: str
+    reason: str  # role | private | branch
+
+    @classmethod
+    def of(cls, caller: Member, command: str, reason: str) -> "_Refusal":
+        return cls(caller.id, caller.branch_id, command, reason)
+
+    async def trace(self, session: AsyncSession, box: SecretBox, now: datetime) -> None:
+        await traces.append(
+            session,
+            box,
+            kind="access.refused",
+            at=now,
+            branch_id=self.branch_id,
+            actor_id=self.actor_id,
+            data={"command": self.command, "reason": self.reason},
+        )
 
 
 def utc_now() -> datetime:
@@ -100,7 +130,7 @@ class Router:
                     log.exception("after-commit hook failed for update %s", incoming.update_key)
             return replies
         except _Failed as failed:
-            await self._record_failed(incoming)
+            await self._record_failed(incoming, failed.refused)
             return [failed.reply]
         except Exception:
             # The transaction itself failed (database down, commit conflict): nothing was
@@ -112,11 +142,14 @@ class Router:
             return True
         return await updates.claim(session, incoming.platform, incoming.update_key, now)
 
-    async def _record_failed(self, incoming: Incoming) -> None:
-        """After a rollback, still mark the update handled (its answer was already given)."""
+    async def _record_failed(self, incoming: Incoming, refused: _Refusal | None) -> None:
+        """After a rollback, still mark the update handled (its answer was already given),
+        with the refusal it was, if any."""
         try:
             async with self.sessions() as session, session.begin():
-                await self._claim(session, incoming, self.clock())
+                now = self.clock()
+                if await self._claim(session, incoming, now) and refused is not None:
+                    await refused.trace(session, self.box, now)
         except Exception:
             log.exception("could not record failed update %s", incoming.update_key)
 
@@ -148,6 +181,8 @@ class Router:
             return await self._route(ctx)
         except RecordedRefusal as refusal:
             return [Reply(refusal.msg)]  # commit: the refused attempt is itself recorded
+        except _Failed:
+            raise
         except UserError as err:
             raise _Failed(Reply(err.msg)) from err
         except Exception as err:
@@ -180,13 +215,19 @@ class Router:
         command = self.by_name.get(name)
         if command is None:
             raise UserError("error.unknown_command", command=name, suggestion=self._suggest(name))
+        await self._check_access(ctx, command)  # before ending a flow: a refusal keeps it
         if not command.keeps_flow:
             await ctx.end_flow()  # a new command leaves any unfinished one
-        self._check_access(ctx, command)
         limit = command.max_args or self.options.max_args_length
         if len(args) > limit:
             raise UserError("error.args_too_long", limit=limit)
-        return as_list(await command.handler(ctx, args))
+        try:
+            return as_list(await command.handler(ctx, args))
+        except UserError as err:
+            if err.msg.key != "error.no_branch" or ctx.caller is None:
+                raise
+            refused = _Refusal.of(ctx.caller, command.name, "branch")
+            raise _Failed(Reply(err.msg), refused) from err
 
     async def _not_a_command(self, ctx: Context, text: str) -> list[Reply]:
         inc = ctx.incoming
@@ -223,18 +264,34 @@ class Router:
             return None
         return flow
 
-    def _check_access(self, ctx: Context, command: Command) -> None:
+    async def _check_access(self, ctx: Context, command: Command) -> None:
+        """Refuse a command the caller may not use here. A bound account's refusal is traced
+        (access.refused, committed with the answer); a stranger's is not, so typing
+        commands without an account cannot flood the traces."""
         if command.roles is not None and ctx.caller is None:
             raise UserError("error.not_bound")
         if not command.allows(ctx.role):
             lowest = min(command.roles or {Role.MEMBER}, key=lambda r: ROLE_RANK[Role(r)])
-            raise UserError("error.forbidden", command=command.name, roles=Msg(f"roles.{lowest}"))
+            roles = Msg(f"roles.{lowest}")
+            if await _traced_refusal(ctx, command, "role"):
+                raise RecordedRefusal("error.forbidden", command=command.name, roles=roles)
+            raise UserError("error.forbidden", command=command.name, roles=roles)
         if command.private_only and not ctx.incoming.is_private:
+            if await _traced_refusal(ctx, command, "private"):
+                raise RecordedRefusal("error.private_only", command=command.name)
             raise UserError("error.private_only", command=command.name)
 
     def _suggest(self, name: str) -> Msg | str:
         close = difflib.get_close_matches(name, list(self.by_name), n=1, cutoff=0.6)
         return Msg("error.suggestion", command=close[0]) if close else ""
+
+
+async def _traced_refusal(ctx: Context, command: Command, reason: str) -> bool:
+    """Trace a refusal of a bound caller's command; False (nothing traced) for a stranger."""
+    if ctx.caller is None:
+        return False
+    await _Refusal.of(ctx.caller, command.name, reason).trace(ctx.session, ctx.box, ctx.now)
+    return True
 
 
 def _redacted(text: str) -> str:

@@ -4,6 +4,7 @@ import json
 from datetime import date
 from typing import Any
 
+from handlers.access.watermark import watermark_fields
 from handlers.context import Context
 from handlers.messages import FileOut, Msg, Reply
 from handlers.registry import EVERYONE, Feature, Replies
@@ -92,17 +93,19 @@ async def mydata(ctx: Context, args: str) -> Replies:
         }
         async for t in traces.iter_traces(ctx.session, member_id=member.id)
     ]
-    document = {
-        "exported_at": ctx.now.astimezone(ctx.options.timezone).isoformat(),
-        "profile": await member_export(ctx, member),
-        "traces": rows,
-    }
-    await ctx.trace(
+    exported = await ctx.trace(
         "data.exported",
         member_id=member.id,
         ref=f"member:{member.id}",
         data={"what": "mydata", "format": "json", "traces": len(rows)},
     )
+    at = ctx.now.astimezone(ctx.options.timezone)
+    document = {
+        "watermark": watermark_fields(member.name, member.id, at, exported.id),
+        "exported_at": at.isoformat(),
+        "profile": await member_export(ctx, member),
+        "traces": rows,
+    }
     content = json.dumps(document, ensure_ascii=False, indent=2).encode()
     name = f"mydata-{member.id}-{ctx.today.isoformat()}.json"
     return Reply(

@@ -23,7 +23,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine, create_engine, event
 
 from handlers.context import Options
-from scheduler import jobs, meeting_jobs, pipeline_jobs, study_jobs
+from scheduler import jobs, meeting_jobs, pipeline_jobs, study_jobs, watch_jobs
 from scheduler.context import JobContext, use, use_scheduler
 from storage.db import job_store_url
 from storage.leader import Leadership
@@ -99,6 +99,19 @@ def add_standing_jobs(scheduler: AsyncIOScheduler, options: Options) -> None:
         id=NUDGE,
         replace_existing=True,
         misfire_grace_time=24 * 3600,  # a day late is better than a month late
+    )
+    scheduler.add_job(
+        watch_jobs.survey_deadlines,
+        CronTrigger(minute=7, timezone=zone),
+        id=watch_jobs.SURVEYS,
+        replace_existing=True,
+        misfire_grace_time=3600,
+    )
+    scheduler.add_job(
+        watch_jobs.access_watch,
+        CronTrigger(minute="*/5", timezone=zone),
+        id=watch_jobs.ACCESS,
+        replace_existing=True,
     )
     daily = (
         (study_jobs.PUSH, study_jobs.material_push, options.material_push_at),

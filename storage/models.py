@@ -162,6 +162,12 @@ class Trace(Base):
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
 
+    __table_args__ = (
+        # Reads of a kind over a time window (the data-access rules); an account's actions.
+        Index("ix_traces_kind_at", "kind", "at"),
+        Index("ix_traces_actor_id", "actor_id", "id"),
+    )
+
 
 class TraceHead(Base):
     """The chain's tip: locked by each append, so concurrent writers line up one by one."""

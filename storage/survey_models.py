@@ -50,9 +50,9 @@ class SurveyProgress(Base):
     survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id"), primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # The answers so far and the options ticked on a multiple-choice question, as one
+    # Fernet token: nothing here is readable without the key.
     answers_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
-    # Options toggled so far on a multiple-choice question, e.g. [0, 2].
-    selection: Mapped[list[int]] = mapped_column(JSON, default=list)
     updated_at: Mapped[datetime]
 
 

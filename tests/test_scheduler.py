@@ -7,7 +7,7 @@ from sqlalchemy import create_engine as sync_engine
 from sqlalchemy import func, select, text
 
 from bot.app import Services
-from scheduler import jobs, meeting_jobs, pipeline_jobs, study_jobs
+from scheduler import jobs, meeting_jobs, pipeline_jobs, study_jobs, watch_jobs
 from scheduler.context import JobContext
 from scheduler.meeting_jobs import SYNC, plan
 from scheduler.setup import (
@@ -67,6 +67,8 @@ async def test_standing_jobs_are_stored_once_across_restarts(
             study_jobs.PUSH,
             study_jobs.QUIZ_REMINDER,
             pipeline_jobs.DAILY,
+            watch_jobs.SURVEYS,
+            watch_jobs.ACCESS,
         ]
     )
 

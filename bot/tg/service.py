@@ -87,8 +87,13 @@ class TelegramService:
                 await self.set_chat_menu(int(incoming.chat_id), reply.menu_role)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Log what escaped the router (network trouble while replying, mostly)."""
-        log.error("error while handling %r", update, exc_info=context.error)
+        """Log what escaped the router (network trouble while replying, mostly): which update
+        and chat, never the text (it may be a thought report or a survey answer)."""
+        update_id = getattr(update, "update_id", None)
+        chat = getattr(getattr(update, "effective_chat", None), "id", None)
+        log.error(
+            "error while handling update %s in chat %s", update_id, chat, exc_info=context.error
+        )
 
     async def start(self) -> None:
         app = self.application

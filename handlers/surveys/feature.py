@@ -2,4 +2,7 @@
 
 from handlers.registry import Feature
 
-feature = Feature("surveys")
+feature = Feature(
+    "surveys",
+    order=("surveys", "survey", "survey_new", "survey_results", "survey_close"),
+)
