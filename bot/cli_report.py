@@ -9,6 +9,7 @@ import csv
 import getpass
 import io
 import json
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -109,6 +110,36 @@ def _shown(renderer: Renderer, column: Column, value: Any) -> Any:
     return value
 
 
+@dataclass(frozen=True)
+class Report:
+    """What one report file holds, whatever its format."""
+
+    renderer: Renderer
+    rows: list[Evidence]
+    today: date
+    period: Period
+    view: str
+    branch: str
+    mark: Msg
+
+    def render(self, msg: Msg) -> str:
+        return self.renderer.render(msg)
+
+    @property
+    def headers(self) -> list[str]:
+        return [self.render(Msg(f"candidates.col.{c.key}")) for c in COLUMNS]
+
+    @property
+    def values(self) -> list[list[Any]]:
+        return [
+            [
+                _shown(self.renderer, c, v)
+                for c, v in zip(COLUMNS, _cells(r, self.today), strict=True)
+            ]
+            for r in self.rows
+        ]
+
+
 def _write(
     fmt: str,
     renderer: Renderer,
@@ -121,69 +152,71 @@ def _write(
 ) -> bytes:
     """The report in its format, each carrying the watermark: a field of the JSON, the first
     line of the CSV, a line of the workbook's notes and its properties."""
-    line = renderer.render(mark)
-    headers = [renderer.render(Msg(f"candidates.col.{c.key}")) for c in COLUMNS]
-    values = [
-        [_shown(renderer, c, v) for c, v in zip(COLUMNS, _cells(r, today), strict=True)]
-        for r in rows
-    ]
-    if fmt == "json":
-        records = [
-            {
-                **{c.key: v for c, v in zip(COLUMNS, _cells(r, today), strict=True)},
-                "checks": [
-                    {
-                        "rule": c.rule.id,
-                        "status": str(c.status),
-                        "detail": renderer.render(c.detail),
-                    }
-                    for c in r.checks
-                ],
-            }
-            for r in rows
-        ]
-        meta = {
-            "watermark": line,
-            "branch": branch,
-            "view": view,
-            "since": period.since.isoformat(),
-            "until": today.isoformat(),
+    report = Report(renderer, rows, today, period, view, branch, mark)
+    return {"json": _json, "csv": _csv, "xlsx": _xlsx}[fmt](report)
+
+
+def _json(report: Report) -> bytes:
+    records = [
+        {
+            **{c.key: v for c, v in zip(COLUMNS, _cells(r, report.today), strict=True)},
+            "checks": [
+                {"rule": c.rule.id, "status": str(c.status), "detail": report.render(c.detail)}
+                for c in r.checks
+            ],
         }
-        return json.dumps({**meta, "rows": records}, ensure_ascii=False, indent=2).encode()
-    if fmt == "csv":
-        text = io.StringIO()
-        writer = csv.writer(text)
-        writer.writerow([line])
-        writer.writerow(headers)
-        writer.writerows(values)
-        return ("\ufeff" + text.getvalue()).encode()  # a BOM, so Excel reads UTF-8
+        for r in report.rows
+    ]
+    meta = {
+        "watermark": report.render(report.mark),
+        "branch": report.branch,
+        "view": report.view,
+        "since": report.period.since.isoformat(),
+        "until": report.today.isoformat(),
+    }
+    return json.dumps({**meta, "rows": records}, ensure_ascii=False, indent=2).encode()
+
+
+def _csv(report: Report) -> bytes:
+    text = io.StringIO()
+    writer = csv.writer(text)
+    writer.writerow([report.render(report.mark)])
+    writer.writerow(report.headers)
+    writer.writerows(report.values)
+    return ("\ufeff" + text.getvalue()).encode()  # a BOM, so Excel reads UTF-8
+
+
+def _xlsx(report: Report) -> bytes:
     from bot.report_xlsx import workbook
 
+    line = report.render(report.mark)
+    period = Msg(
+        "report.period",
+        branch=report.branch,
+        view=Msg(f"candidates.view_{report.view}"),
+        since=report.period.since,
+        until=report.today,
+    )
+    rules = rule_set()
     notes = [
-        renderer.render(Msg("report.disclaimer")),
-        renderer.render(
-            Msg(
-                "report.period",
-                branch=branch,
-                view=Msg(f"candidates.view_{view}"),
-                since=period.since,
-                until=today,
-            )
-        ),
-        renderer.render(Msg("report.rules", version=rule_set().version, basis=rule_set().basis)),
+        report.render(Msg("report.disclaimer")),
+        report.render(period),
+        report.render(Msg("report.rules", version=rules.version, basis=rules.basis)),
         line,
     ]
     meanings = [
         (
-            renderer.render(Msg(f"candidates.col.{c.key}")),
-            renderer.render(Msg(f"candidates.meaning.{c.key}")),
+            report.render(Msg(f"candidates.col.{c.key}")),
+            report.render(Msg(f"candidates.meaning.{c.key}")),
         )
         for c in COLUMNS
     ]
-    checks = [(r.member.name, renderer.render(check_line(c))) for r in rows for c in r.checks]
+    checks = [(r.member.name, report.render(check_line(c))) for r in report.rows for c in r.checks]
     labels = {
-        name: renderer.render(Msg(f"report.sheet_{name}")) for name in ("table", "checks", "notes")
+        name: report.render(Msg(f"report.sheet_{name}")) for name in ("table", "checks", "notes")
     }
     percent = [i for i, c in enumerate(COLUMNS) if c.percent]
-    author = renderer.render(mark.params["who"])
-    return workbook(labels, headers, values, percent, checks, notes, meanings, (author, line))
+    author = report.render(report.mark.params["who"])
+    return workbook(
+        labels, report.headers, report.values, percent, checks, notes, meanings, (author, line)
+    )
