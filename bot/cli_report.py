@@ -1,4 +1,5 @@
-"""`branchbot report --view candidates|awards`: the side-by-side table as Excel, CSV or JSON.
+"""`branchbot report`: the scorecard (bot/cli_scorecard.py), or with `--view candidates|awards`
+the side-by-side table as Excel, CSV or JSON.
 
 The figures come from handlers/pipeline/candidates.py (the same as /candidates in chat); the
 headers, the meaning of each column and the checklist wording are rendered here, in the
@@ -16,6 +17,7 @@ from typing import Any
 
 import click
 
+from bot.cli_scorecard import scorecard_report
 from bot.cli_support import (
     branch_named,
     now,
@@ -31,30 +33,59 @@ from bot.i18n import Renderer
 from handlers.access.watermark import exporter, watermark
 from handlers.context import Options
 from handlers.messages import Msg
+from handlers.periods import Period
 from handlers.pipeline.candidates import BY_KEY, COLUMNS, SORT_WORDS, Column, sort_rows, table
-from handlers.pipeline.evidence import Evidence, Period
+from handlers.pipeline.evidence import Evidence
 from handlers.pipeline.rules import rule_set
 from handlers.pipeline.view import check_line
 from storage import traces
 
 FORMATS = {".json": "json", ".csv": "csv", ".xlsx": "xlsx"}
+SCORECARD_FORMATS = ("xlsx", "csv", "json", "png")
 
 
 @click.command("report")
-@click.option("--branch", "branch_name", required=True, help="The branch to report on.")
+@click.option("--branch", "branch_name", default=None, help="The branch to report on.")
+@click.option(
+    "--all-branches", "all_branches", is_flag=True, help="Scorecards of every branch, side by side."
+)
 @click.option(
     "--view",
-    type=click.Choice(["candidates", "awards"]),
-    default="candidates",
-    show_default=True,
-    help="candidates: activists, for proposing 发展对象; awards: members, for 评优/民主评议.",
+    type=click.Choice(["scorecard", "candidates", "awards"]),
+    default=None,
+    help="scorecard: the evaluation (考评表); candidates: activists, for proposing 发展对象; "
+    "awards: members, for 评优/民主评议. Without --view: the scorecard when --period, "
+    "--format or --all-branches is given, else candidates (as before).",
 )
+@click.option("--period", "period_text", default=None, help="2026-09..2026-12, month, term, year.")
+@click.option(
+    "--format", "fmt", type=click.Choice(SCORECARD_FORMATS), default=None, help="Else from OUT."
+)
+@click.option("--force", is_flag=True, help="Write the scorecard even from a broken trace chain.")
 @click.option("--sort", "sort_by", default=None, help="A column key or its Chinese name.")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.pass_context
-def report(ctx: click.Context, branch_name: str, view: str, sort_by: str | None, out: Path) -> None:
-    """Write the side-by-side evidence table of a branch to OUT (.xlsx, .csv or .json)."""
+def report(
+    ctx: click.Context,
+    branch_name: str | None,
+    all_branches: bool,
+    view: str | None,
+    period_text: str | None,
+    fmt: str | None,
+    force: bool,
+    sort_by: str | None,
+    out: Path,
+) -> None:
+    """Write a branch's scorecard (or the side-by-side evidence table) to OUT."""
     settings = settings_from(ctx)
+    if view is None:
+        asked = period_text is not None or fmt is not None or all_branches
+        view = "scorecard" if asked or out.suffix.lower() == ".png" else "candidates"
+    if view == "scorecard":
+        scorecard_report(settings, branch_name, all_branches, period_text, fmt, force, out)
+        return
+    if branch_name is None:
+        raise usage_error(settings, "evaluation.cli_branch")
     fmt = FORMATS.get(out.suffix.lower())
     if fmt is None:
         raise usage_error(settings, "cli.export_format")

@@ -17,6 +17,8 @@ from bot.outbox import Limits, OutboxSender, Transport
 from bot.tg.convert import PLATFORM
 from bot.tg.service import TelegramService
 from bot.web import Handler, build_web_app, start_site
+from bot.web_auth import STATE as WEB_STATE
+from bot.web_report import add_web_pages
 from bot.wecom.client import WeComError
 from bot.wecom.convert import CALLBACK_PATH
 from bot.wecom.convert import PLATFORM as WECOM
@@ -100,11 +102,10 @@ async def start(settings: Settings) -> Running:
         await check_schema(services.engine)
         telegram = TelegramService(services) if settings.telegram_token else None
         wecom = _wecom(services) if settings.wecom_configured else None
-        web_runner, port = await start_site(
-            build_web_app(_webhooks(telegram), _callbacks(wecom)),
-            settings.listen_host,
-            settings.listen_port,
+        web_app = build_web_app(
+            _webhooks(telegram), _callbacks(wecom), lambda app: add_web_pages(app, services)
         )
+        web_runner, port = await start_site(web_app, settings.listen_host, settings.listen_port)
     except BaseException:
         await services.close()
         raise
@@ -115,6 +116,7 @@ async def start(settings: Settings) -> Running:
         await services.close()
         raise
     sender = _start_sending(services, telegram, wecom)
+    web_app[WEB_STATE].wake = sender.wake  # a login code goes out at once
     router = services.router
     job_context = JobContext(
         services.sessions, services.box, router.options, router.clock, sender.wake
@@ -243,13 +245,20 @@ async def _start_telegram(telegram: TelegramService) -> None:
 
 
 async def serve(settings: Settings) -> None:
-    running = await start(settings)
+    # Signals are caught from the very start: a SIGTERM while the service is still starting
+    # (it may already be answering) stops it in order once it is up, instead of killing it.
+    stop_asked = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, running.stopped.set)
+            loop.add_signal_handler(sig, stop_asked.set)
+    running = await start(settings)
+    asked = asyncio.ensure_future(stop_asked.wait())
+    stopped = asyncio.ensure_future(running.stopped.wait())
     try:
-        await running.stopped.wait()
+        await asyncio.wait((asked, stopped), return_when=asyncio.FIRST_COMPLETED)
     finally:
+        for waiter in (asked, stopped):
+            waiter.cancel()
         log.info("stopping")
         await running.stop()

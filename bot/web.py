@@ -12,11 +12,16 @@ async def healthz(_request: web.Request) -> web.Response:
 
 
 def build_web_app(
-    webhooks: dict[str, Handler], callbacks: dict[str, Handler] | None = None
+    webhooks: dict[str, Handler],
+    callbacks: dict[str, Handler] | None = None,
+    pages: Callable[[web.Application], None] | None = None,
 ) -> web.Application:
-    """One aiohttp app: /healthz, a POST route per webhook path (Telegram), and a GET and
-    POST route per callback path (WeCom checks the URL with a GET)."""
+    """One aiohttp app: /healthz, a POST route per webhook path (Telegram), a GET and
+    POST route per callback path (WeCom checks the URL with a GET), and `pages` (the web
+    report under /web) adds its routes."""
     app = web.Application(client_max_size=1024 * 1024)
+    if pages is not None:
+        pages(app)
     app.router.add_get("/healthz", healthz)
     for path, handler in webhooks.items():
         app.router.add_post(path, handler)

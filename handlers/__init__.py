@@ -6,6 +6,7 @@ FEATURES is the explicit list the router serves; the order is the order of /help
 from handlers import (
     access,
     dues,
+    evaluation,
     help,
     meetings,
     notices,
@@ -32,4 +33,5 @@ FEATURES: tuple[Feature, ...] = (
     volunteer.feature,
     surveys.feature,
     access.feature,
+    evaluation.feature,
 )

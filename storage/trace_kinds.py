@@ -64,6 +64,7 @@ TRACE_KINDS: dict[str, str] = {
     "survey.reminded": "those who had not answered were reminded; data: how many",
     "survey.results_viewed": "someone viewed a survey's results; data: answers, withheld",
     "access.refused": "a command was refused for lack of role, branch or scope; data: command",
+    "web.login": "someone signed in to the web page with a one-time code; data: step",
     "access.alert": "unusual access to people's data was detected; data: rule, actor, count",
     "candidates.viewed": "the side-by-side evidence table was viewed; data: view, people",
 }

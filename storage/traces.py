@@ -9,7 +9,7 @@ import functools
 import json
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, Table, bindparam, func, insert, select, update
@@ -234,10 +234,15 @@ async def verify(session: AsyncSession, box: SecretBox, batch: int = 2000) -> Ve
 
 
 async def _walk(
-    session: AsyncSession, box: SecretBox, up_to: int, batch: int
+    session: AsyncSession,
+    box: SecretBox,
+    up_to: int,
+    batch: int,
+    start: tuple[int, str] = (1, GENESIS),
 ) -> tuple[VerifyResult, str]:
-    """Check rows 1..up_to in order; returns the verdict and the last good row's hash."""
-    expected_id, prev_hash, checked = 1, GENESIS, 0
+    """Check rows start..up_to in order (`start`: the first id and the hash before it);
+    returns the verdict, `checked` counting from row 1, and the last good row's hash."""
+    (expected_id, prev_hash), checked = start, start[0] - 1
     while expected_id <= up_to:
         query = (
             select(Trace)
@@ -342,3 +347,67 @@ async def refs_present(session: AsyncSession, kind: str, refs: Sequence[str]) ->
         query = select(Trace.ref).where(Trace.kind == kind, Trace.ref.in_(chunk))
         found.update(r for r in (await session.scalars(query)).all() if r is not None)
     return found
+
+
+@dataclass(frozen=True)
+class ChainState:
+    """What the last check of the chain found: every report carries it, so figures from an
+    edited record are never shown as if they were sound."""
+
+    ok: bool
+    checked_to: int  # the last row known good
+    bad_id: int | None
+    reason: str | None
+    at: datetime
+
+
+# Per database: the last row verified, its hash and when the whole chain was last walked.
+_verified: dict[str, tuple[int, str, datetime]] = {}
+# How often a report walks the whole chain again rather than only the rows added since.
+FULL_WALK_EVERY = timedelta(hours=1)
+
+
+async def chain_state(session: AsyncSession, box: SecretBox, batch: int = 5000) -> ChainState:
+    """Verify the chain for a report, incrementally: the first call (and one an hour) walks
+    every row; later calls walk only the rows appended since the last one verified, after
+    checking that row is still the one verified (a reset or edited tip walks everything).
+    An edit to an older row is caught by the next full walk and by `branchbot verify`."""
+    at = datetime.now(UTC)
+    head = await session.get(TraceHead, HEAD_ID)
+    if head is None:
+        return ChainState(False, 0, 1, "no_head", at)
+    if head.last_id and not box.mac_matches(_seal_payload(head.last_id, head.last_hash), head.seal):
+        return ChainState(False, 0, head.last_id, "head_altered", at)
+    key = str(session.get_bind().engine.url)
+    start, walked_at = await _resume_point(session, key, head.last_id, at)
+    result, tip_hash = await _walk(session, box, head.last_id, batch, start)
+    if not result.ok:
+        _verified.pop(key, None)
+        return ChainState(False, result.checked, result.bad_id, result.reason, at)
+    if result.checked != head.last_id or (head.last_id and tip_hash != head.last_hash):
+        _verified.pop(key, None)
+        return ChainState(False, result.checked, result.checked + 1, "truncated", at)
+    beyond = await session.scalar(select(func.max(Trace.id)))
+    if beyond is not None and beyond > head.last_id:
+        session.expire(head)
+        await session.refresh(head)
+        if beyond > head.last_id:
+            return ChainState(False, result.checked, head.last_id + 1, "inserted", at)
+    _verified[key] = (result.checked, tip_hash, walked_at)
+    return ChainState(True, result.checked, None, None, at)
+
+
+async def _resume_point(
+    session: AsyncSession, key: str, last_id: int, at: datetime
+) -> tuple[tuple[int, str], datetime]:
+    """Where to start walking: after the last row verified if it is unchanged and the whole
+    chain was walked recently, else from the start."""
+    known = _verified.get(key)
+    if known is not None:
+        known_id, known_hash, walked_at = known
+        recent = at - walked_at < FULL_WALK_EVERY
+        if recent and 0 < known_id <= last_id:
+            found = await session.scalar(select(Trace.hash).where(Trace.id == known_id))
+            if found == known_hash:
+                return (known_id + 1, known_hash), walked_at
+    return (1, GENESIS), at

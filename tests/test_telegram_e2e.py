@@ -41,7 +41,7 @@ async def test_menu_is_set_and_onboarding_works(fake: FakeTelegram, bot: Service
         *("help", "me", "mydata", "checkin", "leave", "meetings"),
         *("quiz", "study", "search", "mistakes", "rank", "materials"),
         *("pipeline", "talk", "thought", "thoughts", "thought_read", "dues", "volunteer"),
-        *("surveys", "survey"),
+        *("surveys", "survey", "myreport"),
     ]
     code = await enrol(bot, "书记甲", Role.SECRETARY)
     assert "绑定成功" in (await ask(fake, SECRETARY, f"/start {code}"))[0]

@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.context import Context, Options
 from handlers.messages import Msg, Reply, Series, UserError
-from handlers.pipeline.evidence import Evidence, Period, gather
+from handlers.periods import Period
+from handlers.pipeline.evidence import Evidence, gather
 from handlers.pipeline.feature import feature
 from handlers.pipeline.rules import Status
 from handlers.registry import SECRETARY_UP, Replies

@@ -4,35 +4,20 @@ not 90 points), so a reader can see what it rests on."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.dues.standing import Standing, standings
+from handlers.periods import Period
 from handlers.pipeline.files import load_files
-from handlers.pipeline.rules import Check, PersonFile, Status, add_months, checklist
+from handlers.pipeline.rules import Check, PersonFile, Status, checklist
 from storage import evidence, volunteer
 from storage.enums import Stage
 from storage.evidence import AttendanceCounts, QuizFigures
 from storage.models import Member
 from storage.thoughts import ReportStats, report_stats
-
-
-@dataclass(frozen=True)
-class Period:
-    since: date
-    until: date  # exclusive
-
-    @classmethod
-    def last_year(cls, today: date) -> "Period":
-        return cls(add_months(today, -12), today + timedelta(days=1))
-
-    def bounds(self, zone: ZoneInfo) -> tuple[datetime, datetime]:
-        return (
-            datetime.combine(self.since, time(), zone),
-            datetime.combine(self.until, time(), zone),
-        )
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,8 @@ from zoneinfo import ZoneInfo
 
 from handlers.context import Context
 from handlers.messages import Msg, Reply, Series, UserError
-from handlers.pipeline.evidence import Evidence, Period, gather
+from handlers.periods import Period
+from handlers.pipeline.evidence import Evidence, gather
 from handlers.pipeline.feature import feature
 from handlers.pipeline.files import load_files, person_named
 from handlers.pipeline.rules import Check, Status, checklist, rule_set

@@ -1,0 +1,395 @@
+"""Member and branch scorecards (考评表) over a period: each indicator's raw count, base,
+rate and points, the weighted total, the rank within the branch and the trend.
+
+Totals: points = weight × min(rate / target, 1). A member not ranked on an indicator
+(excused, not yet a member, not concerned) neither earns nor loses its points: their total is
+their points scaled to the whole weight, Σpoints × (all weights / weights they are ranked on),
+so an excused member is not pulled down. Ranks are competition ranks (1, 2, 2, 4) on the
+total among members ranked on at least one weighted indicator.
+
+The figures support the branch's judgement; they do not replace it.
+"""
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from statistics import median
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.context import Options
+from handlers.dues.standing import month_of, months_from, standings
+from handlers.evaluation.formulas import Facts, measure, member_window
+from handlers.evaluation.indicators import Indicator, indicator_set
+from handlers.messages import UserError
+from handlers.periods import Period
+from storage import evaluation, evidence, people
+from storage.crypto import SecretBox
+from storage.evaluation import MeetingRow, TraceFigures
+from storage.evidence import AttendanceCounts
+from storage.models import Branch, Member
+from storage.traces import ChainState, chain_state
+
+
+@dataclass(frozen=True)
+class IndicatorScore:
+    indicator_id: str
+    raw: float
+    base: float | None
+    rate: float | None
+    points: float | None
+    excluded: str | None  # why the member is not ranked on it (a catalog key's last part)
+    median_seconds: float | None = None  # notices: how long acknowledgements took
+
+
+@dataclass(frozen=True)
+class MemberScore:
+    member_id: int
+    name: str
+    stage: str
+    indicators: dict[str, IndicatorScore]
+    total: float
+    rank: int | None
+    previous_total: float | None
+
+    @property
+    def ranked(self) -> bool:
+        return self.rank is not None
+
+    @property
+    def trend(self) -> float | None:
+        if self.previous_total is None or self.rank is None:
+            return None
+        return round(self.total - self.previous_total, 1)
+
+
+@dataclass(frozen=True)
+class BranchScorecard:
+    branch_id: int
+    branch_name: str
+    period: Period
+    indicators: list[Indicator]
+    members: list[MemberScore]
+    branch_rates: dict[str, float | None]
+    chain: ChainState
+    previous: "BranchScorecard | None"
+    version: str = ""
+    meetings: list[MeetingRow] = field(default_factory=list)
+    median_ack_seconds: float | None = None
+
+    @property
+    def ranked(self) -> list[MemberScore]:
+        return sorted((m for m in self.members if m.rank is not None), key=lambda m: m.rank or 0)
+
+    @property
+    def total(self) -> float | None:
+        """The branch's total: the mean of its ranked members' totals."""
+        ranked = self.ranked
+        return round(sum(m.total for m in ranked) / len(ranked), 1) if ranked else None
+
+    @property
+    def trend(self) -> float | None:
+        before = self.previous.total if self.previous else None
+        now = self.total
+        return None if before is None or now is None else round(now - before, 1)
+
+    def member(self, member_id: int) -> MemberScore | None:
+        return next((m for m in self.members if m.member_id == member_id), None)
+
+
+def score(indicator: Indicator, facts: Facts) -> IndicatorScore:
+    found = measure(facts, indicator)
+    if found.excluded is not None or not found.base:
+        return IndicatorScore(
+            indicator.id, found.raw, found.base, None, None, found.excluded or "no_base"
+        )
+    rate = found.raw / found.base
+    points = round(indicator.weight * min(rate / indicator.target, 1.0), 2)
+    return IndicatorScore(
+        indicator.id, found.raw, found.base, rate, points, None, found.median_seconds
+    )
+
+
+def total_of(indicators: Sequence[Indicator], scores: dict[str, IndicatorScore]) -> float | None:
+    """Σpoints scaled to the whole weight; None when ranked on no weighted indicator."""
+    weighted = [i for i in indicators if i.weight > 0]
+    ranked = [i for i in weighted if scores[i.id].points is not None]
+    ranked_weight = sum(i.weight for i in ranked)
+    if not ranked_weight:
+        return None
+    points = sum(scores[i.id].points or 0.0 for i in ranked)
+    return round(points * sum(i.weight for i in weighted) / ranked_weight, 1)
+
+
+def competition_ranks(totals: dict[int, float | None]) -> dict[int, int | None]:
+    """1, 2, 2, 4: equal totals share a rank, and the next rank skips."""
+    ordered = sorted((t, m) for m, t in totals.items() if t is not None)
+    ordered.sort(key=lambda pair: -pair[0])
+    ranks: dict[int, int | None] = dict.fromkeys(totals)
+    for position, (total, member_id) in enumerate(ordered, start=1):
+        earlier = ordered[position - 2] if position > 1 else None
+        same = earlier is not None and earlier[0] == total
+        ranks[member_id] = ranks[earlier[1]] if same and earlier else position
+    return ranks
+
+
+def _today(options: Options, today: date | None) -> date:
+    return today or datetime.now(options.timezone).date()
+
+
+async def _dues_counts(
+    session: AsyncSession, members: Sequence[Member], window: Period, options: Options
+) -> dict[int, tuple[bool, int, int]]:
+    """Per member: (payer, months to pay for in the period, months paid in full)."""
+    if not members:
+        return {}
+    last_day = window.until.toordinal() - 1
+    found = await standings(
+        session, members, date.fromordinal(last_day), options.dues_default_fen, options.timezone
+    )
+    months = set(months_from(month_of(window.since), month_of(date.fromordinal(last_day))))
+    result: dict[int, tuple[bool, int, int]] = {}
+    for m in members:
+        standing = found[m.id]
+        if not standing.payer or standing.first_month is None or standing.rate_fen <= 0:
+            result[m.id] = (standing.payer and standing.rate_fen > 0, 0, 0)
+            continue
+        due = {month for month in months if month >= standing.first_month}
+        paid = {
+            month for month in due if month in standing.payments and month not in standing.underpaid
+        }
+        result[m.id] = (True, len(due), len(paid))
+    return result
+
+
+async def _member_scores(
+    session: AsyncSession,
+    members: Sequence[Member],
+    period: Period,
+    options: Options,
+    *,
+    everyone: bool,
+) -> tuple[dict[int, list[MemberScore]], dict[int, list[TraceFigures]]]:
+    """Scores of these members, by branch (unranked, no trend yet), and their trace figures.
+    `everyone`: the members are every member of the school (one pass over the traces)."""
+    indicators = indicator_set().indicators
+    zone = options.timezone
+    since, until = period.bounds(zone)
+    ids = [m.id for m in members]
+    attendance = await evidence.attendance(session, ids, since, until)
+    figures = await evaluation.trace_figures(
+        session, since, until, None if everyone else ids, medians=not everyone
+    )
+    dues = await _dues_counts(session, [m for m in members if m.active], period, options)
+    by_branch: dict[int, list[MemberScore]] = defaultdict(list)
+    traced: dict[int, list[TraceFigures]] = defaultdict(list)
+    for m in members:
+        joined = m.created_at.astimezone(zone).date()
+        payer, owed, paid = dues.get(m.id, (False, 0, 0))
+        facts = Facts(
+            stage=m.stage,
+            window=member_window(period, joined),
+            attendance=attendance.get(m.id, AttendanceCounts()),
+            traces=figures.get(m.id, TraceFigures()),
+            dues_owed=owed,
+            dues_paid=paid,
+            payer=payer,
+        )
+        scores = {i.id: score(i, facts) for i in indicators}
+        total = total_of(indicators, scores)
+        branch_id = int(m.branch_id or 0)
+        by_branch[branch_id].append(
+            MemberScore(
+                m.id, m.name, m.stage, scores, total or 0.0, 0 if total is not None else None, None
+            )
+        )
+        traced[branch_id].append(facts.traces)
+    return by_branch, traced
+
+
+def _branch_rates(
+    indicators: Sequence[Indicator], members: Sequence[MemberScore]
+) -> dict[str, float | None]:
+    rates: dict[str, float | None] = {}
+    for indicator in indicators:
+        counted = [m.indicators[indicator.id] for m in members]
+        counted = [s for s in counted if s.excluded is None and s.base]
+        base = sum(s.base or 0 for s in counted)
+        rates[indicator.id] = sum(s.raw for s in counted) / base if base else None
+    return rates
+
+
+def _card(
+    branch_id: int,
+    branch_name: str,
+    period: Period,
+    scores: list[MemberScore],
+    figures: Sequence[TraceFigures],
+    chain: ChainState,
+    previous: "BranchScorecard | None",
+) -> BranchScorecard:
+    system = indicator_set()
+    ranks = competition_ranks(
+        {m.member_id: (m.total if m.rank is not None else None) for m in scores}
+    )
+    before = {m.member_id: m for m in previous.members} if previous else {}
+    members = []
+    for m in scores:
+        earlier = before.get(m.member_id)
+        members.append(
+            MemberScore(
+                m.member_id,
+                m.name,
+                m.stage,
+                m.indicators,
+                m.total,
+                ranks[m.member_id],
+                earlier.total if earlier is not None and earlier.rank is not None else None,
+            )
+        )
+    members.sort(key=lambda m: (m.rank is None, m.rank or 0, m.name))
+    seconds = [s for f in figures for s in f.ack_seconds]
+    return BranchScorecard(
+        branch_id=branch_id,
+        branch_name=branch_name,
+        period=period,
+        indicators=list(system.indicators),
+        members=members,
+        branch_rates=_branch_rates(system.indicators, scores),
+        chain=chain,
+        previous=previous,
+        version=system.version,
+        median_ack_seconds=float(median(seconds)) if seconds else None,
+    )
+
+
+async def branch_scorecard(
+    session: AsyncSession,
+    box: SecretBox,
+    branch_id: int,
+    period: Period,
+    options: Options,
+    *,
+    with_previous: bool = True,
+    today: date | None = None,
+    chain: ChainState | None = None,
+) -> BranchScorecard:
+    """The branch's scorecard over `period` (cut at today), with the previous period of the
+    same length for the trend."""
+    branch = await session.get(Branch, branch_id)
+    if branch is None:
+        raise UserError("error.no_branch")
+    chain = chain or await chain_state(session, box)
+    day = _today(options, today)
+    members = await people.branch_members(session, branch_id)
+    previous = None
+    if with_previous:
+        previous = await branch_scorecard(
+            session,
+            box,
+            branch_id,
+            period.previous(),
+            options,
+            with_previous=False,
+            today=day,
+            chain=chain,
+        )
+    clipped = period.clipped(day)
+    scores, figures = await _member_scores(session, members, clipped, options, everyone=False)
+    card = _card(
+        branch_id,
+        branch.name,
+        period,
+        scores.get(branch_id, []),
+        figures.get(branch_id, []),
+        chain,
+        previous,
+    )
+    since, until = clipped.bounds(options.timezone)
+    rows = await evaluation.meeting_rows(session, branch_id, since, until)
+    return _with_meetings(card, rows)
+
+
+def _with_meetings(card: BranchScorecard, rows: list[MeetingRow]) -> BranchScorecard:
+    card.meetings.extend(rows)
+    return card
+
+
+async def member_scorecard(
+    session: AsyncSession,
+    box: SecretBox,
+    member_id: int,
+    period: Period,
+    options: Options,
+    *,
+    today: date | None = None,
+) -> tuple[MemberScore, BranchScorecard]:
+    """A member's own scorecard, and their branch's (for the rank)."""
+    member = await session.get(Member, member_id)
+    if member is None or member.branch_id is None:
+        raise UserError("error.no_branch")
+    card = await branch_scorecard(session, box, member.branch_id, period, options, today=today)
+    found = card.member(member_id)
+    if found is None:  # no longer active: scored alone, unranked
+        scores, _ = await _member_scores(
+            session, [member], period.clipped(_today(options, today)), options, everyone=False
+        )
+        only = scores[member.branch_id][0]
+        found = MemberScore(
+            only.member_id, only.name, only.stage, only.indicators, only.total, None, None
+        )
+    return found, card
+
+
+async def school_report(
+    session: AsyncSession,
+    box: SecretBox,
+    period: Period,
+    options: Options,
+    *,
+    with_previous: bool = True,
+    today: date | None = None,
+) -> list[BranchScorecard]:
+    """Every branch's scorecard, side by side, in one pass over the traces per period."""
+    chain = await chain_state(session, box)
+    day = _today(options, today)
+    branches = await people.all_branches(session)
+    members = await evaluation.active_members(session, None)
+    previous: dict[int, BranchScorecard] = {}
+    if with_previous:
+        before = await school_report(
+            session, box, period.previous(), options, with_previous=False, today=day
+        )
+        previous = {c.branch_id: c for c in before}
+    clipped = period.clipped(day)
+    scores, figures = await _member_scores(session, members, clipped, options, everyone=True)
+    since, until = clipped.bounds(options.timezone)
+    meetings: dict[int, list[MeetingRow]] = defaultdict(list)
+    for row in await evaluation.meeting_rows(session, None, since, until):
+        meetings[row.branch_id].append(row)
+    return [
+        _with_meetings(
+            _card(
+                b.id,
+                b.name,
+                period,
+                scores.get(b.id, []),
+                figures.get(b.id, []),
+                chain,
+                previous.get(b.id),
+            ),
+            meetings.get(b.id, []),
+        )
+        for b in branches
+    ]
+
+
+async def meeting_table(
+    session: AsyncSession, branch_id: int, period: Period, options: Options | None = None
+) -> list[MeetingRow]:
+    """Each finalised meeting in the period with who was present, late, online, excused
+    and absent, for the web page."""
+    zone = (options or Options()).timezone
+    since, until = period.bounds(zone)
+    return await evaluation.meeting_rows(session, branch_id, since, until)

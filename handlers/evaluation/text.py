@@ -1,0 +1,25 @@
+"""Small pieces of scorecard wording shared by chat, the CLI files and the web page."""
+
+from handlers.messages import Msg
+from storage.traces import ChainState
+
+
+def chain_warning(chain: ChainState) -> Msg | None:
+    """The warning every report leads with when the trace chain is broken; None when sound."""
+    if chain.ok:
+        return None
+    return Msg("evaluation.chain_broken", id=chain.bad_id or chain.checked_to + 1)
+
+
+def why(excluded: str | None) -> Msg:
+    """Why a member is not ranked on an indicator."""
+    return Msg(f"evaluation.why.{excluded or 'no_base'}")
+
+
+def figure(value: float) -> float | int:
+    """A count as an int when whole (3, not 3.0)."""
+    return int(value) if float(value).is_integer() else round(value, 2)
+
+
+def percent(rate: float | None) -> str:
+    return "—" if rate is None else f"{rate:.0%}"

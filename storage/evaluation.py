@@ -1,0 +1,257 @@
+"""Aggregate figures for the evaluation (考评), straight from the traces and attendance rows.
+
+Every query groups by member (and kind) over a period, so a branch costs a few queries and
+a whole school a few more: the traces are read through their kind/at and member indexes,
+never one member at a time.
+"""
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from statistics import median
+
+from sqlalchemy import Select, and_, case, func, or_, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.db import chunks
+from storage.enums import MeetingStatus, Presence
+from storage.models import Attendance, Meeting, Member, Trace
+
+LEARNED = "material.learned"
+QUIZ = "quiz.completed"
+VOLUNTEER = "volunteer.approved"
+THOUGHT = "thought.submitted"
+DELIVERED = "notice.delivered"
+ACKED = "notice.acknowledged"
+KINDS = (LEARNED, QUIZ, VOLUNTEER, THOUGHT, DELIVERED, ACKED)
+
+
+@dataclass
+class TraceFigures:
+    """One member's counts over a period, from the traces."""
+
+    learned: int = 0
+    quiz_days: int = 0  # counted daily rounds: at most one a day
+    quiz_answered: int = 0
+    quiz_correct: int = 0
+    last_quiz: datetime | None = None
+    volunteer_hours: float = 0.0
+    thoughts: int = 0
+    delivered: int = 0
+    acknowledged: int = 0
+    ack_seconds: list[float] = field(default_factory=list)
+
+    @property
+    def median_ack_seconds(self) -> float | None:
+        return float(median(self.ack_seconds)) if self.ack_seconds else None
+
+
+def _sums_query(since: datetime, until: datetime) -> Select[tuple]:
+    counted = Trace.data["counted"].as_boolean()
+    return (
+        select(
+            Trace.member_id,
+            Trace.kind,
+            func.count(Trace.id),
+            func.sum(Trace.data["score"].as_integer()),
+            func.sum(Trace.data["total"].as_integer()),
+            func.sum(Trace.data["hours"].as_float()),
+            func.max(Trace.at),
+        )
+        .where(
+            Trace.kind.in_(KINDS),
+            Trace.at >= since,
+            Trace.at < until,
+            Trace.member_id.is_not(None),
+            or_(Trace.kind != QUIZ, counted == true()),
+        )
+        .group_by(Trace.member_id, Trace.kind)
+    )
+
+
+async def trace_figures(
+    session: AsyncSession,
+    since: datetime,
+    until: datetime,
+    member_ids: Sequence[int] | None,
+    *,
+    medians: bool = True,
+) -> dict[int, TraceFigures]:
+    """Counts per member in [since, until); `member_ids` None: every member (a school)."""
+    found: dict[int, TraceFigures] = defaultdict(TraceFigures)
+    base = _sums_query(since, until)
+    queries = (
+        [base]
+        if member_ids is None
+        else [base.where(Trace.member_id.in_(chunk)) for chunk in chunks(member_ids)]
+    )
+    for query in queries:
+        for member_id, kind, n, score, total, hours, last in (await session.execute(query)).all():
+            _add(found[member_id], kind, int(n), score, total, hours, last)
+    if medians:
+        await _ack_seconds(session, since, until, member_ids, found)
+    return found
+
+
+def _add(
+    figures: TraceFigures,
+    kind: str,
+    n: int,
+    score: int | None,
+    total: int | None,
+    hours: float | None,
+    last: datetime | None,
+) -> None:
+    if kind == LEARNED:
+        figures.learned = n
+    elif kind == QUIZ:
+        figures.quiz_days, figures.last_quiz = n, last
+        figures.quiz_correct, figures.quiz_answered = int(score or 0), int(total or 0)
+    elif kind == VOLUNTEER:
+        figures.volunteer_hours = float(hours or 0)
+    elif kind == THOUGHT:
+        figures.thoughts = n
+    elif kind == DELIVERED:
+        figures.delivered = n
+    elif kind == ACKED:
+        figures.acknowledged = n
+
+
+async def _ack_seconds(
+    session: AsyncSession,
+    since: datetime,
+    until: datetime,
+    member_ids: Sequence[int] | None,
+    found: dict[int, TraceFigures],
+) -> None:
+    """How long each acknowledgement took (for the median); one row per acknowledgement."""
+    query = select(Trace.member_id, Trace.data["after_seconds"].as_float()).where(
+        Trace.kind == ACKED, Trace.at >= since, Trace.at < until
+    )
+    queries = (
+        [query]
+        if member_ids is None
+        else [query.where(Trace.member_id.in_(chunk)) for chunk in chunks(member_ids)]
+    )
+    for each in queries:
+        for member_id, seconds in (await session.execute(each)).all():
+            if member_id is not None and seconds is not None:
+                found[member_id].ack_seconds.append(float(seconds))
+
+
+async def last_counted_quiz(
+    session: AsyncSession, member_ids: Sequence[int], since: datetime
+) -> dict[int, datetime]:
+    """Each member's latest counted daily quiz since a time (for /inactive)."""
+    found: dict[int, datetime] = {}
+    counted = Trace.data["counted"].as_boolean()
+    for chunk in chunks(member_ids):
+        query = (
+            select(Trace.member_id, func.max(Trace.at))
+            .where(
+                Trace.kind == QUIZ,
+                Trace.at >= since,
+                Trace.member_id.in_(chunk),
+                counted == true(),
+            )
+            .group_by(Trace.member_id)
+        )
+        found.update({m: at for m, at in (await session.execute(query)).all() if at})
+    return found
+
+
+async def active_members(session: AsyncSession, branch_id: int | None) -> Sequence[Member]:
+    """Active members of a branch, or of every branch (None), by branch then id."""
+    query = select(Member).where(Member.active.is_(True), Member.branch_id.is_not(None))
+    if branch_id is not None:
+        query = query.where(Member.branch_id == branch_id)
+    return (await session.scalars(query.order_by(Member.branch_id, Member.id))).unique().all()
+
+
+@dataclass
+class MeetingRow:
+    """One finalised meeting and who took part how (names: a branch's table only)."""
+
+    meeting_id: int
+    branch_id: int
+    title: str
+    kind: str
+    starts_at: datetime
+    present: list[str] = field(default_factory=list)
+    online: list[str] = field(default_factory=list)
+    late: list[str] = field(default_factory=list)
+    excused: list[str] = field(default_factory=list)
+    absent: list[str] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)  # presence (and "late"): how many
+
+    @property
+    def expected(self) -> int:
+        return sum(
+            self.counts.get(p, 0) for p in (Presence.PRESENT, Presence.ONLINE, Presence.ABSENT)
+        )
+
+    @property
+    def attended(self) -> int:
+        return self.counts.get(Presence.PRESENT, 0) + self.counts.get(Presence.ONLINE, 0)
+
+
+def _finished(since: datetime, until: datetime) -> list:
+    return [
+        Meeting.status == MeetingStatus.FINISHED,
+        Meeting.starts_at >= since,
+        Meeting.starts_at < until,
+    ]
+
+
+async def meeting_rows(
+    session: AsyncSession, branch_id: int | None, since: datetime, until: datetime
+) -> list[MeetingRow]:
+    """Finalised meetings in [since, until), oldest first. For one branch each row names
+    who was present, online, late, excused and absent; for all branches (None) it counts."""
+    query = select(Meeting).where(*_finished(since, until), Meeting.branch_id.is_not(None))
+    if branch_id is not None:
+        query = query.where(Meeting.branch_id == branch_id)
+    meetings = (await session.scalars(query.order_by(Meeting.starts_at, Meeting.id))).all()
+    rows = {
+        m.id: MeetingRow(m.id, int(m.branch_id or 0), m.title, m.kind, m.starts_at)
+        for m in meetings
+    }
+    if not rows:
+        return []
+    joined = and_(
+        Meeting.id == Attendance.meeting_id,
+        Meeting.branch_id.is_not(None),
+        *_finished(since, until),
+    )
+    if branch_id is None:
+        counts = (
+            select(
+                Attendance.meeting_id,
+                Attendance.presence,
+                func.count(),
+                func.sum(case((Attendance.late, 1), else_=0)),
+            )
+            .join(Meeting, joined)
+            .group_by(Attendance.meeting_id, Attendance.presence)
+        )
+        for meeting_id, presence, n, late in (await session.execute(counts)).all():
+            row = rows[meeting_id]
+            row.counts[presence] = int(n)
+            row.counts["late"] = row.counts.get("late", 0) + int(late or 0)
+        return list(rows.values())
+    names = (
+        select(Attendance.meeting_id, Member.name, Attendance.presence, Attendance.late)
+        .join(Meeting, joined)
+        .join(Member, Member.id == Attendance.member_id)
+        .where(Meeting.branch_id == branch_id)
+        .order_by(Attendance.meeting_id, Member.id)
+    )
+    for meeting_id, name, presence, late in (await session.execute(names)).all():
+        row = rows[meeting_id]
+        getattr(row, str(presence)).append(name)
+        row.counts[presence] = row.counts.get(presence, 0) + 1
+        if late:
+            row.late.append(name)
+            row.counts["late"] = row.counts.get("late", 0) + 1
+    return list(rows.values())
