@@ -24,8 +24,9 @@ the same process, over the spring term 2026-02..2026-07 (the trend: the autumn t
   over the term;
 - one member's scorecard (member_scorecard), goal < 50 ms, against counting their traces in
   the term;
-- the chain state (storage.traces.chain_state): the first call walks the whole chain, a later
-  one only what was appended since. No goal.
+- the chain: the full walk (storage.chain.verify, kept as the nightly job keeps it), then a
+  report's check (chain_state) after a restart, with nothing and with a day of rows appended
+  since the walk, and later in the same process. No goal.
 """
 
 import argparse
@@ -33,6 +34,7 @@ import asyncio
 import base64
 import itertools
 import json
+import shutil
 import statistics
 import sys
 import tempfile
@@ -73,10 +75,11 @@ from bot.config import load_settings
 from handlers.evaluation.scorecard import branch_scorecard, member_scorecard, school_report
 from handlers.periods import Period, parse_period
 from storage import schema
+from storage.chain import chain_state, forget_progress, record_walk, verify
 from storage.crypto import SecretBox
 from storage.enums import Role
 from storage.models import Member, Trace, TraceHead
-from storage.traces import HEAD_ID, _seal_payload, chain_state
+from storage.traces import HEAD_ID, Entry, append_many, seal_payload
 from tests.conftest import reset_postgres
 
 SMALL = Size(branches=20, members=2_000, traces=200_000)
@@ -203,7 +206,7 @@ async def load_month(conn: AsyncConnection, month: Month, chain: Chain, made: Ge
 async def seal(conn: AsyncConnection, box: SecretBox, chain: Chain, ids: dict[str, int]) -> None:
     """The chain head moved to the last row and sealed; on PostgreSQL the id sequences moved
     past the explicit ids, and ANALYZE."""
-    mark = box.mac(_seal_payload(chain.last_id, chain.last_hash))
+    mark = box.mac(seal_payload(chain.last_id, chain.last_hash))
     values = {"last_id": chain.last_id, "last_hash": chain.last_hash, "seal": mark}
     await conn.execute(update(TraceHead).where(TraceHead.id == HEAD_ID).values(**values))
     if conn.dialect.name == "postgresql":
@@ -283,7 +286,10 @@ async def measure(services: Services, target: Target, rounds: int) -> list[str]:
         return await member_scorecard(session, box, target.member_id, period, options, today=today)
 
     def count(query: Any) -> Work:
-        return lambda session: session.execute(query)
+        async def counting(session: AsyncSession) -> Any:
+            return (await session.execute(query)).all()
+
+        return counting
 
     figures = await rounds_of(
         services, rounds, branch, count(counted.where(Trace.branch_id == target.branch_id))
@@ -313,17 +319,44 @@ async def measure(services: Services, target: Target, rounds: int) -> list[str]:
     return lines
 
 
-async def chain_rounds(services: Services, rounds: int) -> tuple[float, int, float]:
-    """(seconds of the first call, rows it walked, median seconds of later calls). Runs before
-    anything else calls chain_state in this process: the first call is the full walk."""
-    took = []
-    for _ in range(rounds + 1):
-        start = time.perf_counter()
-        async with services.sessions() as session:
-            state = await chain_state(session, services.box)
-        took.append(time.perf_counter() - start)
-        assert state.ok, f"the generated chain does not verify: {state}"
-    return took[0], state.checked_to, statistics.median(took[1:])
+async def chain_rounds(services: Services, rounds: int, per_day: int) -> list[str]:
+    """The full walk, kept (as the nightly job and `branchbot verify` do), then a report's
+    check of the chain: just after a restart with nothing appended since the walk, after a
+    restart with a day's worth of rows appended (data.viewed, about no one: the figures stay
+    the same), and later checks in the same process (median)."""
+    box = services.box
+    start = time.perf_counter()
+    async with services.readers() as session:
+        result = await verify(session, box)
+    async with services.sessions.begin() as session:
+        await record_walk(session, box, result, NOW)
+    full = time.perf_counter() - start
+    assert result.ok, f"the generated chain does not verify: {result}"
+
+    async def check(restart: bool) -> float:
+        if restart:
+            forget_progress()
+        began = time.perf_counter()
+        async with services.readers() as session:
+            state = await chain_state(session, box)
+        assert state.ok, f"the chain check failed: {state}"
+        return time.perf_counter() - began
+
+    quiet = statistics.median([await check(True) for _ in range(rounds)])
+    day = [Entry("data.viewed", data={"what": "bench"}) for _ in range(per_day)]
+    async with services.sessions.begin() as session:
+        await append_many(session, box, day, NOW)
+    after_day = await check(True)
+    later = statistics.median([await check(False) for _ in range(rounds)])
+    return [
+        f"chain full walk:     {shown(full):>10}   ({result.checked:,} traces, "
+        f"{result.checked / full:,.0f}/s; nightly and `branchbot verify`, kept; no goal)",
+        f"report chain check:  {shown(quiet):>10}   (after a restart, nothing appended since "
+        "the walk)",
+        f"                     {shown(after_day):>10}   (after a restart, {per_day:,} rows "
+        "appended since: a day at this school's rate)",
+        f"                     {shown(later):>10}   (later reports in the same process)",
+    ]
 
 
 async def prepare(services: Services, size: Size, url: str, reuse: bool) -> Generated | None:
@@ -370,14 +403,13 @@ async def main(size: Size, rounds: int, url: str | None, reuse: bool) -> None:
         query = select(Member.id).where(Member.branch_id == 1, Member.role == Role.MEMBER)
         member_id = await session.scalar(query.where(Member.created_at < START))
     target = Target(1, int(member_id or 0), term)
-    first, walked, later = await chain_rounds(services, rounds)
+    chain_lines = await chain_rounds(services, rounds, max(1, size.traces // 365))
     lines = await measure(services, target, rounds)
     await services.close()
+    shutil.rmtree(folder)  # gigabytes at full size; --database-url keeps a file for --reuse
     print(f"rounds: {rounds}; period: {term.label} (previous {term.previous().label}); "
           f"branch {target.branch_id}, member {target.member_id}")  # fmt: skip
-    print("\n".join(lines))
-    print(f"chain state:         first call {first:.1f} s (full walk of {walked:,} traces, "
-          f"{walked / first:,.0f}/s); later call {shown(later)} (incremental)")  # fmt: skip
+    print("\n".join(lines + chain_lines))
 
 
 def database_url(value: str) -> str:

@@ -100,7 +100,8 @@ def plan(rng: random.Random, size: Size) -> Plan:
             role = Role.SECRETARY if i == 0 else Role.COMMITTEE if i < 3 else Role.MEMBER
             stage = PIPELINE[i % 4] if i >= 3 and rng.random() < 0.1 else Stage.FULL
             added = i >= 3 and rng.random() < 0.04
-            days = rng.uniform(20, 340) if added else -rng.uniform(200, 1500)
+            # The roster was imported when the bot came into use, just before the year began.
+            days = rng.uniform(20, 340) if added else -rng.uniform(10, 60)
             zeal = rng.betavariate(5, 2)
             people.append(Person(next_id, b + 1, role, stage, START + timedelta(days=days), zeal))
             next_id += 1
@@ -370,7 +371,7 @@ def month_starts() -> list[datetime]:
 
 async def check_sample(engine: AsyncEngine, box: SecretBox, count: int, seed: int = 3) -> int:
     """Re-read `count` random traces through the ORM and check each one's hash and its link
-    to the row before, as storage.traces.verify does; returns how many were checked."""
+    to the row before, as storage.chain.verify does; returns how many were checked."""
     async with AsyncSession(engine) as session:
         last = int(await session.scalar(select(TraceHead.last_id)) or 0)
         picks = sorted(random.Random(seed).sample(range(2, last + 1), min(count, last - 1)))

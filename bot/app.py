@@ -64,6 +64,7 @@ def handler_options(settings: Settings) -> Options:
         contact_talk_months=settings.contact_talk_months,
         deadline_notice_days=settings.deadline_notice_days,
         pipeline_remind_at=settings.pipeline_remind_at,
+        chain_walk_at=settings.chain_walk_at,
         dues_default_fen=int(settings.dues_default * 100),
         dues_remind_day=settings.dues_remind_day,
         survey_min_answers=settings.survey_min_answers,

@@ -15,7 +15,7 @@ from bot.config import Settings
 from handlers.access.watermark import exporter, watermark
 from handlers.messages import Msg
 from handlers.parsing import parse_date
-from storage import people, traces
+from storage import chain, people, traces
 from storage.models import Trace
 from storage.trace_kinds import TRACE_KINDS
 
@@ -25,12 +25,17 @@ EXPORT_FIELDS = ("id", "at", "kind", "branch", "member", "actor", "ref", "data",
 @click.command("verify")
 @click.pass_context
 def verify(ctx: click.Context) -> None:
-    """Check the trace chain; exits 1 and names the first bad row if anything was tampered."""
+    """Check the trace chain; exits 1 and names the first bad row if anything was tampered.
+    The outcome is kept: later reports check only the rows appended after it."""
     settings = settings_from(ctx)
 
     async def go() -> bool:
-        async with opened(settings) as services, services.readers() as session:
-            result = await traces.verify(session, services.box)
+        async with opened(settings) as services:
+            began = now()
+            async with services.readers() as session:
+                result = await chain.verify(session, services.box)
+            async with services.sessions.begin() as session:
+                await chain.record_walk(session, services.box, result, began)
         if result.ok:
             say(settings, "cli.verify_ok", count=result.checked)
         else:

@@ -90,6 +90,8 @@ class Settings(BaseSettings):
     contact_talk_months: int = Field(3, ge=1, le=12)
     deadline_notice_days: int = Field(30, ge=1, le=180)
     pipeline_remind_at: str = "09:00"
+    # The nightly full walk of the trace chain (reports check only the rows added since).
+    chain_walk_at: str = "03:30"
     # Dues: a student's monthly amount in yuan unless the secretary sets another, and the
     # day of the month the reminder of unpaid months goes out (0: never).
     dues_default: Decimal = Field(Decimal("0.2"), ge=0, le=100_000, decimal_places=2)
@@ -188,7 +190,7 @@ class Settings(BaseSettings):
             raise ValueError("each reminder is minutes before the meeting, e.g. [1440, 60]")
         return sorted(set(value), reverse=True)
 
-    @field_validator("quiz_remind_at", "material_push_at", "pipeline_remind_at")
+    @field_validator("quiz_remind_at", "material_push_at", "pipeline_remind_at", "chain_walk_at")
     @classmethod
     def _clock_time(cls, value: str) -> str:
         value = value.strip()

@@ -26,7 +26,7 @@ from handlers.study.answers import LETTERS, blanks
 from handlers.study.bank import import_bank, starter_bank
 from handlers.study.documents import read_document
 from handlers.study.materials import NewMaterial, add_material
-from storage import outbox, quizzes, schema, traces
+from storage import chain, outbox, quizzes, schema
 from storage.crypto import SecretBox
 from storage.enums import QuestionKind, Role, Stage
 from storage.models import Quiz
@@ -295,7 +295,7 @@ async def run_demo(folder: Path, interactive: bool) -> None:
 
 async def _verify(services: Services, folder: Path) -> None:
     async with services.readers() as session:
-        result = await traces.verify(session, services.box)
+        result = await chain.verify(session, services.box)
     verdict = (
         Msg("cli.verify_ok", count=result.checked)
         if result.ok

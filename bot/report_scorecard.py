@@ -18,7 +18,7 @@ from bot.i18n import Renderer
 from bot.report_xlsx import _header  # the house header style, shared
 from handlers.charts import Bars, panels_chart
 from handlers.evaluation.scorecard import BranchScorecard, IndicatorScore, MemberScore
-from handlers.evaluation.text import chain_warning, figure, why
+from handlers.evaluation.text import chain_note, chain_warning, figure, why
 from handlers.messages import Msg
 
 MIME = {
@@ -50,8 +50,8 @@ def _notes(renderer: Renderer, cards: Sequence[BranchScorecard], mark: Msg) -> l
     """The lines heading every file: a broken chain first, then what the figures are for."""
     lines = []
     warning = chain_warning(cards[0].chain) if cards else None
-    if warning is not None:
-        lines.append(renderer.render(warning))
+    note = chain_note(cards[0].chain) if cards else None
+    lines += [renderer.render(m) for m in (warning, note) if m is not None]
     if cards:
         card = cards[0]
         lines.append(
@@ -105,6 +105,8 @@ def _json(renderer: Renderer, cards: list[BranchScorecard], mark: Msg) -> bytes:
             "ok": cards[0].chain.ok if cards else True,
             "checked_to": cards[0].chain.checked_to if cards else 0,
             "bad_id": cards[0].chain.bad_id if cards else None,
+            "walked_at": cards[0].chain.walked_at if cards else None,
+            "walked_to": cards[0].chain.walked_to if cards else 0,
         },
         "branches": [_json_card(renderer, c) for c in cards],
     }

@@ -51,6 +51,7 @@ class Options:
     contact_talk_months: int = 3
     deadline_notice_days: int = 30
     pipeline_remind_at: str = "09:00"
+    chain_walk_at: str = "03:30"
     # Dues: the default monthly amount in fen (0.2 yuan), the reminder's day of the month.
     dues_default_fen: int = 20
     dues_remind_day: int = 5

@@ -11,7 +11,7 @@ scheduler's advisory lock, and another takes over within seconds when that one d
 import asyncio
 import contextlib
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,6 +19,7 @@ from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine, create_engine, event
 
@@ -37,6 +38,7 @@ NOTICE_SUMMARIES = "notices.summaries"
 NUDGE = "members.nudge.monthly"
 SYNC_EVERY_SECONDS = 10
 LEADER_CHECK_SECONDS = 5.0
+CHAIN_WALK_AFTER_START = timedelta(minutes=1)  # after the start-up work has settled
 
 
 def job_store_engine(database_url: str) -> Engine:
@@ -113,10 +115,18 @@ def add_standing_jobs(scheduler: AsyncIOScheduler, options: Options) -> None:
         id=watch_jobs.ACCESS,
         replace_existing=True,
     )
+    if options.chain_walk_at:
+        scheduler.add_job(
+            watch_jobs.chain_walk_if_due,
+            DateTrigger(datetime.now(zone) + CHAIN_WALK_AFTER_START),
+            id=watch_jobs.CHAIN_AT_START,
+            replace_existing=True,
+        )
     daily = (
         (study_jobs.PUSH, study_jobs.material_push, options.material_push_at),
         (study_jobs.QUIZ_REMINDER, study_jobs.quiz_reminder, options.quiz_remind_at),
         (pipeline_jobs.DAILY, pipeline_jobs.daily, options.pipeline_remind_at),
+        (watch_jobs.CHAIN, watch_jobs.chain_walk, options.chain_walk_at),
     )
     for job_id, job, at in daily:
         if not at:  # turned off (a job stored earlier finds the setting empty and skips)

@@ -4,7 +4,6 @@ One Fernet key encrypts sensitive columns; a separate key, derived with HKDF, si
 so that someone with the database alone can neither read phone numbers nor rewrite history.
 """
 
-import hashlib
 import hmac
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -39,7 +38,8 @@ class SecretBox:
             raise ValueError("encrypted field cannot be read with this SECRET_KEY") from err
 
     def mac(self, payload: bytes) -> str:
-        return hmac.new(self._mac_key, payload, hashlib.sha256).hexdigest()
+        # One C call (hmac.new builds a Python object): every trace is hashed, and walked.
+        return hmac.digest(self._mac_key, payload, "sha256").hex()
 
     def mac_matches(self, payload: bytes, expected: str) -> bool:
         return hmac.compare_digest(self.mac(payload), expected)

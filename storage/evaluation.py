@@ -76,9 +76,10 @@ async def trace_figures(
     until: datetime,
     member_ids: Sequence[int] | None,
     *,
-    medians: bool = True,
+    medians_of: Sequence[int] = (),
 ) -> dict[int, TraceFigures]:
-    """Counts per member in [since, until); `member_ids` None: every member (a school)."""
+    """Counts per member in [since, until); `member_ids` None: every member (a school).
+    `medians_of`: whose acknowledgement times to gather for a median (a row each)."""
     found: dict[int, TraceFigures] = defaultdict(TraceFigures)
     base = _sums_query(since, until)
     queries = (
@@ -89,8 +90,8 @@ async def trace_figures(
     for query in queries:
         for member_id, kind, n, score, total, hours, last in (await session.execute(query)).all():
             _add(found[member_id], kind, int(n), score, total, hours, last)
-    if medians:
-        await _ack_seconds(session, since, until, member_ids, found)
+    if medians_of:
+        await _ack_seconds(session, since, until, medians_of, found)
     return found
 
 
@@ -122,20 +123,17 @@ async def _ack_seconds(
     session: AsyncSession,
     since: datetime,
     until: datetime,
-    member_ids: Sequence[int] | None,
+    member_ids: Sequence[int],
     found: dict[int, TraceFigures],
 ) -> None:
     """How long each acknowledgement took (for the median); one row per acknowledgement."""
     query = select(Trace.member_id, Trace.data["after_seconds"].as_float()).where(
         Trace.kind == ACKED, Trace.at >= since, Trace.at < until
     )
-    queries = (
-        [query]
-        if member_ids is None
-        else [query.where(Trace.member_id.in_(chunk)) for chunk in chunks(member_ids)]
-    )
-    for each in queries:
-        for member_id, seconds in (await session.execute(each)).all():
+    for chunk in chunks(member_ids):
+        for member_id, seconds in (
+            await session.execute(query.where(Trace.member_id.in_(chunk)))
+        ).all():
             if member_id is not None and seconds is not None:
                 found[member_id].ack_seconds.append(float(seconds))
 

@@ -153,9 +153,9 @@ class Trace(Base):
     # Assigned from TraceHead under a lock, so ids are gapless and a deleted row shows.
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     at: Mapped[datetime] = mapped_column(index=True)
-    kind: Mapped[str] = mapped_column(String(48), index=True)
+    kind: Mapped[str] = mapped_column(String(48))
     branch_id: Mapped[int | None] = mapped_column(Integer, index=True)
-    member_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    member_id: Mapped[int | None] = mapped_column(Integer)
     actor_id: Mapped[int | None] = mapped_column(Integer)
     ref: Mapped[str | None] = mapped_column(String(100), index=True)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -166,6 +166,9 @@ class Trace(Base):
         # Reads of a kind over a time window (the data-access rules); an account's actions.
         Index("ix_traces_kind_at", "kind", "at"),
         Index("ix_traces_actor_id", "actor_id", "id"),
+        # A member's (or a branch's members') counts of some kinds over a period: the
+        # scorecards read only those members' rows, however large the school.
+        Index("ix_traces_member_kind_at", "member_id", "kind", "at"),
     )
 
 
@@ -177,6 +180,21 @@ class TraceHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     last_id: Mapped[int] = mapped_column(BigInteger, default=0)
     last_hash: Mapped[str] = mapped_column(String(64))
+    seal: Mapped[str] = mapped_column(Text)
+
+
+class ChainCheck(Base):
+    """The last full walk of the chain (storage/chain.py), sealed with the key: what it
+    verified, from when, and the first bad row it found. Reports walk only what came after."""
+
+    __tablename__ = "chain_checks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    walked_at: Mapped[datetime]  # when the walk began: rows up to verified_id were sound then
+    verified_id: Mapped[int] = mapped_column(BigInteger)
+    verified_hash: Mapped[str] = mapped_column(String(64))
+    bad_id: Mapped[int | None] = mapped_column(BigInteger)
+    reason: Mapped[str | None] = mapped_column(String(32))
     seal: Mapped[str] = mapped_column(Text)
 
 

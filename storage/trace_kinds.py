@@ -67,6 +67,7 @@ TRACE_KINDS: dict[str, str] = {
     "web.login": "someone signed in to the web page with a one-time code; data: step",
     "access.alert": "unusual access to people's data was detected; data: rule, actor, count",
     "candidates.viewed": "the side-by-side evidence table was viewed; data: view, people",
+    "chain.broken": "a full walk found the trace chain broken; data: bad_id, reason, checked",
 }
 
 

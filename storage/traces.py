@@ -2,17 +2,17 @@
 
 Each row's hash is HMAC(key, previous hash + the row's canonical content). The chain head is
 locked by every append, so ids are gapless and concurrent writers (several processes on one
-PostgreSQL) line up. `verify` walks the chain and names the first row that does not fit.
+PostgreSQL) line up. storage/chain.py walks the chain and names the first row that does not fit.
 """
 
 import functools
 import json
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, Table, bindparam, func, insert, select, update
+from sqlalchemy import Row, Select, Table, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.crypto import SecretBox
@@ -40,8 +40,13 @@ _MOVE_HEAD = (
 )
 
 
-def canonical(trace: Trace) -> bytes:
-    """The exact bytes a trace's hash covers; stable across SQLite and PostgreSQL."""
+# Built once: json.dumps with these options builds an encoder on every call.
+_CANONICAL_JSON = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def canonical(trace: Trace | Row[Any]) -> bytes:
+    """The exact bytes a trace's hash covers; stable across SQLite and PostgreSQL. A Core row
+    of the traces table will do (the chain walk reads those: ORM entities cost more)."""
     body = {
         "id": trace.id,
         "at": trace.at.astimezone(UTC).isoformat(timespec="microseconds"),
@@ -52,11 +57,10 @@ def canonical(trace: Trace) -> bytes:
         "ref": trace.ref,
         "data": trace.data,
     }
-    text = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return (trace.prev_hash + text).encode()
+    return (trace.prev_hash + _CANONICAL_JSON.encode(body)).encode()
 
 
-def _seal_payload(last_id: int, last_hash: str) -> bytes:
+def seal_payload(last_id: int, last_hash: str) -> bytes:
     return f"head:{last_id}:{last_hash}".encode()
 
 
@@ -139,7 +143,7 @@ async def append_many(
         "tip_hash": rows[0]["prev_hash"],
         "new_id": last_id,
         "new_hash": tip_hash,
-        "new_seal": box.mac(_seal_payload(last_id, tip_hash)),
+        "new_seal": box.mac(seal_payload(last_id, tip_hash)),
     }
     result = await session.execute(_MOVE_HEAD, params)
     if getattr(result, "rowcount", 0) != 1:
@@ -177,7 +181,7 @@ async def _link(
         "tip_hash": tip[1],
         "new_id": trace.id,
         "new_hash": trace.hash,
-        "new_seal": box.mac(_seal_payload(trace.id, trace.hash)),
+        "new_seal": box.mac(seal_payload(trace.id, trace.hash)),
     }
     result = await session.execute(_MOVE_HEAD, params)
     if getattr(result, "rowcount", 0) == 1:
@@ -193,84 +197,6 @@ def _columns(trace: Trace) -> dict[str, Any]:
         "prev_hash": trace.prev_hash,
         "hash": trace.hash,
     }
-
-
-@dataclass(frozen=True)
-class VerifyResult:
-    checked: int
-    ok: bool
-    bad_id: int | None = None
-    reason: str | None = None
-
-
-async def verify(session: AsyncSession, box: SecretBox, batch: int = 2000) -> VerifyResult:
-    """Walk the chain up to its sealed head; stop at the first edited, deleted or inserted row.
-
-    The head is read first, so rows appended by a live service meanwhile are not alarms.
-    """
-    head = await session.get(TraceHead, HEAD_ID)
-    if head is None:
-        return VerifyResult(0, False, 1, "no_head")
-    sealed = head.last_id == 0 or box.mac_matches(
-        _seal_payload(head.last_id, head.last_hash), head.seal
-    )
-    if not sealed:
-        return VerifyResult(0, False, head.last_id, "head_altered")
-    last_id, last_hash = head.last_id, head.last_hash
-    first = await session.scalar(select(func.min(Trace.id)))
-    if first is not None and first < 1:
-        return VerifyResult(0, False, int(first), "inserted")
-    result, tip_hash = await _walk(session, box, last_id, batch)
-    if not result.ok:
-        return result
-    if result.checked != last_id or (last_id and tip_hash != last_hash):
-        return VerifyResult(result.checked, False, result.checked + 1, "truncated")
-    beyond = await session.scalar(select(func.max(Trace.id)))
-    session.expire(head)
-    await session.refresh(head)
-    if beyond is not None and beyond > head.last_id:
-        return VerifyResult(result.checked, False, head.last_id + 1, "inserted")
-    return VerifyResult(result.checked, True)
-
-
-async def _walk(
-    session: AsyncSession,
-    box: SecretBox,
-    up_to: int,
-    batch: int,
-    start: tuple[int, str] = (1, GENESIS),
-) -> tuple[VerifyResult, str]:
-    """Check rows start..up_to in order (`start`: the first id and the hash before it);
-    returns the verdict, `checked` counting from row 1, and the last good row's hash."""
-    (expected_id, prev_hash), checked = start, start[0] - 1
-    while expected_id <= up_to:
-        query = (
-            select(Trace)
-            .where(Trace.id >= expected_id, Trace.id <= up_to)
-            .order_by(Trace.id)
-            .limit(batch)
-        )
-        rows: Sequence[Trace] = (await session.scalars(query)).all()
-        if not rows:
-            break
-        for row in rows:
-            problem = _problem(row, expected_id, prev_hash, box)
-            if problem is not None:
-                return VerifyResult(checked, False, *problem), prev_hash
-            prev_hash, expected_id, checked = row.hash, expected_id + 1, checked + 1
-    return VerifyResult(checked, True), prev_hash
-
-
-def _problem(
-    row: Trace, expected_id: int, prev_hash: str, box: SecretBox
-) -> tuple[int, str] | None:
-    if row.id != expected_id:
-        return expected_id, "missing"
-    if row.prev_hash != prev_hash:
-        return row.id, "broken_link"
-    if not box.mac_matches(canonical(row), row.hash):
-        return row.id, "altered"
-    return None
 
 
 async def iter_traces(
@@ -347,67 +273,3 @@ async def refs_present(session: AsyncSession, kind: str, refs: Sequence[str]) ->
         query = select(Trace.ref).where(Trace.kind == kind, Trace.ref.in_(chunk))
         found.update(r for r in (await session.scalars(query)).all() if r is not None)
     return found
-
-
-@dataclass(frozen=True)
-class ChainState:
-    """What the last check of the chain found: every report carries it, so figures from an
-    edited record are never shown as if they were sound."""
-
-    ok: bool
-    checked_to: int  # the last row known good
-    bad_id: int | None
-    reason: str | None
-    at: datetime
-
-
-# Per database: the last row verified, its hash and when the whole chain was last walked.
-_verified: dict[str, tuple[int, str, datetime]] = {}
-# How often a report walks the whole chain again rather than only the rows added since.
-FULL_WALK_EVERY = timedelta(hours=1)
-
-
-async def chain_state(session: AsyncSession, box: SecretBox, batch: int = 5000) -> ChainState:
-    """Verify the chain for a report, incrementally: the first call (and one an hour) walks
-    every row; later calls walk only the rows appended since the last one verified, after
-    checking that row is still the one verified (a reset or edited tip walks everything).
-    An edit to an older row is caught by the next full walk and by `branchbot verify`."""
-    at = datetime.now(UTC)
-    head = await session.get(TraceHead, HEAD_ID)
-    if head is None:
-        return ChainState(False, 0, 1, "no_head", at)
-    if head.last_id and not box.mac_matches(_seal_payload(head.last_id, head.last_hash), head.seal):
-        return ChainState(False, 0, head.last_id, "head_altered", at)
-    key = str(session.get_bind().engine.url)
-    start, walked_at = await _resume_point(session, key, head.last_id, at)
-    result, tip_hash = await _walk(session, box, head.last_id, batch, start)
-    if not result.ok:
-        _verified.pop(key, None)
-        return ChainState(False, result.checked, result.bad_id, result.reason, at)
-    if result.checked != head.last_id or (head.last_id and tip_hash != head.last_hash):
-        _verified.pop(key, None)
-        return ChainState(False, result.checked, result.checked + 1, "truncated", at)
-    beyond = await session.scalar(select(func.max(Trace.id)))
-    if beyond is not None and beyond > head.last_id:
-        session.expire(head)
-        await session.refresh(head)
-        if beyond > head.last_id:
-            return ChainState(False, result.checked, head.last_id + 1, "inserted", at)
-    _verified[key] = (result.checked, tip_hash, walked_at)
-    return ChainState(True, result.checked, None, None, at)
-
-
-async def _resume_point(
-    session: AsyncSession, key: str, last_id: int, at: datetime
-) -> tuple[tuple[int, str], datetime]:
-    """Where to start walking: after the last row verified if it is unchanged and the whole
-    chain was walked recently, else from the start."""
-    known = _verified.get(key)
-    if known is not None:
-        known_id, known_hash, walked_at = known
-        recent = at - walked_at < FULL_WALK_EVERY
-        if recent and 0 < known_id <= last_id:
-            found = await session.scalar(select(Trace.hash).where(Trace.id == known_id))
-            if found == known_hash:
-                return (known_id + 1, known_hash), walked_at
-    return (1, GENESIS), at

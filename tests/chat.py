@@ -107,8 +107,14 @@ class Chat:
             )
             return member.id, code
 
-    def user(self, account_id: str | None = None, **kwargs: str) -> User:
-        return User(self, account_id or str(next(self._accounts)), **kwargs)
+    def user(
+        self,
+        account_id: str | None = None,
+        *,
+        platform: str = "telegram",
+        chat_type: str = "private",
+    ) -> User:
+        return User(self, account_id or str(next(self._accounts)), platform, chat_type)
 
     async def bound(self, name: str, **kwargs: object) -> User:
         """A user already bound to a new member called `name`."""

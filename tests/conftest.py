@@ -134,6 +134,16 @@ class Cli:
         return self.runner.invoke(main, list(args), env={**self.env, **env}, catch_exceptions=False)
 
 
+class Threaded:
+    """The CLI from an async test: it runs its own event loop, so in a thread."""
+
+    def __init__(self, cli: Cli) -> None:
+        self.cli = cli
+
+    async def __call__(self, *args: str) -> Result:
+        return await asyncio.to_thread(self.cli, *args)
+
+
 @pytest.fixture
 def cli(database_url: str) -> Cli:
     cli = Cli(database_url)
@@ -141,4 +151,4 @@ def cli(database_url: str) -> Cli:
     return cli
 
 
-__all__ = ["BRANCH", "SECRET", "Cli", "Clock", "timedelta"]
+__all__ = ["BRANCH", "SECRET", "Cli", "Clock", "Threaded", "timedelta"]

@@ -18,7 +18,7 @@ from handlers.access import watch
 from handlers.access.rules import incident_key, window_start
 from handlers.context import Options
 from handlers.members import NewMember, add_member, issue_invite
-from storage import traces
+from storage import chain, traces
 from storage.enums import Role, Stage
 from storage.models import Member, OutboxMessage, Trace
 from storage.traces import Entry
@@ -225,7 +225,7 @@ async def test_a_refusal_for_want_of_a_branch_is_traced_after_the_rollback(
     assert refused.actor_id == nobody.id
     assert refused.data == {"command": "broadcast", "reason": "branch"}
     async with services.sessions() as session:
-        assert (await traces.verify(session, services.box)).ok
+        assert (await chain.verify(session, services.box)).ok
 
 
 async def test_access_log_for_admins_only(chat: Chat, clock: Clock) -> None:

@@ -57,6 +57,8 @@ async def test_standing_jobs_are_stored_once_across_restarts(
         assert reminder.next_run_time.astimezone(settings.zone).strftime("%H:%M") == "20:00"
         pipeline = scheduler.get_job(pipeline_jobs.DAILY)
         assert pipeline.next_run_time.astimezone(settings.zone).strftime("%H:%M") == "09:00"
+        walk = scheduler.get_job(watch_jobs.CHAIN)
+        assert walk.next_run_time.astimezone(settings.zone).strftime("%H:%M") == "03:30"
         scheduler.shutdown(wait=False)
     assert await _job_ids(services) == sorted(
         [
@@ -68,6 +70,8 @@ async def test_standing_jobs_are_stored_once_across_restarts(
             study_jobs.QUIZ_REMINDER,
             pipeline_jobs.DAILY,
             watch_jobs.SURVEYS,
+            watch_jobs.CHAIN,
+            watch_jobs.CHAIN_AT_START,
             watch_jobs.ACCESS,
         ]
     )

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import delete, update
 
 from bot.app import Services
-from storage import traces
+from storage import chain, traces
 from storage.models import Trace, TraceHead
 
 AT = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
@@ -20,9 +20,9 @@ async def _write(services: Services, n: int) -> None:
             )
 
 
-async def _verify(services: Services) -> traces.VerifyResult:
+async def _verify(services: Services) -> chain.VerifyResult:
     async with services.sessions() as session:
-        return await traces.verify(session, services.box, batch=3)
+        return await chain.verify(session, services.box, batch=3)
 
 
 async def test_intact_chain_verifies(services: Services) -> None:

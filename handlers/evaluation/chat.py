@@ -17,7 +17,7 @@ from handlers.evaluation.scorecard import (
     branch_scorecard,
     member_scorecard,
 )
-from handlers.evaluation.text import chain_warning, figure, percent, why
+from handlers.evaluation.text import chain_note, chain_warning, figure, percent, why
 from handlers.messages import Msg, Reply, Series, UserError
 from handlers.periods import Period, parse_period
 from handlers.registry import EVERYONE, SECRETARY_UP
@@ -45,6 +45,12 @@ def _warning(card: BranchScorecard) -> Msg | str:
     """The broken-chain warning on a line of its own above the answer, or nothing."""
     warning = chain_warning(card.chain)
     return Msg("evaluation.warning_line", warning=warning) if warning else ""
+
+
+def _note(card: BranchScorecard) -> Msg | str:
+    """Below a sound answer: what the chain check behind it covered."""
+    note = chain_note(card.chain)
+    return Msg("evaluation.note_line", note=note) if note else ""
 
 
 def _trend(value: float | None) -> Msg:
@@ -129,6 +135,7 @@ async def report(ctx: Context, args: str) -> list[Reply]:
         rates=[_rate_line(card, i.id) for i in card.indicators],
         top=_who(ranked[:SHOWN]) or "—",
         bottom=_who(ranked[-SHOWN:][::-1]) if len(ranked) > SHOWN else "—",
+        note=_note(card),
     )
     if not card.chain.ok:
         return [Reply(text)]  # no chart of figures that cannot be trusted
@@ -181,6 +188,7 @@ async def myreport(ctx: Context, args: str) -> list[Reply]:
         total=f"{mine.total:g}" if mine.rank is not None else "—",
         rank=rank,
         trend=_trend(mine.trend),
+        note=_note(card),
     )
     if not card.chain.ok:
         return [Reply(text)]

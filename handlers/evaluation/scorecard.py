@@ -12,7 +12,7 @@ The figures support the branch's judgement; they do not replace it.
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from statistics import median
 
@@ -25,11 +25,11 @@ from handlers.evaluation.indicators import Indicator, indicator_set
 from handlers.messages import UserError
 from handlers.periods import Period
 from storage import evaluation, evidence, people
+from storage.chain import ChainState, chain_state
 from storage.crypto import SecretBox
 from storage.evaluation import MeetingRow, TraceFigures
 from storage.evidence import AttendanceCounts
 from storage.models import Branch, Member
-from storage.traces import ChainState, chain_state
 
 
 @dataclass(frozen=True)
@@ -169,17 +169,19 @@ async def _member_scores(
     period: Period,
     options: Options,
     *,
-    everyone: bool,
+    everyone: bool = False,
+    medians_of: Sequence[int] = (),
 ) -> tuple[dict[int, list[MemberScore]], dict[int, list[TraceFigures]]]:
     """Scores of these members, by branch (unranked, no trend yet), and their trace figures.
-    `everyone`: the members are every member of the school (one pass over the traces)."""
+    `everyone`: the members are every member of the school (one pass over the traces);
+    `medians_of`: whose acknowledgement medians to work out (a row per acknowledgement)."""
     indicators = indicator_set().indicators
     zone = options.timezone
     since, until = period.bounds(zone)
     ids = [m.id for m in members]
     attendance = await evidence.attendance(session, ids, since, until)
     figures = await evaluation.trace_figures(
-        session, since, until, None if everyone else ids, medians=not everyone
+        session, since, until, None if everyone else ids, medians_of=medians_of
     )
     dues = await _dues_counts(session, [m for m in members if m.active], period, options)
     by_branch: dict[int, list[MemberScore]] = defaultdict(list)
@@ -296,7 +298,9 @@ async def branch_scorecard(
             chain=chain,
         )
     clipped = period.clipped(day)
-    scores, figures = await _member_scores(session, members, clipped, options, everyone=False)
+    scores, figures = await _member_scores(
+        session, members, clipped, options, medians_of=[m.id for m in members]
+    )
     card = _card(
         branch_id,
         branch.name,
@@ -325,21 +329,35 @@ async def member_scorecard(
     *,
     today: date | None = None,
 ) -> tuple[MemberScore, BranchScorecard]:
-    """A member's own scorecard, and their branch's (for the rank)."""
+    """A member's own scorecard with their rank and trend, and their branch's card for the
+    period (its members' totals for the rank; no previous period, meetings or medians)."""
     member = await session.get(Member, member_id)
     if member is None or member.branch_id is None:
         raise UserError("error.no_branch")
-    card = await branch_scorecard(session, box, member.branch_id, period, options, today=today)
-    found = card.member(member_id)
-    if found is None:  # no longer active: scored alone, unranked
-        scores, _ = await _member_scores(
-            session, [member], period.clipped(_today(options, today)), options, everyone=False
-        )
-        only = scores[member.branch_id][0]
-        found = MemberScore(
-            only.member_id, only.name, only.stage, only.indicators, only.total, None, None
-        )
-    return found, card
+    branch = await session.get(Branch, member.branch_id)
+    if branch is None:
+        raise UserError("error.no_branch")
+    chain = await chain_state(session, box)
+    day = _today(options, today)
+    members = list(await people.branch_members(session, member.branch_id))
+    gone = all(m.id != member_id for m in members)  # no longer active: scored, unranked
+    scores, _ = await _member_scores(
+        session, [*members, member] if gone else members, period.clipped(day), options,
+        medians_of=[member_id],
+    )  # fmt: skip
+    branch_scores = scores.get(branch.id, [])
+    alone = next(s for s in branch_scores if s.member_id == member_id)
+    ranked = [s for s in branch_scores if not gone or s.member_id != member_id]
+    card = _card(branch.id, branch.name, period, ranked, [], chain, None)
+    mine = _unranked(alone) if gone else card.member(member_id) or _unranked(alone)
+    before, _ = await _member_scores(session, [member], period.previous().clipped(day), options)
+    earlier = before[branch.id][0]
+    previous_total = earlier.total if earlier.rank is not None else None
+    return replace(mine, previous_total=previous_total), card
+
+
+def _unranked(score: MemberScore) -> MemberScore:
+    return replace(score, rank=None, previous_total=None)
 
 
 async def school_report(

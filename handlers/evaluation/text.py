@@ -1,7 +1,7 @@
 """Small pieces of scorecard wording shared by chat, the CLI files and the web page."""
 
 from handlers.messages import Msg
-from storage.traces import ChainState
+from storage.chain import ChainState
 
 
 def chain_warning(chain: ChainState) -> Msg | None:
@@ -9,6 +9,20 @@ def chain_warning(chain: ChainState) -> Msg | None:
     if chain.ok:
         return None
     return Msg("evaluation.chain_broken", id=chain.bad_id or chain.checked_to + 1)
+
+
+def chain_note(chain: ChainState) -> Msg | None:
+    """What the check behind a sound report covered: the last full walk and the rows since."""
+    if not chain.ok:
+        return None
+    if chain.walked_at is None:
+        return Msg("evaluation.chain_sound_all", count=chain.checked_to)
+    return Msg(
+        "evaluation.chain_sound",
+        walked=chain.walked_at,
+        walked_to=chain.walked_to,
+        after=chain.checked_to - chain.walked_to,
+    )
 
 
 def why(excluded: str | None) -> Msg:
