@@ -116,19 +116,7 @@ class Router:
     async def handle(self, incoming: Incoming) -> list[Reply]:
         """Handle one update; an update seen before returns no replies."""
         try:
-            async with self.sessions() as session, session.begin():
-                now = self.clock()  # one instant for the whole update
-                if not await self._claim(session, incoming, now):
-                    log.info("skipping duplicate update %s", incoming.update_key)
-                    return []
-                ctx = await self._context(session, incoming, now)
-                replies = await self._run(ctx)
-            for hook in self.after_commit:
-                try:
-                    hook(session.info)
-                except Exception:  # committed already: a hook's trouble is only logged
-                    log.exception("after-commit hook failed for update %s", incoming.update_key)
-            return replies
+            replies, info = await self._transaction(incoming)
         except _Failed as failed:
             await self._record_failed(incoming, failed.refused)
             return [failed.reply]
@@ -136,6 +124,34 @@ class Router:
             # The transaction itself failed (database down, commit conflict): nothing was
             # recorded, so a redelivered update will be tried again.
             return [self._incident(incoming)]
+        if info is None:
+            return replies
+        for hook in self.after_commit:
+            try:
+                hook(info)
+            except Exception:  # committed already: a hook's trouble is only logged
+                log.exception("after-commit hook failed for update %s", incoming.update_key)
+        return replies
+
+    async def _transaction(self, incoming: Incoming) -> tuple[list[Reply], dict[str, Any] | None]:
+        """The update's replies and its session's info, committed; no info: a duplicate.
+
+        The session is closed by hand, not by `async with`: AsyncSession's exit closes it in
+        a new task (shielded from cancellation), a trip round the event loop during which the
+        one SQLite connection is held from the next update. If cancelled here (a shutdown),
+        the session is dropped and the pool takes its connection back."""
+        session = self.sessions()
+        try:
+            async with session.begin():
+                now = self.clock()  # one instant for the whole update
+                if not await self._claim(session, incoming, now):
+                    log.info("skipping duplicate update %s", incoming.update_key)
+                    return [], None
+                ctx = await self._context(session, incoming, now)
+                replies = await self._run(ctx)
+            return replies, session.info
+        finally:
+            await session.close()
 
     async def _claim(self, session: AsyncSession, incoming: Incoming, now: datetime) -> bool:
         if incoming.update_key is None:
