@@ -2,13 +2,11 @@
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import Table, bindparam, delete, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import insert_ignoring_conflicts
 from storage.enums import LeaveStatus, MeetingKind, MeetingStatus, Presence, Role
 from storage.models import Attendance, LeaveRequest, Meeting, Member
 
@@ -116,15 +114,10 @@ async def clear_checkins(session: AsyncSession, meeting_id: int) -> None:
     )
 
 
-# Built once: a check-in storm runs this for every member.
-_RECORD = {
-    "sqlite": sqlite_insert(ATTENDANCE).on_conflict_do_nothing(),
-    "postgresql": pg_insert(ATTENDANCE).on_conflict_do_nothing(),
-}
-
-
-def _insert(session: AsyncSession) -> Any:
-    return _RECORD[session.get_bind().dialect.name]
+# A check-in storm runs this for every member: see insert_ignoring_conflicts.
+_RECORD = insert_ignoring_conflicts(
+    ATTENDANCE, ("meeting_id", "member_id", "presence", "late", "mode", "at")
+)
 
 
 async def record(
@@ -146,7 +139,7 @@ async def record(
         "mode": mode,
         "at": at,
     }
-    result = await session.execute(_insert(session), values)
+    result = await session.execute(_RECORD, values)
     return bool(getattr(result, "rowcount", 0))
 
 
