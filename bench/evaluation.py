@@ -72,7 +72,8 @@ from bench.evaluation_data import (
 )  # fmt: skip
 from bot.app import Services, build_services
 from bot.config import load_settings
-from handlers.evaluation.scorecard import branch_scorecard, member_scorecard, school_report
+from handlers.evaluation.school import school_report
+from handlers.evaluation.scorecard import branch_scorecard, member_scorecard
 from handlers.periods import Period, parse_period
 from storage import schema
 from storage.chain import chain_state, forget_progress, record_walk, verify

@@ -13,7 +13,8 @@ from bot.config import Settings
 from bot.report_scorecard import scorecard_file
 from handlers.access.watermark import exporter, watermark
 from handlers.context import Options
-from handlers.evaluation.scorecard import BranchScorecard, branch_scorecard, school_report
+from handlers.evaluation.school import school_report
+from handlers.evaluation.scorecard import BranchScorecard, branch_scorecard
 from handlers.evaluation.text import chain_warning
 from handlers.messages import Msg
 from handlers.periods import parse_period

@@ -20,11 +20,11 @@ from bot.report_scorecard import scorecard_file
 from bot.web_auth import PREFIX, STATE, Viewer, WebState, add_login_routes, templates_for, viewer
 from handlers.access.watermark import exporter, watermark
 from handlers.charts import Bars, panels_chart
+from handlers.evaluation.school import school_report
 from handlers.evaluation.scorecard import (
     BranchScorecard,
     branch_scorecard,
     meeting_table,
-    school_report,
 )
 from handlers.messages import UserError
 from handlers.periods import Period, parse_period, term_of

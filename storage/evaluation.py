@@ -47,9 +47,22 @@ class TraceFigures:
         return float(median(self.ack_seconds)) if self.ack_seconds else None
 
 
-def _sums_query(since: datetime, until: datetime) -> Select[tuple]:
+COUNTED = (LEARNED, THOUGHT, DELIVERED, ACKED)  # a count is all they need
+SUMMED = (QUIZ, VOLUNTEER)  # their data holds what is added up
+
+
+def _figure_queries(since: datetime, until: datetime) -> list[Select[tuple]]:
+    """Per member and kind over [since, until): counts of the counted kinds (from the
+    indexes alone: kind, at, member), and counts, sums and the latest time of the summed
+    ones, whose data is read (a quiz only when it counted)."""
+    in_period = (Trace.at >= since, Trace.at < until, Trace.member_id.is_not(None))
+    counts = (
+        select(Trace.member_id, Trace.kind, func.count())  # count(id) would read each row
+        .where(Trace.kind.in_(COUNTED), *in_period)
+        .group_by(Trace.member_id, Trace.kind)
+    )
     counted = Trace.data["counted"].as_boolean()
-    return (
+    sums = (
         select(
             Trace.member_id,
             Trace.kind,
@@ -59,15 +72,10 @@ def _sums_query(since: datetime, until: datetime) -> Select[tuple]:
             func.sum(Trace.data["hours"].as_float()),
             func.max(Trace.at),
         )
-        .where(
-            Trace.kind.in_(KINDS),
-            Trace.at >= since,
-            Trace.at < until,
-            Trace.member_id.is_not(None),
-            or_(Trace.kind != QUIZ, counted == true()),
-        )
+        .where(Trace.kind.in_(SUMMED), *in_period, or_(Trace.kind != QUIZ, counted == true()))
         .group_by(Trace.member_id, Trace.kind)
     )
+    return [counts, sums]
 
 
 async def trace_figures(
@@ -81,15 +89,15 @@ async def trace_figures(
     """Counts per member in [since, until); `member_ids` None: every member (a school).
     `medians_of`: whose acknowledgement times to gather for a median (a row each)."""
     found: dict[int, TraceFigures] = defaultdict(TraceFigures)
-    base = _sums_query(since, until)
-    queries = (
-        [base]
-        if member_ids is None
-        else [base.where(Trace.member_id.in_(chunk)) for chunk in chunks(member_ids)]
-    )
-    for query in queries:
-        for member_id, kind, n, score, total, hours, last in (await session.execute(query)).all():
-            _add(found[member_id], kind, int(n), score, total, hours, last)
+    for base in _figure_queries(since, until):
+        queries = (
+            [base]
+            if member_ids is None
+            else [base.where(Trace.member_id.in_(chunk)) for chunk in chunks(member_ids)]
+        )
+        for query in queries:
+            for member_id, kind, n, *summed in (await session.execute(query)).all():
+                _add(found[member_id], kind, int(n), *(summed or (None, None, None, None)))
     if medians_of:
         await _ack_seconds(session, since, until, medians_of, found)
     return found

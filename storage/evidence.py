@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import chunks
@@ -39,29 +39,14 @@ class AttendanceCounts:
 
 
 async def attendance(
-    session: AsyncSession, member_ids: Sequence[int], since: datetime, until: datetime
+    session: AsyncSession, member_ids: Sequence[int] | None, since: datetime, until: datetime
 ) -> dict[int, AttendanceCounts]:
-    """Finalised meetings in [since, until) per member, by how they took part."""
-    counts: dict[int, dict[str, int]] = {m: {} for m in member_ids}
-    for chunk in chunks(member_ids):
-        query = (
-            select(
-                Attendance.member_id,
-                Attendance.presence,
-                func.count(),
-                func.sum(case((Attendance.late, 1), else_=0)),
-            )
-            .join(Meeting, Meeting.id == Attendance.meeting_id)
-            .where(
-                Attendance.member_id.in_(chunk),
-                Meeting.status == MeetingStatus.FINISHED,
-                Meeting.starts_at >= since,
-                Meeting.starts_at < until,
-            )
-            .group_by(Attendance.member_id, Attendance.presence)
-        )
+    """Finalised meetings in [since, until) per member, by how they took part; `member_ids`
+    None: everyone (a school), in one pass over the period's meetings."""
+    counts: dict[int, dict[str, int]] = {m: {} for m in member_ids or ()}
+    for query in _attendance_queries(member_ids, since, until):
         for member_id, presence, n, late in (await session.execute(query)).all():
-            found = counts[member_id]
+            found = counts.setdefault(member_id, {})
             found[presence] = int(n)
             found["late"] = found.get("late", 0) + int(late or 0)
     return {
@@ -74,6 +59,29 @@ async def attendance(
         )
         for member_id, found in counts.items()
     }
+
+
+def _attendance_queries(
+    member_ids: Sequence[int] | None, since: datetime, until: datetime
+) -> list[Select[tuple[int, str, int, int]]]:
+    """Some members: their rows (by the member index), each meeting checked by EXISTS, so
+    the database cannot start from every meeting of a school and probe each one for the
+    members (seconds at school scale). Everyone: the period's meetings, then their rows."""
+    finished = select(Meeting.id).where(
+        Meeting.status == MeetingStatus.FINISHED,
+        Meeting.starts_at >= since,
+        Meeting.starts_at < until,
+    )
+    base = select(
+        Attendance.member_id,
+        Attendance.presence,
+        func.count(),
+        func.sum(case((Attendance.late, 1), else_=0)),
+    ).group_by(Attendance.member_id, Attendance.presence)
+    if member_ids is None:
+        return [base.where(Attendance.meeting_id.in_(finished))]
+    held = finished.where(Meeting.id == Attendance.meeting_id).exists()
+    return [base.where(Attendance.member_id.in_(chunk), held) for chunk in chunks(member_ids)]
 
 
 async def learned(

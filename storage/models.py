@@ -164,7 +164,9 @@ class Trace(Base):
 
     __table_args__ = (
         # Reads of a kind over a time window (the data-access rules); an account's actions.
-        Index("ix_traces_kind_at", "kind", "at"),
+        # member_id too, so per-member counts of a kind over a period (a school's scorecards)
+        # are read from the index alone.
+        Index("ix_traces_kind_at_member", "kind", "at", "member_id"),
         Index("ix_traces_actor_id", "actor_id", "id"),
         # A member's (or a branch's members') counts of some kinds over a period: the
         # scorecards read only those members' rows, however large the school.

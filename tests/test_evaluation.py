@@ -13,12 +13,12 @@ from sqlalchemy import select, update
 from bot.app import Services
 from handlers.context import Options
 from handlers.evaluation.indicators import indicator_set
+from handlers.evaluation.school import school_report
 from handlers.evaluation.scorecard import (
     BranchScorecard,
     branch_scorecard,
     competition_ranks,
     member_scorecard,
-    school_report,
 )
 from handlers.members import issue_invite
 from handlers.messages import UserError
@@ -269,6 +269,24 @@ async def test_member_scorecard_and_school_report(chat: Chat) -> None:
         "absent": 1,
         "late": 0,
     }
+
+
+async def test_a_member_scorecard_agrees_with_the_branch_card(chat: Chat) -> None:
+    """The member's own card is computed apart (the rank from the period's totals only, the
+    trend from their own previous period): every figure must be the branch card's."""
+    ids = await history(chat)
+    async with chat.services.sessions.begin() as session:
+        card = await branch_scorecard(session, chat.services.box, 1, PERIOD, OPTIONS, today=TODAY)
+        for member_id in ids.values():
+            mine, _ = await member_scorecard(
+                session, chat.services.box, member_id, PERIOD, OPTIONS, today=TODAY
+            )
+            theirs = card.member(member_id)
+            assert theirs is not None
+            assert (mine.total, mine.rank, mine.previous_total, mine.trend) == (
+                theirs.total, theirs.rank, theirs.previous_total, theirs.trend
+            )  # fmt: skip
+            assert mine.indicators == theirs.indicators
 
 
 def test_competition_ranks() -> None:

@@ -108,10 +108,36 @@ async def standings(
 ) -> dict[int, Standing]:
     """Every member's standing on `today` (the day in `zone`, which also places the month a
     member joined), in three queries per thousand members."""
+    rows = await dues_rows(session, members)
+    return standings_from(rows, members, today, default_fen, zone)
+
+
+@dataclass(frozen=True)
+class DuesRows:
+    """What standings are worked out from, read once for several days (a report's periods)."""
+
+    rates: dict[int, int]
+    paid: dict[int, list[Paid]]
+    starts: dict[int, date]
+
+
+async def dues_rows(session: AsyncSession, members: Sequence[Member]) -> DuesRows:
     ids = [m.id for m in members]
-    set_rates = await dues.rates(session, ids)
-    paid = await dues.payments(session, ids)
-    starts = await dues.probation_starts(session, ids)
+    return DuesRows(
+        await dues.rates(session, ids),
+        await dues.payments(session, ids),
+        await dues.probation_starts(session, ids),
+    )
+
+
+def standings_from(
+    rows: DuesRows,
+    members: Sequence[Member],
+    today: date,
+    default_fen: int,
+    zone: ZoneInfo = SHANGHAI,
+) -> dict[int, Standing]:
+    set_rates, paid, starts = rows.rates, rows.paid, rows.starts
     return {
         m.id: standing_of(
             m,

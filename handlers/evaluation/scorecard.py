@@ -19,7 +19,7 @@ from statistics import median
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.context import Options
-from handlers.dues.standing import month_of, months_from, standings
+from handlers.dues.standing import DuesRows, dues_rows, month_of, months_from, standings_from
 from handlers.evaluation.formulas import Facts, measure, member_window
 from handlers.evaluation.indicators import Indicator, indicator_set
 from handlers.messages import UserError
@@ -134,21 +134,24 @@ def competition_ranks(totals: dict[int, float | None]) -> dict[int, int | None]:
     return ranks
 
 
-def _today(options: Options, today: date | None) -> date:
+def today_in(options: Options, today: date | None) -> date:
     return today or datetime.now(options.timezone).date()
 
 
 async def _dues_counts(
-    session: AsyncSession, members: Sequence[Member], window: Period, options: Options
+    session: AsyncSession,
+    members: Sequence[Member],
+    window: Period,
+    options: Options,
+    rows: DuesRows | None,
 ) -> dict[int, tuple[bool, int, int]]:
     """Per member: (payer, months to pay for in the period, months paid in full)."""
     if not members:
         return {}
-    last_day = window.until.toordinal() - 1
-    found = await standings(
-        session, members, date.fromordinal(last_day), options.dues_default_fen, options.timezone
-    )
-    months = set(months_from(month_of(window.since), month_of(date.fromordinal(last_day))))
+    last_day = date.fromordinal(window.until.toordinal() - 1)
+    rows = rows or await dues_rows(session, members)
+    found = standings_from(rows, members, last_day, options.dues_default_fen, options.timezone)
+    months = set(months_from(month_of(window.since), month_of(last_day)))
     result: dict[int, tuple[bool, int, int]] = {}
     for m in members:
         standing = found[m.id]
@@ -163,7 +166,7 @@ async def _dues_counts(
     return result
 
 
-async def _member_scores(
+async def member_scores(
     session: AsyncSession,
     members: Sequence[Member],
     period: Period,
@@ -171,6 +174,7 @@ async def _member_scores(
     *,
     everyone: bool = False,
     medians_of: Sequence[int] = (),
+    dues: DuesRows | None = None,
 ) -> tuple[dict[int, list[MemberScore]], dict[int, list[TraceFigures]]]:
     """Scores of these members, by branch (unranked, no trend yet), and their trace figures.
     `everyone`: the members are every member of the school (one pass over the traces);
@@ -179,22 +183,22 @@ async def _member_scores(
     zone = options.timezone
     since, until = period.bounds(zone)
     ids = [m.id for m in members]
-    attendance = await evidence.attendance(session, ids, since, until)
+    attendance = await evidence.attendance(session, None if everyone else ids, since, until)
     figures = await evaluation.trace_figures(
         session, since, until, None if everyone else ids, medians_of=medians_of
     )
-    dues = await _dues_counts(session, [m for m in members if m.active], period, options)
+    owed = await _dues_counts(session, [m for m in members if m.active], period, options, dues)
     by_branch: dict[int, list[MemberScore]] = defaultdict(list)
     traced: dict[int, list[TraceFigures]] = defaultdict(list)
     for m in members:
         joined = m.created_at.astimezone(zone).date()
-        payer, owed, paid = dues.get(m.id, (False, 0, 0))
+        payer, months, paid = owed.get(m.id, (False, 0, 0))
         facts = Facts(
             stage=m.stage,
             window=member_window(period, joined),
             attendance=attendance.get(m.id, AttendanceCounts()),
             traces=figures.get(m.id, TraceFigures()),
-            dues_owed=owed,
+            dues_owed=months,
             dues_paid=paid,
             payer=payer,
         )
@@ -222,7 +226,7 @@ def _branch_rates(
     return rates
 
 
-def _card(
+def card_of(
     branch_id: int,
     branch_name: str,
     period: Period,
@@ -283,7 +287,7 @@ async def branch_scorecard(
     if branch is None:
         raise UserError("error.no_branch")
     chain = chain or await chain_state(session, box)
-    day = _today(options, today)
+    day = today_in(options, today)
     members = await people.branch_members(session, branch_id)
     previous = None
     if with_previous:
@@ -298,10 +302,10 @@ async def branch_scorecard(
             chain=chain,
         )
     clipped = period.clipped(day)
-    scores, figures = await _member_scores(
+    scores, figures = await member_scores(
         session, members, clipped, options, medians_of=[m.id for m in members]
     )
-    card = _card(
+    card = card_of(
         branch_id,
         branch.name,
         period,
@@ -312,10 +316,10 @@ async def branch_scorecard(
     )
     since, until = clipped.bounds(options.timezone)
     rows = await evaluation.meeting_rows(session, branch_id, since, until)
-    return _with_meetings(card, rows)
+    return with_meetings(card, rows)
 
 
-def _with_meetings(card: BranchScorecard, rows: list[MeetingRow]) -> BranchScorecard:
+def with_meetings(card: BranchScorecard, rows: list[MeetingRow]) -> BranchScorecard:
     card.meetings.extend(rows)
     return card
 
@@ -338,19 +342,19 @@ async def member_scorecard(
     if branch is None:
         raise UserError("error.no_branch")
     chain = await chain_state(session, box)
-    day = _today(options, today)
+    day = today_in(options, today)
     members = list(await people.branch_members(session, member.branch_id))
     gone = all(m.id != member_id for m in members)  # no longer active: scored, unranked
-    scores, _ = await _member_scores(
+    scores, _ = await member_scores(
         session, [*members, member] if gone else members, period.clipped(day), options,
         medians_of=[member_id],
     )  # fmt: skip
     branch_scores = scores.get(branch.id, [])
     alone = next(s for s in branch_scores if s.member_id == member_id)
     ranked = [s for s in branch_scores if not gone or s.member_id != member_id]
-    card = _card(branch.id, branch.name, period, ranked, [], chain, None)
+    card = card_of(branch.id, branch.name, period, ranked, [], chain, None)
     mine = _unranked(alone) if gone else card.member(member_id) or _unranked(alone)
-    before, _ = await _member_scores(session, [member], period.previous().clipped(day), options)
+    before, _ = await member_scores(session, [member], period.previous().clipped(day), options)
     earlier = before[branch.id][0]
     previous_total = earlier.total if earlier.rank is not None else None
     return replace(mine, previous_total=previous_total), card
@@ -358,49 +362,6 @@ async def member_scorecard(
 
 def _unranked(score: MemberScore) -> MemberScore:
     return replace(score, rank=None, previous_total=None)
-
-
-async def school_report(
-    session: AsyncSession,
-    box: SecretBox,
-    period: Period,
-    options: Options,
-    *,
-    with_previous: bool = True,
-    today: date | None = None,
-) -> list[BranchScorecard]:
-    """Every branch's scorecard, side by side, in one pass over the traces per period."""
-    chain = await chain_state(session, box)
-    day = _today(options, today)
-    branches = await people.all_branches(session)
-    members = await evaluation.active_members(session, None)
-    previous: dict[int, BranchScorecard] = {}
-    if with_previous:
-        before = await school_report(
-            session, box, period.previous(), options, with_previous=False, today=day
-        )
-        previous = {c.branch_id: c for c in before}
-    clipped = period.clipped(day)
-    scores, figures = await _member_scores(session, members, clipped, options, everyone=True)
-    since, until = clipped.bounds(options.timezone)
-    meetings: dict[int, list[MeetingRow]] = defaultdict(list)
-    for row in await evaluation.meeting_rows(session, None, since, until):
-        meetings[row.branch_id].append(row)
-    return [
-        _with_meetings(
-            _card(
-                b.id,
-                b.name,
-                period,
-                scores.get(b.id, []),
-                figures.get(b.id, []),
-                chain,
-                previous.get(b.id),
-            ),
-            meetings.get(b.id, []),
-        )
-        for b in branches
-    ]
 
 
 async def meeting_table(

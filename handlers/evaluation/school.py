@@ -1,0 +1,90 @@
+"""All branches' scorecards side by side (an admin's report): one pass over the traces per
+period, with the chain, the roster and the dues records read once for both periods."""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.context import Options
+from handlers.dues.standing import DuesRows, dues_rows
+from handlers.evaluation.scorecard import (
+    BranchScorecard,
+    card_of,
+    member_scores,
+    today_in,
+    with_meetings,
+)
+from handlers.periods import Period
+from storage import evaluation, people
+from storage.chain import ChainState, chain_state
+from storage.crypto import SecretBox
+from storage.evaluation import MeetingRow
+from storage.models import Branch, Member
+
+
+async def school_report(
+    session: AsyncSession,
+    box: SecretBox,
+    period: Period,
+    options: Options,
+    *,
+    with_previous: bool = True,
+    today: date | None = None,
+) -> list[BranchScorecard]:
+    """Every branch's scorecard, side by side, in one pass over the traces per period (the
+    chain, the roster and the dues records read once for both periods)."""
+    school = _School(
+        chain=await chain_state(session, box),
+        day=today_in(options, today),
+        branches=list(await people.all_branches(session)),
+        members=list(await evaluation.active_members(session, None)),
+    )
+    school.dues = await dues_rows(session, [m for m in school.members if m.active])
+    previous: dict[int, BranchScorecard] = {}
+    if with_previous:
+        before = await _school_cards(session, school, period.previous(), options, {})
+        previous = {c.branch_id: c for c in before}
+    return await _school_cards(session, school, period, options, previous)
+
+
+@dataclass
+class _School:
+    chain: ChainState
+    day: date
+    branches: list[Branch]
+    members: list[Member]
+    dues: DuesRows | None = None
+
+
+async def _school_cards(
+    session: AsyncSession,
+    school: _School,
+    period: Period,
+    options: Options,
+    previous: dict[int, BranchScorecard],
+) -> list[BranchScorecard]:
+    clipped = period.clipped(school.day)
+    scores, figures = await member_scores(
+        session, school.members, clipped, options, everyone=True, dues=school.dues
+    )
+    since, until = clipped.bounds(options.timezone)
+    meetings: dict[int, list[MeetingRow]] = defaultdict(list)
+    for row in await evaluation.meeting_rows(session, None, since, until):
+        meetings[row.branch_id].append(row)
+    return [
+        with_meetings(
+            card_of(
+                b.id,
+                b.name,
+                period,
+                scores.get(b.id, []),
+                figures.get(b.id, []),
+                school.chain,
+                previous.get(b.id),
+            ),
+            meetings.get(b.id, []),
+        )
+        for b in school.branches
+    ]
