@@ -5,11 +5,13 @@ any number of members (in chunks of a thousand); handlers/dues/standing.py works
 which months each member has paid, owes or underpaid.
 """
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Select, Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import chunks
@@ -33,50 +35,58 @@ class Paid:
     source: str
 
 
-async def rates(session: AsyncSession, member_ids: Sequence[int]) -> dict[int, int]:
+def _of(query: Select[Any], column: Any, member_ids: Sequence[int] | None) -> list[Select[Any]]:
+    """The query for these members, a chunk at a time; None: for everyone, in one query (a
+    school's report: thirty IN lists of a thousand cost more than reading every row)."""
+    if member_ids is None:
+        return [query]
+    return [query.where(column.in_(chunk)) for chunk in chunks(member_ids)]
+
+
+async def rates(session: AsyncSession, member_ids: Sequence[int] | None) -> dict[int, int]:
     """The monthly amounts the secretary set (members on the default are missing)."""
     found: dict[int, int] = {}
-    for chunk in chunks(member_ids):
-        query = select(DuesRate.member_id, DuesRate.amount_fen).where(DuesRate.member_id.in_(chunk))
-        found.update({m: int(fen) for m, fen in (await session.execute(query)).all()})
+    query = select(DuesRate.member_id, DuesRate.amount_fen)
+    for each in _of(query, DuesRate.member_id, member_ids):
+        found.update({m: int(fen) for m, fen in (await session.execute(each)).all()})
     return found
 
 
-async def payments(session: AsyncSession, member_ids: Sequence[int]) -> dict[int, list[Paid]]:
-    """Each member's payments, oldest month first."""
-    found: dict[int, list[Paid]] = {m: [] for m in member_ids}
-    for chunk in chunks(member_ids):
-        query = (
-            select(
-                DuesPayment.member_id,
-                DuesPayment.month,
-                DuesPayment.amount_fen,
-                DuesPayment.paid_on,
-                DuesPayment.source,
-            )
-            .where(DuesPayment.member_id.in_(chunk))
-            .order_by(DuesPayment.member_id, DuesPayment.month)
-        )
-        for member_id, month, fen, paid_on, source in (await session.execute(query)).all():
+async def payments(
+    session: AsyncSession, member_ids: Sequence[int] | None
+) -> dict[int, list[Paid]]:
+    """Each member's payments, oldest month first (None: everyone's; a member without any
+    maps to an empty list either way)."""
+    found: dict[int, list[Paid]] = defaultdict(list)
+    query = select(
+        DuesPayment.member_id,
+        DuesPayment.month,
+        DuesPayment.amount_fen,
+        DuesPayment.paid_on,
+        DuesPayment.source,
+    ).order_by(DuesPayment.member_id, DuesPayment.month)
+    for each in _of(query, DuesPayment.member_id, member_ids):
+        for member_id, month, fen, paid_on, source in (await session.execute(each)).all():
             found[member_id].append(Paid(month, int(fen), paid_on, source))
     return found
 
 
-async def probation_starts(session: AsyncSession, member_ids: Sequence[int]) -> dict[int, date]:
+async def probation_starts(
+    session: AsyncSession, member_ids: Sequence[int] | None
+) -> dict[int, date]:
     """When each member entered probation, as recorded (the latest such record, as
     storage.pipeline.entered_on reads it); members with none are missing."""
     found: dict[int, date] = {}
-    for chunk in chunks(member_ids):
-        query = (
-            select(StageChange.member_id, func.max(StageChange.on))
-            .where(
-                StageChange.member_id.in_(chunk),
-                StageChange.stage == Stage.PROBATIONARY,
-                StageChange.kind.in_([StepKind.ADVANCE, StepKind.DATED]),
-            )
-            .group_by(StageChange.member_id)
+    query = (
+        select(StageChange.member_id, func.max(StageChange.on))
+        .where(
+            StageChange.stage == Stage.PROBATIONARY,
+            StageChange.kind.in_([StepKind.ADVANCE, StepKind.DATED]),
         )
-        found.update({m: on for m, on in (await session.execute(query)).all() if on})
+        .group_by(StageChange.member_id)
+    )
+    for each in _of(query, StageChange.member_id, member_ids):
+        found.update({m: on for m, on in (await session.execute(each)).all() if on})
     return found
 
 

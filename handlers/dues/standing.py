@@ -121,8 +121,11 @@ class DuesRows:
     starts: dict[int, date]
 
 
-async def dues_rows(session: AsyncSession, members: Sequence[Member]) -> DuesRows:
-    ids = [m.id for m in members]
+async def dues_rows(
+    session: AsyncSession, members: Sequence[Member], *, everyone: bool = False
+) -> DuesRows:
+    """The rows for these members; `everyone`: they are the whole school (read all rows)."""
+    ids = None if everyone else [m.id for m in members]
     return DuesRows(
         await dues.rates(session, ids),
         await dues.payments(session, ids),

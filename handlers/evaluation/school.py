@@ -41,7 +41,7 @@ async def school_report(
         branches=list(await people.all_branches(session)),
         members=list(await evaluation.active_members(session, None)),
     )
-    school.dues = await dues_rows(session, [m for m in school.members if m.active])
+    school.dues = await dues_rows(session, school.members, everyone=True)
     previous: dict[int, BranchScorecard] = {}
     if with_previous:
         before = await _school_cards(session, school, period.previous(), options, {})
