@@ -345,16 +345,18 @@ async def member_scorecard(
     day = today_in(options, today)
     members = list(await people.branch_members(session, member.branch_id))
     gone = all(m.id != member_id for m in members)  # no longer active: scored, unranked
+    scored = [*members, member] if gone else members
+    dues = await dues_rows(session, [m for m in scored if m.active])  # for both periods
     scores, _ = await member_scores(
-        session, [*members, member] if gone else members, period.clipped(day), options,
-        medians_of=[member_id],
-    )  # fmt: skip
+        session, scored, period.clipped(day), options, medians_of=[member_id], dues=dues
+    )
     branch_scores = scores.get(branch.id, [])
     alone = next(s for s in branch_scores if s.member_id == member_id)
     ranked = [s for s in branch_scores if not gone or s.member_id != member_id]
     card = card_of(branch.id, branch.name, period, ranked, [], chain, None)
     mine = _unranked(alone) if gone else card.member(member_id) or _unranked(alone)
-    before, _ = await member_scores(session, [member], period.previous().clipped(day), options)
+    earlier_period = period.previous().clipped(day)
+    before, _ = await member_scores(session, [member], earlier_period, options, dues=dues)
     earlier = before[branch.id][0]
     previous_total = earlier.total if earlier.rank is not None else None
     return replace(mine, previous_total=previous_total), card
