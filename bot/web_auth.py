@@ -49,7 +49,6 @@ class Viewer:
 class WebState:
     services: Services
     templates: jinja2.Environment
-    codes: weblogin.CodeStore = field(default_factory=weblogin.CodeStore)
     # Sessions signed out before their time (nonces), so a copied cookie stops working.
     revoked: set[str] = field(default_factory=set)
     wake: Callable[[], None] | None = None
@@ -183,7 +182,7 @@ async def login_post(request: web.Request) -> web.Response:
     box, now = state.services.box, state.now()
 
     async def work(session: AsyncSession) -> Member:
-        return await weblogin.request_code(session, box, state.codes, name, now)
+        return await weblogin.request_code(session, box, name, now)
 
     result = await _committed(state, work)
     if isinstance(result, UserError):
@@ -211,7 +210,7 @@ async def code_post(request: web.Request) -> web.Response:
     box, now = state.services.box, state.now()
 
     async def work(session: AsyncSession) -> Member:
-        return await weblogin.check_code(session, box, state.codes, member_id, code, now)
+        return await weblogin.check_code(session, box, member_id, code, now)
 
     result = await _committed(state, work)
     if isinstance(result, UserError):

@@ -6,12 +6,11 @@ Codes live only as keyed hashes, for ten minutes, once; five wrong codes in an h
 person out of the page for the rest of that hour. Refusals are traced as access.refused
 (ref "web.login"), so the access rules see someone guessing codes.
 
-The codes and the failures are kept in the serving process (a CodeStore), not the database:
-a code sent before a restart must be asked for again.
+Codes are kept in the database (web_login_codes), so any service process can check them and
+a restart loses none; wrong tries are counted from their refusal traces.
 """
 
 import secrets
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,7 +19,7 @@ from handlers.lookup import ambiguous
 from handlers.messages import Msg, RecordedRefusal, Reply, UserError
 from handlers.notify import queue_to_members
 from handlers.parsing import parse_id
-from storage import people, traces
+from storage import people, traces, web_logins
 from storage.crypto import SecretBox
 from storage.enums import Role
 from storage.models import Member
@@ -37,23 +36,12 @@ LOGIN_REF = "web.login"
 LOGIN_KIND = "web.login"
 
 
-@dataclass
-class _Pending:
-    code_hash: str
-    expires_at: datetime
-
-
-@dataclass
-class CodeStore:
-    """The open codes (one per person, the newest) and recent wrong tries, per member id."""
-
-    pending: dict[int, _Pending] = field(default_factory=dict)
-    failures: dict[int, list[datetime]] = field(default_factory=dict)
-
-    def recent_failures(self, member_id: int, now: datetime) -> int:
-        recent = [at for at in self.failures.get(member_id, []) if now - at < FAILURE_WINDOW]
-        self.failures[member_id] = recent
-        return len(recent)
+async def recent_failures(session: AsyncSession, member_id: int, now: datetime) -> int:
+    """Wrong codes in the last hour, from their refusal traces."""
+    since = now - FAILURE_WINDOW
+    return await traces.count(
+        session, kind="access.refused", ref=LOGIN_REF, member_id=member_id, since=since
+    )
 
 
 def _code_payload(member_id: int, code: str) -> bytes:
@@ -96,6 +84,7 @@ async def _refuse(
         kind="access.refused",
         at=now,
         branch_id=member.branch_id,
+        member_id=member.id,  # the person signing in: their wrong tries are counted by it
         actor_id=member.id,
         ref=LOGIN_REF,
         data={"command": LOGIN_REF, "reason": reason},
@@ -118,9 +107,7 @@ async def _trace_login(
         )
 
 
-async def request_code(
-    session: AsyncSession, box: SecretBox, codes: CodeStore, text: str, now: datetime
-) -> Member:
+async def request_code(session: AsyncSession, box: SecretBox, text: str, now: datetime) -> Member:
     """Queue a fresh code to the staff member `text` names; returns them. A person who is
     not a secretary or an admin, has no chat to send to, or is locked out is refused (a
     refusal of a known person is traced; the caller commits it)."""
@@ -128,7 +115,7 @@ async def request_code(
     if member.role not in STAFF_ROLES:
         await _refuse(session, box, member, "role", now)
         raise RecordedRefusal("web.login.not_staff")
-    if codes.recent_failures(member.id, now) >= MAX_FAILURES:
+    if await recent_failures(session, member.id, now) >= MAX_FAILURES:
         raise UserError("web.login.locked", minutes=_minutes(FAILURE_WINDOW))
     code = new_code()
     reply = Reply(Msg("web.login.code_message", code=code, minutes=_minutes(CODE_TTL)))
@@ -138,39 +125,34 @@ async def request_code(
     )
     if member.id not in reached:
         raise UserError("web.login.no_chat")
-    codes.pending[member.id] = _Pending(box.mac(_code_payload(member.id, code)), now + CODE_TTL)
+    await web_logins.put(
+        session, member.id, box.mac(_code_payload(member.id, code)), now + CODE_TTL
+    )
     await _trace_login(session, box, member, "code_sent", now)
     return member
 
 
 async def check_code(
-    session: AsyncSession,
-    box: SecretBox,
-    codes: CodeStore,
-    member_id: int,
-    code: str,
-    now: datetime,
+    session: AsyncSession, box: SecretBox, member_id: int, code: str, now: datetime
 ) -> Member:
     """The staff member signed in by `code`, which is used up; else a UserError (a wrong
     code is counted and traced; the caller commits the trace)."""
     member = await session.get(Member, member_id)
     if member is None or not member.active or member.role not in STAFF_ROLES:
         raise UserError("web.login.expired")
-    if codes.recent_failures(member.id, now) >= MAX_FAILURES:
+    if await recent_failures(session, member.id, now) >= MAX_FAILURES:
         raise UserError("web.login.locked", minutes=_minutes(FAILURE_WINDOW))
-    pending = codes.pending.get(member.id)
+    pending = await web_logins.locked(session, member.id)
     if pending is None or pending.expires_at <= now:
-        codes.pending.pop(member.id, None)
         raise UserError("web.login.expired")
     if not box.mac_matches(_code_payload(member.id, code), pending.code_hash):
-        codes.failures.setdefault(member.id, []).append(now)
         await _refuse(session, box, member, "code", now)
-        left = MAX_FAILURES - codes.recent_failures(member.id, now)
+        left = MAX_FAILURES - await recent_failures(session, member.id, now)
         if left <= 0:
-            codes.pending.pop(member.id, None)
+            await web_logins.drop(session, member.id)
             raise RecordedRefusal("web.login.locked", minutes=_minutes(FAILURE_WINDOW))
         raise RecordedRefusal("web.login.wrong_code", left=left)
-    del codes.pending[member.id]
+    await web_logins.drop(session, member.id)
     await _trace_login(session, box, member, "signed_in", now)
     return member
 

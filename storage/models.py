@@ -200,6 +200,17 @@ class ChainCheck(Base):
     seal: Mapped[str] = mapped_column(Text)
 
 
+class WebLoginCode(Base):
+    """The open web sign-in code of a secretary or admin (handlers/weblogin.py): a keyed hash,
+    until it is used or expires. In the database, so any service process can check it."""
+
+    __tablename__ = "web_login_codes"
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime]
+
+
 class OutboxMessage(Base):
     """A message to someone other than the current sender, queued in the transaction that
     caused it and sent later by the one outbox sender (see bot/outbox.py)."""

@@ -165,6 +165,26 @@ async def test_wrong_codes_are_counted_then_refused_for_an_hour(
     assert "验证码不对" not in await sign_in(client, services, "王书记", secretary)
 
 
+async def test_a_code_from_one_service_process_works_in_another(
+    chat: Chat, services: Services, client: TestClient[Any, Any]
+) -> None:
+    """Codes live in the database: another process behind the same address (or this one
+    after a restart) signs the person in, once."""
+    secretary = await staff(chat, "王书记")
+    asked = await ask_code(client, "王书记")
+    code = await last_code(services, secretary)
+    other = build_web_app({}, None, lambda app: add_web_pages(app, services))
+    async with TestClient(TestServer(other)) as elsewhere:
+        # The same browser: its CSRF cookie goes along.
+        elsewhere.session.cookie_jar.update_cookies(
+            {c.key: c.value for c in client.session.cookie_jar}
+        )
+        done = await send_code(elsewhere, await asked.text(), code, allow_redirects=False)
+        assert done.status == 303
+    reused = await send_code(client, await asked.text(), code)
+    assert reused.status == 400
+
+
 async def test_expired_code_is_refused(
     chat: Chat, services: Services, client: TestClient[Any, Any]
 ) -> None:

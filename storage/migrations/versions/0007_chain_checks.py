@@ -1,4 +1,4 @@
-"""Chain checks and the member scorecard index
+"""Chain checks, web sign-in codes and the scorecard indexes
 
 Revision ID: 0007
 Revises: 0006
@@ -29,6 +29,13 @@ def upgrade() -> None:
     sa.Column('seal', sa.Text(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_chain_checks'))
     )
+    op.create_table('web_login_codes',
+    sa.Column('member_id', sa.Integer(), nullable=False),
+    sa.Column('code_hash', sa.String(length=64), nullable=False),
+    sa.Column('expires_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['member_id'], ['members.id'], name=op.f('fk_web_login_codes_member_id_members')),
+    sa.PrimaryKeyConstraint('member_id', name=op.f('pk_web_login_codes'))
+    )
     with op.batch_alter_table('traces', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_traces_kind'))
         batch_op.drop_index(batch_op.f('ix_traces_member_id'))
@@ -48,5 +55,6 @@ def downgrade() -> None:
         batch_op.create_index(batch_op.f('ix_traces_member_id'), ['member_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_traces_kind'), ['kind'], unique=False)
 
+    op.drop_table('web_login_codes')
     op.drop_table('chain_checks')
     # ### end Alembic commands ###
