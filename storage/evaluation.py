@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from statistics import median
 
-from sqlalchemy import Select, and_, case, func, or_, select, true
+from sqlalchemy import Select, and_, case, func, or_, select, text, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import chunks
@@ -25,6 +25,14 @@ THOUGHT = "thought.submitted"
 DELIVERED = "notice.delivered"
 ACKED = "notice.acknowledged"
 KINDS = (LEARNED, QUIZ, VOLUNTEER, THOUGHT, DELIVERED, ACKED)
+
+
+async def plan_each_query(session: AsyncSession) -> None:
+    """On PostgreSQL, plan this transaction's queries for their own values. After five runs of
+    a prepared statement PostgreSQL may settle on one generic plan, and for a branch's
+    members over a period that plan scans the whole term's traces (2.5 s instead of 80 ms)."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
 
 
 @dataclass

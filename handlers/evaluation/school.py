@@ -35,6 +35,7 @@ async def school_report(
 ) -> list[BranchScorecard]:
     """Every branch's scorecard, side by side, in one pass over the traces per period (the
     chain, the roster and the dues records read once for both periods)."""
+    await evaluation.plan_each_query(session)
     school = _School(
         chain=await chain_state(session, box),
         day=today_in(options, today),

@@ -283,6 +283,7 @@ async def branch_scorecard(
 ) -> BranchScorecard:
     """The branch's scorecard over `period` (cut at today), with the previous period of the
     same length for the trend."""
+    await evaluation.plan_each_query(session)
     branch = await session.get(Branch, branch_id)
     if branch is None:
         raise UserError("error.no_branch")
@@ -335,6 +336,7 @@ async def member_scorecard(
 ) -> tuple[MemberScore, BranchScorecard]:
     """A member's own scorecard with their rank and trend, and their branch's card for the
     period (its members' totals for the rank; no previous period, meetings or medians)."""
+    await evaluation.plan_each_query(session)
     member = await session.get(Member, member_id)
     if member is None or member.branch_id is None:
         raise UserError("error.no_branch")
