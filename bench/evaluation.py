@@ -50,6 +50,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import asyncpg
 from sqlalchemy import func, select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
@@ -360,8 +361,23 @@ async def chain_rounds(services: Services, rounds: int, per_day: int) -> list[st
     ]
 
 
+async def ensure_database(url: str) -> None:
+    """Create the benchmark's PostgreSQL database when the server has none of that name."""
+    parsed = make_url(url)
+    admin = parsed.set(drivername="postgresql", database="postgres")
+    conn = await asyncpg.connect(admin.render_as_string(hide_password=False))
+    try:
+        query = "SELECT 1 FROM pg_database WHERE datname = $1"
+        if not await conn.fetchval(query, parsed.database):
+            await conn.execute(f'CREATE DATABASE "{parsed.database}"')
+    finally:
+        await conn.close()
+
+
 async def prepare(services: Services, size: Size, url: str, reuse: bool) -> Generated | None:
     """Fill the database (None: --reuse found it filled)."""
+    if url.startswith("postgresql"):
+        await ensure_database(url)
     if reuse:
         await schema.upgrade(services.engine)
         async with services.sessions() as session:
