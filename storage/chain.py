@@ -15,28 +15,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Row, Table, func, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.crypto import SecretBox
 from storage.models import ChainCheck, Trace, TraceHead
-from storage.traces import GENESIS, HEAD_ID, canonical, seal_payload
+from storage.traces import GENESIS, HEAD_ID, TRACES, canonical, seal_payload
 
 CHECK_ID = 1
-TRACES: Table = Trace.__table__  # type: ignore[assignment]
 # Core rows, in chain order: building ORM entities would cost more than hashing them.
-_ROWS = select(
-    TRACES.c.id,
-    TRACES.c.at,
-    TRACES.c.kind,
-    TRACES.c.branch_id,
-    TRACES.c.member_id,
-    TRACES.c.actor_id,
-    TRACES.c.ref,
-    TRACES.c.data,
-    TRACES.c.prev_hash,
-    TRACES.c.hash,
-).order_by(TRACES.c.id)
+_ROWS = select(TRACES).order_by(TRACES.c.id)
 
 
 @dataclass(frozen=True)
@@ -75,11 +63,10 @@ async def verify(
         return VerifyResult(0, False, 1, "no_head")
     if not _head_sealed(head, box):
         return VerifyResult(0, False, head.last_id, "head_altered")
-    last_id = head.last_id
     first = await session.scalar(select(func.min(Trace.id)))
     if first is not None and first < 1:
         return VerifyResult(0, False, int(first), "inserted")
-    result = await _walk(session, box, last_id, batch, pause=pause)
+    result = await _walk(session, box, head.last_id, batch, pause=pause)
     if not result.ok:
         return result
     return await _ends_at_head(session, head, result)
@@ -194,7 +181,7 @@ async def chain_state(session: AsyncSession, box: SecretBox, batch: int = 5000) 
         return ChainState(False, 0, 1, "no_head", at)
     if not _head_sealed(head, box):
         return ChainState(False, 0, head.last_id, "head_altered", at)
-    check = await session.get(ChainCheck, CHECK_ID)
+    check = await last_walk(session)
     if check is not None and not box.mac_matches(_check_payload(check), check.seal):
         return ChainState(False, 0, None, "check_altered", at)
     if check is not None and check.bad_id is not None:

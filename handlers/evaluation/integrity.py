@@ -11,7 +11,7 @@ from handlers.messages import Msg, Reply
 from handlers.notify import queue_to_members
 from storage import access, chain, traces
 from storage.crypto import SecretBox
-from storage.db import create_engine
+from storage.db import create_engine, reader_factory
 
 log = logging.getLogger(__name__)
 
@@ -19,12 +19,13 @@ log = logging.getLogger(__name__)
 async def walk_chain(
     sessions: async_sessionmaker[AsyncSession], box: SecretBox, now: datetime
 ) -> chain.VerifyResult:
-    """Walk every row on a connection of its own (the service's one SQLite connection stays
-    free, and the walk yields to the event loop between batches); keep the outcome."""
+    """Walk every row on a connection of its own, as a reader (the service's one SQLite
+    connection stays free and no write lock is taken; the walk yields to the event loop
+    between batches); keep the outcome."""
     bind = sessions.kw["bind"]
     engine = create_engine(bind.url.render_as_string(hide_password=False))
     try:
-        async with AsyncSession(engine) as session:
+        async with reader_factory(engine)() as session:
             result = await chain.verify(session, box, pause=True)
     finally:
         await engine.dispose()

@@ -36,13 +36,14 @@ async def school_report(
     """Every branch's scorecard, side by side, in one pass over the traces per period (the
     chain, the roster and the dues records read once for both periods)."""
     await evaluation.plan_each_query(session)
+    members = list(await evaluation.active_members(session, None))
     school = _School(
         chain=await chain_state(session, box),
         day=today_in(options, today),
         branches=list(await people.all_branches(session)),
-        members=list(await evaluation.active_members(session, None)),
+        members=members,
+        dues=await dues_rows(session, members, everyone=True),
     )
-    school.dues = await dues_rows(session, school.members, everyone=True)
     previous: dict[int, BranchScorecard] = {}
     if with_previous:
         before = await _school_cards(session, school, period.previous(), options, {})
@@ -56,7 +57,7 @@ class _School:
     day: date
     branches: list[Branch]
     members: list[Member]
-    dues: DuesRows | None = None
+    dues: DuesRows
 
 
 async def _school_cards(

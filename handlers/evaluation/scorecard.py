@@ -282,7 +282,8 @@ async def branch_scorecard(
     chain: ChainState | None = None,
 ) -> BranchScorecard:
     """The branch's scorecard over `period` (cut at today), with the previous period of the
-    same length for the trend."""
+    same length for the trend (its members' totals and the branch rates; no meetings).
+    `chain`: a state already checked (a chart's months)."""
     await evaluation.plan_each_query(session)
     branch = await session.get(Branch, branch_id)
     if branch is None:
@@ -290,32 +291,26 @@ async def branch_scorecard(
     chain = chain or await chain_state(session, box)
     day = today_in(options, today)
     members = await people.branch_members(session, branch_id)
-    previous = None
-    if with_previous:
-        previous = await branch_scorecard(
-            session,
-            box,
-            branch_id,
-            period.previous(),
-            options,
-            with_previous=False,
-            today=day,
-            chain=chain,
+    ids = [m.id for m in members]
+    dues = await dues_rows(session, [m for m in members if m.active])  # for both periods
+
+    async def card_over(span: Period, previous: BranchScorecard | None) -> BranchScorecard:
+        scores, figures = await member_scores(
+            session, members, span.clipped(day), options, medians_of=ids, dues=dues
         )
-    clipped = period.clipped(day)
-    scores, figures = await member_scores(
-        session, members, clipped, options, medians_of=[m.id for m in members]
-    )
-    card = card_of(
-        branch_id,
-        branch.name,
-        period,
-        scores.get(branch_id, []),
-        figures.get(branch_id, []),
-        chain,
-        previous,
-    )
-    since, until = clipped.bounds(options.timezone)
+        return card_of(
+            branch_id,
+            branch.name,
+            span,
+            scores.get(branch_id, []),
+            figures.get(branch_id, []),
+            chain,
+            previous,
+        )
+
+    previous = await card_over(period.previous(), None) if with_previous else None
+    card = await card_over(period, previous)
+    since, until = period.clipped(day).bounds(options.timezone)
     rows = await evaluation.meeting_rows(session, branch_id, since, until)
     return with_meetings(card, rows)
 
