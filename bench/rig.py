@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
+from bot.tg.transport import AiohttpRequest
 from storage.models import Member, PlatformAccount
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -105,16 +106,23 @@ async def _echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 @asynccontextmanager
-async def echo_bot(base_url: str, concurrency: int) -> AsyncIterator[None]:
-    """The baseline: a bare PTB bot that echoes every text, polling the same fake API."""
-    app = (
+async def echo_bot(base_url: str, concurrency: int, aiohttp: bool = False) -> AsyncIterator[None]:
+    """The baseline: a bare PTB bot that echoes every text, polling the same fake API; on
+    PTB's default HTTP backend (httpx), or with `aiohttp` on the service's (bot/tg/transport.py),
+    which shows what the service's own code costs apart from HTTP."""
+    builder = (
         Application.builder()
         .token(TOKEN)
         .base_url(f"{base_url}/bot")
         .concurrent_updates(concurrency)
-        .connection_pool_size(concurrency + 4)
-        .build()
     )
+    if aiohttp:
+        builder = builder.request(AiohttpRequest(concurrency + 4)).get_updates_request(
+            AiohttpRequest()
+        )
+    else:
+        builder = builder.connection_pool_size(concurrency + 4)
+    app = builder.build()
     app.add_handler(MessageHandler(filters.TEXT, _echo))
     await app.initialize()
     await app.start()

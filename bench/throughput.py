@@ -4,8 +4,10 @@
 
 Each round sends N `/start CODE` updates through fake API → PTB → router → handler (database
 reads, a trace write, the dedup record, one transaction) → reply, then N `/me` from the same
-users (reads only), and N through the echo bot; prints the median rates, the ratio (goal ≥ 0.6
-at N=2000 on SQLite) and this process's memory.
+users (reads only), and N through a bare PTB echo bot twice: on PTB's default HTTP backend
+(httpx; the goal's baseline) and on the service's own (aiohttp, bot/tg/transport.py: like for
+like, so what is left is the service's own code). Prints the median rates, the ratios (goal
+≥ 0.6 at N=2000 on SQLite, against the first) and this process's memory.
 """
 
 import argparse
@@ -51,6 +53,7 @@ async def main(n: int, rounds: int, database_url: str | None) -> None:
     ids = itertools.count(1)
     users = itertools.count(10_000_000)
     echo_rates: list[float] = []
+    same_rates: list[float] = []
     bot_rates: list[float] = []
     read_rates: list[float] = []
     async with fake_api() as api:
@@ -70,6 +73,9 @@ async def main(n: int, rounds: int, database_url: str | None) -> None:
             async with echo_bot(api.base_url, CONCURRENCY):
                 batch = [text_update(next(ids), next(users), "你好") for _ in range(n)]
                 echo_rates.append(n / await timed_batch(api, batch))
+            async with echo_bot(api.base_url, CONCURRENCY, aiohttp=True):
+                batch = [text_update(next(ids), next(users), "你好") for _ in range(n)]
+                same_rates.append(n / await timed_batch(api, batch))
             await service.start()
             round_users = [next(users) for _ in range(n)]
             batch = [text_update(next(ids), u, f"/start {next(codes)}") for u in round_users]
@@ -77,16 +83,22 @@ async def main(n: int, rounds: int, database_url: str | None) -> None:
             batch = [text_update(next(ids), u, "/me") for u in round_users]
             read_rates.append(n / await timed_batch(api, batch))
             await service.stop()
+            await service.close()
             service = TelegramService(services)
         await services.close()
     echo, bot = statistics.median(echo_rates), statistics.median(bot_rates)
-    read = statistics.median(read_rates)
+    read, same = statistics.median(read_rates), statistics.median(same_rates)
     current, peak = rss_mb()
     backend = url.split(":")[0]
     print(f"updates per round: {n}, rounds: {rounds}, database: {backend}")
     print(
         f"echo bot (bare PTB):      {echo:8.1f} updates/s  (rounds: "
         + ", ".join(f"{r:.1f}" for r in echo_rates)
+        + ")"
+    )
+    print(
+        f"echo bot (PTB on aiohttp):{same:8.1f} updates/s  (rounds: "
+        + ", ".join(f"{r:.1f}" for r in same_rates)
         + ")"
     )
     print(
@@ -101,6 +113,10 @@ async def main(n: int, rounds: int, database_url: str | None) -> None:
     )
     print(f"ratio branchbot/echo:     {bot / echo:8.2f}   (goal ≥ 0.60; /start, the write path)")
     print(f"ratio /me/echo:           {read / echo:8.2f}   (the read path, for comparison)")
+    print(
+        f"ratio /start/aiohttp echo:{bot / same:8.2f}   (like for like: the service's own code"
+        " apart from HTTP)"
+    )
     print(f"process memory: {current:.0f} MB now, {peak:.0f} MB peak (goal < 150 MB)")
 
 

@@ -13,13 +13,13 @@ from aiohttp import web
 from telegram import Bot, BotCommand, BotCommandScopeChat, Update
 from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
-from telegram.request import HTTPXRequest
 
 from bot.app import Services
 from bot.tg.convert import PLATFORM, to_incoming
 from bot.tg.deliver import TelegramTransport
 from bot.tg.ordering import PerChatUpdateProcessor
 from bot.tg.send import send_replies
+from bot.tg.transport import AiohttpRequest
 from handlers.help import visible_commands
 from storage import people
 from storage.enums import Role
@@ -41,7 +41,7 @@ class TelegramService:
             self.settings.require_telegram_token(),
             base_url=f"{base}/bot",
             base_file_url=f"{base}/file/bot",
-            request=HTTPXRequest(connection_pool_size=2),
+            request=AiohttpRequest(pool_size=2),
         )
         self.transport = TelegramTransport(self.outbox_bot, services.renderer)
         # Told how many replies went out, so the outbox leaves room for them in the budget.
@@ -63,7 +63,9 @@ class TelegramService:
             .base_url(f"{base}/bot")
             .base_file_url(f"{base}/file/bot")
             .concurrent_updates(PerChatUpdateProcessor(self.settings.telegram_concurrency))
-            .connection_pool_size(self.settings.telegram_concurrency + 4)
+            .request(AiohttpRequest(pool_size=self.settings.telegram_concurrency + 4))
+            # getUpdates waits up to its long-poll timeout; PTB passes that as read_timeout.
+            .get_updates_request(AiohttpRequest(pool_size=1))
         )
         if self.settings.telegram_rate_limit:
             builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
