@@ -23,6 +23,7 @@ from handlers.parsing import clean, split_command
 from handlers.registry import Command, Feature, Flow, LocationFn, as_list
 from storage import people, traces, updates
 from storage.crypto import SecretBox
+from storage.driven import drive
 from storage.enums import ROLE_RANK, Role
 from storage.models import Member
 
@@ -136,19 +137,25 @@ class Router:
     async def _transaction(self, incoming: Incoming) -> tuple[list[Reply], dict[str, Any] | None]:
         """The update's replies and its session's info, committed; no info: a duplicate.
 
-        The session is closed by hand, not by `async with`: AsyncSession's exit closes it in
-        a new task (shielded from cancellation), a trip round the event loop during which the
-        one SQLite connection is held from the next update. If cancelled here (a shutdown),
-        the session is dropped and the pool takes its connection back."""
+        The whole update runs in one greenlet (storage/driven.py), so its dozen database
+        calls do not each set one up. The session is committed and closed by hand, not by
+        `async with` (whose exit closes it in a new task, a trip round the event loop during
+        which the one SQLite connection is held from the next update). If cancelled here (a
+        shutdown), closing rolls back."""
+        return await drive(lambda: self._in_transaction(incoming))
+
+    async def _in_transaction(
+        self, incoming: Incoming
+    ) -> tuple[list[Reply], dict[str, Any] | None]:
         session = self.sessions()
         try:
-            async with session.begin():
-                now = self.clock()  # one instant for the whole update
-                if not await self._claim(session, incoming, now):
-                    log.info("skipping duplicate update %s", incoming.update_key)
-                    return [], None
-                ctx = await self._context(session, incoming, now)
-                replies = await self._run(ctx)
+            now = self.clock()  # one instant for the whole update
+            if not await self._claim(session, incoming, now):
+                log.info("skipping duplicate update %s", incoming.update_key)
+                return [], None
+            ctx = await self._context(session, incoming, now)
+            replies = await self._run(ctx)
+            await session.commit()
             return replies, session.info
         finally:
             await session.close()

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Table, and_, bindparam, func, insert, or_, select
+from sqlalchemy import Table, and_, bindparam, func, insert, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import chunks
@@ -66,25 +66,27 @@ async def staff_numbers_taken(session: AsyncSession, numbers: Sequence[str]) -> 
     return {n for n in (await session.scalars(query)).all() if n}
 
 
-# Built once with bound parameters: it runs for every update.
+# Built once with bound parameters: it runs for every update. One row always comes back: both
+# sides are outer-joined to a one-row anchor, so a stranger's unfinished /start flow is found
+# by the same query as a member's account (a second query cost as much as the first).
+_ANCHOR = select(literal_column("1").label("anchor")).subquery("anchor")
 _ACCOUNT_AND_CONVERSATION = (
     select(PlatformAccount, Conversation)
+    .select_from(_ANCHOR)
+    .outerjoin(
+        PlatformAccount,
+        and_(
+            PlatformAccount.platform == bindparam("platform"),
+            PlatformAccount.external_id == bindparam("external_id"),
+        ),
+    )
     .outerjoin(
         Conversation,
         and_(
-            Conversation.platform == PlatformAccount.platform,
-            Conversation.external_id == PlatformAccount.external_id,
+            Conversation.platform == bindparam("platform"),
+            Conversation.external_id == bindparam("external_id"),
         ),
     )
-    .where(
-        PlatformAccount.platform == bindparam("platform"),
-        PlatformAccount.external_id == bindparam("external_id"),
-    )
-)
-
-_CONVERSATION = select(Conversation).where(
-    Conversation.platform == bindparam("platform"),
-    Conversation.external_id == bindparam("external_id"),
 )
 
 
@@ -93,10 +95,8 @@ async def account_and_conversation(
 ) -> tuple[PlatformAccount | None, Conversation | None]:
     """The chat account (with member and branch) and any unfinished conversation, at once."""
     params = {"platform": platform, "external_id": external_id}
-    row = (await session.execute(_ACCOUNT_AND_CONVERSATION, params)).first()
-    if row is not None:
-        return row[0], row[1]
-    return None, (await session.execute(_CONVERSATION, params)).scalar_one_or_none()
+    account, conversation = (await session.execute(_ACCOUNT_AND_CONVERSATION, params)).one()
+    return account, conversation
 
 
 async def account(session: AsyncSession, platform: str, external_id: str) -> PlatformAccount | None:

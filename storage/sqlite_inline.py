@@ -33,6 +33,12 @@ class InlineConnection(aiosqlite.Connection):
             raise ValueError("Connection closed")
         return fn(*args, **kwargs)
 
+    def begin(self, immediate: bool) -> None:
+        """Open a transaction (IMMEDIATE: with the write lock) without the async layers."""
+        if self._connection is None:
+            raise ValueError("Connection closed")
+        self._connection.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
     async def _connect(self) -> "InlineConnection":
         if self._connection is None:
             self._connection = self._connector()

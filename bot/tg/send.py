@@ -1,5 +1,6 @@
 """Reply objects out as Telegram calls: messages, edits, photos, documents, inline keyboards."""
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from functools import partial
@@ -20,6 +21,9 @@ log = logging.getLogger(__name__)
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 CALLBACK_LIMIT = 64  # bytes, Telegram's limit for callback_data
+# A direct answer is tried this many times in all, waiting 0.5 s, then 1 s, between tries.
+_ATTEMPTS = 3
+_FIRST_RETRY_WAIT = 0.5
 
 
 def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
@@ -130,11 +134,19 @@ def _transient(err: BaseException) -> bool:
 
 
 async def _call(request: Callable[[], Awaitable[Message]]) -> Message:
-    """One Bot API call, retried on its own (so a retry never repeats an earlier chunk)."""
+    """One Bot API call, retried on its own (so a retry never repeats an earlier chunk).
+    The first try goes without tenacity: setting up its retry loop for every answer cost
+    more than the rest of sending one, and nearly every call succeeds at once."""
+    try:
+        return await request()
+    except Exception as err:
+        if not _transient(err):
+            raise
+    await asyncio.sleep(_FIRST_RETRY_WAIT)
     async for attempt in AsyncRetrying(
         retry=retry_if_exception(_transient),
-        stop=stop_after_attempt(3),
-        wait=wait_exponential(multiplier=0.5, max=4),
+        stop=stop_after_attempt(_ATTEMPTS - 1),
+        wait=wait_exponential(multiplier=2 * _FIRST_RETRY_WAIT, max=4),
         reraise=True,
     ):
         with attempt:

@@ -113,6 +113,7 @@ class FakeTelegram(MethodsMixin, UpdatesMixin, FaultsMixin, WebhookMixin):
         """Forget calls, queued updates, faults and blocks; ids keep increasing."""
         self.calls.clear()
         self.sent.clear()
+        self.sent_by_method.clear()
         self._updates.clear()
         self._faults.clear()
         self._blocked.clear()
@@ -228,6 +229,7 @@ class FakeTelegram(MethodsMixin, UpdatesMixin, FaultsMixin, WebhookMixin):
         call.status = HTTPStatus.OK
         if method not in READ_ONLY:
             self.sent.append(call)
+            self.sent_by_method[method] += 1
         self._notify()
         return web.json_response({"ok": True, "result": result})
 
@@ -259,7 +261,7 @@ class FakeTelegram(MethodsMixin, UpdatesMixin, FaultsMixin, WebhookMixin):
         """Counts of sent calls per method, totals, 429 rejections and queued updates."""
         return {
             "ok": True,
-            "sent": dict(Counter(call.method for call in self.sent)),
+            "sent": dict(self.sent_by_method),
             "total_sent": len(self.sent),
             "total_calls": len(self.calls),
             "rejected_429": self.rejected_429,
