@@ -5,6 +5,7 @@ batches, waiting for replies, and the bare PTB echo bot that every benchmark com
 import asyncio
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -180,6 +181,20 @@ async def bind_members(
     ]
     await session.execute(insert(PlatformAccount), accounts)
     return [first_chat + i for i in range(count)]
+
+
+def rate_line(label: str, rates: list[float], unit: str = "updates/s") -> str:
+    """A median rate with every round's."""
+    rounds = ", ".join(f"{r:.1f}" for r in rates)
+    return f"{label + ':':27s}{statistics.median(rates):8.1f} {unit}  (rounds: {rounds})"
+
+
+def ratio_line(label: str, tops: list[float], bottoms: list[float], note: str) -> str:
+    """The median of the rounds' ratios: each round's two runs were back to back, so the
+    ratio within a round is steadier than one of two medians taken across rounds."""
+    ratios = [top / bottom for top, bottom in zip(tops, bottoms, strict=True)]
+    rounds = ", ".join(f"{r:.2f}" for r in ratios)
+    return f"{label + ':':27s}{statistics.median(ratios):8.2f}   ({note}; rounds: {rounds})"
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -7,13 +7,14 @@ reads, a trace write, the dedup record, one transaction) → reply, then N `/me`
 users (reads only), and N through a bare PTB echo bot twice: on PTB's default HTTP backend
 (httpx; the goal's baseline) and on the service's own (aiohttp, bot/tg/transport.py: like for
 like, so what is left is the service's own code). Prints the median rates, the ratios (goal
-≥ 0.6 at N=2000 on SQLite, against the first) and this process's memory.
+≥ 0.6 at N=2000 on SQLite, against the first) and this process's memory. A ratio is taken
+within each round, as the bots there ran back to back, and its median printed: this machine's
+speed drifts by a tenth or more between rounds.
 """
 
 import argparse
 import asyncio
 import itertools
-import statistics
 import sys
 import tempfile
 from datetime import UTC, datetime, timedelta
@@ -21,7 +22,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.rig import TOKEN, echo_bot, fake_api, rss_mb, text_update, timed_batch
+from bench.rig import (
+    TOKEN,
+    echo_bot,
+    fake_api,
+    rate_line,
+    ratio_line,
+    rss_mb,
+    text_update,
+    timed_batch,
+)
 from bot.app import Services, build_services
 from bot.config import load_settings
 from bot.tg.service import TelegramService
@@ -67,56 +77,39 @@ async def main(n: int, rounds: int, database_url: str | None) -> None:
         )
         services = build_services(settings)
         await schema.upgrade(services.engine)
-        codes = iter(await enrol(services, n * rounds))
+        codes = iter(await enrol(services, n * rounds + n // 4))
         service = TelegramService(services)
-        for _ in range(rounds):
+        # A warm-up round of a quarter size first, not counted (caches, first connections).
+        for size in [n // 4] + [n] * rounds:
             async with echo_bot(api.base_url, CONCURRENCY):
-                batch = [text_update(next(ids), next(users), "你好") for _ in range(n)]
-                echo_rates.append(n / await timed_batch(api, batch))
+                batch = [text_update(next(ids), next(users), "你好") for _ in range(size)]
+                echo_rates.append(size / await timed_batch(api, batch))
             async with echo_bot(api.base_url, CONCURRENCY, aiohttp=True):
-                batch = [text_update(next(ids), next(users), "你好") for _ in range(n)]
-                same_rates.append(n / await timed_batch(api, batch))
+                batch = [text_update(next(ids), next(users), "你好") for _ in range(size)]
+                same_rates.append(size / await timed_batch(api, batch))
             await service.start()
-            round_users = [next(users) for _ in range(n)]
+            round_users = [next(users) for _ in range(size)]
             batch = [text_update(next(ids), u, f"/start {next(codes)}") for u in round_users]
-            bot_rates.append(n / await timed_batch(api, batch))
+            bot_rates.append(size / await timed_batch(api, batch))
             batch = [text_update(next(ids), u, "/me") for u in round_users]
-            read_rates.append(n / await timed_batch(api, batch))
+            read_rates.append(size / await timed_batch(api, batch))
             await service.stop()
             await service.close()
             service = TelegramService(services)
         await services.close()
-    echo, bot = statistics.median(echo_rates), statistics.median(bot_rates)
-    read, same = statistics.median(read_rates), statistics.median(same_rates)
+    for rates in (echo_rates, same_rates, bot_rates, read_rates):
+        del rates[0]  # the warm-up
     current, peak = rss_mb()
-    backend = url.split(":")[0]
-    print(f"updates per round: {n}, rounds: {rounds}, database: {backend}")
     print(
-        f"echo bot (bare PTB):      {echo:8.1f} updates/s  (rounds: "
-        + ", ".join(f"{r:.1f}" for r in echo_rates)
-        + ")"
+        f"updates per round: {n}, rounds: {rounds} after a warm-up, database: {url.split(':')[0]}"
     )
-    print(
-        f"echo bot (PTB on aiohttp):{same:8.1f} updates/s  (rounds: "
-        + ", ".join(f"{r:.1f}" for r in same_rates)
-        + ")"
-    )
-    print(
-        f"branchbot (/start CODE):  {bot:8.1f} updates/s  (rounds: "
-        + ", ".join(f"{r:.1f}" for r in bot_rates)
-        + ")"
-    )
-    print(
-        f"branchbot (/me, reads):   {read:8.1f} updates/s  (rounds: "
-        + ", ".join(f"{r:.1f}" for r in read_rates)
-        + ")"
-    )
-    print(f"ratio branchbot/echo:     {bot / echo:8.2f}   (goal ≥ 0.60; /start, the write path)")
-    print(f"ratio /me/echo:           {read / echo:8.2f}   (the read path, for comparison)")
-    print(
-        f"ratio /start/aiohttp echo:{bot / same:8.2f}   (like for like: the service's own code"
-        " apart from HTTP)"
-    )
+    print(rate_line("echo bot (bare PTB)", echo_rates))
+    print(rate_line("echo bot (PTB on aiohttp)", same_rates))
+    print(rate_line("branchbot (/start CODE)", bot_rates))
+    print(rate_line("branchbot (/me, reads)", read_rates))
+    print(ratio_line("ratio /start/echo", bot_rates, echo_rates, "goal ≥ 0.60; the write path"))
+    print(ratio_line("ratio /me/echo", read_rates, echo_rates, "the read path"))
+    print(ratio_line("ratio /start/aiohttp echo", bot_rates, same_rates, "like for like"))
     print(f"process memory: {current:.0f} MB now, {peak:.0f} MB peak (goal < 150 MB)")
 
 
