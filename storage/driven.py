@@ -11,7 +11,7 @@ side of that one greenlet; outside `drive`, a DrivenSession is a plain AsyncSess
 from collections.abc import Awaitable, Callable, Generator, Sequence
 from typing import Any, TypeVar
 
-from greenlet import getcurrent
+from greenlet import GreenletExit, getcurrent
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.util import immutabledict
 from sqlalchemy.util.concurrency import await_only, greenlet_spawn
@@ -22,7 +22,8 @@ _BUFFERED = immutabledict({"prebuffer_rows": True})
 
 
 def _buffered(options: Any) -> Any:
-    return _BUFFERED.union(options) if options else _BUFFERED
+    """The caller's options, with buffering forced on as AsyncSession forces it."""
+    return immutabledict(options).union(_BUFFERED) if options else _BUFFERED
 
 
 def _in_greenlet() -> bool:
@@ -56,6 +57,8 @@ async def drive(work: Callable[[], Awaitable[T]]) -> T:
                 return done.value
             try:
                 sent, error = await_only(_Pass(step)), None
+            except GreenletExit:  # this greenlet is being torn down: nothing to hand on
+                raise
             except BaseException as raised:  # cancellation too: the coroutine must see it
                 sent, error = None, raised
 

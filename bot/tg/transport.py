@@ -20,7 +20,8 @@ from telegram.request import BaseRequest, RequestData
 
 class AiohttpRequest(BaseRequest):
     """One connection pool of `pool_size` keep-alive connections; timeouts as PTB's defaults
-    (connect 5 s, read 5 s, waiting for a free connection 1 s, an upload 20 s)."""
+    (connect 5 s, read 5 s, waiting for a free connection 1 s). Certificates are checked
+    against the system's store (httpx used certifi's copy of it)."""
 
     def __init__(
         self,
@@ -29,13 +30,11 @@ class AiohttpRequest(BaseRequest):
         read_timeout: float | None = 5.0,
         connect_timeout: float = 5.0,
         pool_timeout: float = 1.0,
-        media_write_timeout: float = 20.0,
     ) -> None:
         self._pool_size = pool_size
         self._read_timeout = read_timeout
         self._connect_timeout = connect_timeout
         self._pool_timeout = pool_timeout
-        self._media_write_timeout = media_write_timeout
         self._session: aiohttp.ClientSession | None = None
 
     @property
@@ -47,7 +46,11 @@ class AiohttpRequest(BaseRequest):
         if self._session is None or self._session.closed:
             connector = aiohttp.TCPConnector(limit=self._pool_size)
             headers = {"User-Agent": self.USER_AGENT}
-            self._session = aiohttp.ClientSession(connector=connector, headers=headers)
+            # trust_env: HTTPS_PROXY and the like apply, as they did with httpx (a campus
+            # network may reach Telegram only through one).
+            self._session = aiohttp.ClientSession(
+                connector=connector, headers=headers, trust_env=True
+            )
 
     async def shutdown(self) -> None:
         if self._session is not None and not self._session.closed:
@@ -65,8 +68,7 @@ class AiohttpRequest(BaseRequest):
     ) -> tuple[int, bytes]:
         if self._session is None or self._session.closed:
             raise RuntimeError("AiohttpRequest is not initialized")
-        files = request_data is not None and request_data.contains_files
-        timeout = self._timeout(files, read_timeout, write_timeout, connect_timeout, pool_timeout)
+        timeout = self._timeout(read_timeout, connect_timeout, pool_timeout)
         body = _body(request_data) if request_data is not None else None
         try:
             async with self._session.request(method, url, data=body, timeout=timeout) as resp:
@@ -77,25 +79,18 @@ class AiohttpRequest(BaseRequest):
             raise NetworkError(f"aiohttp.{type(err).__name__}: {err}") from err
 
     def _timeout(
-        self,
-        files: bool,
-        read: ODVInput[float],
-        write: ODVInput[float],
-        connect: ODVInput[float],
-        pool: ODVInput[float],
+        self, read: ODVInput[float], connect: ODVInput[float], pool: ODVInput[float]
     ) -> aiohttp.ClientTimeout:
-        """aiohttp's timeouts for PTB's four: a connection is "acquired" within the pool wait
-        plus the connect time; an upload (aiohttp has no write timeout) is bounded as a whole."""
+        """aiohttp's timeouts for PTB's: a connection is "acquired" within the pool wait plus
+        the connect time; reading waits `read` between bytes (None: a long poll's own). An
+        upload has no deadline as a whole (httpx's write timeout is per write, and aiohttp
+        has no such thing): a big file on a slow link must not be cut off."""
         read_s = self._read_timeout if isinstance(read, DefaultValue) else read
         connect_s = self._connect_timeout if isinstance(connect, DefaultValue) else connect
         pool_s = self._pool_timeout if isinstance(pool, DefaultValue) else pool
-        write_s = self._media_write_timeout if isinstance(write, DefaultValue) else write
         acquire = None if connect_s is None or pool_s is None else connect_s + pool_s
-        total = None
-        if files and write_s is not None and read_s is not None:
-            total = write_s + read_s + (acquire or 0)
         return aiohttp.ClientTimeout(
-            total=total, connect=acquire, sock_connect=connect_s, sock_read=read_s
+            total=None, connect=acquire, sock_connect=connect_s, sock_read=read_s
         )
 
 
