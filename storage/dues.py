@@ -7,9 +7,8 @@ which months each member has paid, owes or underpaid.
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Select, Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,9 +24,8 @@ PAYING_STAGES = frozenset({Stage.PROBATIONARY, Stage.FULL})
 _PAYMENTS: Table = DuesPayment.__table__  # type: ignore[assignment]
 
 
-@dataclass(frozen=True)
-class Paid:
-    """One month's payment as recorded."""
+class Paid(NamedTuple):
+    """One month's payment as recorded (a tuple: a school's report reads every payment)."""
 
     month: date
     amount_fen: int

@@ -70,14 +70,17 @@ def _figure_queries(since: datetime, until: datetime) -> list[Select[tuple]]:
         .group_by(Trace.member_id, Trace.kind)
     )
     counted = Trace.data["counted"].as_boolean()
+    # Each field only for the kind that has it: SQLite parses the JSON again for every field
+    # read, and a school's term has hundreds of thousands of quizzes.
+    quiz, volunteer = Trace.kind == QUIZ, Trace.kind == VOLUNTEER
     sums = (
         select(
             Trace.member_id,
             Trace.kind,
             func.count(Trace.id),
-            func.sum(Trace.data["score"].as_integer()),
-            func.sum(Trace.data["total"].as_integer()),
-            func.sum(Trace.data["hours"].as_float()),
+            func.sum(case((quiz, Trace.data["score"].as_integer()))),
+            func.sum(case((quiz, Trace.data["total"].as_integer()))),
+            func.sum(case((volunteer, Trace.data["hours"].as_float()))),
             func.max(Trace.at),
         )
         .where(Trace.kind.in_(SUMMED), *in_period, or_(Trace.kind != QUIZ, counted == true()))

@@ -99,6 +99,21 @@ def standing_of(
     )
 
 
+def counted_months(
+    rows: "DuesRows", member: Member, months: Sequence[date], default_fen: int, zone: ZoneInfo
+) -> tuple[bool, int, int]:
+    """(pays dues, how many of `months` they were to pay for, how many of those were paid in
+    full): what standing_of says of those months, without working out the member's whole
+    history (a school's report asks this of 30,000 members, twice)."""
+    rate_fen = rows.rates.get(member.id, default_fen)
+    if not is_payer(member) or rate_fen <= 0:
+        return False, 0, 0
+    start = first_month(member, rows.starts.get(member.id), zone)
+    amounts = {p.month: p.amount_fen for p in rows.paid.get(member.id, ())}
+    due = [month for month in months if month >= start]
+    return True, len(due), sum(1 for month in due if amounts.get(month, -1) >= rate_fen)
+
+
 async def standings(
     session: AsyncSession,
     members: Sequence[Member],

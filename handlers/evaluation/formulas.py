@@ -11,6 +11,7 @@ window. A member added after the period has no window: every indicator is exclud
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 from handlers.evaluation.indicators import Indicator
 from handlers.periods import Period
@@ -33,8 +34,10 @@ class Facts:
     payer: bool
 
 
-@dataclass(frozen=True)
-class Measure:
+class Measure(NamedTuple):
+    """A tuple, not a frozen dataclass: a school's report makes half a million of these, and a
+    frozen dataclass costs several times as much to build."""
+
     raw: float
     base: float | None
     excluded: str | None = None

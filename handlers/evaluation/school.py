@@ -7,6 +7,7 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.collector import without_collector
 from handlers.context import Options
 from handlers.dues.standing import DuesRows, dues_rows
 from handlers.evaluation.scorecard import (
@@ -24,6 +25,7 @@ from storage.evaluation import MeetingRow
 from storage.models import Branch, Member
 
 
+@without_collector
 async def school_report(
     session: AsyncSession,
     box: SecretBox,

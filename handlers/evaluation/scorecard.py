@@ -15,11 +15,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from statistics import median
+from typing import NamedTuple
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.collector import without_collector
 from handlers.context import Options
-from handlers.dues.standing import DuesRows, dues_rows, month_of, months_from, standings_from
+from handlers.dues.standing import DuesRows, counted_months, dues_rows, month_of, months_from
 from handlers.evaluation.formulas import Facts, measure, member_window
 from handlers.evaluation.indicators import Indicator, indicator_set
 from handlers.messages import UserError
@@ -32,8 +34,9 @@ from storage.evidence import AttendanceCounts
 from storage.models import Branch, Member
 
 
-@dataclass(frozen=True)
-class IndicatorScore:
+class IndicatorScore(NamedTuple):
+    """A tuple for the same reason as formulas.Measure (half a million in a school's report)."""
+
     indicator_id: str
     raw: float
     base: float | None
@@ -150,20 +153,9 @@ async def _dues_counts(
         return {}
     last_day = date.fromordinal(window.until.toordinal() - 1)
     rows = rows or await dues_rows(session, members)
-    found = standings_from(rows, members, last_day, options.dues_default_fen, options.timezone)
-    months = set(months_from(month_of(window.since), month_of(last_day)))
-    result: dict[int, tuple[bool, int, int]] = {}
-    for m in members:
-        standing = found[m.id]
-        if not standing.payer or standing.first_month is None or standing.rate_fen <= 0:
-            result[m.id] = (standing.payer and standing.rate_fen > 0, 0, 0)
-            continue
-        due = {month for month in months if month >= standing.first_month}
-        paid = {
-            month for month in due if month in standing.payments and month not in standing.underpaid
-        }
-        result[m.id] = (True, len(due), len(paid))
-    return result
+    months = months_from(month_of(window.since), month_of(last_day))
+    fen, zone = options.dues_default_fen, options.timezone
+    return {m.id: counted_months(rows, m, months, fen, zone) for m in members}
 
 
 async def member_scores(
@@ -270,6 +262,7 @@ def card_of(
     )
 
 
+@without_collector
 async def branch_scorecard(
     session: AsyncSession,
     box: SecretBox,
@@ -320,6 +313,7 @@ def with_meetings(card: BranchScorecard, rows: list[MeetingRow]) -> BranchScorec
     return card
 
 
+@without_collector
 async def member_scorecard(
     session: AsyncSession,
     box: SecretBox,

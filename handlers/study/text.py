@@ -16,6 +16,8 @@ from typing import Any
 
 import jieba
 
+from handlers.collector import collector_paused
+
 _DATA = files("handlers.study") / "data"
 _lock = threading.Lock()
 _tokenizer: jieba.Tokenizer | None = None
@@ -31,12 +33,9 @@ def tokenizer() -> jieba.Tokenizer:
                 # The dictionary is 350,000 small objects: without this the cyclic garbage
                 # collector walks them again and again while they are built (half the time),
                 # and afterwards at every full collection.
-                gc.disable()
-                try:
+                with collector_paused():
                     tok = _build()
-                finally:
-                    gc.enable()
-                    gc.freeze()
+                gc.freeze()
                 _tokenizer = tok
     return _tokenizer
 
