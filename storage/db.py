@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Table, TextClause, bindparam, event, text
+from sqlalchemy import Executable, Row, Table, TextClause, bindparam, event, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
@@ -143,6 +143,14 @@ READ_ONLY = "branchbot_read_only"
 def reader_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions for long reads: on SQLite they take no write lock (a deferred BEGIN)."""
     return async_sessionmaker(engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)
+
+
+async def core_rows(session: AsyncSession, query: Executable) -> Sequence[Row[Any]]:
+    """The rows of a select of columns, run on the session's connection: the session's own
+    execute passes every row through the ORM's result machinery, which for a school's
+    report (hundreds of thousands of rows) costs more than the query."""
+    connection = await session.connection()
+    return (await connection.execute(query)).all()
 
 
 # Bound parameters per IN list stay well under SQLite's and asyncpg's limits.

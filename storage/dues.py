@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Select, Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.db import chunks
+from storage.db import chunks, core_rows
 from storage.enums import Stage, StepKind
 from storage.models import Member, Trace
 from storage.pipeline_models import DuesPayment, DuesRate, StageChange
@@ -64,7 +64,7 @@ async def payments(
         DuesPayment.source,
     ).order_by(DuesPayment.member_id, DuesPayment.month)
     for each in _of(query, DuesPayment.member_id, member_ids):
-        for member_id, month, fen, paid_on, source in (await session.execute(each)).all():
+        for member_id, month, fen, paid_on, source in await core_rows(session, each):
             found[member_id].append(Paid(month, int(fen), paid_on, source))
     return found
 

@@ -15,7 +15,7 @@ from sqlalchemy import Select, and_, case, func, or_, select, text, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import raiseload
 
-from storage.db import chunks
+from storage.db import chunks, core_rows
 from storage.enums import MeetingStatus, Presence
 from storage.models import Attendance, Meeting, Member, Trace
 
@@ -108,7 +108,7 @@ async def trace_figures(
             else [base.where(Trace.member_id.in_(chunk)) for chunk in chunks(member_ids)]
         )
         for query in queries:
-            for member_id, kind, n, *summed in (await session.execute(query)).all():
+            for member_id, kind, n, *summed in await core_rows(session, query):
                 _add(found[member_id], kind, int(n), *(summed or (None, None, None, None)))
     if medians_of:
         await _ack_seconds(session, since, until, medians_of, found)

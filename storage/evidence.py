@@ -11,7 +11,7 @@ from datetime import date, datetime
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.db import chunks
+from storage.db import chunks, core_rows
 from storage.enums import MeetingStatus, Presence
 from storage.models import Attendance, MaterialRead, Meeting, Quiz
 
@@ -45,7 +45,7 @@ async def attendance(
     None: everyone (a school), in one pass over the period's meetings."""
     counts: dict[int, dict[str, int]] = {m: {} for m in member_ids or ()}
     for query in _attendance_queries(member_ids, since, until):
-        for member_id, presence, n, late in (await session.execute(query)).all():
+        for member_id, presence, n, late in await core_rows(session, query):
             found = counts.setdefault(member_id, {})
             found[presence] = int(n)
             found["late"] = found.get("late", 0) + int(late or 0)
