@@ -5,6 +5,7 @@ and BEGIN IMMEDIATE, so writers queue in-process instead of spinning in SQLite's
 handler; PostgreSQL gets an ordinary pool.
 """
 
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -13,6 +14,7 @@ from sqlalchemy import Executable, Row, Table, TextClause, bindparam, event, tex
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -89,8 +91,9 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     url = async_url(url)
     if not is_sqlite(url):
         kwargs.setdefault("pool_size", 10)
-        kwargs.setdefault("pool_pre_ping", True)
-        return create_async_engine(url, **kwargs)
+        engine = create_async_engine(url, **kwargs)
+        _ping_idle_connections(engine)
+        return engine
     ensure_sqlite_dir(url)
     database = make_url(url).database or ":memory:"
     engine = create_async_engine(
@@ -102,6 +105,30 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     )
     _use_wal_and_immediate_transactions(engine)
     return engine
+
+
+# A pooled PostgreSQL connection idle this long is pinged before it is used again.
+IDLE_PING_SECONDS = 10.0
+
+
+def _ping_idle_connections(engine: AsyncEngine, idle: float = IDLE_PING_SECONDS) -> None:
+    """Ping a connection before use when it has been idle a while (a restarted server or a
+    firewall's idle timeout leaves it dead, and a dead one is replaced), not one in steady
+    use: pinging on every checkout (pool_pre_ping) was a round trip of every update."""
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _returned(_dbapi_connection: Any, record: Any) -> None:
+        record.info["returned_at"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _check(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        returned = record.info.get("returned_at")
+        if returned is None or time.monotonic() - returned < idle:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as err:  # the pool drops it and connects anew
+            raise DisconnectionError("an idle connection is gone") from err
 
 
 def _use_wal_and_immediate_transactions(engine: AsyncEngine) -> None:

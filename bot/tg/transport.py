@@ -11,6 +11,10 @@ failures map onto PTB's errors the same way: a timeout is TimedOut, any other tr
 failure (refused, reset, dropped) a NetworkError; HTTP statuses are PTB's to interpret.
 """
 
+import functools
+import urllib.request
+from urllib.parse import urlsplit
+
 import aiohttp
 from telegram._utils.defaultvalue import DefaultValue
 from telegram._utils.types import ODVInput
@@ -46,11 +50,7 @@ class AiohttpRequest(BaseRequest):
         if self._session is None or self._session.closed:
             connector = aiohttp.TCPConnector(limit=self._pool_size)
             headers = {"User-Agent": self.USER_AGENT}
-            # trust_env: HTTPS_PROXY and the like apply, as they did with httpx (a campus
-            # network may reach Telegram only through one).
-            self._session = aiohttp.ClientSession(
-                connector=connector, headers=headers, trust_env=True
-            )
+            self._session = aiohttp.ClientSession(connector=connector, headers=headers)
 
     async def shutdown(self) -> None:
         if self._session is not None and not self._session.closed:
@@ -70,8 +70,11 @@ class AiohttpRequest(BaseRequest):
             raise RuntimeError("AiohttpRequest is not initialized")
         timeout = self._timeout(read_timeout, connect_timeout, pool_timeout)
         body = _body(request_data) if request_data is not None else None
+        proxy = _environment_proxy(*_scheme_and_host(url))
         try:
-            async with self._session.request(method, url, data=body, timeout=timeout) as resp:
+            async with self._session.request(
+                method, url, data=body, timeout=timeout, proxy=proxy
+            ) as resp:
                 return resp.status, await resp.read()
         except TimeoutError as err:  # asyncio's and aiohttp's timeouts alike
             raise TimedOut from err
@@ -92,6 +95,21 @@ class AiohttpRequest(BaseRequest):
         return aiohttp.ClientTimeout(
             total=None, connect=acquire, sock_connect=connect_s, sock_read=read_s
         )
+
+
+def _scheme_and_host(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme, parts.hostname or ""
+
+
+@functools.cache
+def _environment_proxy(scheme: str, host: str) -> str | None:
+    """The proxy HTTPS_PROXY (and the like, with NO_PROXY) names for this host, as httpx
+    honoured them: a campus network may reach Telegram only through one. Looked up once:
+    aiohttp's own lookup (trust_env) takes two trips to a worker thread on every request."""
+    if urllib.request.proxy_bypass(host):
+        return None
+    return urllib.request.getproxies().get(scheme)
 
 
 def _body(request_data: RequestData) -> aiohttp.FormData | dict[str, str]:
