@@ -11,7 +11,7 @@ from aiohttp import web
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, NetworkError, TimedOut
 
-from bot.tg.transport import AiohttpRequest
+from bot.tg.transport import AiohttpRequest, _environment_proxy
 
 TOKEN = "123456:TEST"
 
@@ -114,3 +114,15 @@ async def test_a_dropped_connection_is_a_network_error(server: tuple[Server, str
 async def test_requests_before_initialize_are_refused() -> None:
     with pytest.raises(NetworkError, match="not initialized"):
         await Bot(TOKEN, request=AiohttpRequest()).get_me()
+
+
+def test_the_environment_names_the_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.campus.example:3128")
+    monkeypatch.setenv("NO_PROXY", "localhost,127.0.0.1")
+    _environment_proxy.cache_clear()
+    try:
+        found = _environment_proxy("https", "api.telegram.org")
+        assert found == "http://proxy.campus.example:3128"
+        assert _environment_proxy("https", "127.0.0.1") is None
+    finally:
+        _environment_proxy.cache_clear()
