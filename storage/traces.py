@@ -30,7 +30,7 @@ _INSERT = insert(TRACES)
 _MOVE_HEAD = (
     update(HEAD)
     .where(
-        HEAD.c.id == HEAD_ID,
+        HEAD.c.id == bindparam("head_id"),
         HEAD.c.last_id == bindparam("tip_id"),
         HEAD.c.last_hash == bindparam("tip_hash"),
     )
@@ -39,6 +39,21 @@ _MOVE_HEAD = (
     )
 )
 
+_COLUMNS = ("id", "at", "kind", "branch_id", "member_id", "actor_id", "ref", "data")
+_ROW = (*_COLUMNS, "prev_hash", "hash")
+# PostgreSQL: the head moved and the row inserted in one statement, the row only if the head
+# moved (see append). SQLite has no UPDATE in a WITH, and needs no such thing: one process.
+_MOVED = _MOVE_HEAD.returning(HEAD.c.last_id).cte("moved")
+_MOVE_AND_INSERT = (
+    insert(TRACES)
+    .add_cte(_MOVED)
+    .from_select(
+        list(_ROW),
+        # Prefixed: an UPDATE takes any parameter named after one of its table's columns
+        # (trace_head.id) as a value to set.
+        select(*(bindparam(f"row_{n}", type_=TRACES.c[n].type) for n in _ROW)).select_from(_MOVED),
+    )
+)
 
 # Built once: json.dumps with these options builds an encoder on every call.
 _CANONICAL_JSON = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
@@ -88,8 +103,19 @@ async def append(
         "ref": ref,
         "data": data or {},
     }
-    key = str(session.get_bind().engine.url)
+    bind = session.get_bind()
+    key = str(bind.engine.url)
     tip = _tips.get(key)
+    if tip is not None and bind.dialect.name == "postgresql":
+        # One round trip moves the head and inserts the row: the head's lock is held from
+        # here to the commit, and every other writer waits for it.
+        fresh = _next(box, tip, fields)
+        params = _moved(box, fresh) | {f"row_{n}": v for n, v in _columns(fresh).items()}
+        result = await session.execute(_MOVE_AND_INSERT, params)
+        if getattr(result, "rowcount", 0) == 1:
+            _tips[key] = (fresh.id, fresh.hash)
+            return fresh
+        tip = None  # another process appended since: read the head under its lock
     trace = await _link(session, box, tip, fields) if tip else None
     if trace is None:
         trace = await _link(session, box, await _locked_tip(session), fields, expect=False)
@@ -139,6 +165,7 @@ async def append_many(
         rows.append(_columns(trace))
     last_id = tip_id + len(entries)
     params = {
+        "head_id": HEAD_ID,
         "tip_id": tip_id,
         "tip_hash": rows[0]["prev_hash"],
         "new_id": last_id,
@@ -174,16 +201,8 @@ async def _link(
     expect: bool = True,
 ) -> Trace | None:
     """Build the next trace after `tip` and move the head to it; None if the tip was stale."""
-    trace = Trace(id=tip[0] + 1, prev_hash=tip[1], **fields)
-    trace.hash = box.mac(canonical(trace))
-    params = {
-        "tip_id": tip[0],
-        "tip_hash": tip[1],
-        "new_id": trace.id,
-        "new_hash": trace.hash,
-        "new_seal": box.mac(seal_payload(trace.id, trace.hash)),
-    }
-    result = await session.execute(_MOVE_HEAD, params)
+    trace = _next(box, tip, fields)
+    result = await session.execute(_MOVE_HEAD, _moved(box, trace))
     if getattr(result, "rowcount", 0) == 1:
         return trace
     if not expect:
@@ -191,9 +210,26 @@ async def _link(
     return None
 
 
+def _next(box: SecretBox, tip: tuple[int, str], fields: dict[str, Any]) -> Trace:
+    trace = Trace(id=tip[0] + 1, prev_hash=tip[1], **fields)
+    trace.hash = box.mac(canonical(trace))
+    return trace
+
+
+def _moved(box: SecretBox, trace: Trace) -> dict[str, Any]:
+    """_MOVE_HEAD's parameters: from the trace's previous row to it."""
+    return {
+        "head_id": HEAD_ID,
+        "tip_id": trace.id - 1,
+        "tip_hash": trace.prev_hash,
+        "new_id": trace.id,
+        "new_hash": trace.hash,
+        "new_seal": box.mac(seal_payload(trace.id, trace.hash)),
+    }
+
+
 def _columns(trace: Trace) -> dict[str, Any]:
-    names = ("id", "at", "kind", "branch_id", "member_id", "actor_id", "ref", "data")
-    return {name: getattr(trace, name) for name in names} | {
+    return {name: getattr(trace, name) for name in _COLUMNS} | {
         "prev_hash": trace.prev_hash,
         "hash": trace.hash,
     }

@@ -96,3 +96,17 @@ async def test_rows_outside_the_chain_are_detected(services: Services) -> None:
         session.add(Trace(id=0, at=AT, kind="invite.rejected", data={}, prev_hash="", hash=""))
     result = await _verify(services)
     assert (result.ok, result.bad_id, result.reason) == (False, 0, "inserted")
+
+
+async def test_a_writer_behind_another_process_appends_after_it(services: Services) -> None:
+    # This process remembers the chain's tip; another process appending moves it on. The
+    # next append (on PostgreSQL one statement that moves the head and inserts the row
+    # only if the tip still holds) must notice, read the head under its lock and follow on.
+    await _write(services, 2)
+    key = str(services.engine.url)
+    stale = traces._tips[key]
+    await _write(services, 1)  # as if from another process
+    traces._tips[key] = stale
+    await _write(services, 2)
+    result = await _verify(services)
+    assert result.ok and result.checked == 5
