@@ -81,12 +81,9 @@ class DrivenSession(AsyncSession):
     async def scalar(
         self, statement: Any, params: Any = None, *, execution_options: Any = None, **kw: Any
     ) -> Any:
-        if not _in_greenlet():
-            return await super().scalar(
-                statement, params, execution_options=execution_options or {}, **kw
-            )
-        options = _buffered(execution_options)
-        return self.sync_session.scalar(statement, params, execution_options=options, **kw)
+        # Session.scalar is execute(...).scalar(); going through execute keeps one path.
+        result = await self.execute(statement, params, execution_options=execution_options, **kw)
+        return result.scalar()
 
     async def get(self, entity: Any, ident: Any, **kw: Any) -> Any:
         if not _in_greenlet():

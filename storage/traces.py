@@ -164,14 +164,7 @@ async def append_many(
         trace.hash = tip_hash = box.mac(canonical(trace))
         rows.append(_columns(trace))
     last_id = tip_id + len(entries)
-    params = {
-        "head_id": HEAD_ID,
-        "tip_id": tip_id,
-        "tip_hash": rows[0]["prev_hash"],
-        "new_id": last_id,
-        "new_hash": tip_hash,
-        "new_seal": box.mac(seal_payload(last_id, tip_hash)),
-    }
+    params = _head_move(box, tip_id, rows[0]["prev_hash"], last_id, tip_hash)
     result = await session.execute(_MOVE_HEAD, params)
     if getattr(result, "rowcount", 0) != 1:
         raise RuntimeError("trace head changed while locked")
@@ -218,13 +211,20 @@ def _next(box: SecretBox, tip: tuple[int, str], fields: dict[str, Any]) -> Trace
 
 def _moved(box: SecretBox, trace: Trace) -> dict[str, Any]:
     """_MOVE_HEAD's parameters: from the trace's previous row to it."""
+    return _head_move(box, trace.id - 1, trace.prev_hash, trace.id, trace.hash)
+
+
+def _head_move(
+    box: SecretBox, tip_id: int, tip_hash: str, new_id: int, new_hash: str
+) -> dict[str, Any]:
+    """_MOVE_HEAD's parameters: the head from (tip_id, tip_hash) on to a new sealed tip."""
     return {
         "head_id": HEAD_ID,
-        "tip_id": trace.id - 1,
-        "tip_hash": trace.prev_hash,
-        "new_id": trace.id,
-        "new_hash": trace.hash,
-        "new_seal": box.mac(seal_payload(trace.id, trace.hash)),
+        "tip_id": tip_id,
+        "tip_hash": tip_hash,
+        "new_id": new_id,
+        "new_hash": new_hash,
+        "new_seal": box.mac(seal_payload(new_id, new_hash)),
     }
 
 
