@@ -92,7 +92,7 @@ STATE_COLUMNS = {  # the rows a month adds, in load order (foreign keys first)
     "meetings": ("id", "branch_id", "kind", "title", "starts_at", "minutes", "status",
                  "checkin_secret", "checkin_opened_at", "created_by", "created_at", "jobs_synced"),
     "attendance": ("meeting_id", "member_id", "presence", "late", "mode", "at"),
-    "leave_requests": ("id", "meeting_id", "member_id", "reason", "status", "created_at",
+    "leave_requests": ("id", "meeting_id", "member_id", "reason_enc", "status", "created_at",
                        "decided_by", "decided_at"),
     "notices": ("id", "branch_id", "author_id", "text", "audience", "require_ack", "created_at",
                 "reminders"),

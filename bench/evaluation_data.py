@@ -150,9 +150,12 @@ def meeting_days(rng: random.Random, plan: Plan) -> list[list[datetime]]:
     return [[datetime.combine(d, clock_time(), UTC) + EVENING for d in ds] for ds in days]
 
 
-def add_meeting(month: Month, rng: random.Random, branch: list[Person], starts: datetime) -> None:
-    """A finished meeting: scheduled a week before, reminded, check-ins, approved leave and
-    every expected member's attendance row; the finalisation counts them."""
+def add_meeting(
+    month: Month, rng: random.Random, branch: list[Person], starts: datetime, reason: bytes
+) -> None:
+    """A finished meeting: scheduled a week before, reminded, check-ins, approved leave (its
+    reason encrypted, `reason`) and every expected member's attendance row; the finalisation
+    counts them."""
     meeting_id, secretary, b = month.next_id("meetings"), branch[0].id, branch[0].branch
     ref, kind = f"meeting:{meeting_id}", str(KINDS[meeting_id % len(KINDS)])
     month.row("meetings", meeting_id, b, kind, f"组织生活 {meeting_id}", starts, 90,
@@ -177,10 +180,10 @@ def add_meeting(month: Month, rng: random.Random, branch: list[Person], starts: 
         elif roll < 0.65 + 0.33 * p.zeal:
             presence, asked = Presence.EXCUSED, starts - timedelta(days=2, hours=rng.uniform(0, 48))
             leave_id, decided = month.next_id("leave_requests"), asked + timedelta(hours=3)
-            month.row("leave_requests", leave_id, meeting_id, p.id, "课程冲突",
+            month.row("leave_requests", leave_id, meeting_id, p.id, reason,
                       str(LeaveStatus.APPROVED), asked, secretary, decided)  # fmt: skip
             month.row("attendance", meeting_id, p.id, str(presence), False, None, decided)
-            data = {"leave": leave_id, "reason": "课程冲突"}
+            data = {"leave": leave_id}
             month.trace(asked, "leave.requested", b, p.id, p.id, ref, data)
             month.trace(decided, "leave.approved", b, p.id, secretary, ref, {"leave": leave_id})
         else:
@@ -291,9 +294,10 @@ def add_others(month: Month, rng: random.Random, people: list[Person], count: in
 def build_month(
     month: Month, rng: random.Random, box: SecretBox, plan: Plan, schedule: list[list[datetime]]
 ) -> None:
+    reason = box.encrypt("课程冲突") or b""
     for branch, starts in zip(plan.branches, schedule, strict=True):
         for at in (s for s in starts if month.start <= s < month.end):
-            add_meeting(month, rng, branch, at)
+            add_meeting(month, rng, branch, at, reason)
         for _ in month.some_days(rng, plan.notices):
             add_notice(month, rng, branch)
         for p in branch:

@@ -11,6 +11,7 @@ from bot.i18n import Renderer
 from bot.router import Clock, Router, utc_now
 from handlers import FEATURES
 from handlers.context import Options
+from handlers.evaluation.indicators import INDICATORS_FILE, IndicatorError, indicator_set
 from handlers.pipeline.rules import RULES_FILE, rule_set
 from storage import schema
 from storage.crypto import SecretBox
@@ -73,6 +74,7 @@ def handler_options(settings: Settings) -> Options:
         access_usual_factor=settings.access_usual_factor,
         access_min_reads=settings.access_min_reads,
         access_max_refusals=settings.access_max_refusals,
+        indicators_file=settings.indicators_file,
     )
 
 
@@ -85,8 +87,20 @@ def check_rules() -> None:
         raise ConfigError(str(RULES_FILE), f"{type(err).__name__}: {err}") from None
 
 
+def check_indicators(settings: Settings) -> None:
+    """The indicator file (INDICATORS_FILE, or the packaged one) is read at start-up too: a
+    mistake stops the service with one line naming the file, the indicator and the problem,
+    instead of failing the first /report."""
+    path = settings.indicators_file or INDICATORS_FILE
+    try:
+        indicator_set(settings.indicators_file)
+    except IndicatorError as err:
+        raise ConfigError(str(path), str(err)) from None
+
+
 def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
     check_rules()
+    check_indicators(settings)
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine, {DELIVER_TO: settings.deliver_to})
     box = SecretBox(settings.require_secret_key())

@@ -22,6 +22,7 @@ from handlers.messages import Msg
 from storage import people, schema
 from storage.crypto import SecretBox
 from storage.db import create_engine
+from storage.files import owner_only_umask, private_dir
 
 
 @click.group(cls=BranchbotGroup)
@@ -29,6 +30,9 @@ from storage.db import create_engine
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """支部助手 branchbot: a chat assistant for university Party branches."""
+    # Before anything is created: the database, its WAL and exports hold codes and personal
+    # data, and must not be readable by other accounts on the machine (storage/files.py).
+    owner_only_umask()
     ctx.ensure_object(dict)
 
 
@@ -44,15 +48,21 @@ def init(ctx: click.Context) -> None:
     """Create the database schema, or upgrade it to the newest version."""
     settings = settings_from(ctx)
 
+    # With the key, a migration can encrypt personal data already stored (leave reasons).
+    key = settings.secret_key.get_secret_value() if settings.secret_key else None
+
     async def go() -> str | None:
         engine = create_engine(settings.database_url)
         try:
-            await schema.upgrade(engine)
+            await schema.upgrade(engine, SecretBox(key) if key else None)
             return await schema.current_revision(engine)
         finally:
             await engine.dispose()
 
-    revision = run(settings, go())
+    try:
+        revision = run(settings, go())
+    except schema.SecretKeyNeeded:
+        fail(settings, Msg("cli.init_needs_key"), 2)
     say(settings, "cli.init_done", revision=revision, url=_safe_url(settings.database_url))
     if settings.secret_key is not None:  # the bank's import is traced, which needs the key
         added = run(settings, seed_starter_bank(settings))
@@ -120,7 +130,7 @@ def console(ctx: click.Context, name: str, branch_name: str | None) -> None:
 def demo(folder: Path, no_console: bool) -> None:
     """Build a demo branch, play a scripted conversation, then open the console."""
     logging.basicConfig(level=logging.WARNING)
-    folder.mkdir(parents=True, exist_ok=True)
+    private_dir(folder)
     asyncio.run(run_demo(folder, interactive=stdin_is_terminal() and not no_console))
 
 

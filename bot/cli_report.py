@@ -6,9 +6,7 @@ headers, the meaning of each column and the checklist wording are rendered here,
 configured language. Every export is traced (data.exported).
 """
 
-import csv
 import getpass
-import io
 import json
 from dataclasses import dataclass
 from datetime import date
@@ -31,6 +29,7 @@ from bot.cli_support import (
 from bot.config import Settings
 from bot.i18n import Renderer
 from handlers.access.watermark import exporter, watermark
+from handlers.cells import csv_bytes
 from handlers.context import Options
 from handlers.messages import Msg
 from handlers.periods import Period
@@ -39,6 +38,7 @@ from handlers.pipeline.evidence import Evidence
 from handlers.pipeline.rules import rule_set
 from handlers.pipeline.view import check_line
 from storage import traces
+from storage.files import write_private
 
 FORMATS = {".json": "json", ".csv": "csv", ".xlsx": "xlsx"}
 SCORECARD_FORMATS = ("xlsx", "csv", "json", "png")
@@ -93,7 +93,7 @@ def report(
     if not key:
         raise usage_error(settings, "report.bad_sort", value=sort_by)
     content, count = run(settings, _report(settings, branch_name, view, BY_KEY[key], fmt, out))
-    out.write_bytes(content)
+    write_private(out, content)
     say(settings, "cli.exported", count=count, path=out)
 
 
@@ -209,12 +209,7 @@ def _json(report: Report) -> bytes:
 
 
 def _csv(report: Report) -> bytes:
-    text = io.StringIO()
-    writer = csv.writer(text)
-    writer.writerow([report.render(report.mark)])
-    writer.writerow(report.headers)
-    writer.writerows(report.values)
-    return ("\ufeff" + text.getvalue()).encode()  # a BOM, so Excel reads UTF-8
+    return csv_bytes([[report.render(report.mark)], report.headers, *report.values])
 
 
 def _xlsx(report: Report) -> bytes:

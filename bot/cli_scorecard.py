@@ -19,6 +19,7 @@ from handlers.evaluation.text import chain_warning
 from handlers.messages import Msg
 from handlers.periods import parse_period
 from storage import traces
+from storage.files import write_private
 
 SUFFIXES = {".xlsx": "xlsx", ".csv": "csv", ".json": "json", ".png": "png"}
 CHAIN_BROKEN_EXIT = 3
@@ -49,7 +50,7 @@ def scorecard_report(
         )
     except BrokenChain as broken:
         fail(settings, Msg("evaluation.cli_refused", warning=broken.warning), CHAIN_BROKEN_EXIT)
-    out.write_bytes(content)
+    write_private(out, content)
     warning = chain_warning(cards[0].chain) if cards else None
     if warning is not None:
         say(settings, "evaluation.cli_forced", err=True, warning=warning)

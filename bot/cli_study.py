@@ -21,6 +21,7 @@ from handlers.study.documents import SUFFIXES, read_document
 from handlers.study.materials import NewMaterial, add_material
 from handlers.tables import RowsInvalid
 from storage import quizzes
+from storage.files import write_private
 from storage.models import Question
 
 FORMATS = {".json": "json", ".csv": "csv", ".xlsx": "xlsx"}
@@ -88,7 +89,7 @@ def questions_export(ctx: click.Context, file: Path) -> None:
             return [q for q in await quizzes.all_questions(session) if q.active]
 
     bank = run(settings, go())
-    file.write_bytes(export_bank(bank, fmt))
+    write_private(file, export_bank(bank, fmt))
     say(settings, "cli.exported", count=len(bank), path=file)
 
 

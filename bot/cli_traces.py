@@ -1,8 +1,8 @@
 """CLI commands for the trace store: verify the chain, export traces as JSONL or CSV."""
 
-import csv
 import getpass
 import json
+import os
 import sys
 from datetime import datetime, time
 from pathlib import Path
@@ -13,9 +13,11 @@ import click
 from bot.cli_support import branch_named, now, opened, renderer_for, run, say, settings_from
 from bot.config import Settings
 from handlers.access.watermark import exporter, watermark
+from handlers.cells import CsvWriter
 from handlers.messages import Msg
 from handlers.parsing import parse_date
 from storage import chain, people, traces
+from storage.files import open_private
 from storage.models import Trace
 from storage.trace_kinds import TRACE_KINDS
 
@@ -75,11 +77,12 @@ def _write(out: IO[str], fmt: str, rows: list[dict[str, Any]], mark: str) -> Non
         for row in rows:
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
         return
-    csv.writer(out).writerow([f"# {mark}"])
-    writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS)
-    writer.writeheader()
+    writer = CsvWriter(out)
+    writer.writerow([f"# {mark}"])
+    writer.writerow(EXPORT_FIELDS)
     for row in rows:
-        writer.writerow({**row, "data": json.dumps(row["data"], ensure_ascii=False)})
+        record = {**row, "data": json.dumps(row["data"], ensure_ascii=False)}
+        writer.writerow([record.get(field) for field in EXPORT_FIELDS])
 
 
 async def _export(
@@ -120,7 +123,7 @@ async def _export(
     if output is None:
         _write(sys.stdout, fmt, rows, mark)
     else:
-        with output.open("w", encoding="utf-8", newline="") as fh:
+        with os.fdopen(open_private(output), "w", encoding="utf-8", newline="") as fh:
             _write(fh, fmt, rows, mark)
         say(settings, "cli.exported", err=True, count=len(rows), path=output)
     return len(rows)

@@ -3,12 +3,13 @@
 A missing or wrong setting stops start-up with one line naming the variable (ConfigError).
 """
 
+import ipaddress
 import os
 import re
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cryptography.fernet import Fernet
@@ -33,6 +34,15 @@ class ConfigError(Exception):
         super().__init__(f"{variable}: {problem}")
         self.variable = variable
         self.problem = problem
+
+
+class SettingProblem(ValueError):
+    """A check across settings that fails: names the one setting to fix (a model validator's
+    error has no field of its own, so it carries the variable here)."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(problem)
+        self.field = field
 
 
 class Settings(BaseSettings):
@@ -60,6 +70,12 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     listen_host: str = "127.0.0.1"
     listen_port: int = Field(8080, ge=0, le=65535)  # 0: any free port (tests)
+    # The address people open (behind an HTTPS reverse proxy, say https://dj.example.edu):
+    # with https, the web page's cookies are Secure (the service itself never sees TLS).
+    public_url: str | None = None
+    # Reverse proxies whose X-Forwarded-For names the real requester (the web sign-in's
+    # per-address limits count by it); empty: the connecting address is the requester.
+    trusted_proxies: list[str] = Field(default_factory=list)
     timezone: str = "Asia/Shanghai"
     lang: Literal["zh_CN", "en"] = "zh_CN"
     secret_key: SecretStr | None = None
@@ -106,6 +122,9 @@ class Settings(BaseSettings):
     access_usual_factor: float = Field(5.0, ge=1.5, le=100)
     access_min_reads: int = Field(20, ge=1, le=100_000)
     access_max_refusals: int = Field(10, ge=2, le=1000)
+    # The evaluation's indicator system: a branch's own file instead of the one shipped in
+    # handlers/evaluation/data/indicators.toml (checked at start-up).
+    indicators_file: Path | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @classmethod
@@ -137,6 +156,21 @@ class Settings(BaseSettings):
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
+    @field_validator("indicators_file", mode="before")
+    @classmethod
+    def _blank_path_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("indicators_file")
+    @classmethod
+    def _indicators_file(cls, value: Path | None) -> Path | None:
+        # Its contents are checked at start-up (bot.app.check_indicators), naming the file.
+        if value is not None and not value.is_file():
+            raise ValueError(
+                f"no such file: {value}; copy handlers/evaluation/data/indicators.toml"
+            )
+        return value
+
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:
@@ -153,12 +187,22 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {value!r}, e.g. Asia/Shanghai") from err
         return value
 
-    @field_validator("telegram_base_url", "webhook_url", "wecom_base_url")
+    @field_validator("telegram_base_url", "webhook_url", "wecom_base_url", "public_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is not None and not re.match(r"^https?://[^/\s]+", value):
             raise ValueError(f"not an http(s) URL: {value!r}")
         return value.rstrip("/") if value else value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _trusted_proxies(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError as err:
+                raise ValueError(f"not an address or network: {entry!r}") from err
+        return value
 
     @field_validator("secret_key")
     @classmethod
@@ -180,7 +224,7 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _webhook_needs_secret(self) -> "Settings":
         if self.webhook_url and self.webhook_secret is None:
-            raise ValueError("WEBHOOK_SECRET is required when WEBHOOK_URL is set")
+            raise SettingProblem("webhook_secret", "required when WEBHOOK_URL is set")
         return self
 
     @field_validator("meeting_reminder_minutes")
@@ -212,28 +256,32 @@ class Settings(BaseSettings):
         given = {name: getattr(self, f"wecom_{name}") for name in WECOM_PARTS}
         missing = [name for name, value in given.items() if value is None]
         if 0 < len(missing) < len(WECOM_PARTS):
-            raise ValueError(
-                f"WECOM_{missing[0].upper()} is required with the other WECOM_ settings"
+            raise SettingProblem(
+                f"wecom_{missing[0]}", "not set; it is required with the other WECOM_ settings"
             )
-        aes = self.wecom_aes_key.get_secret_value() if self.wecom_aes_key else None
-        if aes is not None and not re.fullmatch(r"[A-Za-z0-9+/]{43}", aes):
-            raise ValueError("WECOM_AES_KEY must be the 43-character EncodingAESKey")
         return self
+
+    @field_validator("wecom_aes_key")
+    @classmethod
+    def _wecom_aes_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9+/]{43}", value.get_secret_value()):
+            raise ValueError("must be the 43-character EncodingAESKey (letters and digits)")
+        return value
 
     @property
     def wecom_configured(self) -> bool:
         return self.wecom_corp_id is not None
 
     def require_wecom(self) -> "WeComSettings":
-        if not (self.wecom_corp_id and self.wecom_agent_id and self.wecom_secret
-                and self.wecom_token and self.wecom_aes_key):  # fmt: skip
-            raise ConfigError(f"{PREFIX}WECOM_CORP_ID", "not set")
+        for name in WECOM_PARTS:
+            if not getattr(self, f"wecom_{name}"):
+                raise ConfigError(f"{PREFIX}WECOM_{name.upper()}", "not set")
         return WeComSettings(
-            self.wecom_corp_id,
-            self.wecom_agent_id,
-            self.wecom_secret.get_secret_value(),
-            self.wecom_token.get_secret_value(),
-            self.wecom_aes_key.get_secret_value(),
+            str(self.wecom_corp_id),
+            int(self.wecom_agent_id or 0),
+            _secret(self.wecom_secret),
+            _secret(self.wecom_token),
+            _secret(self.wecom_aes_key),
             self.wecom_base_url.rstrip("/"),
         )
 
@@ -244,6 +292,10 @@ class Settings(BaseSettings):
 
 
 WECOM_PARTS = ("corp_id", "agent_id", "secret", "token", "aes_key")
+
+
+def _secret(value: SecretStr | None) -> str:
+    return value.get_secret_value() if value is not None else ""
 
 
 @dataclass(frozen=True)
@@ -262,6 +314,17 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as err:
         first = err.errors()[0]
-        field = str(first["loc"][0]).upper() if first["loc"] else "WEBHOOK_SECRET"
-        message = first["msg"].removeprefix("Value error, ")
-        raise ConfigError(f"{PREFIX}{field}", message) from None
+        raise ConfigError(f"{PREFIX}{_field_of(first).upper()}", _message_of(first)) from None
+
+
+def _field_of(error: Any) -> str:
+    """The setting an error is about: its field, or the one a cross-setting check names."""
+    if error["loc"]:
+        return str(error["loc"][0])
+    problem = error.get("ctx", {}).get("error")
+    # Every cross-setting check names its setting; this is only for one that forgot to.
+    return problem.field if isinstance(problem, SettingProblem) else "SETTINGS"
+
+
+def _message_of(error: Any) -> str:
+    return str(error["msg"]).removeprefix("Value error, ")

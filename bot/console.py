@@ -17,6 +17,7 @@ from handlers.incoming import Incoming
 from handlers.members import link_account
 from handlers.messages import Button, Reply
 from storage import people
+from storage.files import private_dir, write_private
 from storage.models import Member
 
 PLATFORM = "console"
@@ -69,9 +70,9 @@ class ConsoleChat:
         return lines
 
     def _save(self, name: str, content: bytes) -> Path:
-        self.outbox.mkdir(parents=True, exist_ok=True)
-        path = self.outbox / Path(name).name
-        path.write_bytes(content)
+        # A /mydata export is a person's whole record: owner-only, like every export.
+        path = private_dir(self.outbox) / Path(name).name
+        write_private(path, content)
         return path
 
 

@@ -274,7 +274,7 @@ async def run_demo(folder: Path, interactive: bool) -> None:
     settings = demo_settings(folder)
     services = build_services(settings)
     try:
-        await schema.upgrade(services.engine)
+        await schema.upgrade(services.engine, services.box)
         personas = _personas(datetime.now(settings.zone).date())
         await _seed(services, personas)
         click.secho(services.renderer.render(Msg("cli.demo_title", branch=BRANCH)), bold=True)

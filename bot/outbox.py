@@ -13,12 +13,12 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.messages import Reply
-from handlers.payload import reply_in
+from handlers.payload import queued_reply
 from storage import outbox
 from storage.crypto import SecretBox
 from storage.leader import Leadership
@@ -41,9 +41,10 @@ class Sent:
 
 @dataclass(frozen=True)
 class Throttled:
-    """429: the platform asks for a pause; not the message's fault."""
+    """429: the platform asks for a pause; not the message's fault. `done`: as in Failed."""
 
     seconds: float
+    done: int = 0
 
 
 @dataclass(frozen=True)
@@ -54,10 +55,13 @@ class Blocked:
 @dataclass(frozen=True)
 class Failed:
     """Anything else (network, 5xx, a refusal): tried again later, a bounded number of times,
-    unless `permanent` (trying again cannot help)."""
+    unless `permanent` (trying again cannot help). `done`: how many parts of a reply sent as
+    several platform messages went out (all counted from the first): a retry resumes after
+    them, so no part is sent twice and none is lost."""
 
     error: str
     permanent: bool = False
+    done: int = 0
 
 
 Outcome = Sent | Throttled | Blocked | Failed
@@ -67,6 +71,19 @@ class Transport(Protocol):
     """A platform's way to deliver one queued message; never raises, says what happened."""
 
     async def deliver(self, chat_id: str, reply: Reply) -> Outcome: ...
+
+
+@runtime_checkable
+class Resumable(Protocol):
+    """A transport that may send one queued reply as several messages (WeCom: a text, then
+    its card) and can go on after the first `done` of them."""
+
+    async def resume(self, chat_id: str, reply: Reply, done: int) -> Outcome: ...
+
+
+# Where a row's payload remembers how many of its parts went out (handlers/payload.py
+# ignores keys it does not know).
+PARTS_DONE = "$parts_done"
 
 
 @dataclass(frozen=True)
@@ -119,6 +136,13 @@ class Pacer:
 
     def pause(self, seconds: float, now: float) -> None:
         self.next_global = max(self.next_global, now + seconds)
+
+
+def _remember_parts(row: OutboxMessage, done: int) -> None:
+    """Keep, with the row, how many of its parts went out before a retry (a new dict: the
+    JSON column sees a change only when it is assigned)."""
+    if done > int(row.payload.get(PARTS_DONE, 0) or 0):
+        row.payload = {**row.payload, PARTS_DONE: done}
 
 
 def backoff(attempts: int, base: float) -> timedelta:
@@ -261,11 +285,15 @@ class OutboxSender:
 
     async def _deliver(self, row: OutboxMessage) -> Outcome:
         try:
-            reply = reply_in(row.payload)
+            reply = queued_reply(self.box, row.payload, row.sealed)
         except (KeyError, TypeError, ValueError) as err:
             return Failed(f"unreadable payload: {err!r}", permanent=True)
+        transport = self.transports[row.platform]
+        done = int(row.payload.get(PARTS_DONE, 0) or 0)
         try:
-            return await self.transports[row.platform].deliver(row.chat_id, reply)
+            if done and isinstance(transport, Resumable):
+                return await transport.resume(row.chat_id, reply, done)
+            return await transport.deliver(row.chat_id, reply)
         except Exception as err:  # a transport bug must not kill the sender or lose the row
             log.exception("transport %s failed on outbox row %s", row.platform, row.id)
             return Failed(repr(err))
@@ -276,6 +304,7 @@ class OutboxSender:
             await outbox.mark_sent(session, self.box, row, now, outcome.message_id)
             self.sent += 1
         elif isinstance(outcome, Throttled):
+            _remember_parts(row, outcome.done)
             self._pacer(row).pause(outcome.seconds, time.monotonic())
             due = now + timedelta(seconds=outcome.seconds)
             outbox.retry_later(row, due, f"429 retry after {outcome.seconds:g}s", counts=False)
@@ -290,6 +319,7 @@ class OutboxSender:
                 session, self.box, row, now, outcome.error, blocked=False
             )
         else:
+            _remember_parts(row, outcome.done)
             delay = backoff(row.attempts + 1, self.limits[row.platform].retry_base)
             outbox.retry_later(row, now + delay, outcome.error, counts=True)
 

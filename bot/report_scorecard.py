@@ -3,8 +3,6 @@ page's downloads. Every file carries the export's watermark, the reminder that t
 support the branch's judgement, and, when the trace chain is broken, the warning that they
 cannot be trusted."""
 
-import csv
-import io
 import json
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -16,6 +14,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from bot.i18n import Renderer
 from bot.report_xlsx import _header  # the house header style, shared
+from handlers.cells import csv_bytes, xlsx_append, xlsx_bytes
 from handlers.charts import Bars, panels_chart
 from handlers.evaluation.scorecard import BranchScorecard, IndicatorScore, MemberScore
 from handlers.evaluation.text import chain_note, chain_warning, figure, why
@@ -177,17 +176,11 @@ def _json_card(renderer: Renderer, card: BranchScorecard) -> dict[str, Any]:
 
 
 def _csv(renderer: Renderer, cards: list[BranchScorecard], mark: Msg) -> bytes:
-    text = io.StringIO()
-    writer = csv.writer(text)
-    for line in _notes(renderer, cards, mark):
-        writer.writerow([line])
+    rows: list[list[Any]] = [[line] for line in _notes(renderer, cards, mark)]
     if cards:
-        writer.writerow(_member_headers(renderer, cards[0]))
-    for card in cards:
-        for m in card.members:
-            values = _member_values(renderer, card, m)
-            writer.writerow(values)
-    return ("\ufeff" + text.getvalue()).encode()  # a BOM, so Excel reads UTF-8
+        rows.append(_member_headers(renderer, cards[0]))
+    rows += [_member_values(renderer, card, m) for card in cards for m in card.members]
+    return csv_bytes(rows)
 
 
 def _png(renderer: Renderer, cards: list[BranchScorecard], mark: Msg) -> bytes:
@@ -244,10 +237,9 @@ def _xlsx(renderer: Renderer, cards: list[BranchScorecard], mark: Msg) -> bytes:
     _study_sheet(book, label["study"], renderer, cards)
     _notices_sheet(book, label["notices"], renderer, cards)
     for sheet in book.worksheets:
-        sheet.oddFooter.center.text = line  # printed pages carry the watermark too
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+        # printed pages carry the watermark too ("&" starts a footer code: "&&" is one "&")
+        sheet.oddFooter.center.text = line.replace("&", "&&")
+    return xlsx_bytes(book)
 
 
 def _heads(renderer: Renderer, keys: Sequence[str], **params: Any) -> list[str]:
@@ -270,26 +262,27 @@ def _summary_sheet(
             card.previous.total if card.previous else None,
             card.trend,
         ]
-        sheet.append(row + [card.branch_rates.get(i.id) for i in indicators])
+        xlsx_append(sheet, row + [card.branch_rates.get(i.id) for i in indicators])
     _percent(sheet, range(len(keys) + 1, len(headers) + 1))
     sheet.auto_filter.ref = sheet.dimensions
     sheet.append([])
     notes = _notes(renderer, cards, mark)
     for number, note in enumerate(notes):
-        sheet.append([note])
+        xlsx_append(sheet, [note])
         cell = sheet.cell(sheet.max_row, 1)
         broken = number == 0 and cards and not cards[0].chain.ok
         cell.font = WARNING_FONT if broken else Font(bold=True)
     sheet.append([])
     for i in indicators:
-        sheet.append(
+        xlsx_append(
+            sheet,
             [
                 i.name,
                 renderer.render(
                     Msg("evaluation.file_rule", weight=f"{i.weight:g}", target=f"{i.target:.0%}")
                 ),
                 i.description,
-            ]
+            ],
         )
 
 
@@ -300,7 +293,7 @@ def _members_sheet(
     sheet = _sheet(book, title, headers, _widths(headers))
     for card in cards:
         for m in card.members:
-            sheet.append(_member_values(renderer, card, m))
+            xlsx_append(sheet, _member_values(renderer, card, m))
     count = len(cards[0].indicators) if cards else 0
     _percent(sheet, [len(MEMBER_COLUMNS) + 4 * i + 3 for i in range(count)])
     sheet.auto_filter.ref = sheet.dimensions
@@ -328,7 +321,8 @@ def _meetings_sheet(
     for card in cards:
         for r in card.meetings:
             local = r.starts_at.astimezone(renderer.timezone)
-            sheet.append(
+            xlsx_append(
+                sheet,
                 [
                     card.branch_name,
                     local.strftime("%Y-%m-%d %H:%M"),
@@ -342,7 +336,7 @@ def _meetings_sheet(
                     r.counts.get("absent", 0),
                     "、".join(r.absent),
                     "、".join(r.excused),
-                ]
+                ],
             )
     _percent(sheet, [7])
     sheet.auto_filter.ref = sheet.dimensions
@@ -364,7 +358,8 @@ def _study_sheet(
             learned = _pick(m, card, "learned")
             days = _pick(m, card, "quiz_days")
             accuracy = _pick(m, card, "quiz_accuracy")
-            sheet.append(
+            xlsx_append(
+                sheet,
                 [
                     card.branch_name,
                     m.name,
@@ -373,7 +368,7 @@ def _study_sheet(
                     figure(days.raw) if days else None,
                     days.base if days else None,
                     _cell(renderer, accuracy) if accuracy else None,
-                ]
+                ],
             )
     _percent(sheet, [7])
     sheet.auto_filter.ref = sheet.dimensions
@@ -391,7 +386,8 @@ def _notices_sheet(
             if found is None:
                 continue
             seconds = found.median_seconds
-            sheet.append(
+            xlsx_append(
+                sheet,
                 [
                     card.branch_name,
                     m.name,
@@ -399,7 +395,7 @@ def _notices_sheet(
                     found.base,
                     _cell(renderer, found),
                     round(seconds / 60, 1) if seconds is not None else None,
-                ]
+                ],
             )
     _percent(sheet, [5])
     sheet.auto_filter.ref = sheet.dimensions

@@ -1,7 +1,6 @@
 """The Excel form of a report: a formatted table sheet, the checklist per person, and notes
 (what the table is for, the period, each column's meaning, the export's watermark)."""
 
-import io
 from collections.abc import Sequence
 from typing import Any
 
@@ -10,12 +9,14 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from handlers.cells import xlsx_append, xlsx_bytes
+
 HEADER_FILL = PatternFill("solid", fgColor="C00000")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 
 
 def _header(sheet: Worksheet, titles: Sequence[str], widths: Sequence[int]) -> None:
-    sheet.append(list(titles))
+    xlsx_append(sheet, titles)
     for cell in sheet[1]:
         cell.font = HEADER_FONT
         cell.fill = HEADER_FILL
@@ -48,7 +49,7 @@ def workbook(
     table.title = labels["table"]
     _header(table, headers, [max(8, min(16, len(h) * 2 + 2)) for h in headers])
     for row in rows:
-        table.append(list(row))
+        xlsx_append(table, row)
     for index in percent_columns:
         letter = get_column_letter(index + 1)
         for cell in table[letter][1:]:
@@ -58,18 +59,16 @@ def workbook(
     sheet = book.create_sheet(labels["checks"])
     _header(sheet, [headers[0], labels["checks"]], [12, 100])
     for name, line in checks:
-        sheet.append([name, line])
+        xlsx_append(sheet, [name, line])
         sheet.cell(sheet.max_row, 2).alignment = Alignment(wrap_text=True, vertical="top")
 
     about = book.create_sheet(labels["notes"])
     about.column_dimensions["A"].width = 18
     about.column_dimensions["B"].width = 90
     for line in notes:
-        about.append([line])
+        xlsx_append(about, [line])
         about.cell(about.max_row, 1).font = Font(bold=True)
     about.append([])
     for title, meaning in meanings:
-        about.append([title, meaning])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+        xlsx_append(about, [title, meaning])
+    return xlsx_bytes(book)

@@ -9,7 +9,7 @@ update is then recorded as handled on its own, so a redelivery does not fail twi
 import difflib
 import logging
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,9 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.context import Context, DeepLinker, Options, no_links
 from handlers.incoming import Incoming
-from handlers.messages import Msg, RecordedRefusal, Reply, UserError
+from handlers.messages import Denied, Msg, RecordedRefusal, Reply, UserError
 from handlers.parsing import clean, split_command
-from handlers.registry import Command, Feature, Flow, LocationFn, as_list
+from handlers.registry import Command, Feature, Flow, LocationFn, Replies, as_list
 from storage import people, traces, updates
 from storage.crypto import SecretBox
 from storage.driven import drive
@@ -51,13 +51,18 @@ class _Refusal:
     actor_id: int
     branch_id: int | None
     command: str
-    reason: str  # role | private | branch
+    reason: str  # role | private | branch | scope | missing
+    # What was asked for, when a record was refused ("thought:12"); also the trace's ref.
+    target: str | None = None
 
     @classmethod
-    def of(cls, caller: Member, command: str, reason: str) -> "_Refusal":
-        return cls(caller.id, caller.branch_id, command, reason)
+    def of(cls, caller: Member, command: str, reason: str, target: str | None = None) -> "_Refusal":
+        return cls(caller.id, caller.branch_id, command, reason, target)
 
     async def trace(self, session: AsyncSession, box: SecretBox, now: datetime) -> None:
+        data = {"command": self.command, "reason": self.reason}
+        if self.target is not None:
+            data["target"] = self.target
         await traces.append(
             session,
             box,
@@ -65,7 +70,8 @@ class _Refusal:
             at=now,
             branch_id=self.branch_id,
             actor_id=self.actor_id,
-            data={"command": self.command, "reason": self.reason},
+            ref=self.target,
+            data=data,
         )
 
 
@@ -244,13 +250,7 @@ class Router:
         limit = command.max_args or self.options.max_args_length
         if len(args) > limit:
             raise UserError("error.args_too_long", limit=limit)
-        try:
-            return as_list(await command.handler(ctx, args))
-        except UserError as err:
-            if err.msg.key != "error.no_branch" or ctx.caller is None:
-                raise
-            refused = _Refusal.of(ctx.caller, command.name, "branch")
-            raise _Failed(Reply(err.msg), refused) from err
+        return await _refusals_traced(ctx, command.name, command.handler(ctx, args))
 
     async def _not_a_command(self, ctx: Context, text: str) -> list[Reply]:
         inc = ctx.incoming
@@ -263,13 +263,14 @@ class Router:
             and (text or inc.attachments or inc.location)
         ):
             state = ctx.conversation
-            return as_list(await flow.step(ctx, state.step, dict(state.data), text))
+            step = flow.step(ctx, state.step, dict(state.data), text)
+            return await _refusals_traced(ctx, flow.name, step)
         if ctx.caller is None:
             return [Reply(Msg("error.not_bound"))]
         if inc.callback_data is not None:  # a button of a step that is over
             return [Reply(Msg("error.stale_button"))]
         if inc.location is not None and self.location is not None:
-            return as_list(await self.location(ctx, inc.location))
+            return await _refusals_traced(ctx, "location", self.location(ctx, inc.location))
         if not text:
             key = "error.unsupported" if inc.location or inc.attachments else "error.empty"
             return [Reply(Msg(key))]
@@ -307,6 +308,23 @@ class Router:
     def _suggest(self, name: str) -> Msg | str:
         close = difflib.get_close_matches(name, list(self.by_name), n=1, cutoff=0.6)
         return Msg("error.suggestion", command=close[0]) if close else ""
+
+
+async def _refusals_traced(ctx: Context, name: str, call: Awaitable[Replies]) -> list[Reply]:
+    """Run a handler; a refusal of a bound caller that must be traced (a protected record
+    denied, a staff member without a branch) leaves as _Failed carrying the refusal, which
+    is traced after the rollback of the handler's work, with the update's record."""
+    try:
+        return as_list(await call)
+    except Denied as err:
+        if ctx.caller is None:
+            raise
+        refused = _Refusal.of(ctx.caller, name, err.reason, err.target)
+        raise _Failed(Reply(err.msg), refused) from err
+    except UserError as err:
+        if err.msg.key != "error.no_branch" or ctx.caller is None:
+            raise
+        raise _Failed(Reply(err.msg), _Refusal.of(ctx.caller, name, "branch")) from err
 
 
 async def _traced_refusal(ctx: Context, command: Command, reason: str) -> bool:

@@ -10,6 +10,7 @@ import asyncio
 import base64
 from collections.abc import Awaitable, Callable
 from datetime import date
+from importlib import resources
 from typing import Any
 from urllib.parse import quote
 
@@ -19,7 +20,7 @@ from bot.app import Services
 from bot.report_scorecard import scorecard_file
 from bot.web_auth import PREFIX, STATE, Viewer, WebState, add_login_routes, templates_for, viewer
 from handlers.access.watermark import exporter, watermark
-from handlers.charts import Bars, panels_chart
+from handlers.charts import Bars, chart_or_none, panels_chart
 from handlers.evaluation.school import school_report
 from handlers.evaluation.scorecard import (
     BranchScorecard,
@@ -41,17 +42,29 @@ def add_web_pages(
     """Serve the page under /web on `app` (the service's one aiohttp app)."""
     app[STATE] = WebState(services, templates_for(services), wake=wake)
     add_login_routes(app)
+    app.router.add_get(f"{PREFIX}/style.css", stylesheet)
     app.router.add_get(PREFIX, home)
     app.router.add_get(f"{PREFIX}/", home)
     app.router.add_get(f"{PREFIX}/branches", branches_page)
     app.router.add_get(f"{PREFIX}/pick", pick_branch)
-    app.router.add_get(f"{PREFIX}/branch/{{branch:\\d+}}", scorecard_page)
-    app.router.add_get(f"{PREFIX}/branch/{{branch:\\d+}}/meetings", meetings_page)
-    app.router.add_get(f"{PREFIX}/branch/{{branch:\\d+}}/export", branch_export)
+    # Branch numbers of at most nine digits: a longer one is no branch (404), never a
+    # number too big for the database.
+    app.router.add_get(f"{PREFIX}/branch/{{branch:\\d{{1,9}}}}", scorecard_page)
+    app.router.add_get(f"{PREFIX}/branch/{{branch:\\d{{1,9}}}}/meetings", meetings_page)
+    app.router.add_get(f"{PREFIX}/branch/{{branch:\\d{{1,9}}}}/export", branch_export)
     app.router.add_get(f"{PREFIX}/school/export", school_export)
 
 
 # --- helpers --------------------------------------------------------------------------
+
+
+STYLESHEET = resources.files("bot").joinpath("templates/style.css").read_bytes()
+
+
+async def stylesheet(_request: web.Request) -> web.Response:
+    response = web.Response(body=STYLESHEET, content_type="text/css", charset="utf-8")
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
 
 
 def _today(state: WebState) -> date:
@@ -106,8 +119,8 @@ async def _scoped_branch(state: WebState, request: web.Request, me: Viewer) -> B
     return branch
 
 
-def _chart(state: WebState, card: BranchScorecard) -> bytes | None:
-    """Members' totals and the branch's rate per indicator, as one PNG."""
+def _panels(state: WebState, card: BranchScorecard) -> list[Bars]:
+    """The chart's panels: members' totals and the branch's rate per indicator."""
     panels = []
     if card.members:
         names = [m.name for m in card.members]
@@ -120,7 +133,19 @@ def _chart(state: WebState, card: BranchScorecard) -> bytes | None:
         notes = [f"{value:.0f}%" for _, value in shown]
         labels, values = [n for n, _ in shown], [v for _, v in shown]
         panels.append(Bars(state.text("web.chart.rates"), labels, values, notes))
-    return panels_chart(panels) if panels else None
+    return panels
+
+
+async def _chart(state: WebState, card: BranchScorecard) -> tuple[bytes | None, bool]:
+    """The chart as one PNG (None when there is nothing to draw), and whether drawing it
+    failed: the page is served either way, saying so in the chart's place."""
+    panels = _panels(state, card)
+    if not panels:
+        return None, False
+    about = f"web scorecard branch {card.branch_id} {card.period.label}"
+    loop = asyncio.get_running_loop()
+    png = await loop.run_in_executor(None, chart_or_none, about, panels_chart, panels)
+    return png, png is None
 
 
 def data_url(png: bytes | None) -> str | None:
@@ -179,13 +204,14 @@ async def scorecard_page(request: web.Request) -> web.StreamResponse:
             session, services.box, branch.id, period, services.router.options, today=_today(state)
         )
         branches = list(await people.all_branches(session)) if me.is_admin else []
-    png = await asyncio.get_running_loop().run_in_executor(None, _chart, state, card)
+    png, chart_failed = await _chart(state, card)
     await _trace(
         state, me, "data.viewed", branch.id, {"what": "web.scorecard", "period": period.label}
     )
     return state.page(
         request, "scorecard.html", me=me, card=card, period=period, asked=asked,
-        branch=branch, branches=branches, chart=data_url(png), chain=card.chain,
+        branch=branch, branches=branches, chart=data_url(png), chart_failed=chart_failed,
+        chain=card.chain,
     )  # fmt: skip
 
 

@@ -7,6 +7,7 @@ import configuration, engines or platform libraries.
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -62,6 +63,8 @@ class Options:
     access_usual_factor: float = 5.0
     access_min_reads: int = 20
     access_max_refusals: int = 10
+    # The evaluation's indicator file (INDICATORS_FILE); None: the packaged one.
+    indicators_file: Path | None = None
 
 
 # Builds a link that opens the bot with `/start CODE` on a platform, where it has one.

@@ -5,7 +5,7 @@ that acts on a named person (dues, the development pipeline)."""
 from collections.abc import Sequence
 
 from handlers.context import Context
-from handlers.messages import Msg, Series, UserError
+from handlers.messages import Denied, Msg, Series, UserError
 from handlers.parsing import parse_id
 from storage import people
 from storage.models import Member
@@ -38,14 +38,27 @@ async def find_member(ctx: Context, text: str) -> Member:
     if member_id is not None:
         member = await ctx.session.get(Member, member_id)
         if member is None or not member.active or scope not in (None, member.branch_id):
-            raise UserError("lookup.unknown_member", name=text)
+            exists = member is not None
+            raise Denied(
+                "lookup.unknown_member", target=f"member:#{member_id}", exists=exists, name=text
+            )
         return member
     found = await people.members_matching(ctx.session, text, scope)
     by_number = [m for m in found if m.staff_no == text]
     if len(by_number) == 1:
         return by_number[0]
     if not found:
-        raise UserError("lookup.unknown_member", name=text)
+        raise await _unknown(ctx, text, scope)
     if len(found) > 1:
         raise ambiguous(text, found)
     return found[0]
+
+
+async def _unknown(ctx: Context, text: str, scope: int | None) -> UserError:
+    """Nobody of that name or number in the caller's scope: a plain answer for a typo, a
+    traced refusal (with the same answer) when it names someone of another branch."""
+    elsewhere = [] if scope is None else await people.members_matching(ctx.session, text, None)
+    if not elsewhere:
+        return UserError("lookup.unknown_member", name=text)
+    target = "member:" + ",".join(f"#{m.id}" for m in elsewhere)
+    return Denied("lookup.unknown_member", target=target, exists=True, name=text)

@@ -36,6 +36,30 @@ class Series(tuple[Any, ...]):
     __slots__ = ()
 
 
+class Secret:
+    """A value that must not rest in clear (an invite or sign-in code): shown as itself when
+    rendered, but sealed with the SecretBox while its message waits in the outbox and erased
+    there once it is sent (handlers/notify.py, storage/outbox.py). Its repr hides it, so a
+    logged Msg does not leak it either."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: str) -> None:
+        self.value = value
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __repr__(self) -> str:
+        return "Secret(***)"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and self.value == other.value
+
+    def __hash__(self) -> int:
+        return hash(self.value)
+
+
 @dataclass(frozen=True)
 class Button:
     """An inline button; pressing it sends `data` back as if it were typed (a command line)."""
@@ -77,3 +101,18 @@ class UserError(Exception):
 
 class RecordedRefusal(UserError):
     """A refusal whose traces are kept: the attempt itself is worth recording."""
+
+
+class Denied(UserError):
+    """A protected record asked for that the caller may not see, or that does not exist.
+
+    Both get the same "not found" answer, so numbers cannot be probed; the router rolls the
+    handler's work back and then traces the attempt (access.refused) with the update's
+    record, so every refusal is on file and the access rules see probing. `target` names
+    what was asked ("thought:12", "member:#5"); the reason is "scope" when the record
+    exists and "missing" when it does not (kept for the auditor, never told to the user)."""
+
+    def __init__(self, key: str, *, target: str, exists: bool, **params: Any) -> None:
+        super().__init__(key, **params)
+        self.target = target
+        self.reason = "scope" if exists else "missing"

@@ -4,7 +4,7 @@ from typing import Any
 
 from handlers.context import Context
 from handlers.members import NewMember, add_member, bind_account, issue_invite
-from handlers.messages import Msg, Reply, UserError
+from handlers.messages import Msg, Reply, Secret, UserError
 from handlers.parsing import looks_like_date, looks_like_stage, parse_date, parse_stage, valid_name
 from handlers.registry import SECRETARY_UP, Feature, Replies
 from storage import people
@@ -129,7 +129,7 @@ async def invite(ctx: Context, args: str) -> Replies:
             "invite.created" if created else "invite.renewed",
             id=member.id,
             name=member.name,
-            code=code,
+            code=Secret(code),  # sealed, not in clear, should this reply ever be queued
             expires=expires,
             details=details,
             link=Msg("invite.link", link=link) if link else "",

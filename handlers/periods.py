@@ -6,6 +6,7 @@ to July (August, the summer break, belongs to the spring term just ended).
 """
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -27,7 +28,11 @@ WORDS = {
     "本年": "year",
     "今年": "year",
 }
-LONGEST_DAYS = 366 * 5  # a report over more than five years is a typing mistake
+LONGEST_YEARS = 5  # a report over more than five years is a typing mistake
+LONGEST_DAYS = 366 * LONGEST_YEARS
+# Years a period may name: far enough either side for any record, and near enough that the
+# previous period and the day after the end stay within what a date can hold.
+YEARS = (1900, 2100)
 
 
 def add_months(day: date, months: int) -> date:
@@ -104,7 +109,9 @@ def term_of(today: date) -> Period:
 def parse_period(text: str, today: date) -> Period:
     """`month`/`本月`, `term`/`本学期`, `year`/`本年`, `2026-09` (one month),
     `2026-09..2026-12` (months, inclusive) or `2026-09-01..2026-12-31` (days, inclusive).
-    Anything else is a UserError("period.bad") that shows the forms."""
+    Text in none of these forms is a UserError("period.bad") that shows the forms; a known
+    mistake says which: a month or day that does not exist (period.bad_date), an end before
+    the start (period.reversed), a span over LONGEST_YEARS (period.too_long)."""
     cleaned = text.strip()
     word = WORDS.get(cleaned.lower())
     if word == "month" or not cleaned:
@@ -116,8 +123,10 @@ def parse_period(text: str, today: date) -> Period:
         return Period(date(today.year, 1, 1), date(today.year + 1, 1, 1))
     first, last = _split(cleaned)
     period = _span(first, last, cleaned)
-    if period.until <= period.since or period.days > LONGEST_DAYS:
-        raise UserError("period.bad", value=cleaned)
+    if period.until <= period.since:
+        raise UserError("period.reversed", value=cleaned, first=first, last=last)
+    if period.days > LONGEST_DAYS:
+        raise UserError("period.too_long", value=cleaned, days=period.days, years=LONGEST_YEARS)
     return period
 
 
@@ -130,26 +139,32 @@ def _split(text: str) -> tuple[str, str]:
 
 
 def _span(first: str, last: str, text: str) -> Period:
-    try:
-        if MONTHS.match(first) and MONTHS.match(last):
-            start = _month(first)
-            return Period(start, add_months(_month(last), 1))
-        if DAYS.match(first) and DAYS.match(last):
-            return Period(date.fromisoformat(_padded(first)), _day_after(last))
-    except ValueError:
-        pass
+    if MONTHS.match(first) and MONTHS.match(last):
+        return Period(_real(_month, first), add_months(_real(_month, last), 1))
+    if DAYS.match(first) and DAYS.match(last):
+        return Period(_real(_day, first), _real(_day, last) + timedelta(days=1))
     raise UserError("period.bad", value=text)
+
+
+def _real(read: Callable[[str], date], part: str) -> date:
+    """A month or day in the right form that must also exist (not 2026-13, not 2026-02-30)."""
+    try:
+        return read(part)
+    except ValueError:
+        raise UserError("period.bad_date", part=part, low=YEARS[0], high=YEARS[1]) from None
 
 
 def _month(text: str) -> date:
     year, month = (int(part) for part in text.split("-"))
-    return date(year, month, 1)
+    return date(_year(year), month, 1)
 
 
-def _padded(text: str) -> str:
-    year, month, day = text.split("-")
-    return f"{year}-{int(month):02d}-{int(day):02d}"
+def _day(text: str) -> date:
+    year, month, day = (int(part) for part in text.split("-"))
+    return date(_year(year), month, day)
 
 
-def _day_after(text: str) -> date:
-    return date.fromisoformat(_padded(text)) + timedelta(days=1)
+def _year(year: int) -> int:
+    if not YEARS[0] <= year <= YEARS[1]:
+        raise ValueError(f"year {year} is outside {YEARS}")
+    return year

@@ -8,7 +8,7 @@ from handlers.access.watermark import watermark_fields
 from handlers.context import Context
 from handlers.messages import FileOut, Msg, Reply
 from handlers.registry import EVERYONE, Feature, Replies
-from storage import traces
+from storage import meetings, traces
 from storage.models import Member
 
 feature = Feature("profile")
@@ -77,6 +77,21 @@ async def member_export(ctx: Context, member: Member) -> dict[str, Any]:
     }
 
 
+async def _leaves_export(ctx: Context, member: Member) -> list[dict[str, Any]]:
+    """The member's leave requests with their reasons, which are kept encrypted (not in the
+    traces), so the export still shows everything recorded about them."""
+    return [
+        {
+            "id": r.id,
+            "meeting": r.meeting_id,
+            "reason": meetings.leave_reason(ctx.box, r),
+            "status": r.status,
+            "created_at": r.created_at.astimezone(ctx.options.timezone).isoformat(),
+        }
+        for r in await meetings.leaves_of(ctx.session, member.id)
+    ]
+
+
 @feature.command("mydata", aliases=("我的数据", "导出我的数据"), private_only=True, roles=EVERYONE)
 async def mydata(ctx: Context, args: str) -> Replies:
     """Everything recorded about the caller (profile, accounts, every trace) as a JSON file."""
@@ -104,6 +119,7 @@ async def mydata(ctx: Context, args: str) -> Replies:
         "watermark": watermark_fields(member.name, member.id, at, exported.id),
         "exported_at": at.isoformat(),
         "profile": await member_export(ctx, member),
+        "leave_requests": await _leaves_export(ctx, member),
         "traces": rows,
     }
     content = json.dumps(document, ensure_ascii=False, indent=2).encode()

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from handlers.cells import csv_unquoted
 from handlers.messages import Msg, UserError
 from handlers.parsing import clean, tidy
 
@@ -56,7 +57,8 @@ def read_rows(name: str, raw: bytes, fold: bool = True) -> Iterator[tuple[int, l
         reader = csv.reader(io.StringIO(decode(raw), newline=""))
         try:
             for row in reader:
-                yield reader.line_num, [cell(c, fold) for c in row]
+                # the quote our own exports put before a formula-like cell (handlers/cells.py)
+                yield reader.line_num, [cell(csv_unquoted(c), fold) for c in row]
         except csv.Error as err:
             raise UserError("roster.unreadable", name=name) from err
     elif suffix == ".xlsx":

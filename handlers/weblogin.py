@@ -1,47 +1,45 @@
 """Signing in to the web page with a one-time code the bot sends to the person's chat.
 
 A secretary or an admin types their name (or staff number) on the page; the bot queues a
-6-digit code to their bound chat account through the outbox; typing it back signs them in.
-Codes live only as keyed hashes, for ten minutes, once; five wrong codes in an hour lock the
-person out of the page for the rest of that hour. Refusals are traced as access.refused
-(ref "web.login"), so the access rules see someone guessing codes.
+6-digit code to their bound chat account through the outbox (sealed there, erased once sent);
+typing it back in the same browser signs them in. Before sign-in the page answers the same
+whatever is typed, so it never tells a stranger who is on the roster or who is staff.
 
-Codes are kept in the database (web_login_codes), so any service process can check them and
-a restart loses none; wrong tries are counted from their refusal traces.
+A code is bound to the browser that asked for it: a guess from any other browser never
+matches, so nobody can use up, replace or lock out the owner's code. Each code takes five
+wrong guesses before it is dropped; a person gets at most five codes an hour, however many
+ask. Guesses and requests are also limited per requester (address and browser) by the page,
+before any of this costs a write (bot/web/throttle). Nothing here is traced until someone has
+signed in: an anonymous visitor is never a trace's actor.
 """
 
 import secrets
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.lookup import ambiguous
-from handlers.messages import Msg, RecordedRefusal, Reply, UserError
+from handlers.messages import Msg, Reply, Secret
 from handlers.notify import queue_to_members
 from handlers.parsing import parse_id
 from storage import people, traces, web_logins
 from storage.crypto import SecretBox
 from storage.enums import Role
 from storage.models import Member
-from storage.trace_kinds import is_known
 
 CODE_TTL = timedelta(minutes=10)
-FAILURE_WINDOW = timedelta(hours=1)
-MAX_FAILURES = 5
+MAX_WRONG = 5  # wrong guesses at one open code before it is dropped
+SENDS_PER_HOUR = 5  # codes sent to one person an hour, whoever asks
 CODE_DIGITS = 6
 STAFF_ROLES = frozenset({Role.SECRETARY, Role.ADMIN})
-# The refusals' ref and command, which the access log and rules show and count.
-LOGIN_REF = "web.login"
-# The kind a sign-in is traced as once storage/trace_kinds.py declares it.
 LOGIN_KIND = "web.login"
+# The outbox rows' kind: the code messages.
+LOGIN_REF = "web.login"
 
 
-async def recent_failures(session: AsyncSession, member_id: int, now: datetime) -> int:
-    """Wrong codes in the last hour, from their refusal traces."""
-    since = now - FAILURE_WINDOW
-    return await traces.count(
-        session, kind="access.refused", ref=LOGIN_REF, member_id=member_id, since=since
-    )
+def browser_key(box: SecretBox, browser: str) -> str:
+    """What a code is bound to: a keyed hash of the browser's random cookie."""
+    return box.mac(f"web-browser:{browser}".encode())
 
 
 def _code_payload(member_id: int, code: str) -> bytes:
@@ -53,109 +51,84 @@ def new_code() -> str:
     return f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
 
 
-async def find_staff(session: AsyncSession, text: str) -> Member:
-    """The one active member `text` names (a name, a staff number or #id) in any branch."""
+async def staff_named(session: AsyncSession, text: str) -> Sequence[Member]:
+    """Every active secretary or admin `text` names (a name, a staff number or #id) in any
+    branch; namesakes are all of them, and anyone else named is not."""
     text = text.strip()
     if not text:
-        raise UserError("web.login.empty")
+        return []
     member_id = parse_id(text) if text.startswith("#") else None
     if member_id is not None:
         member = await session.get(Member, member_id)
-        if member is None or not member.active:
-            raise UserError("web.login.unknown", name=text)
-        return member
-    found = await people.members_matching(session, text, None)
-    by_number = [m for m in found if m.staff_no == text]
-    if len(by_number) == 1:
-        return by_number[0]
-    if not found:
-        raise UserError("web.login.unknown", name=text)
-    if len(found) > 1:
-        raise ambiguous(text, found)
-    return found[0]
+        found: Sequence[Member] = [member] if member is not None and member.active else []
+    else:
+        found = await people.members_matching(session, text, None)
+    return [m for m in found if m.role in STAFF_ROLES]
 
 
-async def _refuse(
-    session: AsyncSession, box: SecretBox, member: Member, reason: str, now: datetime
-) -> None:
-    await traces.append(
-        session,
-        box,
-        kind="access.refused",
-        at=now,
-        branch_id=member.branch_id,
-        member_id=member.id,  # the person signing in: their wrong tries are counted by it
-        actor_id=member.id,
-        ref=LOGIN_REF,
-        data={"command": LOGIN_REF, "reason": reason},
-    )
-
-
-async def _trace_login(
-    session: AsyncSession, box: SecretBox, member: Member, step: str, now: datetime
-) -> None:
-    if is_known(LOGIN_KIND):
-        await traces.append(
-            session,
-            box,
-            kind=LOGIN_KIND,
-            at=now,
-            branch_id=member.branch_id,
-            member_id=member.id,
-            actor_id=member.id,
-            data={"step": step},
+async def request_code(
+    session: AsyncSession, box: SecretBox, text: str, browser: str, now: datetime
+) -> int:
+    """Queue a fresh code to each secretary or admin `text` names who has a chat and has
+    not had SENDS_PER_HOUR codes this hour; returns how many were sent (for tests and logs:
+    the page says the same either way). Codes already sent stay valid."""
+    bound_to = browser_key(box, browser)
+    sent = 0
+    for member in await staff_named(session, text):
+        if await web_logins.issued_since(session, member.id, now - timedelta(hours=1)) >= (
+            SENDS_PER_HOUR
+        ):
+            continue
+        code = new_code()
+        minutes = int(CODE_TTL.total_seconds() // 60)
+        reply = Reply(Msg("web.login.code_message", code=Secret(code), minutes=minutes))
+        key = f"web-login:{secrets.token_hex(8)}"
+        reached = await queue_to_members(
+            session, [member.id], reply, key=key, kind=LOGIN_REF, now=now, box=box
         )
-
-
-async def request_code(session: AsyncSession, box: SecretBox, text: str, now: datetime) -> Member:
-    """Queue a fresh code to the staff member `text` names; returns them. A person who is
-    not a secretary or an admin, has no chat to send to, or is locked out is refused (a
-    refusal of a known person is traced; the caller commits it)."""
-    member = await find_staff(session, text)
-    if member.role not in STAFF_ROLES:
-        await _refuse(session, box, member, "role", now)
-        raise RecordedRefusal("web.login.not_staff")
-    if await recent_failures(session, member.id, now) >= MAX_FAILURES:
-        raise UserError("web.login.locked", minutes=_minutes(FAILURE_WINDOW))
-    code = new_code()
-    reply = Reply(Msg("web.login.code_message", code=code, minutes=_minutes(CODE_TTL)))
-    nonce = secrets.token_hex(8)
-    reached = await queue_to_members(
-        session, [member.id], reply, key=f"web-login:{nonce}", kind=LOGIN_REF, now=now
-    )
-    if member.id not in reached:
-        raise UserError("web.login.no_chat")
-    await web_logins.put(
-        session, member.id, box.mac(_code_payload(member.id, code)), now + CODE_TTL
-    )
-    await _trace_login(session, box, member, "code_sent", now)
-    return member
+        if member.id in reached:
+            code_hash = box.mac(_code_payload(member.id, code))
+            await web_logins.add(session, member.id, bound_to, code_hash, now, CODE_TTL)
+            sent += 1
+    await web_logins.forget_expired(session, now, keep=timedelta(hours=1))
+    return sent
 
 
 async def check_code(
-    session: AsyncSession, box: SecretBox, member_id: int, code: str, now: datetime
-) -> Member:
-    """The staff member signed in by `code`, which is used up; else a UserError (a wrong
-    code is counted and traced; the caller commits the trace)."""
-    member = await session.get(Member, member_id)
-    if member is None or not member.active or member.role not in STAFF_ROLES:
-        raise UserError("web.login.expired")
-    if await recent_failures(session, member.id, now) >= MAX_FAILURES:
-        raise UserError("web.login.locked", minutes=_minutes(FAILURE_WINDOW))
-    pending = await web_logins.locked(session, member.id)
-    if pending is None or pending.expires_at <= now:
-        raise UserError("web.login.expired")
-    if not box.mac_matches(_code_payload(member.id, code), pending.code_hash):
-        await _refuse(session, box, member, "code", now)
-        left = MAX_FAILURES - await recent_failures(session, member.id, now)
-        if left <= 0:
-            await web_logins.drop(session, member.id)
-            raise RecordedRefusal("web.login.locked", minutes=_minutes(FAILURE_WINDOW))
-        raise RecordedRefusal("web.login.wrong_code", left=left)
-    await web_logins.drop(session, member.id)
-    await _trace_login(session, box, member, "signed_in", now)
-    return member
+    session: AsyncSession, box: SecretBox, text: str, browser: str, code: str, now: datetime
+) -> Member | None:
+    """The secretary or admin `text` names whose open code, asked for from this browser,
+    is `code`; that code is used up and the sign-in traced. None for anything else (a wrong
+    code counts against the browser's open codes; a name that asked for none changes
+    nothing)."""
+    named = {m.id: m for m in await staff_named(session, text)}
+    if not named or not code.strip().isdigit():
+        return None
+    codes = await web_logins.open_codes(session, list(named), browser_key(box, browser), now)
+    for open_code in codes:
+        if box.mac_matches(_code_payload(open_code.member_id, code), open_code.code_hash):
+            web_logins.spend(open_code, now)
+            member = named[open_code.member_id]
+            await _trace_sign_in(session, box, member, now)
+            return member
+    for open_code in codes:
+        open_code.wrong += 1
+        if open_code.wrong >= MAX_WRONG:
+            web_logins.spend(open_code, now)
+    return None
 
 
-def _minutes(delta: timedelta) -> int:
-    return int(delta.total_seconds() // 60)
+async def _trace_sign_in(
+    session: AsyncSession, box: SecretBox, member: Member, now: datetime
+) -> None:
+    """The one trace of signing in: its actor is the person now signed in."""
+    await traces.append(
+        session,
+        box,
+        kind=LOGIN_KIND,
+        at=now,
+        branch_id=member.branch_id,
+        member_id=member.id,
+        actor_id=member.id,
+        data={"step": "signed_in"},
+    )

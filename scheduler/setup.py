@@ -26,7 +26,7 @@ from sqlalchemy import Engine, create_engine, event
 from handlers.context import Options
 from scheduler import jobs, meeting_jobs, pipeline_jobs, study_jobs, watch_jobs
 from scheduler.context import JobContext, use, use_scheduler
-from storage.db import job_store_url
+from storage.db import ensure_sqlite_dir, job_store_url
 from storage.leader import Leadership
 
 log = logging.getLogger(__name__)
@@ -45,6 +45,7 @@ def job_store_engine(database_url: str) -> Engine:
     """The job store's synchronous engine; a SQLite file in WAL mode with NORMAL syncing,
     like the main database, so planning thousands of jobs is not an fsync each."""
     url = job_store_url(database_url)
+    ensure_sqlite_dir(url)  # owner-only, like the main database
     engine = create_engine(url)
     if engine.dialect.name == "sqlite":
 

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from storage.driven import DrivenSession
+from storage.files import prepare_sqlite_file
 from storage.sqlite_inline import InlineConnection
 from storage.sqlite_inline import creator as inline_creator
 
@@ -82,9 +83,11 @@ def async_url(url: str) -> str:
 
 
 def ensure_sqlite_dir(url: str) -> None:
+    """A SQLite database's directory and files exist, owner-only (storage/files.py), before
+    anything opens them: the main database and the scheduler's job store alike."""
     parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    if parsed.get_backend_name() == "sqlite" and parsed.database:
+        prepare_sqlite_file(parsed.database)
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Table, bindparam, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.crypto import SecretBox
 from storage.db import insert_ignoring_conflicts
 from storage.enums import LeaveStatus, MeetingKind, MeetingStatus, Presence, Role
 from storage.models import Attendance, LeaveRequest, Meeting, Member
@@ -164,6 +165,41 @@ async def names(session: AsyncSession, member_ids: Sequence[int]) -> dict[int, s
 async def excuse(session: AsyncSession, meeting_id: int, member_id: int, at: datetime) -> None:
     """Approved leave: excused, replacing nothing already recorded (a check-in stands)."""
     await record(session, meeting_id, member_id, Presence.EXCUSED, at, mode="leave")
+
+
+async def new_leave(
+    session: AsyncSession,
+    box: SecretBox,
+    meeting_id: int,
+    member_id: int,
+    reason: str,
+    now: datetime,
+) -> LeaveRequest:
+    """A pending leave request; its reason is stored encrypted (it is personal)."""
+    sealed = box.encrypt(reason)
+    if sealed is None:
+        raise ValueError("a leave request needs a reason")
+    request = LeaveRequest(
+        meeting_id=meeting_id,
+        member_id=member_id,
+        reason_enc=sealed,
+        status=LeaveStatus.PENDING,
+        created_at=now,
+    )
+    session.add(request)
+    await session.flush()
+    return request
+
+
+def leave_reason(box: SecretBox, request: LeaveRequest) -> str:
+    """The request's reason in clear, for those who may read it (the deciders, the member)."""
+    return box.decrypt(request.reason_enc) or ""
+
+
+async def leaves_of(session: AsyncSession, member_id: int) -> Sequence[LeaveRequest]:
+    """Every leave request a member made, oldest first (for their own data export)."""
+    query = select(LeaveRequest).where(LeaveRequest.member_id == member_id)
+    return (await session.scalars(query.order_by(LeaveRequest.id))).unique().all()
 
 
 async def leave_for(session: AsyncSession, meeting_id: int, member_id: int) -> LeaveRequest | None:

@@ -201,13 +201,32 @@ class ChainCheck(Base):
 
 
 class WebLoginCode(Base):
-    """The open web sign-in code of a secretary or admin (handlers/weblogin.py): a keyed hash,
-    until it is used or expires. In the database, so any service process can check it."""
+    """An open web sign-in code of a secretary or admin (handlers/weblogin.py): a keyed hash,
+    bound to the browser that asked for it, until it is used, expires or has been guessed
+    wrong too often. In the database, so any service process can check it. A person may
+    have several (one asked for on a phone, one on a laptop); none replaces another."""
 
     __tablename__ = "web_login_codes"
+    __table_args__ = (Index("ix_web_login_codes_member_browser", "member_id", "browser"),)
 
-    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    # A keyed hash of the asking browser's random cookie: a guess from any other browser
+    # never matches, so strangers cannot use up (or lock) the owner's code.
+    browser: Mapped[str] = mapped_column(String(64))
     code_hash: Mapped[str] = mapped_column(String(64))
+    wrong: Mapped[int] = mapped_column(SmallInteger, default=0)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+class WebSignOut(Base):
+    """A web session ended before its time (退出登录): its nonce, until the cookie would have
+    expired anyway. In the database, so every process, and a restarted one, refuses it."""
+
+    __tablename__ = "web_sign_outs"
+
+    nonce: Mapped[str] = mapped_column(String(32), primary_key=True)
     expires_at: Mapped[datetime]
 
 
@@ -229,6 +248,9 @@ class OutboxMessage(Base):
     ref: Mapped[str | None] = mapped_column(String(100), index=True)
     # The Reply, encoded by handlers/payload.py; rendered in the reader's language when sent.
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Its secrets (codes), encrypted with the SecretBox apart from the payload; erased once
+    # the message is sent or given up, so no code rests in the outbox after it is delivered.
+    sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     # Lower goes first: a leave decision should not wait behind a college-wide notice.
     priority: Mapped[int] = mapped_column(SmallInteger, default=5)
     # pending -> sending -> sent | blocked | failed (or back to pending to retry)
@@ -329,7 +351,9 @@ class LeaveRequest(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), index=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
-    reason: Mapped[str] = mapped_column(String(300))
+    # Why they cannot come is personal (illness, family): Fernet-encrypted like phone
+    # numbers; read and written through storage.meetings.leave_reason / new_leave.
+    reason_enc: Mapped[bytes] = mapped_column(LargeBinary)
     status: Mapped[str] = mapped_column(String(16), default=LeaveStatus.PENDING)
     created_at: Mapped[datetime]
     decided_by: Mapped[int | None] = mapped_column(Integer)

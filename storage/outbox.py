@@ -51,6 +51,7 @@ class Envelope:
     to_group: bool = False
     priority: int = 5
     blocked: bool = False  # the account is known to have blocked the bot: record, do not send
+    sealed: bytes | None = None  # the payload's secrets, encrypted (handlers/payload.py)
 
 
 def _insert(session: AsyncSession) -> Any:
@@ -70,6 +71,8 @@ async def enqueue(session: AsyncSession, envelopes: Iterable[Envelope], now: dat
             "kind": e.kind,
             "ref": e.ref,
             "payload": e.payload,
+            # A message that will never be sent keeps no secret.
+            "sealed": None if e.blocked else e.sealed,
             "priority": e.priority,
             "status": Status.BLOCKED if e.blocked else Status.PENDING,
             "error": "blocked the bot earlier" if e.blocked else None,
@@ -169,6 +172,7 @@ async def mark_sent(
     session: AsyncSession, box: SecretBox, row: OutboxMessage, now: datetime, message_id: str
 ) -> None:
     row.status = Status.SENT
+    row.sealed = None  # the secret has reached its reader: nothing to keep
     row.sent_at = now
     row.message_id = message_id
     row.error = None
@@ -187,6 +191,7 @@ async def mark_undeliverable(
 ) -> None:
     """Give up on a row: the recipient blocked the bot, or the attempts ran out."""
     row.status = Status.BLOCKED if blocked else Status.FAILED
+    row.sealed = None  # never to be sent: its secret goes
     row.error = error[:ERROR_LENGTH]
     row.attempts += 1
     data = {"platform": row.platform, "status": str(row.status), "error": row.error}

@@ -41,6 +41,26 @@ async def entered_on(session: AsyncSession, member_id: int, stage: str) -> date 
     return await session.scalar(query.order_by(StageChange.on.desc()).limit(1))
 
 
+async def entered_dates(
+    session: AsyncSession, member_ids: Sequence[int], stage: str
+) -> dict[int, date]:
+    """When each person entered `stage`, where recorded (the latest entry, as entered_on
+    reads it; people with none are missing), in one query per thousand people."""
+    found: dict[int, date] = {}
+    for chunk in chunks(member_ids):
+        query = (
+            select(StageChange.member_id, func.max(StageChange.on))
+            .where(
+                StageChange.member_id.in_(chunk),
+                StageChange.stage == stage,
+                StageChange.kind.in_(_ENTRIES),
+            )
+            .group_by(StageChange.member_id)
+        )
+        found.update({m: on for m, on in (await session.execute(query)).all() if on})
+    return found
+
+
 async def entered_current(session: AsyncSession, members: Sequence[Member]) -> dict[int, date]:
     """When each person entered the stage they are at now, where recorded (one query)."""
     stages = {m.id: m.stage for m in members}

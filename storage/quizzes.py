@@ -205,18 +205,27 @@ async def deactivate_missing(session: AsyncSession, keep: set[str], now: datetim
 
 async def mistake_tags(
     session: AsyncSession, member_ids: Sequence[int] | None
-) -> dict[int, list[str]]:
-    """Per member (None: everyone), the tags in their 错题本, most frequent first."""
+) -> dict[int, dict[str, int]]:
+    """Per member (None: everyone), the tags of the questions in their 错题本 with how many
+    misses each has (a question missed twice counts twice), most missed first."""
     query = (
-        select(Mistake.member_id, Question.tags)
+        select(Mistake.member_id, Mistake.misses, Question.tags)
         .join(Question, Question.id == Mistake.question_id)
         .where(Mistake.cleared_at.is_(None))
     )
     if member_ids is not None:
         query = query.where(Mistake.member_id.in_(member_ids))
     counts: dict[int, dict[str, int]] = {}
-    for member_id, tags in await session.execute(query):
+    for member_id, misses, tags in await session.execute(query):
         tally = counts.setdefault(member_id, {})
         for tag in tags or ():
-            tally[tag] = tally.get(tag, 0) + 1
-    return {m: sorted(t, key=lambda tag: (-t[tag], tag)) for m, t in counts.items()}
+            tally[tag] = tally.get(tag, 0) + max(int(misses or 1), 1)
+    return {
+        m: dict(sorted(t.items(), key=lambda item: (-item[1], item[0]))) for m, t in counts.items()
+    }
+
+
+async def bank_tags(session: AsyncSession) -> set[str]:
+    """Every tag of the active questions (the terms the study dictionary must know)."""
+    rows = await session.scalars(select(Question.tags).where(Question.active))
+    return {tag for tags in rows for tag in tags or ()}

@@ -1,5 +1,6 @@
 """Create or upgrade the schema with Alembic, on the application's own async engine."""
 
+import os
 from pathlib import Path
 
 from alembic import command
@@ -9,7 +10,29 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from storage.crypto import SecretBox
+
 HERE = Path(__file__).parent
+# Where a migration that converts data finds the SecretBox (config.attributes).
+BOX = "box"
+
+
+class SecretKeyNeeded(Exception):
+    """A migration has personal data to encrypt (or decrypt) and was given no SECRET_KEY."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"SECRET_KEY is needed to convert {what}")
+        self.what = what
+
+
+def migration_box(config: Config) -> SecretBox | None:
+    """The SecretBox a migration may use: the one `upgrade` was given, or, when Alembic is
+    run by hand (storage/alembic.ini), one from BRANCHBOT_SECRET_KEY in the environment."""
+    box = config.attributes.get(BOX)
+    if isinstance(box, SecretBox):
+        return box
+    key = os.environ.get("BRANCHBOT_SECRET_KEY", "").strip()
+    return SecretBox(key) if key else None
 
 
 def alembic_config() -> Config:
@@ -22,13 +45,18 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
-async def upgrade(engine: AsyncEngine) -> None:
-    """Bring the database to the newest migration (creating it when empty)."""
+async def upgrade(
+    engine: AsyncEngine, box: SecretBox | None = None, revision: str = "head"
+) -> None:
+    """Bring the database to the newest migration (creating it when empty), or to
+    `revision`. `box` lets a migration encrypt existing personal data; without it such a
+    migration raises SecretKeyNeeded when there is data to convert (none when empty)."""
 
     def run(connection: Connection) -> None:
         config = alembic_config()
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        config.attributes[BOX] = box
+        command.upgrade(config, revision)
 
     async with engine.begin() as conn:
         await conn.run_sync(run)

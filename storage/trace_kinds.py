@@ -24,7 +24,8 @@ TRACE_KINDS: dict[str, str] = {
     "meeting.cancelled": "a meeting was cancelled",
     "checkin.opened": "check-in was opened (by a secretary, or actor empty: automatically)",
     "checkin.recorded": "a member checked in; data: mode (code/location/online), late",
-    "leave.requested": "a member asked for leave; data: request id, reason",
+    "leave.requested": "a member asked for leave; data: request id (the reason stays in the "
+    "request, encrypted)",
     "leave.approved": "a leave request was approved (the member is excused)",
     "leave.rejected": "a leave request was rejected",
     "reminder.sent": "a meeting reminder went out; data: minutes before, how many",
@@ -63,7 +64,10 @@ TRACE_KINDS: dict[str, str] = {
     "survey.closed": "a survey closed (deadline or by hand); data: answers, audience",
     "survey.reminded": "those who had not answered were reminded; data: how many",
     "survey.results_viewed": "someone viewed a survey's results; data: answers, withheld",
-    "access.refused": "a command was refused for lack of role, branch or scope; data: command",
+    "access.refused": (
+        "a command or a record was refused (role, private, branch, scope, missing, code); "
+        "data: command, reason, target (the record asked for; also the ref)"
+    ),
     "web.login": "someone signed in to the web page with a one-time code; data: step",
     "access.alert": "unusual access to people's data was detected; data: rule, actor, count",
     "candidates.viewed": "the side-by-side evidence table was viewed; data: view, people",

@@ -32,7 +32,7 @@ class FakeWeCom:
     members: set[str] = field(default_factory=set)  # userids in the app's visible range
     calls: list[Call] = field(default_factory=list)
     tokens_issued: int = 0
-    # errcodes to answer the next message/send calls with, in order.
+    # errcodes to answer the next message/send calls with, in order (0: that call goes through).
     failures: list[int] = field(default_factory=list)
     _tokens: dict[str, float] = field(default_factory=dict)
     _media: "itertools.count[int]" = field(default_factory=lambda: itertools.count(1))
@@ -83,8 +83,8 @@ class FakeWeCom:
         if problem:
             return web.json_response(problem)
         self.calls.append(Call("send", body, request.query["access_token"]))
-        if self.failures:
-            code = self.failures.pop(0)
+        code = self.failures.pop(0) if self.failures else 0
+        if code:
             return web.json_response({"errcode": code, "errmsg": "injected"})
         if body.get("agentid") != AGENT_ID:
             return web.json_response({"errcode": 40056, "errmsg": "invalid agentid"})

@@ -2,9 +2,11 @@
 traces (volume, usual rate, outside the branch, repeated refusals) alerting once per incident,
 /access_log, and the watermark every export carries; an alert end to end over the fake Bot API."""
 
+import ast
 import csv
 import dataclasses
 import json
+import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -14,8 +16,10 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from bot.app import Services
+from bot.i18n import load_catalog
 from handlers.access import watch
-from handlers.access.rules import incident_key, window_start
+from handlers.access.log import KNOWN_WHAT, REFUSAL_REASONS
+from handlers.access.rules import incident_key, usual_rate, window_start
 from handlers.context import Options
 from handlers.members import NewMember, add_member, issue_invite
 from storage import chain, traces
@@ -31,6 +35,7 @@ from tests.test_meetings_e2e import received, say
 from tests.test_notices import queued
 
 OTHER_BRANCH = "化学化工学院第二党支部"
+ROOT = Path(__file__).resolve().parent.parent
 EXPORTER = "audit01"
 
 
@@ -143,7 +148,8 @@ async def test_far_above_the_usual_rate_alerts_and_a_busy_routine_does_not(
     [alert] = await traced(chat.services, "access.alert")
     assert alert.member_id == quiet.id and alert.data["usual"] == pytest.approx(0.04, abs=0.01)
     [message, *_] = await queued(chat.services, alert.ref)
-    assert "远超其平时（近 30 天平均每 60 分钟 0.0 次）" in message.text
+    # One read a day is 0.04 an hour: shown as such, not rounded to a misleading 0.0.
+    assert "远超其平时（此前 30 天平均每 60 分钟 0.04 次）" in message.text
 
     # Under the minimum, even a first reader raises nothing; over it, with no history, it does.
     clock.advance(hours=3)
@@ -153,6 +159,10 @@ async def test_far_above_the_usual_rate_alerts_and_a_busy_routine_does_not(
     assert await run_watch(chat.services, clock()) == 0
     await add_reads(chat.services, newcomer, [None], clock())  # a branch-wide table counts too
     assert await run_watch(chat.services, clock()) == 1
+    fresh = (await traced(chat.services, "access.alert"))[-1]
+    [told, *_] = await queued(chat.services, fresh.ref)
+    assert "此前 30 天没有任何查看或导出他人数据的记录（新账号或首次使用）" in told.text
+    assert "0.0 次" not in told.text and "平均每" not in told.text
     assert await run_watch(chat.services, clock(), access_min_reads=10) == 0
 
 
@@ -264,6 +274,62 @@ async def test_access_log_for_admins_only(chat: Chat, clock: Clock) -> None:
     assert await run_watch(chat.services, clock()) == 1
     top = await admin.say("/access_log 书记")
     assert "2026-11-24 10:01 书记：短时间内大量查看或导出他人数据，60 分钟内 204 次" in top
+
+
+def _traced_values(key: str) -> tuple[set[str], set[str]]:
+    """The values (and f-string prefixes) the code traces under `key` in a dict literal
+    ({"what": "pipeline"}), in bot/ and handlers/."""
+    values: set[str] = set()
+    prefixes: set[str] = set()
+    for folder in ("bot", "handlers"):
+        for path in (ROOT / folder).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if not isinstance(node, ast.Dict):
+                    continue
+                for k, v in zip(node.keys, node.values, strict=True):
+                    if not (isinstance(k, ast.Constant) and k.value == key):
+                        continue
+                    if isinstance(v, ast.Constant) and isinstance(v.value, str):
+                        values.add(v.value)
+                    elif isinstance(v, ast.JoinedStr) and isinstance(v.values[0], ast.Constant):
+                        prefixes.add(str(v.values[0].value))
+    return values, prefixes
+
+
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+def test_every_traced_read_and_refusal_has_words(lang: str) -> None:
+    catalog = load_catalog(lang)
+    whats, what_prefixes = _traced_values("what")
+    assert {"report.scorecard", "scorecard", "web.scorecard"} <= whats and "report." in (
+        what_prefixes
+    )
+    assert not whats - KNOWN_WHAT, f"traced but without words in /access_log: {whats - KNOWN_WHAT}"
+    assert all(any(w.startswith(p) for w in KNOWN_WHAT) for p in what_prefixes)
+    missing = sorted(w for w in KNOWN_WHAT if f"access.what.{w}" not in catalog)
+    assert not missing, f"access.what.* missing in {lang}: {missing}"
+    reasons, _ = _traced_values("reason")
+    worded = {k.removeprefix("access.reason.") for k in catalog if k.startswith("access.reason.")}
+    assert reasons <= REFUSAL_REASONS == worded
+
+
+async def test_access_log_names_every_read_in_words(chat: Chat, clock: Clock) -> None:
+    _, admin, zhang, _ = await branch_staff(chat)
+    reader = await member(chat, "书记")
+    entries = [
+        Entry(kind, member_id=zhang.id, actor_id=reader.id, data={"what": what})
+        for kind, what in [
+            ("data.exported", "report.scorecard"),
+            ("data.viewed", "web.scorecard"),
+            ("data.viewed", "scorecard"),
+            ("data.exported", "something.from.another.version"),
+        ]
+    ]
+    async with chat.services.sessions.begin() as session:
+        await traces.append_many(session, chat.services.box, entries, clock())
+    log = await admin.say("/access_log")
+    assert "书记 导出考评表 → 张三" in log and "书记 查看支部考评表（网页） → 张三" in log
+    assert "书记 查看考评表 → 张三" in log and "书记 导出 → 张三" in log
+    assert not re.search(r"[a-z_]+\.[a-z_]+", log.split("新的在前）：")[1]), log
 
 
 async def zhang_views_own(chat: Chat) -> None:
@@ -382,3 +448,13 @@ async def test_an_alert_over_telegram(fake: FakeTelegram, rig: Rig, clock: Clock
     assert buttons == [f"/access_log #{prober_id}"]
     log = await say(fake, admin, callback=buttons[0])
     assert "党员甲" in log and "多次执行无权限的命令，60 分钟内 10 次" in log
+
+
+def test_a_usual_rate_is_never_shown_as_zero() -> None:
+    assert [usual_rate(u) for u in (0.04, 0.0014, 0.5, 1.0, 12.46)] == [
+        "0.04",
+        "0.0014",
+        "0.5",
+        "1.0",
+        "12.5",
+    ]

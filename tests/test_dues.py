@@ -171,7 +171,7 @@ async def test_every_refusal(chat: Chat) -> None:
         ("外支部 2026-11 0.2", "没有找到“外支部”"),
         ("#999 2026-11 0.2", "没有找到“#999”"),
         ("小赵 2026-11 0.2", "小赵目前是入党积极分子，不交纳党费"),
-        ("党员甲 2026-10 0.2", "党员甲从2026年11月起交纳党费，2026年10月在此之前"),
+        ("党员甲 2026-10 0.2", "党费从2026年11月（加入本系统）起记录，2026年10月在此之前"),
         ("党员甲 2026-12 0.2", "2026年12月还没到"),
         ("党员甲 2026-11 0.3", "已经记录过了：0.20 元，2026-11-01 交纳（在对话中记录）"),
         ("党员甲 2026-10..2026-12 0.2", "没有记录任何月份"),
@@ -186,6 +186,28 @@ async def test_every_refusal(chat: Chat) -> None:
     assert await payment_count(chat) == 1
     assert "仅限" in await member.say("/dues_record 党员甲 2026-11 0.2")
     assert "只有支部书记" in await member.say("/dues 书记")
+
+
+async def test_arrears_from_before_the_roster_from_the_joining_date(chat: Chat) -> None:
+    """A branch that starts using the bot in November records the months its members paid
+    (or owed) earlier in the year, back to each one's joining date, not the roster's date."""
+    secretary, _ = await team(chat)
+    await chat.bound("党员乙", stage=Stage.PROBATIONARY)
+    assert "已补录" in await secretary.say("/stage 党员甲 预备党员 2026-03-15")
+    reply = await secretary.say("/dues_record 党员甲 2026-03..2026-10 0.2")
+    assert "2026年3月至2026年10月（8 个月）" in reply, reply
+    reply = await secretary.say("/dues_record 党员甲 2026-02 0.2")
+    assert "党员甲于2026年3月成为预备党员，2026年2月在此之前" in reply, reply
+    # No joining date yet: the form that sets it is shown, then the month is accepted.
+    reply = await secretary.say("/dues_record 党员乙 2026-09 0.2")
+    assert "/stage 党员乙 预备党员 2026-09-01" in reply, reply
+    await secretary.say("/stage 党员乙 预备党员 2026-09-01")
+    assert "已记录党员乙" in await secretary.say("/dues_record 党员乙 2026-09 0.2")
+    # What the bot counts as owed still starts with its own books (November): no years of
+    # paper-paid dues turn into debt; the months recorded before are shown as paid.
+    view = await secretary.say("/dues 党员甲")
+    assert "未交：2026年11月，共 1 个月" in view and "· 2026年3月：0.20 元" in view, view
+    assert "从2026年3月起交纳" in view and "本系统自2026年11月起记账" in view
 
 
 async def test_namesakes_need_the_staff_number(chat: Chat) -> None:

@@ -418,7 +418,7 @@ async def test_myreport_in_chat(chat: Chat) -> None:
     assert third.replies[1].image is not None
     fourth = await _bind(chat, "丁")
     text = await fourth.say("我的考评 2026-09..2026-10")
-    assert "本期不参与排名" in text and "期间尚未入册" in text
+    assert "本期不参与排名" in text and "期间尚未加入支部名册" in text
 
 
 async def test_inactive_in_chat(chat: Chat) -> None:
@@ -439,8 +439,14 @@ async def test_chat_commands_refuse_bad_input_and_members(chat: Chat) -> None:
     secretary = await _bind(chat, "甲")
     for command in ("/report", "/myreport", "/inactive"):
         text = await secretary.say(f"{command} 2026-13")
-        assert "期间“2026-13”看不懂" in text and f"{command} [期间]" in text
-        assert "看不懂" in await secretary.say(f"{command} 2026-12..2026-09")
+        assert "期间“2026-13”看不懂" not in text and f"{command} [期间]" in text
+        assert "“2026-13”不是有效的月份或日期" in text
+        assert "期间“下学期”看不懂" in await secretary.say(f"{command} 下学期")
+        reversed_ = await secretary.say(f"{command} 2026-12..2026-09")
+        assert "结束（2026-09）早于开始（2026-12）" in reversed_ and "看不懂" not in reversed_
+        assert f"{command} [期间]" in reversed_
+        too_long = await secretary.say(f"{command} 2019-01..2026-12")
+        assert "共 2922 天，超过了最长 5 年" in too_long and "看不懂" not in too_long
     member = await _bind(chat, "乙")
     assert "考评" not in await member.say("/report")
     assert "考评" not in await member.say("/inactive")
@@ -509,7 +515,7 @@ async def test_cli_report_formats(
 def test_cli_report_bad_input(cli: Cli, tmp_path: Path) -> None:
     out = tmp_path / "x.xlsx"
     bad = cli("report", "--branch", "数学学院教工党支部", "--period", "2026-13", "--out", str(out))
-    assert bad.exit_code != 0 and "看不懂" in bad.output
+    assert bad.exit_code != 0 and "“2026-13”不是有效的月份或日期" in bad.output
     neither = cli("report", "--period", "2026-09", "--out", str(out))
     assert neither.exit_code != 0 and "--all-branches" in neither.output
     both = cli("report", "--branch", "数学学院教工党支部", "--all-branches", "--out", str(out))

@@ -1,4 +1,4 @@
-"""Message catalogs: en matches zh_CN, and every key the code uses exists.
+"""Message catalogs: en matches zh_CN, and every key the code and the web templates use exists.
 
 zh_CN (bot/locales/zh_CN/*.toml) is the default and complete catalog; every other catalog must
 have exactly its files and keys (in the same order) and the same `{placeholder}` names.
@@ -18,6 +18,9 @@ from storage.trace_kinds import TRACE_KINDS
 
 ROOT = Path(__file__).resolve().parent.parent
 SCANNED = ("bot", "handlers")
+TEMPLATES = ROOT / "bot" / "templates"
+# `t("key", ...)` in a template; a `~` after the literal makes it a prefix (t("stage." ~ s)).
+TEMPLATE_KEY = re.compile(r"""\bt\(\s*(["'])([^"']+)\1\s*(~)?""")
 # Calls whose first argument is a message key; `say(settings, key, ...)` takes it second.
 KEY_CALLS = {"Msg": 0, "UserError": 0, "RecordedRefusal": 0, "say": 1}
 CJK = re.compile("[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
@@ -124,12 +127,40 @@ def test_english_uses_ascii_punctuation() -> None:
     assert not bad, f"full-width punctuation in en.toml: {bad}"
 
 
-def test_keys_used_in_code_exist_in_default_catalog() -> None:
+def _template_keys() -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    """Message keys and key prefixes (`t("stage." ~ m.stage)`) the web templates use."""
+    keys: dict[str, set[str]] = {}
+    prefixes: dict[str, set[str]] = {}
+    for path in sorted(TEMPLATES.glob("*.html")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            for found in TEMPLATE_KEY.finditer(line):
+                into = prefixes if found.group(3) else keys
+                into.setdefault(found.group(2), set()).add(f"{path.relative_to(ROOT)}:{number}")
+    return keys, prefixes
+
+
+@pytest.mark.parametrize("lang", [DEFAULT_LANG, "en"])
+def test_keys_used_in_code_exist_in_both_catalogs(lang: str) -> None:
     keys, _ = _used_keys()
     assert keys, "found no Msg/UserError/RecordedRefusal/say calls: is the scan broken?"
-    missing = {key: where for key, where in keys.items() if key not in ZH}
+    catalog = ZH if lang == DEFAULT_LANG else EN
+    missing = {key: where for key, where in keys.items() if key not in catalog}
     assert not missing, (
-        f"message keys used in code but MISSING FROM zh_CN.toml:\n{_missing_report(missing)}"
+        f"message keys used in code but MISSING FROM {lang}:\n{_missing_report(missing)}"
+    )
+
+
+@pytest.mark.parametrize("lang", [DEFAULT_LANG, "en"])
+def test_keys_used_in_templates_exist_in_both_catalogs(lang: str) -> None:
+    keys, prefixes = _template_keys()
+    assert "web.title" in keys and "stage." in prefixes, "the template scan is broken"
+    catalog = ZH if lang == DEFAULT_LANG else EN
+    missing = {key: where for key, where in keys.items() if key not in catalog}
+    missing |= {
+        f"{p}*": where for p, where in prefixes.items() if not any(k.startswith(p) for k in catalog)
+    }
+    assert not missing, (
+        f"message keys used in templates but MISSING FROM {lang}:\n{_missing_report(missing)}"
     )
 
 

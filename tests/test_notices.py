@@ -14,7 +14,7 @@ from bot.console import bind_console
 from handlers.incoming import Attachment
 from handlers.members import NewMember, add_member, issue_invite
 from handlers.notices.status import queue_due_summaries
-from handlers.payload import reply_in
+from handlers.payload import queued_reply, reply_in
 from storage import traces
 from storage.enums import Role, Stage
 from storage.models import Member, NoticeRecipient, OutboxMessage
@@ -41,7 +41,7 @@ async def queued(services: Services, ref: str | None = None) -> list[Queued]:
         rows = (await session.scalars(query)).all()
     found = []
     for row in rows:
-        reply = reply_in(row.payload)
+        reply = queued_reply(services.box, row.payload, row.sealed)  # codes unsealed
         text = services.renderer.render(reply.text) if reply.text else ""
         data = [b.data for line in reply.buttons for b in line]
         found.append(Queued(row.member_id, row.chat_id, row.kind, text, data))

@@ -149,6 +149,10 @@ async def test_webhook_checks_secret_and_handles_redelivery_once(
                 assert (await http.post(url, json=update, headers=headers)).status == 200
             garbage = await http.post(url, data=b"{not json", headers=headers)
             assert garbage.status == 400
+            # JSON that is not an update object: 400 and one log line, never a 500.
+            for body in (b'"abc"', b"null", b"[1,2]", b"42", b'{"update_id": "x"}'):
+                refused = await http.post(url, data=body, headers=headers)
+                assert refused.status == 400, body
         await fake.wait_until(lambda: len(fake.texts_to(STRANGER)) >= 2)
         await asyncio.sleep(0.3)
         assert len(fake.texts_to(STRANGER)) == 2

@@ -6,13 +6,13 @@ without PTB's rate limiter, which would wait and retry out of the sender's sight
 
 import logging
 import warnings
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-from telegram import Bot, Message
+from telegram import Bot
 from telegram.error import Forbidden, RetryAfter, TelegramError
 from telegram.warnings import PTBDeprecationWarning
 
+from bot.direct import call_once
 from bot.i18n import Renderer
 from bot.outbox import Blocked, Failed, Outcome, Sent, Throttled
 from bot.tg.send import TEXT_LIMIT, keyboard, post
@@ -29,10 +29,6 @@ def retry_seconds(err: RetryAfter) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
-async def _direct(request: Callable[[], Awaitable[Message]]) -> Message:
-    return await request()
-
-
 class TelegramTransport:
     def __init__(self, bot: Bot, renderer: Renderer) -> None:
         self.bot = bot
@@ -46,7 +42,7 @@ class TelegramTransport:
             text = text[: TEXT_LIMIT - 1] + "…"
         markup = keyboard(reply, self.renderer)
         try:
-            message = await post(self.bot, int(chat_id), reply, text, markup, _direct)
+            message = await post(self.bot, int(chat_id), reply, text, markup, call_once)
         except RetryAfter as err:
             return Throttled(retry_seconds(err))
         except Forbidden as err:

@@ -1,19 +1,13 @@
 """Reply objects out as Telegram calls: messages, edits, photos, documents, inline keyboards."""
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from functools import partial
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError, TimedOut
-from tenacity import (
-    AsyncRetrying,
-    retry_if_exception,
-    stop_after_attempt,
-    wait_exponential,
-)
 
+from bot.direct import call_retried
 from bot.i18n import Renderer
 from handlers.messages import Reply
 
@@ -21,9 +15,6 @@ log = logging.getLogger(__name__)
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 CALLBACK_LIMIT = 64  # bytes, Telegram's limit for callback_data
-# A direct answer is tried this many times in all, waiting 0.5 s, then 1 s, between tries.
-_ATTEMPTS = 3
-_FIRST_RETRY_WAIT = 0.5
 
 
 def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
@@ -44,7 +35,9 @@ def keyboard(reply: Reply, renderer: Renderer) -> InlineKeyboardMarkup | None:
         buttons = []
         for button in row:
             if len(button.data.encode()) > CALLBACK_LIMIT:
-                log.error("button data too long for Telegram, dropped: %r", button.data)
+                # The command word only: the rest may carry what someone typed.
+                command = button.data.split(maxsplit=1)[0] if button.data.strip() else ""
+                log.error("button data too long for Telegram, dropped: %s …", command[:32])
                 continue
             buttons.append(
                 InlineKeyboardButton(renderer.render(button.label), callback_data=button.data)
@@ -134,24 +127,8 @@ def _transient(err: BaseException) -> bool:
 
 
 async def _call(request: Callable[[], Awaitable[Message]]) -> Message:
-    """One Bot API call, retried on its own (so a retry never repeats an earlier chunk).
-    The first try goes without tenacity: setting up its retry loop for every answer cost
-    more than the rest of sending one, and nearly every call succeeds at once."""
-    try:
-        return await request()
-    except Exception as err:
-        if not _transient(err):
-            raise
-    await asyncio.sleep(_FIRST_RETRY_WAIT)
-    async for attempt in AsyncRetrying(
-        retry=retry_if_exception(_transient),
-        stop=stop_after_attempt(_ATTEMPTS - 1),
-        wait=wait_exponential(multiplier=2 * _FIRST_RETRY_WAIT, max=4),
-        reraise=True,
-    ):
-        with attempt:
-            return await request()
-    raise AssertionError("unreachable: tenacity reraises the last error")
+    """One Bot API call of a direct answer, retried by the shared policy (bot/direct.py)."""
+    return await call_retried(request, _transient)
 
 
 async def send_replies(bot: Bot, update: Update, replies: list[Reply], renderer: Renderer) -> None:

@@ -21,8 +21,10 @@ class WeComError(Exception):
         self.errcode = errcode
         self.errmsg = errmsg
         self.body = body or {}
-        # The msgids of the parts of a reply that went out before this error.
+        # The msgids of the parts of a reply that went out before this error, and how many
+        # parts were done (sent, or skipped as sent on an earlier attempt).
         self.sent: list[str] = []
+        self.done = 0
 
 
 class WeComClient:

@@ -15,8 +15,10 @@ CALLBACK_PATH = "/wecom/callback"  # on the service's HTTP server
 @dataclass(frozen=True)
 class Callback:
     incoming: Incoming
-    # A card's button was pressed: the code that lets the reply change that card.
+    # A card's button was pressed: the code that lets the reply change that card, and the
+    # card's task id (which tells what text the card shows; see render.card_update).
     response_code: str | None = None
+    task_id: str = ""
 
 
 def fields(xml: str) -> dict[str, str]:
@@ -26,6 +28,12 @@ def fields(xml: str) -> dict[str, str]:
     except ET.ParseError as err:
         raise ValueError(f"not XML: {err}") from err
     return {child.tag: (child.text or "").strip() for child in root}
+
+
+def log_ref(userid: str) -> str:
+    """How logs name a WeCom member: a WeCom userid is often the person's name or staff
+    number, and logs hold no personal data; a short digest still ties a member's lines."""
+    return "wx#" + hashlib.sha256(userid.encode()).hexdigest()[:10]
 
 
 def _key(data: dict[str, str]) -> str:
@@ -59,6 +67,6 @@ def to_incoming(data: dict[str, str]) -> Callback | None:
         if data.get("Event") != "template_card_event":
             return None  # opening the app, contact changes, menus: nobody said anything
         incoming = replace(base, callback_data=data.get("EventKey", ""))
-        return Callback(incoming, data.get("ResponseCode") or None)
+        return Callback(incoming, data.get("ResponseCode") or None, data.get("TaskId", ""))
     # Voice, video and links: the router answers that it cannot read them.
     return Callback(base)

@@ -11,6 +11,7 @@ import logging
 import time
 import weakref
 from collections.abc import Callable
+from functools import partial
 
 from aiohttp import web
 from wechatpy.enterprise.crypto import WeChatCrypto
@@ -19,8 +20,8 @@ from wechatpy.exceptions import InvalidSignatureException
 from bot.app import Services
 from bot.config import Settings
 from bot.wecom.client import WeComClient, WeComError
-from bot.wecom.convert import CALLBACK_PATH, PLATFORM, Callback, fields, to_incoming
-from bot.wecom.deliver import WeComTransport
+from bot.wecom.convert import CALLBACK_PATH, PLATFORM, Callback, fields, log_ref, to_incoming
+from bot.wecom.deliver import WeComTransport, retried
 from bot.wecom.render import card_update, text_message
 from handlers.messages import Reply
 
@@ -70,7 +71,7 @@ class WeComService:
                     signature, stamp, nonce, query.get("echostr", "")
                 )
             except Exception as err:  # a bad signature, or an echostr that does not decrypt
-                log.warning("WeCom URL check refused: %r", err)
+                log.warning("WeCom URL check refused (%s)", type(err).__name__)
                 return web.Response(status=403, text="forbidden")
             return web.Response(text=echo)
         if (request.content_length or 0) > MAX_BODY:
@@ -84,12 +85,16 @@ class WeComService:
             log.warning("WeCom callback with a bad signature refused")
             return web.Response(status=403, text="forbidden")
         except Exception as err:  # tampered or garbled: never processed
-            log.warning("WeCom callback that does not decrypt refused: %r", err)
+            # Only the kind of failure: the error's text may quote what was decrypted so far
+            # (a UnicodeDecodeError holds the bytes), and logs hold no message content.
+            log.warning("WeCom callback that does not decrypt refused (%s)", type(err).__name__)
             return web.Response(status=400, text="bad request")
         try:
             callback = to_incoming(fields(plain))
         except ValueError as err:  # signed by WeCom but not what we expect: do not retry
-            log.warning("WeCom callback not understood: %r (%d bytes)", err, len(plain))
+            # Not the error's text: it may quote a field of the message (a user id, a word).
+            kind = type(err).__name__
+            log.warning("WeCom callback not understood (%s, %d bytes)", kind, len(plain))
             return web.Response(text="success")
         if callback is not None:
             task = asyncio.create_task(self._process(callback))
@@ -111,26 +116,31 @@ class WeComService:
             replies = await self.services.router.handle(incoming)
             for reply in replies:
                 if reply.edit and callback.response_code:
-                    await self._edit(incoming.chat_id, callback.response_code, reply)
+                    await self._edit(incoming.chat_id, callback, reply)
                     callback = Callback(incoming)  # a response code serves once
                 else:
                     await self.transport.send_reply(incoming.chat_id, reply)
             self.on_replied(incoming.chat_id, len(replies), PLATFORM)
         except WeComError as err:
-            log.warning("reply to WeCom user %s failed: %s", incoming.chat_id, err)
+            log.warning("reply to WeCom user %s failed: %s", log_ref(incoming.chat_id), err)
         except Exception:
             log.exception("handling WeCom message %s failed", incoming.update_key)
 
-    async def _edit(self, userid: str, code: str, reply: Reply) -> None:
-        change, texts = card_update(reply, self.services.renderer)
+    async def _edit(self, userid: str, callback: Callback, reply: Reply) -> None:
+        """Show an edit on the card that was pressed (render.card_update says how); each
+        call is retried as any direct answer's."""
+        update = card_update(reply, self.services.renderer, callback.task_id)
+        code = callback.response_code or ""
         try:
-            await self.client.update_card(userid, code, change)
+            await retried(lambda: self.client.update_card(userid, code, update.change))
         except WeComError as err:  # expired code or a deleted card: send it anew instead
             log.info("could not update the WeCom card (%s); sending anew", err)
             await self.transport.send_reply(userid, reply)
             return
-        for text in texts:
-            await self.client.send(userid, text_message(text))
+        if update.resend:
+            await self.transport.send_reply(userid, reply)
+        for text in update.texts:
+            await retried(partial(self.client.send, userid, text_message(text)))
 
 
 def _fresh(stamp: str) -> bool:

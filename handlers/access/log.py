@@ -15,8 +15,12 @@ from storage.models import Trace
 READS_SHOWN = 50
 ALERTS_SHOWN = 10
 REFUSALS_SHOWN = 10
-REFUSAL_REASONS = frozenset({"role", "private", "branch"})
-# data.what values with words in the catalog (access.what.*); others are shown as written.
+# Refusal reasons with words in the catalog (access.reason.*): every reason a refusal is
+# traced with (the router's, the web sign-in's "code"); tests/test_access.py checks the code.
+REFUSAL_REASONS = frozenset({"role", "private", "branch", "scope", "missing", "code"})
+# data.what values with words in the catalog (access.what.*): every value a read or an
+# export is traced with (tests/test_access.py finds them in the code). A value not here (a
+# trace from another version) is shown by its kind alone, never as a raw key.
 KNOWN_WHAT = frozenset(
     {
         "pipeline",
@@ -28,7 +32,14 @@ KNOWN_WHAT = frozenset(
         "traces",
         "report.candidates",
         "report.awards",
+        "report.scorecard",
+        "scorecard",
+        "inactive",
         "access_log",
+        "web.school",
+        "web.scorecard",
+        "web.meetings",
+        "web.report",
     }
 )
 
@@ -112,13 +123,12 @@ def _reader(trace: Trace, names: dict[int, str]) -> Msg | str:
 
 
 def _what(trace: Trace) -> Msg:
-    """The kind of read in words, with data.what where the trace gives one."""
+    """The kind of read in words, with what was read where the trace names a known thing."""
     kind = Msg(f"access.kind.{trace.kind}")
     what = (trace.data or {}).get("what")
-    if not what:
+    if what not in KNOWN_WHAT:
         return kind
-    detail: Msg | str = Msg(f"access.what.{what}") if what in KNOWN_WHAT else str(what)
-    return Msg("access.doing", kind=kind, what=detail)
+    return Msg("access.doing", kind=kind, what=Msg(f"access.what.{what}"))
 
 
 def _whose(trace: Trace, names: dict[int, str], branches: dict[int, str]) -> Msg | str:

@@ -185,5 +185,14 @@ def _detail(hit: Hit, options: Options) -> Msg:
     if hit.usual is None:
         limit = options.access_max_reads
         return Msg("access.detail.volume", window=minutes, count=hit.count, limit=limit)
-    usual = f"{hit.usual:.1f}"
-    return Msg("access.detail.usual", window=minutes, count=hit.count, usual=usual)
+    days = HISTORY.days
+    if hit.usual == 0:  # a new account, or one that never read others' data before
+        return Msg("access.detail.usual_none", window=minutes, count=hit.count, days=days)
+    usual = usual_rate(hit.usual)
+    return Msg("access.detail.usual", window=minutes, count=hit.count, usual=usual, days=days)
+
+
+def usual_rate(usual: float) -> str:
+    """An account's usual reads per window, never shown as 0 when it is not: one read a day
+    is 0.04 an hour, which one decimal would round to a misleading 0.0."""
+    return f"{usual:.1f}" if usual >= 1 else f"{usual:.2g}"

@@ -40,9 +40,9 @@ def month_problem(member: Member, standing: Standing, month: date, today: date) 
         return not_payer(member)
     if month > month_of(today):
         return Msg("dues.future_month", month=month_msg(month), current=month_msg(today))
-    if standing.first_month is not None and month < standing.first_month:
-        first = month_msg(standing.first_month)
-        return Msg("dues.before_first", name=member.name, month=month_msg(month), first=first)
+    earliest = standing.earliest_month
+    if earliest is not None and month < earliest:
+        return _before_earliest(member, standing, month, earliest)
     paid = standing.payments.get(month)
     if paid is not None:
         return Msg(
@@ -54,6 +54,21 @@ def month_problem(member: Member, standing: Standing, month: date, today: date) 
             source=Msg(f"dues.source.{paid.source}"),
         )
     return None
+
+
+def _before_earliest(member: Member, standing: Standing, month: date, earliest: date) -> Msg:
+    """A month before the member joined; or, with no joining date in the file, before the
+    roster's first month, with the /stage form that enters the joining date."""
+    if standing.joined_on is not None:
+        joined = month_msg(earliest)
+        return Msg("dues.before_joining", name=member.name, month=month_msg(month), joined=joined)
+    return Msg(
+        "dues.before_first",
+        name=member.name,
+        month=month_msg(month),
+        first=month_msg(earliest),
+        example=month.isoformat(),
+    )
 
 
 def paid_on_problem(paid_on: date, today: date) -> Msg | None:

@@ -45,21 +45,32 @@ class Standing:
     rate_fen: int
     rate_set: bool  # set by the secretary (else the default)
     payer: bool
-    first_month: date | None  # the first month they pay for (payers only)
+    first_month: date | None  # the first month of the bot's books: owed from then (payers only)
     paid: list[date] = field(default_factory=list)  # months with a payment, oldest first
     owed: list[date] = field(default_factory=list)  # months with no payment
     underpaid: dict[date, int] = field(default_factory=dict)  # month: shortfall in fen
     payments: dict[date, Paid] = field(default_factory=dict)
+    joined_on: date | None = None  # admitted as probationary, as recorded in the file
 
     @property
     def owed_fen(self) -> int:
         return len(self.owed) * self.rate_fen + sum(self.underpaid.values())
 
+    @property
+    def earliest_month(self) -> date | None:
+        """The first month dues may be recorded for: the month they joined (were admitted as
+        probationary) when the file has the date, so arrears and payments from before the
+        branch used the bot can be entered; else the first month of the bot's books."""
+        if self.joined_on is not None and self.first_month is not None:
+            return min(month_of(self.joined_on), self.first_month)
+        return self.first_month
+
 
 def first_month(member: Member, probation: date | None, zone: ZoneInfo) -> date:
-    """The month a member starts paying in the bot's books: the month they were admitted as
+    """The month a member starts owing in the bot's books: the month they were admitted as
     probationary, but never before they were added to the roster (a date back-filled from
-    the paper file must not make years of dues owed that were paid on paper)."""
+    the paper file must not make years of dues owed that were paid on paper). Payments for
+    earlier months, back to the joining month, may still be recorded (Standing.earliest_month)."""
     added = month_of(member.created_at.astimezone(zone).date())
     return max(month_of(probation), added) if probation is not None else added
 
@@ -96,6 +107,7 @@ def standing_of(
         owed=owed,
         underpaid=underpaid,
         payments=by_month,
+        joined_on=probation,
     )
 
 

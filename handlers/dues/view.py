@@ -70,13 +70,16 @@ def summary(member: Member, standing: Standing, today: date, own: bool) -> Msg:
         return Msg(key, name=member.name, stage=stage)
     owed = owed_lines(standing) if standing.owed_fen else [Msg("dues.owed_none")]
     source = "dues.rate_custom" if standing.rate_set else "dues.rate_default"
+    books = standing.first_month or month_of(today)
+    earliest = standing.earliest_month or books
     return Msg(
         "dues.summary",
         name=member.name,
         stage=stage,
         rate=yuan(standing.rate_fen),
         rate_source=Msg(source),
-        first=month_msg(standing.first_month or month_of(today)),
+        first=month_msg(earliest),
+        books=Msg("dues.books_since", month=month_msg(books)) if books > earliest else "",
         paid=_recent_paid(standing, today),
         owed=owed,
     )

@@ -6,7 +6,7 @@ figures support the branch's judgement and do not replace it, and every answer s
 
 from datetime import datetime, time, timedelta
 
-from handlers.charts import Bars, panels_chart
+from handlers.charts import Bars, chart_or_none, chart_reply, panels_chart
 from handlers.context import Context
 from handlers.evaluation.feature import feature
 from handlers.evaluation.indicators import indicator_set
@@ -28,10 +28,14 @@ INACTIVE_SHOWN = 30
 
 
 def _period(ctx: Context, args: str, usage: str) -> Period:
+    """The period asked for; refused with the reason when parse_period knows it (a reversed
+    or too long span, a month that does not exist), else as unreadable, with the usage."""
     try:
         return parse_period(args, ctx.today)
     except UserError as err:
-        raise UserError("evaluation.bad_period", value=args.strip(), usage=Msg(usage)) from err
+        if err.msg.key == "period.bad":
+            raise UserError("evaluation.bad_period", value=args.strip(), usage=Msg(usage)) from err
+        raise UserError("evaluation.period_refused", reason=err.msg, usage=Msg(usage)) from err
 
 
 def _branch_id(ctx: Context) -> int:
@@ -66,6 +70,16 @@ def _rate_line(card: BranchScorecard, indicator_id: str) -> Msg:
     if indicator.formula == "notices" and card.median_ack_seconds is not None:
         extra = Msg("evaluation.median", minutes=f"{card.median_ack_seconds / 60:.0f}")
     return Msg("evaluation.rate_line", name=indicator.name, rate=percent(rate), extra=extra)
+
+
+def top_and_bottom(
+    ranked: list[MemberScore], shown: int = SHOWN
+) -> tuple[list[MemberScore], list[MemberScore]]:
+    """The first `shown` ranked members, and the last `shown` (lowest first) of those not
+    already named at the top: a small branch never lists one person as both."""
+    top = ranked[:shown]
+    rest = ranked[len(top) :]
+    return top, rest[-shown:][::-1]
 
 
 def _who(members: list[MemberScore]) -> Series:
@@ -122,6 +136,7 @@ async def report(ctx: Context, args: str) -> list[Reply]:
         data={"what": "scorecard", "period": period.label},
     )
     ranked = card.ranked
+    top, bottom = top_and_bottom(ranked)
     text = Msg(
         "evaluation.branch_summary",
         warning=_warning(card),
@@ -133,14 +148,16 @@ async def report(ctx: Context, args: str) -> list[Reply]:
         total=f"{card.total:g}" if card.total is not None else "—",
         trend=_trend(card.trend),
         rates=[_rate_line(card, i.id) for i in card.indicators],
-        top=_who(ranked[:SHOWN]) or "—",
-        bottom=_who(ranked[-SHOWN:][::-1]) if len(ranked) > SHOWN else "—",
+        top=_who(top) or "—",
+        bottom=_who(bottom) or "—",
         note=_note(card),
     )
     if not card.chain.ok:
         return [Reply(text)]  # no chart of figures that cannot be trusted
-    chart = monthly_chart(card, await _months(ctx, card))
-    return [Reply(text), Reply(Msg("evaluation.chart_caption", period=period.label), image=chart)]
+    months = await _months(ctx, card)
+    about = f"/report branch {branch_id} {period.label}"
+    chart = chart_or_none(about, monthly_chart, card, months)
+    return [Reply(text), chart_reply(chart, Msg("evaluation.chart_caption", period=period.label))]
 
 
 def _indicator_line(card: BranchScorecard, score: IndicatorScore) -> Msg:
@@ -150,6 +167,8 @@ def _indicator_line(card: BranchScorecard, score: IndicatorScore) -> Msg:
     extra: Msg | str = ""
     if score.median_seconds is not None:
         extra = Msg("evaluation.median", minutes=f"{score.median_seconds / 60:.0f}")
+    elif score.beyond_base:
+        extra = Msg("evaluation.capped")
     return Msg(
         "evaluation.line",
         name=indicator.name,
@@ -195,8 +214,9 @@ async def myreport(ctx: Context, args: str) -> list[Reply]:
     names = [i.name for i in card.indicators]
     rates = [(s.rate or 0.0) * 100 for s in mine.indicators.values()]
     notes = [percent(s.rate) if s.excluded is None else "—" for s in mine.indicators.values()]
-    chart = panels_chart([Bars(f"{mine.name} {period.label} (%)", names, rates, notes)])
-    return [Reply(text), Reply(Msg("evaluation.my_chart_caption"), image=chart)]
+    bars = [Bars(f"{mine.name} {period.label} (%)", names, rates, notes)]
+    chart = chart_or_none(f"/myreport member {member.id}", panels_chart, bars)
+    return [Reply(text), chart_reply(chart, Msg("evaluation.my_chart_caption"))]
 
 
 @feature.command("inactive", roles=SECRETARY_UP, aliases=("不活跃",), private_only=True)
@@ -214,7 +234,7 @@ async def inactive(ctx: Context, args: str) -> list[Reply]:
         data={"what": "inactive", "period": period.label},
     )
     lines = await _inactive_lines(ctx, card)
-    limits = indicator_set().inactive
+    limits = indicator_set(ctx.options.indicators_file).inactive
     head = Msg(
         "evaluation.inactive_head",
         warning=_warning(card),
@@ -236,7 +256,7 @@ async def inactive(ctx: Context, args: str) -> list[Reply]:
 
 
 async def _inactive_lines(ctx: Context, card: BranchScorecard) -> list[Msg]:
-    limits = indicator_set().inactive
+    limits = indicator_set(ctx.options.indicators_file).inactive
     since_day = ctx.today - timedelta(days=limits.quiz_days_without - 1)
     since = datetime.combine(since_day, time(), ctx.options.timezone)
     ids = [m.member_id for m in card.members]

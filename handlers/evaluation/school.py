@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.collector import without_collector
 from handlers.context import Options
 from handlers.dues.standing import DuesRows, dues_rows
+from handlers.evaluation.indicators import indicator_set
 from handlers.evaluation.scorecard import (
     BranchScorecard,
     card_of,
@@ -87,6 +88,7 @@ async def _school_cards(
                 figures.get(b.id, []),
                 school.chain,
                 previous.get(b.id),
+                system=indicator_set(options.indicators_file),
             ),
             meetings.get(b.id, []),
         )

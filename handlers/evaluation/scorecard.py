@@ -1,6 +1,11 @@
 """Member and branch scorecards (考评表) over a period: each indicator's raw count, base,
 rate and points, the weighted total, the rank within the branch and the trend.
 
+Rates: count ÷ base, at most 100%. A count above its base (8 volunteer hours where a short
+window expects 0.07) earns no more points than the base, so the rate shown stops at 100% too
+and the reader is told the count went beyond it; a branch's rate counts each member up to
+their own base, so one member's surplus never hides another's shortfall.
+
 Totals: points = weight × min(rate / target, 1). A member not ranked on an indicator
 (excused, not yet a member, not concerned) neither earns nor loses its points: their total is
 their points scaled to the whole weight, Σpoints × (all weights / weights they are ranked on),
@@ -23,7 +28,7 @@ from handlers.collector import without_collector
 from handlers.context import Options
 from handlers.dues.standing import DuesRows, counted_months, dues_rows, month_of, months_from
 from handlers.evaluation.formulas import Facts, measure, member_window
-from handlers.evaluation.indicators import Indicator, indicator_set
+from handlers.evaluation.indicators import Indicator, IndicatorSet, indicator_set
 from handlers.messages import UserError
 from handlers.periods import Period
 from storage import evaluation, evidence, people
@@ -44,6 +49,11 @@ class IndicatorScore(NamedTuple):
     points: float | None
     excluded: str | None  # why the member is not ranked on it (a catalog key's last part)
     median_seconds: float | None = None  # notices: how long acknowledgements took
+
+    @property
+    def beyond_base(self) -> bool:
+        """The count went past its base: the rate shown is capped at 100%, and says so."""
+        return self.rate is not None and self.base is not None and self.raw > self.base
 
 
 @dataclass(frozen=True)
@@ -107,7 +117,7 @@ def score(indicator: Indicator, facts: Facts) -> IndicatorScore:
         return IndicatorScore(
             indicator.id, found.raw, found.base, None, None, found.excluded or "no_base"
         )
-    rate = found.raw / found.base
+    rate = min(found.raw / found.base, 1.0)  # see the module docstring: capped, as points are
     points = round(indicator.weight * min(rate / indicator.target, 1.0), 2)
     return IndicatorScore(
         indicator.id, found.raw, found.base, rate, points, None, found.median_seconds
@@ -171,7 +181,7 @@ async def member_scores(
     """Scores of these members, by branch (unranked, no trend yet), and their trace figures.
     `everyone`: the members are every member of the school (one pass over the traces);
     `medians_of`: whose acknowledgement medians to work out (a row per acknowledgement)."""
-    indicators = indicator_set().indicators
+    indicators = indicator_set(options.indicators_file).indicators
     zone = options.timezone
     since, until = period.bounds(zone)
     ids = [m.id for m in members]
@@ -209,12 +219,14 @@ async def member_scores(
 def _branch_rates(
     indicators: Sequence[Indicator], members: Sequence[MemberScore]
 ) -> dict[str, float | None]:
+    """Per indicator: Σ min(count, base) ÷ Σ base over the members ranked on it (at most 1)."""
     rates: dict[str, float | None] = {}
     for indicator in indicators:
         counted = [m.indicators[indicator.id] for m in members]
         counted = [s for s in counted if s.excluded is None and s.base]
         base = sum(s.base or 0 for s in counted)
-        rates[indicator.id] = sum(s.raw for s in counted) / base if base else None
+        done = sum(min(s.raw, s.base or 0) for s in counted)
+        rates[indicator.id] = done / base if base else None
     return rates
 
 
@@ -226,8 +238,11 @@ def card_of(
     figures: Sequence[TraceFigures],
     chain: ChainState,
     previous: "BranchScorecard | None",
+    *,
+    system: IndicatorSet,
 ) -> BranchScorecard:
-    system = indicator_set()
+    """One branch's card from its members' scores: ranks, trend against `previous`, branch
+    rates and the acknowledgement median, under the indicator `system` the scores used."""
     ranks = competition_ranks(
         {m.member_id: (m.total if m.rank is not None else None) for m in scores}
     )
@@ -299,6 +314,7 @@ async def branch_scorecard(
             figures.get(branch_id, []),
             chain,
             previous,
+            system=indicator_set(options.indicators_file),
         )
 
     previous = await card_over(period.previous(), None) if with_previous else None
@@ -344,7 +360,8 @@ async def member_scorecard(
     branch_scores = scores.get(branch.id, [])
     alone = next(s for s in branch_scores if s.member_id == member_id)
     ranked = [s for s in branch_scores if not gone or s.member_id != member_id]
-    card = card_of(branch.id, branch.name, period, ranked, [], chain, None)
+    system = indicator_set(options.indicators_file)
+    card = card_of(branch.id, branch.name, period, ranked, [], chain, None, system=system)
     mine = _unranked(alone) if gone else card.member(member_id) or _unranked(alone)
     earlier_period = period.previous().clipped(day)
     before, _ = await member_scores(session, [member], earlier_period, options, dues=dues)

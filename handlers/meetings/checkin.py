@@ -32,10 +32,8 @@ OPEN_AT_MOST_BEFORE = timedelta(hours=2)
 
 async def _staff_meeting(ctx: Context, args: str, command: str) -> Meeting:
     """A meeting of the caller's branch, or a school-wide one (all meetings for admins)."""
-    meeting = await meeting_for(ctx.session, args, ctx.branch_scope())
-    if meeting is None:
-        raise UserError("meeting.not_found", usage=Msg(f"cmd.{command}.usage"))
-    return meeting
+    not_found = Msg("meeting.not_found", usage=Msg(f"cmd.{command}.usage"))
+    return await meeting_for(ctx.session, args, ctx.branch_scope(), not_found)
 
 
 def _check_open(ctx: Context, meeting: Meeting) -> None:

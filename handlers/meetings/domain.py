@@ -10,7 +10,7 @@ import pyotp
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.messages import Button, Msg, Reply, Series
+from handlers.messages import Button, Denied, Msg, Reply, Series, UserError
 from handlers.notify import queue_to_members
 from handlers.parsing import parse_id
 from storage import meetings, people, traces
@@ -309,17 +309,19 @@ async def summary_msg(session: AsyncSession, meeting: Meeting, branch_id: int | 
     )
 
 
-async def meeting_for(session: AsyncSession, args: str, branch_id: int | None) -> Meeting | None:
-    """The meeting numbered in args, if it belongs to the branch (or is school-wide)."""
+async def meeting_for(
+    session: AsyncSession, args: str, branch_id: int | None, not_found: Msg
+) -> Meeting:
+    """The meeting numbered in args, if it belongs to the branch (or is school-wide); else
+    `not_found` is the answer, and a number given is a traced refusal (Denied)."""
     tokens = args.split()
     meeting_id = parse_id(tokens[0]) if tokens else None
     if meeting_id is None:
-        return None
+        raise UserError(not_found.key, **not_found.params)
     meeting = await meetings.get(session, meeting_id)
-    if meeting is None:
-        return None
-    if branch_id is not None and meeting.branch_id not in (None, branch_id):
-        return None
+    if meeting is None or (branch_id is not None and meeting.branch_id not in (None, branch_id)):
+        target, exists = f"meeting:{meeting_id}", meeting is not None
+        raise Denied(not_found.key, target=target, exists=exists, **not_found.params)
     return meeting
 
 

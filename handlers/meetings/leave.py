@@ -3,15 +3,16 @@
 from typing import Any
 
 from handlers.context import Context
+from handlers.freetext import quoted
 from handlers.meetings.domain import URGENT, describe, meeting_for, secretaries_of, trace
 from handlers.meetings.feature import feature
-from handlers.messages import Button, Msg, Reply, UserError
+from handlers.messages import Button, Denied, Msg, Reply, UserError
 from handlers.notify import queue_to_members
 from handlers.parsing import parse_id
 from handlers.registry import COMMITTEE_UP, EVERYONE, Replies
 from storage import meetings
 from storage.enums import LeaveStatus, MeetingStatus
-from storage.meetings import meeting_ref
+from storage.meetings import leave_reason, meeting_ref
 from storage.models import LeaveRequest, Meeting
 
 FLOW = "leave"
@@ -21,13 +22,10 @@ SHOWN = 20  # pending requests listed at once, each a message with its buttons
 
 async def _meeting(ctx: Context, args: str) -> Meeting:
     member = ctx.require_caller()
-    meeting = await meeting_for(ctx.session, args, member.branch_id)
-    if (
-        meeting is None
-        or meeting.status == MeetingStatus.CANCELLED
-        or not meetings.attends(meeting, member.role)
-    ):
-        raise UserError("leave.no_meeting", usage=Msg("cmd.leave.usage"))
+    no_meeting = Msg("leave.no_meeting", usage=Msg("cmd.leave.usage"))
+    meeting = await meeting_for(ctx.session, args, member.branch_id, no_meeting)
+    if meeting.status == MeetingStatus.CANCELLED or not meetings.attends(meeting, member.role):
+        raise UserError(no_meeting.key, **no_meeting.params)
     if meeting.status == MeetingStatus.FINISHED or ctx.now >= meeting.starts_at:
         raise UserError("leave.started", meeting=describe(meeting))
     return meeting
@@ -41,15 +39,7 @@ async def _request(ctx: Context, meeting: Meeting, reason: str) -> Reply:
     earlier = await meetings.leave_for(ctx.session, meeting.id, member.id)
     if earlier is not None and earlier.status != LeaveStatus.REJECTED:
         raise UserError(f"leave.already_{earlier.status}", meeting=describe(meeting))
-    request = LeaveRequest(
-        meeting_id=meeting.id,
-        member_id=member.id,
-        reason=reason,
-        status=LeaveStatus.PENDING,
-        created_at=ctx.now,
-    )
-    ctx.session.add(request)
-    await ctx.session.flush()
+    request = await meetings.new_leave(ctx.session, ctx.box, meeting.id, member.id, reason, ctx.now)
     await trace(
         ctx.session,
         ctx.box,
@@ -58,10 +48,11 @@ async def _request(ctx: Context, meeting: Meeting, reason: str) -> Reply:
         ctx.now,
         actor_id=member.id,
         member_id=member.id,
-        data={"leave": request.id, "reason": reason},
+        # The reason stays in the request, encrypted: a trace is never encrypted or erased.
+        data={"leave": request.id},
     )
     deciders = await secretaries_of(ctx.session, member.branch_id, committee=True)
-    ask = _asking(request, member.name, meeting)
+    ask = _asking(request, member.name, meeting, reason)
     await queue_to_members(
         ctx.session,
         [d for d in deciders if d != member.id],
@@ -105,13 +96,14 @@ async def leave_flow(ctx: Context, step: str, data: dict[str, Any], text: str) -
     return reply
 
 
-def _asking(request: LeaveRequest, name: str, meeting: Meeting) -> Reply:
-    """The request as the deciders see it, with 批准 and 驳回."""
+def _asking(request: LeaveRequest, name: str, meeting: Meeting, reason: str) -> Reply:
+    """The request as the deciders see it, with 批准 and 驳回; the member's reason quoted,
+    so it cannot add lines of its own to the message."""
     buttons = (
         Button(Msg("leave.approve_button"), f"/leave_approve {request.id}"),
         Button(Msg("leave.reject_button"), f"/leave_reject {request.id}"),
     )
-    text = Msg("leave.ask", name=name, meeting=describe(meeting), reason=request.reason)
+    text = Msg("leave.ask", name=name, meeting=describe(meeting), reason=quoted(reason))
     return Reply(text, (buttons,))
 
 
@@ -125,7 +117,8 @@ async def _decide(ctx: Context, args: str, approve: bool) -> Replies:
     caller = ctx.require_caller()
     scope = ctx.branch_scope()
     if request is None or (scope is not None and request.member.branch_id != scope):
-        raise UserError("leave.not_found", id=leave_id)
+        target, exists = f"leave:{leave_id}", request is not None
+        raise Denied("leave.not_found", target=target, exists=exists, id=leave_id)
     if request.member_id == caller.id:
         raise UserError("leave.self")
     meeting = await meetings.locked(ctx.session, request.meeting_id)
@@ -192,5 +185,6 @@ async def leaves(ctx: Context, args: str) -> Replies:
     for request in shown:
         meeting = await meetings.get(ctx.session, request.meeting_id)
         assert meeting is not None  # a foreign key
-        replies.append(_asking(request, request.member.name, meeting))
+        reason = leave_reason(ctx.box, request)
+        replies.append(_asking(request, request.member.name, meeting, reason))
     return replies

@@ -73,9 +73,8 @@ async def meeting_repeat(ctx: Context, args: str) -> Replies:
     parts = args.split()
     if len(parts) < 2:
         raise UserError("usage", usage=Msg("cmd.meeting_repeat.usage"))
-    meeting = await meeting_for(ctx.session, parts[0], ctx.branch_scope())
-    if meeting is None:
-        raise UserError("meeting.not_found", usage=Msg("cmd.meeting_repeat.usage"))
+    not_found = Msg("meeting.not_found", usage=Msg("cmd.meeting_repeat.usage"))
+    meeting = await meeting_for(ctx.session, parts[0], ctx.branch_scope(), not_found)
     if meeting.branch_id is None and ctx.role != Role.ADMIN:
         raise UserError("meeting.school_wide", id=meeting.id)
     count = DEFAULT_COUNT

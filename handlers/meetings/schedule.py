@@ -205,9 +205,8 @@ async def meeting_list(ctx: Context, args: str) -> Replies:
 async def _managed(ctx: Context, args: str, command: str, *, not_begun: bool) -> Meeting:
     """A scheduled meeting the caller may change (their branch's; school-wide for admins);
     with `not_begun`, one that has not started yet."""
-    meeting = await meeting_for(ctx.session, args, _scope(ctx))
-    if meeting is None:
-        raise UserError("meeting.not_found", usage=Msg(f"cmd.{command}.usage"))
+    not_found = Msg("meeting.not_found", usage=Msg(f"cmd.{command}.usage"))
+    meeting = await meeting_for(ctx.session, args, _scope(ctx), not_found)
     if meeting.branch_id is None and ctx.role != Role.ADMIN:
         raise UserError("meeting.school_wide", id=meeting.id)
     if meeting.status != MeetingStatus.SCHEDULED:

@@ -3,7 +3,7 @@
 from dataclasses import replace
 
 from handlers.context import Context
-from handlers.messages import Msg, Reply, Series, UserError
+from handlers.messages import Denied, Msg, Reply, Series, UserError
 from handlers.notices.feature import feature
 from handlers.notices.publish import headline, notice_reply
 from handlers.parsing import parse_id
@@ -51,7 +51,8 @@ async def ack(ctx: Context, args: str) -> Replies:
     notice = await notices.get(ctx.session, notice_id)
     member = ctx.require_caller()
     if notice is None or await notices.recipient(ctx.session, notice.id, member.id) is None:
-        raise UserError("ack.not_yours", id=notice_id)
+        target, exists = f"notice:{notice_id}", notice is not None
+        raise Denied("ack.not_yours", target=target, exists=exists, id=notice_id)
     if not notice.require_ack:
         raise UserError("ack.not_needed", id=notice_id)
     first = await _record(ctx, notice)

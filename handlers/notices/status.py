@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.context import Context
-from handlers.messages import Button, Msg, Reply, Series, UserError
+from handlers.messages import Button, Denied, Msg, Reply, Series, UserError
 from handlers.notices.access import may_see
 from handlers.notices.audience import Audience
 from handlers.notices.feature import feature
@@ -34,7 +34,8 @@ async def visible_notice(ctx: Context, args: str, command: str) -> Notice:
         raise UserError("usage", usage=Msg(f"cmd.{command}.usage"))
     notice = await notices.get(ctx.session, notice_id)
     if notice is None or not may_see(ctx, notice):
-        raise UserError("notice.not_found", id=notice_id)
+        target, exists = f"notice:{notice_id}", notice is not None
+        raise Denied("notice.not_found", target=target, exists=exists, id=notice_id)
     return notice
 
 

@@ -158,7 +158,10 @@ def person_block(number: int, row: Evidence, today: date) -> Msg:
 
 def _rules(row: Evidence) -> Msg:
     """Rules met of those the record lets us check; what is not met by name; how many could
-    not be checked for want of a date (someone who joined before the bot kept the file)."""
+    not be checked (a date not entered, a step back-filled from the paper file). Someone
+    whose whole development predates the bot, with no dates entered, has no rules to check."""
+    if not row.checks:
+        return Msg("candidates.rules_none")
     known = [c for c in row.checks if c.status != Status.UNKNOWN]
     unmet = [c.rule.name for c in known if c.status in (Status.UNMET, Status.OVERDUE)]
     unknown = len(row.checks) - len(known)

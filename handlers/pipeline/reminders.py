@@ -3,7 +3,8 @@
 - the branch secretary, when a statutory deadline (a rule with `deadline = true`) comes within
   DEADLINE_NOTICE_DAYS or has passed undone, once per person, rule and deadline;
 - contact persons, when the activist they cultivate has had no recorded talk for
-  CONTACT_TALK_MONTHS, once per activist and due date.
+  CONTACT_TALK_MONTHS, once per activist and due date; the reminder says how long it really
+  has been (since the last talk, else since the application, else since the assignment).
 """
 
 from collections.abc import Sequence
@@ -15,7 +16,7 @@ from handlers.context import Options
 from handlers.messages import Button, Msg, Reply
 from handlers.notify import Message, queue_many
 from handlers.pipeline.files import load_files
-from handlers.pipeline.rules import Check, Status, add_months, checklist
+from handlers.pipeline.rules import Check, Status, add_months, checklist, whole_months
 from storage import people, pipeline, traces
 from storage.crypto import SecretBox
 from storage.enums import Stage
@@ -89,6 +90,19 @@ def talk_due(last_talk: date | None, assigned: date, months: int) -> date:
     return add_months(max(d for d in (last_talk, assigned) if d is not None), months)
 
 
+def talk_gap(last_talk: date | None, applied: date | None, assigned: date, today: date) -> Msg:
+    """How long the activist has gone without a talk, from the dates on record (not the
+    setting that made the reminder due): since the last talk, else since the application,
+    else since the contact persons were assigned."""
+    if last_talk is not None:
+        key, since = "pipeline.talk_since_last", last_talk
+    elif applied is not None:
+        key, since = "pipeline.talk_since_application", applied
+    else:
+        key, since = "pipeline.talk_since_contact", assigned
+    return Msg(key, on=since, months=whole_months(since, today))
+
+
 async def remind_contact_talks(
     session: AsyncSession, box: SecretBox, options: Options, now: datetime
 ) -> int:
@@ -98,28 +112,25 @@ async def remind_contact_talks(
     ids = [p.id for p in activists]
     contacts = await pipeline.contacts(session, ids)
     talks = await pipeline.last_talks(session, ids)
-    found: list[tuple[Member, Sequence[int], date, str]] = []
+    applied = await pipeline.entered_dates(session, ids, Stage.APPLICANT)
+    found: list[tuple[Member, Sequence[int], date, str, Msg]] = []
     for person in activists:
         current = contacts[person.id]
         if not current:
             continue
-        assigned = max(c.assigned_on for c in current)
-        due = talk_due(talks.get(person.id), assigned, options.contact_talk_months)
+        last = talks.get(person.id)
+        due = talk_due(last, max(c.assigned_on for c in current), options.contact_talk_months)
         if due <= today:
             ref = f"pipeline:talk:{person.id}:{due.isoformat()}"
-            found.append((person, [c.contact_id for c in current], due, ref))
-    done = await traces.refs_present(session, KIND, [ref for *_, ref in found])
+            first = min(c.assigned_on for c in current)
+            gap = talk_gap(last, applied.get(person.id), first, today)
+            found.append((person, [c.contact_id for c in current], due, ref, gap))
+    done = await traces.refs_present(session, KIND, [f[3] for f in found])
     messages, entries = [], []
-    for person, contact_ids, due, ref in found:
+    for person, contact_ids, due, ref, gap in found:
         if ref in done:
             continue
-        last = talks.get(person.id)
-        text = Msg(
-            "pipeline.talk_reminder",
-            name=person.name,
-            last=last if last else Msg("pipeline.never"),
-            months=options.contact_talk_months,
-        )
+        text = Msg("pipeline.talk_reminder", name=person.name, since=gap)
         messages.append(Message(ref, contact_ids, Reply(text), KIND, _ref(person)))
         data = {"rule": "contact_talk", "due": due.isoformat()}
         entries.append(Entry(KIND, person.id, person.branch_id, ref=ref, data=data))

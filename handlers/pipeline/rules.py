@@ -2,7 +2,14 @@
 
 Each rule gives one line of a person's checklist: met, not met (with why), coming up (with its
 date), overdue, or not checkable because a date is missing. Nothing here decides anything: the
-checklist shows the branch what the record says.
+checklist shows the branch what the record says, and a rule is "not met" only on evidence:
+
+- a rule whose stages a person had passed before the bot kept their file, with none of their
+  dates entered, does not apply (someone who joined the Party years ago has a paper file);
+- where a date the verdict needs is not recorded, the rule is not checkable;
+- something missing (a talk, the review, training hours, contact persons) is not met only if
+  the bot recorded the move that closed the rule's stage; a move back-filled from the paper file
+  leaves it not checkable, since the paper file may hold it.
 """
 
 import tomllib
@@ -64,6 +71,12 @@ class RuleSet:
 def add_months(day: date, months: int) -> date:
     """The same day `months` later (the month's last day when it has fewer days)."""
     return day + relativedelta(months=months)
+
+
+def whole_months(since: date, until: date) -> int:
+    """Whole months from `since` to `until` (2026-03-05 to 2026-12-01: 8)."""
+    gap = relativedelta(until, since)
+    return gap.years * 12 + gap.months
 
 
 def parse_rules(table: dict[str, Any]) -> RuleSet:
@@ -161,14 +174,47 @@ def checklist(person: PersonFile, today: date, rules: RuleSet | None = None) -> 
     """Every rule that applies to the person at their stage, in the file's order."""
     found = []
     for rule in (rules or rule_set()).rules:
+        if _before_the_file(rule, person):
+            continue
         check = _CHECKERS[rule.check](rule, person, today)
         if check is not None:
             found.append(check)
     return found
 
 
+def closing_stage(rule: Rule) -> Stage | None:
+    """The stage whose entry settles the rule: after it, nothing can change its verdict."""
+    if rule.check == "event_within":
+        start = rule.stage("from")
+        index = stage_index(start) + 1 if start is not None else len(STAGE_ORDER)
+        return STAGE_ORDER[index] if index < len(STAGE_ORDER) else None
+    if rule.check == "contacts":
+        return rule.stage("until")
+    return rule.stage("to")
+
+
+def _before_the_file(rule: Rule, person: PersonFile) -> bool:
+    """The person passed the rule's stages before the bot kept their file (the move that
+    closed it is not recorded) and the date the rule starts from was never entered: the rule
+    does not apply, their paper file holds it. Entering that date brings the rule in."""
+    close = closing_stage(rule)
+    if close is None or not person.reached(close) or person.step_into(close) is not None:
+        return False
+    return person.entered(rule.stage("from") or close) is None
+
+
 def _missing_date(rule: Rule, stage: Stage) -> Check:
     return Check(rule, Status.UNKNOWN, Msg("pipeline.check.no_date", stage=Msg(f"stage.{stage}")))
+
+
+def _missing(rule: Rule, person: PersonFile, close: Stage, detail: Msg) -> Check:
+    """Something the rule needs is not in the record: not met if the bot recorded the move
+    into `close` (the branch moved the person on without it), else not checkable (the move was
+    back-filled from the paper file, which may hold what is missing here)."""
+    if person.step_into(close) is not None:
+        return Check(rule, Status.UNMET, detail)
+    paper = Msg("pipeline.check.paper", missing=detail, stage=Msg(f"stage.{close}"))
+    return Check(rule, Status.UNKNOWN, paper)
 
 
 def _event_within(rule: Rule, person: PersonFile, today: date) -> Check | None:
@@ -186,8 +232,9 @@ def _event_within(rule: Rule, person: PersonFile, today: date) -> Check | None:
         if first <= due:
             return Check(rule, Status.MET, Msg("pipeline.check.done_on", event=event, on=first))
         return Check(rule, Status.UNMET, Msg("pipeline.check.late", event=event, on=first, due=due))
-    if person.stage != start_stage:  # moved on without it: missed, no longer a deadline
-        return Check(rule, Status.UNMET, Msg("pipeline.check.never", event=event, due=due))
+    close = closing_stage(rule)
+    if close is not None and person.reached(close):  # moved on without it: no deadline now
+        return _missing(rule, person, close, Msg("pipeline.check.never", event=event, due=due))
     if today <= due:
         return Check(rule, Status.DUE, Msg("pipeline.check.due_by", event=event, due=due), due)
     return Check(rule, Status.OVERDUE, Msg("pipeline.check.overdue", event=event, due=due), due)
@@ -204,7 +251,7 @@ def _contacts(rule: Rule, person: PersonFile, today: date) -> Check | None:
         during = [c for c in person.contacts if ended is None or c.assigned_on <= ended]
         if during:
             return Check(rule, Status.MET, Msg("pipeline.check.contacts_were", count=len(during)))
-        return Check(rule, Status.UNMET, Msg("pipeline.check.no_contacts"))
+        return _missing(rule, person, until, Msg("pipeline.check.no_contacts"))
     current = [c for c in person.contacts if c.ended_on is None]
     not_full = [
         c.contact.name for c in current if person.contact_stages.get(c.contact_id) != Stage.FULL
@@ -276,7 +323,7 @@ def _event_before(rule: Rule, person: PersonFile, today: date) -> Check | None:
         return Check(rule, Status.MET, Msg("pipeline.check.done_on", event=event, on=min(done)))
     if person.reached(end_stage):
         missing = Msg("pipeline.check.missing_before", event=event, stage=Msg(f"stage.{end_stage}"))
-        return Check(rule, Status.UNMET, missing)
+        return _missing(rule, person, end_stage, missing)
     pending = Msg("pipeline.check.needed_before", event=event, stage=Msg(f"stage.{end_stage}"))
     return Check(rule, Status.DUE, pending)
 
@@ -291,7 +338,9 @@ def _hours_before(rule: Rule, person: PersonFile, today: date) -> Check | None:
     detail = Msg("pipeline.check.hours", hours=_hours(hours), needed=_hours(needed))
     if hours >= needed:
         return Check(rule, Status.MET, detail)
-    return Check(rule, Status.UNMET if person.reached(end_stage) else Status.DUE, detail)
+    if person.reached(end_stage):
+        return _missing(rule, person, end_stage, detail)
+    return Check(rule, Status.DUE, detail)
 
 
 def _decided_by(rule: Rule, person: PersonFile, today: date) -> Check | None:

@@ -2,8 +2,9 @@
 
 A step moves a person one stage on (with its date and the decision behind it), back-fills the
 date a stage was entered from the paper file, extends probation or cancels it. A wrong step is
-refused with the reason; a step that breaks a time rule is recorded (the branch decided it) and
-the reply says which rule is not met.
+refused with the reason (the dates it names included: its meeting was held on or before it, the
+approval came on or after it); a step that breaks a time rule is recorded (the branch decided it)
+and the reply says which rule is not met.
 """
 
 import re
@@ -18,8 +19,8 @@ from handlers.pipeline.files import checks_for, person_named
 from handlers.pipeline.rules import Status, stage_index
 from handlers.registry import SECRETARY_UP, Replies
 from storage import meetings, people, pipeline
-from storage.enums import STAGE_ORDER, Stage, StepKind
-from storage.models import Member
+from storage.enums import STAGE_ORDER, MeetingStatus, Stage, StepKind
+from storage.models import Meeting, Member
 from storage.pipeline_models import StageChange
 
 USAGE = "cmd.stage.usage"
@@ -31,6 +32,8 @@ _MEETING = re.compile(r"#(\d+)")
 _APPROVED = re.compile(
     r"(?:上级)?(?:审批|批准)(?:日期)?[:：\s]*(\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?)"
 )
+# The approval phrase with what separates it from the rest of the decision's words.
+_APPROVED_PART = re.compile(r"[\s，,、;；]*" + _APPROVED.pattern)
 _ENTRIES = (StepKind.ADVANCE, StepKind.DATED)
 _MONTHS = re.compile(r"^(\d{1,2})\s*(?:个月|月|months?)?(?:\s+|$)(.*)$", re.DOTALL)
 
@@ -59,6 +62,14 @@ def _decision(text: str) -> tuple[str, int | None, date | None]:
     return text, meeting_id, parse_date(approved.group(1)) if approved else None
 
 
+def decision_words(step: StageChange) -> str:
+    """The decision as written, less its approval phrase when the approval date is kept on its
+    own (the file shows that date once, as 上级审批)."""
+    if step.approved_on is None:
+        return step.decision
+    return _APPROVED_PART.sub("", step.decision).strip(" ，,、;；。")
+
+
 def parse_step(member: Member, word: str, on: date, rest: str) -> NewStep:
     """What `/stage NAME WORD DATE REST` asks for, before it is checked against the file."""
     if word.lower() in EXTEND_WORDS:
@@ -85,7 +96,8 @@ def parse_step(member: Member, word: str, on: date, rest: str) -> NewStep:
 
 
 async def check_step(ctx: Context, member: Member, step: NewStep) -> None:
-    """Refuse a step the file cannot take: skipping or going back, a date out of order."""
+    """Refuse a step the file cannot take: skipping or going back, a date out of order, a
+    decision whose dates do not fit the step."""
     if step.on > ctx.today:
         raise UserError("pipeline.future_date", on=step.on)
     found = await pipeline.steps(ctx.session, [member.id])
@@ -114,10 +126,43 @@ async def check_step(ctx: Context, member: Member, step: NewStep) -> None:
                 current=current,
             )
     _check_order(history, step)
+    await _check_decision(ctx, member, step)
+
+
+async def _check_decision(ctx: Context, member: Member, step: NewStep) -> None:
+    """The dates a decision names must fit the step: its meeting (of the person's branch, not
+    cancelled) was held on or before the step, the higher committee approved on or after it
+    and not in the future."""
     if step.meeting_id is not None:
         meeting = await meetings.get(ctx.session, step.meeting_id)
         if meeting is None or meeting.branch_id not in (member.branch_id, None):
             raise UserError("pipeline.no_meeting", id=step.meeting_id)
+        _check_meeting(ctx, member, step, meeting)
+    approved = step.approved_on
+    if approved is not None and approved > ctx.today:
+        raise UserError("pipeline.future_date", on=approved)
+    if approved is not None and approved < step.on:
+        raise UserError("pipeline.approved_before", approved=approved, on=step.on)
+
+
+def _check_meeting(ctx: Context, member: Member, step: NewStep, meeting: Meeting) -> None:
+    """A decision rests on a meeting that took place by the step's date (a back-dated step
+    cannot name a meeting held, or only scheduled, after it)."""
+    if meeting.status == MeetingStatus.CANCELLED:
+        raise UserError("pipeline.meeting_cancelled", id=meeting.id)
+    held = meeting.starts_at.astimezone(ctx.options.timezone).date()
+    if held <= step.on:
+        return
+    example = Msg(
+        f"pipeline.example_{step.kind}",
+        name=member.name,
+        stage=Msg(f"stage.{step.stage}"),
+        on=held,
+        months=step.months or 0,
+        kind=Msg(f"kind.{meeting.kind}"),
+        id=meeting.id,
+    )
+    raise UserError("pipeline.meeting_after", id=meeting.id, held=held, on=step.on, example=example)
 
 
 def _next(stage: str) -> Msg:

@@ -4,12 +4,13 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 from handlers.context import Context
-from handlers.messages import Msg, Reply, Series, UserError
+from handlers.messages import Denied, Msg, Reply, Series
 from handlers.periods import Period
 from handlers.pipeline.evidence import Evidence, gather
 from handlers.pipeline.feature import feature
 from handlers.pipeline.files import load_files, person_named
 from handlers.pipeline.rules import Check, Status, checklist, rule_set
+from handlers.pipeline.stages import decision_words
 from handlers.registry import EVERYONE, Replies
 from storage import pipeline
 from storage.enums import STAGE_ORDER, EventKind, Role
@@ -98,7 +99,8 @@ def _since(entered: date | None, today: date) -> Msg:
 def _history(steps: list[StageChange]) -> list[Msg]:
     lines = []
     for step in steps:
-        decision = Msg("pipeline.decision", text=step.decision) if step.decision else ""
+        words = decision_words(step)  # the approval date is shown once, on its own
+        decision = Msg("pipeline.decision", text=words) if words else ""
         approved = Msg("pipeline.approved", on=step.approved_on) if step.approved_on else ""
         lines.append(
             Msg(
@@ -194,7 +196,8 @@ async def pipeline_command(ctx: Context, args: str) -> Replies:
         return await _person_file(ctx, caller)
     member = await person_named(ctx, name, USAGE)
     if not await _may_view(ctx, member):
-        raise UserError("pipeline.not_yours", name=name)
+        target = f"pipeline:#{member.id}"
+        raise Denied("pipeline.not_yours", target=target, exists=True, name=name)
     if member.id != caller.id:
         await ctx.trace(
             "data.viewed",

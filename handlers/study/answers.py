@@ -82,6 +82,12 @@ def blanks(answer: str) -> list[list[str]]:
     ]
 
 
+def has_words(given: str) -> bool:
+    """Whether an answer to a blank has anything to mark: only punctuation, spaces, symbols
+    or emoji (！！！, ……, 👍) is no answer, and the question is asked again."""
+    return bool(normalize(given))
+
+
 def blank_is_right(stem: str, answer: str, given: str) -> bool:
     """A fill-in-the-blank answer, forgiving about form and strict about the key terms.
 

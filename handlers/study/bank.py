@@ -5,8 +5,6 @@ One notation everywhere (see answers.py). Spreadsheet headers may be English or 
 a file again updates its questions in place, so a bank can be kept in a spreadsheet.
 """
 
-import csv
-import io
 import json
 import re
 from dataclasses import asdict, dataclass
@@ -17,10 +15,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.cells import csv_bytes, xlsx_append, xlsx_bytes
 from handlers.messages import Msg, UserError
 from handlers.parsing import clean, tidy
 from handlers.study.answers import BLANK, LETTERS, blanks, judgement
-from handlers.study.text import normalize
+from handlers.study.text import learn, normalize
 from handlers.tables import RowError, RowsInvalid, cell, read_rows
 from storage import quizzes, traces
 from storage.crypto import SecretBox
@@ -269,6 +268,7 @@ async def import_bank(
     retired = (
         await quizzes.deactivate_missing(session, {s.code for s in specs}, now) if replace else 0
     )
+    learn(tag for spec in specs for tag in spec.tags)  # materials added later keep them whole
     result = BankImported(added, len(specs) - added, retired)
     data = {"file": Path(name).name, **asdict(result)}
     await traces.append(
@@ -305,11 +305,7 @@ def export_bank(questions: list[Question], fmt: str) -> bytes:
         return text.encode()
     rows = [_row(r) for r in records]
     if fmt == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(HEADER)
-        writer.writerows(rows)
-        return out.getvalue().encode("utf-8-sig")
+        return csv_bytes([HEADER, *rows])
     return _xlsx(rows)
 
 
@@ -338,9 +334,8 @@ def _xlsx(rows: list[list[Any]]) -> bytes:
     sheet = book.active
     assert sheet is not None
     sheet.title = "题库"
-    sheet.append(HEADER)
-    for row in rows:
-        sheet.append(row)
+    for row in [HEADER, *rows]:
+        xlsx_append(sheet, row)
     for c in sheet[1]:
         c.font = Font(bold=True, color="FFFFFF")
         c.fill = PatternFill("solid", fgColor="C00000")
@@ -351,6 +346,4 @@ def _xlsx(rows: list[list[Any]]) -> bytes:
         for c in row:
             c.alignment = Alignment(wrap_text=True, vertical="top")
     sheet.freeze_panes = "A2"
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return xlsx_bytes(book)

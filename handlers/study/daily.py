@@ -59,9 +59,7 @@ async def push_materials(
     picks: dict[int, Pick] = {}
     for member in due:
         skip = _skip(reads.get(member.id, {}), now)
-        pick = recommender.best(
-            member.branch_id, member.interests, weak.get(member.id, [])[:3], skip
-        )
+        pick = recommender.best(member.branch_id, member.interests, weak.get(member.id, {}), skip)
         if pick is not None:
             picks[member.id] = pick
     return await _queue_pushes(session, box, due, picks, now, since.date().isoformat())

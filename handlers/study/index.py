@@ -11,12 +11,13 @@ import heapq
 import math
 import weakref
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.study.text import terms
-from storage import materials
+from handlers.study.text import learn, terms
+from storage import materials, quizzes
 from storage.models import Material
 
 K1 = 1.2
@@ -52,12 +53,16 @@ class MaterialIndex:
 
     def score(self, query: list[str], branch_id: int | None) -> dict[int, float]:
         """BM25 scores of the materials a member of `branch_id` may see (None: all)."""
+        return self.score_weighted(Counter(query), branch_id)
+
+    def score_weighted(self, query: Mapping[str, float], branch_id: int | None) -> dict[int, float]:
+        """BM25 scores for terms that count differently (a whole tag more than its parts)."""
         docs = len(self.lengths)
         if not docs:
             return {}
         average = self.total_length / docs
         scores: dict[int, float] = {}
-        for term, weight in Counter(query).items():
+        for term, weight in query.items():
             postings = self.postings.get(term)
             if not postings:
                 continue
@@ -93,6 +98,7 @@ async def current_index(session: AsyncSession) -> MaterialIndex:
     index = _indexes.get(pool)
     if index is None:
         index = _indexes.setdefault(pool, MaterialIndex())
+        learn(await quizzes.bank_tags(session))  # once a process: tags imported elsewhere
     newest, count = await materials.tally(session)
     if newest < index.last_id or count < len(index.lengths):  # replaced (tests): start over
         index = _indexes[pool] = MaterialIndex()

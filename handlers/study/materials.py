@@ -10,14 +10,14 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.context import Context
-from handlers.messages import Button, Msg, Reply, Series, UserError
+from handlers.messages import Button, Denied, Msg, Reply, Series, UserError
 from handlers.parsing import parse_id
 from handlers.payload import attachment_out
 from handlers.registry import EVERYONE, SECRETARY_UP, Replies
 from handlers.study.feature import feature
 from handlers.study.index import material_terms
-from handlers.study.text import keywords
-from storage import materials, traces
+from handlers.study.text import keywords, learn, quoted_terms
+from storage import materials, quizzes, traces
 from storage.crypto import SecretBox
 from storage.materials import material_ref
 from storage.models import Material
@@ -74,6 +74,10 @@ async def add_material(
     if earlier is not None:
         return earlier, False
     text = f"{new.title}\n{new.body}"
+    # The bank's tags (a CLI import may have brought new ones) and the names the text
+    # quotes are cut whole, so a weak tag finds this material by its own name.
+    learn(await quizzes.bank_tags(session))
+    learn(quoted_terms(text))
     material = Material(
         branch_id=branch_id,
         title=new.title,
@@ -187,6 +191,13 @@ async def material_list(ctx: Context, args: str) -> Replies:
     return Reply(Msg("material.list", lines=lines), open_buttons(found[:5]))
 
 
+async def material_denied(ctx: Context, material_id: int) -> Denied:
+    """The answer to a material number the caller may not see (traced, as Denied is)."""
+    exists = await ctx.session.get(Material, material_id) is not None
+    target = material_ref(material_id)
+    return Denied("material.not_found", target=target, exists=exists, id=material_id)
+
+
 @feature.command("material_remove", roles=SECRETARY_UP, aliases=("撤下资料",))
 async def material_remove(ctx: Context, args: str) -> Replies:
     """Withdraw a material: it is no longer searched, pushed or shown; its traces stay."""
@@ -196,9 +207,10 @@ async def material_remove(ctx: Context, args: str) -> Replies:
     scope = ctx.branch_scope()
     material = await materials.get_visible(ctx.session, material_id, scope)
     if material is None:
-        raise UserError("material.not_found", id=material_id)
+        raise await material_denied(ctx, material_id)
     if scope is not None and material.branch_id != scope:
-        raise UserError("material.shared_not_yours", id=material_id)
+        target = material_ref(material_id)
+        raise Denied("material.shared_not_yours", target=target, exists=True, id=material_id)
     material.active = False
     await ctx.trace("material.removed", branch_id=material.branch_id, ref=material_ref(material.id))
     return Reply(Msg("material.removed", id=material.id, title=material.title))

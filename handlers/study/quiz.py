@@ -173,17 +173,29 @@ async def answer_typed(ctx: Context, step: str, data: dict[str, Any], text: str)
     if round_.day != ctx.today:
         return await _expire(ctx, round_)
     question = await _current(ctx, round_)
-    if not text:
-        return Reply(Msg(f"quiz.hint.{question.kind}"))
     if question.kind == QuestionKind.BLANK:
-        typed = ctx.typed(text)
+        typed = ctx.typed(text) if text else ""
+        if not answers.has_words(typed):
+            return Reply(blank_form(question))  # asked again: the question is not used up
         if len(typed) > MAX_TYPED:
             raise UserError("quiz.too_long", limit=MAX_TYPED)
         return await settle(ctx, round_, question, typed, edited=False)
+    if not text:
+        return Reply(Msg(f"quiz.hint.{question.kind}"))
     given = answers.canonical(question.kind, text, len(question.options))
     if given is None or (question.kind == QuestionKind.SINGLE and len(given) != 1):
         return Reply(Msg(f"quiz.hint.{question.kind}"))
     return await settle(ctx, round_, question, given, edited=False)
+
+
+def blank_form(question: Question) -> Msg:
+    """What a blank wants, for an answer with no words in it: how many blanks, and how to
+    separate them."""
+    count = len(answers.blanks(question.answer))
+    return Msg(
+        "quiz.no_words",
+        form=Msg("quiz.blank_one" if count == 1 else "quiz.blank_many", count=count),
+    )
 
 
 async def _expire(ctx: Context, round_: Quiz) -> Reply:

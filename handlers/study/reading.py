@@ -8,6 +8,7 @@ from handlers.registry import EVERYONE, Replies
 from handlers.study import index
 from handlers.study.days import day_start
 from handlers.study.feature import feature
+from handlers.study.materials import material_denied
 from handlers.study.recommend import Recommender
 from storage import materials, quizzes
 from storage.materials import ReadMark, material_ref
@@ -51,7 +52,7 @@ async def study(ctx: Context, args: str) -> Replies:
             raise UserError("study.usage", usage=Msg("cmd.study.usage"))
         material = await materials.get_visible(ctx.session, material_id, scope)
         if material is None:
-            raise UserError("material.not_found", id=material_id)
+            raise await material_denied(ctx, material_id)
         read = reads.get(material.id)
         return show(material, learned=bool(read and read.learned_at))
     todays = await _pushed_today(ctx, reads)
@@ -71,10 +72,10 @@ async def _pushed_today(ctx: Context, reads: dict[int, ReadMark]) -> Material | 
 async def _recommended(ctx: Context, reads: dict[int, ReadMark]) -> Reply:
     member = ctx.require_caller()
     skip = {mid for mid, read in reads.items() if read.learned_at is not None}
-    weak = (await quizzes.mistake_tags(ctx.session, [member.id])).get(member.id, [])
+    weak = (await quizzes.mistake_tags(ctx.session, [member.id])).get(member.id, {})
     recommender = Recommender(await index.current_index(ctx.session))
     for _ in range(5):  # a pick withdrawn since the index saw it: take the next
-        pick = recommender.best(member.branch_id, member.interests or [], weak[:3], skip)
+        pick = recommender.best(member.branch_id, member.interests or [], weak, skip)
         if pick is None:
             break
         material = await materials.get_visible(ctx.session, pick.material_id, member.branch_id)
@@ -94,7 +95,7 @@ async def learned(ctx: Context, args: str) -> Replies:
         raise UserError("study.learned_usage")
     material = await materials.get_visible(ctx.session, material_id, ctx.branch_scope())
     if material is None:
-        raise UserError("material.not_found", id=material_id)
+        raise await material_denied(ctx, material_id)
     if not await materials.mark(ctx.session, member.id, material.id, learned_at=ctx.now):
         return Reply(Msg("study.already_learned", title=material.title))
     await ctx.trace("material.learned", member_id=member.id, ref=material_ref(material.id))

@@ -3,13 +3,15 @@
 Every feature that reads Chinese (search, keywords, recommendation, fill-in-the-blank
 answers) goes through here, so they all cut text the same way. The dictionary loads on first
 use, or in the background at start-up (`warm`), never twice: jieba keeps a prefix-dictionary
-cache on disk, so a warm start takes a fraction of a second.
+cache on disk, so a warm start takes a fraction of a second. The terms a branch's own bank
+and materials bring (tags, quoted names) are added as they come (`learn`).
 """
 
 import gc
 import re
 import threading
 import unicodedata
+from collections.abc import Iterable, Iterator
 from functools import cache
 from importlib.resources import files
 from typing import Any
@@ -44,10 +46,50 @@ def _build() -> jieba.Tokenizer:
     tok = jieba.Tokenizer()
     tok.initialize()
     for word in party_terms():
-        tok.add_word(word, freq=2000)
-        if tok.lcut(word, HMM=False) != [word]:
-            tok.suggest_freq(word, tune=True)  # raise it until it stays whole
+        _add(tok, word)
     return tok
+
+
+def _add(tok: jieba.Tokenizer, word: str) -> None:
+    tok.add_word(word, freq=2000)
+    if tok.lcut(word, HMM=False) != [word]:
+        tok.suggest_freq(word, tune=True)  # raise it until it stays whole
+
+
+_TERM = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]{2,12}")  # Han characters only
+_learned: set[str] = set()
+
+
+def learn(candidates: Iterable[str]) -> int:
+    """Add the terms a branch's own bank and materials use (the bank's tags, the names a
+    text puts in quotes) to this process's dictionary, so they are cut whole from now on.
+
+    Only Han terms of 2 to 12 characters are taken (not "AI" or "第3条"). Returns how many
+    were not cut whole before."""
+    tok = tokenizer()
+    added = 0
+    with _lock:
+        for candidate in candidates:
+            word = normalize(candidate)
+            if word in _learned or not _TERM.fullmatch(word):
+                continue
+            _learned.add(word)
+            if tok.lcut(word, HMM=False) != [word]:
+                _add(tok, word)
+                added += 1
+    return added
+
+
+# “两个确立”, 「三会一课」: the short names a Party text marks as terms itself. A quoted
+# phrase with a particle in it is a quotation, not a name.
+_QUOTED = re.compile(r"[“「‘]([\u3400-\u4dbf\u4e00-\u9fff]{2,8})[”」’]")
+_PARTICLES = frozenset("的了和与及或着过吗呢吧")
+
+
+def quoted_terms(text: str) -> list[str]:
+    """The names `text` puts in quotes, each once, in order."""
+    found = (m.group(1) for m in _QUOTED.finditer(text))
+    return list(dict.fromkeys(t for t in found if not _PARTICLES.intersection(t)))
 
 
 def warm() -> None:
@@ -92,12 +134,25 @@ def words(text: str) -> list[str]:
 def terms(text: str) -> list[str]:
     """Search terms: words in search mode (long words and their parts), minus stop words.
 
-    Search mode indexes 中央委员会 also as 中央 and 委员会, so either finds it."""
+    Search mode indexes 中央委员会 also as 中央 and 委员会, so either finds it; and a known
+    term inside a longer word counts too (纪律处分 in 纪律处分条例)."""
     folded = unicodedata.normalize("NFKC", text).casefold()
     stops = stop_words()
-    return [
-        w for raw in tokenizer().cut_for_search(folded) if (w := normalize(raw)) and w not in stops
-    ]
+    return [w for raw in _search_words(folded) if (w := normalize(raw)) and w not in stops]
+
+
+def _search_words(text: str) -> Iterator[str]:
+    """jieba's search mode, which gives the known words of 2 and 3 characters inside a long
+    word, with those of 4 characters or more as well."""
+    tok = tokenizer()
+    for word in tok.cut_for_search(text):
+        size = len(word)
+        if size > 4:
+            for n in range(4, size):
+                yield from (
+                    part for i in range(size - n + 1) if tok.FREQ.get(part := word[i : i + n])
+                )
+        yield word
 
 
 @cache

@@ -10,7 +10,7 @@ from dataclasses import replace
 from typing import Any
 
 from handlers.context import Context
-from handlers.messages import Button, Msg, Reply, Series, UserError
+from handlers.messages import Button, Denied, Msg, Reply, Series, UserError
 from handlers.parsing import parse_id
 from handlers.registry import EVERYONE, Replies
 from handlers.surveys import typed
@@ -41,7 +41,8 @@ async def answerable(ctx: Context, survey_id: int | None) -> Survey:
     await people.lock_member(ctx.session, member.id)
     survey = await surveys.shared(ctx.session, survey_id) if survey_id else None
     if survey is None or survey.branch_id not in (None, member.branch_id):
-        raise Refused("survey.not_found", id=survey_id or "-")
+        target, exists = f"survey:{survey_id}", survey is not None
+        raise Denied("survey.not_found", target=target, exists=exists, id=survey_id or "-")
     if await surveys.has_taken_part(ctx.session, survey.id, member.id):
         raise Refused("survey.already_done", survey=headline(survey))
     if survey.closed_at is not None or survey.deadline <= ctx.now:
@@ -179,7 +180,7 @@ async def answer_typed(ctx: Context, step: str, data: dict[str, Any], text: str)
     member = ctx.require_caller()
     try:
         survey = await answerable(ctx, int(data.get("survey", 0)))
-    except Refused as refused:
+    except (Refused, Denied) as refused:  # the survey it was started on: nothing probed
         await ctx.end_flow()
         return Reply(refused.msg)
     row = await surveys.locked_progress(ctx.session, survey.id, member.id)

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.context import Context, Options
-from handlers.messages import Msg, Reply, UserError
+from handlers.messages import Denied, Msg, Reply, UserError
 from handlers.notify import queue_each, queue_to_members
 from handlers.parsing import parse_id
 from handlers.registry import SECRETARY_UP, Replies
@@ -59,7 +59,8 @@ async def survey_close(ctx: Context, args: str) -> Replies:
     scope = ctx.branch_scope()
     survey = await surveys.locked(ctx.session, survey_id)
     if survey is None or (scope is not None and survey.branch_id != scope):
-        raise UserError("survey.not_found", id=survey_id)
+        target, exists = f"survey:{survey_id}", survey is not None
+        raise Denied("survey.not_found", target=target, exists=exists, id=survey_id)
     if survey.closed_at is not None:
         raise UserError("survey.already_closed", survey=headline(survey), at=survey.closed_at)
     caller = ctx.require_caller()

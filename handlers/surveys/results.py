@@ -11,9 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from handlers.charts import Bars, bar_chart, panels_chart
+from handlers.charts import Bars, bar_chart, chart_or_none, chart_reply, panels_chart
 from handlers.context import Context
-from handlers.messages import Msg, Reply, Series, UserError
+from handlers.freetext import quoted
+from handlers.messages import Denied, Msg, Reply, Series, UserError
 from handlers.parsing import parse_id
 from handlers.registry import SECRETARY_UP, Replies
 from handlers.study.index import current_index
@@ -147,11 +148,6 @@ def open_answers(number: int, question: dict[str, Any], ballots: Sequence[Ballot
     )
 
 
-def _quote(text: str) -> str:
-    one_line = " ".join(text.split())
-    return one_line if len(one_line) <= EXAMPLE_LENGTH else one_line[: EXAMPLE_LENGTH - 1] + "…"
-
-
 def _open_section(question: OpenAnswers, names: dict[int, str]) -> tuple[Msg, list[HotWord]]:
     """The text about one open question, and its hot words (for its chart). `names`: who
     wrote which answer, for a named survey."""
@@ -185,7 +181,7 @@ def _group(group: Group, question: OpenAnswers, names: dict[int, str]) -> Msg:
     for index in group.answers[:EXAMPLES]:
         author = question.authors[index]
         name = names.get(author) if author is not None else None
-        text = _quote(question.answers[index])
+        text = quoted(question.answers[index], inline=True, limit=EXAMPLE_LENGTH)
         if name is None:
             examples.append(Msg("survey_results.example", text=text))
         else:
@@ -262,8 +258,10 @@ async def _find(ctx: Context, args: str) -> Survey:
     survey = await surveys.get(ctx.session, survey_id)
     scope = ctx.branch_scope()
     if survey is None or (scope is not None and survey.branch_id != scope):
-        raise UserError(
-            "survey_results.not_found", id=survey_id, usage=Msg("cmd.survey_results.usage")
+        usage = Msg("cmd.survey_results.usage")
+        target, exists = f"survey:{survey_id}", survey is not None
+        raise Denied(
+            "survey_results.not_found", target=target, exists=exists, id=survey_id, usage=usage
         )
     return survey
 
@@ -304,8 +302,9 @@ async def _results(ctx: Context, survey: Survey, ballots: list[Ballot], head: Ms
     replies = [Reply(overview if tallies else head)]
     for start in range(0, len(tallies), PANELS_PER_IMAGE):
         panels = [_tally_bars(t) for t in tallies[start : start + PANELS_PER_IMAGE]]
-        image = await asyncio.to_thread(panels_chart, panels)
-        replies.append(Reply(Msg("survey_results.chart_choices", id=survey.id), image=image))
+        about = f"/survey_results {survey.id} questions from {start + 1}"
+        image = await asyncio.to_thread(chart_or_none, about, panels_chart, panels)
+        replies.append(chart_reply(image, Msg("survey_results.chart_choices", id=survey.id)))
     authors = sorted({b.member_id for b in ballots if b.member_id is not None})
     names = {} if survey.anonymous else await meetings.names(ctx.session, authors)
     for question in opens:
@@ -314,9 +313,10 @@ async def _results(ctx: Context, survey: Survey, ballots: list[Ballot], head: Ms
         if hot:
             title = f"{question.number}. {question.text}"
             bars = Bars(title, [h.word for h in hot], [h.count for h in hot])
-            image = await asyncio.to_thread(bar_chart, bars)
+            about = f"/survey_results {survey.id} words of question {question.number}"
+            image = await asyncio.to_thread(chart_or_none, about, bar_chart, bars)
             caption = Msg("survey_results.chart_words", number=question.number)
-            replies.append(Reply(caption, image=image))
+            replies.append(chart_reply(image, caption))
     advice = await _suggestions(ctx, survey, opens)
     if advice is not None:
         replies.append(Reply(advice))

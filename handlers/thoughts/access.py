@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.context import Context
 from handlers.incoming import Attachment
-from handlers.messages import Msg, UserError
+from handlers.messages import Denied, Msg, UserError
 from handlers.parsing import parse_id
 from storage import thoughts, traces
 from storage.crypto import SecretBox
@@ -62,7 +62,8 @@ async def readable(ctx: Context, report_id: int, *, lock: bool = False) -> Thoug
     reader = ctx.require_caller()
     report = await thoughts.get(ctx.session, report_id, lock=lock)
     if report is None or not await may_read(ctx.session, report, reader):
-        raise UserError("thought.not_found", id=report_id)
+        target, exists = thought_ref(report_id), report is not None
+        raise Denied("thought.not_found", target=target, exists=exists, id=report_id)
     return report
 
 

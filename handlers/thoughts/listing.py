@@ -4,7 +4,7 @@ reports waiting for them; `/thoughts NAME` lists one person's reports (traced)."
 from collections.abc import Sequence
 
 from handlers.context import Context
-from handlers.messages import Button, Msg, Reply, Series, UserError
+from handlers.messages import Button, Denied, Msg, Reply, Series, UserError
 from handlers.parsing import valid_name
 from handlers.registry import EVERYONE, Replies
 from handlers.thoughts.access import hands_in, may_read, may_read_reports_of
@@ -99,6 +99,9 @@ async def _person(ctx: Context, name: str) -> list[Reply]:
         raise UserError("usage", usage=Msg("cmd.thoughts.usage"))
     named = await people.members_named(ctx.session, name, None)
     permitted = [m for m in named if await may_read_reports_of(ctx.session, m, reader)]
+    if not permitted and named:  # namesakes exist, none of them readable: a traced refusal
+        target = "thoughts_of:" + ",".join(f"#{m.id}" for m in named)
+        raise Denied("thought.no_person", target=target, exists=True, name=name)
     if not permitted:
         raise UserError("thought.no_person", name=name)
     replies = []

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.context import Context
+from handlers.freetext import quoted
 from handlers.messages import Button, Msg, Reply, UserError
 from handlers.notify import queue_to_members
 from handlers.payload import attachment_in
@@ -32,17 +33,19 @@ SKIP = "skip"
 
 def _review_line(box: SecretBox, review: ThoughtReview) -> Msg:
     comment = box.decrypt(review.comment_enc)
-    said = Msg("thought.comment", text=comment) if comment else Msg("thought.no_comment")
+    said = Msg("thought.comment", text=quoted(comment)) if comment else Msg("thought.no_comment")
     return Msg("thought.review_line", name=review.reader.name, at=review.read_at, comment=said)
 
 
 def _content(ctx: Context, report: ThoughtReport) -> tuple[Msg | str, dict[str, Any] | None]:
-    """The text to show, and the document to send on when the reader is on its platform."""
-    body = body_of(ctx.box, report)
+    """The text to show, and the document to send on when the reader is on its platform.
+    The author's words (text, file name) are quoted: they cannot pose as the bot's lines
+    (a forged "批阅：" section, say)."""
+    body = quoted(body_of(ctx.box, report))
     document = attachment_of(ctx.box, report)
     if document is None:
         return body, None
-    name = document.get("file_name") or "-"
+    name = quoted(document.get("file_name") or "-", inline=True)
     note = Msg("thought.note", text=body) if body else ""
     if document.get("platform") != ctx.incoming.platform:
         where = Msg(f"platform.{document.get('platform')}")
@@ -75,7 +78,8 @@ async def show(ctx: Context, report: ThoughtReport) -> list[Reply]:
             buttons = ((Button(Msg("thought.mark_button"), f"/thought_read {report.id}"),),)
     if document is None:
         return [Reply(text, buttons)]
-    caption = Msg("thought.file_caption", id=report.id, name=document.get("file_name") or "-")
+    name = quoted(document.get("file_name") or "-", inline=True)
+    caption = Msg("thought.file_caption", id=report.id, name=name)
     forward = attachment_in(document)
     return [Reply(text), Reply(caption, buttons, forward=forward)]
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.freetext import quoted
 from handlers.incoming import Attachment
 from handlers.meetings.domain import secretaries_of
 from handlers.messages import Button, Msg, Reply, UserError
@@ -124,7 +125,7 @@ def line(record: VolunteerRecord) -> Msg:
         "volunteer.line",
         id=record.id,
         day=record.day,
-        activity=record.activity,
+        activity=quoted(record.activity, inline=True),  # inside a line: kept on it
         hours=hours_text(record.minutes),
     )
 
@@ -162,7 +163,7 @@ def asking(record: VolunteerRecord, name: str, platform: str | None) -> Reply:
         name=name,
         day=record.day,
         hours=hours_text(record.minutes),
-        activity=record.activity,
+        activity=quoted(record.activity),
         photo=note,
     )
     forward = attachment_in(photo) if shown and photo is not None else None

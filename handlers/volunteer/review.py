@@ -2,7 +2,8 @@
 /volunteers lists what waits in the branch."""
 
 from handlers.context import Context
-from handlers.messages import Msg, Reply, UserError
+from handlers.freetext import quoted
+from handlers.messages import Denied, Msg, Reply, UserError
 from handlers.notify import queue_to_members
 from handlers.parsing import parse_id
 from handlers.registry import COMMITTEE_UP, Replies
@@ -27,7 +28,8 @@ async def _record(ctx: Context, command: str, args: str) -> tuple[VolunteerRecor
     scope = ctx.branch_scope()
     record = await volunteer.locked(ctx.session, record_id)
     if record is None or (scope is not None and record.branch_id != scope):
-        raise UserError("volunteer.not_found", id=record_id)
+        target, exists = f"volunteer:{record_id}", record is not None
+        raise Denied("volunteer.not_found", target=target, exists=exists, id=record_id)
     if record.member_id == caller.id:
         raise UserError("volunteer.self")
     return record, parts[1] if len(parts) > 1 else ""
@@ -71,7 +73,7 @@ async def _decide(ctx: Context, args: str, approve: bool) -> Replies:
     await ctx.trace(
         kind, member_id=record.member_id, branch_id=record.branch_id, ref=ref, data=data
     )
-    why = Msg("volunteer.reason", reason=reason) if reason else ""
+    why = Msg("volunteer.reason", reason=quoted(reason)) if reason else ""
     notice = Msg(
         "volunteer.approved_notice" if approve else "volunteer.rejected_notice",
         line=domain.line(record),

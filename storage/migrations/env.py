@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy import create_engine, pool
 
 from storage import pipeline_models, survey_models  # noqa: F401  (their tables join Base.metadata)
-from storage.db import sync_url
+from storage.db import ensure_sqlite_dir, sync_url
 from storage.models import Base
 
 target_metadata = Base.metadata
@@ -28,6 +28,7 @@ if connection is not None:
     _run(connection)
 else:
     url = os.environ.get("BRANCHBOT_DATABASE_URL", "sqlite:///data/branchbot.sqlite3")
+    ensure_sqlite_dir(url)  # owner-only files, as when the service creates them
     engine = create_engine(sync_url(url), poolclass=pool.NullPool)
     with engine.connect() as conn:
         _run(conn)
