@@ -29,15 +29,15 @@ sys.path.insert(0, str(ROOT))
 
 
 from bench.rig import bind_members  # noqa: E402
-from bot.app import build_services  # noqa: E402
-from bot.config import load_settings  # noqa: E402
+from bot.app.services import build_services  # noqa: E402
+from bot.app.settings import load_settings  # noqa: E402
 from storage import schema  # noqa: E402
 from storage.crypto import SecretBox  # noqa: E402
 from storage.db import create_engine  # noqa: E402
 from storage.enums import Role  # noqa: E402
-from tests.chat import Chat, Clock  # noqa: E402
 from tests.conftest import reset_postgres  # noqa: E402
-from tests.fake_telegram import FakeTelegram  # noqa: E402
+from tests.support.chat import Chat, Clock  # noqa: E402
+from tests.support.fake_telegram import FakeTelegram  # noqa: E402
 
 TOKEN = "123456:TEST"
 FIRST_CHAT = 50_000_000
@@ -74,7 +74,9 @@ async def prepare(url: str, secret: str, recipients: int) -> str:
 
 
 def start_service(env: dict[str, str], log: IO[bytes]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], env=env, cwd=ROOT, stderr=log)
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot.cli.main", "run"], env=env, cwd=ROOT, stderr=log
+    )
 
 
 def delivered(fake: FakeTelegram) -> Counter[int]:

@@ -37,11 +37,11 @@ from bench.rig import (
     text_update,
     timed_batch,
 )
-from bot.app import Services, build_services
-from bot.config import load_settings
-from bot.tg.service import TelegramService
+from bot.app.services import Services, build_services
+from bot.app.settings import load_settings
+from bot.channels.telegram.service import TelegramService
+from handlers.account.members import add_branch
 from handlers.meetings.domain import CODE_STEP
-from handlers.members import add_branch
 from storage import schema
 from storage.crypto import SecretBox
 from storage.enums import MeetingKind, MeetingStatus

@@ -72,11 +72,11 @@ from bench.evaluation_data import (
     plan,
     school_rows,
 )  # fmt: skip
-from bot.app import Services, build_services
-from bot.config import load_settings
+from bot.app.services import Services, build_services
+from bot.app.settings import load_settings
+from handlers.common.periods import Period, parse_period
 from handlers.evaluation.school import school_report
 from handlers.evaluation.scorecard import branch_scorecard, member_scorecard
-from handlers.periods import Period, parse_period
 from storage import schema
 from storage.chain import chain_state, forget_progress, record_walk, verify
 from storage.crypto import SecretBox

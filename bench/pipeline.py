@@ -24,7 +24,7 @@ the same process:
   the same pipeline people in one transaction. After each round the outbox rows and traces
   the round added are deleted and the trace head is put back, so every round does the full
   work (and the trace chain still verifies);
-- the Excel export of the focus branch's awards table (bot/cli_report.py's writer on the
+- the Excel export of the focus branch's awards table (bot/cli/report.py's writer on the
   gathered rows), against gathering those rows alone. No goal.
 """
 
@@ -52,14 +52,14 @@ from bench.pipeline_data import (
     School,
     populate,
 )
-from bot.app import Services, build_services
-from bot.cli_report import _write
-from bot.config import load_settings
+from bot.app.services import Services, build_services
+from bot.app.settings import load_settings
+from bot.cli.report import _write
 from handlers.access.watermark import exporter, watermark
-from handlers.context import Options
-from handlers.incoming import Incoming
-from handlers.messages import Msg, Reply
-from handlers.notify import queue_to_members
+from handlers.core.context import Options
+from handlers.core.incoming import Incoming
+from handlers.core.messages import Msg, Reply
+from handlers.core.notify import queue_to_members
 from handlers.pipeline.candidates import BY_KEY, sort_rows, table
 from handlers.pipeline.reminders import remind_contact_talks, remind_deadlines
 from handlers.thoughts.reminders import remind_due

@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.app import Services
+from bot.app.services import Services
 from handlers.dues.standing import month_of, months_from
 from storage.crypto import SecretBox
 from storage.enums import (

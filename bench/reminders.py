@@ -35,8 +35,8 @@ from sqlalchemy import func, insert, select
 
 from bench.checkin import enrol
 from bench.rig import percentile
-from bot.app import build_services
-from bot.config import load_settings
+from bot.app.services import build_services
+from bot.app.settings import load_settings
 from scheduler import meeting_jobs
 from scheduler.context import JobContext
 from scheduler.setup import start_scheduler

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
-from bot.tg.transport import AiohttpRequest
+from bot.channels.telegram.transport import AiohttpRequest
 from storage.models import Member, PlatformAccount
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,7 +73,7 @@ async def fake_api() -> AsyncIterator[FakeApi]:
     port = free_port()
     # Started once, before anything is measured, so blocking here costs nothing.
     process = subprocess.Popen(  # noqa: ASYNC220
-        [sys.executable, "-m", "tests.fake_telegram", "--port", str(port)],
+        [sys.executable, "-m", "tests.support.fake_telegram", "--port", str(port)],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,
@@ -109,8 +109,9 @@ async def _echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 @asynccontextmanager
 async def echo_bot(base_url: str, concurrency: int, aiohttp: bool = False) -> AsyncIterator[None]:
     """The baseline: a bare PTB bot that echoes every text, polling the same fake API; on
-    PTB's default HTTP backend (httpx), or with `aiohttp` on the service's (bot/tg/transport.py),
-    which shows what the service's own code costs apart from HTTP."""
+    PTB's default HTTP backend (httpx), or with `aiohttp` on the service's
+    (bot/channels/telegram/transport.py), which shows what the service's own code costs
+    apart from HTTP."""
     builder = (
         Application.builder()
         .token(TOKEN)

@@ -28,12 +28,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import insert, select
 
 from bench.rig import TOKEN, FakeApi, bind_members, fake_api, percentile, text_update
-from bot.app import Services, build_services
-from bot.config import load_settings
-from handlers.incoming import Incoming
-from handlers.members import add_branch
-from handlers.messages import Msg, Reply
-from handlers.notify import queue_to_members
+from bot.app.services import Services, build_services
+from bot.app.settings import load_settings
+from handlers.account.members import add_branch
+from handlers.core.incoming import Incoming
+from handlers.core.messages import Msg, Reply
+from handlers.core.notify import queue_to_members
 from handlers.study import index as study_index
 from handlers.study.daily import push_materials
 from handlers.study.documents import read_document
@@ -56,7 +56,7 @@ QUERIES = ["三会一课", "转正", "政审", "组织生活会", "党费 交纳
 def corpus_sentences() -> list[str]:
     """Sentences to build synthetic materials from: the demo materials and the starter bank."""
     sentences = []
-    for path in sorted((ROOT / "bot" / "demo_materials").glob("*.md")):
+    for path in sorted((ROOT / "bot" / "cli" / "demo_materials").glob("*.md")):
         doc = read_document(path.name, path.read_bytes())
         sentences += [s + "。" for s in doc.body.replace("\n", "").split("。") if len(s) > 8]
     return sentences
@@ -181,9 +181,9 @@ async def service_startup(api: FakeApi, url: str, key: str, user: int) -> tuple[
 
 async def imports_only() -> float:
     """The floor: a fresh interpreter importing everything `branchbot run` imports, the way
-    bot/entry.py does (collector off meanwhile)."""
+    bot/cli/entry.py does (collector off meanwhile)."""
     start = time.perf_counter()
-    code = "import gc; gc.disable(); import bot.cli, bot.runner"
+    code = "import gc; gc.disable(); import bot.cli.main, bot.serve"
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-c", code, env={**os.environ, "PYTHONPATH": str(ROOT)}
     )

@@ -5,11 +5,12 @@
 Each round sends N `/start CODE` updates through fake API → PTB → router → handler (database
 reads, a trace write, the dedup record, one transaction) → reply, then N `/me` from the same
 users (reads only), and N through a bare PTB echo bot twice: on PTB's default HTTP backend
-(httpx; the goal's baseline) and on the service's own (aiohttp, bot/tg/transport.py: like for
-like, so what is left is the service's own code). Prints the median rates, the ratios (goal
-≥ 0.6 at N=2000 on SQLite, against the first) and this process's memory. A ratio is taken
-within each round, as the bots there ran back to back, and its median printed: this machine's
-speed drifts by a tenth or more between rounds.
+(httpx; the goal's baseline) and on the service's own (aiohttp,
+bot/channels/telegram/transport.py: like for like, so what is left is the service's own
+code). Prints the median rates, the ratios (goal ≥ 0.6 at N=2000 on SQLite, against the
+first) and this process's memory. A ratio is taken within each round, as the bots there ran
+back to back, and its median printed: this machine's speed drifts by a tenth or more between
+rounds.
 """
 
 import argparse
@@ -32,10 +33,10 @@ from bench.rig import (
     text_update,
     timed_batch,
 )
-from bot.app import Services, build_services
-from bot.config import load_settings
-from bot.tg.service import TelegramService
-from handlers.members import NewMember, add_branch, add_member, issue_invite
+from bot.app.services import Services, build_services
+from bot.app.settings import load_settings
+from bot.channels.telegram.service import TelegramService
+from handlers.account.members import NewMember, add_branch, add_member, issue_invite
 from storage import schema
 from storage.crypto import SecretBox
 

@@ -11,7 +11,7 @@ from datetime import datetime
 from apscheduler.schedulers.base import BaseScheduler
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers.context import Options
+from handlers.core.context import Options
 from storage.crypto import SecretBox
 
 

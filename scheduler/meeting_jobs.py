@@ -16,7 +16,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.date import DateTrigger
 from sqlalchemy import Engine, text
 
-from handlers.context import Options
+from handlers.core.context import Options
 from handlers.meetings.domain import auto_open, finalize, nudge_inactive, planned_for, remind
 from scheduler.context import current, current_scheduler
 from storage import meetings

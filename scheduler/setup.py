@@ -23,7 +23,7 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine, create_engine, event
 
-from handlers.context import Options
+from handlers.core.context import Options
 from scheduler import jobs, meeting_jobs, pipeline_jobs, study_jobs, watch_jobs
 from scheduler.context import JobContext, use, use_scheduler
 from storage.db import ensure_sqlite_dir, job_store_url

@@ -201,9 +201,9 @@ class ChainCheck(Base):
 
 
 class WebLoginCode(Base):
-    """An open web sign-in code of a secretary or admin (handlers/weblogin.py): a keyed hash,
-    bound to the browser that asked for it, until it is used, expires or has been guessed
-    wrong too often. In the database, so any service process can check it. A person may
+    """An open web sign-in code of a secretary or admin (handlers/account/weblogin.py): a
+    keyed hash, bound to the browser that asked for it, until it is used, expires or has been
+    guessed wrong too often. In the database, so any service process can check it. A person may
     have several (one asked for on a phone, one on a laptop); none replaces another."""
 
     __tablename__ = "web_login_codes"
@@ -232,7 +232,7 @@ class WebSignOut(Base):
 
 class OutboxMessage(Base):
     """A message to someone other than the current sender, queued in the transaction that
-    caused it and sent later by the one outbox sender (see bot/outbox.py)."""
+    caused it and sent later by the one outbox sender (see bot/channels/outbox.py)."""
 
     __tablename__ = "outbox"
 
@@ -246,7 +246,7 @@ class OutboxMessage(Base):
     branch_id: Mapped[int | None] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(32))
     ref: Mapped[str | None] = mapped_column(String(100), index=True)
-    # The Reply, encoded by handlers/payload.py; rendered in the reader's language when sent.
+    # The Reply, encoded by handlers/core/payload.py; rendered in the reader's language when sent.
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     # Its secrets (codes), encrypted with the SecretBox apart from the payload; erased once
     # the message is sent or given up, so no code rests in the outbox after it is delivered.

@@ -51,7 +51,7 @@ class Envelope:
     to_group: bool = False
     priority: int = 5
     blocked: bool = False  # the account is known to have blocked the bot: record, do not send
-    sealed: bytes | None = None  # the payload's secrets, encrypted (handlers/payload.py)
+    sealed: bytes | None = None  # the payload's secrets, encrypted (handlers/core/payload.py)
 
 
 def _insert(session: AsyncSession) -> Any:

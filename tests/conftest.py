@@ -16,18 +16,18 @@ from click.testing import CliRunner, Result
 from cryptography.fernet import Fernet
 from sqlalchemy import text
 
-from bot.app import Services, build_services
-from bot.cli import main
-from bot.config import load_settings
+from bot.app.services import Services, build_services
+from bot.app.settings import load_settings
+from bot.cli.main import main
 from scheduler.context import JobContext, use
 from storage import schema
 from storage.db import create_engine
-from tests.chat import Chat, Clock
-from tests.fake_telegram import FakeTelegram
+from tests.support.chat import Chat, Clock
+from tests.support.fake_telegram import FakeTelegram
 
 if TYPE_CHECKING:
-    from tests.platforms import Both
-    from tests.telegram_rig import Rig
+    from tests.support.platforms import Both
+    from tests.support.telegram_rig import Rig
 
 PG_URL = os.environ.get("BRANCHBOT_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 SECRET = Fernet.generate_key().decode()
@@ -104,7 +104,7 @@ async def fake() -> AsyncIterator[FakeTelegram]:
 @pytest.fixture
 async def rig(fake: FakeTelegram, database_url: str, clock: Clock) -> AsyncIterator["Rig"]:
     """The bot serving the fake API, with the scheduler's jobs callable on the test clock."""
-    from tests.telegram_rig import telegram_bot  # it imports this module's SECRET
+    from tests.support.telegram_rig import telegram_bot  # it imports this module's SECRET
 
     async with telegram_bot(fake, database_url, clock=clock) as running:
         services = running.services
@@ -114,8 +114,8 @@ async def rig(fake: FakeTelegram, database_url: str, clock: Clock) -> AsyncItera
 
 @pytest.fixture
 async def both(database_url: str, clock: Clock) -> AsyncIterator["Both"]:
-    """One bot serving the fake Telegram and the fake WeCom at once (tests/platforms.py)."""
-    from tests.platforms import both_platforms  # it imports this module's SECRET
+    """One bot serving the fake Telegram and the fake WeCom at once (tests/support/platforms.py)."""
+    from tests.support.platforms import both_platforms  # it imports this module's SECRET
 
     async with both_platforms(database_url, clock) as running:
         yield running

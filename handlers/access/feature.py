@@ -1,5 +1,5 @@
 """The access feature's command table (its commands register here from their modules)."""
 
-from handlers.registry import Feature
+from handlers.core.registry import Feature
 
 feature = Feature("access")

@@ -5,10 +5,10 @@ the commands refused to them."""
 from typing import Any
 
 from handlers.access.feature import feature
-from handlers.context import Context
-from handlers.lookup import find_member, who
-from handlers.messages import Msg, Reply
-from handlers.registry import ADMIN_ONLY, Replies
+from handlers.common.lookup import find_member, who
+from handlers.core.context import Context
+from handlers.core.messages import Msg, Reply
+from handlers.core.registry import ADMIN_ONLY, Replies
 from storage import access
 from storage.models import Trace
 
@@ -16,10 +16,10 @@ READS_SHOWN = 50
 ALERTS_SHOWN = 10
 REFUSALS_SHOWN = 10
 # Refusal reasons with words in the catalog (access.reason.*): every reason a refusal is
-# traced with (the router's, the web sign-in's "code"); tests/test_access.py checks the code.
+# traced with (the router's, the web sign-in's "code"); tests/access/test_access.py checks the code.
 REFUSAL_REASONS = frozenset({"role", "private", "branch", "scope", "missing", "code"})
 # data.what values with words in the catalog (access.what.*): every value a read or an
-# export is traced with (tests/test_access.py finds them in the code). A value not here (a
+# export is traced with (tests/access/test_access.py finds them in the code). A value not here (a
 # trace from another version) is shown by its kind alone, never as a raw key.
 KNOWN_WHAT = frozenset(
     {

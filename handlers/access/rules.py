@@ -21,9 +21,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.context import Options
-from handlers.messages import Button, Msg, Reply
-from handlers.notify import queue_each
+from handlers.core.context import Options
+from handlers.core.messages import Button, Msg, Reply
+from handlers.core.notify import queue_each
 from storage import access, traces
 from storage.crypto import SecretBox
 from storage.enums import Role

@@ -9,7 +9,7 @@ render catalog text, so it carries the same facts as fields (see `watermark_fiel
 from datetime import datetime
 from typing import Any
 
-from handlers.messages import Msg
+from handlers.core.messages import Msg
 
 APP = "branchbot"
 

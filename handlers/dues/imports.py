@@ -14,12 +14,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.common.tables import RowError, RowsInvalid, read_rows
+from handlers.core.messages import Msg, UserError
+from handlers.core.parsing import parse_date
 from handlers.dues.money import month_msg, parse_amount, parse_month
 from handlers.dues.record import NewPayment, month_problem, paid_on_problem, record_payments
 from handlers.dues.standing import Standing, standings
-from handlers.messages import Msg, UserError
-from handlers.parsing import parse_date
-from handlers.tables import RowError, RowsInvalid, read_rows
 from storage import people
 from storage.crypto import SecretBox
 from storage.models import Branch, Member

@@ -6,8 +6,8 @@ from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 
+from handlers.core.messages import Msg, Series, UserError
 from handlers.dues.standing import next_month
-from handlers.messages import Msg, Series, UserError
 
 MAX_YUAN = Decimal(100_000)
 # A range covers at most ten years of months at once.

@@ -7,15 +7,15 @@ from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.context import Context
+from handlers.common.lookup import find_member
+from handlers.core.context import Context
+from handlers.core.messages import Msg, Reply, UserError
+from handlers.core.notify import queue_to_members
+from handlers.core.parsing import parse_date
+from handlers.core.registry import SECRETARY_UP, Replies
 from handlers.dues.feature import feature
 from handlers.dues.money import month_msg, parse_amount, parse_months, spans, yuan
 from handlers.dues.standing import Standing, month_of, standings
-from handlers.lookup import find_member
-from handlers.messages import Msg, Reply, UserError
-from handlers.notify import queue_to_members
-from handlers.parsing import parse_date
-from handlers.registry import SECRETARY_UP, Replies
 from storage import dues, people, traces
 from storage.crypto import SecretBox
 from storage.models import Member

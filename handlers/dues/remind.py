@@ -4,12 +4,12 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.context import Options
+from handlers.core.context import Options
+from handlers.core.messages import Button, Msg, Reply, Series
+from handlers.core.notify import queue_each
 from handlers.dues.money import yuan
 from handlers.dues.standing import Standing, standings
 from handlers.dues.view import owed_lines
-from handlers.messages import Button, Msg, Reply, Series
-from handlers.notify import queue_each
 from storage import dues, people, traces
 from storage.crypto import SecretBox
 from storage.models import Member

@@ -3,14 +3,14 @@
 
 from datetime import date
 
-from handlers.context import Context
+from handlers.common.lookup import find_member
+from handlers.core.context import Context
+from handlers.core.messages import Msg, Reply, Series, UserError
+from handlers.core.registry import EVERYONE, SECRETARY_UP, Replies
 from handlers.dues.feature import feature
 from handlers.dues.money import month_msg, spans, yuan
 from handlers.dues.record import standing_for
 from handlers.dues.standing import Standing, month_of, standings
-from handlers.lookup import find_member
-from handlers.messages import Msg, Reply, Series, UserError
-from handlers.registry import EVERYONE, SECRETARY_UP, Replies
 from storage import dues
 from storage.models import Member
 

@@ -6,8 +6,11 @@ figures support the branch's judgement and do not replace it, and every answer s
 
 from datetime import datetime, time, timedelta
 
-from handlers.charts import Bars, chart_or_none, chart_reply, panels_chart
-from handlers.context import Context
+from handlers.common.charts import Bars, chart_or_none, chart_reply, panels_chart
+from handlers.common.periods import Period, parse_period
+from handlers.core.context import Context
+from handlers.core.messages import Msg, Reply, Series, UserError
+from handlers.core.registry import EVERYONE, SECRETARY_UP
 from handlers.evaluation.feature import feature
 from handlers.evaluation.indicators import indicator_set
 from handlers.evaluation.scorecard import (
@@ -18,9 +21,6 @@ from handlers.evaluation.scorecard import (
     member_scorecard,
 )
 from handlers.evaluation.text import chain_note, chain_warning, figure, percent, why
-from handlers.messages import Msg, Reply, Series, UserError
-from handlers.periods import Period, parse_period
-from handlers.registry import EVERYONE, SECRETARY_UP
 from storage import evaluation
 
 SHOWN = 3  # members named at the top and the bottom of /report

@@ -1,5 +1,5 @@
 """The evaluation feature's command table (its commands register here from their modules)."""
 
-from handlers.registry import Feature
+from handlers.core.registry import Feature
 
 feature = Feature("evaluation", order=("report", "myreport", "inactive"))

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import NamedTuple
 
+from handlers.common.periods import Period
 from handlers.evaluation.indicators import Indicator
-from handlers.periods import Period
 from storage.evaluation import TraceFigures
 from storage.evidence import AttendanceCounts
 

@@ -7,8 +7,8 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers.messages import Msg, Reply
-from handlers.notify import queue_to_members
+from handlers.core.messages import Msg, Reply
+from handlers.core.notify import queue_to_members
 from storage import access, chain, traces
 from storage.crypto import SecretBox
 from storage.db import create_engine, reader_factory

@@ -7,8 +7,9 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.collector import without_collector
-from handlers.context import Options
+from handlers.common.periods import Period
+from handlers.core.collector import without_collector
+from handlers.core.context import Options
 from handlers.dues.standing import DuesRows, dues_rows
 from handlers.evaluation.indicators import indicator_set
 from handlers.evaluation.scorecard import (
@@ -18,7 +19,6 @@ from handlers.evaluation.scorecard import (
     today_in,
     with_meetings,
 )
-from handlers.periods import Period
 from storage import evaluation, people
 from storage.chain import ChainState, chain_state
 from storage.crypto import SecretBox

@@ -24,13 +24,13 @@ from typing import NamedTuple
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.collector import without_collector
-from handlers.context import Options
+from handlers.common.periods import Period
+from handlers.core.collector import without_collector
+from handlers.core.context import Options
+from handlers.core.messages import UserError
 from handlers.dues.standing import DuesRows, counted_months, dues_rows, month_of, months_from
 from handlers.evaluation.formulas import Facts, measure, member_window
 from handlers.evaluation.indicators import Indicator, IndicatorSet, indicator_set
-from handlers.messages import UserError
-from handlers.periods import Period
 from storage import evaluation, evidence, people
 from storage.chain import ChainState, chain_state
 from storage.crypto import SecretBox

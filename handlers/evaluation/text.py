@@ -1,6 +1,6 @@
 """Small pieces of scorecard wording shared by chat, the CLI files and the web page."""
 
-from handlers.messages import Msg
+from handlers.core.messages import Msg
 from storage.chain import ChainState
 
 

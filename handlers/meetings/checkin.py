@@ -4,8 +4,10 @@ as interns; /attendance shows who is there."""
 import math
 from datetime import datetime, timedelta
 
-from handlers.context import Context
-from handlers.incoming import Location
+from handlers.core.context import Context
+from handlers.core.incoming import Location
+from handlers.core.messages import Msg, Reply, UserError
+from handlers.core.registry import COMMITTEE_UP, EVERYONE, Replies
 from handlers.meetings.domain import (
     code_reply,
     describe,
@@ -17,8 +19,6 @@ from handlers.meetings.domain import (
     trace,
 )
 from handlers.meetings.feature import feature
-from handlers.messages import Msg, Reply, UserError
-from handlers.registry import COMMITTEE_UP, EVERYONE, Replies
 from storage import meetings
 from storage.enums import MeetingStatus, Presence, Role
 from storage.meetings import ends_at

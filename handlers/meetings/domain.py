@@ -10,9 +10,9 @@ import pyotp
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.messages import Button, Denied, Msg, Reply, Series, UserError
-from handlers.notify import queue_to_members
-from handlers.parsing import parse_id
+from handlers.core.messages import Button, Denied, Msg, Reply, Series, UserError
+from handlers.core.notify import queue_to_members
+from handlers.core.parsing import parse_id
 from storage import meetings, people, traces
 from storage.crypto import SecretBox
 from storage.enums import MeetingStatus, Presence, Role

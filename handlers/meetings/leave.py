@@ -2,14 +2,14 @@
 
 from typing import Any
 
-from handlers.context import Context
-from handlers.freetext import quoted
+from handlers.common.freetext import quoted
+from handlers.core.context import Context
+from handlers.core.messages import Button, Denied, Msg, Reply, UserError
+from handlers.core.notify import queue_to_members
+from handlers.core.parsing import parse_id
+from handlers.core.registry import COMMITTEE_UP, EVERYONE, Replies
 from handlers.meetings.domain import URGENT, describe, meeting_for, secretaries_of, trace
 from handlers.meetings.feature import feature
-from handlers.messages import Button, Denied, Msg, Reply, UserError
-from handlers.notify import queue_to_members
-from handlers.parsing import parse_id
-from handlers.registry import COMMITTEE_UP, EVERYONE, Replies
 from storage import meetings
 from storage.enums import LeaveStatus, MeetingStatus
 from storage.meetings import leave_reason, meeting_ref

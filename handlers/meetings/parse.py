@@ -5,8 +5,8 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
-from handlers.messages import Msg, UserError
-from handlers.parsing import clean, parse_date
+from handlers.core.messages import Msg, UserError
+from handlers.core.parsing import clean, parse_date
 from storage.enums import MeetingKind
 
 KIND_NAMES: dict[str, MeetingKind] = {

@@ -8,13 +8,13 @@ from typing import Any
 
 from apscheduler.triggers.cron import CronTrigger
 
-from handlers.context import Context
+from handlers.core.context import Context
+from handlers.core.messages import Msg, Reply, UserError
+from handlers.core.registry import SECRETARY_UP, Replies
 from handlers.meetings.domain import describe, meeting_for
 from handlers.meetings.feature import feature
 from handlers.meetings.parse import MeetingDraft
 from handlers.meetings.schedule import create
-from handlers.messages import Msg, Reply, UserError
-from handlers.registry import SECRETARY_UP, Replies
 from storage.enums import MeetingKind, Role
 
 WEEKDAYS = {

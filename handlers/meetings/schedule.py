@@ -6,7 +6,9 @@ from typing import Any
 
 import pyotp
 
-from handlers.context import Context
+from handlers.core.context import Context
+from handlers.core.messages import Button, Msg, Reply, UserError
+from handlers.core.registry import EVERYONE, SECRETARY_UP, Replies
 from handlers.meetings.domain import describe, leave_button, meeting_for, tell_members, trace
 from handlers.meetings.feature import feature
 from handlers.meetings.parse import (
@@ -18,8 +20,6 @@ from handlers.meetings.parse import (
     parse_one_line,
     parse_when,
 )
-from handlers.messages import Button, Msg, Reply, UserError
-from handlers.registry import EVERYONE, SECRETARY_UP, Replies
 from storage import meetings
 from storage.enums import MeetingKind, MeetingStatus, Role
 from storage.meetings import MEETINGS_CHANGED, ends_at, meeting_ref

@@ -1,6 +1,6 @@
 """Whose notices a caller may see: a secretary their own branch's, an admin everyone's."""
 
-from handlers.context import Context
+from handlers.core.context import Context
 from storage.models import Notice
 
 

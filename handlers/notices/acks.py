@@ -2,12 +2,12 @@
 
 from dataclasses import replace
 
-from handlers.context import Context
-from handlers.messages import Denied, Msg, Reply, Series, UserError
+from handlers.core.context import Context
+from handlers.core.messages import Denied, Msg, Reply, Series, UserError
+from handlers.core.parsing import parse_id
+from handlers.core.registry import EVERYONE, Replies
 from handlers.notices.feature import feature
 from handlers.notices.publish import headline, notice_reply
-from handlers.parsing import parse_id
-from handlers.registry import EVERYONE, Replies
 from storage import notices
 from storage.models import Notice
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.messages import Msg
+from handlers.core.messages import Msg
 from storage import notices
 
 

@@ -9,13 +9,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
-from handlers.context import Context
-from handlers.messages import Button, Msg, Reply, Series, UserError
+from handlers.core.context import Context
+from handlers.core.messages import Button, Msg, Reply, Series, UserError
+from handlers.core.payload import attachment_out
+from handlers.core.registry import SECRETARY_UP, Replies
 from handlers.notices.audience import Audience, Filter
 from handlers.notices.feature import feature
 from handlers.notices.publish import Draft, check_content, headline, publish
-from handlers.payload import attachment_out
-from handlers.registry import SECRETARY_UP, Replies
 from storage import notices, people
 from storage.enums import Role, Stage
 

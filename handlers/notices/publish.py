@@ -4,11 +4,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from handlers.context import Context
-from handlers.messages import Button, Msg, Reply, UserError
+from handlers.core.context import Context
+from handlers.core.messages import Button, Msg, Reply, UserError
+from handlers.core.notify import queue_to_members
+from handlers.core.payload import attachment_in
 from handlers.notices.audience import Audience
-from handlers.notify import queue_to_members
-from handlers.payload import attachment_in
 from storage import notices
 from storage.models import Notice
 

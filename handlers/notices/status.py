@@ -7,15 +7,15 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.context import Context
-from handlers.messages import Button, Denied, Msg, Reply, Series, UserError
+from handlers.core.context import Context
+from handlers.core.messages import Button, Denied, Msg, Reply, Series, UserError
+from handlers.core.notify import queue_to_members
+from handlers.core.parsing import parse_id
+from handlers.core.registry import SECRETARY_UP, Replies
 from handlers.notices.access import may_see
 from handlers.notices.audience import Audience
 from handlers.notices.feature import feature
 from handlers.notices.publish import headline, notice_reply
-from handlers.notify import queue_to_members
-from handlers.parsing import parse_id
-from handlers.registry import SECRETARY_UP, Replies
 from storage import notices, outbox, people
 from storage.models import Notice
 from storage.outbox import Status

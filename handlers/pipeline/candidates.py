@@ -12,13 +12,13 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.context import Context, Options
-from handlers.messages import Msg, Reply, Series, UserError
-from handlers.periods import Period
+from handlers.common.periods import Period
+from handlers.core.context import Context, Options
+from handlers.core.messages import Msg, Reply, Series, UserError
+from handlers.core.registry import SECRETARY_UP, Replies
 from handlers.pipeline.evidence import Evidence, gather
 from handlers.pipeline.feature import feature
 from handlers.pipeline.rules import Status
-from handlers.registry import SECRETARY_UP, Replies
 from storage import people
 from storage.enums import Stage
 from storage.models import Member

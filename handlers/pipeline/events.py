@@ -4,13 +4,13 @@ review and concentrated training."""
 import re
 from datetime import date
 
-from handlers.context import Context
-from handlers.messages import Msg, Reply, Series, UserError
-from handlers.notify import queue_to_members
-from handlers.parsing import looks_like_date, parse_date
+from handlers.core.context import Context
+from handlers.core.messages import Msg, Reply, Series, UserError
+from handlers.core.notify import queue_to_members
+from handlers.core.parsing import looks_like_date, parse_date
+from handlers.core.registry import EVERYONE, SECRETARY_UP, Replies
 from handlers.pipeline.feature import feature
 from handlers.pipeline.files import person_named
-from handlers.registry import EVERYONE, SECRETARY_UP, Replies
 from storage import pipeline
 from storage.enums import EventKind, Role, Stage
 from storage.models import Member

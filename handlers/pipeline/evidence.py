@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.common.periods import Period
 from handlers.dues.standing import Standing, standings
-from handlers.periods import Period
 from handlers.pipeline.files import load_files
 from handlers.pipeline.rules import Check, PersonFile, Status, checklist
 from storage import evidence, volunteer

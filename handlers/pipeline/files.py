@@ -5,10 +5,10 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.context import Context
-from handlers.lookup import find_member
-from handlers.messages import Msg, UserError
-from handlers.parsing import valid_name
+from handlers.common.lookup import find_member
+from handlers.core.context import Context
+from handlers.core.messages import Msg, UserError
+from handlers.core.parsing import valid_name
 from handlers.pipeline.rules import Check, PersonFile, checklist
 from storage import pipeline
 from storage.models import Member

@@ -12,9 +12,9 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.context import Options
-from handlers.messages import Button, Msg, Reply
-from handlers.notify import Message, queue_many
+from handlers.core.context import Options
+from handlers.core.messages import Button, Msg, Reply
+from handlers.core.notify import Message, queue_many
 from handlers.pipeline.files import load_files
 from handlers.pipeline.rules import Check, Status, add_months, checklist, whole_months
 from storage import people, pipeline, traces

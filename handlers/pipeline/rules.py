@@ -23,7 +23,7 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 
-from handlers.messages import Msg, Series
+from handlers.core.messages import Msg, Series
 from storage.enums import STAGE_ORDER, EventKind, MeetingKind, Stage, StepKind
 from storage.pipeline_models import Contact, DevelopmentEvent, StageChange
 

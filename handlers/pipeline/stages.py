@@ -11,13 +11,13 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from handlers.context import Context
-from handlers.messages import Msg, Reply, UserError
-from handlers.parsing import parse_date, parse_id, parse_stage
+from handlers.core.context import Context
+from handlers.core.messages import Msg, Reply, UserError
+from handlers.core.parsing import parse_date, parse_id, parse_stage
+from handlers.core.registry import SECRETARY_UP, Replies
 from handlers.pipeline.feature import feature
 from handlers.pipeline.files import checks_for, person_named
 from handlers.pipeline.rules import Status, stage_index
-from handlers.registry import SECRETARY_UP, Replies
 from storage import meetings, people, pipeline
 from storage.enums import STAGE_ORDER, MeetingStatus, Stage, StepKind
 from storage.models import Meeting, Member

@@ -3,15 +3,15 @@
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from handlers.context import Context
-from handlers.messages import Denied, Msg, Reply, Series
-from handlers.periods import Period
+from handlers.common.periods import Period
+from handlers.core.context import Context
+from handlers.core.messages import Denied, Msg, Reply, Series
+from handlers.core.registry import EVERYONE, Replies
 from handlers.pipeline.evidence import Evidence, gather
 from handlers.pipeline.feature import feature
 from handlers.pipeline.files import load_files, person_named
 from handlers.pipeline.rules import Check, Status, checklist, rule_set
 from handlers.pipeline.stages import decision_words
-from handlers.registry import EVERYONE, Replies
 from storage import pipeline
 from storage.enums import STAGE_ORDER, EventKind, Role
 from storage.models import Member

@@ -15,12 +15,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.cells import csv_bytes, xlsx_append, xlsx_bytes
-from handlers.messages import Msg, UserError
-from handlers.parsing import clean, tidy
+from handlers.common.cells import csv_bytes, xlsx_append, xlsx_bytes
+from handlers.common.tables import RowError, RowsInvalid, cell, read_rows
+from handlers.core.messages import Msg, UserError
+from handlers.core.parsing import clean, tidy
 from handlers.study.answers import BLANK, LETTERS, blanks, judgement
 from handlers.study.text import learn, normalize
-from handlers.tables import RowError, RowsInvalid, cell, read_rows
 from storage import quizzes, traces
 from storage.crypto import SecretBox
 from storage.enums import QuestionKind

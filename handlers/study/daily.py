@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.messages import Button, Msg, Reply
-from handlers.notify import queue_each, queue_to_members
+from handlers.core.messages import Button, Msg, Reply
+from handlers.core.notify import queue_each, queue_to_members
 from handlers.study import index
 from handlers.study.days import day_start
 from handlers.study.recommend import Pick, Recommender

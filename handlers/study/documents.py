@@ -8,9 +8,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from handlers.messages import UserError
-from handlers.parsing import tidy
-from handlers.tables import decode
+from handlers.common.tables import decode
+from handlers.core.messages import UserError
+from handlers.core.parsing import tidy
 
 SUFFIXES = (".txt", ".md", ".docx", ".pdf")
 TITLE_LINE = 40  # a first line this short reads as a title

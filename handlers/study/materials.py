@@ -9,11 +9,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.context import Context
-from handlers.messages import Button, Denied, Msg, Reply, Series, UserError
-from handlers.parsing import parse_id
-from handlers.payload import attachment_out
-from handlers.registry import EVERYONE, SECRETARY_UP, Replies
+from handlers.core.context import Context
+from handlers.core.messages import Button, Denied, Msg, Reply, Series, UserError
+from handlers.core.parsing import parse_id
+from handlers.core.payload import attachment_out
+from handlers.core.registry import EVERYONE, SECRETARY_UP, Replies
 from handlers.study.feature import feature
 from handlers.study.index import material_terms
 from handlers.study.text import keywords, learn, quoted_terms

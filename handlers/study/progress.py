@@ -1,8 +1,8 @@
 """错题本 (replaying missed questions until they are answered right) and the leaderboard."""
 
-from handlers.context import Context
-from handlers.messages import Button, Msg, Reply, UserError
-from handlers.registry import EVERYONE, Replies
+from handlers.core.context import Context
+from handlers.core.messages import Button, Msg, Reply, UserError
+from handlers.core.registry import EVERYONE, Replies
 from handlers.study.days import week_start
 from handlers.study.feature import feature
 from handlers.study.quiz import begin

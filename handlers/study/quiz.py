@@ -9,10 +9,10 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
-from handlers.context import Context
-from handlers.messages import Button, Msg, Reply, UserError
-from handlers.parsing import parse_id
-from handlers.registry import EVERYONE, Replies
+from handlers.core.context import Context
+from handlers.core.messages import Button, Msg, Reply, UserError
+from handlers.core.parsing import parse_id
+from handlers.core.registry import EVERYONE, Replies
 from handlers.study import answers
 from handlers.study.feature import feature
 from handlers.study.pick import pick

@@ -1,10 +1,10 @@
 """学习: today's material, marking it 已学习, and searching the materials."""
 
-from handlers.context import Context
-from handlers.messages import Button, Msg, Reply, Series, UserError
-from handlers.parsing import parse_id
-from handlers.payload import attachment_in
-from handlers.registry import EVERYONE, Replies
+from handlers.core.context import Context
+from handlers.core.messages import Button, Msg, Reply, Series, UserError
+from handlers.core.parsing import parse_id
+from handlers.core.payload import attachment_in
+from handlers.core.registry import EVERYONE, Replies
 from handlers.study import index
 from handlers.study.days import day_start
 from handlers.study.feature import feature

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import islice
 
-from handlers.messages import Msg
+from handlers.core.messages import Msg
 from handlers.study.index import MaterialIndex
 from handlers.study.text import normalize, terms
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import jieba
 
-from handlers.collector import collector_paused
+from handlers.core.collector import collector_paused
 
 _DATA = files("handlers.study") / "data"
 _lock = threading.Lock()

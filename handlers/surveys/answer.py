@@ -9,10 +9,10 @@ anonymous survey nothing kept afterwards ties the answers to the member.
 from dataclasses import replace
 from typing import Any
 
-from handlers.context import Context
-from handlers.messages import Button, Denied, Msg, Reply, Series, UserError
-from handlers.parsing import parse_id
-from handlers.registry import EVERYONE, Replies
+from handlers.core.context import Context
+from handlers.core.messages import Button, Denied, Msg, Reply, Series, UserError
+from handlers.core.parsing import parse_id
+from handlers.core.registry import EVERYONE, Replies
 from handlers.surveys import typed
 from handlers.surveys.feature import feature
 from handlers.surveys.show import anonymity, audience_of, headline, kind_name, option_lines

@@ -11,9 +11,9 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from handlers.context import Context
-from handlers.messages import Button, Msg, Reply, UserError
-from handlers.registry import SECRETARY_UP, Replies
+from handlers.core.context import Context
+from handlers.core.messages import Button, Msg, Reply, UserError
+from handlers.core.registry import SECRETARY_UP, Replies
 from handlers.surveys.feature import feature
 from handlers.surveys.publish import publish
 from handlers.surveys.show import anonymity, headline, outline, start_button

@@ -6,11 +6,11 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.context import Context, Options
-from handlers.messages import Denied, Msg, Reply, UserError
-from handlers.notify import queue_each, queue_to_members
-from handlers.parsing import parse_id
-from handlers.registry import SECRETARY_UP, Replies
+from handlers.core.context import Context, Options
+from handlers.core.messages import Denied, Msg, Reply, UserError
+from handlers.core.notify import queue_each, queue_to_members
+from handlers.core.parsing import parse_id
+from handlers.core.registry import SECRETARY_UP, Replies
 from handlers.surveys.feature import feature
 from handlers.surveys.show import headline, results_button, start_button
 from storage import surveys, traces

@@ -1,6 +1,6 @@
 """The surveys feature's command table (its commands register here from their modules)."""
 
-from handlers.registry import Feature
+from handlers.core.registry import Feature
 
 feature = Feature(
     "surveys",

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import yaml
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.messages import UserError
+from handlers.core.messages import UserError
 from handlers.surveys.publish import Published, publish
 from handlers.surveys.spec import from_dict
 from storage.crypto import SecretBox

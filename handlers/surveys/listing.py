@@ -1,9 +1,9 @@
 """/surveys: the open surveys for the caller with where they stand; for a secretary also their
 branch's surveys with how many have answered."""
 
-from handlers.context import Context
-from handlers.messages import Button, Msg, Reply, UserError
-from handlers.registry import EVERYONE, SECRETARY_UP, Replies
+from handlers.core.context import Context
+from handlers.core.messages import Button, Msg, Reply, UserError
+from handlers.core.registry import EVERYONE, SECRETARY_UP, Replies
 from handlers.surveys.feature import feature
 from handlers.surveys.show import headline
 from storage import surveys

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.notify import queue_to_members
+from handlers.core.notify import queue_to_members
 from handlers.surveys.show import invitation
 from handlers.surveys.spec import SurveySpec
 from storage import surveys, traces

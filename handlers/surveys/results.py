@@ -11,12 +11,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from handlers.charts import Bars, bar_chart, chart_or_none, chart_reply, panels_chart
-from handlers.context import Context
-from handlers.freetext import quoted
-from handlers.messages import Denied, Msg, Reply, Series, UserError
-from handlers.parsing import parse_id
-from handlers.registry import SECRETARY_UP, Replies
+from handlers.common.charts import Bars, bar_chart, chart_or_none, chart_reply, panels_chart
+from handlers.common.freetext import quoted
+from handlers.core.context import Context
+from handlers.core.messages import Denied, Msg, Reply, Series, UserError
+from handlers.core.parsing import parse_id
+from handlers.core.registry import SECRETARY_UP, Replies
 from handlers.study.index import current_index
 from handlers.study.text import terms
 from handlers.surveys.analysis import (

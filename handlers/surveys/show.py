@@ -1,6 +1,6 @@
 """How a survey is shown: its headline, what anonymity means, the invitation and buttons."""
 
-from handlers.messages import Button, Msg, Reply
+from handlers.core.messages import Button, Msg, Reply
 from handlers.surveys.spec import CHOICE_KINDS, LETTERS, Audience, Question
 from storage.survey_models import Survey
 

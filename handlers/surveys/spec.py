@@ -12,8 +12,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from handlers.messages import Msg, UserError
-from handlers.parsing import clean, looks_like_stage, parse_date, parse_stage, tidy
+from handlers.core.messages import Msg, UserError
+from handlers.core.parsing import clean, looks_like_stage, parse_date, parse_stage, tidy
 
 KINDS: tuple[str, ...] = ("single", "multi", "scale", "text")
 CHOICE_KINDS = frozenset({"single", "multi"})

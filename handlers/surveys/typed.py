@@ -4,7 +4,7 @@ an option's own words, or a score ("4", "4分")."""
 import re
 import unicodedata
 
-from handlers.parsing import clean
+from handlers.core.parsing import clean
 from handlers.surveys.spec import LETTERS, SCALE
 
 # "选B", "答案是AC", "我选 1 3": the marks after a few words of preamble.

@@ -11,10 +11,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.context import Context
-from handlers.incoming import Attachment
-from handlers.messages import Denied, Msg, UserError
-from handlers.parsing import parse_id
+from handlers.core.context import Context
+from handlers.core.incoming import Attachment
+from handlers.core.messages import Denied, Msg, UserError
+from handlers.core.parsing import parse_id
 from storage import thoughts, traces
 from storage.crypto import SecretBox
 from storage.enums import Role

@@ -3,10 +3,10 @@ reports waiting for them; `/thoughts NAME` lists one person's reports (traced)."
 
 from collections.abc import Sequence
 
-from handlers.context import Context
-from handlers.messages import Button, Denied, Msg, Reply, Series, UserError
-from handlers.parsing import valid_name
-from handlers.registry import EVERYONE, Replies
+from handlers.core.context import Context
+from handlers.core.messages import Button, Denied, Msg, Reply, Series, UserError
+from handlers.core.parsing import valid_name
+from handlers.core.registry import EVERYONE, Replies
 from handlers.thoughts.access import hands_in, may_read, may_read_reports_of
 from handlers.thoughts.feature import feature
 from handlers.thoughts.reminders import due_dates

@@ -6,12 +6,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.context import Context
-from handlers.freetext import quoted
-from handlers.messages import Button, Msg, Reply, UserError
-from handlers.notify import queue_to_members
-from handlers.payload import attachment_in
-from handlers.registry import EVERYONE, Replies
+from handlers.common.freetext import quoted
+from handlers.core.context import Context
+from handlers.core.messages import Button, Msg, Reply, UserError
+from handlers.core.notify import queue_to_members
+from handlers.core.payload import attachment_in
+from handlers.core.registry import EVERYONE, Replies
 from handlers.thoughts.access import (
     attachment_of,
     body_of,

@@ -11,9 +11,9 @@ from datetime import date, datetime
 from dateutil.relativedelta import relativedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.context import Options
-from handlers.messages import Button, Msg, Reply
-from handlers.notify import Message, queue_many
+from handlers.core.context import Options
+from handlers.core.messages import Button, Msg, Reply
+from handlers.core.notify import Message, queue_many
 from storage import thoughts, traces
 from storage.crypto import SecretBox
 from storage.models import Member
@@ -26,7 +26,7 @@ def due_key(due: date) -> str:
 
 
 def reminder_ref(due: date, member_id: int) -> str:
-    """A reminder's trace ref: the key of its outbox message (see handlers/notify.py)."""
+    """A reminder's trace ref: the key of its outbox message (see handlers/core/notify.py)."""
     return f"{due_key(due)}:m{member_id}"
 
 

@@ -7,12 +7,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.context import Context
-from handlers.incoming import Attachment
+from handlers.core.context import Context
+from handlers.core.incoming import Attachment
+from handlers.core.messages import Button, Msg, Reply, UserError
+from handlers.core.notify import queue_to_members
+from handlers.core.registry import EVERYONE, Replies
 from handlers.meetings.domain import secretaries_of
-from handlers.messages import Button, Msg, Reply, UserError
-from handlers.notify import queue_to_members
-from handlers.registry import EVERYONE, Replies
 from handlers.thoughts.access import hands_in, seal_attachment, trace_report
 from handlers.thoughts.feature import feature
 from storage.crypto import SecretBox

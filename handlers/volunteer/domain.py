@@ -10,13 +10,13 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.freetext import quoted
-from handlers.incoming import Attachment
+from handlers.common.freetext import quoted
+from handlers.core.incoming import Attachment
+from handlers.core.messages import Button, Msg, Reply, UserError
+from handlers.core.notify import queue_each
+from handlers.core.parsing import parse_date
+from handlers.core.payload import attachment_in
 from handlers.meetings.domain import secretaries_of
-from handlers.messages import Button, Msg, Reply, UserError
-from handlers.notify import queue_each
-from handlers.parsing import parse_date
-from handlers.payload import attachment_in
 from storage import people, traces
 from storage.crypto import SecretBox
 from storage.enums import DecisionStatus

@@ -1,8 +1,8 @@
 """/volunteer: a member reports service (with an optional photo) or sees their own record."""
 
-from handlers.context import Context
-from handlers.messages import Msg, Reply, UserError
-from handlers.registry import EVERYONE, Replies
+from handlers.core.context import Context
+from handlers.core.messages import Msg, Reply, UserError
+from handlers.core.registry import EVERYONE, Replies
 from handlers.volunteer import domain
 from handlers.volunteer.feature import feature
 from storage import volunteer

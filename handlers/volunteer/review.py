@@ -1,12 +1,12 @@
 """The committee decides on reported service: 认定 or 不予认定 (by button or command), and
 /volunteers lists what waits in the branch."""
 
-from handlers.context import Context
-from handlers.freetext import quoted
-from handlers.messages import Denied, Msg, Reply, UserError
-from handlers.notify import queue_to_members
-from handlers.parsing import parse_id
-from handlers.registry import COMMITTEE_UP, Replies
+from handlers.common.freetext import quoted
+from handlers.core.context import Context
+from handlers.core.messages import Denied, Msg, Reply, UserError
+from handlers.core.notify import queue_to_members
+from handlers.core.parsing import parse_id
+from handlers.core.registry import COMMITTEE_UP, Replies
 from handlers.volunteer import domain
 from handlers.volunteer.feature import feature
 from storage import meetings, volunteer

@@ -1,0 +1,127 @@
+"""Wiring: build the engine, session factory, secret box, renderer and router from settings."""
+
+import tomllib
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.app.settings import ConfigError, Settings
+from handlers.core.context import Options
+from handlers.core.i18n import Renderer
+from handlers.core.router import Clock, Router, utc_now
+from handlers.evaluation.indicators import INDICATORS_FILE, IndicatorError, indicator_set
+from handlers.features import FEATURES
+from handlers.pipeline.rules import RULES_FILE, rule_set
+from storage import schema
+from storage.crypto import SecretBox
+from storage.db import DELIVER_TO, create_engine, reader_factory, session_factory
+
+
+class DeepLinks:
+    """Per-platform `/start CODE` links, registered by adapters once they know the bot's name."""
+
+    def __init__(self) -> None:
+        self.templates: dict[str, str] = {}
+
+    def register(self, platform: str, template: str) -> None:
+        self.templates[platform] = template
+
+    def __call__(self, platform: str, code: str) -> str | None:
+        template = self.templates.get(platform)
+        return template.format(code=code) if template else None
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    box: SecretBox
+    renderer: Renderer
+    router: Router
+    links: DeepLinks
+    readers: async_sessionmaker[AsyncSession]
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def handler_options(settings: Settings) -> Options:
+    summary = timedelta(hours=settings.notice_summary_hours)
+    return Options(
+        timezone=settings.zone,
+        invite_ttl=timedelta(days=settings.invite_ttl_days),
+        notice_summary_after=summary or None,
+        checkin_grace=timedelta(minutes=settings.checkin_grace_minutes),
+        checkin_radius_m=settings.checkin_radius_meters,
+        meeting_reminders=tuple(settings.meeting_reminder_minutes),
+        checkin_opens_before=timedelta(minutes=settings.checkin_opens_minutes_before),
+        inactive_months=settings.inactive_months,
+        quiz_size=settings.quiz_size,
+        quiz_remind_at=settings.quiz_remind_at,
+        material_push_at=settings.material_push_at,
+        thought_report_months=settings.thought_report_months,
+        contact_talk_months=settings.contact_talk_months,
+        deadline_notice_days=settings.deadline_notice_days,
+        pipeline_remind_at=settings.pipeline_remind_at,
+        chain_walk_at=settings.chain_walk_at,
+        dues_default_fen=int(settings.dues_default * 100),
+        dues_remind_day=settings.dues_remind_day,
+        survey_min_answers=settings.survey_min_answers,
+        access_window=timedelta(minutes=settings.access_window_minutes),
+        access_max_reads=settings.access_max_reads,
+        access_usual_factor=settings.access_usual_factor,
+        access_min_reads=settings.access_min_reads,
+        access_max_refusals=settings.access_max_refusals,
+        indicators_file=settings.indicators_file,
+    )
+
+
+def check_rules() -> None:
+    """The development rules file is read at start-up, so a mistake in it stops the service
+    with one line instead of failing the first /pipeline."""
+    try:
+        rule_set()
+    except (OSError, ValueError, KeyError, tomllib.TOMLDecodeError) as err:
+        raise ConfigError(str(RULES_FILE), f"{type(err).__name__}: {err}") from None
+
+
+def check_indicators(settings: Settings) -> None:
+    """The indicator file (INDICATORS_FILE, or the packaged one) is read at start-up too: a
+    mistake stops the service with one line naming the file, the indicator and the problem,
+    instead of failing the first /report."""
+    path = settings.indicators_file or INDICATORS_FILE
+    try:
+        indicator_set(settings.indicators_file)
+    except IndicatorError as err:
+        raise ConfigError(str(path), str(err)) from None
+
+
+def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
+    check_rules()
+    check_indicators(settings)
+    engine = create_engine(settings.database_url)
+    sessions = session_factory(engine, {DELIVER_TO: settings.deliver_to})
+    box = SecretBox(settings.require_secret_key())
+    links = DeepLinks()
+    router = Router(
+        sessions, box, FEATURES, handler_options(settings), clock=clock, deep_link=links
+    )
+    renderer = Renderer(settings.lang, settings.zone)
+    return Services(
+        settings, engine, sessions, box, renderer, router, links, reader_factory(engine)
+    )
+
+
+class SchemaOutdated(Exception):
+    def __init__(self, current: str | None, head: str | None) -> None:
+        super().__init__(f"schema at {current}, code expects {head}")
+        self.current, self.head = current, head
+
+
+async def check_schema(engine: AsyncEngine) -> None:
+    """Refuse to serve on a database that `branchbot init` has not brought up to date."""
+    current, head = await schema.current_revision(engine), schema.head_revision()
+    if current != head:
+        raise SchemaOutdated(current, head)

@@ -1,0 +1,331 @@
+"""Settings from BRANCHBOT_* environment variables, an optional .env and branchbot.toml.
+
+A missing or wrong setting stops start-up with one line naming the variable (ConfigError).
+"""
+
+import ipaddress
+import os
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from cryptography.fernet import Fernet
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from bot.channels.outbox import Limits
+
+PREFIX = "BRANCHBOT_"
+_WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+
+
+class ConfigError(Exception):
+    """One bad setting: `variable` is its environment name, `problem` says what is wrong."""
+
+    def __init__(self, variable: str, problem: str) -> None:
+        super().__init__(f"{variable}: {problem}")
+        self.variable = variable
+        self.problem = problem
+
+
+class SettingProblem(ValueError):
+    """A check across settings that fails: names the one setting to fix (a model validator's
+    error has no field of its own, so it carries the variable here)."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(problem)
+        self.field = field
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=PREFIX, env_file=".env", extra="ignore", validate_default=True
+    )
+
+    database_url: str = "sqlite+aiosqlite:///data/branchbot.sqlite3"
+    telegram_token: SecretStr | None = None
+    # WeCom (企业微信) self-built application: all five, or none (see README, "WeCom").
+    wecom_corp_id: str | None = None
+    wecom_agent_id: int | None = None
+    wecom_secret: SecretStr | None = None
+    wecom_token: SecretStr | None = None
+    wecom_aes_key: SecretStr | None = None
+    wecom_base_url: str = "https://qyapi.weixin.qq.com"
+    # A member with both a Telegram and a WeCom account gets messages on the one they used
+    # last, or on all of them.
+    deliver_to: Literal["last", "all"] = "last"
+    telegram_base_url: str = "https://api.telegram.org"
+    telegram_rate_limit: bool = True
+    # Measured best at 8: httpcore's pool bookkeeping grows with requests in flight.
+    telegram_concurrency: int = Field(8, ge=1, le=256)
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    listen_host: str = "127.0.0.1"
+    listen_port: int = Field(8080, ge=0, le=65535)  # 0: any free port (tests)
+    # The address people open (behind an HTTPS reverse proxy, say https://dj.example.edu):
+    # with https, the web page's cookies are Secure (the service itself never sees TLS).
+    public_url: str | None = None
+    # Reverse proxies whose X-Forwarded-For names the real requester (the web sign-in's
+    # per-address limits count by it); empty: the connecting address is the requester.
+    trusted_proxies: list[str] = Field(default_factory=list)
+    timezone: str = "Asia/Shanghai"
+    lang: Literal["zh_CN", "en"] = "zh_CN"
+    secret_key: SecretStr | None = None
+    invite_ttl_days: int = Field(30, ge=1, le=365)
+    # The outbox sender's limits: Telegram allows about 30 messages a second to different
+    # chats, about one a second to one chat and 20 a minute to one group.
+    outbox_per_second: float = Field(Limits.per_second, gt=0, le=1000)
+    outbox_chat_per_second: float = Field(Limits.chat_per_second, gt=0, le=100)
+    outbox_group_per_minute: float = Field(Limits.group_per_minute, gt=0, le=1000)
+    outbox_max_attempts: int = Field(Limits.max_attempts, ge=1, le=50)
+    # The author of a notice gets its acknowledgement summary this long after; 0: never.
+    notice_summary_hours: float = Field(24.0, ge=0, le=24 * 30)
+    # Meetings: reminders before each (minutes), check-in timing and place, inactivity.
+    meeting_reminder_minutes: list[float] = Field(default_factory=lambda: [1440.0, 60.0])
+    checkin_opens_minutes_before: float = Field(15.0, ge=0, le=24 * 60)
+    checkin_grace_minutes: float = Field(10.0, ge=0, le=24 * 60)
+    checkin_radius_meters: int = Field(300, ge=10, le=100_000)
+    inactive_months: int = Field(3, ge=1, le=24)
+    # Study: questions per daily quiz; when the quiz reminder and the material push go out
+    # (HH:MM in TIMEZONE; empty turns the job off).
+    quiz_size: int = Field(5, ge=1, le=30)
+    quiz_remind_at: str = "20:00"
+    material_push_at: str = "08:00"
+    # Development pipeline: how often thought reports are due and contacts should talk with
+    # their activist (months), how early the secretary hears of a statutory deadline (days),
+    # and when the daily pipeline reminders go out.
+    thought_report_months: int = Field(3, ge=1, le=12)
+    contact_talk_months: int = Field(3, ge=1, le=12)
+    deadline_notice_days: int = Field(30, ge=1, le=180)
+    pipeline_remind_at: str = "09:00"
+    # The nightly full walk of the trace chain (reports check only the rows added since).
+    chain_walk_at: str = "03:30"
+    # Dues: a student's monthly amount in yuan unless the secretary sets another, and the
+    # day of the month the reminder of unpaid months goes out (0: never).
+    dues_default: Decimal = Field(Decimal("0.2"), ge=0, le=100_000, decimal_places=2)
+    dues_remind_day: int = Field(5, ge=0, le=28)
+    # Surveys: an anonymous survey's results per question need at least this many answers.
+    survey_min_answers: int = Field(5, ge=1, le=1000)
+    # Data-access monitoring: the window reads are counted in (minutes), the reads in it that
+    # always alert and how many times an account's usual rate does, and refused commands in
+    # it that alert.
+    access_window_minutes: int = Field(60, ge=5, le=24 * 60)
+    access_max_reads: int = Field(200, ge=5, le=100_000)
+    access_usual_factor: float = Field(5.0, ge=1.5, le=100)
+    access_min_reads: int = Field(20, ge=1, le=100_000)
+    access_max_refusals: int = Field(10, ge=2, le=1000)
+    # The evaluation's indicator system: a branch's own file instead of the one shipped in
+    # handlers/evaluation/data/indicators.toml (checked at start-up).
+    indicators_file: Path | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = Path(os.environ.get(f"{PREFIX}CONFIG_FILE", "branchbot.toml"))
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=toml_file)
+        return init_settings, env_settings, dotenv_settings, toml
+
+    @field_validator(
+        "telegram_token",
+        "webhook_secret",
+        "secret_key",
+        "webhook_url",
+        "wecom_corp_id",
+        "wecom_agent_id",
+        "wecom_secret",
+        "wecom_token",
+        "wecom_aes_key",
+        mode="before",
+    )
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("indicators_file", mode="before")
+    @classmethod
+    def _blank_path_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("indicators_file")
+    @classmethod
+    def _indicators_file(cls, value: Path | None) -> Path | None:
+        # Its contents are checked at start-up (bot.app.services.check_indicators), naming
+        # the file.
+        if value is not None and not value.is_file():
+            raise ValueError(
+                f"no such file: {value}; copy handlers/evaluation/data/indicators.toml"
+            )
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        if not value.startswith(("sqlite", "postgresql")):
+            raise ValueError("must start with sqlite or postgresql, e.g. postgresql://host/db")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as err:
+            raise ValueError(f"unknown time zone {value!r}, e.g. Asia/Shanghai") from err
+        return value
+
+    @field_validator("telegram_base_url", "webhook_url", "wecom_base_url", "public_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError(f"not an http(s) URL: {value!r}")
+        return value.rstrip("/") if value else value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _trusted_proxies(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError as err:
+                raise ValueError(f"not an address or network: {entry!r}") from err
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _secret_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            try:
+                Fernet(value.get_secret_value().encode())
+            except ValueError as err:
+                raise ValueError("not a valid key; make one with `branchbot keygen`") from err
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _WEBHOOK_SECRET.match(value.get_secret_value()):
+            raise ValueError("use 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> "Settings":
+        if self.webhook_url and self.webhook_secret is None:
+            raise SettingProblem("webhook_secret", "required when WEBHOOK_URL is set")
+        return self
+
+    @field_validator("meeting_reminder_minutes")
+    @classmethod
+    def _reminders(cls, value: list[float]) -> list[float]:
+        if any(m <= 0 or m > 30 * 24 * 60 for m in value):
+            raise ValueError("each reminder is minutes before the meeting, e.g. [1440, 60]")
+        return sorted(set(value), reverse=True)
+
+    @field_validator("quiz_remind_at", "material_push_at", "pipeline_remind_at", "chain_walk_at")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        value = value.strip()
+        if value and not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", value):
+            raise ValueError(f"a time of day as HH:MM (e.g. 20:00), or empty for off: {value!r}")
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def require_secret_key(self) -> str:
+        if self.secret_key is None:
+            raise ConfigError(f"{PREFIX}SECRET_KEY", "not set; make one with `branchbot keygen`")
+        return self.secret_key.get_secret_value()
+
+    @model_validator(mode="after")
+    def _wecom_complete(self) -> "Settings":
+        given = {name: getattr(self, f"wecom_{name}") for name in WECOM_PARTS}
+        missing = [name for name, value in given.items() if value is None]
+        if 0 < len(missing) < len(WECOM_PARTS):
+            raise SettingProblem(
+                f"wecom_{missing[0]}", "not set; it is required with the other WECOM_ settings"
+            )
+        return self
+
+    @field_validator("wecom_aes_key")
+    @classmethod
+    def _wecom_aes_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9+/]{43}", value.get_secret_value()):
+            raise ValueError("must be the 43-character EncodingAESKey (letters and digits)")
+        return value
+
+    @property
+    def wecom_configured(self) -> bool:
+        return self.wecom_corp_id is not None
+
+    def require_wecom(self) -> "WeComSettings":
+        for name in WECOM_PARTS:
+            if not getattr(self, f"wecom_{name}"):
+                raise ConfigError(f"{PREFIX}WECOM_{name.upper()}", "not set")
+        return WeComSettings(
+            str(self.wecom_corp_id),
+            int(self.wecom_agent_id or 0),
+            _secret(self.wecom_secret),
+            _secret(self.wecom_token),
+            _secret(self.wecom_aes_key),
+            self.wecom_base_url.rstrip("/"),
+        )
+
+    def require_telegram_token(self) -> str:
+        if self.telegram_token is None:
+            raise ConfigError(f"{PREFIX}TELEGRAM_TOKEN", "not set; ask @BotFather for a token")
+        return self.telegram_token.get_secret_value()
+
+
+WECOM_PARTS = ("corp_id", "agent_id", "secret", "token", "aes_key")
+
+
+def _secret(value: SecretStr | None) -> str:
+    return value.get_secret_value() if value is not None else ""
+
+
+@dataclass(frozen=True)
+class WeComSettings:
+    corp_id: str
+    agent_id: int
+    secret: str
+    token: str
+    aes_key: str
+    base_url: str
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings, or raise ConfigError naming the first bad variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as err:
+        first = err.errors()[0]
+        raise ConfigError(f"{PREFIX}{_field_of(first).upper()}", _message_of(first)) from None
+
+
+def _field_of(error: Any) -> str:
+    """The setting an error is about: its field, or the one a cross-setting check names."""
+    if error["loc"]:
+        return str(error["loc"][0])
+    problem = error.get("ctx", {}).get("error")
+    # Every cross-setting check names its setting; this is only for one that forgot to.
+    return problem.field if isinstance(problem, SettingProblem) else "SETTINGS"
+
+
+def _message_of(error: Any) -> str:
+    return str(error["msg"]).removeprefix("Value error, ")

@@ -1,0 +1,332 @@
+"""The outbox sender: drains queued messages within the platforms' rate limits, loses nothing.
+
+One sender runs per database (storage/leader.py). It sends one message at a time: the row is
+marked `sending` and committed, the platform is called, and the outcome is committed; so a
+process killed at any moment leaves at most that one message to go out twice. Pacing is
+measured from each call's departure, so a slow commit never squeezes two sends together.
+"""
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol, runtime_checkable
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from handlers.core.messages import Reply
+from handlers.core.payload import queued_reply
+from storage import outbox
+from storage.crypto import SecretBox
+from storage.leader import Leadership
+from storage.models import OutboxMessage
+
+log = logging.getLogger(__name__)
+BATCH = 100
+IDLE_POLL = 1.0  # seconds; another process's queued rows are seen this fast
+LEADER_RETRY = 5.0
+# Telegram counts in windows we cannot see; pacing a little under the limit avoids 429s,
+# each of which costs a whole retry_after of silence.
+PACING_MARGIN = 0.98
+SLOT_SLACK = 0.005  # seconds
+
+
+@dataclass(frozen=True)
+class Sent:
+    message_id: str
+
+
+@dataclass(frozen=True)
+class Throttled:
+    """429: the platform asks for a pause; not the message's fault. `done`: as in Failed."""
+
+    seconds: float
+    done: int = 0
+
+
+@dataclass(frozen=True)
+class Blocked:
+    error: str
+
+
+@dataclass(frozen=True)
+class Failed:
+    """Anything else (network, 5xx, a refusal): tried again later, a bounded number of times,
+    unless `permanent` (trying again cannot help). `done`: how many parts of a reply sent as
+    several platform messages went out (all counted from the first): a retry resumes after
+    them, so no part is sent twice and none is lost."""
+
+    error: str
+    permanent: bool = False
+    done: int = 0
+
+
+Outcome = Sent | Throttled | Blocked | Failed
+
+
+class Transport(Protocol):
+    """A platform's way to deliver one queued message; never raises, says what happened."""
+
+    async def deliver(self, chat_id: str, reply: Reply) -> Outcome: ...
+
+
+@runtime_checkable
+class Resumable(Protocol):
+    """A transport that may send one queued reply as several messages (WeCom: a text, then
+    its card) and can go on after the first `done` of them."""
+
+    async def resume(self, chat_id: str, reply: Reply, done: int) -> Outcome: ...
+
+
+# Where a row's payload remembers how many of its parts went out (handlers/core/payload.py
+# ignores keys it does not know).
+PARTS_DONE = "$parts_done"
+
+
+@dataclass(frozen=True)
+class Limits:
+    per_second: float = 30.0  # all chats together
+    chat_per_second: float = 1.0  # one private chat
+    group_per_minute: float = 20.0  # one group chat
+    max_attempts: int = 8
+    retry_base: float = 5.0  # seconds before the first retry; each next waits 3x longer
+
+
+class Pacer:
+    """When the next message may leave, globally and per chat. Times are time.monotonic().
+
+    Rows come in priority order but are not sent strictly in it: a chat that must wait does
+    not hold back the chats behind it."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.global_gap = 1.0 / (limits.per_second * PACING_MARGIN)
+        self.chat_gap = 1.0 / limits.chat_per_second
+        self.group_gap = 60.0 / limits.group_per_minute
+        self.next_global = 0.0
+        self.next_chat: dict[str, float] = {}
+
+    def chat_ready_at(self, chat_id: str) -> float:
+        return self.next_chat.get(chat_id, 0.0)
+
+    def waiting_chats(self, now: float, limit: int = 500) -> list[str]:
+        """Chats that may not be sent to yet, so a fetch can skip their rows."""
+        return [c for c, t in self.next_chat.items() if t > now][:limit]
+
+    def global_ready_at(self) -> float:
+        return self.next_global
+
+    def took(self, chat_id: str, to_group: bool, now: float) -> None:
+        """A message to the chat leaves now."""
+        # A send that is late only by the event loop's wake-up jitter keeps its slot, so the
+        # jitter does not pile up; one late for a real reason starts the spacing afresh.
+        start = self.next_global if now - self.next_global <= SLOT_SLACK else now
+        self.next_global = start + self.global_gap
+        gap = self.group_gap if to_group else self.chat_gap
+        self.next_chat[chat_id] = now + gap
+        if len(self.next_chat) > 10_000:  # forget chats whose wait is long over
+            self.next_chat = {c: t for c, t in self.next_chat.items() if t > now}
+
+    def sent_elsewhere(self, chat_id: str, count: int, now: float) -> None:
+        """Direct replies to users draw on the same budgets: the queue yields to them."""
+        self.next_global = max(self.next_global, now) + count * self.global_gap
+        self.next_chat[chat_id] = max(self.next_chat.get(chat_id, 0.0), now + self.chat_gap)
+
+    def pause(self, seconds: float, now: float) -> None:
+        self.next_global = max(self.next_global, now + seconds)
+
+
+def _remember_parts(row: OutboxMessage, done: int) -> None:
+    """Keep, with the row, how many of its parts went out before a retry (a new dict: the
+    JSON column sees a change only when it is assigned)."""
+    if done > int(row.payload.get(PARTS_DONE, 0) or 0):
+        row.payload = {**row.payload, PARTS_DONE: done}
+
+
+def backoff(attempts: int, base: float) -> timedelta:
+    """5 s, 15 s, 45 s ... up to 30 min (base 5), with jitter: eight attempts span about an
+    hour, so a Telegram outage of a few minutes loses nothing."""
+    seconds = min(base * 3 ** max(attempts - 1, 0), 1800)
+    return timedelta(seconds=seconds * random.uniform(0.8, 1.2))
+
+
+class OutboxSender:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        box: SecretBox,
+        leadership: Leadership,
+        transports: dict[str, Transport],
+        limits: Limits | Mapping[str, Limits],
+        clock: Callable[[], datetime],
+        readers: async_sessionmaker[AsyncSession] | None = None,
+    ) -> None:
+        self.sessions = sessions
+        # Polling for due rows must not take SQLite's write lock every second.
+        self.readers = readers or sessions
+        self.box = box
+        self.leadership = leadership
+        self.transports = transports
+        # Each platform has its own budget (Telegram's 30 a second is not WeCom's).
+        per = limits if isinstance(limits, Mapping) else dict.fromkeys(transports, limits)
+        self.limits = {p: per.get(p, Limits()) for p in transports}
+        self.clock = clock
+        self.pacers = {p: Pacer(self.limits[p]) for p in transports}
+        self.sent = 0
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._checked_at = 0.0
+        self._task: asyncio.Task[None] | None = None
+
+    def replied(self, chat_id: str, messages: int, platform: str = "telegram") -> None:
+        """The bot just answered a chat with this many messages, outside the queue."""
+        if platform in self.pacers:
+            self.pacers[platform].sent_elsewhere(chat_id, messages, time.monotonic())
+
+    def wake(self) -> None:
+        """Something was queued in this process: look now instead of at the next poll."""
+        self._wake.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="outbox-sender")
+
+    async def stop(self, patience: float = 10.0) -> None:
+        """Let the message in flight finish, then stop and give up the leadership."""
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            try:
+                await asyncio.wait_for(self._task, patience)
+            except TimeoutError:
+                log.warning("outbox sender did not stop in %.0f s; cancelled", patience)
+        await self.leadership.release()
+
+    async def _run(self) -> None:
+        leading = False
+        while not self._stopping:
+            try:
+                now_leading = await self.leadership.try_acquire()
+                if now_leading and not leading:
+                    await self._recover()
+                leading = now_leading
+                if not leading:
+                    await self._sleep(LEADER_RETRY)
+                elif not await self._drain_batch():
+                    await self._sleep(IDLE_POLL)
+            except Exception:
+                log.exception("outbox sender trouble; trying again shortly")
+                # A failed write may have left a row `sending`: recover it before going on
+                # (nothing is in flight now, the sender sends one message at a time).
+                leading = False
+                await self._sleep(IDLE_POLL)
+
+    async def _recover(self) -> None:
+        async with self.sessions.begin() as session:
+            count = await outbox.recover_in_flight(session)
+        if count:
+            log.warning("%d queued message(s) were in flight at a crash and go out again", count)
+
+    async def _drain_batch(self) -> bool:
+        """Send one batch of due rows; False when there was nothing to send."""
+        platforms = list(self.transports)
+        now = time.monotonic()
+        waiting = {p: pacer.waiting_chats(now) for p, pacer in self.pacers.items()}
+        async with self.readers() as session:
+            rows = list(await outbox.due(session, self.clock(), platforms, BATCH, waiting))
+        if not rows:
+            return False
+        while rows and not self._stopping and await self._still_leading():
+            row = self._next_ready(rows)
+            if row is None:
+                soonest = min(self._pacer(r).chat_ready_at(r.chat_id) for r in rows)
+                await self._sleep(min(max(soonest - time.monotonic(), 0.0), IDLE_POLL))
+                if time.monotonic() < soonest:
+                    return True  # fetch afresh: newer, more urgent rows may be waiting
+                continue
+            rows.remove(row)
+            await self._send(row)
+        return True
+
+    async def _still_leading(self) -> bool:
+        """Checked about once a second: a sender that lost its lock must stop at once, or
+        the new leader would send its message in flight a second time."""
+        now = time.monotonic()
+        if now - self._checked_at < 1.0:
+            return True
+        self._checked_at = now
+        return await self.leadership.check()
+
+    def _pacer(self, row: OutboxMessage) -> Pacer:
+        return self.pacers[row.platform]
+
+    def _next_ready(self, rows: list[OutboxMessage]) -> OutboxMessage | None:
+        now = time.monotonic()
+        return next((r for r in rows if self._pacer(r).chat_ready_at(r.chat_id) <= now), None)
+
+    async def _wait_global_turn(self, pacer: Pacer) -> None:
+        delay = pacer.global_ready_at() - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    async def _send(self, row: OutboxMessage) -> None:
+        # Claimed before waiting for the global turn, so the commit overlaps the wait.
+        async with self.sessions.begin() as session:
+            if not await outbox.start_sending(session, row):
+                return
+        pacer = self._pacer(row)
+        await self._wait_global_turn(pacer)
+        pacer.took(row.chat_id, row.to_group, time.monotonic())
+        outcome = await self._deliver(row)
+        async with self.sessions.begin() as session:
+            session.add(row)
+            await self._record(session, row, outcome)
+
+    async def _deliver(self, row: OutboxMessage) -> Outcome:
+        try:
+            reply = queued_reply(self.box, row.payload, row.sealed)
+        except (KeyError, TypeError, ValueError) as err:
+            return Failed(f"unreadable payload: {err!r}", permanent=True)
+        transport = self.transports[row.platform]
+        done = int(row.payload.get(PARTS_DONE, 0) or 0)
+        try:
+            if done and isinstance(transport, Resumable):
+                return await transport.resume(row.chat_id, reply, done)
+            return await transport.deliver(row.chat_id, reply)
+        except Exception as err:  # a transport bug must not kill the sender or lose the row
+            log.exception("transport %s failed on outbox row %s", row.platform, row.id)
+            return Failed(repr(err))
+
+    async def _record(self, session: AsyncSession, row: OutboxMessage, outcome: Outcome) -> None:
+        now = self.clock()
+        if isinstance(outcome, Sent):
+            await outbox.mark_sent(session, self.box, row, now, outcome.message_id)
+            self.sent += 1
+        elif isinstance(outcome, Throttled):
+            _remember_parts(row, outcome.done)
+            self._pacer(row).pause(outcome.seconds, time.monotonic())
+            due = now + timedelta(seconds=outcome.seconds)
+            outbox.retry_later(row, due, f"429 retry after {outcome.seconds:g}s", counts=False)
+            log.info("rate limited by %s: pausing %.1f s", row.platform, outcome.seconds)
+        elif isinstance(outcome, Blocked):
+            await outbox.mark_undeliverable(
+                session, self.box, row, now, outcome.error, blocked=True
+            )
+        elif outcome.permanent or row.attempts + 1 >= self.limits[row.platform].max_attempts:
+            log.warning("outbox row %s failed for good: %s", row.id, outcome.error)
+            await outbox.mark_undeliverable(
+                session, self.box, row, now, outcome.error, blocked=False
+            )
+        else:
+            _remember_parts(row, outcome.done)
+            delay = backoff(row.attempts + 1, self.limits[row.platform].retry_base)
+            outbox.retry_later(row, now + delay, outcome.error, counts=True)
+
+    async def _sleep(self, seconds: float) -> None:
+        """Sleep, but wake early when something is queued or the sender stops."""
+        try:
+            await asyncio.wait_for(self._wake.wait(), seconds)
+        except TimeoutError:
+            return
+        self._wake.clear()

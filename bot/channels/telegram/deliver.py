@@ -1,0 +1,54 @@
+"""The outbox's way into Telegram: one queued message, one outcome, no retries of its own.
+
+The sender owns retries (they survive restarts) and pacing, so this uses a Bot of its own,
+without PTB's rate limiter, which would wait and retry out of the sender's sight.
+"""
+
+import logging
+import warnings
+from datetime import timedelta
+
+from telegram import Bot
+from telegram.error import Forbidden, RetryAfter, TelegramError
+from telegram.warnings import PTBDeprecationWarning
+
+from bot.channels.direct import call_once
+from bot.channels.outbox import Blocked, Failed, Outcome, Sent, Throttled
+from bot.channels.telegram.send import TEXT_LIMIT, keyboard, post
+from handlers.core.i18n import Renderer
+from handlers.core.messages import Reply
+
+log = logging.getLogger(__name__)
+
+
+def retry_seconds(err: RetryAfter) -> float:
+    """PTB 22 gives an int (with a deprecation warning) or a timedelta (PTB_TIMEDELTA=1)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = err.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class TelegramTransport:
+    def __init__(self, bot: Bot, renderer: Renderer) -> None:
+        self.bot = bot
+        self.renderer = renderer
+
+    async def deliver(self, chat_id: str, reply: Reply) -> Outcome:
+        text = self.renderer.render(reply.text) if reply.text is not None else ""
+        if len(text) > TEXT_LIMIT:
+            # One queued row must be one message: a split one could be repeated in part.
+            log.warning("queued text of %d characters cut to %d", len(text), TEXT_LIMIT)
+            text = text[: TEXT_LIMIT - 1] + "…"
+        markup = keyboard(reply, self.renderer)
+        try:
+            message = await post(self.bot, int(chat_id), reply, text, markup, call_once)
+        except RetryAfter as err:
+            return Throttled(retry_seconds(err))
+        except Forbidden as err:
+            return Blocked(str(err))
+        except TelegramError as err:  # network, 5xx, timeouts and refusals alike
+            return Failed(f"{type(err).__name__}: {err}")
+        if message is None:
+            return Failed("nothing to send: the message is empty")
+        return Sent(str(message.message_id))

@@ -1,0 +1,175 @@
+"""The Telegram side of `branchbot run`: a PTB Application fed by polling or by our webhook.
+
+Every update goes through the router (dedup, one transaction) and the replies go straight
+back. In webhook mode our aiohttp server receives the POSTs and checks the secret token.
+"""
+
+import hmac
+import logging
+from collections.abc import Callable
+from urllib.parse import urlparse
+
+from aiohttp import web
+from telegram import Bot, BotCommand, BotCommandScopeChat, Update
+from telegram.error import TelegramError
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
+
+from bot.app.services import Services
+from bot.channels.telegram.convert import PLATFORM, to_incoming
+from bot.channels.telegram.deliver import TelegramTransport
+from bot.channels.telegram.ordering import PerChatUpdateProcessor
+from bot.channels.telegram.send import send_replies
+from bot.channels.telegram.transport import AiohttpRequest
+from handlers.account.help import visible_commands
+from storage import people
+from storage.enums import Role
+
+log = logging.getLogger(__name__)
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+ALLOWED_UPDATES = ["message", "callback_query"]
+
+
+class TelegramService:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.settings = services.settings
+        self.application = self._build()
+        base = self.settings.telegram_base_url
+        # The outbox's own Bot: no PTB rate limiter (the sender paces and retries) and its own
+        # connections, so a long broadcast never queues behind answers to users.
+        self.outbox_bot = Bot(
+            self.settings.require_telegram_token(),
+            base_url=f"{base}/bot",
+            base_file_url=f"{base}/file/bot",
+            request=AiohttpRequest(pool_size=2),
+        )
+        self.transport = TelegramTransport(self.outbox_bot, services.renderer)
+        # Told how many replies went out, so the outbox leaves room for them in the budget.
+        self.on_replied: Callable[[str, int], None] = lambda _chat, _count: None
+
+    @property
+    def webhook_mode(self) -> bool:
+        return self.settings.webhook_url is not None
+
+    @property
+    def webhook_path(self) -> str:
+        return urlparse(self.settings.webhook_url or "").path or "/telegram"
+
+    def _build(self) -> Application:
+        base = self.settings.telegram_base_url
+        builder: ApplicationBuilder = (
+            Application.builder()
+            .token(self.settings.require_telegram_token())
+            .base_url(f"{base}/bot")
+            .base_file_url(f"{base}/file/bot")
+            .concurrent_updates(PerChatUpdateProcessor(self.settings.telegram_concurrency))
+            .request(AiohttpRequest(pool_size=self.settings.telegram_concurrency + 4))
+            # getUpdates waits up to its long-poll timeout; PTB passes that as read_timeout.
+            .get_updates_request(AiohttpRequest(pool_size=1))
+        )
+        if self.settings.telegram_rate_limit:
+            builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+        if self.webhook_mode:
+            builder = builder.updater(None)
+        application = builder.build()
+        application.add_handler(TypeHandler(Update, self.on_update))
+        application.add_error_handler(self.on_error)
+        return application
+
+    async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Route one update and send the replies back to its chat."""
+        incoming = to_incoming(update, context.bot.id, context.bot.username)
+        if incoming is None:
+            return
+        replies = await self.services.router.handle(incoming)
+        await send_replies(context.bot, update, replies, self.services.renderer)
+        self.on_replied(incoming.chat_id, len(replies))
+        for reply in replies:
+            if reply.menu_role is not None and incoming.is_private:
+                await self.set_chat_menu(int(incoming.chat_id), reply.menu_role)
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Log what escaped the router (network trouble while replying, mostly): which update
+        and chat, never the text (it may be a thought report or a survey answer)."""
+        update_id = getattr(update, "update_id", None)
+        chat = getattr(getattr(update, "effective_chat", None), "id", None)
+        log.error(
+            "error while handling update %s in chat %s", update_id, chat, exc_info=context.error
+        )
+
+    async def start(self) -> None:
+        app = self.application
+        await app.initialize()
+        await self.outbox_bot.initialize()
+        username = app.bot.username
+        self.services.links.register(PLATFORM, f"https://t.me/{username}?start={{code}}")
+        await self._set_menu()
+        await app.start()
+        if self.webhook_mode:
+            secret = self.settings.webhook_secret
+            await app.bot.set_webhook(
+                self.settings.webhook_url or "",
+                secret_token=secret.get_secret_value() if secret else None,
+                allowed_updates=ALLOWED_UPDATES,
+            )
+            log.info("Telegram webhook set to %s", self.settings.webhook_url)
+        elif app.updater is not None:
+            await app.updater.start_polling(allowed_updates=ALLOWED_UPDATES, timeout=30)
+            log.info("Telegram polling as @%s", username)
+
+    def _menu(self, role: str) -> list[BotCommand]:
+        renderer = self.services.renderer
+        return [
+            BotCommand(c.name, renderer.render_key(c.summary_key))
+            for c in visible_commands(self.services.router.commands, role)
+        ]
+
+    async def _set_menu(self) -> None:
+        """Everyone's menu shows what a member may use; committee members, secretaries and
+        admins get their own chat's menu with their extra commands."""
+        bot = self.application.bot
+        await bot.set_my_commands(self._menu(Role.MEMBER))
+        async with self.services.readers() as session:
+            staff = await people.staff_chats(session, PLATFORM)
+        for chat_id, role in staff:
+            await self.set_chat_menu(int(chat_id), role)
+
+    async def set_chat_menu(self, chat_id: int, role: str) -> None:
+        if role == Role.MEMBER:
+            return
+        try:
+            await self.application.bot.set_my_commands(
+                self._menu(role), scope=BotCommandScopeChat(chat_id)
+            )
+        except TelegramError as err:
+            log.info("could not set the menu of chat %s: %s", chat_id, err)
+
+    async def stop(self) -> None:
+        """Stop taking updates; the outbox transport stays up until close()."""
+        app = self.application
+        if app.updater is not None and app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
+        await app.shutdown()
+
+    async def close(self) -> None:
+        await self.outbox_bot.shutdown()
+
+    async def handle_webhook(self, request: web.Request) -> web.Response:
+        """Accept a POST from Telegram after checking its secret token header."""
+        secret = self.settings.webhook_secret
+        given = request.headers.get(SECRET_HEADER, "")
+        if secret is None or not hmac.compare_digest(given, secret.get_secret_value()):
+            log.warning("webhook call with a wrong secret token from %s", request.remote)
+            return web.Response(status=403)
+        try:
+            data = await request.json()
+            if not isinstance(data, dict):
+                raise TypeError(f"a JSON {type(data).__name__}, not an object")
+            update = Update.de_json(data, self.application.bot)
+        except Exception as err:  # anything PTB cannot read is the caller's fault: one line
+            log.warning("webhook body refused: %s", type(err).__name__)  # never its content
+            return web.Response(status=400)
+        await self.application.update_queue.put(update)
+        return web.Response()

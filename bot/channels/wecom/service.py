@@ -1,0 +1,162 @@
+"""The WeCom side of `branchbot run`: the application's callback URL and its replies.
+
+WeCom posts each message encrypted to our callback and waits at most five seconds for an
+answer, retrying otherwise. So the callback checks the signature, decrypts (wechatpy's WeCom
+crypto), acknowledges at once and handles the message in the background; replies go out
+through the API. A redelivered message is handled once (the router's dedup, by MsgId).
+"""
+
+import asyncio
+import logging
+import time
+import weakref
+from collections.abc import Callable
+from functools import partial
+
+from aiohttp import web
+from wechatpy.enterprise.crypto import WeChatCrypto
+from wechatpy.exceptions import InvalidSignatureException
+
+from bot.app.services import Services
+from bot.app.settings import Settings
+from bot.channels.wecom.client import WeComClient, WeComError
+from bot.channels.wecom.convert import (
+    CALLBACK_PATH,
+    PLATFORM,
+    Callback,
+    fields,
+    log_ref,
+    to_incoming,
+)
+from bot.channels.wecom.deliver import WeComTransport, retried
+from bot.channels.wecom.render import card_update, text_message
+from handlers.core.messages import Reply
+
+log = logging.getLogger(__name__)
+MAX_BODY = 64 * 1024
+FRESHNESS = 600  # seconds
+
+
+class WeComService:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        settings: Settings = services.settings
+        wecom = settings.require_wecom()
+        self.crypto = WeChatCrypto(wecom.token, wecom.aes_key, wecom.corp_id)
+        self.client = WeComClient(wecom.base_url, wecom.corp_id, wecom.secret, wecom.agent_id)
+        self.transport = WeComTransport(self.client, services.renderer)
+        self._tasks: set[asyncio.Task[None]] = set()
+        # One member's messages in order (a flow's answers), a bounded number at once.
+        # (Weak: a chat's lock lives while a task of that chat holds it.)
+        self._chats: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        self._slots = asyncio.Semaphore(settings.telegram_concurrency)
+        # Told how many replies went out, so the outbox leaves room for them in the budget.
+        self.on_replied: Callable[[str, int, str], None] = lambda _chat, _count, _p: None
+
+    async def start(self) -> None:
+        await self.client.token()  # a wrong secret or unreachable API stops start-up here
+
+    async def close(self, patience: float = 10.0) -> None:
+        """Finish the messages already acknowledged to WeCom (it will not send them again),
+        then stop; the callback route is closed before this."""
+        if self._tasks:
+            _, late = await asyncio.wait(set(self._tasks), timeout=patience)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
+        await self.client.close()
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        """GET: the URL check when the callback is configured. POST: a message."""
+        query = request.query
+        signature, stamp, nonce = (
+            query.get(k, "") for k in ("msg_signature", "timestamp", "nonce")
+        )
+        if request.method == "GET":
+            try:
+                echo = self.crypto.check_signature(
+                    signature, stamp, nonce, query.get("echostr", "")
+                )
+            except Exception as err:  # a bad signature, or an echostr that does not decrypt
+                log.warning("WeCom URL check refused (%s)", type(err).__name__)
+                return web.Response(status=403, text="forbidden")
+            return web.Response(text=echo)
+        if (request.content_length or 0) > MAX_BODY:
+            return web.Response(status=413, text="too large")
+        if not _fresh(stamp):
+            log.warning("WeCom callback with a stale or missing timestamp refused")
+            return web.Response(status=403, text="forbidden")
+        try:
+            plain = self.crypto.decrypt_message(await request.text(), signature, stamp, nonce)
+        except InvalidSignatureException:
+            log.warning("WeCom callback with a bad signature refused")
+            return web.Response(status=403, text="forbidden")
+        except Exception as err:  # tampered or garbled: never processed
+            # Only the kind of failure: the error's text may quote what was decrypted so far
+            # (a UnicodeDecodeError holds the bytes), and logs hold no message content.
+            log.warning("WeCom callback that does not decrypt refused (%s)", type(err).__name__)
+            return web.Response(status=400, text="bad request")
+        try:
+            callback = to_incoming(fields(plain))
+        except ValueError as err:  # signed by WeCom but not what we expect: do not retry
+            # Not the error's text: it may quote a field of the message (a user id, a word).
+            kind = type(err).__name__
+            log.warning("WeCom callback not understood (%s, %d bytes)", kind, len(plain))
+            return web.Response(text="success")
+        if callback is not None:
+            task = asyncio.create_task(self._process(callback))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return web.Response(text="success")  # at once: WeCom retries after five seconds
+
+    async def _process(self, callback: Callback) -> None:
+        chat = callback.incoming.chat_id
+        lock = self._chats.get(chat)
+        if lock is None:
+            lock = self._chats[chat] = asyncio.Lock()
+        async with lock, self._slots:
+            await self._answer(callback)
+
+    async def _answer(self, callback: Callback) -> None:
+        incoming = callback.incoming
+        try:
+            replies = await self.services.router.handle(incoming)
+            for reply in replies:
+                if reply.edit and callback.response_code:
+                    await self._edit(incoming.chat_id, callback, reply)
+                    callback = Callback(incoming)  # a response code serves once
+                else:
+                    await self.transport.send_reply(incoming.chat_id, reply)
+            self.on_replied(incoming.chat_id, len(replies), PLATFORM)
+        except WeComError as err:
+            log.warning("reply to WeCom user %s failed: %s", log_ref(incoming.chat_id), err)
+        except Exception:
+            log.exception("handling WeCom message %s failed", incoming.update_key)
+
+    async def _edit(self, userid: str, callback: Callback, reply: Reply) -> None:
+        """Show an edit on the card that was pressed (render.card_update says how); each
+        call is retried as any direct answer's."""
+        update = card_update(reply, self.services.renderer, callback.task_id)
+        code = callback.response_code or ""
+        try:
+            await retried(lambda: self.client.update_card(userid, code, update.change))
+        except WeComError as err:  # expired code or a deleted card: send it anew instead
+            log.info("could not update the WeCom card (%s); sending anew", err)
+            await self.transport.send_reply(userid, reply)
+            return
+        if update.resend:
+            await self.transport.send_reply(userid, reply)
+        for text in update.texts:
+            await retried(partial(self.client.send, userid, text_message(text)))
+
+
+def _fresh(stamp: str) -> bool:
+    """A callback's timestamp within ten minutes of now: an old captured one is not replayed
+    after its message id has been forgotten."""
+    try:
+        return abs(time.time() - int(stamp)) <= FRESHNESS
+    except ValueError:
+        return False
+
+
+__all__ = ["CALLBACK_PATH", "PLATFORM", "WeComService"]

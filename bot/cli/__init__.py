@@ -1,0 +1,1 @@
+"""The `branchbot` command line: one module per command group."""

@@ -1,0 +1,154 @@
+"""CLI commands for branches and members: add, list, import a roster (花名册)."""
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import click
+
+from bot.app.settings import Settings
+from bot.cli.support import branch_named, now, opened, report_rows, run, say, settings_from
+from handlers.account.members import NewMember, add_branch, add_member, issue_invite
+from handlers.account.roster import check_member, import_roster
+from handlers.common.tables import RowsInvalid
+from handlers.core.messages import UserError
+from handlers.core.parsing import clean
+from storage import people
+
+
+@click.group("branch")
+def branch_group() -> None:
+    """Manage branches (党支部)."""
+
+
+@branch_group.command("add")
+@click.argument("name")
+@click.option("--college", help="The college (学院) the branch belongs to.")
+@click.pass_context
+def branch_add(ctx: click.Context, name: str, college: str | None) -> None:
+    """Create a branch."""
+    settings = settings_from(ctx)
+
+    async def go() -> None:
+        async with opened(settings) as services, services.sessions.begin() as session:
+            branch = await add_branch(session, services.box, name, now(), college)
+            say(settings, "cli.branch_added", name=branch.name, id=branch.id)
+
+    run(settings, go())
+
+
+@branch_group.command("list")
+@click.pass_context
+def branch_list(ctx: click.Context) -> None:
+    """List branches with their member counts."""
+    settings = settings_from(ctx)
+
+    async def go() -> None:
+        async with opened(settings) as services, services.readers() as session:
+            for branch in await people.all_branches(session):
+                count = await people.count_members(session, branch.id)
+                click.echo(f"#{branch.id}\t{branch.name}\t{branch.college or '-'}\t{count}")
+
+    run(settings, go())
+
+
+@click.group("member")
+def member_group() -> None:
+    """Manage members: add one, import a roster, list a branch."""
+
+
+def _new_member(opts: dict[str, str | None]) -> NewMember:
+    """The options checked by the same rules as a roster row."""
+    new, problems = check_member({k: clean(v) for k, v in opts.items() if v})
+    if new is None:
+        raise UserError("member.invalid", problems=problems)
+    return new
+
+
+@member_group.command("add")
+@click.option("--branch", "branch_name", required=True, help="Branch name.")
+@click.option("--name", required=True, help="The member's name.")
+@click.option("--role", help="member | committee | secretary | admin (or 党员/支委/书记/管理员).")
+@click.option("--stage", help="applicant | activist | candidate | probationary | full.")
+@click.option("--remote-until", help="Intern on placement until YYYY-MM-DD.")
+@click.option("--staff-no", help="Student or staff number.")
+@click.option("--phone", help="Mobile number (stored encrypted).")
+@click.option("--id-number", help="Resident ID number (stored encrypted).")
+@click.option("--json", "as_json", is_flag=True, help="Print {member_id, invite_code} as JSON.")
+@click.pass_context
+def member_add(ctx: click.Context, branch_name: str, as_json: bool, **opts: str | None) -> None:
+    """Add a member and print their invite code."""
+    settings = settings_from(ctx)
+
+    async def go() -> None:
+        new = _new_member(opts)
+        async with opened(settings) as services, services.sessions.begin() as session:
+            branch = await branch_named(session, branch_name)
+            member = await add_member(session, services.box, branch, new, now())
+            ttl = timedelta(days=settings.invite_ttl_days)
+            code = await issue_invite(session, services.box, member, now(), ttl)
+        if as_json:
+            click.echo(json.dumps({"member_id": member.id, "invite_code": code}))
+            return
+        expires = (now() + ttl).astimezone(settings.zone).date()
+        say(
+            settings,
+            "cli.member_added",
+            name=member.name,
+            id=member.id,
+            branch=branch.name,
+            code=code,
+            expires=expires,
+        )
+
+    run(settings, go())
+
+
+async def _import(settings: Settings, name: str, raw: bytes, branch_name: str) -> None:
+    async with opened(settings) as services, services.sessions.begin() as session:
+        branch = await branch_named(session, branch_name)
+        imported = await import_roster(
+            session,
+            services.box,
+            branch,
+            name,
+            raw,
+            now(),
+            timedelta(days=settings.invite_ttl_days),
+        )
+    say(settings, "roster.done", count=len(imported), branch=branch.name)
+    for item in imported:
+        say(
+            settings, "roster.member_line", id=item.member.id, name=item.member.name, code=item.code
+        )
+
+
+@member_group.command("import")
+@click.argument("roster", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--branch", "branch_name", required=True, help="Branch name.")
+@click.pass_context
+def member_import(ctx: click.Context, roster: Path, branch_name: str) -> None:
+    """Import a roster (CSV or XLSX) all or nothing; prints each member's invite code."""
+    settings = settings_from(ctx)
+    try:
+        run(settings, _import(settings, roster.name, roster.read_bytes(), branch_name))
+    except RowsInvalid as err:
+        report_rows(settings, err, "roster.invalid")
+
+
+@member_group.command("list")
+@click.option("--branch", "branch_name", required=True, help="Branch name.")
+@click.pass_context
+def member_list(ctx: click.Context, branch_name: str) -> None:
+    """List a branch's members with role, stage and bound platforms."""
+    settings = settings_from(ctx)
+
+    async def go() -> None:
+        async with opened(settings) as services, services.readers() as session:
+            branch = await branch_named(session, branch_name)
+            for m in await people.branch_members(session, branch.id):
+                platforms = ",".join(a.platform for a in await m.awaitable_attrs.accounts) or "-"
+                remote = m.remote_until.isoformat() if m.remote_until else "-"
+                click.echo(f"#{m.id}\t{m.name}\t{m.role}\t{m.stage}\t{remote}\t{platforms}")
+
+    run(settings, go())

@@ -1,0 +1,101 @@
+"""Shared plumbing for CLI commands: settings, services, error-to-exit-code mapping, output."""
+
+import asyncio
+import sys
+from collections.abc import AsyncIterator, Coroutine
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any, NoReturn, TypeVar
+
+import click
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.app.services import SchemaOutdated, Services, build_services, check_schema
+from bot.app.settings import ConfigError, Settings, load_settings
+from handlers.common.tables import RowsInvalid
+from handlers.core.i18n import Renderer
+from handlers.core.messages import Msg, Series, UserError
+from storage import people
+from storage.models import Branch
+
+T = TypeVar("T")
+
+
+def settings_from(ctx: click.Context) -> Settings:
+    settings = ctx.obj.get("settings") if ctx.obj else None
+    if settings is None:
+        settings = load_settings()
+        ctx.ensure_object(dict)["settings"] = settings
+    return settings
+
+
+def renderer_for(settings: Settings | None) -> Renderer:
+    if settings is None:
+        return Renderer()
+    return Renderer(settings.lang, settings.zone)
+
+
+def say(settings: Settings | None, key: str, *, err: bool = False, **params: Any) -> None:
+    click.echo(renderer_for(settings).render(Msg(key, **params)), err=err)
+
+
+def fail(settings: Settings | None, msg: Msg, code: int = 1) -> NoReturn:
+    click.echo(renderer_for(settings).render(msg), err=True)
+    sys.exit(code)
+
+
+def report_rows(settings: Settings, err: RowsInvalid, key: str) -> NoReturn:
+    """An all-or-nothing import refused: every bad row by line, then exit 1."""
+    rows = [Msg("roster.row", line=e.line, problem=e.problem) for e in err.errors]
+    say(settings, key, err=True, count=len(rows), rows=rows)
+    raise SystemExit(1)
+
+
+def usage_error(settings: Settings, key: str, **params: Any) -> click.UsageError:
+    return click.UsageError(renderer_for(settings).render(Msg(key, **params)))
+
+
+def run(settings: Settings | None, coro: Coroutine[Any, Any, T]) -> T:
+    """Run a CLI coroutine; known problems become one line on stderr and an exit code."""
+    try:
+        return asyncio.run(coro)
+    except ConfigError as err:
+        fail(settings, Msg("cli.config_error", variable=err.variable, problem=err.problem), 2)
+    except SchemaOutdated as err:
+        fail(settings, Msg("cli.not_initialised", current=err.current or "-", head=err.head))
+    except UserError as err:
+        fail(settings, err.msg)
+
+
+@asynccontextmanager
+async def opened(settings: Settings, check: bool = True) -> AsyncIterator[Services]:
+    services = build_services(settings)
+    try:
+        if check:
+            await check_schema(services.engine)
+        yield services
+    finally:
+        await services.close()
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def branch_named(session: AsyncSession, name: str) -> Branch:
+    """The branch with this name, or a UserError listing the branches there are."""
+    branch = await people.branch_by_name(session, name)
+    if branch is None:
+        names = Series(b.name for b in await people.all_branches(session)) or "-"
+        raise UserError("branch.unknown", name=name, names=names)
+    return branch
+
+
+class BranchbotGroup(click.Group):
+    """The top-level group: a bad setting found anywhere becomes one line and exit code 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ConfigError as err:
+            fail(None, Msg("cli.config_error", variable=err.variable, problem=err.problem), 2)

@@ -1,0 +1,1 @@
+"""Report files (Excel, CSV, JSON, PNG) written for the command line and the web page."""

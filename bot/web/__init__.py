@@ -1,0 +1,1 @@
+"""The web page: its server, sign-in, pages and templates."""

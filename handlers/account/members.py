@@ -1,0 +1,209 @@
+"""Domain functions for people: add a member, issue an invite code, bind a chat account.
+
+Plain async functions over a session and values, shared by chat commands, the CLI and imports.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.core.messages import RecordedRefusal, UserError
+from storage import invites, people, traces
+from storage.crypto import SecretBox
+from storage.enums import Role, Stage
+from storage.models import Branch, InviteCode, Member
+
+# Wrong invite codes an account may try per hour before it is told to wait.
+MAX_BIND_FAILURES_PER_HOUR = 5
+
+
+@dataclass
+class NewMember:
+    name: str
+    role: Role = Role.MEMBER
+    stage: Stage = Stage.FULL
+    staff_no: str | None = None
+    remote_until: date | None = None
+    phone: str | None = None
+    id_number: str | None = None
+    interests: list[str] = field(default_factory=list)
+
+
+async def add_branch(
+    session: AsyncSession, box: SecretBox, name: str, now: datetime, college: str | None = None
+) -> Branch:
+    if not 0 < len(name) <= 100 or "\n" in name:
+        raise UserError("branch.bad_name")
+    if await people.branch_by_name(session, name) is not None:
+        raise UserError("branch.exists", name=name)
+    branch = Branch(name=name, college=college, created_at=now)
+    session.add(branch)
+    await session.flush()
+    await traces.append(
+        session, box, kind="branch.created", at=now, branch_id=branch.id, ref=f"branch:{branch.id}"
+    )
+    return branch
+
+
+async def add_member(
+    session: AsyncSession,
+    box: SecretBox,
+    branch: Branch | None,
+    new: NewMember,
+    now: datetime,
+    actor_id: int | None = None,
+    via: str = "cli",
+) -> Member:
+    member = Member(
+        branch=branch,
+        accounts=[],
+        name=new.name,
+        staff_no=new.staff_no,
+        role=new.role,
+        stage=new.stage,
+        remote_until=new.remote_until,
+        interests=list(new.interests),
+        phone_enc=box.encrypt(new.phone),
+        id_number_enc=box.encrypt(new.id_number),
+        active=True,
+        created_at=now,
+    )
+    session.add(member)
+    await session.flush()
+    await traces.append(
+        session,
+        box,
+        kind="member.created",
+        at=now,
+        branch_id=member.branch_id,
+        member_id=member.id,
+        actor_id=actor_id,
+        ref=f"member:{member.id}",
+        # Sensitive fields are never copied into traces: only whether they were given.
+        data={
+            "name": member.name,
+            "role": str(member.role),
+            "stage": str(member.stage),
+            "remote_until": new.remote_until.isoformat() if new.remote_until else None,
+            "via": via,
+        },
+    )
+    return member
+
+
+async def issue_invite(
+    session: AsyncSession,
+    box: SecretBox,
+    member: Member,
+    now: datetime,
+    ttl: timedelta,
+    actor_id: int | None = None,
+) -> str:
+    """A new single-use code for the member (older unused ones stop working)."""
+    code = await invites.issue(session, box, member.id, actor_id, now, now + ttl)
+    await traces.append(
+        session,
+        box,
+        kind="invite.issued",
+        at=now,
+        branch_id=member.branch_id,
+        member_id=member.id,
+        actor_id=actor_id,
+        ref=f"member:{member.id}",
+        data={"expires": (now + ttl).date().isoformat()},
+    )
+    return code
+
+
+async def _reject(
+    session: AsyncSession, box: SecretBox, now: datetime, account_ref: str, reason: str
+) -> None:
+    await traces.append(
+        session, box, kind="invite.rejected", at=now, ref=account_ref, data={"reason": reason}
+    )
+
+
+def _refusal(found: tuple[InviteCode, Member] | None, now: datetime) -> str | None:
+    """Why this invite cannot bind an account (a catalog suffix), or None if it can."""
+    if found is None or not found[1].active:
+        return "unknown"
+    invite = found[0]
+    if invite.used_at is not None or invite.revoked:
+        return "used"
+    if invite.expires_at <= now:
+        return "expired"
+    return None
+
+
+async def bind_account(
+    session: AsyncSession,
+    box: SecretBox,
+    code: str,
+    *,
+    platform: str,
+    external_id: str,
+    chat_id: str | None,
+    display_name: str | None,
+    now: datetime,
+) -> Member:
+    """Bind a chat account to the member an invite code was issued for.
+
+    Wrong codes are traced (and still committed) so repeated guessing is slowed down.
+    The caller checks first that this chat account is not bound already.
+    """
+    account_ref = f"{platform}:{external_id}"
+    failures = await traces.count(
+        session, kind="invite.rejected", ref=account_ref, since=now - timedelta(hours=1)
+    )
+    if failures >= MAX_BIND_FAILURES_PER_HOUR:
+        raise UserError("bind.too_many")
+    found = await invites.find(session, box, code)
+    reason = _refusal(found, now)
+    if reason is not None or found is None:
+        await _reject(session, box, now, account_ref, reason or "unknown")
+        raise RecordedRefusal(f"bind.{reason or 'unknown'}")
+    invite, member = found
+    if not await invites.consume(session, invite.id, now):
+        await _reject(session, box, now, account_ref, "used")
+        raise RecordedRefusal("bind.used")
+    await link_account(
+        session, box, member, platform, external_id, now, chat_id=chat_id, display_name=display_name
+    )
+    return member
+
+
+async def link_account(
+    session: AsyncSession,
+    box: SecretBox,
+    member: Member,
+    platform: str,
+    external_id: str,
+    now: datetime,
+    *,
+    chat_id: str | None = None,
+    display_name: str | None = None,
+    actor_id: int | None = None,
+) -> None:
+    """Record that this chat account speaks for the member (traced as member.bound)."""
+    await people.add_account(
+        session,
+        platform=platform,
+        external_id=external_id,
+        member_id=member.id,
+        chat_id=chat_id,
+        display_name=display_name[:100] if display_name else None,
+        bound_at=now,
+        last_seen_at=now,
+    )
+    await traces.append(
+        session,
+        box,
+        kind="member.bound",
+        at=now,
+        branch_id=member.branch_id,
+        member_id=member.id,
+        actor_id=actor_id if actor_id is not None else member.id,
+        ref=f"{platform}:{external_id}",
+        data={"platform": platform},
+    )

@@ -1,0 +1,77 @@
+"""Reading tabular files (CSV, including Excel's GBK ones, and XLSX) row by row, and the
+all-or-nothing error list an import raises: every bad row with its line number."""
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from handlers.common.cells import csv_unquoted
+from handlers.core.messages import Msg, UserError
+from handlers.core.parsing import clean, tidy
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int
+    problem: Msg
+
+
+class RowsInvalid(Exception):
+    """Raised by an import when any row is bad; nothing was written."""
+
+    def __init__(self, errors: list[RowError]) -> None:
+        super().__init__(f"{len(errors)} bad rows")
+        self.errors = sorted(errors, key=lambda e: e.line)
+
+
+def cell(value: Any, fold: bool = True) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return clean(str(value)) if fold else tidy(str(value))
+
+
+def decode(raw: bytes) -> str:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise UserError("roster.encoding")
+
+
+def read_rows(name: str, raw: bytes, fold: bool = True) -> Iterator[tuple[int, list[str]]]:
+    """(line number, cells) for every row of a CSV or XLSX file, header included; `fold`
+    NFKC-folds the cells (names, numbers), else prose keeps its full-width punctuation."""
+    suffix = Path(name).suffix.lower()
+    if suffix == ".csv":
+        reader = csv.reader(io.StringIO(decode(raw), newline=""))
+        try:
+            for row in reader:
+                # the quote our own exports put before a formula-like cell
+                # (handlers/common/cells.py)
+                yield reader.line_num, [cell(csv_unquoted(c), fold) for c in row]
+        except csv.Error as err:
+            raise UserError("roster.unreadable", name=name) from err
+    elif suffix == ".xlsx":
+        from openpyxl import load_workbook
+
+        try:
+            sheet = load_workbook(io.BytesIO(raw), read_only=True, data_only=True).active
+        except Exception as err:  # openpyxl raises many types for a damaged file
+            raise UserError("roster.unreadable", name=name) from err
+        if sheet is None:
+            raise UserError("roster.unreadable", name=name)
+        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            yield number, [cell(c, fold) for c in values]
+    else:
+        raise UserError("roster.format", name=name)

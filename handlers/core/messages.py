@@ -1,0 +1,118 @@
+"""What handlers say and show, without any wording: message keys, replies and buttons.
+
+Handlers return `Reply` objects whose text is a `Msg` (a catalog key plus values); the bot
+renders it in the reader's language at the edge, so no Chinese sentence is built in code.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from handlers.core.incoming import Attachment
+
+
+class Msg:
+    """A message-catalog key with the values its text needs; values may be Msgs or lists."""
+
+    __slots__ = ("key", "params")
+
+    def __init__(self, key: str, **params: Any) -> None:
+        self.key = key
+        self.params = params
+
+    def __repr__(self) -> str:
+        return f"Msg({self.key!r}, {self.params!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Msg) and (self.key, self.params) == (other.key, other.params)
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+
+class Series(tuple[Any, ...]):
+    """Values shown on one line, joined by the reader's list separator (、 in Chinese, a
+    comma in English); a plain list is shown one item per line instead."""
+
+    __slots__ = ()
+
+
+class Secret:
+    """A value that must not rest in clear (an invite or sign-in code): shown as itself when
+    rendered, but sealed with the SecretBox while its message waits in the outbox and erased
+    there once it is sent (handlers/core/notify.py, storage/outbox.py). Its repr hides it, so a
+    logged Msg does not leak it either."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: str) -> None:
+        self.value = value
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __repr__(self) -> str:
+        return "Secret(***)"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and self.value == other.value
+
+    def __hash__(self) -> int:
+        return hash(self.value)
+
+
+@dataclass(frozen=True)
+class Button:
+    """An inline button; pressing it sends `data` back as if it were typed (a command line)."""
+
+    label: Msg
+    data: str
+
+
+@dataclass(frozen=True)
+class FileOut:
+    name: str
+    content: bytes
+    mime: str = "application/octet-stream"
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One message: text, and optionally buttons, an image, a file or a forwarded attachment."""
+
+    text: Msg | None = None
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    image: bytes | None = None
+    file: FileOut | None = None
+    # A document or photo a user sent earlier, sent on by the platform's handle to it.
+    forward: Attachment | None = None
+    # Replace the message whose button was pressed instead of sending a new one.
+    edit: bool = False
+    # The sender's role changed (e.g. just bound): adapters refresh their command menu.
+    menu_role: str | None = None
+
+
+class UserError(Exception):
+    """A problem the user can fix; its message key is what they are told."""
+
+    def __init__(self, key: str, **params: Any) -> None:
+        super().__init__(key)
+        self.msg = Msg(key, **params)
+
+
+class RecordedRefusal(UserError):
+    """A refusal whose traces are kept: the attempt itself is worth recording."""
+
+
+class Denied(UserError):
+    """A protected record asked for that the caller may not see, or that does not exist.
+
+    Both get the same "not found" answer, so numbers cannot be probed; the router rolls the
+    handler's work back and then traces the attempt (access.refused) with the update's
+    record, so every refusal is on file and the access rules see probing. `target` names
+    what was asked ("thought:12", "member:#5"); the reason is "scope" when the record
+    exists and "missing" when it does not (kept for the auditor, never told to the user)."""
+
+    def __init__(self, key: str, *, target: str, exists: bool, **params: Any) -> None:
+        super().__init__(key, **params)
+        self.target = target
+        self.reason = "scope" if exists else "missing"

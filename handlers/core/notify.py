@@ -1,0 +1,139 @@
+"""Messages to members other than the sender: queued in the outbox, in the same transaction.
+
+Every feature that tells someone else something (notices, reminders, leave decisions) goes
+through here, so each message is durable, idempotent by key and paced by the one sender.
+
+A message carrying a secret (a code: `Secret` in its Msg) is queued with `box=`: the secret
+is sealed with the SecretBox into the row's `sealed` column, never in the JSON payload, and
+erased from the row once it is sent or given up (storage/outbox.py).
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.core.messages import Reply
+from handlers.core.payload import reply_out, seal
+from storage import outbox, people
+from storage.crypto import SecretBox
+from storage.db import DELIVER_TO
+from storage.outbox import Envelope
+
+
+async def queue_to_members(
+    session: AsyncSession,
+    member_ids: Sequence[int],
+    reply: Reply,
+    *,
+    key: str,
+    kind: str,
+    now: datetime,
+    ref: str | None = None,
+    priority: int = 5,
+    box: SecretBox | None = None,
+) -> set[int]:
+    """Queue `reply` to each member's private chat; `key` plus the member id is each
+    message's idempotency key. Returns the members it can reach: those with a chat that has
+    not blocked the bot (a row is still recorded for a blocked one, as undeliverable).
+    `box` is needed when the reply carries a Secret (a TypeError without it)."""
+    replies = dict.fromkeys(member_ids, reply)
+    return await queue_each(
+        session,
+        replies,
+        key=key,
+        kind=kind,
+        now=now,
+        refs=dict.fromkeys(member_ids, ref),
+        priority=priority,
+        box=box,
+    )
+
+
+async def queue_each(
+    session: AsyncSession,
+    replies: Mapping[int, Reply],
+    *,
+    key: str,
+    kind: str,
+    now: datetime,
+    refs: Mapping[int, str | None] | None = None,
+    priority: int = 5,
+    box: SecretBox | None = None,
+) -> set[int]:
+    """Queue a reply of its own to each member (a personal daily push), as queue_to_members.
+
+    A member goes to the chat app they used last, or with DELIVER_TO=all to every chat app
+    they have bound (each copy keyed by its platform)."""
+    messages = [
+        Message(key, [member_id], reply, kind, (refs or {}).get(member_id), priority)
+        for member_id, reply in replies.items()
+    ]
+    reached = await queue_many(session, messages, now, box=box)
+    return set().union(*reached.values()) if reached else set()
+
+
+@dataclass(frozen=True)
+class Message:
+    """One message to some members under its own idempotency key (each member's copy is
+    keyed `key:m<id>`), for queue_many."""
+
+    key: str
+    member_ids: Sequence[int]
+    reply: Reply
+    kind: str
+    ref: str | None = None
+    priority: int = 5
+
+
+def _encode(reply: Reply, box: SecretBox | None) -> tuple[dict[str, Any], bytes | None]:
+    """The payload, and its secrets sealed apart (a TypeError for a secret without `box`)."""
+    secrets: dict[str, str] | None = {} if box is not None else None
+    payload = reply_out(reply, secrets)
+    return payload, seal(box, secrets) if box is not None and secrets else None
+
+
+async def queue_many(
+    session: AsyncSession,
+    messages: Sequence[Message],
+    now: datetime,
+    box: SecretBox | None = None,
+) -> dict[str, set[int]]:
+    """Queue many different messages at once (a daily job's reminders): one lookup of the
+    members' chats and one insert however many there are. Returns, per message key, the
+    members it can reach."""
+    everywhere = session.info.get(DELIVER_TO) == "all"
+    wanted = sorted({m for message in messages for m in message.member_ids})
+    places = await people.reach_everywhere(session, wanted)
+    # One encoding per distinct reply object.
+    encoded: dict[int, tuple[dict[str, Any], bytes | None]] = {}
+    envelopes = []
+    reached: dict[str, set[int]] = {message.key: set() for message in messages}
+    for message in messages:
+        if id(message.reply) not in encoded:
+            encoded[id(message.reply)] = _encode(message.reply, box)
+        payload, sealed = encoded[id(message.reply)]
+        for member_id in message.member_ids:
+            found = places.get(member_id, [])
+            for copy, where in enumerate(found if everywhere else found[:1]):
+                envelopes.append(
+                    Envelope(
+                        key=f"{message.key}:m{member_id}" + (f":{where.platform}" if copy else ""),
+                        platform=where.platform,
+                        chat_id=where.chat_id,
+                        payload=payload,
+                        sealed=sealed,
+                        kind=message.kind,
+                        ref=message.ref,
+                        member_id=member_id,
+                        branch_id=where.branch_id,
+                        priority=message.priority,
+                        blocked=where.blocked,
+                    )
+                )
+                if not where.blocked:
+                    reached[message.key].add(member_id)
+    await outbox.enqueue(session, envelopes, now)
+    return reached

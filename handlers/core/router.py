@@ -1,0 +1,343 @@
+"""The router: one update in, replies out, in one transaction with at-most-once handling.
+
+It finds the command (slash form, Chinese alias or button), enforces who may use it, and turns
+every failure into a short reply: UserErrors into their own message, anything else into an
+incident number logged with the traceback. A failed handler's changes are rolled back and the
+update is then recorded as handled on its own, so a redelivery does not fail twice.
+"""
+
+import difflib
+import logging
+import secrets
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from handlers.core.context import Context, DeepLinker, Options, no_links
+from handlers.core.incoming import Incoming
+from handlers.core.messages import Denied, Msg, RecordedRefusal, Reply, UserError
+from handlers.core.parsing import clean, split_command
+from handlers.core.registry import Command, Feature, Flow, LocationFn, Replies, as_list
+from storage import people, traces, updates
+from storage.crypto import SecretBox
+from storage.driven import drive
+from storage.enums import ROLE_RANK, Role
+from storage.models import Member
+
+log = logging.getLogger(__name__)
+# A multi-step command left unanswered this long is forgotten: the next message is read afresh.
+FLOW_TTL = timedelta(minutes=30)
+Clock = Callable[[], datetime]
+
+
+class _Failed(Exception):
+    """Carries the reply out of the transaction, which then rolls back; a refusal for lack of
+    a branch is traced after the rollback, with the update's record."""
+
+    def __init__(self, reply: Reply, refused: "_Refusal | None" = None) -> None:
+        super().__init__("handler failed")
+        self.reply = reply
+        self.refused = refused
+
+
+@dataclass(frozen=True)
+class _Refusal:
+    """A bound account's command refused (access.refused): the access rules count these.
+    Plain values, as it outlives the rolled-back session its caller was loaded in."""
+
+    actor_id: int
+    branch_id: int | None
+    command: str
+    reason: str  # role | private | branch | scope | missing
+    # What was asked for, when a record was refused ("thought:12"); also the trace's ref.
+    target: str | None = None
+
+    @classmethod
+    def of(cls, caller: Member, command: str, reason: str, target: str | None = None) -> "_Refusal":
+        return cls(caller.id, caller.branch_id, command, reason, target)
+
+    async def trace(self, session: AsyncSession, box: SecretBox, now: datetime) -> None:
+        data = {"command": self.command, "reason": self.reason}
+        if self.target is not None:
+            data["target"] = self.target
+        await traces.append(
+            session,
+            box,
+            kind="access.refused",
+            at=now,
+            branch_id=self.branch_id,
+            actor_id=self.actor_id,
+            ref=self.target,
+            data=data,
+        )
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Router:
+    """Dispatches Incoming updates to the commands and flows of the given features."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        box: SecretBox,
+        features: Sequence[Feature],
+        options: Options | None = None,
+        clock: Clock = utc_now,
+        deep_link: DeepLinker = no_links,
+    ) -> None:
+        self.sessions = sessions
+        self.box = box
+        self.options = options or Options()
+        self.clock = clock
+        self.deep_link = deep_link
+        # Called with the session's info after each commit: the outbox sender wakes when
+        # messages were queued, the scheduler plans the jobs of changed meetings.
+        self.after_commit: list[Callable[[dict[str, Any]], None]] = []
+        self.commands: list[Command] = []
+        self.by_name: dict[str, Command] = {}
+        self.aliases: dict[str, str] = {}
+        self.flows: dict[str, Flow] = {}
+        self.location: LocationFn | None = None
+        for feature in features:
+            for command in feature.commands:
+                if command.name in self.by_name:
+                    raise ValueError(f"command /{command.name} registered twice")
+                self.commands.append(command)
+                self.by_name[command.name] = command
+                for alias in command.aliases:
+                    if alias in self.aliases:
+                        raise ValueError(f"alias {alias} registered twice")
+                    self.aliases[alias] = command.name
+            self.flows.update(feature.flows)
+            if feature.location is not None:
+                if self.location is not None:
+                    raise ValueError("two features handle shared locations")
+                self.location = feature.location
+
+    async def handle(self, incoming: Incoming) -> list[Reply]:
+        """Handle one update; an update seen before returns no replies."""
+        try:
+            replies, info = await self._transaction(incoming)
+        except _Failed as failed:
+            await self._record_failed(incoming, failed.refused)
+            return [failed.reply]
+        except Exception:
+            # The transaction itself failed (database down, commit conflict): nothing was
+            # recorded, so a redelivered update will be tried again.
+            return [self._incident(incoming)]
+        if info is None:
+            return replies
+        for hook in self.after_commit:
+            try:
+                hook(info)
+            except Exception:  # committed already: a hook's trouble is only logged
+                log.exception("after-commit hook failed for update %s", incoming.update_key)
+        return replies
+
+    async def _transaction(self, incoming: Incoming) -> tuple[list[Reply], dict[str, Any] | None]:
+        """The update's replies and its session's info, committed; no info: a duplicate.
+
+        The whole update runs in one greenlet (storage/driven.py), so its dozen database
+        calls do not each set one up. The session is committed and closed by hand, not by
+        `async with` (whose exit closes it in a new task, a trip round the event loop during
+        which the one SQLite connection is held from the next update). If cancelled here (a
+        shutdown), closing rolls back."""
+        return await drive(lambda: self._in_transaction(incoming))
+
+    async def _in_transaction(
+        self, incoming: Incoming
+    ) -> tuple[list[Reply], dict[str, Any] | None]:
+        session = self.sessions()
+        try:
+            now = self.clock()  # one instant for the whole update
+            if not await self._claim(session, incoming, now):
+                log.info("skipping duplicate update %s", incoming.update_key)
+                return [], None
+            ctx = await self._context(session, incoming, now)
+            replies = await self._run(ctx)
+            await session.commit()
+            return replies, session.info
+        finally:
+            await session.close()
+
+    async def _claim(self, session: AsyncSession, incoming: Incoming, now: datetime) -> bool:
+        if incoming.update_key is None:
+            return True
+        return await updates.claim(session, incoming.platform, incoming.update_key, now)
+
+    async def _record_failed(self, incoming: Incoming, refused: _Refusal | None) -> None:
+        """After a rollback, still mark the update handled (its answer was already given),
+        with the refusal it was, if any."""
+        try:
+            async with self.sessions() as session, session.begin():
+                now = self.clock()
+                if await self._claim(session, incoming, now) and refused is not None:
+                    await refused.trace(session, self.box, now)
+        except Exception:
+            log.exception("could not record failed update %s", incoming.update_key)
+
+    async def _context(self, session: AsyncSession, incoming: Incoming, now: datetime) -> Context:
+        account, conversation = await people.account_and_conversation(
+            session, incoming.platform, incoming.account_id
+        )
+        caller = account.member if account and account.member.active else None
+        if account is not None:
+            # Only a private chat is where personal messages to this member may go later.
+            private_chat = incoming.chat_id if incoming.is_private else None
+            people.touch_account(account, private_chat, now)
+        return Context(
+            session=session,
+            box=self.box,
+            options=self.options,
+            now=now,
+            incoming=incoming,
+            account=account,
+            caller=caller,
+            commands=self.commands,
+            deep_link=self.deep_link,
+            conversation=conversation,
+        )
+
+    async def _run(self, ctx: Context) -> list[Reply]:
+        """The handler's replies; a failure raises _Failed so the transaction rolls back."""
+        try:
+            return await self._route(ctx)
+        except RecordedRefusal as refusal:
+            return [Reply(refusal.msg)]  # commit: the refused attempt is itself recorded
+        except _Failed:
+            raise
+        except UserError as err:
+            raise _Failed(Reply(err.msg)) from err
+        except Exception as err:
+            raise _Failed(self._incident(ctx.incoming)) from err
+
+    def _incident(self, incoming: Incoming) -> Reply:
+        incident = secrets.token_hex(4)
+        log.exception(
+            "incident %s handling %s update %s from %s: %r",
+            incident,
+            incoming.platform,
+            incoming.update_key,
+            incoming.account_id,
+            _redacted(incoming.callback_data or incoming.text),
+        )
+        return Reply(Msg("error.internal", incident=incident))
+
+    async def _route(self, ctx: Context) -> list[Reply]:
+        inc = ctx.incoming
+        raw = inc.callback_data if inc.callback_data is not None else inc.text
+        if len(raw) > self.options.max_text_length:
+            raise UserError("error.too_long", length=len(raw), limit=self.options.max_text_length)
+        text = clean(raw)
+        parsed = split_command(text, self.aliases) if text else None
+        if parsed is None or (not inc.is_private and not text.startswith("/")):
+            if not inc.is_private:
+                return []  # group chatter is not for the bot; only slash commands are
+            return await self._not_a_command(ctx, text)
+        name, args = parsed
+        command = self.by_name.get(name)
+        if command is None:
+            raise UserError("error.unknown_command", command=name, suggestion=self._suggest(name))
+        await self._check_access(ctx, command)  # before ending a flow: a refusal keeps it
+        if not command.keeps_flow:
+            await ctx.end_flow()  # a new command leaves any unfinished one
+        limit = command.max_args or self.options.max_args_length
+        if len(args) > limit:
+            raise UserError("error.args_too_long", limit=limit)
+        return await _refusals_traced(ctx, command.name, command.handler(ctx, args))
+
+    async def _not_a_command(self, ctx: Context, text: str) -> list[Reply]:
+        inc = ctx.incoming
+        flow = await self._live_flow(ctx)
+        if inc.location is not None and not text and (flow is None or not flow.takes_location):
+            flow = None  # a location outside a flow that asks for one is a check-in
+        if (
+            flow is not None
+            and ctx.conversation is not None
+            and (text or inc.attachments or inc.location)
+        ):
+            state = ctx.conversation
+            step = flow.step(ctx, state.step, dict(state.data), text)
+            return await _refusals_traced(ctx, flow.name, step)
+        if ctx.caller is None:
+            return [Reply(Msg("error.not_bound"))]
+        if inc.callback_data is not None:  # a button of a step that is over
+            return [Reply(Msg("error.stale_button"))]
+        if inc.location is not None and self.location is not None:
+            return await _refusals_traced(ctx, "location", self.location(ctx, inc.location))
+        if not text:
+            key = "error.unsupported" if inc.location or inc.attachments else "error.empty"
+            return [Reply(Msg(key))]
+        return [Reply(Msg("error.unknown_text"))]
+
+    async def _live_flow(self, ctx: Context) -> Flow | None:
+        """The chat's unfinished flow, unless it went stale, was removed or is no longer
+        allowed for the caller (e.g. after a change of role); such a flow is dropped."""
+        state = ctx.conversation
+        if state is None:
+            return None
+        flow = self.flows.get(state.flow)
+        if flow is None or ctx.now - state.updated_at > FLOW_TTL or not flow.allows(ctx.role):
+            await ctx.end_flow()
+            return None
+        return flow
+
+    async def _check_access(self, ctx: Context, command: Command) -> None:
+        """Refuse a command the caller may not use here. A bound account's refusal is traced
+        (access.refused, committed with the answer); a stranger's is not, so typing
+        commands without an account cannot flood the traces."""
+        if command.roles is not None and ctx.caller is None:
+            raise UserError("error.not_bound")
+        if not command.allows(ctx.role):
+            lowest = min(command.roles or {Role.MEMBER}, key=lambda r: ROLE_RANK[Role(r)])
+            roles = Msg(f"roles.{lowest}")
+            if await _traced_refusal(ctx, command, "role"):
+                raise RecordedRefusal("error.forbidden", command=command.name, roles=roles)
+            raise UserError("error.forbidden", command=command.name, roles=roles)
+        if command.private_only and not ctx.incoming.is_private:
+            if await _traced_refusal(ctx, command, "private"):
+                raise RecordedRefusal("error.private_only", command=command.name)
+            raise UserError("error.private_only", command=command.name)
+
+    def _suggest(self, name: str) -> Msg | str:
+        close = difflib.get_close_matches(name, list(self.by_name), n=1, cutoff=0.6)
+        return Msg("error.suggestion", command=close[0]) if close else ""
+
+
+async def _refusals_traced(ctx: Context, name: str, call: Awaitable[Replies]) -> list[Reply]:
+    """Run a handler; a refusal of a bound caller that must be traced (a protected record
+    denied, a staff member without a branch) leaves as _Failed carrying the refusal, which
+    is traced after the rollback of the handler's work, with the update's record."""
+    try:
+        return as_list(await call)
+    except Denied as err:
+        if ctx.caller is None:
+            raise
+        refused = _Refusal.of(ctx.caller, name, err.reason, err.target)
+        raise _Failed(Reply(err.msg), refused) from err
+    except UserError as err:
+        if err.msg.key != "error.no_branch" or ctx.caller is None:
+            raise
+        raise _Failed(Reply(err.msg), _Refusal.of(ctx.caller, name, "branch")) from err
+
+
+async def _traced_refusal(ctx: Context, command: Command, reason: str) -> bool:
+    """Trace a refusal of a bound caller's command; False (nothing traced) for a stranger."""
+    if ctx.caller is None:
+        return False
+    await _Refusal.of(ctx.caller, command.name, reason).trace(ctx.session, ctx.box, ctx.now)
+    return True
+
+
+def _redacted(text: str) -> str:
+    """What an incident log may say of a message: its command word and length, never the
+    rest (it may be a thought report, a comment or a phone number)."""
+    word = text.split(maxsplit=1)[0] if text.strip() else ""
+    shown = word if word.startswith("/") and len(word) <= 40 else "<text>"
+    return f"{shown} ({len(text)} chars)"

@@ -1,9 +1,0 @@
-"""A fake Telegram Bot API server on aiohttp that the real python-telegram-bot talks to.
-
-Used by the end-to-end tests and by benchmark scripts (standalone: python -m tests.fake_telegram).
-"""
-
-from tests.fake_telegram.api import JSON, ApiError, Call, Files
-from tests.fake_telegram.server import FakeTelegram
-
-__all__ = ["JSON", "ApiError", "Call", "FakeTelegram", "Files"]

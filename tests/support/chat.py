@@ -1,0 +1,125 @@
+"""A conversation harness: push a message as a user, read back the rendered replies.
+
+Drives the real router, storage and catalogs with no platform in sight (like Errbot's text
+backend fixture); the end-to-end tests do the same over HTTP through the fake Bot API.
+"""
+
+import itertools
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from bot.app.services import Services
+from handlers.account.members import NewMember, add_branch, add_member, issue_invite
+from handlers.core.incoming import Attachment, Incoming, Location
+from handlers.core.messages import Reply
+from storage import people
+from storage.enums import Role, Stage
+from storage.models import Branch
+
+
+class Clock:
+    """An injectable clock: tests move time instead of sleeping."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+_update_ids = itertools.count(1)
+
+
+@dataclass
+class User:
+    chat: "Chat"
+    account_id: str
+    platform: str = "telegram"
+    chat_type: str = "private"
+    replies: list[Reply] = field(default_factory=list)
+
+    async def send(
+        self,
+        text: str = "",
+        *,
+        callback: str | None = None,
+        location: Location | None = None,
+        update_key: str | None = None,
+        attachments: tuple[Attachment, ...] = (),
+    ) -> list[Reply]:
+        incoming = Incoming(
+            platform=self.platform,
+            account_id=self.account_id,
+            chat_id=self.account_id,
+            text=text,
+            callback_data=callback,
+            update_key=update_key or f"u{next(_update_ids)}",
+            chat_type=self.chat_type,
+            display_name=f"user {self.account_id}",
+            location=location,
+            attachments=attachments,
+        )
+        self.replies = await self.chat.services.router.handle(incoming)
+        return self.replies
+
+    async def say(self, text: str = "", **kwargs: object) -> str:
+        """Send and return all reply texts joined, rendered in the default language."""
+        replies = await self.send(text, **kwargs)  # type: ignore[arg-type]
+        render = self.chat.services.renderer.render
+        return "\n".join(render(r.text) for r in replies if r.text is not None)
+
+
+class Chat:
+    def __init__(self, services: Services, clock: Clock) -> None:
+        self.services = services
+        self.clock = clock
+        self._accounts = itertools.count(1000)
+
+    async def branch(self, name: str = "化学化工学院第一党支部") -> Branch:
+        async with self.services.sessions() as session, session.begin():
+            existing = await people.branch_by_name(session, name)
+            if existing:
+                return existing
+            return await add_branch(session, self.services.box, name, self.clock())
+
+    async def enrol(
+        self,
+        name: str,
+        *,
+        role: Role = Role.MEMBER,
+        stage: Stage = Stage.FULL,
+        remote_until: date | None = None,
+        phone: str | None = None,
+        branch: str = "化学化工学院第一党支部",
+    ) -> tuple[int, str]:
+        """Add a member with the domain functions; returns (member id, invite code)."""
+        the_branch = await self.branch(branch)
+        async with self.services.sessions() as session, session.begin():
+            new = NewMember(
+                name=name, role=role, stage=stage, remote_until=remote_until, phone=phone
+            )
+            member = await add_member(session, self.services.box, the_branch, new, self.clock())
+            code = await issue_invite(
+                session, self.services.box, member, self.clock(), timedelta(days=30)
+            )
+            return member.id, code
+
+    def user(
+        self,
+        account_id: str | None = None,
+        *,
+        platform: str = "telegram",
+        chat_type: str = "private",
+    ) -> User:
+        return User(self, account_id or str(next(self._accounts)), platform, chat_type)
+
+    async def bound(self, name: str, **kwargs: object) -> User:
+        """A user already bound to a new member called `name`."""
+        _, code = await self.enrol(name, **kwargs)  # type: ignore[arg-type]
+        user = self.user()
+        reply = await user.say(f"/start {code}")
+        assert "绑定成功" in reply, reply
+        return user
