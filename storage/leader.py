@@ -3,8 +3,8 @@
 On PostgreSQL several service processes may share one database; a session-level advisory lock,
 held on a connection kept for that purpose, makes exactly one of them the leader. The lock
 goes with the connection, so a leader that dies or loses the database frees it at once, with
-no lease to expire. SQLite is one process per database file (see README), so there the only
-process leads.
+no lease to expire. SQLite is one process per database file (see docs/operations.md), so
+there the only process leads.
 """
 
 import hashlib

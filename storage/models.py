@@ -1,6 +1,6 @@
 """The database schema as typed SQLAlchemy models.
 
-Change a model, then add an Alembic migration (see README, "Development").
+Change a model, then add an Alembic migration (see docs/architecture.md).
 """
 
 from datetime import date, datetime

@@ -2,7 +2,7 @@
 
 aiosqlite hands every call to a worker thread and back; for a local WAL database a statement
 takes microseconds, while the two thread hops cost far more (bench/throughput.py measured
-~450 µs per statement through SQLAlchemy with hops, see README "Performance"). All access
+~450 µs per statement through SQLAlchemy with hops, see docs/performance.md). All access
 goes through one pooled connection, and transactions never wait on the network, so running
 inline never blocks the loop for longer than a statement (or the busy timeout, if another
 process holds the write lock).

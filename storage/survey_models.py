@@ -1,5 +1,5 @@
 """Tables of surveys (问卷). Anonymous answers are kept so that nobody with the database can
-tie them to a member: see README, "Surveys", and storage/surveys.py."""
+tie them to a member: see docs/surveys.md and storage/surveys.py."""
 
 from datetime import datetime
 from typing import Any

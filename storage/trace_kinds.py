@@ -1,7 +1,7 @@
 """Every trace kind the system writes, in one place, with what it records.
 
 Kinds are dotted `noun.verb`. Add a kind here before writing it; `append` refuses unknown kinds,
-and the README's trace table is generated from this list (`branchbot trace-kinds`).
+and `branchbot trace-kinds` prints it (docs/architecture.md's trace table follows it).
 """
 
 TRACE_KINDS: dict[str, str] = {

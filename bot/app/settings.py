@@ -52,7 +52,7 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite+aiosqlite:///data/branchbot.sqlite3"
     telegram_token: SecretStr | None = None
-    # WeCom (企业微信) self-built application: all five, or none (see README, "WeCom").
+    # WeCom (企业微信) self-built application: all five, or none (see docs/wecom.md).
     wecom_corp_id: str | None = None
     wecom_agent_id: int | None = None
     wecom_secret: SecretStr | None = None

@@ -1,6 +1,6 @@
 """The `branchbot` command: init, run, demo, console, members, traces.
 
-Every subcommand reads settings from BRANCHBOT_* variables (see README, Configuration).
+Every subcommand reads settings from BRANCHBOT_* variables (see docs/configuration.md).
 """
 
 import asyncio
