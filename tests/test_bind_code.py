@@ -50,8 +50,8 @@ async def queued_codes(chat: Chat) -> list[tuple[OutboxMessage, str]]:
     async with services.sessions() as session:
         query = select(OutboxMessage).where(OutboxMessage.kind == "bind_code")
         rows = list((await session.scalars(query.order_by(OutboxMessage.id))).all())
-    opened = [queued_reply(services.box, row.payload, row.sealed) for row in rows]
-    return [(row, services.renderer.render(reply.text)) for row, reply in zip(rows, opened)]
+    render = services.renderer.render
+    return [(row, render(queued_reply(services.box, row.payload, row.sealed).text)) for row in rows]
 
 
 async def test_member_binds_wecom_with_a_code_asked_for_on_telegram(chat: Chat) -> None:
