@@ -121,6 +121,12 @@ def touch_account(acct: PlatformAccount, chat_id: str | None, seen_at: datetime)
         acct.blocked_at = None
 
 
+async def platforms_of(session: AsyncSession, member_id: int) -> list[str]:
+    """The platforms the member has a chat account on, in name order."""
+    query = select(PlatformAccount.platform).where(PlatformAccount.member_id == member_id)
+    return sorted(set((await session.scalars(query)).all()))
+
+
 async def staff_chats(session: AsyncSession, platform: str) -> list[tuple[str, str]]:
     """(chat id, role) of every bound account whose member has more than member rights."""
     query = (
