@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Table, and_, bindparam, func, insert, literal_column, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from storage.db import chunks
 from storage.enums import Role
@@ -134,11 +135,14 @@ async def note_platform(session: AsyncSession, member: Member, platform: str, at
     if platform in FALLBACK_PLATFORMS or member.last_platform == platform:
         return
     earlier = or_(_MEMBERS.c.last_platform_at.is_(None), _MEMBERS.c.last_platform_at <= at)
-    await session.execute(
+    result = await session.execute(
         update(_MEMBERS)
         .where(_MEMBERS.c.id == member.id, earlier)
         .values(last_platform=platform, last_platform_at=at)
     )
+    if getattr(result, "rowcount", 0) == 1:  # the loaded member says so too, unflushed
+        set_committed_value(member, "last_platform", platform)
+        set_committed_value(member, "last_platform_at", at)
 
 
 async def staff_chats(session: AsyncSession, platform: str) -> list[tuple[str, str]]:

@@ -2,6 +2,7 @@
 within minutes of a switch, at no write per message for a member who stays on one app."""
 
 import asyncio
+import json
 from datetime import timedelta
 
 import pytest
@@ -46,6 +47,10 @@ async def test_a_switch_within_minutes_moves_personal_messages(chat: Chat) -> No
     chat.clock.advance(minutes=2)
     await wecom.say("/me")
     assert await reached(chat.services, member_id) == ["wecom", "telegram"]
+    chat.clock.advance(minutes=2)
+    replies = await telegram.send("/mydata")  # the switch, seen by the same update
+    export = json.loads(next(r.file for r in replies if r.file is not None).content)
+    assert export["profile"]["last_platform"] == "telegram"
 
 
 async def test_group_chatter_and_the_console_do_not_move_them(chat: Chat) -> None:
