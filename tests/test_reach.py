@@ -3,17 +3,20 @@ within minutes of a switch, at no write per message for a member who stays on on
 
 import asyncio
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, select, text
 from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.app import Services
 from handlers.members import issue_invite
-from storage import people
+from storage import people, schema
+from storage.db import create_engine
 from storage.models import Member
 from tests.chat import Chat, User
+from tests.conftest import _PG_PROBLEM, PG_URL, reset_postgres
 
 
 async def on_both(chat: Chat, name: str) -> tuple[int, User, User]:
@@ -136,3 +139,38 @@ async def test_racing_switches_from_two_processes_keep_the_later(chat: Chat) -> 
     async with sessions() as session:
         at = await session.scalar(select(Member.last_platform_at).where(Member.id == member_id))
     assert at == now + timedelta(minutes=3)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+async def test_the_upgrade_fills_in_the_app_seen_last(backend: str, tmp_path: Path) -> None:
+    """Migration 0010 starts each member on the chat app their accounts say they used last
+    (the console never counts), so nobody pays a write on their first message after it."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'old.sqlite3'}"
+    if backend == "postgresql":
+        if _PG_PROBLEM:
+            pytest.skip(_PG_PROBLEM)
+        url = PG_URL
+        await reset_postgres(url)
+    engine = create_engine(url)
+    await schema.upgrade(engine, revision="0009")
+    at = datetime(2026, 11, 1, 8, 0)
+    rows = [
+        "INSERT INTO members (id, name, role, stage, interests, active, created_at)"
+        " VALUES (1, '张三', 'member', 'full', '[]', :yes, :at), (2, '李四', 'member', 'full',"
+        " '[]', :yes, :at)",
+        "INSERT INTO platform_accounts (platform, external_id, member_id, chat_id, bound_at,"
+        " last_seen_at) VALUES ('telegram', 't1', 1, 't1', :at, :at),"
+        " ('wecom', 'w1', 1, 'w1', :at, :later), ('console', 'c1', 1, 'c1', :at, :latest),"
+        " ('console', 'c2', 2, 'c2', :at, :at)",
+    ]
+    async with engine.begin() as conn:
+        for statement in rows:
+            values = {"yes": True, "at": at, "later": at + timedelta(minutes=2)}
+            await conn.execute(text(statement), {**values, "latest": at + timedelta(hours=1)})
+    await schema.upgrade(engine)
+    async with engine.connect() as conn:
+        query = "SELECT id, last_platform, last_platform_at FROM members ORDER BY id"
+        found = (await conn.execute(text(query))).all()
+    await engine.dispose()
+    assert [(m, p) for m, p, _ in found] == [(1, "wecom"), (2, None)]
+    assert found[0][2] is not None and found[1][2] is None

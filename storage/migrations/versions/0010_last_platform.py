@@ -36,6 +36,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('members', schema=None) as batch_op:
-        batch_op.drop_column('last_platform_at')
-        batch_op.drop_column('last_platform')
+    # Not a batch: copying members, which other tables point at, breaks their foreign keys;
+    # SQLite drops a plain column in place since 3.35.
+    op.drop_column('members', 'last_platform_at')
+    op.drop_column('members', 'last_platform')
