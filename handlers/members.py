@@ -249,6 +249,7 @@ async def link_account(
         bound_at=now,
         last_seen_at=now,
     )
+    await people.note_platform(session, member, platform, now)  # binding is using it
     await traces.append(
         session,
         box,
