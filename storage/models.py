@@ -72,6 +72,11 @@ class Member(Base):
     id_number_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
+    # The chat app they last wrote to the bot from privately, and when they switched to it:
+    # personal messages go there (DELIVER_TO=last). Written only on a switch, so a member
+    # who stays on one app costs no write per message (PlatformAccount.last_seen_at is coarse).
+    last_platform: Mapped[str | None] = mapped_column(String(16))
+    last_platform_at: Mapped[datetime | None]
 
     branch: Mapped[Branch | None] = relationship(lazy="joined")
     # Loaded on demand (`await member.awaitable_attrs.accounts`): most updates never need it.

@@ -243,3 +243,17 @@ async def statuses_by_member(session: AsyncSession, ref: str, kind: str) -> dict
         if current is None or _STATUS_RANK.get(status, 0) > _STATUS_RANK.get(current, 0):
             best[int(member_id)] = str(status)
     return best
+
+
+async def refused_on(session: AsyncSession, ref: str, kind: str) -> dict[int, set[str]]:
+    """The chat apps that refused each member's rows (status blocked), for words true there."""
+    query = select(OutboxMessage.member_id, OutboxMessage.platform).where(
+        OutboxMessage.ref == ref,
+        OutboxMessage.kind == kind,
+        OutboxMessage.status == Status.BLOCKED,
+        OutboxMessage.member_id.is_not(None),
+    )
+    found: dict[int, set[str]] = {}
+    for member_id, platform in (await session.execute(query)).all():
+        found.setdefault(int(member_id), set()).add(str(platform))
+    return found

@@ -4,8 +4,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Table, and_, bindparam, func, insert, literal_column, or_, select
+from sqlalchemy import Table, and_, bindparam, func, insert, literal_column, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from storage.db import chunks
 from storage.enums import Role
@@ -107,7 +108,8 @@ async def account(session: AsyncSession, platform: str, external_id: str) -> Pla
 
 
 # last_seen_at is for "who is active", so minute precision is plenty; skipping the write
-# on every message keeps the hot path to reads.
+# on every message keeps the hot path to reads. Which app a member used last, which must be
+# exact, is Member.last_platform (note_platform).
 SEEN_RESOLUTION = timedelta(minutes=10)
 
 
@@ -119,6 +121,34 @@ def touch_account(acct: PlatformAccount, chat_id: str | None, seen_at: datetime)
         acct.chat_id = chat_id
     if acct.blocked_at is not None:  # writing to the bot again means they unblocked it
         acct.blocked_at = None
+
+
+async def platforms_of(session: AsyncSession, member_id: int) -> list[str]:
+    """The platforms the member has a chat account on, in name order."""
+    query = select(PlatformAccount.platform).where(PlatformAccount.member_id == member_id)
+    return sorted(set((await session.scalars(query)).all()))
+
+
+_MEMBERS: Table = Member.__table__  # type: ignore[assignment]
+
+
+async def note_platform(session: AsyncSession, member: Member, platform: str, at: datetime) -> None:
+    """Make `platform` the member's last-used chat app, if it is not already (only a switch
+    costs a write, so a member on one app pays none per message).
+
+    The write is one guarded statement: of two switches racing from two processes, the later
+    in time wins whichever commits last (PostgreSQL re-checks the guard on the locked row)."""
+    if platform in FALLBACK_PLATFORMS or member.last_platform == platform:
+        return
+    earlier = or_(_MEMBERS.c.last_platform_at.is_(None), _MEMBERS.c.last_platform_at <= at)
+    result = await session.execute(
+        update(_MEMBERS)
+        .where(_MEMBERS.c.id == member.id, earlier)
+        .values(last_platform=platform, last_platform_at=at)
+    )
+    if getattr(result, "rowcount", 0) == 1:  # the loaded member says so too, unflushed
+        set_committed_value(member, "last_platform", platform)
+        set_committed_value(member, "last_platform_at", at)
 
 
 async def staff_chats(session: AsyncSession, platform: str) -> list[tuple[str, str]]:
@@ -161,7 +191,7 @@ FALLBACK_PLATFORMS = frozenset({"console"})
 
 
 async def reach(session: AsyncSession, member_ids: Sequence[int]) -> dict[int, Reach]:
-    """Each member's most recently seen chat-app account with a private chat (a console
+    """Each member's account on the chat app they used last, with a private chat (a console
     account only if there is none); members with no account at all are missing from the
     result (they have not bound one, or never wrote privately)."""
     everywhere = await reach_everywhere(session, member_ids)
@@ -171,9 +201,9 @@ async def reach(session: AsyncSession, member_ids: Sequence[int]) -> dict[int, R
 async def reach_everywhere(
     session: AsyncSession, member_ids: Sequence[int]
 ) -> dict[int, list[Reach]]:
-    """Every chat-app account of each member with a private chat, the one seen last first
-    (console accounts only for members with no chat-app account)."""
-    found: dict[int, list[tuple[tuple[bool, datetime | None], Reach]]] = {}
+    """Every chat-app account of each member with a private chat, the one on the app they
+    used last first (console accounts only for members with no chat-app account)."""
+    found: dict[int, list[tuple[_Rank, Reach]]] = {}
     for chunk in chunks(member_ids):
         query = (
             select(
@@ -183,24 +213,30 @@ async def reach_everywhere(
                 PlatformAccount.blocked_at,
                 PlatformAccount.last_seen_at,
                 Member.branch_id,
+                Member.last_platform,
             )
             .join(Member, Member.id == PlatformAccount.member_id)
             .where(PlatformAccount.member_id.in_(chunk), PlatformAccount.chat_id.is_not(None))
         )
-        for member_id, platform, chat_id, blocked_at, seen, branch in (
+        for member_id, platform, chat_id, blocked_at, seen, branch, last in (
             await session.execute(query)
         ).all():
-            rank = (platform not in FALLBACK_PLATFORMS, seen)
+            rank = (platform not in FALLBACK_PLATFORMS, platform == last, seen)
             where = Reach(platform, chat_id, blocked_at is not None, branch)
             found.setdefault(member_id, []).append((rank, where))
     return {member_id: _ordered(places) for member_id, places in found.items()}
 
 
-def _ordered(places: list[tuple[tuple[bool, datetime | None], Reach]]) -> list[Reach]:
+# (a chat app, not the console; on the member's last-used app; last seen)
+_Rank = tuple[bool, bool, datetime | None]
+
+
+def _ordered(places: list[tuple[_Rank, Reach]]) -> list[Reach]:
     """Chat apps before the console (which only counts when there is no chat app), then
-    the account seen last first."""
+    the app the member used last (last_seen_at is too coarse to tell a recent switch),
+    then the account seen last first."""
     oldest = datetime.min.replace(tzinfo=UTC)
-    ranked = sorted(places, key=lambda p: (p[0][0], p[0][1] or oldest), reverse=True)
+    ranked = sorted(places, key=lambda p: (p[0][0], p[0][1], p[0][2] or oldest), reverse=True)
     apps = [where for rank, where in ranked if rank[0]]
     return apps or [ranked[0][1]]
 

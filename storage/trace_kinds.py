@@ -10,7 +10,10 @@ TRACE_KINDS: dict[str, str] = {
     "member.imported": "a roster file was imported; data: file name and row count",
     "member.bound": "a chat account was bound to a member; data: platform",
     "invite.issued": "an invite code was issued for a member (the code itself is never stored)",
-    "invite.rejected": "a wrong, used or expired invite code was tried; ref: the account",
+    "invite.rejected": "a wrong, used or expired invite code was tried, or a code for a "
+    "platform its member already has an account on; ref: the account; data: reason",
+    "bind_code.issued": "a code to bind a further platform was issued for a bound member; "
+    "data: platforms already bound, expires (the code itself is never stored)",
     "data.viewed": "someone viewed a person's record; member: whose, actor: who",
     "data.exported": "a person's data or the traces were exported; data: what and format",
     "notice.created": "a notice was sent; ref: notice:ID; data: audience, recipients, reachable",

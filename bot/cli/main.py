@@ -15,11 +15,11 @@ from bot.cli.dues import dues_group
 from bot.cli.people import branch_group, member_group
 from bot.cli.report import report
 from bot.cli.study import materials_group, questions_group, seed_starter_bank
-from bot.cli.support import BranchbotGroup, fail, opened, run, say, settings_from
+from bot.cli.support import BranchbotGroup, fail, member_named, opened, run, say, settings_from
 from bot.cli.surveys import surveys_group
 from bot.cli.traces import export_group, trace_kinds, verify
 from handlers.core.messages import Msg
-from storage import people, schema
+from storage import schema
 from storage.crypto import SecretBox
 from storage.db import create_engine
 from storage.files import owner_only_umask, private_dir
@@ -101,11 +101,7 @@ def console(ctx: click.Context, name: str, branch_name: str | None) -> None:
     async def go() -> None:
         async with opened(settings) as services:
             async with services.readers() as session:
-                branch = await people.branch_by_name(session, branch_name) if branch_name else None
-                found = await people.members_named(session, name, branch.id if branch else None)
-            if len(found) != 1:
-                fail(settings, Msg("cli.member_unknown", name=name))
-            member = found[0]
+                member = await member_named(session, name, branch_name)
             account = await bind_console(services, member)
             say(
                 settings,

@@ -1,4 +1,4 @@
-"""CLI commands for branches and members: add, list, import a roster (花名册)."""
+"""CLI commands for branches and members: add, list, import a roster (花名册), binding codes."""
 
 import json
 from datetime import timedelta
@@ -7,11 +7,26 @@ from pathlib import Path
 import click
 
 from bot.app.settings import Settings
-from bot.cli.support import branch_named, now, opened, report_rows, run, say, settings_from
-from handlers.account.members import NewMember, add_branch, add_member, issue_invite
+from bot.cli.support import (
+    branch_named,
+    member_named,
+    now,
+    opened,
+    report_rows,
+    run,
+    say,
+    settings_from,
+)
+from handlers.account.members import (
+    NewMember,
+    add_branch,
+    add_member,
+    issue_bind_code,
+    issue_invite,
+)
 from handlers.account.roster import check_member, import_roster
 from handlers.common.tables import RowsInvalid
-from handlers.core.messages import UserError
+from handlers.core.messages import Msg, Series, UserError
 from handlers.core.parsing import clean
 from storage import people
 
@@ -99,6 +114,37 @@ def member_add(ctx: click.Context, branch_name: str, as_json: bool, **opts: str 
             branch=branch.name,
             code=code,
             expires=expires,
+        )
+
+    run(settings, go())
+
+
+@member_group.command("bind-code")
+@click.argument("name")
+@click.option("--branch", "branch_name", help="Their branch, when the name is not unique.")
+@click.option("--json", "as_json", is_flag=True, help="Print {member_id, bind_code} as JSON.")
+@click.pass_context
+def member_bind_code(ctx: click.Context, name: str, branch_name: str | None, as_json: bool) -> None:
+    """Print a code that binds a bound member's account on a further platform (e.g. WeCom)."""
+    settings = settings_from(ctx)
+
+    async def go() -> None:
+        ttl = timedelta(days=settings.invite_ttl_days)
+        async with opened(settings) as services, services.sessions.begin() as session:
+            member = await member_named(session, name, branch_name)
+            code, platforms = await issue_bind_code(session, services.box, member, now(), ttl)
+        if as_json:
+            click.echo(json.dumps({"member_id": member.id, "bind_code": code}))
+            return
+        say(
+            settings,
+            "cli.bind_code",
+            name=member.name,
+            id=member.id,
+            branch=member.branch.name if member.branch else "-",
+            code=code,
+            expires=(now() + ttl).astimezone(settings.zone).date(),
+            platforms=Series(Msg(f"platform.{p}") for p in platforms),
         )
 
     run(settings, go())

@@ -15,8 +15,9 @@ from bot.app.settings import ConfigError, Settings, load_settings
 from handlers.common.tables import RowsInvalid
 from handlers.core.i18n import Renderer
 from handlers.core.messages import Msg, Series, UserError
+from handlers.core.parsing import parse_id
 from storage import people
-from storage.models import Branch
+from storage.models import Branch, Member
 
 T = TypeVar("T")
 
@@ -89,6 +90,23 @@ async def branch_named(session: AsyncSession, name: str) -> Branch:
         names = Series(b.name for b in await people.all_branches(session)) or "-"
         raise UserError("branch.unknown", name=name, names=names)
     return branch
+
+
+async def member_named(session: AsyncSession, name: str, branch_name: str | None) -> Member:
+    """The one active member `name` (or #ID) means, in the named branch if given; else a
+    UserError saying there is none or several."""
+    member_id = parse_id(name) if name.startswith("#") else None
+    if member_id is not None:
+        member = await session.get(Member, member_id)
+        found = [member] if member is not None and member.active else []
+    else:
+        branch = await branch_named(session, branch_name) if branch_name else None
+        found = list(await people.members_named(session, name, branch.id if branch else None))
+    if not found:
+        raise UserError("cli.member_unknown", name=name)
+    if len(found) > 1:
+        raise UserError("cli.member_ambiguous", name=name, count=len(found))
+    return found[0]
 
 
 class BranchbotGroup(click.Group):

@@ -1,14 +1,15 @@
-"""Domain functions for people: add a member, issue an invite code, bind a chat account.
+"""Domain functions for people: add a member, issue an invite or bind code, bind an account.
 
 Plain async functions over a session and values, shared by chat commands, the CLI and imports.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.core.messages import RecordedRefusal, UserError
+from handlers.core.messages import Msg, RecordedRefusal, UserError
 from storage import invites, people, traces
 from storage.crypto import SecretBox
 from storage.enums import Role, Stage
@@ -101,26 +102,71 @@ async def issue_invite(
     actor_id: int | None = None,
 ) -> str:
     """A new single-use code for the member (older unused ones stop working)."""
+    return await _issue_code(session, box, member, now, ttl, actor_id, "invite.issued", {})
+
+
+async def issue_bind_code(
+    session: AsyncSession,
+    box: SecretBox,
+    member: Member,
+    now: datetime,
+    ttl: timedelta,
+    actor_id: int | None = None,
+) -> tuple[str, list[str]]:
+    """A code that binds a chat account on a further platform to a member who has one
+    already, and the platforms they have; redeemed with /start like an invite code (and it
+    replaces any open one)."""
+    platforms = await people.platforms_of(session, member.id)
+    if not platforms:
+        raise UserError("bind_code.not_bound", name=member.name)
+    data = {"platforms": platforms}
+    kind = "bind_code.issued"
+    return await _issue_code(session, box, member, now, ttl, actor_id, kind, data), platforms
+
+
+async def _issue_code(
+    session: AsyncSession,
+    box: SecretBox,
+    member: Member,
+    now: datetime,
+    ttl: timedelta,
+    actor_id: int | None,
+    kind: str,
+    data: Mapping[str, object],
+) -> str:
     code = await invites.issue(session, box, member.id, actor_id, now, now + ttl)
     await traces.append(
         session,
         box,
-        kind="invite.issued",
+        kind=kind,
         at=now,
         branch_id=member.branch_id,
         member_id=member.id,
         actor_id=actor_id,
         ref=f"member:{member.id}",
-        data={"expires": (now + ttl).date().isoformat()},
+        data={"expires": (now + ttl).date().isoformat(), **data},
     )
     return code
 
 
 async def _reject(
-    session: AsyncSession, box: SecretBox, now: datetime, account_ref: str, reason: str
+    session: AsyncSession,
+    box: SecretBox,
+    now: datetime,
+    account_ref: str,
+    reason: str,
+    member: Member | None = None,
 ) -> None:
+    """Trace a refused code (against the member it was for, when it was a good one)."""
     await traces.append(
-        session, box, kind="invite.rejected", at=now, ref=account_ref, data={"reason": reason}
+        session,
+        box,
+        kind="invite.rejected",
+        at=now,
+        branch_id=member.branch_id if member else None,
+        member_id=member.id if member else None,
+        ref=account_ref,
+        data={"reason": reason},
     )
 
 
@@ -164,6 +210,13 @@ async def bind_account(
         await _reject(session, box, now, account_ref, reason or "unknown")
         raise RecordedRefusal(f"bind.{reason or 'unknown'}")
     invite, member = found
+    if platform in await people.platforms_of(session, member.id):
+        # One account per platform: a code never replaces the account a member has, so
+        # whoever holds it cannot push the member's own account out. The code stays open.
+        await _reject(session, box, now, account_ref, "platform_taken", member)
+        raise RecordedRefusal(
+            "bind.platform_taken", name=member.name, platform=Msg(f"platform.{platform}")
+        )
     if not await invites.consume(session, invite.id, now):
         await _reject(session, box, now, account_ref, "used")
         raise RecordedRefusal("bind.used")
@@ -196,6 +249,7 @@ async def link_account(
         bound_at=now,
         last_seen_at=now,
     )
+    await people.note_platform(session, member, platform, now)  # binding is using it
     await traces.append(
         session,
         box,

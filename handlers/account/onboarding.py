@@ -1,10 +1,20 @@
-"""Joining the bot: `/start CODE` binds a chat account; a secretary's `/invite NAME` makes codes."""
+"""Joining the bot: `/start CODE` binds a chat account; a secretary's `/invite NAME` makes codes,
+and `/bind_code` one for a bound member's account on a further platform."""
 
+import secrets
 from typing import Any
 
-from handlers.account.members import NewMember, add_member, bind_account, issue_invite
+from handlers.account.members import (
+    NewMember,
+    add_member,
+    bind_account,
+    issue_bind_code,
+    issue_invite,
+)
+from handlers.common.lookup import find_member
 from handlers.core.context import Context
-from handlers.core.messages import Msg, Reply, Secret, UserError
+from handlers.core.messages import Denied, Msg, Reply, Secret, Series, UserError
+from handlers.core.notify import queue_to_members
 from handlers.core.parsing import (
     looks_like_date,
     looks_like_stage,
@@ -12,7 +22,7 @@ from handlers.core.parsing import (
     parse_stage,
     valid_name,
 )
-from handlers.core.registry import SECRETARY_UP, Feature, Replies
+from handlers.core.registry import EVERYONE, SECRETARY_UP, Feature, Replies
 from storage import people
 from storage.enums import ROLE_RANK, Role
 from storage.invites import ALPHABET, CODE_LENGTH, normalize
@@ -141,3 +151,42 @@ async def invite(ctx: Context, args: str) -> Replies:
             link=Msg("invite.link", link=link) if link else "",
         )
     )
+
+
+async def _bind_code_holder(ctx: Context, name: str) -> Member:
+    """Whose code `/bind_code [NAME]` asks for: the caller's own; a secretary's or admin's
+    may name someone in their scope. Naming anyone else is a refusal, traced."""
+    caller = ctx.require_caller()
+    if not name:
+        return caller
+    member = await find_member(ctx, name)  # out of scope: Denied (traced) by the lookup
+    if member.id != caller.id and caller.role not in SECRETARY_UP:
+        raise Denied("bind_code.not_yours", target=f"member:#{member.id}", exists=True)
+    return member
+
+
+@feature.command("bind_code", roles=EVERYONE, aliases=("绑定码",), private_only=True)
+async def bind_code(ctx: Context, args: str) -> Replies:
+    """A code to bind a member's account on a further platform (e.g. WeCom after Telegram).
+    One's own is shown here; one a secretary asks for goes to that member's own chat, so it
+    never passes through anyone else's hands."""
+    caller = ctx.require_caller()
+    member = await _bind_code_holder(ctx, args.strip())
+    ttl = ctx.options.invite_ttl
+    code, platforms = await issue_bind_code(
+        ctx.session, ctx.box, member, ctx.now, ttl, actor_id=caller.id
+    )
+    expires = (ctx.now + ttl).astimezone(ctx.options.timezone).date()
+    bound = Series(Msg(f"platform.{p}") for p in platforms)
+    # Sealed, not in clear, in the queued message (and should the reply ever be queued).
+    details = {"code": Secret(code), "expires": expires, "platforms": bound}
+    if member.id == caller.id:
+        return Reply(Msg("bind_code.yours", **details))
+    message = Reply(Msg("bind_code.for_you", by=caller.name, **details))
+    key = f"bind-code:{secrets.token_hex(8)}"
+    reached = await queue_to_members(
+        ctx.session, [member.id], message, key=key, kind="bind_code", now=ctx.now, box=ctx.box
+    )
+    if member.id not in reached:  # rolls the code back: nobody could receive it
+        raise UserError("bind_code.unreachable", name=member.name)
+    return Reply(Msg("bind_code.sent", name=member.name, id=member.id, expires=expires))

@@ -65,6 +65,10 @@ async def member_export(ctx: Context, member: Member) -> dict[str, Any]:
         "phone": ctx.box.decrypt(member.phone_enc),
         "id_number": ctx.box.decrypt(member.id_number_enc),
         "created_at": member.created_at.isoformat(),
+        "last_platform": member.last_platform,  # where personal messages go
+        "last_platform_at": member.last_platform_at.isoformat()
+        if member.last_platform_at
+        else None,
         "accounts": [
             {
                 "platform": a.platform,

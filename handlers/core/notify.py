@@ -8,14 +8,14 @@ is sealed with the SecretBox into the row's `sealed` column, never in the JSON p
 erased from the row once it is sent or given up (storage/outbox.py).
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.core.messages import Reply
+from handlers.core.messages import Msg, Reply
 from handlers.core.payload import reply_out, seal
 from storage import outbox, people
 from storage.crypto import SecretBox
@@ -137,3 +137,32 @@ async def queue_many(
                     reached[message.key].add(member_id)
     await outbox.enqueue(session, envelopes, now)
     return reached
+
+
+# Chat apps whose refusal has words of their own in the catalogs (blocked.<app> and
+# unreached.<app>): Telegram's means the member blocked the bot; WeCom's (60111, 81013) that
+# they are outside the application's visible range. Any other, or several, get neutral words.
+WORDED_PLATFORMS = frozenset({"telegram", "wecom"})
+
+
+def _worded(platforms: Iterable[str]) -> str | None:
+    """The one chat app among these that has words of its own, if they are one such app."""
+    found = set(platforms)
+    return found.pop() if len(found) == 1 and found <= WORDED_PLATFORMS else None
+
+
+def blocked_why(platforms: Iterable[str]) -> Msg:
+    """Why messages to one member on these chat apps were refused, in words true there."""
+    platform = _worded(platforms)
+    return Msg(f"blocked.{platform}") if platform else Msg("blocked.any")
+
+
+async def why_unreached(session: AsyncSession, member_ids: Sequence[int]) -> Msg:
+    """Why these members cannot be reached, for a count of them: no account bound, or the
+    refusal of the one chat app they are refused on (neutral words when several)."""
+    places = await people.reach_everywhere(session, member_ids)
+    refused = {w.platform for found in places.values() for w in found if w.blocked}
+    if not refused:
+        return Msg("unreached.unbound")
+    platform = _worded(refused)
+    return Msg(f"unreached.{platform}") if platform else Msg("unreached.any")

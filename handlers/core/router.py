@@ -191,6 +191,8 @@ class Router:
             # Only a private chat is where personal messages to this member may go later.
             private_chat = incoming.chat_id if incoming.is_private else None
             people.touch_account(account, private_chat, now)
+            if incoming.is_private:  # a write only when they switched apps
+                await people.note_platform(session, account.member, account.platform, now)
         return Context(
             session=session,
             box=self.box,

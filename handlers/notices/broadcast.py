@@ -11,6 +11,7 @@ from typing import Any
 
 from handlers.core.context import Context
 from handlers.core.messages import Button, Msg, Reply, Series, UserError
+from handlers.core.notify import why_unreached
 from handlers.core.payload import attachment_out
 from handlers.core.registry import SECRETARY_UP, Replies
 from handlers.notices.audience import Audience, Filter
@@ -38,18 +39,22 @@ def _content(ctx: Context, text: str) -> tuple[str, dict[str, Any] | None]:
     return text, attachment
 
 
-def _unreachable(key: str, count: int) -> Msg | str:
-    return Msg(key, count=count) if count else ""
+async def _unreachable(ctx: Context, key: str, missed: list[int]) -> Msg | str:
+    """How many of the audience cannot be reached, and why, for the preview and the receipt."""
+    if not missed:
+        return ""
+    return Msg(key, count=len(missed), why=await why_unreached(ctx.session, missed))
 
 
 async def _send(ctx: Context, draft: Draft) -> Reply:
-    notice, total, reached = await publish(ctx, draft)
+    notice, member_ids, reached = await publish(ctx, draft)
+    missed = [m for m in member_ids if m not in reached]
     return Reply(
         Msg(
             "broadcast.sent",
             id=notice.id,
-            total=total,
-            unreachable=_unreachable("broadcast.sent_unreachable", total - reached),
+            total=len(member_ids),
+            unreachable=await _unreachable(ctx, "broadcast.sent_unreachable", missed),
             ack=Msg("broadcast.sent_ack", id=notice.id) if draft.require_ack else "",
         )
     )
@@ -223,7 +228,7 @@ async def ask_confirm(ctx: Context, data: Data) -> Reply:
     author = ctx.require_caller()
     ids = await draft.audience.member_ids(ctx.session, ctx.today, exclude=author.id)
     reach = await people.reach(ctx.session, ids)
-    reachable = sum(1 for r in reach.values() if not r.blocked)
+    missed = [m for m in ids if m not in reach or reach[m].blocked]
     names = await people.branch_names(ctx.session, draft.audience.branches)
     file_name = (draft.attachment or {}).get("file_name") or ""
     preview = Msg(
@@ -231,7 +236,7 @@ async def ask_confirm(ctx: Context, data: Data) -> Reply:
         text=draft.text or Msg("notice.see_file", name=file_name),
         audience=draft.audience.describe(names),
         total=len(ids),
-        unreachable=_unreachable("broadcast.preview_unreachable", len(ids) - reachable),
+        unreachable=await _unreachable(ctx, "broadcast.preview_unreachable", missed),
         ack=Msg("broadcast.ack_yes" if draft.require_ack else "broadcast.ack_no"),
     )
     confirm = (Button(Msg("broadcast.confirm_button"), "confirm:send"),)

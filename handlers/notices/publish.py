@@ -87,7 +87,7 @@ def notice_reply(notice: Notice, *, acked: bool = False, reminder: bool = False)
     return Reply(text, buttons, forward=forward)
 
 
-async def publish(ctx: Context, draft: Draft) -> tuple[Notice, int, int]:
+async def publish(ctx: Context, draft: Draft) -> tuple[Notice, list[int], set[int]]:
     """Create the notice and queue it to every recipient: (notice, recipients, reachable)."""
     author = ctx.require_caller()
     member_ids = await draft.audience.member_ids(ctx.session, ctx.today, exclude=author.id)
@@ -124,4 +124,4 @@ async def publish(ctx: Context, draft: Draft) -> tuple[Notice, int, int]:
             "attachment": bool(draft.attachment),
         },
     )
-    return notice, len(member_ids), len(reached)
+    return notice, member_ids, reached

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.core.context import Context
 from handlers.core.messages import Button, Denied, Msg, Reply, Series, UserError
-from handlers.core.notify import queue_to_members
+from handlers.core.notify import blocked_why, queue_to_members, why_unreached
 from handlers.core.parsing import parse_id
 from handlers.core.registry import SECRETARY_UP, Replies
 from handlers.notices.access import may_see
@@ -68,8 +68,9 @@ async def status_msg(session: AsyncSession, notice: Notice) -> Msg:
     total = len(recipients)
     sent = sum(1 for m, _, _ in recipients if delivery.get(m) == Status.SENT)
     queued = sum(1 for m, _, _ in recipients if delivery.get(m) in (Status.PENDING, Status.SENDING))
+    refused = await outbox.refused_on(session, ref, "notice")
     lost = [
-        Msg(f"notice.lost_{delivery.get(m, 'unbound')}", name=name)
+        _lost(delivery.get(m), name, refused.get(m, set()))
         for m, name, _ in recipients
         if delivery.get(m) not in (Status.SENT, Status.PENDING, Status.SENDING)
     ]
@@ -94,6 +95,13 @@ async def status_msg(session: AsyncSession, notice: Notice) -> Msg:
     if lost:
         lines.append(Msg("notice.status_lost", names=_capped(lost)))
     return Msg("notice.status", lines=lines)
+
+
+def _lost(status: str | None, name: str, refused_on: set[str]) -> Msg:
+    """A member the notice cannot reach, and why (a refusal in the words of its chat app)."""
+    if status == Status.BLOCKED:
+        return Msg("notice.lost_blocked", name=name, why=blocked_why(refused_on))
+    return Msg(f"notice.lost_{status or 'unbound'}", name=name)
 
 
 def _ack_lines(
@@ -171,8 +179,11 @@ async def notice_remind(ctx: Context, args: str) -> Replies:
         ref=ref,
         data={"round": notice.reminders, "waiting": len(waiting), "reachable": len(reached)},
     )
-    missed = len(waiting) - len(reached)
-    unreachable = Msg("remind.unreachable", count=missed) if missed else ""
+    missed = [m for m in waiting if m not in reached]
+    unreachable: Msg | str = ""
+    if missed:
+        why = await why_unreached(ctx.session, missed)
+        unreachable = Msg("remind.unreachable", count=len(missed), why=why)
     return Reply(
         Msg(
             "remind.ok",

@@ -127,6 +127,31 @@ async def test_outbox_maps_wecom_errors(both: Both, clock: Clock) -> None:
         await service.close()
 
 
+async def test_a_member_outside_the_visible_range_is_not_said_to_block_the_bot(
+    both: Both, clock: Clock
+) -> None:
+    """WeCom's 81013 makes the row blocked, as Telegram's 403 does, but the secretary reads
+    the reason true on WeCom: the member is outside the application's visible range."""
+    secretary = await bound(both, clock, "书记", role=Role.SECRETARY)
+    member = await bound(both, clock)
+    both.wecom.members.discard(member.account_id)  # taken out of the application's range
+    await secretary.say("/broadcast 周五下午主题党日")
+    await heard(secretary, "通知 #1 已开始发送")
+    for _ in range(100):
+        async with both.services.sessions() as session:
+            row = await session.scalar(select(OutboxMessage).where(OutboxMessage.kind == "notice"))
+        if row is not None and row.status == "blocked":
+            break
+        await asyncio.sleep(0.05)
+    since = len(secretary.texts())
+    await secretary.say("/notice_status 1")
+    status = await heard(secretary, "无法送达", since)
+    assert "党员甲（不在应用可见范围）" in status and "屏蔽" not in status
+    await secretary.say("/broadcast 周六志愿服务")
+    reply = await heard(secretary, "通知 #2 已开始发送", since)
+    assert "其中 1 人未绑定账号或不在应用可见范围，收不到" in reply
+
+
 async def test_a_throttled_message_goes_after_the_pause(both: Both, clock: Clock) -> None:
     user = await bound(both, clock)
     async with both.services.sessions.begin() as session:

@@ -7,7 +7,7 @@ handler queued are the observable result, rendered as their recipients would rea
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.app.services import Services
 from bot.channels.console import bind_console
@@ -17,7 +17,7 @@ from handlers.core.payload import queued_reply, reply_in
 from handlers.notices.status import queue_due_summaries
 from storage import traces
 from storage.enums import Role, Stage
-from storage.models import Member, NoticeRecipient, OutboxMessage
+from storage.models import Member, NoticeRecipient, OutboxMessage, PlatformAccount
 from tests.support.chat import Chat, User
 
 OTHER_BRANCH = "化学化工学院第二党支部"
@@ -71,7 +71,7 @@ async def test_one_line_broadcast_queues_to_everyone_but_the_author(chat: Chat) 
     await chat.enrol("未绑定丙")
     await chat.bound("他支部丁", branch=OTHER_BRANCH)
     reply = await secretary.say("/broadcast 明天下午2点在化工楼301召开支部党员大会。")
-    assert "通知 #1 已开始发送，共 3 人。其中 1 人未绑定账号或已屏蔽机器人" in reply
+    assert "通知 #1 已开始发送，共 3 人。其中 1 人未绑定账号，收不到" in reply
     rows = await queued(chat.services, "notice:1")
     assert sorted(r.chat_id for r in rows) == sorted(m.account_id for m in members)
     assert "📢 通知 #1" in rows[0].text and "化工楼301" in rows[0].text
@@ -181,6 +181,42 @@ async def test_ack_of_a_notice_not_addressed(chat: Chat) -> None:
     assert "不是发给您的" in await stranger.say("/ack 1")
     assert "不是发给您的" in await stranger.say("/ack 99")
     assert "格式不对" in await stranger.say("/ack abc")
+
+
+async def refusing(chat: Chat, user: User) -> None:
+    """Mark the user's account as refused by its chat app (as the sender does on a refusal:
+    Telegram's 403, WeCom's 81013 for someone outside the application's visible range)."""
+    async with chat.services.sessions.begin() as session:
+        await session.execute(
+            update(PlatformAccount)
+            .where(PlatformAccount.external_id == user.account_id)
+            .values(blocked_at=chat.clock())
+        )
+
+
+async def test_who_cannot_be_reached_is_said_in_their_apps_words(chat: Chat) -> None:
+    """Blocking the bot is Telegram's refusal; WeCom's is a member outside the application's
+    visible range. Each member's line says theirs; a count over both says neither."""
+    secretary = await chat.bound("书记", role=Role.SECRETARY)
+    _, code = await chat.enrol("党员甲")
+    on_wecom = chat.user("wecom-jia", platform="wecom")
+    assert "绑定成功" in await on_wecom.say(f"/start {code}")
+    on_telegram = await chat.bound("党员乙")
+    await chat.enrol("党员丙")  # never bound
+    await refusing(chat, on_wecom)
+    reply = await secretary.say("/broadcast 周五下午主题党日")
+    assert "其中 2 人未绑定账号或不在应用可见范围，收不到" in reply
+    status = await secretary.say("/notice_status 1")
+    assert "党员甲（不在应用可见范围）" in status and "党员丙（未绑定账号）" in status
+    assert "屏蔽" not in status
+    reply = await secretary.say("/notice_remind 1")
+    assert "另有 2 人未绑定账号或不在应用可见范围，收不到提醒" in reply
+    await refusing(chat, on_telegram)
+    preview = await guided(secretary, "周六志愿服务", "aud:all", "ack:yes")
+    assert "其中 3 人未绑定账号或无法送达，收不到" in preview
+    assert "其中 3 人未绑定账号或无法送达" in await secretary.say(callback="confirm:send")
+    status = await secretary.say("/notice_status 2")
+    assert "党员甲（不在应用可见范围）" in status and "党员乙（已屏蔽机器人）" in status
 
 
 async def test_remind_only_the_unacknowledged_once_an_hour(chat: Chat) -> None:

@@ -167,6 +167,9 @@ class TelegramService:
             data = await request.json()
             if not isinstance(data, dict):
                 raise TypeError(f"a JSON {type(data).__name__}, not an object")
+            # PTB takes any update_id, but the once-only claim keys on it: a number or nothing.
+            if type(data.get("update_id")) is not int:
+                raise TypeError("update_id is not a number")
             update = Update.de_json(data, self.application.bot)
         except Exception as err:  # anything PTB cannot read is the caller's fault: one line
             log.warning("webhook body refused: %s", type(err).__name__)  # never its content
