@@ -23,6 +23,7 @@ from bot.channels.wecom.deliver import WECOM_LIMITS
 from bot.web.auth import STATE as WEB_STATE
 from bot.web.pages import add_web_pages
 from bot.web.server import Handler, build_web_app, start_site
+from handlers.core.extras import optional_part
 from handlers.study import index as study_index
 from handlers.study.text import warm as warm_text
 from scheduler.context import JobContext
@@ -211,8 +212,12 @@ def _webhooks(telegram: TelegramService | None) -> dict[str, Handler]:
 
 
 def _wecom(services: Services) -> "WeComService":
-    # Imported only when configured: wechatpy (and requests) cost start-up time otherwise.
-    from bot.channels.wecom.service import WeComService
+    # Imported only when configured: wechatpy (and requests) cost start-up time otherwise,
+    # and a deployment without WeCom may leave out the `wecom` extra.
+    with optional_part("wecom", "WeCom"):
+        import eviltransform  # noqa: F401  (checked here: only a location message needs it)
+
+        from bot.channels.wecom.service import WeComService
 
     return WeComService(services)
 

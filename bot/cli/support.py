@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.app.services import SchemaOutdated, Services, build_services, check_schema
 from bot.app.settings import ConfigError, Settings, load_settings
 from handlers.common.tables import RowsInvalid
+from handlers.core.extras import MissingExtra
 from handlers.core.i18n import Renderer
 from handlers.core.messages import Msg, Series, UserError
 from handlers.core.parsing import parse_id
@@ -62,6 +63,8 @@ def run(settings: Settings | None, coro: Coroutine[Any, Any, T]) -> T:
         return asyncio.run(coro)
     except ConfigError as err:
         fail(settings, Msg("cli.config_error", variable=err.variable, problem=err.problem), 2)
+    except MissingExtra as err:
+        fail(settings, Msg("cli.missing_extra", purpose=err.purpose, extra=err.extra), 2)
     except SchemaOutdated as err:
         fail(settings, Msg("cli.not_initialised", current=err.current or "-", head=err.head))
     except UserError as err:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from handlers.common.tables import decode
+from handlers.core.extras import MissingExtra, optional_part
 from handlers.core.messages import UserError
 from handlers.core.parsing import tidy
 
@@ -25,13 +26,15 @@ class Document:
 
 
 def _docx_text(raw: bytes) -> str:
-    from docx import Document as Docx
+    with optional_part("documents", "Word (.docx)"):
+        from docx import Document as Docx
 
     return "\n".join(p.text for p in Docx(io.BytesIO(raw)).paragraphs)
 
 
 def _pdf_text(raw: bytes) -> str:
-    from pypdf import PdfReader
+    with optional_part("documents", "PDF"):
+        from pypdf import PdfReader
 
     return "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(raw)).pages)
 
@@ -53,6 +56,8 @@ def read_document(name: str, raw: bytes) -> Document:
             raise UserError("material.bad_format", name=name)
     except UserError:
         raise
+    except MissingExtra as err:  # the deployment's choice, not a damaged file
+        raise UserError("material.needs_extra", name=name, extra=err.extra) from err
     except Exception as err:  # python-docx and pypdf raise many kinds for a damaged file
         raise UserError("material.unreadable", name=name) from err
     if suffix == ".md":

@@ -2,6 +2,8 @@
 
 import asyncio
 import gc
+import sys
+import threading
 
 import pytest
 
@@ -56,3 +58,55 @@ async def test_overlapping_reports_resume_it_when_the_last_ends() -> None:
     assert await later == "second"
     assert seen == [False]
     assert gc.isenabled()
+
+
+# What the pause relies on in CPython's collector: if a release changes it (a collector run
+# from a thread of its own, or not switched off by gc.disable), these fail naming it.
+
+
+class _Cycle:
+    def __init__(self) -> None:
+        self.me = self
+
+
+def _collections_during(allocations: int) -> int:
+    runs: list[str] = []
+
+    def seen(phase: str, _info: dict[str, int]) -> None:
+        if phase == "start":
+            runs.append(phase)
+
+    gc.callbacks.append(seen)
+    try:
+        for _ in range(allocations):
+            _Cycle()
+    finally:
+        gc.callbacks.remove(seen)
+    return len(runs)
+
+
+def test_cpython_collects_on_allocations_and_gc_disable_stops_it() -> None:
+    threshold = gc.get_threshold()[0]
+    assert threshold > 0, "CPython's gc no longer starts on allocations (threshold 0)"
+    allocations = threshold * 20
+    assert _collections_during(allocations) > 0, (
+        f"CPython {sys.version.split()[0]}: no collection while allocating; "
+        "handlers/core/collector.py assumes allocations start the collector"
+    )
+    with collector_paused():
+        assert _collections_during(allocations) == 0, (
+            f"CPython {sys.version.split()[0]}: gc.disable() no longer stops collections; "
+            "handlers/core/collector.py relies on it"
+        )
+
+
+def test_the_pause_is_process_wide() -> None:
+    seen: list[bool] = []
+    with collector_paused():
+        thread = threading.Thread(target=lambda: seen.append(gc.isenabled()))
+        thread.start()
+        thread.join()
+    assert seen == [False], (
+        f"CPython {sys.version.split()[0]}: gc.disable() no longer holds for other threads; "
+        "handlers/core/collector.py pauses the whole process"
+    )

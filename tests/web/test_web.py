@@ -492,7 +492,7 @@ def _browser_problem() -> str | None:
     try:
         import playwright.async_api  # noqa: F401
     except ImportError:
-        return "playwright is not installed (pip install -e '.[dev]')"
+        return "playwright is not installed (pip install -e '.[browser]', or '.[dev]')"
     return None
 
 

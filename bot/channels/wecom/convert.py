@@ -4,8 +4,6 @@ import hashlib
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, replace
 
-from eviltransform import gcj2wgs_exact
-
 from handlers.core.incoming import Attachment, Incoming, Location
 
 PLATFORM = "wecom"
@@ -54,6 +52,10 @@ def to_incoming(data: dict[str, str]) -> Callback | None:
     if kind == "text":
         return Callback(replace(base, text=data.get("Content", "")))
     if kind == "location":
+        # Imported here: bot.serve loads this module for its names whether or not the `wecom`
+        # extra is installed, and a callback arrives only once it is (see serve._wecom).
+        from eviltransform import gcj2wgs_exact
+
         # WeCom's map gives GCJ-02, offset by a few hundred metres in China from the WGS-84
         # that venues (shared on Telegram, or from GPS) are recorded in.
         latitude, longitude = gcj2wgs_exact(
