@@ -12,7 +12,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from bot.reports.xlsx import _header  # the house header style, shared
+from bot.reports.xlsx import header_row
 from handlers.common.cells import csv_bytes, xlsx_append, xlsx_bytes
 from handlers.common.charts import Bars, panels_chart
 from handlers.core.i18n import Renderer
@@ -203,7 +203,7 @@ def _png(renderer: Renderer, cards: list[BranchScorecard], mark: Msg) -> bytes:
 def _sheet(book: Workbook, title: str, headers: Sequence[str], widths: Sequence[int]) -> Worksheet:
     """A new sheet with the candidates report's header style (red, bold, frozen)."""
     sheet = book.create_sheet(title)
-    _header(sheet, headers, widths)
+    header_row(sheet, headers, widths)
     return sheet
 
 

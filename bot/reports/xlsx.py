@@ -15,7 +15,9 @@ HEADER_FILL = PatternFill("solid", fgColor="C00000")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 
 
-def _header(sheet: Worksheet, titles: Sequence[str], widths: Sequence[int]) -> None:
+def header_row(sheet: Worksheet, titles: Sequence[str], widths: Sequence[int]) -> None:
+    """The house header row of every report sheet: bold white on red, wrapped, frozen, with
+    the given column widths."""
     xlsx_append(sheet, titles)
     for cell in sheet[1]:
         cell.font = HEADER_FONT
@@ -47,7 +49,7 @@ def workbook(
     table = book.active
     assert table is not None
     table.title = labels["table"]
-    _header(table, headers, [max(8, min(16, len(h) * 2 + 2)) for h in headers])
+    header_row(table, headers, [max(8, min(16, len(h) * 2 + 2)) for h in headers])
     for row in rows:
         xlsx_append(table, row)
     for index in percent_columns:
@@ -57,7 +59,7 @@ def workbook(
     table.auto_filter.ref = table.dimensions  # sortable and filterable in Excel
 
     sheet = book.create_sheet(labels["checks"])
-    _header(sheet, [headers[0], labels["checks"]], [12, 100])
+    header_row(sheet, [headers[0], labels["checks"]], [12, 100])
     for name, line in checks:
         xlsx_append(sheet, [name, line])
         sheet.cell(sheet.max_row, 2).alignment = Alignment(wrap_text=True, vertical="top")
