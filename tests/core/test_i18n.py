@@ -1,7 +1,9 @@
-"""Message catalogs: en matches zh_CN, and every key the code and the web templates use exists.
+"""Message catalogs: en matches zh_CN file by file, and every key the code and the web templates
+use exists.
 
-zh_CN (handlers/core/locales/zh_CN/*.toml) is the default and complete catalog; every other
-catalog must have exactly its files and keys (in the same order) and the same `{placeholder}` names.
+zh_CN is the default and complete catalog; in every package's locales/ folder, en.toml must have
+exactly the keys of zh_CN.toml beside it (in the same order) and the same `{placeholder}` names.
+Where each key lives (beside the code using it) is tests/core/test_i18n_owners.py's concern.
 """
 
 import ast
@@ -11,16 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from handlers.core.i18n import DEFAULT_LANG, LOCALES, Renderer, load_catalog
+from handlers.core.i18n import DEFAULT_LANG, Renderer, load_catalog, locale_dirs, read_catalog_file
 from handlers.core.messages import Msg
 from handlers.features import FEATURES
 from storage.trace_kinds import TRACE_KINDS
+from tests.support.message_keys import ROOT, SCANNED, template_keys
 
-ROOT = Path(__file__).resolve().parents[2]
-SCANNED = ("bot", "handlers")
-TEMPLATES = ROOT / "bot" / "web" / "templates"
-# `t("key", ...)` in a template; a `~` after the literal makes it a prefix (t("stage." ~ s)).
-TEMPLATE_KEY = re.compile(r"""\bt\(\s*(["'])([^"']+)\1\s*(~)?""")
 # Calls whose first argument is a message key; `say(settings, key, ...)` takes it second.
 KEY_CALLS = {"Msg": 0, "UserError": 0, "RecordedRefusal": 0, "say": 1}
 CJK = re.compile("[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
@@ -89,18 +87,41 @@ def _missing_report(missing: dict[str, set[str]]) -> str:
     )
 
 
-def test_catalogs_have_the_same_keys() -> None:
-    missing_in_en = sorted(ZH.keys() - EN.keys())
-    extra_in_en = sorted(EN.keys() - ZH.keys())
+@pytest.mark.parametrize("folder", locale_dirs(), ids=lambda d: str(d.parent.relative_to(ROOT)))
+def test_each_folder_has_the_same_keys_in_both_languages(folder: Path) -> None:
+    files = sorted(p.name for p in folder.iterdir() if p.suffix == ".toml")
+    assert files == ["en.toml", "zh_CN.toml"], f"{folder} should hold en.toml and zh_CN.toml"
+    zh = list(read_catalog_file(folder / "zh_CN.toml"))
+    en = list(read_catalog_file(folder / "en.toml"))
+    missing_in_en, extra_in_en = sorted(set(zh) - set(en)), sorted(set(en) - set(zh))
     assert not missing_in_en and not extra_in_en, (
-        f"en.toml is missing keys {missing_in_en}; en.toml has keys not in zh_CN.toml {extra_in_en}"
+        f"{folder}: en.toml is missing keys {missing_in_en}; "
+        f"en.toml has keys not in zh_CN.toml {extra_in_en}"
     )
-    assert list(EN) == list(ZH), "en should list its keys in the same order as zh_CN"
-    parts = {
-        lang: sorted(p.name for p in (LOCALES / lang).glob("*.toml"))
-        for lang in ("en", DEFAULT_LANG)
+    assert en == zh, f"{folder}: en.toml should list its keys in the same order as zh_CN.toml"
+
+
+def test_every_feature_keeps_its_words_beside_it() -> None:
+    found = {folder.parent.relative_to(ROOT).as_posix() for folder in locale_dirs()}
+    features = {
+        "/".join(command.handler.__module__.split(".")[:2])
+        for feature in FEATURES
+        for command in feature.commands
     }
-    assert parts["en"] == parts[DEFAULT_LANG], f"catalog files differ: {parts}"
+    assert len(features) > 10 and {"handlers/core", "bot/web", "bot/cli"} <= found, found
+    assert not features - found, f"features without a locales/ folder: {features - found}"
+
+
+def test_a_key_in_two_files_is_an_error_naming_both(tmp_path: Path) -> None:
+    dirs = [tmp_path / "a" / "locales", tmp_path / "b" / "locales"]
+    for folder, text in zip(dirs, ('[x]\ny = "1"\n', 'z = "2"\nx.y = "3"\n'), strict=True):
+        folder.mkdir(parents=True)
+        (folder / "en.toml").write_text(text, encoding="utf-8")
+    with pytest.raises(ValueError, match=r"x\.y") as raised:
+        load_catalog("en", dirs)
+    assert str(dirs[0] / "en.toml") in str(raised.value)
+    assert str(dirs[1] / "en.toml") in str(raised.value)
+    assert load_catalog("en", dirs[1:]) == {"z": "2", "x.y": "3"}
 
 
 @pytest.mark.parametrize("key", sorted(ZH.keys() & EN.keys()))
@@ -127,18 +148,6 @@ def test_english_uses_ascii_punctuation() -> None:
     assert not bad, f"full-width punctuation in en.toml: {bad}"
 
 
-def _template_keys() -> tuple[dict[str, set[str]], dict[str, set[str]]]:
-    """Message keys and key prefixes (`t("stage." ~ m.stage)`) the web templates use."""
-    keys: dict[str, set[str]] = {}
-    prefixes: dict[str, set[str]] = {}
-    for path in sorted(TEMPLATES.glob("*.html")):
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            for found in TEMPLATE_KEY.finditer(line):
-                into = prefixes if found.group(3) else keys
-                into.setdefault(found.group(2), set()).add(f"{path.relative_to(ROOT)}:{number}")
-    return keys, prefixes
-
-
 @pytest.mark.parametrize("lang", [DEFAULT_LANG, "en"])
 def test_keys_used_in_code_exist_in_both_catalogs(lang: str) -> None:
     keys, _ = _used_keys()
@@ -152,7 +161,8 @@ def test_keys_used_in_code_exist_in_both_catalogs(lang: str) -> None:
 
 @pytest.mark.parametrize("lang", [DEFAULT_LANG, "en"])
 def test_keys_used_in_templates_exist_in_both_catalogs(lang: str) -> None:
-    keys, prefixes = _template_keys()
+    uses = template_keys()
+    keys, prefixes = uses.literals, uses.prefixes
     assert "web.title" in keys and "stage." in prefixes, "the template scan is broken"
     catalog = ZH if lang == DEFAULT_LANG else EN
     missing = {key: where for key, where in keys.items() if key not in catalog}
