@@ -27,12 +27,11 @@ from storage.enums import Role, Stage
 from storage.models import Member, OutboxMessage, Trace
 from storage.traces import Entry
 from tests.conftest import BRANCH, Cli
-from tests.dues.test_dues import member_named as member
-from tests.meetings.test_meetings_e2e import received, say
-from tests.notices.test_notices import queued
 from tests.support.chat import Chat, Clock, User
 from tests.support.fake_telegram import FakeTelegram
-from tests.support.telegram_rig import Rig
+from tests.support.notices import queued
+from tests.support.people import member_named as member
+from tests.support.telegram_rig import Rig, received, say
 
 OTHER_BRANCH = "化学化工学院第二党支部"
 ROOT = Path(__file__).resolve().parents[2]

@@ -16,10 +16,11 @@ from handlers.surveys.results import OpenAnswers, _group
 from handlers.volunteer.domain import asking, line
 from storage.enums import Role, Stage
 from storage.pipeline_models import VolunteerRecord
-from tests.meetings.test_meetings import ONE_LINE
-from tests.notices.test_notices import queued
 from tests.support.chat import Chat
-from tests.thoughts.test_thoughts import assign, bound
+from tests.support.meetings import ONE_LINE
+from tests.support.notices import queued
+from tests.support.people import bound
+from tests.support.pipeline import assign
 
 # Every way a line can break on a phone's screen.
 BREAKS = ["\n", "\r\n", "\r", "\u2028", "\u2029", "\x85", "\v", "\f"]

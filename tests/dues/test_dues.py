@@ -26,22 +26,15 @@ from storage.enums import Role, Stage, StepKind
 from storage.models import Member, OutboxMessage, Trace
 from storage.pipeline_models import DuesPayment, StageChange
 from tests.conftest import BRANCH, Cli
-from tests.meetings.test_meetings_e2e import received, say
-from tests.notices.test_notices import queued
 from tests.support.chat import Chat, Clock, User
 from tests.support.fake_telegram import FakeTelegram
-from tests.support.telegram_rig import Rig
+from tests.support.notices import queued
+from tests.support.people import member_named
+from tests.support.telegram_rig import Rig, received, say
 
 # The clock fixture starts at 2026-11-24 10:00 in Shanghai: members added then pay from 2026-11.
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 OTHER_BRANCH = "化学化工学院第二党支部"
-
-
-async def member_named(chat: Chat, name: str) -> Member:
-    async with chat.services.sessions() as session:
-        found = await people.members_named(session, name, None)
-    assert len(found) == 1, found
-    return found[0]
 
 
 async def admitted(chat: Chat, name: str, on: date) -> None:

@@ -13,11 +13,10 @@ from handlers.meetings.repeat import occurrences, parse_rule
 from storage import meetings
 from storage.enums import Presence, Role
 from storage.models import Attendance, Meeting
-from tests.notices.test_notices import queued
 from tests.support.chat import Chat, User
+from tests.support.meetings import ONE_LINE
+from tests.support.notices import queued
 
-# The clock fixture starts at 2026-11-24 10:00 in Shanghai (02:00 UTC).
-ONE_LINE = "/meeting_new 2026-11-25 14:30 | 主题党日 | 学习全会精神 | 化工楼301 | https://meeting.example/123"
 OTHER_BRANCH = "化学化工学院第二党支部"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

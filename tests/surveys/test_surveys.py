@@ -31,11 +31,10 @@ from storage.models import Base, OutboxMessage, Trace
 from storage.survey_models import Survey, SurveyBallotBox, SurveyParticipant, SurveyProgress
 from storage.surveys import Ballot
 from tests.conftest import BRANCH, SECRET, Cli
-from tests.meetings.test_meetings_e2e import received
-from tests.notices.test_notices import queued
 from tests.support.chat import Chat, Clock, User
 from tests.support.fake_telegram import FakeTelegram
-from tests.support.telegram_rig import Rig
+from tests.support.notices import queued
+from tests.support.telegram_rig import Rig, received
 
 # The clock fixture starts at 2026-11-24 10:00 in Shanghai.
 DEADLINE = "2026-11-30 18:00"

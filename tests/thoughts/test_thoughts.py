@@ -15,13 +15,13 @@ from handlers.thoughts.reminders import remind_due
 from storage import thoughts
 from storage.enums import Role, Stage, StepKind
 from storage.models import Member, OutboxMessage, Trace
-from storage.pipeline_models import Contact, StageChange, ThoughtReport, ThoughtReview
-from tests.meetings.test_meetings_e2e import received, say
-from tests.notices.test_notices import queued
-from tests.study.test_study_e2e import press
+from storage.pipeline_models import StageChange, ThoughtReport, ThoughtReview
 from tests.support.chat import Chat, Clock, User
 from tests.support.fake_telegram import FakeTelegram
-from tests.support.telegram_rig import Rig
+from tests.support.notices import queued
+from tests.support.people import bound
+from tests.support.pipeline import assign
+from tests.support.telegram_rig import Rig, press, received, say
 
 OTHER_BRANCH = "化学化工学院第二党支部"
 TEXT = (
@@ -37,29 +37,6 @@ DOCX = Attachment(
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     20_000,
 )
-
-
-async def bound(
-    chat: Chat, name: str, *, platform: str = "telegram", **kwargs: object
-) -> tuple[int, User]:
-    """A bound user and their member id."""
-    member_id, code = await chat.enrol(name, **kwargs)  # type: ignore[arg-type]
-    user = chat.user(platform=platform)
-    assert "绑定成功" in await user.say(f"/start {code}")
-    return member_id, user
-
-
-async def assign(chat: Chat, member_id: int, contact_id: int, ended: date | None = None) -> None:
-    """A contact person (培养联系人), recorded directly: /contact is another feature's."""
-    async with chat.services.sessions() as session, session.begin():
-        session.add(
-            Contact(
-                member_id=member_id,
-                contact_id=contact_id,
-                assigned_on=date(2026, 11, 1),
-                ended_on=ended,
-            )
-        )
 
 
 @dataclass
