@@ -156,6 +156,4 @@ async def bind_member(chat: Chat, name: str) -> User:
         code = await issue_invite(
             session, chat.services.box, member, chat.clock(), timedelta(days=1)
         )
-    user = chat.user()
-    assert "绑定成功" in await user.say(f"/start {code}")
-    return user
+    return await chat.bind(code)

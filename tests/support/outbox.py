@@ -6,12 +6,7 @@ import asyncio
 from sqlalchemy import select
 
 from bot.app.services import Services
-from bot.channels.outbox import (
-    Limits,
-    OutboxSender,
-    Outcome,
-    Sent,
-)
+from bot.channels.outbox import Limits, OutboxSender, Outcome, Sent
 from handlers.core.messages import Reply
 from storage.leader import Leadership
 from storage.models import OutboxMessage

@@ -1,4 +1,4 @@
-"""Members and bound users made for a test: found by name, bound with their id, an admin."""
+"""Members made for a test: one found by name, a user's member id, a bound admin of no branch."""
 
 from datetime import timedelta
 
@@ -28,16 +28,4 @@ async def admin_user(chat: Chat) -> User:
         new = NewMember(name="组织员", role=Role.ADMIN)
         admin = await add_member(session, chat.services.box, None, new, chat.clock())
         code = await issue_invite(session, chat.services.box, admin, chat.clock(), timedelta(1))
-    user = chat.user()
-    await user.say(f"/start {code}")
-    return user
-
-
-async def bound(
-    chat: Chat, name: str, *, platform: str = "telegram", **kwargs: object
-) -> tuple[int, User]:
-    """A bound user and their member id."""
-    member_id, code = await chat.enrol(name, **kwargs)  # type: ignore[arg-type]
-    user = chat.user(platform=platform)
-    assert "绑定成功" in await user.say(f"/start {code}")
-    return member_id, user
+    return await chat.bind(code)

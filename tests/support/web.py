@@ -23,8 +23,7 @@ async def staff(
     kwargs: dict[str, Any] = {"role": role}
     if branch is not None:
         kwargs["branch"] = branch
-    member_id, code = await chat.enrol(name, **kwargs)
-    assert "绑定成功" in await chat.user().say(f"/start {code}")
+    member_id, _ = await chat.enrolled(name, **kwargs)
     return member_id
 
 

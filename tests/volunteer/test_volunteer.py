@@ -91,9 +91,7 @@ async def test_report_without_photo_asks_the_committee(chat: Chat) -> None:
 
 async def test_report_with_photo_forwards_it_where_it_can_be_shown(chat: Chat) -> None:
     secretary = await chat.bound("书记", role=Role.SECRETARY)
-    _, code = await chat.enrol("企业微信支委", role=Role.COMMITTEE)
-    on_wecom = chat.user(platform="wecom")
-    assert "绑定成功" in await on_wecom.say(f"/start {code}")
+    _, on_wecom = await chat.enrolled("企业微信支委", role=Role.COMMITTEE, platform="wecom")
     member = await chat.bound("党员甲")
     reply = await member.say("/volunteer 2026-11-20 2.5小时 敬老院陪伴老人", attachments=(PHOTO,))
     assert "#1" in reply and "附照片" in reply

@@ -26,6 +26,7 @@ from storage.models import Member, OutboxMessage, Trace
 from tests.support.chat import Chat, Clock
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.telegram_rig import Rig
+from tests.support.traces import traces_of
 from tests.support.web import ask_code, csrf_of, last_code, send_code, sign_in, staff
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -37,12 +38,6 @@ async def client(services: Services) -> AsyncIterator[TestClient[Any, Any]]:
     app = build_web_app({}, None, lambda app: add_web_pages(app, services))
     async with TestClient(TestServer(app)) as test_client:
         yield test_client
-
-
-async def traces_of(services: Services, kind: str) -> list[Trace]:
-    async with services.sessions() as session:
-        query = select(Trace).where(Trace.kind == kind).order_by(Trace.id)
-        return list((await session.scalars(query)).all())
 
 
 async def queued_codes(services: Services) -> int:
