@@ -26,17 +26,18 @@ from storage.models import Meeting
 
 log = logging.getLogger(__name__)
 SYNC = "meetings.sync"
+PREFIX = "meeting:"  # of every per-meeting job's id
 
 
 def reminder_id(meeting_id: int, minutes: float) -> str:
-    return f"meeting:{meeting_id}:remind:{round(minutes * 60)}s"
+    return f"{PREFIX}{meeting_id}:remind:{round(minutes * 60)}s"
 
 
 def job_ids(meeting_id: int, options: Options) -> list[str]:
     return [
         *(reminder_id(meeting_id, m) for m in options.meeting_reminders),
-        f"meeting:{meeting_id}:open",
-        f"meeting:{meeting_id}:finish",
+        f"{PREFIX}{meeting_id}:open",
+        f"{PREFIX}{meeting_id}:finish",
     ]
 
 
@@ -59,9 +60,9 @@ def plan(scheduler: BaseScheduler, meeting: Meeting, options: Options, now: date
     ]
     if end > now:
         opens = max(start - options.checkin_opens_before, now)
-        jobs.append((f"meeting:{meeting.id}:open", meeting_open, opens, [meeting.id, planned]))
+        jobs.append((f"{PREFIX}{meeting.id}:open", meeting_open, opens, [meeting.id, planned]))
     jobs.append(
-        (f"meeting:{meeting.id}:finish", meeting_finish, max(end, now), [meeting.id, planned])
+        (f"{PREFIX}{meeting.id}:finish", meeting_finish, max(end, now), [meeting.id, planned])
     )
     for job_id, func, at, args in jobs:
         # Missed while the service was down: still run while it can matter; finalising
@@ -98,20 +99,21 @@ async def sync() -> int:
     return len(changed)
 
 
-async def replan_if_store_lost(store: Engine) -> int:
-    """Planned jobs live in the job store; if it holds none (a new or lost SQLite jobs
-    file), every meeting not yet over is planned again."""
-    with store.connect() as conn:
-        found = conn.execute(
-            text("SELECT 1 FROM apscheduler_jobs WHERE id LIKE 'meeting:%' LIMIT 1")
-        ).first()
-    if found is not None:
-        return 0
+async def replan_if_lost(store: Engine, lost: bool = False) -> int:
+    """Plan every meeting not yet over again when its jobs are gone: `lost` (some could no
+    longer be loaded after an upgrade) or none in the store (a new or lost SQLite jobs file)."""
+    if not lost:
+        with store.connect() as conn:
+            found = conn.execute(
+                text(f"SELECT 1 FROM apscheduler_jobs WHERE id LIKE '{PREFIX}%' LIMIT 1")
+            ).first()
+        if found is not None:
+            return 0
     ctx = current()
     async with ctx.sessions.begin() as session:
         count = await meetings.mark_all_unsynced(session, ctx.clock())
     if count:
-        log.warning("the job store had no meeting jobs: planning %d meeting(s) again", count)
+        log.warning("meeting jobs were missing: planning %d meeting(s) again", count)
     return count
 
 

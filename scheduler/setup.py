@@ -24,7 +24,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine, create_engine, event
 
 from handlers.core.context import Options
-from scheduler import jobs, meeting_jobs, pipeline_jobs, study_jobs, watch_jobs
+from scheduler import jobs, meeting_jobs, pipeline_jobs, stored, study_jobs, watch_jobs
 from scheduler.context import JobContext, use, use_scheduler
 from storage.db import ensure_sqlite_dir, job_store_url
 from storage.leader import Leadership
@@ -179,12 +179,15 @@ class SchedulerService:
     async def _follow_leadership(self) -> None:
         leading = await self.leadership.try_acquire()
         if leading and self.scheduler is None:
-            # A fresh scheduler each time: APScheduler 3 does not restart a shut-down one.
-            self.scheduler = start_scheduler(self.context, self.database_url, self.timezone)
-            log.info("this process runs the scheduler")
             store = job_store_engine(self.database_url)
             try:
-                await meeting_jobs.replan_if_store_lost(store)
+                # Before the scheduler reads the store, which would drop them unannounced.
+                dropped = stored.drop_unloadable(store, JOB_TABLE)
+                # A fresh scheduler each time: APScheduler 3 does not restart a shut-down one.
+                self.scheduler = start_scheduler(self.context, self.database_url, self.timezone)
+                log.info("this process runs the scheduler")
+                lost = any(job_id.startswith(meeting_jobs.PREFIX) for job_id in dropped)
+                await meeting_jobs.replan_if_lost(store, lost)
             finally:
                 store.dispose()
         elif not leading and self.scheduler is not None:

@@ -24,15 +24,15 @@ from handlers.core.context import Options
 from handlers.core.i18n import load_catalog
 from storage import chain, traces
 from storage.enums import Role, Stage
-from storage.models import Member, OutboxMessage, Trace
+from storage.models import Member, OutboxMessage
 from storage.traces import Entry
 from tests.conftest import BRANCH, Cli
-from tests.dues.test_dues import member_named as member
-from tests.meetings.test_meetings_e2e import received, say
-from tests.notices.test_notices import queued
 from tests.support.chat import Chat, Clock, User
 from tests.support.fake_telegram import FakeTelegram
-from tests.support.telegram_rig import Rig
+from tests.support.notices import queued
+from tests.support.people import member_named as member
+from tests.support.telegram_rig import Rig, received, say
+from tests.support.traces import traces_of
 
 OTHER_BRANCH = "化学化工学院第二党支部"
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,12 +67,6 @@ async def run_watch(services: Services, now: datetime, **settings: object) -> in
         return await watch(session, services.box, options, now)
 
 
-async def traced(services: Services, kind: str) -> list[Trace]:
-    async with services.sessions() as session:
-        query = select(Trace).where(Trace.kind == kind).order_by(Trace.id)
-        return list((await session.scalars(query)).all())
-
-
 async def branch_staff(chat: Chat) -> tuple[User, User, Member, Member]:
     """A bound secretary and admin of the first branch, and two members to read about."""
     secretary = await chat.bound("书记", role=Role.SECRETARY)
@@ -88,11 +82,11 @@ async def test_a_secretary_viewing_a_few_files_raises_nothing(chat: Chat, clock:
     assert "党费" in await secretary.say("/dues 李四")
     await secretary.say("/candidates")
     await secretary.send("/mydata")  # one's own data is not someone else's
-    reads = await traced(chat.services, "data.viewed")
+    reads = await traces_of(chat.services, "data.viewed")
     assert [t.data["what"] for t in reads] == ["pipeline", "dues"]
     assert reads[0].member_id == zhang.id
     assert await run_watch(chat.services, clock()) == 0
-    assert await traced(chat.services, "access.alert") == []
+    assert await traces_of(chat.services, "access.alert") == []
 
 
 async def test_a_burst_alerts_once_per_window_and_again_in_a_new_one(
@@ -106,7 +100,7 @@ async def test_a_burst_alerts_once_per_window_and_again_in_a_new_one(
     clock.advance(minutes=5)
     assert await run_watch(chat.services, clock()) == 0, "the same incident alerts once"
 
-    [alert] = await traced(chat.services, "access.alert")
+    [alert] = await traces_of(chat.services, "access.alert")
     key = incident_key("volume", reader.id, window_start(clock(), timedelta(hours=1)))
     assert alert.ref == key == f"access:volume:{reader.id}:20261124T0200Z"
     assert alert.member_id == reader.id and alert.data["count"] == limit + 2
@@ -123,7 +117,7 @@ async def test_a_burst_alerts_once_per_window_and_again_in_a_new_one(
     clock.advance(hours=2)
     await add_reads(chat.services, reader, [zhang] * (limit + 1), clock())
     assert await run_watch(chat.services, clock()) == 1, "a new window is a new incident"
-    assert len(await traced(chat.services, "access.alert")) == 2
+    assert len(await traces_of(chat.services, "access.alert")) == 2
     async with chat.services.sessions() as session:
         rows = (await session.scalars(select(OutboxMessage.key))).all()
     assert len(rows) == len(set(rows)) == 4
@@ -145,7 +139,7 @@ async def test_far_above_the_usual_rate_alerts_and_a_busy_routine_does_not(
     await add_reads(chat.services, quiet, [zhang] * 30, clock())
     await add_reads(chat.services, busy, [zhang] * 30, clock())
     assert await run_watch(chat.services, clock()) == 1
-    [alert] = await traced(chat.services, "access.alert")
+    [alert] = await traces_of(chat.services, "access.alert")
     assert alert.member_id == quiet.id and alert.data["usual"] == pytest.approx(0.04, abs=0.01)
     [message, *_] = await queued(chat.services, alert.ref)
     # One read a day is 0.04 an hour: shown as such, not rounded to a misleading 0.0.
@@ -159,7 +153,7 @@ async def test_far_above_the_usual_rate_alerts_and_a_busy_routine_does_not(
     assert await run_watch(chat.services, clock()) == 0
     await add_reads(chat.services, newcomer, [None], clock())  # a branch-wide table counts too
     assert await run_watch(chat.services, clock()) == 1
-    fresh = (await traced(chat.services, "access.alert"))[-1]
+    fresh = (await traces_of(chat.services, "access.alert"))[-1]
     [told, *_] = await queued(chat.services, fresh.ref)
     assert "此前 30 天没有任何查看或导出他人数据的记录（新账号或首次使用）" in told.text
     assert "0.0 次" not in told.text and "平均每" not in told.text
@@ -177,7 +171,7 @@ async def test_reading_a_member_of_another_branch_alerts(chat: Chat, clock: Cloc
     assert await run_watch(chat.services, clock()) == 0
     await add_reads(chat.services, secretary, [wang], clock())
     assert await run_watch(chat.services, clock()) == 1
-    [alert] = await traced(chat.services, "access.alert")
+    [alert] = await traces_of(chat.services, "access.alert")
     assert alert.data["rule"] == "outside" and alert.data["count"] == 1
     messages = await queued(chat.services, alert.ref)
     # The reader's own branch hears of it (here the secretary themself) and every admin;
@@ -201,13 +195,13 @@ async def test_repeated_refused_commands_are_traced_and_alert(chat: Chat, clock:
     assert await run_watch(chat.services, clock()) == 0, "one short of the limit"
     in_group = chat.user(prober.account_id, chat_type="group")
     assert "私聊" in await in_group.say("/me")
-    refused = await traced(chat.services, "access.refused")
+    refused = await traces_of(chat.services, "access.refused")
     prober_id = (await member(chat, "党员甲")).id
     assert len(refused) == limit and {t.actor_id for t in refused} == {prober_id}
     assert {t.data["command"] for t in refused} == {"stage", "broadcast", "me"}
     assert refused[-1].data["reason"] == "private" and refused[0].data["reason"] == "role"
     assert await run_watch(chat.services, clock()) == 1
-    [alert] = await traced(chat.services, "access.alert")
+    [alert] = await traces_of(chat.services, "access.alert")
     assert alert.data["rule"] == "refusals" and alert.data["count"] == limit
     [message, *_] = await queued(chat.services, alert.ref)
     assert f"60 分钟内 {limit} 次执行无权限的命令被拒" in message.text
@@ -231,7 +225,7 @@ async def test_a_refusal_for_want_of_a_branch_is_traced_after_the_rollback(
     stray = chat.user()
     await stray.say(f"/start {code}")
     assert "没有归属支部" in await stray.say("/broadcast 通知")
-    [refused] = await traced(services, "access.refused")
+    [refused] = await traces_of(services, "access.refused")
     assert refused.actor_id == nobody.id
     assert refused.data == {"command": "broadcast", "reason": "branch"}
     async with services.sessions() as session:
@@ -263,7 +257,7 @@ async def test_access_log_for_admins_only(chat: Chat, clock: Clock) -> None:
     again = await admin.say("访问记录 李四")
     assert "查看党费记录 → 李四" in again and "组织员 查看访问记录 → 张三" not in again
     viewed = [
-        t for t in await traced(chat.services, "data.viewed") if t.data["what"] == "access_log"
+        t for t in await traces_of(chat.services, "data.viewed") if t.data["what"] == "access_log"
     ]
     assert [t.member_id for t in viewed] == [None, zhang.id, (await member(chat, "李四")).id]
     assert "组织员 查看访问记录" in await admin.say("/access_log 组织员")
@@ -357,7 +351,7 @@ async def test_mydata_carries_a_watermark(chat: Chat, clock: Clock) -> None:
     [reply] = await user.send("/mydata")
     assert reply.file is not None
     document = json.loads(reply.file.content)
-    [exported] = await traced(chat.services, "data.exported")
+    [exported] = await traces_of(chat.services, "data.exported")
     zhang = await member(chat, "张三")
     assert document["watermark"] == {
         "exported_by": "张三",

@@ -15,9 +15,7 @@ from bot.channels.outbox import (
     Failed,
     Limits,
     OutboxSender,
-    Outcome,
     Pacer,
-    Sent,
     Throttled,
     backoff,
 )
@@ -30,6 +28,7 @@ from storage.leader import Leadership, lock_key
 from storage.models import OutboxMessage
 from storage.outbox import Envelope, Status
 from tests.support.chat import Clock
+from tests.support.outbox import FAST, ScriptedTransport, drain, sender_for
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 
@@ -139,49 +138,6 @@ async def test_a_row_is_claimed_once_and_recovered_after_a_crash(services: Servi
     async with services.sessions() as session:
         row = await session.scalar(select(OutboxMessage))
     assert row is not None and (row.status, row.resent) == (Status.PENDING, 1)
-
-
-class ScriptedTransport:
-    """A transport whose outcomes per chat are given in advance (the sender's own logic under
-    test; the real Telegram transport is exercised in test_outbox_e2e.py)."""
-
-    def __init__(self, script: dict[str, list[Outcome]]) -> None:
-        self.script = script
-        self.calls: list[str] = []
-
-    async def deliver(self, chat_id: str, reply: Reply) -> Outcome:
-        self.calls.append(chat_id)
-        planned = self.script.get(chat_id)
-        return planned.pop(0) if planned else Sent(str(len(self.calls)))
-
-
-FAST = Limits(per_second=1000, chat_per_second=1000, retry_base=0.01)
-
-
-def sender_for(
-    services: Services, transport: ScriptedTransport, clock: Clock, limits: Limits = FAST
-) -> OutboxSender:
-    leadership = Leadership(services.engine, "outbox-test")
-    return OutboxSender(
-        services.sessions, services.box, leadership, {"telegram": transport}, limits, clock
-    )
-
-
-async def drain(
-    services: Services, transport: ScriptedTransport, clock: Clock, limits: Limits = FAST
-) -> OutboxSender:
-    sender = sender_for(services, transport, clock, limits)
-    sender.start()
-    for _ in range(200):
-        async with services.sessions() as session:
-            rows = (await session.scalars(select(OutboxMessage))).all()
-        if rows and all(r.status not in ("pending", "sending") for r in rows):
-            break
-        clock.advance(seconds=5)  # retries fall due on the injected clock
-        sender.wake()
-        await asyncio.sleep(0.02)
-    await sender.stop()
-    return sender
 
 
 async def test_sender_retries_throttles_and_gives_up(services: Services, clock: Clock) -> None:

@@ -12,9 +12,9 @@ from handlers.meetings.domain import current_code
 from storage import meetings
 from storage.enums import Role
 from storage.models import Meeting, Member, NoticeRecipient
-from tests.study.test_study import BANK, load_bank
 from tests.support.chat import Chat, Clock
 from tests.support.platforms import Both, Driver, TelegramUser, WeComUser, both_platforms, heard
+from tests.support.study import BANK, load_bank
 
 _chats = itertools.count(7_000_001)
 

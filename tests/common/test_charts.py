@@ -22,10 +22,10 @@ from handlers.common import charts
 from handlers.common.charts import Bars, panels_chart
 from storage.enums import Role
 from storage.models import Member
-from tests.evaluation.test_evaluation import BRANCH, _bind, history
 from tests.support.chat import Chat
-from tests.surveys.test_survey_results import full_ballots, new_survey
-from tests.web.test_web import sign_in, staff
+from tests.support.evaluation import BRANCH, bind_member, history
+from tests.support.surveys import full_ballots, new_survey
+from tests.support.web import sign_in, staff
 
 PNG = b"\x89PNG"
 MATH_NAMES = ("$\\frac{1}{2}$ 张三", "$\\oops$ 李四", "$x^$", "$$", "a_b^c 王五")
@@ -78,7 +78,7 @@ async def test_report_and_web_page_draw_a_mathtext_name(
     async with chat.services.sessions.begin() as session:
         for old, new in (("丙", MATH_NAMES[0]), ("乙", MATH_NAMES[1])):
             await session.execute(update(Member).where(Member.name == old).values(name=new))
-    secretary = await _bind(chat, "甲")
+    secretary = await bind_member(chat, "甲")
     text = await secretary.say("/report 2026-09..2026-10")
     assert MATH_NAMES[0] in text and len(secretary.replies) == 2
     assert (secretary.replies[1].image or b"").startswith(PNG)
@@ -109,7 +109,7 @@ async def test_a_failing_chart_leaves_the_reply_with_a_note(
     chat: Chat, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     await history(chat)
-    secretary = await _bind(chat, "甲")
+    secretary = await bind_member(chat, "甲")
     _failing(monkeypatch)
     text = await secretary.say("/report 2026-09..2026-10")
     assert "化学化工学院第一党支部 考评 2026-09..2026-10" in text and FAILED_NOTE in text

@@ -18,8 +18,8 @@ from handlers.study.bank import export_bank, parse_bank
 from storage.enums import Stage
 from storage.models import Meeting, Member, Question
 from tests.conftest import Cli, Threaded
-from tests.evaluation.test_evaluation import BRANCH, _freeze, history
 from tests.support.chat import Chat
+from tests.support.evaluation import BRANCH, freeze_export, history
 
 LINK = '=HYPERLINK("http://x","y")'
 SUM = "=1+1"
@@ -129,7 +129,7 @@ async def test_every_export_writes_names_as_text(
     chat: Chat, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await _evil_names(chat)
-    _freeze(monkeypatch)
+    freeze_export(monkeypatch)
     cli = Threaded(Cli(database_url))
     scorecard = ("report", "--period", "2026-09..2026-10", "--branch", BRANCH)
     school = ("report", "--period", "2026-09..2026-10", "--all-branches")
@@ -164,7 +164,7 @@ async def test_the_meetings_sheet_keeps_a_formula_title_as_text(
     chat: Chat, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await _evil_names(chat)
-    _freeze(monkeypatch)
+    freeze_export(monkeypatch)
     out = tmp_path / "card.xlsx"
     cli = Threaded(Cli(database_url))
     args = ("report", "--period", "2026-09..2026-10", "--branch", BRANCH, "--out", str(out))

@@ -16,10 +16,10 @@ from handlers.surveys.results import OpenAnswers, _group
 from handlers.volunteer.domain import asking, line
 from storage.enums import Role, Stage
 from storage.pipeline_models import VolunteerRecord
-from tests.meetings.test_meetings import ONE_LINE
-from tests.notices.test_notices import queued
 from tests.support.chat import Chat
-from tests.thoughts.test_thoughts import assign, bound
+from tests.support.meetings import ONE_LINE
+from tests.support.notices import queued
+from tests.support.pipeline import assign
 
 # Every way a line can break on a phone's screen.
 BREAKS = ["\n", "\r\n", "\r", "\u2028", "\u2029", "\x85", "\v", "\f"]
@@ -93,9 +93,9 @@ def test_survey_answers_quoted_to_staff() -> None:
 
 
 async def test_thought_text_comment_and_file_name_cannot_pose_as_reviews(chat: Chat) -> None:
-    _, secretary = await bound(chat, "王书记", role=Role.SECRETARY)
-    author_id, author = await bound(chat, "张积极", stage=Stage.ACTIVIST)
-    contact_id, contact = await bound(chat, "李联系")
+    _, secretary = await chat.enrolled("王书记", role=Role.SECRETARY)
+    author_id, author = await chat.enrolled("张积极", stage=Stage.ACTIVIST)
+    contact_id, contact = await chat.enrolled("李联系")
     await assign(chat, author_id, contact_id)
     forged = "· 王书记 2026-11-24 10:00 已阅：优秀"
     body = "通过近期的理论学习，我对党的性质和宗旨有了更深刻的认识。\n\n批阅：\n" + forged

@@ -23,25 +23,19 @@ from handlers.dues.money import parse_amount, parse_months, yuan
 from storage import people
 from storage.db import create_engine, session_factory
 from storage.enums import Role, Stage, StepKind
-from storage.models import Member, OutboxMessage, Trace
+from storage.models import Member, OutboxMessage
 from storage.pipeline_models import DuesPayment, StageChange
 from tests.conftest import BRANCH, Cli
-from tests.meetings.test_meetings_e2e import received, say
-from tests.notices.test_notices import queued
 from tests.support.chat import Chat, Clock, User
 from tests.support.fake_telegram import FakeTelegram
-from tests.support.telegram_rig import Rig
+from tests.support.notices import queued
+from tests.support.people import member_named
+from tests.support.telegram_rig import Rig, received, say
+from tests.support.traces import traces_of
 
 # The clock fixture starts at 2026-11-24 10:00 in Shanghai: members added then pay from 2026-11.
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 OTHER_BRANCH = "化学化工学院第二党支部"
-
-
-async def member_named(chat: Chat, name: str) -> Member:
-    async with chat.services.sessions() as session:
-        found = await people.members_named(session, name, None)
-    assert len(found) == 1, found
-    return found[0]
 
 
 async def admitted(chat: Chat, name: str, on: date) -> None:
@@ -62,12 +56,6 @@ async def admitted(chat: Chat, name: str, on: date) -> None:
                 recorded_at=chat.clock(),
             )
         )
-
-
-async def traces_of(chat: Chat, kind: str) -> list[Trace]:
-    async with chat.services.sessions() as session:
-        query = select(Trace).where(Trace.kind == kind).order_by(Trace.id)
-        return list((await session.scalars(query)).all())
 
 
 async def payment_count(chat: Chat) -> int:
@@ -132,7 +120,7 @@ async def test_rate_default_and_set(chat: Chat) -> None:
     assert "原为 0.50 元" in await secretary.say("核定党费 党员甲 1")
     notices = [q for q in await queued(chat.services) if q.kind == "dues.rate_set"]
     assert [q.text.count("每月 0.50 元") for q in notices] == [1, 0]
-    assert [t.data for t in await traces_of(chat, "dues.rate_set")] == [
+    assert [t.data for t in await traces_of(chat.services, "dues.rate_set")] == [
         {"amount": "0.50", "before": "0.20"},
         {"amount": "1.00", "before": "0.50"},
     ]
@@ -148,7 +136,7 @@ async def test_record_one_month_and_a_range(chat: Chat) -> None:
     assert "已记录党员甲的党费：2026年11月（1 个月），每月 0.20 元，2026-11-24 交纳" in reply
     reply = await secretary.say("记党费 党员乙 2026.08..2026年10月 0.2元 2026-11-20")
     assert "2026年8月至2026年10月（3 个月）" in reply and "共 0.60 元" in reply
-    recorded = await traces_of(chat, "dues.recorded")
+    recorded = await traces_of(chat.services, "dues.recorded")
     assert [t.data["month"] for t in recorded] == ["2026-11", "2026-08", "2026-09", "2026-10"]
     assert recorded[1].data == {
         "month": "2026-08", "amount": "0.20", "paid_on": "2026-11-20", "source": "chat",
@@ -247,7 +235,7 @@ async def test_dues_shows_paid_and_owed_as_time_passes(chat: Chat) -> None:
     seen = await secretary.say("/dues 党员甲")
     assert "【党员甲·党费】" in seen and "合计应补交 2.70 元" in seen
     assert "不交纳党费" in await secretary.say("/dues 小赵")
-    viewed = await traces_of(chat, "data.viewed")
+    viewed = await traces_of(chat.services, "data.viewed")
     assert [t.data for t in viewed] == [{"what": "dues"}, {"what": "dues"}]
     assert viewed[0].member_id == (await member_named(chat, "党员甲")).id
 
@@ -270,7 +258,8 @@ async def test_dues_owed_lists_the_branch_most_owed_first(chat: Chat) -> None:
         "· 党员乙：3 个月，0.60 元（2026年9月至2026年10月、2026年12月）",
         "· 党员甲：1 个月，0.20 元（2026年12月）",
     ]
-    assert [t.data for t in await traces_of(chat, "data.viewed")][-1] == {"what": "dues_owed"}
+    viewed = await traces_of(chat.services, "data.viewed")
+    assert viewed[-1].data == {"what": "dues_owed"}
 
 
 async def test_standings_take_the_same_queries_for_many_members(chat: Chat) -> None:
@@ -322,7 +311,7 @@ async def test_reminder_queues_once_when_run_twice(chat: Chat) -> None:
     text = reminders[0].text
     assert "未交：2026年11月至2026年12月，共 2 个月" in text and "合计应补交 0.40 元" in text
     assert "请向支部书记 书记交纳" in text and reminders[0].buttons == ["/dues"]
-    reminded = await traces_of(chat, "dues.reminded")
+    reminded = await traces_of(chat.services, "dues.reminded")
     assert len(reminded) == 1 and reminded[0].ref == "dues:2026-12:remind"
     assert reminded[0].data == {"months": ["2026-11", "2026-12"], "underpaid": [], "owed": "0.40"}
     async with services.sessions() as session:

@@ -3,7 +3,7 @@ indicators, excused and mid-period members, ranks and trend, a tampered trace, t
 commands, the CLI report in every format, and bad input."""
 
 import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -11,9 +11,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select, update
 
 from bot.app.services import Services
-from handlers.account.members import issue_invite
 from handlers.common.periods import Period, parse_period
-from handlers.core.context import Options
 from handlers.core.messages import UserError
 from handlers.evaluation.indicators import indicator_set
 from handlers.evaluation.school import school_report
@@ -24,139 +22,21 @@ from handlers.evaluation.scorecard import (
     member_scorecard,
 )
 from storage import traces
-from storage.enums import MeetingStatus, Presence, Role
-from storage.models import Attendance, Meeting, Member, Trace
-from storage.traces import Entry
+from storage.models import Trace
 from tests.conftest import Cli, Threaded
-from tests.meetings.test_meetings_e2e import say
-from tests.support.chat import Chat, Clock, User
+from tests.support.chat import Chat, Clock
+from tests.support.evaluation import (
+    BRANCH,
+    OPTIONS,
+    TODAY,
+    bind_member,
+    freeze_export,
+    history,
+)
 from tests.support.fake_telegram import FakeTelegram
-from tests.support.telegram_rig import Rig
+from tests.support.telegram_rig import Rig, say
 
-BRANCH = "化学化工学院第一党支部"
 PERIOD = Period(date(2026, 9, 1), date(2026, 11, 1))  # 61 days
-TODAY = date(2026, 11, 24)  # the chat clock's day
-EXPORTER = "secretary"
-OPTIONS = Options()
-
-
-def at(day: date, hour: int = 12) -> datetime:
-    return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
-
-
-async def _enrol(chat: Chat) -> dict[str, tuple[int, str]]:
-    found = {}
-    for name, role in (("甲", Role.SECRETARY), ("乙", Role.MEMBER), ("丙", Role.MEMBER)):
-        found[name] = await chat.enrol(name, role=role)
-    found["丁"] = await chat.enrol("丁")  # added on 2026-11-24: after the period
-    return found
-
-
-async def history(chat: Chat) -> dict[str, int]:
-    """The hand-made record (all in 2026-09..2026-10 unless said):
-    甲 (on the roster since January): both meetings, late at the first; 8 materials; 30 counted
-      daily quizzes of 4/5 (and one practice round, not counted); 2 notices acknowledged in
-      60 s and 120 s; 4 volunteer hours approved (2.5 + 1.5).
-    乙 (since January): approved leave for both meetings; 4 materials; 1 notice not acknowledged.
-    丙 (added 2026-10-01, mid-period): absent at the October meeting; 2 materials; a counted
-      daily quiz of 4/5 on each of October's 31 days.
-    丁 (added 2026-11-24): nothing; not yet a member in the period.
-    Nobody paid dues in the period (the dues records are empty)."""
-    people = await _enrol(chat)
-    ids = {name: member_id for name, (member_id, _) in people.items()}
-    services = chat.services
-    async with services.sessions.begin() as session:
-        branch_id = (await session.get(Member, ids["甲"])).branch_id  # type: ignore[union-attr]
-        for name, joined in (
-            ("甲", date(2026, 1, 1)),
-            ("乙", date(2026, 1, 1)),
-            ("丙", date(2026, 10, 1)),
-        ):
-            await session.execute(
-                update(Member).where(Member.id == ids[name]).values(created_at=at(joined, 0))
-            )
-        september = Meeting(
-            branch_id=branch_id,
-            kind="assembly",
-            title="九月支部党员大会",
-            starts_at=at(date(2026, 9, 10)),
-            status=MeetingStatus.FINISHED,
-            checkin_secret="x" * 32,
-            created_at=at(date(2026, 9, 1)),
-        )
-        october = Meeting(
-            branch_id=branch_id,
-            kind="theme_day",
-            title="十月主题党日",
-            starts_at=at(date(2026, 10, 15)),
-            status=MeetingStatus.FINISHED,
-            checkin_secret="y" * 32,
-            created_at=at(date(2026, 10, 1)),
-        )
-        session.add_all([september, october])
-        await session.flush()
-        rows = [
-            (september, "甲", Presence.PRESENT, True),
-            (september, "乙", Presence.EXCUSED, False),
-            (october, "甲", Presence.PRESENT, False),
-            (october, "乙", Presence.EXCUSED, False),
-            (october, "丙", Presence.ABSENT, False),
-        ]
-        for meeting, name, presence, late in rows:
-            session.add(
-                Attendance(
-                    meeting_id=meeting.id,
-                    member_id=ids[name],
-                    presence=presence,
-                    late=late,
-                    at=meeting.starts_at,
-                )
-            )
-        await session.flush()
-        box = services.box
-
-        async def add(day: date, *entries: Entry) -> None:
-            await traces.append_many(session, box, list(entries), at(day))
-
-        def entry(kind: str, name: str, **data: object) -> Entry:
-            return Entry(kind, member_id=ids[name], branch_id=branch_id, data=data or None)
-
-        await add(
-            date(2026, 9, 10),
-            entry("checkin.recorded", "甲", late=True),
-            entry("leave.approved", "乙"),
-        )
-        await add(
-            date(2026, 10, 15),
-            entry("checkin.recorded", "甲", late=False),
-            entry("leave.approved", "乙"),
-        )
-        for i in range(8):
-            await add(date(2026, 9, 2 + i), entry("material.learned", "甲"))
-        for i in range(4):
-            await add(date(2026, 9, 20 + i), entry("material.learned", "乙"))
-        for i in range(2):
-            await add(date(2026, 10, 20 + i), entry("material.learned", "丙"))
-        for i in range(30):
-            await add(
-                date(2026, 9, 1) + timedelta(days=i),
-                entry("quiz.completed", "甲", score=4, total=5, counted=True),
-            )
-        await add(date(2026, 9, 5), entry("quiz.completed", "甲", score=0, total=5, counted=False))
-        for i in range(31):
-            await add(
-                date(2026, 10, 1) + timedelta(days=i),
-                entry("quiz.completed", "丙", score=4, total=5, counted=True),
-            )
-        await add(
-            date(2026, 9, 12), entry("notice.delivered", "甲"), entry("notice.delivered", "乙")
-        )
-        await add(date(2026, 9, 13), entry("notice.acknowledged", "甲", after_seconds=60))
-        await add(date(2026, 10, 12), entry("notice.delivered", "甲"))
-        await add(date(2026, 10, 13), entry("notice.acknowledged", "甲", after_seconds=120))
-        await add(date(2026, 9, 25), entry("volunteer.approved", "甲", hours=2.5))
-        await add(date(2026, 10, 25), entry("volunteer.approved", "甲", hours=1.5))
-    return ids
 
 
 async def card_of(chat: Chat, period: Period = PERIOD) -> BranchScorecard:
@@ -343,7 +223,7 @@ async def test_a_tampered_trace_is_named_everywhere(
     chat: Chat, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await history(chat)
-    secretary = await _bind(chat, "甲")
+    secretary = await bind_member(chat, "甲")
     sound = await secretary.say("/report 2026-09..2026-10")
     assert "留痕链已校验" in sound and "被改动" not in sound
     bad_id = await tamper(chat.services)
@@ -355,7 +235,7 @@ async def test_a_tampered_trace_is_named_everywhere(
     assert warning in shown
     assert len(secretary.replies) == 1  # no chart of untrusted figures
     assert warning in await secretary.say("/myreport 2026-09..2026-10")
-    _freeze(monkeypatch)
+    freeze_export(monkeypatch)
     out = tmp_path / "card.xlsx"
     refused = await cli(
         "report", "--branch", BRANCH, "--period", "2026-09..2026-10", "--out", str(out)
@@ -374,25 +254,9 @@ async def test_a_tampered_trace_is_named_everywhere(
     assert warning in json.loads(data.read_text(encoding="utf-8"))["warning"]
 
 
-def _freeze(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("bot.cli.scorecard.now", lambda: datetime(2026, 11, 24, 2, tzinfo=UTC))
-    monkeypatch.setattr("getpass.getuser", lambda: EXPORTER)
-
-
-async def _bind(chat: Chat, name: str) -> User:
-    async with chat.services.sessions.begin() as session:
-        member = (await session.scalars(select(Member).where(Member.name == name))).one()
-        code = await issue_invite(
-            session, chat.services.box, member, chat.clock(), timedelta(days=1)
-        )
-    user = chat.user()
-    assert "绑定成功" in await user.say(f"/start {code}")
-    return user
-
-
 async def test_report_in_chat(chat: Chat) -> None:
     await history(chat)
-    secretary = await _bind(chat, "甲")
+    secretary = await bind_member(chat, "甲")
     text = await secretary.say("/report 2026-09..2026-10")
     assert "化学化工学院第一党支部 考评 2026-09..2026-10" in text
     assert "· 组织生活出勤：67%" in text  # 2 of 3 expected, 乙 excused
@@ -408,7 +272,7 @@ async def test_report_in_chat(chat: Chat) -> None:
 
 async def test_myreport_in_chat(chat: Chat) -> None:
     await history(chat)
-    third = await _bind(chat, "丙")
+    third = await bind_member(chat, "丙")
     text = await third.say("/myreport 2026-09..2026-10")
     assert "丙 的考评 2026-09..2026-10" in text
     assert "· 组织生活出勤：0/1，0%，得分 0/25" in text
@@ -416,14 +280,14 @@ async def test_myreport_in_chat(chat: Chat) -> None:
     assert "· 每日答题：31/31，100%，得分 15/15" in text
     assert "总分 40.3，支部第 2 名（共 3 人参与排名），无上期可比" in text
     assert third.replies[1].image is not None
-    fourth = await _bind(chat, "丁")
+    fourth = await bind_member(chat, "丁")
     text = await fourth.say("我的考评 2026-09..2026-10")
     assert "本期不参与排名" in text and "期间尚未加入支部名册" in text
 
 
 async def test_inactive_in_chat(chat: Chat) -> None:
     await history(chat)
-    secretary = await _bind(chat, "甲")
+    secretary = await bind_member(chat, "甲")
     text = await secretary.say("/inactive 2026-09..2026-10")
     # 丙 missed 1 of 1 meeting (below 60%) but did quizzes up to 2026-10-31, within the 30
     # days to 2026-11-24; 乙 did no quiz and acknowledged 0 of 1 notice; 甲's last quiz was
@@ -436,7 +300,7 @@ async def test_inactive_in_chat(chat: Chat) -> None:
 
 async def test_chat_commands_refuse_bad_input_and_members(chat: Chat) -> None:
     await history(chat)
-    secretary = await _bind(chat, "甲")
+    secretary = await bind_member(chat, "甲")
     for command in ("/report", "/myreport", "/inactive"):
         text = await secretary.say(f"{command} 2026-13")
         assert "期间“2026-13”看不懂" not in text and f"{command} [期间]" in text
@@ -447,7 +311,7 @@ async def test_chat_commands_refuse_bad_input_and_members(chat: Chat) -> None:
         assert f"{command} [期间]" in reversed_
         too_long = await secretary.say(f"{command} 2019-01..2026-12")
         assert "共 2922 天，超过了最长 5 年" in too_long and "看不懂" not in too_long
-    member = await _bind(chat, "乙")
+    member = await bind_member(chat, "乙")
     assert "考评" not in await member.say("/report")
     assert "考评" not in await member.say("/inactive")
 
@@ -456,7 +320,7 @@ async def test_cli_report_formats(
     chat: Chat, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await history(chat)
-    _freeze(monkeypatch)
+    freeze_export(monkeypatch)
     cli = Threaded(Cli(database_url))
     args = ("report", "--branch", BRANCH, "--period", "2026-09..2026-10")
     book_path = tmp_path / "card.xlsx"
@@ -538,7 +402,7 @@ def test_cli_report_bad_input(cli: Cli, tmp_path: Path) -> None:
 async def test_report_over_telegram(fake: FakeTelegram, rig: Rig, clock: Clock) -> None:
     chat = Chat(rig.services, clock)
     await history(chat)
-    secretary = await _bind(chat, "甲")
+    secretary = await bind_member(chat, "甲")
     text = await say(fake, secretary, "/report 2026-09..2026-10")
     assert "化学化工学院第一党支部 考评 2026-09..2026-10" in text and "甲（82.5）" in text
     chat_id = int(secretary.account_id)

@@ -26,8 +26,8 @@ from handlers.evaluation.indicators import (
 )
 from handlers.evaluation.scorecard import MemberScore, branch_scorecard
 from tests.conftest import SECRET, Cli
-from tests.evaluation.test_evaluation import BRANCH, OPTIONS, TODAY, _bind, history
 from tests.support.chat import Chat
+from tests.support.evaluation import BRANCH, OPTIONS, TODAY, bind_member, history
 
 ROOT = Path(__file__).resolve().parents[2]
 OWN = """version = "branch-own-1"
@@ -165,7 +165,7 @@ async def test_rates_never_pass_100_percent_and_say_so(chat: Chat) -> None:
         assert all(s.rate is None or s.rate <= 1 for s in m.indicators.values())
     assert all(r is None or r <= 1 for r in card.branch_rates.values())
 
-    secretary = await _bind(chat, "甲")
+    secretary = await bind_member(chat, "甲")
     text = await secretary.say("/myreport 2026-09-25..2026-09-25")
     # One day: 2.5 volunteer hours where 2 × 1/30 = 0.07 were due.
     assert "· 志愿服务：2.5/0.07，100%，得分 5/5（超过应有数量，完成率最高记 100%）" in text
@@ -192,7 +192,7 @@ async def test_report_with_five_ranked_members(chat: Chat) -> None:
     last three used to include two of the first three."""
     await history(chat)
     await chat.enrol("戊")
-    secretary = await _bind(chat, "甲")
+    secretary = await bind_member(chat, "甲")
     text = await secretary.say("/report")
     assert "参与排名 5 人" in text
     top = re.search("总分靠前：(.*)", text)

@@ -6,18 +6,17 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from handlers.account.members import NewMember, add_member, issue_invite
 from handlers.core.incoming import Location
 from handlers.meetings.domain import current_code, finalize, nudge_inactive, remind
 from handlers.meetings.repeat import occurrences, parse_rule
 from storage import meetings
 from storage.enums import Presence, Role
 from storage.models import Attendance, Meeting
-from tests.notices.test_notices import queued
 from tests.support.chat import Chat, User
+from tests.support.meetings import ONE_LINE
+from tests.support.notices import queued
+from tests.support.people import admin_user
 
-# The clock fixture starts at 2026-11-24 10:00 in Shanghai (02:00 UTC).
-ONE_LINE = "/meeting_new 2026-11-25 14:30 | 主题党日 | 学习全会精神 | 化工楼301 | https://meeting.example/123"
 OTHER_BRANCH = "化学化工学院第二党支部"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -253,14 +252,7 @@ async def test_monthly_nudge_of_long_absent_members(chat: Chat) -> None:
 
 
 async def test_school_wide_meeting_by_an_admin(chat: Chat) -> None:
-    async with chat.services.sessions.begin() as session:
-        new = NewMember(name="组织员", role=Role.ADMIN)
-        admin_record = await add_member(session, chat.services.box, None, new, chat.clock())
-        code = await issue_invite(
-            session, chat.services.box, admin_record, chat.clock(), timedelta(1)
-        )
-    admin = chat.user()
-    await admin.say(f"/start {code}")
+    admin = await admin_user(chat)
     first = await chat.bound("一支部党员")
     second = await chat.bound("二支部党员", branch=OTHER_BRANCH)
     assert "#1" in await admin.say(ONE_LINE)
@@ -318,12 +310,7 @@ async def test_leave_is_not_self_approved_and_committee_meetings_expect_the_comm
 async def test_school_wide_meetings_are_the_admins_and_views_stay_in_the_branch(
     chat: Chat,
 ) -> None:
-    async with chat.services.sessions.begin() as session:
-        new = NewMember(name="组织员", role=Role.ADMIN)
-        record = await add_member(session, chat.services.box, None, new, chat.clock())
-        code = await issue_invite(session, chat.services.box, record, chat.clock(), timedelta(1))
-    admin = chat.user()
-    await admin.say(f"/start {code}")
+    admin = await admin_user(chat)
     secretary = await chat.bound("书记", role=Role.SECRETARY)
     await chat.bound("他支部党员", branch=OTHER_BRANCH)
     await admin.say(ONE_LINE)

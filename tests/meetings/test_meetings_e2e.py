@@ -14,35 +14,14 @@ from handlers.meetings.domain import current_code
 from scheduler import meeting_jobs
 from storage import meetings
 from storage.enums import Role
-from tests.support.chat import Chat, Clock, User
+from tests.support.chat import Chat, Clock
 from tests.support.fake_telegram import FakeTelegram
-from tests.support.telegram_rig import Rig
+from tests.support.telegram_rig import Rig, received, say
 
 
 @pytest.fixture
 def clock() -> Clock:
     return Clock(datetime.now(UTC))
-
-
-async def say(
-    fake: FakeTelegram, user: User, text: str = "", *, callback: str | None = None
-) -> str:
-    """Send as the user over Telegram; the bot's next message (or edit) to their chat."""
-    chat_id = int(user.account_id)
-    before = len(fake.texts_to(chat_id))
-    if callback is not None:
-        fake.push_callback(chat_id, callback, message_id=1)
-    else:
-        fake.push_message(chat_id, text)
-    await fake.wait_until(lambda: len(fake.texts_to(chat_id)) > before)
-    return fake.texts_to(chat_id)[-1]
-
-
-async def received(fake: FakeTelegram, user: User, marker: str) -> str:
-    """Wait until the outbox has delivered a message containing `marker` to the user."""
-    chat_id = int(user.account_id)
-    await fake.wait_until(lambda: any(marker in t for t in fake.texts_to(chat_id)), 15)
-    return next(t for t in reversed(fake.texts_to(chat_id)) if marker in t)
 
 
 async def test_a_whole_meeting_cycle(fake: FakeTelegram, rig: Rig, clock: Clock) -> None:

@@ -4,48 +4,22 @@ Delivery itself is the outbox sender's job (tests/test_outbox_*.py); here the ou
 handler queued are the observable result, rendered as their recipients would read them.
 """
 
-from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import select, update
 
-from bot.app.services import Services
 from bot.channels.console import bind_console
 from handlers.account.members import NewMember, add_member, issue_invite
 from handlers.core.incoming import Attachment
-from handlers.core.payload import queued_reply, reply_in
+from handlers.core.payload import reply_in
 from handlers.notices.status import queue_due_summaries
 from storage import traces
 from storage.enums import Role, Stage
 from storage.models import Member, NoticeRecipient, OutboxMessage, PlatformAccount
 from tests.support.chat import Chat, User
+from tests.support.notices import queued
 
 OTHER_BRANCH = "化学化工学院第二党支部"
-
-
-@dataclass
-class Queued:
-    member_id: int | None
-    chat_id: str
-    kind: str
-    text: str
-    buttons: list[str]
-
-
-async def queued(services: Services, ref: str | None = None) -> list[Queued]:
-    """Outbox rows (optionally of one notice), rendered as their readers will see them."""
-    async with services.sessions() as session:
-        query = select(OutboxMessage).order_by(OutboxMessage.id)
-        if ref is not None:
-            query = query.where(OutboxMessage.ref == ref)
-        rows = (await session.scalars(query)).all()
-    found = []
-    for row in rows:
-        reply = queued_reply(services.box, row.payload, row.sealed)  # codes unsealed
-        text = services.renderer.render(reply.text) if reply.text else ""
-        data = [b.data for line in reply.buttons for b in line]
-        found.append(Queued(row.member_id, row.chat_id, row.kind, text, data))
-    return found
 
 
 async def secretary_and_member(chat: Chat) -> tuple[User, User]:

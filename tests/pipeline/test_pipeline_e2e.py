@@ -5,11 +5,10 @@ and the reminder's button opens the person's file."""
 from handlers.core.context import Options
 from scheduler import pipeline_jobs
 from storage.enums import Role, Stage
-from tests.meetings.test_meetings_e2e import received, say
-from tests.pipeline.test_pipeline import check_complete_file, journey
 from tests.support.chat import Chat, Clock
 from tests.support.fake_telegram import FakeTelegram
-from tests.support.telegram_rig import Rig
+from tests.support.pipeline import check_complete_file, journey
+from tests.support.telegram_rig import Rig, received, say
 
 
 async def test_steps_contacts_and_a_deadline_reminder(

@@ -13,9 +13,9 @@ from handlers.core.context import Options
 from handlers.pipeline.reminders import remind_contact_talks
 from storage.enums import MeetingKind, MeetingStatus, Role, Stage
 from storage.models import Meeting
-from tests.notices.test_notices import queued
-from tests.pipeline.test_pipeline import meeting, secretary_with_contacts
 from tests.support.chat import Chat
+from tests.support.notices import queued
+from tests.support.pipeline import meeting, secretary_with_contacts
 
 
 def marks(file: str) -> str:

@@ -1,10 +1,13 @@
 """The scheduler: jobs persist in the application's database and housekeeping prunes old ids."""
 
+import asyncio
+import pickle
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import create_engine as sync_engine
 from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app.services import Services
 from scheduler import jobs, meeting_jobs, pipeline_jobs, study_jobs, watch_jobs
@@ -157,17 +160,8 @@ async def test_a_meeting_made_late_skips_the_reminders_already_due(
 async def test_one_scheduler_on_a_shared_postgresql_database(
     services: Services, clock: Clock
 ) -> None:
-    settings = services.settings
-    other = create_engine(settings.database_url)
-    first, second = (
-        SchedulerService(
-            _context(services, clock),
-            settings.database_url,
-            settings.zone,
-            Leadership(engine, "scheduler"),
-        )
-        for engine in (services.engine, other)
-    )
+    other = create_engine(services.settings.database_url)
+    first, second = (_service(services, clock, engine) for engine in (services.engine, other))
     try:
         await first.start()
         await second.start()
@@ -181,22 +175,32 @@ async def test_one_scheduler_on_a_shared_postgresql_database(
         await other.dispose()
 
 
-async def test_a_lost_job_store_is_planned_again(services: Services, clock: Clock) -> None:
+def _service(
+    services: Services, clock: Clock, engine: AsyncEngine | None = None
+) -> SchedulerService:
+    settings = services.settings
+    leadership = Leadership(engine or services.engine, "scheduler")
+    return SchedulerService(
+        _context(services, clock), settings.database_url, settings.zone, leadership
+    )
+
+
+async def _meeting_planned(services: Services, clock: Clock) -> SchedulerService:
+    """A meeting months ahead with its jobs in the store, the service stopped again."""
     chat = Chat(services, clock)
     secretary = await chat.bound("书记", role=Role.SECRETARY)
     day = (datetime.now(services.settings.zone) + timedelta(days=200)).date()
     await secretary.say(f"/meeting_new {day} 14:30 | 党课 | 专题党课")
-    settings = services.settings
-    service = SchedulerService(
-        _context(services, clock),
-        settings.database_url,
-        settings.zone,
-        Leadership(services.engine, "scheduler"),
-    )
+    service = _service(services, clock)
     await service.start()
     await meeting_jobs.sync()
     await service.stop()
-    store = sync_engine(job_store_url(settings.database_url))
+    return service
+
+
+async def test_a_lost_job_store_is_planned_again(services: Services, clock: Clock) -> None:
+    service = await _meeting_planned(services, clock)
+    store = sync_engine(job_store_url(services.settings.database_url))
     with store.begin() as conn:  # the jobs file lost, or restored from an older backup
         conn.execute(text(f"DELETE FROM {JOB_TABLE} WHERE id LIKE 'meeting:%'"))
     store.dispose()
@@ -204,5 +208,58 @@ async def test_a_lost_job_store_is_planned_again(services: Services, clock: Cloc
     try:
         assert await meeting_jobs.sync() == 1
         assert "meeting:1:finish" in await _job_ids(services)
+    finally:
+        await service.stop()
+
+
+def _store_with_old_paths(database_url: str) -> dict[str, str]:
+    """Rewrite every stored job as an earlier version would have stored it: the same job
+    under a module path that no longer exists. Returns the old function refs by job id."""
+    store = sync_engine(job_store_url(database_url))
+    old = {}
+    try:
+        with store.begin() as conn:
+            for job_id, state in conn.execute(text(f"SELECT id, job_state FROM {JOB_TABLE}")):
+                job = pickle.loads(state)
+                module, name = job["func"].split(":")
+                job["func"] = (
+                    f"bot.runner:{name}" if "meeting" in module else f"scheduler.old_jobs:{name}"
+                )
+                old[job_id] = job["func"]
+                conn.execute(
+                    text(f"UPDATE {JOB_TABLE} SET job_state = :state WHERE id = :id"),
+                    {"state": pickle.dumps(job, pickle.HIGHEST_PROTOCOL), "id": job_id},
+                )
+    finally:
+        store.dispose()
+    return old
+
+
+async def test_jobs_stored_by_an_older_version_are_planned_again(
+    services: Services, clock: Clock
+) -> None:
+    service = await _meeting_planned(services, clock)  # as the current version leaves it
+    old = _store_with_old_paths(services.settings.database_url)
+    assert old["meeting:1:remind:3600s"] == "bot.runner:meeting_reminder"
+    assert old[HOUSEKEEPING] == "scheduler.old_jobs:housekeeping"
+    await service.start()  # the upgraded service on that database
+    try:
+        assert await meeting_jobs.sync() == 1
+        scheduler = service.scheduler
+        assert scheduler is not None
+        loaded = {job.id: job.func for job in scheduler.get_jobs()}
+        assert sorted(loaded) == sorted(old)  # every job back, none dropped
+        assert loaded[HOUSEKEEPING] is jobs.housekeeping
+        assert loaded["meeting:1:remind:3600s"] is meeting_jobs.meeting_reminder
+        assert loaded["meeting:1:finish"] is meeting_jobs.meeting_finish
+        # and it fires, run by the scheduler itself
+        scheduler.modify_job("meeting:1:remind:3600s", next_run_time=datetime.now(UTC))
+        for _ in range(100):
+            async with services.sessions() as session:
+                kinds = (await session.scalars(select(OutboxMessage.kind))).all()
+            if "meeting.reminder" in kinds:
+                break
+            await asyncio.sleep(0.05)
+        assert "meeting.reminder" in kinds
     finally:
         await service.stop()

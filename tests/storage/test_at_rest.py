@@ -28,9 +28,9 @@ from storage.crypto import SecretBox
 from storage.db import create_engine
 from storage.files import write_private
 from storage.models import LeaveRequest, OutboxMessage, Trace
-from tests.channels.test_outbox import FAST, drain, sender_for
 from tests.conftest import _PG_PROBLEM, BRANCH, PG_URL, SECRET, Cli, reset_postgres
 from tests.support.chat import Chat, Clock
+from tests.support.outbox import FAST, drain, sender_for
 
 
 def mode(path: Path) -> int:
@@ -186,7 +186,7 @@ async def test_a_secret_for_a_blocked_chat_or_given_up_is_not_kept(
 
 async def test_an_undeliverable_secret_is_erased(chat: Chat, clock: Clock) -> None:
     from bot.channels.outbox import Failed
-    from tests.channels.test_outbox import ScriptedTransport
+    from tests.support.outbox import ScriptedTransport
 
     services = chat.services
     user = await chat.bound("王书记")
@@ -223,8 +223,8 @@ REASON = "家中老人住院，需陪护"
 
 
 async def test_leave_reasons_are_encrypted_and_still_read_where_needed(chat: Chat) -> None:
-    from tests.meetings.test_meetings import ONE_LINE
-    from tests.notices.test_notices import queued
+    from tests.support.meetings import ONE_LINE
+    from tests.support.notices import queued
 
     secretary = await chat.bound("书记", role="secretary")  # type: ignore[arg-type]
     member = await chat.bound("党员甲")

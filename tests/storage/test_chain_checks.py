@@ -65,8 +65,7 @@ async def test_the_nightly_walk_finds_an_older_edit_and_tells_the_admins(
     chat: Chat, clock: Clock
 ) -> None:
     services = chat.services
-    admin_id, code = await chat.enrol("组织员", role=Role.ADMIN)
-    assert "绑定成功" in await chat.user().say(f"/start {code}")
+    admin_id, _ = await chat.enrolled("组织员", role=Role.ADMIN)
     await write(services, 20, clock)
     use_jobs(services, clock)
     await watch_jobs.chain_walk()

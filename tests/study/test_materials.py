@@ -2,42 +2,19 @@
 a small corpus, /study's recommendation and its reasons, 已学习, the daily push, withdrawal,
 branch isolation, and bad input for every command."""
 
-from pathlib import Path
-
 from sqlalchemy import select
 
 from handlers.core.incoming import Attachment
 from handlers.study.daily import push_materials
-from handlers.study.documents import read_document
 from handlers.study.index import material_terms
-from handlers.study.materials import NewMaterial, add_material
 from storage import traces
 from storage.enums import Role
 from storage.models import Material, MaterialRead, Mistake, Question
-from tests.notices.test_notices import queued
-from tests.study.test_study import BANK, load_bank
 from tests.support.chat import Chat, User
+from tests.support.notices import queued
+from tests.support.study import BANK, add_demo_corpus, load_bank
 
-DEMO = Path(__file__).parents[2] / "bot" / "cli" / "demo_materials"
 OTHER_BRANCH = "化学化工学院第二党支部"
-
-
-async def add_demo_corpus(chat: Chat, branch_id: int | None = None) -> dict[str, int]:
-    """The twelve demo materials; returns their ids by file name."""
-    ids = {}
-    async with chat.services.sessions.begin() as session:
-        for path in sorted(DEMO.glob("*.md")):
-            doc = read_document(path.name, path.read_bytes())
-            material, _ = await add_material(
-                session,
-                chat.services.box,
-                NewMaterial(doc.title, doc.body),
-                branch_id=branch_id,
-                actor_id=None,
-                now=chat.clock(),
-            )
-            ids[path.stem] = material.id
-    return ids
 
 
 async def top_titles(user: User, query: str) -> list[str]:

@@ -7,30 +7,15 @@ from datetime import UTC, datetime
 import pytest
 
 from scheduler import study_jobs
-from tests.meetings.test_meetings_e2e import received, say
-from tests.study.test_materials import add_demo_corpus
-from tests.study.test_study import RIGHT_BY_TEXT, codes_of, current_round, load_bank
-from tests.support.chat import Chat, Clock, User
+from tests.support.chat import Chat, Clock
 from tests.support.fake_telegram import FakeTelegram
-from tests.support.telegram_rig import Rig
+from tests.support.study import RIGHT_BY_TEXT, add_demo_corpus, codes_of, current_round, load_bank
+from tests.support.telegram_rig import Rig, press, received, say
 
 
 @pytest.fixture
 def clock() -> Clock:
     return Clock(datetime.now(UTC))
-
-
-async def press(fake: FakeTelegram, user: User, wanted: str) -> str:
-    """Press the button whose data contains `wanted` on the newest message that has
-    buttons; returns the text the bot then sent or edited in."""
-    chat_id = int(user.account_id)
-    await fake.wait_until(lambda: any(wanted in b for b in fake.buttons_on_latest(chat_id)[1]))
-    message_id, buttons = fake.buttons_on_latest(chat_id)
-    data = next(b for b in buttons if wanted in b)
-    before = len(fake.texts_to(chat_id))
-    fake.push_callback(chat_id, data, message_id=message_id)
-    await fake.wait_until(lambda: len(fake.texts_to(chat_id)) > before)
-    return fake.texts_to(chat_id)[-1]
 
 
 async def test_daily_quiz_of_every_kind_over_http(

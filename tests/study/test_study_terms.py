@@ -13,9 +13,8 @@ from handlers.study.text import keywords, learn, party_terms, terms, words
 from handlers.surveys.analysis import hot_words
 from storage.enums import Role
 from storage.models import Member, Mistake, Question, QuizAnswer
-from tests.study.test_materials import add_demo_corpus
-from tests.study.test_study import BANK, load_bank
 from tests.support.chat import Chat
+from tests.support.study import BANK, add_demo_corpus, load_bank
 
 
 def starter_tags() -> set[str]:

@@ -116,10 +116,21 @@ class Chat:
     ) -> User:
         return User(self, account_id or str(next(self._accounts)), platform, chat_type)
 
-    async def bound(self, name: str, **kwargs: object) -> User:
-        """A user already bound to a new member called `name`."""
-        _, code = await self.enrol(name, **kwargs)  # type: ignore[arg-type]
-        user = self.user()
+    async def bind(self, code: str, *, platform: str = "telegram") -> User:
+        """A new user who redeems the invite `code`."""
+        user = self.user(platform=platform)
         reply = await user.say(f"/start {code}")
         assert "绑定成功" in reply, reply
+        return user
+
+    async def enrolled(
+        self, name: str, *, platform: str = "telegram", **kwargs: object
+    ) -> tuple[int, User]:
+        """A new member called `name` and a user bound to them: (member id, user)."""
+        member_id, code = await self.enrol(name, **kwargs)  # type: ignore[arg-type]
+        return member_id, await self.bind(code, platform=platform)
+
+    async def bound(self, name: str, **kwargs: object) -> User:
+        """A user already bound to a new member called `name`."""
+        _, user = await self.enrolled(name, **kwargs)  # type: ignore[arg-type]
         return user

@@ -1,4 +1,5 @@
-"""Runs the real bot (PTB Application + router + store) against the fake Bot API, in-process."""
+"""Runs the real bot (PTB Application + router + store) against the fake Bot API, in-process;
+and talks to it as a user would: say, wait to have received, press a button."""
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,6 +15,7 @@ from bot.serve import start_sender
 from bot.web.server import build_web_app, start_site
 from handlers.core.router import Clock, utc_now
 from tests.conftest import SECRET
+from tests.support.chat import User
 from tests.support.fake_telegram import FakeTelegram
 
 WEBHOOK_SECRET = "s3cret-token_42"
@@ -75,3 +77,37 @@ async def telegram_bot(
         if runner is not None:
             await runner.cleanup()
         await services.close()
+
+
+async def say(
+    fake: FakeTelegram, user: User, text: str = "", *, callback: str | None = None
+) -> str:
+    """Send as the user over Telegram; the bot's next message (or edit) to their chat."""
+    chat_id = int(user.account_id)
+    before = len(fake.texts_to(chat_id))
+    if callback is not None:
+        fake.push_callback(chat_id, callback, message_id=1)
+    else:
+        fake.push_message(chat_id, text)
+    await fake.wait_until(lambda: len(fake.texts_to(chat_id)) > before)
+    return fake.texts_to(chat_id)[-1]
+
+
+async def received(fake: FakeTelegram, user: User, marker: str) -> str:
+    """Wait until the outbox has delivered a message containing `marker` to the user."""
+    chat_id = int(user.account_id)
+    await fake.wait_until(lambda: any(marker in t for t in fake.texts_to(chat_id)), 15)
+    return next(t for t in reversed(fake.texts_to(chat_id)) if marker in t)
+
+
+async def press(fake: FakeTelegram, user: User, wanted: str) -> str:
+    """Press the button whose data contains `wanted` on the newest message that has
+    buttons; returns the text the bot then sent or edited in."""
+    chat_id = int(user.account_id)
+    await fake.wait_until(lambda: any(wanted in b for b in fake.buttons_on_latest(chat_id)[1]))
+    message_id, buttons = fake.buttons_on_latest(chat_id)
+    data = next(b for b in buttons if wanted in b)
+    before = len(fake.texts_to(chat_id))
+    fake.push_callback(chat_id, data, message_id=message_id)
+    await fake.wait_until(lambda: len(fake.texts_to(chat_id)) > before)
+    return fake.texts_to(chat_id)[-1]

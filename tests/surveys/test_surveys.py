@@ -31,11 +31,11 @@ from storage.models import Base, OutboxMessage, Trace
 from storage.survey_models import Survey, SurveyBallotBox, SurveyParticipant, SurveyProgress
 from storage.surveys import Ballot
 from tests.conftest import BRANCH, SECRET, Cli
-from tests.meetings.test_meetings_e2e import received
-from tests.notices.test_notices import queued
 from tests.support.chat import Chat, Clock, User
 from tests.support.fake_telegram import FakeTelegram
-from tests.support.telegram_rig import Rig
+from tests.support.notices import queued
+from tests.support.telegram_rig import Rig, received
+from tests.support.traces import traces_of
 
 # The clock fixture starts at 2026-11-24 10:00 in Shanghai.
 DEADLINE = "2026-11-30 18:00"
@@ -80,12 +80,6 @@ async def stored(chat: Chat, survey_id: int) -> Survey:
 async def ballots(chat: Chat, survey_id: int) -> list[Ballot]:
     async with chat.services.sessions() as session:
         return await surveys.ballots(session, chat.services.box, survey_id)
-
-
-async def traces_of(services: Services, kind: str) -> list[Trace]:
-    async with services.sessions() as session:
-        query = select(Trace).where(Trace.kind == kind).order_by(Trace.id)
-        return list((await session.scalars(query)).all())
 
 
 async def run_job(chat: Chat) -> dict[str, int]:

@@ -15,13 +15,13 @@ from handlers.thoughts.reminders import remind_due
 from storage import thoughts
 from storage.enums import Role, Stage, StepKind
 from storage.models import Member, OutboxMessage, Trace
-from storage.pipeline_models import Contact, StageChange, ThoughtReport, ThoughtReview
-from tests.meetings.test_meetings_e2e import received, say
-from tests.notices.test_notices import queued
-from tests.study.test_study_e2e import press
+from storage.pipeline_models import StageChange, ThoughtReport, ThoughtReview
 from tests.support.chat import Chat, Clock, User
 from tests.support.fake_telegram import FakeTelegram
-from tests.support.telegram_rig import Rig
+from tests.support.notices import queued
+from tests.support.pipeline import assign
+from tests.support.telegram_rig import Rig, press, received, say
+from tests.support.traces import traces_of
 
 OTHER_BRANCH = "化学化工学院第二党支部"
 TEXT = (
@@ -37,29 +37,6 @@ DOCX = Attachment(
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     20_000,
 )
-
-
-async def bound(
-    chat: Chat, name: str, *, platform: str = "telegram", **kwargs: object
-) -> tuple[int, User]:
-    """A bound user and their member id."""
-    member_id, code = await chat.enrol(name, **kwargs)  # type: ignore[arg-type]
-    user = chat.user(platform=platform)
-    assert "绑定成功" in await user.say(f"/start {code}")
-    return member_id, user
-
-
-async def assign(chat: Chat, member_id: int, contact_id: int, ended: date | None = None) -> None:
-    """A contact person (培养联系人), recorded directly: /contact is another feature's."""
-    async with chat.services.sessions() as session, session.begin():
-        session.add(
-            Contact(
-                member_id=member_id,
-                contact_id=contact_id,
-                assigned_on=date(2026, 11, 1),
-                ended_on=ended,
-            )
-        )
 
 
 @dataclass
@@ -78,26 +55,20 @@ class Cast:
 
 
 async def cast(chat: Chat) -> Cast:
-    secretary_id, secretary = await bound(chat, "王书记", role=Role.SECRETARY)
-    author_id, author = await bound(chat, "张积极", stage=Stage.ACTIVIST)
-    contact_id, contact = await bound(chat, "李联系")
-    _, member = await bound(chat, "赵党员")
-    _, committee = await bound(chat, "钱支委", role=Role.COMMITTEE)
-    _, admin = await bound(chat, "孙组织员", role=Role.ADMIN)
-    _, stranger = await bound(chat, "周书记", role=Role.SECRETARY, branch=OTHER_BRANCH)
-    former_id, former = await bound(chat, "吴前任")
+    secretary_id, secretary = await chat.enrolled("王书记", role=Role.SECRETARY)
+    author_id, author = await chat.enrolled("张积极", stage=Stage.ACTIVIST)
+    contact_id, contact = await chat.enrolled("李联系")
+    _, member = await chat.enrolled("赵党员")
+    _, committee = await chat.enrolled("钱支委", role=Role.COMMITTEE)
+    _, admin = await chat.enrolled("孙组织员", role=Role.ADMIN)
+    _, stranger = await chat.enrolled("周书记", role=Role.SECRETARY, branch=OTHER_BRANCH)
+    former_id, former = await chat.enrolled("吴前任")
     await assign(chat, author_id, contact_id)
     await assign(chat, author_id, former_id, ended=date(2026, 11, 20))
     return Cast(
         author, author_id, contact, contact_id, secretary, secretary_id,
         member, committee, admin, stranger, former,
     )  # fmt: skip
-
-
-async def traced(chat: Chat, kind: str) -> list[Trace]:
-    async with chat.services.sessions() as session:
-        query = select(Trace).where(Trace.kind == kind).order_by(Trace.id)
-        return list((await session.scalars(query)).all())
 
 
 async def outbox_json(chat: Chat) -> str:
@@ -124,7 +95,7 @@ async def test_hand_in_by_text_tells_contacts_and_secretary(chat: Chat) -> None:
     assert len(notes) == 2 and {q.member_id for q in notes} == {c.contact_id, c.secretary_id}
     assert all(q.text == "📄 张积极（入党积极分子）交来思想汇报 #1" for q in notes)
     assert all(q.buttons == ["/thought_show 1"] for q in notes)
-    [trace] = await traced(chat, "thought.submitted")
+    [trace] = await traces_of(chat.services, "thought.submitted")
     assert (trace.member_id, trace.actor_id, trace.ref) == (c.author_id, c.author_id, "thought:1")
     assert trace.data == {"stage": "activist", "document": False}
 
@@ -159,7 +130,7 @@ async def test_guided_hand_in_and_documents(chat: Chat) -> None:
     # With /thought as the caption, a document is handed in at once, with its caption as a note.
     reply = await c.author.say("/thought 附上第二份", attachments=(DOCX,))
     assert "#2 已提交（文件）" in reply
-    [first, _] = await traced(chat, "thought.submitted")
+    [first, _] = await traces_of(chat.services, "thought.submitted")
     assert first.data == {"stage": "activist", "document": True}
     [report, _], _ = await stored(chat)
     assert report.attachment_enc is not None and b"tg-file-42" not in report.attachment_enc
@@ -174,8 +145,8 @@ async def test_guided_hand_in_and_documents(chat: Chat) -> None:
 
 
 async def test_a_document_from_another_platform_is_named_not_forwarded(chat: Chat) -> None:
-    _, secretary = await bound(chat, "王书记", role=Role.SECRETARY, platform="wecom")
-    _, author = await bound(chat, "张积极", stage=Stage.CANDIDATE)
+    _, secretary = await chat.enrolled("王书记", role=Role.SECRETARY, platform="wecom")
+    _, author = await chat.enrolled("张积极", stage=Stage.CANDIDATE)
     await author.say("/thought", attachments=(DOCX,))
     replies = await secretary.send("/thought_show 1")
     assert all(r.forward is None for r in replies)
@@ -184,9 +155,9 @@ async def test_a_document_from_another_platform_is_named_not_forwarded(chat: Cha
 
 
 async def test_only_the_pipeline_stages_hand_in(chat: Chat) -> None:
-    _, full = await bound(chat, "正式党员甲")
-    _, applicant = await bound(chat, "申请人乙", stage=Stage.APPLICANT)
-    _, probationary = await bound(chat, "预备党员丙", stage=Stage.PROBATIONARY)
+    _, full = await chat.enrolled("正式党员甲")
+    _, applicant = await chat.enrolled("申请人乙", stage=Stage.APPLICANT)
+    _, probationary = await chat.enrolled("预备党员丙", stage=Stage.PROBATIONARY)
     reply = await full.say(f"/thought {TEXT}")
     assert "由入党积极分子、发展对象和预备党员提交；您目前是正式党员" in reply, reply
     assert "您目前是入党申请人" in await applicant.say("/thought")
@@ -231,7 +202,7 @@ async def test_permission_matrix(chat: Chat) -> None:
         assert reply == missing.replace("#2", "#1"), reply  # the same answer as a missing id
         assert NOT_FOUND.format(id=1) in await user.say("/thought_read 1 好")
         assert "找不到“张积极”" in await user.say("/thoughts 张积极")
-    views = await traced(chat, "thought.viewed")
+    views = await traces_of(chat.services, "thought.viewed")
     assert [(t.member_id, t.actor_id, t.ref) for t in views] == [
         (c.author_id, c.contact_id, "thought:1"),
         (c.author_id, c.secretary_id, "thought:1"),
@@ -272,7 +243,7 @@ async def test_marking_read_with_and_without_comment(chat: Chat) -> None:
     shown = await c.author.say("/thought_show 1")
     assert f"李联系 2026-11-24 10:00 已阅：{COMMENT}" in shown, shown
     assert "王书记 2026-11-24 10:00 已阅（未写评语）" in shown
-    reads = await traced(chat, "thought.read")
+    reads = await traces_of(chat.services, "thought.read")
     assert [(t.actor_id, t.data) for t in reads] == [
         (c.contact_id, {"commented": True}),
         (c.secretary_id, {"commented": False}),
@@ -320,11 +291,11 @@ async def test_lists_for_each_role(chat: Chat) -> None:
 
     person = await c.secretary.say("/thoughts 张积极")
     assert "张积极（入党积极分子）的思想汇报（共 2 份）" in person and "已阅：李联系" in person
-    [viewed] = await traced(chat, "data.viewed")
+    [viewed] = await traces_of(chat.services, "data.viewed")
     assert (viewed.member_id, viewed.actor_id) == (c.author_id, c.secretary_id)
     assert viewed.data == {"what": "thought_reports"}
     assert "共 2 份" in await c.author.say("/thoughts 张积极")  # one's own: not traced
-    assert len(await traced(chat, "data.viewed")) == 1
+    assert len(await traces_of(chat.services, "data.viewed")) == 1
 
     assert "没有需要提交或批阅的" in await c.member.say("/thoughts")
     assert "没有需要提交或批阅的" in await c.admin.say("/thoughts")
@@ -348,11 +319,11 @@ def shanghai(day: date, hour: int = 9) -> datetime:
 async def test_remind_due_on_a_frozen_clock(chat: Chat) -> None:
     # Added on 2026-11-24: due 2027-02-24. Entered the stage on 2026-09-01: due 2026-12-01.
     chat.clock.now = shanghai(date(2026, 11, 30))
-    month_end_id, _ = await bound(chat, "月末积极分子", stage=Stage.ACTIVIST)  # due 2027-02-28
+    month_end_id, _ = await chat.enrolled("月末积极分子", stage=Stage.ACTIVIST)  # due 2027-02-28
     chat.clock.now = shanghai(date(2026, 11, 24))
-    fresh_id, fresh = await bound(chat, "新积极分子", stage=Stage.ACTIVIST)
-    dated_id, _ = await bound(chat, "老发展对象", stage=Stage.CANDIDATE)
-    await bound(chat, "正式党员")
+    fresh_id, fresh = await chat.enrolled("新积极分子", stage=Stage.ACTIVIST)
+    dated_id, _ = await chat.enrolled("老发展对象", stage=Stage.CANDIDATE)
+    await chat.enrolled("正式党员")
     async with chat.services.sessions() as session, session.begin():
         session.add(
             StageChange(
@@ -379,7 +350,7 @@ async def test_remind_due_on_a_frozen_clock(chat: Chat) -> None:
     assert await run_reminders(chat, shanghai(date(2027, 3, 11))) == 1
     overdue = [q for q in await queued(chat.services) if q.member_id == fresh_id]
     assert "应在 2027-03-10 提交，现已逾期" in overdue[-1].text
-    reminded = await traced(chat, "thought.reminded")
+    reminded = await traces_of(chat.services, "thought.reminded")
     assert [(t.member_id, t.data, t.ref) for t in reminded] == [
         (dated_id, {"due": "2026-12-01"}, f"thought:due:2026-12-01:m{dated_id}"),
         (month_end_id, {"due": "2027-02-28"}, f"thought:due:2027-02-28:m{month_end_id}"),
@@ -401,7 +372,7 @@ async def test_remind_due_on_a_frozen_clock(chat: Chat) -> None:
 
 async def test_report_stats_in_a_constant_number_of_queries(chat: Chat) -> None:
     c = await cast(chat)
-    _, other = await bound(chat, "另一位", stage=Stage.PROBATIONARY)
+    _, other = await chat.enrolled("另一位", stage=Stage.PROBATIONARY)
     await c.author.say(f"/thought {TEXT}")
     chat.clock.advance(days=2)
     await c.author.say(f"/thought {TEXT}")
@@ -440,9 +411,9 @@ async def test_report_read_and_answered_over_http(
 ) -> None:
     clock.now = datetime.now(UTC)  # the fake API stamps updates with the real time
     chat = Chat(rig.services, clock)
-    await bound(chat, "王书记", role=Role.SECRETARY)
-    author_id, author = await bound(chat, "张积极", stage=Stage.ACTIVIST)
-    contact_id, contact = await bound(chat, "李联系")
+    await chat.enrolled("王书记", role=Role.SECRETARY)
+    author_id, author = await chat.enrolled("张积极", stage=Stage.ACTIVIST)
+    contact_id, contact = await chat.enrolled("李联系")
     await assign(chat, author_id, contact_id)
 
     assert "思想汇报 #1 已提交" in await say(fake, author, f"/thought {TEXT}")

@@ -12,18 +12,17 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from bot.app.services import Services
-from handlers.account.members import NewMember, add_member, issue_invite
 from handlers.core.incoming import Attachment
 from handlers.volunteer.domain import hours_text, parse_hours, year_before
-from storage import people, traces, volunteer
+from storage import traces, volunteer
 from storage.enums import DecisionStatus, Role
 from storage.models import OutboxMessage
 from storage.pipeline_models import VolunteerRecord
-from tests.meetings.test_meetings_e2e import received
-from tests.notices.test_notices import Queued, queued
 from tests.support.chat import Chat, Clock, User
 from tests.support.fake_telegram import FakeTelegram
-from tests.support.telegram_rig import Rig
+from tests.support.notices import Queued, queued
+from tests.support.people import admin_user, member_id
+from tests.support.telegram_rig import Rig, received
 
 # The clock fixture stands at 2026-11-24 10:00 in Shanghai.
 REPORT = "/volunteer 2026-11-20 3 社区义诊"
@@ -52,13 +51,6 @@ async def record(chat: Chat, record_id: int = 1) -> VolunteerRecord:
     return found
 
 
-async def member_id(user: User) -> int:
-    async with user.chat.services.sessions() as session:
-        account = await people.account(session, user.platform, user.account_id)
-    assert account is not None and account.member_id is not None
-    return account.member_id
-
-
 async def trace_rows(chat: Chat, kind: str) -> list[tuple[int | None, str | None, dict]]:
     async with chat.services.sessions() as session:
         return [
@@ -66,16 +58,6 @@ async def trace_rows(chat: Chat, kind: str) -> list[tuple[int | None, str | None
             async for t in traces.iter_traces(session)
             if t.kind == kind
         ]
-
-
-async def admin_user(chat: Chat) -> User:
-    async with chat.services.sessions.begin() as session:
-        new = NewMember(name="组织员", role=Role.ADMIN)
-        admin = await add_member(session, chat.services.box, None, new, chat.clock())
-        code = await issue_invite(session, chat.services.box, admin, chat.clock(), timedelta(1))
-    user = chat.user()
-    await user.say(f"/start {code}")
-    return user
 
 
 async def test_report_without_photo_asks_the_committee(chat: Chat) -> None:
@@ -109,9 +91,7 @@ async def test_report_without_photo_asks_the_committee(chat: Chat) -> None:
 
 async def test_report_with_photo_forwards_it_where_it_can_be_shown(chat: Chat) -> None:
     secretary = await chat.bound("书记", role=Role.SECRETARY)
-    _, code = await chat.enrol("企业微信支委", role=Role.COMMITTEE)
-    on_wecom = chat.user(platform="wecom")
-    assert "绑定成功" in await on_wecom.say(f"/start {code}")
+    _, on_wecom = await chat.enrolled("企业微信支委", role=Role.COMMITTEE, platform="wecom")
     member = await chat.bound("党员甲")
     reply = await member.say("/volunteer 2026-11-20 2.5小时 敬老院陪伴老人", attachments=(PHOTO,))
     assert "#1" in reply and "附照片" in reply

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
@@ -22,27 +21,16 @@ from bot.web.pages import add_web_pages
 from bot.web.server import build_web_app, start_site
 from handlers.access import watch
 from handlers.account.weblogin import LOGIN_KIND
-from handlers.core.payload import queued_reply
 from storage.enums import Role
 from storage.models import Member, OutboxMessage, Trace
 from tests.support.chat import Chat, Clock
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.telegram_rig import Rig
+from tests.support.traces import traces_of
+from tests.support.web import ask_code, csrf_of, last_code, send_code, sign_in, staff
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 OTHER = "数学学院教工党支部"
-
-
-async def staff(
-    chat: Chat, name: str, role: Role = Role.SECRETARY, branch: str | None = None
-) -> int:
-    """A bound member (bound through the bot, so the code has a chat to go to)."""
-    kwargs: dict[str, Any] = {"role": role}
-    if branch is not None:
-        kwargs["branch"] = branch
-    member_id, code = await chat.enrol(name, **kwargs)
-    assert "绑定成功" in await chat.user().say(f"/start {code}")
-    return member_id
 
 
 @pytest.fixture
@@ -50,61 +38,6 @@ async def client(services: Services) -> AsyncIterator[TestClient[Any, Any]]:
     app = build_web_app({}, None, lambda app: add_web_pages(app, services))
     async with TestClient(TestServer(app)) as test_client:
         yield test_client
-
-
-def csrf_of(html: str) -> str:
-    found = re.search(r'name="csrf" value="([0-9a-f]+)"', html)
-    assert found, html
-    return found[1]
-
-
-async def ask_code(client: TestClient[Any, Any], name: str) -> ClientResponse:
-    page = await client.get("/web/login")
-    token = csrf_of(await page.text())
-    return await client.post("/web/login", data={"name": name, "csrf": token})
-
-
-async def last_code(services: Services, member_id: int) -> str:
-    """The code in the newest sign-in message queued to the member."""
-    async with services.sessions() as session:
-        row = await session.scalar(
-            select(OutboxMessage)
-            .where(OutboxMessage.member_id == member_id, OutboxMessage.kind == "web.login")
-            .order_by(OutboxMessage.id.desc())
-        )
-    assert row is not None, "no sign-in code was queued"
-    assert row.sealed is not None, "the code must be sealed, never in the payload"
-    reply = queued_reply(services.box, row.payload, row.sealed)
-    assert reply.text is not None
-    text = services.renderer.render(reply.text)
-    found = re.search(r"\b(\d{6})\b", text)
-    assert found, text
-    return found[1]
-
-
-async def send_code(
-    client: TestClient[Any, Any], page_html: str, code: str, **kwargs: Any
-) -> ClientResponse:
-    name = re.search(r'name="name" value="([^"]*)"', page_html)
-    assert name, page_html
-    data = {"csrf": csrf_of(page_html), "name": html.unescape(name[1]), "code": code}
-    return await client.post("/web/login/code", data=data, **kwargs)
-
-
-async def sign_in(
-    client: TestClient[Any, Any], services: Services, name: str, member_id: int
-) -> str:
-    asked = await ask_code(client, name)
-    assert asked.status == 200, await asked.text()
-    done = await send_code(client, await asked.text(), await last_code(services, member_id))
-    assert done.status == 200, await done.text()
-    return await done.text()
-
-
-async def traces_of(services: Services, kind: str) -> list[Trace]:
-    async with services.sessions() as session:
-        query = select(Trace).where(Trace.kind == kind).order_by(Trace.id)
-        return list((await session.scalars(query)).all())
 
 
 async def queued_codes(services: Services) -> int:
