@@ -3,6 +3,7 @@
 from typing import Any
 
 from handlers.account.members import NewMember, add_member, bind_account, issue_invite
+from handlers.account.settings import AccountSettings
 from handlers.core.context import Context
 from handlers.core.messages import Msg, Reply, Secret, UserError
 from handlers.core.parsing import (
@@ -123,10 +124,19 @@ async def invite(ctx: Context, args: str) -> Replies:
             ctx.session, ctx.box, caller.branch, new, ctx.now, actor_id=caller.id, via="invite"
         )
     code = await issue_invite(
-        ctx.session, ctx.box, member, ctx.now, ctx.options.invite_ttl, actor_id=caller.id
+        ctx.session,
+        ctx.box,
+        member,
+        ctx.now,
+        ctx.options.of(AccountSettings).invite_ttl,
+        actor_id=caller.id,
     )
     link = ctx.deep_link(ctx.incoming.platform, code)
-    expires = (ctx.now + ctx.options.invite_ttl).astimezone(ctx.options.timezone).date()
+    expires = (
+        (ctx.now + ctx.options.of(AccountSettings).invite_ttl)
+        .astimezone(ctx.options.timezone)
+        .date()
+    )
     details = [Msg("invite.stage", stage=Msg(f"stage.{member.stage}"))]
     if member.remote_until:
         details.append(Msg("invite.remote", until=member.remote_until))
