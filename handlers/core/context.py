@@ -113,7 +113,8 @@ class Context:
         ref: str | None = None,
         data: dict[str, Any] | None = None,
     ) -> Trace:
-        """Record an action by the caller, in this update's transaction."""
+        """Record an action by the caller, in this update's transaction: the way a handler
+        writes a trace (storage.traces.append is for code without a Context, see there)."""
         actor = self.caller
         if branch_id is None and actor is not None:
             branch_id = actor.branch_id
