@@ -13,7 +13,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from bot import app
+from bot.app import services as app
 from bot.app.settings import ConfigError
 from handlers.core.context import Options
 from handlers.pipeline import rules
