@@ -28,9 +28,8 @@ from handlers.study import index as study_index
 from handlers.study.text import warm as warm_text
 from scheduler.context import JobContext
 from scheduler.setup import SchedulerService
-from storage import outbox
 from storage.leader import Leadership
-from storage.meetings import MEETINGS_CHANGED
+from storage.signals import AfterCommit
 
 if TYPE_CHECKING:
     from bot.channels.wecom.service import WeComService
@@ -86,7 +85,7 @@ def start_sender(
         router.clock,
         services.readers,
     )
-    router.after_commit.append(lambda info: sender.wake() if outbox.queued_in(info) else None)
+    router.on_commit(AfterCommit.WAKE_SENDER, sender.wake)
     sender.start()
     return sender
 
@@ -130,9 +129,7 @@ async def start(settings: Settings) -> Running:
     except BaseException:
         await _stop_parts(web_runner, telegram, wecom, sender, services)
         raise
-    router.after_commit.append(
-        lambda info: scheduler.sync_meetings_now() if info.get(MEETINGS_CHANGED) else None
-    )
+    router.on_commit(AfterCommit.MEETINGS_CHANGED, scheduler.sync_meetings_now)
     await warming
     # The search index builds in the background; a search arriving first waits for it.
     indexing = asyncio.create_task(_build_index(services), name="study-index")

@@ -18,6 +18,7 @@ from sqlalchemy import Engine, text
 
 from handlers.core.context import Options
 from handlers.meetings.domain import auto_open, finalize, nudge_inactive, planned_for, remind
+from handlers.meetings.settings import MeetingSettings
 from scheduler.context import current, current_scheduler
 from storage import meetings
 from storage.enums import MeetingStatus
@@ -35,7 +36,7 @@ def reminder_id(meeting_id: int, minutes: float) -> str:
 
 def job_ids(meeting_id: int, options: Options) -> list[str]:
     return [
-        *(reminder_id(meeting_id, m) for m in options.meeting_reminders),
+        *(reminder_id(meeting_id, m) for m in options.of(MeetingSettings).reminders),
         f"{PREFIX}{meeting_id}:open",
         f"{PREFIX}{meeting_id}:finish",
     ]
@@ -55,11 +56,11 @@ def plan(scheduler: BaseScheduler, meeting: Meeting, options: Options, now: date
     start, end, planned = meeting.starts_at, ends_at(meeting), planned_for(meeting)
     jobs: list[tuple[str, object, datetime, list[object]]] = [
         (reminder_id(meeting.id, m), meeting_reminder, at, [meeting.id, m, planned])
-        for m in options.meeting_reminders
+        for m in options.of(MeetingSettings).reminders
         if (at := start - timedelta(minutes=m)) > now
     ]
     if end > now:
-        opens = max(start - options.checkin_opens_before, now)
+        opens = max(start - options.of(MeetingSettings).checkin_opens_before, now)
         jobs.append((f"{PREFIX}{meeting.id}:open", meeting_open, opens, [meeting.id, planned]))
     jobs.append(
         (f"{PREFIX}{meeting.id}:finish", meeting_finish, max(end, now), [meeting.id, planned])
@@ -129,7 +130,7 @@ async def meeting_reminder(meeting_id: int, minutes: float, planned: int | None 
             ctx.clock(),
             options.timezone,
             planned,
-            closer=options.meeting_reminders,
+            closer=options.of(MeetingSettings).reminders,
         )
     ctx.wake_sender()
     return sent
@@ -157,7 +158,11 @@ async def monthly_nudge() -> int:
     async with ctx.sessions.begin() as session:
         options = ctx.options
         nudged = await nudge_inactive(
-            session, ctx.box, ctx.clock(), options.inactive_months, options.timezone
+            session,
+            ctx.box,
+            ctx.clock(),
+            options.of(MeetingSettings).inactive_months,
+            options.timezone,
         )
     ctx.wake_sender()
     return nudged

@@ -4,7 +4,9 @@ contact persons, thought reports due, and (on its day of the month) dues owed.""
 import logging
 
 from handlers.dues.remind import remind_unpaid
+from handlers.dues.settings import DuesSettings
 from handlers.pipeline.reminders import remind_contact_talks, remind_deadlines
+from handlers.pipeline.settings import PipelineSettings
 from handlers.thoughts.reminders import remind_due
 from scheduler.context import current
 
@@ -16,7 +18,7 @@ async def daily() -> dict[str, int]:
     """Each part in its own transaction, so one failing does not hold back the others; each
     queues a message once however often it runs (idempotency keys), so a rerun is harmless."""
     ctx = current()
-    if not ctx.options.pipeline_remind_at:
+    if not ctx.options.of(PipelineSettings).pipeline_remind_at:
         return {}
     now = ctx.clock()
     parts = {
@@ -24,7 +26,7 @@ async def daily() -> dict[str, int]:
         "contact_talks": remind_contact_talks,
         "thought_reports": remind_due,
     }
-    if now.astimezone(ctx.options.timezone).day == ctx.options.dues_remind_day:
+    if now.astimezone(ctx.options.timezone).day == ctx.options.of(DuesSettings).dues_remind_day:
         parts["dues"] = remind_unpaid
     counts = {}
     for name, remind in parts.items():

@@ -24,6 +24,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine, create_engine, event
 
 from handlers.core.context import Options
+from handlers.evaluation.settings import EvaluationSettings
+from handlers.pipeline.settings import PipelineSettings
+from handlers.study.settings import StudySettings
 from scheduler import jobs, meeting_jobs, pipeline_jobs, stored, study_jobs, watch_jobs
 from scheduler.context import JobContext, use, use_scheduler
 from storage.db import ensure_sqlite_dir, job_store_url
@@ -116,7 +119,7 @@ def add_standing_jobs(scheduler: AsyncIOScheduler, options: Options) -> None:
         id=watch_jobs.ACCESS,
         replace_existing=True,
     )
-    if options.chain_walk_at:
+    if options.of(EvaluationSettings).chain_walk_at:
         scheduler.add_job(
             watch_jobs.chain_walk_if_due,
             DateTrigger(datetime.now(zone) + CHAIN_WALK_AFTER_START),
@@ -124,10 +127,14 @@ def add_standing_jobs(scheduler: AsyncIOScheduler, options: Options) -> None:
             replace_existing=True,
         )
     daily = (
-        (study_jobs.PUSH, study_jobs.material_push, options.material_push_at),
-        (study_jobs.QUIZ_REMINDER, study_jobs.quiz_reminder, options.quiz_remind_at),
-        (pipeline_jobs.DAILY, pipeline_jobs.daily, options.pipeline_remind_at),
-        (watch_jobs.CHAIN, watch_jobs.chain_walk, options.chain_walk_at),
+        (study_jobs.PUSH, study_jobs.material_push, options.of(StudySettings).material_push_at),
+        (
+            study_jobs.QUIZ_REMINDER,
+            study_jobs.quiz_reminder,
+            options.of(StudySettings).quiz_remind_at,
+        ),
+        (pipeline_jobs.DAILY, pipeline_jobs.daily, options.of(PipelineSettings).pipeline_remind_at),
+        (watch_jobs.CHAIN, watch_jobs.chain_walk, options.of(EvaluationSettings).chain_walk_at),
     )
     for job_id, job, at in daily:
         if not at:  # turned off (a job stored earlier finds the setting empty and skips)

@@ -3,6 +3,7 @@
 import logging
 
 from handlers.study.daily import push_materials, remind_quiz
+from handlers.study.settings import StudySettings
 from scheduler.context import current
 
 log = logging.getLogger(__name__)
@@ -12,7 +13,7 @@ QUIZ_REMINDER = "study.quiz_reminder.daily"
 
 async def material_push() -> int:
     ctx = current()
-    if not ctx.options.material_push_at:
+    if not ctx.options.of(StudySettings).material_push_at:
         return 0  # turned off since the job was stored
     async with ctx.sessions.begin() as session:
         count = await push_materials(session, ctx.box, ctx.clock(), ctx.options.timezone)
@@ -23,7 +24,7 @@ async def material_push() -> int:
 
 async def quiz_reminder() -> int:
     ctx = current()
-    if not ctx.options.quiz_remind_at:
+    if not ctx.options.of(StudySettings).quiz_remind_at:
         return 0
     async with ctx.sessions.begin() as session:
         count = await remind_quiz(session, ctx.box, ctx.clock(), ctx.options.timezone)

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from handlers.access.rules import watch
 from handlers.evaluation.integrity import walk_chain
+from handlers.evaluation.settings import EvaluationSettings
 from handlers.surveys.deadlines import remind_and_close
 from scheduler.context import current
 from storage import chain
@@ -42,7 +43,7 @@ async def access_watch() -> int:
 async def chain_walk() -> bool | None:
     """Walk the whole trace chain and keep the outcome; admins hear of a new break."""
     ctx = current()
-    if not ctx.options.chain_walk_at:  # turned off since the job was stored
+    if not ctx.options.of(EvaluationSettings).chain_walk_at:  # turned off since the job was stored
         return None
     result = await walk_chain(ctx.sessions, ctx.box, ctx.clock())
     if not result.ok:

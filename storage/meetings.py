@@ -12,8 +12,6 @@ from storage.enums import LeaveStatus, MeetingKind, MeetingStatus, Presence, Rol
 from storage.models import Attendance, LeaveRequest, Meeting, Member
 
 ATTENDANCE: Table = Attendance.__table__  # type: ignore[assignment]
-# Set in a session's info when a meeting changed: the scheduler re-plans its jobs after commit.
-MEETINGS_CHANGED = "meetings_changed"
 
 
 def meeting_ref(meeting_id: int) -> str:

@@ -20,6 +20,7 @@ from storage import traces
 from storage.crypto import SecretBox
 from storage.db import upsert_for
 from storage.models import OutboxMessage, PlatformAccount
+from storage.signals import AfterCommit
 
 OUTBOX: Table = OutboxMessage.__table__  # type: ignore[assignment]
 # Row kinds whose delivery is itself part of the record: kind.delivered / kind.failed traces.
@@ -85,13 +86,8 @@ async def enqueue(session: AsyncSession, envelopes: Iterable[Envelope], now: dat
     ]
     if rows:
         await session.execute(_insert(session), rows)
-        session.info["outbox_queued"] = True
+        AfterCommit.WAKE_SENDER.raise_on(session)
     return len(rows)
-
-
-def queued_in(info: dict[str, Any]) -> bool:
-    """Whether a session (its `info`) queued anything: the bot wakes the sender after commit."""
-    return bool(info.get("outbox_queued"))
 
 
 async def due(

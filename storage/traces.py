@@ -91,7 +91,13 @@ async def append(
     ref: str | None = None,
     data: dict[str, Any] | None = None,
 ) -> Trace:
-    """Add one trace in the caller's transaction; it commits or rolls back with the change."""
+    """Add one trace in the caller's transaction; it commits or rolls back with the change.
+
+    Which door is for whom: a handler answering an update writes through its Context
+    (`ctx.trace`, which fills in the caller as actor and their branch). This one, and
+    append_many, are for code that has no Context: scheduler jobs, the command line, the web
+    page, the router's refusals after a rollback, and the domain functions those share with
+    chat handlers."""
     if not is_known(kind):
         raise ValueError(f"unknown trace kind {kind!r}: add it to storage/trace_kinds.py")
     fields = {

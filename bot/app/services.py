@@ -2,7 +2,6 @@
 
 import tomllib
 from dataclasses import dataclass
-from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -48,34 +47,7 @@ class Services:
 
 
 def handler_options(settings: Settings) -> Options:
-    summary = timedelta(hours=settings.notice_summary_hours)
-    return Options(
-        timezone=settings.zone,
-        invite_ttl=timedelta(days=settings.invite_ttl_days),
-        notice_summary_after=summary or None,
-        checkin_grace=timedelta(minutes=settings.checkin_grace_minutes),
-        checkin_radius_m=settings.checkin_radius_meters,
-        meeting_reminders=tuple(settings.meeting_reminder_minutes),
-        checkin_opens_before=timedelta(minutes=settings.checkin_opens_minutes_before),
-        inactive_months=settings.inactive_months,
-        quiz_size=settings.quiz_size,
-        quiz_remind_at=settings.quiz_remind_at,
-        material_push_at=settings.material_push_at,
-        thought_report_months=settings.thought_report_months,
-        contact_talk_months=settings.contact_talk_months,
-        deadline_notice_days=settings.deadline_notice_days,
-        pipeline_remind_at=settings.pipeline_remind_at,
-        chain_walk_at=settings.chain_walk_at,
-        dues_default_fen=int(settings.dues_default * 100),
-        dues_remind_day=settings.dues_remind_day,
-        survey_min_answers=settings.survey_min_answers,
-        access_window=timedelta(minutes=settings.access_window_minutes),
-        access_max_reads=settings.access_max_reads,
-        access_usual_factor=settings.access_usual_factor,
-        access_min_reads=settings.access_min_reads,
-        access_max_refusals=settings.access_max_refusals,
-        indicators_file=settings.indicators_file,
-    )
+    return Options.read(settings, settings.zone)
 
 
 def check_rules() -> None:

@@ -7,7 +7,6 @@ import ipaddress
 import os
 import re
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -22,6 +21,16 @@ from pydantic_settings import (
 )
 
 from bot.channels.outbox import Limits
+from handlers.access.settings import AccessSettings
+from handlers.account.settings import AccountSettings
+from handlers.dues.settings import DuesSettings
+from handlers.evaluation.settings import EvaluationSettings
+from handlers.meetings.settings import MeetingSettings
+from handlers.notices.settings import NoticeSettings
+from handlers.pipeline.settings import PipelineSettings
+from handlers.study.settings import StudySettings
+from handlers.surveys.settings import SurveySettings
+from handlers.thoughts.settings import ThoughtSettings
 
 PREFIX = "BRANCHBOT_"
 _WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
@@ -45,7 +54,22 @@ class SettingProblem(ValueError):
         self.field = field
 
 
-class Settings(BaseSettings):
+class Settings(
+    AccountSettings,
+    NoticeSettings,
+    MeetingSettings,
+    StudySettings,
+    ThoughtSettings,
+    PipelineSettings,
+    DuesSettings,
+    SurveySettings,
+    AccessSettings,
+    EvaluationSettings,
+    BaseSettings,
+):
+    """The service's own settings here; each feature's come from its section (handlers/<feature>/
+    settings.py), declared there once and read here under the same flat names."""
+
     model_config = SettingsConfigDict(
         env_prefix=PREFIX, env_file=".env", extra="ignore", validate_default=True
     )
@@ -79,52 +103,12 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Shanghai"
     lang: Literal["zh_CN", "en"] = "zh_CN"
     secret_key: SecretStr | None = None
-    invite_ttl_days: int = Field(30, ge=1, le=365)
     # The outbox sender's limits: Telegram allows about 30 messages a second to different
     # chats, about one a second to one chat and 20 a minute to one group.
     outbox_per_second: float = Field(Limits.per_second, gt=0, le=1000)
     outbox_chat_per_second: float = Field(Limits.chat_per_second, gt=0, le=100)
     outbox_group_per_minute: float = Field(Limits.group_per_minute, gt=0, le=1000)
     outbox_max_attempts: int = Field(Limits.max_attempts, ge=1, le=50)
-    # The author of a notice gets its acknowledgement summary this long after; 0: never.
-    notice_summary_hours: float = Field(24.0, ge=0, le=24 * 30)
-    # Meetings: reminders before each (minutes), check-in timing and place, inactivity.
-    meeting_reminder_minutes: list[float] = Field(default_factory=lambda: [1440.0, 60.0])
-    checkin_opens_minutes_before: float = Field(15.0, ge=0, le=24 * 60)
-    checkin_grace_minutes: float = Field(10.0, ge=0, le=24 * 60)
-    checkin_radius_meters: int = Field(300, ge=10, le=100_000)
-    inactive_months: int = Field(3, ge=1, le=24)
-    # Study: questions per daily quiz; when the quiz reminder and the material push go out
-    # (HH:MM in TIMEZONE; empty turns the job off).
-    quiz_size: int = Field(5, ge=1, le=30)
-    quiz_remind_at: str = "20:00"
-    material_push_at: str = "08:00"
-    # Development pipeline: how often thought reports are due and contacts should talk with
-    # their activist (months), how early the secretary hears of a statutory deadline (days),
-    # and when the daily pipeline reminders go out.
-    thought_report_months: int = Field(3, ge=1, le=12)
-    contact_talk_months: int = Field(3, ge=1, le=12)
-    deadline_notice_days: int = Field(30, ge=1, le=180)
-    pipeline_remind_at: str = "09:00"
-    # The nightly full walk of the trace chain (reports check only the rows added since).
-    chain_walk_at: str = "03:30"
-    # Dues: a student's monthly amount in yuan unless the secretary sets another, and the
-    # day of the month the reminder of unpaid months goes out (0: never).
-    dues_default: Decimal = Field(Decimal("0.2"), ge=0, le=100_000, decimal_places=2)
-    dues_remind_day: int = Field(5, ge=0, le=28)
-    # Surveys: an anonymous survey's results per question need at least this many answers.
-    survey_min_answers: int = Field(5, ge=1, le=1000)
-    # Data-access monitoring: the window reads are counted in (minutes), the reads in it that
-    # always alert and how many times an account's usual rate does, and refused commands in
-    # it that alert.
-    access_window_minutes: int = Field(60, ge=5, le=24 * 60)
-    access_max_reads: int = Field(200, ge=5, le=100_000)
-    access_usual_factor: float = Field(5.0, ge=1.5, le=100)
-    access_min_reads: int = Field(20, ge=1, le=100_000)
-    access_max_refusals: int = Field(10, ge=2, le=1000)
-    # The evaluation's indicator system: a branch's own file instead of the one shipped in
-    # handlers/evaluation/data/indicators.toml (checked at start-up).
-    indicators_file: Path | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @classmethod
@@ -155,22 +139,6 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
-
-    @field_validator("indicators_file", mode="before")
-    @classmethod
-    def _blank_path_is_unset(cls, value: object) -> object:
-        return None if isinstance(value, str) and not value.strip() else value
-
-    @field_validator("indicators_file")
-    @classmethod
-    def _indicators_file(cls, value: Path | None) -> Path | None:
-        # Its contents are checked at start-up (bot.app.services.check_indicators), naming
-        # the file.
-        if value is not None and not value.is_file():
-            raise ValueError(
-                f"no such file: {value}; copy handlers/evaluation/data/indicators.toml"
-            )
-        return value
 
     @field_validator("database_url")
     @classmethod
@@ -227,21 +195,6 @@ class Settings(BaseSettings):
         if self.webhook_url and self.webhook_secret is None:
             raise SettingProblem("webhook_secret", "required when WEBHOOK_URL is set")
         return self
-
-    @field_validator("meeting_reminder_minutes")
-    @classmethod
-    def _reminders(cls, value: list[float]) -> list[float]:
-        if any(m <= 0 or m > 30 * 24 * 60 for m in value):
-            raise ValueError("each reminder is minutes before the meeting, e.g. [1440, 60]")
-        return sorted(set(value), reverse=True)
-
-    @field_validator("quiz_remind_at", "material_push_at", "pipeline_remind_at", "chain_walk_at")
-    @classmethod
-    def _clock_time(cls, value: str) -> str:
-        value = value.strip()
-        if value and not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", value):
-            raise ValueError(f"a time of day as HH:MM (e.g. 20:00), or empty for off: {value!r}")
-        return value
 
     @property
     def zone(self) -> ZoneInfo:

@@ -10,6 +10,7 @@ from bot.cli.support import branch_named, now, opened, report_rows, run, say, se
 from handlers.common.tables import RowsInvalid
 from handlers.dues import import_dues
 from handlers.dues.money import yuan
+from handlers.dues.settings import DuesSettings
 
 
 @click.group("dues")
@@ -42,7 +43,7 @@ async def _import(settings: Settings, name: str, raw: bytes, branch_name: str) -
             name,
             raw,
             now(),
-            default_fen=options.dues_default_fen,
+            default_fen=options.of(DuesSettings).default_fen,
             zone=options.timezone,
         )
     say(

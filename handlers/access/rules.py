@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.access.settings import AccessSettings
 from handlers.core.context import Options
 from handlers.core.messages import Button, Msg, Reply
 from handlers.core.notify import queue_each
@@ -55,43 +56,44 @@ def incident_key(rule: str, actor_id: int, start: datetime) -> str:
 
 
 async def volume_hits(
-    session: AsyncSession, options: Options, since: datetime, now: datetime
+    session: AsyncSession, limits: AccessSettings, since: datetime, now: datetime
 ) -> list[Hit]:
     counts = await access.reads_by_actor(session, since, now)
-    hits = [Hit("volume", a, n) for a, n in counts.items() if n > options.access_max_reads]
+    hits = [Hit("volume", a, n) for a, n in counts.items() if n > limits.access_max_reads]
     over = {hit.actor_id for hit in hits}
     # Only accounts busy enough to matter get their history looked up (one query for all).
-    busy = [a for a, n in counts.items() if a not in over and n >= options.access_min_reads]
+    busy = [a for a, n in counts.items() if a not in over and n >= limits.access_min_reads]
     if not busy:
         return hits
     past = await access.reads_by_actor(session, since - HISTORY, since, busy)
-    windows = HISTORY / options.access_window
+    windows = HISTORY / limits.window
     for actor in busy:
         usual = past.get(actor, 0) / windows
-        if counts[actor] > options.access_usual_factor * usual:
+        if counts[actor] > limits.access_usual_factor * usual:
             hits.append(Hit("volume", actor, counts[actor], usual))
     return hits
 
 
 async def all_hits(
-    session: AsyncSession, options: Options, since: datetime, now: datetime
+    session: AsyncSession, limits: AccessSettings, since: datetime, now: datetime
 ) -> list[Hit]:
-    hits = await volume_hits(session, options, since, now)
+    hits = await volume_hits(session, limits, since, now)
     outside = await access.outside_reads_by_actor(session, since, now)
     hits += [Hit("outside", a, n) for a, n in outside.items()]
     refusals = await access.refusals_by_actor(session, since, now)
-    hits += [Hit("refusals", a, n) for a, n in refusals.items() if n >= options.access_max_refusals]
+    hits += [Hit("refusals", a, n) for a, n in refusals.items() if n >= limits.access_max_refusals]
     return sorted(hits, key=lambda h: (h.actor_id, h.rule))
 
 
 async def watch(session: AsyncSession, box: SecretBox, options: Options, now: datetime) -> int:
     """Evaluate the rules over the last window and alert on new incidents; returns how many
     alerts were raised (a second run over the same incidents raises none)."""
-    since = now - options.access_window
-    hits = await all_hits(session, options, since, now)
+    limits = options.of(AccessSettings)
+    since = now - limits.window
+    hits = await all_hits(session, limits, since, now)
     if not hits:
         return 0
-    start = window_start(now, options.access_window)
+    start = window_start(now, limits.window)
     # An incident still going on was alerted within the last window: its key has the prefix.
     recent = await access.alert_refs_since(session, since)
     fresh = [h for h in hits if not any(r.startswith(_prefix(h)) for r in recent)]
@@ -103,7 +105,7 @@ async def watch(session: AsyncSession, box: SecretBox, options: Options, now: da
         actor = actors.get(hit.actor_id)
         if actor is None or keys[hit] in raised_already:
             continue
-        await _alert(session, box, options, hit, actor, keys[hit], now)
+        await _alert(session, box, limits, hit, actor, keys[hit], now)
         raised += 1
     return raised
 
@@ -115,14 +117,14 @@ def _prefix(hit: Hit) -> str:
 async def _alert(
     session: AsyncSession,
     box: SecretBox,
-    options: Options,
+    limits: AccessSettings,
     hit: Hit,
     actor: Member,
     key: str,
     now: datetime,
 ) -> None:
     recipients = await access.alert_recipients(session, actor.branch_id)
-    text = alert_msg(hit, actor, options)
+    text = alert_msg(hit, actor, limits)
     button = ((Button(Msg("access.log_button"), f"/access_log #{actor.id}"),),)
     # Only admins may open the access log: a secretary pressing the button would be refused.
     replies = {
@@ -142,7 +144,7 @@ async def _alert(
         "rule": hit.rule,
         "actor": actor.id,
         "count": hit.count,
-        "window_minutes": _minutes(options.access_window),
+        "window_minutes": _minutes(limits.window),
         "recipients": len(recipients),
         "reached": len(reached),
     }
@@ -164,26 +166,26 @@ def _minutes(window: timedelta) -> int:
     return int(window.total_seconds() // 60)
 
 
-def alert_msg(hit: Hit, actor: Member, options: Options) -> Msg:
+def alert_msg(hit: Hit, actor: Member, limits: AccessSettings) -> Msg:
     """The alert as its readers see it: the account, the rule, the count and the window."""
     return Msg(
         "access.alert",
         who=Msg("access.actor", name=actor.name, id=actor.id, role=Msg(f"role.{actor.role}")),
         branch=actor.branch.name if actor.branch else Msg("access.no_branch"),
         rule=Msg(f"access.rule.{hit.rule}"),
-        detail=_detail(hit, options),
+        detail=_detail(hit, limits),
         name=actor.name,
     )
 
 
-def _detail(hit: Hit, options: Options) -> Msg:
-    minutes = _minutes(options.access_window)
+def _detail(hit: Hit, limits: AccessSettings) -> Msg:
+    minutes = _minutes(limits.window)
     if hit.rule == "outside":
         return Msg("access.detail.outside", window=minutes, count=hit.count)
     if hit.rule == "refusals":
         return Msg("access.detail.refusals", window=minutes, count=hit.count)
     if hit.usual is None:
-        limit = options.access_max_reads
+        limit = limits.access_max_reads
         return Msg("access.detail.volume", window=minutes, count=hit.count, limit=limit)
     days = HISTORY.days
     if hit.usual == 0:  # a new account, or one that never read others' data before

@@ -11,6 +11,7 @@ from handlers.account.members import (
     issue_bind_code,
     issue_invite,
 )
+from handlers.account.settings import AccountSettings
 from handlers.common.lookup import find_member
 from handlers.core.context import Context
 from handlers.core.messages import Denied, Msg, Reply, Secret, Series, UserError
@@ -133,10 +134,19 @@ async def invite(ctx: Context, args: str) -> Replies:
             ctx.session, ctx.box, caller.branch, new, ctx.now, actor_id=caller.id, via="invite"
         )
     code = await issue_invite(
-        ctx.session, ctx.box, member, ctx.now, ctx.options.invite_ttl, actor_id=caller.id
+        ctx.session,
+        ctx.box,
+        member,
+        ctx.now,
+        ctx.options.of(AccountSettings).invite_ttl,
+        actor_id=caller.id,
     )
     link = ctx.deep_link(ctx.incoming.platform, code)
-    expires = (ctx.now + ctx.options.invite_ttl).astimezone(ctx.options.timezone).date()
+    expires = (
+        (ctx.now + ctx.options.of(AccountSettings).invite_ttl)
+        .astimezone(ctx.options.timezone)
+        .date()
+    )
     details = [Msg("invite.stage", stage=Msg(f"stage.{member.stage}"))]
     if member.remote_until:
         details.append(Msg("invite.remote", until=member.remote_until))
@@ -172,7 +182,7 @@ async def bind_code(ctx: Context, args: str) -> Replies:
     never passes through anyone else's hands."""
     caller = ctx.require_caller()
     member = await _bind_code_holder(ctx, args.strip())
-    ttl = ctx.options.invite_ttl
+    ttl = ctx.options.of(AccountSettings).invite_ttl
     code, platforms = await issue_bind_code(
         ctx.session, ctx.box, member, ctx.now, ttl, actor_id=caller.id
     )

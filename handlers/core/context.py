@@ -4,11 +4,10 @@ The bot builds a Context per update (the scheduler and CLI build their own); han
 import configuration, engines or platform libraries.
 """
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from pathlib import Path
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,54 +16,43 @@ from handlers.core.incoming import Incoming
 from handlers.core.messages import UserError
 from handlers.core.parsing import as_typed
 from handlers.core.registry import Command
+from handlers.core.settings import Section
 from storage import conversations, traces
 from storage.crypto import SecretBox
 from storage.enums import Role
 from storage.models import Conversation, Member, PlatformAccount, Trace
 
+S = TypeVar("S", bound=Section)
+
 
 @dataclass(frozen=True)
 class Options:
-    """The settings handlers need, as plain values (built from the bot's configuration)."""
+    """What handlers are configured with: the zone, the core's limits, and each feature's own
+    settings section (declared once in handlers/<feature>/settings.py), read with `of`."""
 
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
-    invite_ttl: timedelta = timedelta(days=30)
     max_text_length: int = 4096
     max_args_length: int = 1000
-    # When the author of a notice gets its acknowledgement summary; None: never.
-    notice_summary_after: timedelta | None = timedelta(hours=24)
-    # A check-in this long after the start counts as late.
-    checkin_grace: timedelta = timedelta(minutes=10)
-    # A shared location this close to the venue checks the member in.
-    checkin_radius_m: int = 300
-    # Reminders before each meeting, in minutes.
-    meeting_reminders: tuple[float, ...] = (24 * 60, 60)
-    # Check-in opens automatically this long before the start.
-    checkin_opens_before: timedelta = timedelta(minutes=15)
-    # Members with no meeting for this many months are nudged (monthly).
-    inactive_months: int = 3
-    # Questions in a daily quiz; the study jobs' times of day ("HH:MM", "" for off).
-    quiz_size: int = 5
-    quiz_remind_at: str = "20:00"
-    material_push_at: str = "08:00"
-    # The development pipeline's reminders (see the settings of the same names).
-    thought_report_months: int = 3
-    contact_talk_months: int = 3
-    deadline_notice_days: int = 30
-    pipeline_remind_at: str = "09:00"
-    chain_walk_at: str = "03:30"
-    # Dues: the default monthly amount in fen (0.2 yuan), the reminder's day of the month.
-    dues_default_fen: int = 20
-    dues_remind_day: int = 5
-    # Surveys and data-access monitoring (see the settings of the same names).
-    survey_min_answers: int = 5
-    access_window: timedelta = timedelta(minutes=60)
-    access_max_reads: int = 200
-    access_usual_factor: float = 5.0
-    access_min_reads: int = 20
-    access_max_refusals: int = 10
-    # The evaluation's indicator file (INDICATORS_FILE); None: the packaged one.
-    indicators_file: Path | None = None
+    sections: Mapping[type[Section], Section] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, settings: Section, timezone: ZoneInfo) -> "Options":
+        """The sections `settings` is made of (the bot's Settings has each feature's section
+        as a base), each read off it by its fields' names: a feature holds its own settings
+        and nothing else."""
+        kinds = [k for k in type(settings).__bases__ if issubclass(k, Section)]
+        return cls(timezone).having(
+            *(k(**{name: getattr(settings, name) for name in k.model_fields}) for k in kinds)
+        )
+
+    def of(self, kind: type[S]) -> S:
+        """A feature's settings section; its defaults where none was given (tests)."""
+        found = self.sections.get(kind)
+        return found if isinstance(found, kind) else kind()
+
+    def having(self, *sections: Section) -> "Options":
+        """These options with the given sections in place of those of the same kind."""
+        return replace(self, sections={**self.sections, **{type(s): s for s in sections}})
 
 
 # Builds a link that opens the bot with `/start CODE` on a platform, where it has one.
@@ -125,7 +113,8 @@ class Context:
         ref: str | None = None,
         data: dict[str, Any] | None = None,
     ) -> Trace:
-        """Record an action by the caller, in this update's transaction."""
+        """Record an action by the caller, in this update's transaction: the way a handler
+        writes a trace (storage.traces.append is for code without a Context, see there)."""
         actor = self.caller
         if branch_id is None and actor is not None:
             branch_id = actor.branch_id

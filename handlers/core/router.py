@@ -12,7 +12,6 @@ import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -26,6 +25,7 @@ from storage.crypto import SecretBox
 from storage.driven import drive
 from storage.enums import ROLE_RANK, Role
 from storage.models import Member
+from storage.signals import AfterCommit
 
 log = logging.getLogger(__name__)
 # A multi-step command left unanswered this long is forgotten: the next message is read afresh.
@@ -96,9 +96,9 @@ class Router:
         self.options = options or Options()
         self.clock = clock
         self.deep_link = deep_link
-        # Called with the session's info after each commit: the outbox sender wakes when
-        # messages were queued, the scheduler plans the jobs of changed meetings.
-        self.after_commit: list[Callable[[dict[str, Any]], None]] = []
+        # Called after an update's commit for each signal its transaction raised (see
+        # on_commit): the outbox sender wakes, the scheduler plans changed meetings' jobs.
+        self._on_commit: dict[AfterCommit, list[Callable[[], None]]] = {}
         self.commands: list[Command] = []
         self.by_name: dict[str, Command] = {}
         self.aliases: dict[str, str] = {}
@@ -120,10 +120,14 @@ class Router:
                     raise ValueError("two features handle shared locations")
                 self.location = feature.location
 
+    def on_commit(self, signal: AfterCommit, hook: Callable[[], None]) -> None:
+        """Call `hook` after every update whose committed transaction raised `signal`."""
+        self._on_commit.setdefault(signal, []).append(hook)
+
     async def handle(self, incoming: Incoming) -> list[Reply]:
         """Handle one update; an update seen before returns no replies."""
         try:
-            replies, info = await self._transaction(incoming)
+            replies, raised = await self._transaction(incoming)
         except _Failed as failed:
             await self._record_failed(incoming, failed.refused)
             return [failed.reply]
@@ -131,17 +135,17 @@ class Router:
             # The transaction itself failed (database down, commit conflict): nothing was
             # recorded, so a redelivered update will be tried again.
             return [self._incident(incoming)]
-        if info is None:
-            return replies
-        for hook in self.after_commit:
-            try:
-                hook(info)
-            except Exception:  # committed already: a hook's trouble is only logged
-                log.exception("after-commit hook failed for update %s", incoming.update_key)
+        for signal in raised:
+            for hook in self._on_commit.get(signal, ()):
+                try:
+                    hook()
+                except Exception:  # committed already: a hook's trouble is only logged
+                    log.exception("after-commit hook failed for update %s", incoming.update_key)
         return replies
 
-    async def _transaction(self, incoming: Incoming) -> tuple[list[Reply], dict[str, Any] | None]:
-        """The update's replies and its session's info, committed; no info: a duplicate.
+    async def _transaction(self, incoming: Incoming) -> tuple[list[Reply], frozenset[AfterCommit]]:
+        """The update's replies and the signals its committed transaction raised (none for
+        a duplicate).
 
         The whole update runs in one greenlet (storage/driven.py), so its dozen database
         calls do not each set one up. The session is committed and closed by hand, not by
@@ -152,17 +156,17 @@ class Router:
 
     async def _in_transaction(
         self, incoming: Incoming
-    ) -> tuple[list[Reply], dict[str, Any] | None]:
+    ) -> tuple[list[Reply], frozenset[AfterCommit]]:
         session = self.sessions()
         try:
             now = self.clock()  # one instant for the whole update
             if not await self._claim(session, incoming, now):
                 log.info("skipping duplicate update %s", incoming.update_key)
-                return [], None
+                return [], frozenset()
             ctx = await self._context(session, incoming, now)
             replies = await self._run(ctx)
             await session.commit()
-            return replies, session.info
+            return replies, AfterCommit.raised(session.info)
         finally:
             await session.close()
 

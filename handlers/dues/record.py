@@ -15,6 +15,7 @@ from handlers.core.parsing import parse_date
 from handlers.core.registry import SECRETARY_UP, Replies
 from handlers.dues.feature import feature
 from handlers.dues.money import month_msg, parse_amount, parse_months, spans, yuan
+from handlers.dues.settings import DuesSettings
 from handlers.dues.standing import Standing, month_of, standings
 from storage import dues, people, traces
 from storage.crypto import SecretBox
@@ -122,7 +123,11 @@ async def record_payments(
 
 async def standing_for(ctx: Context, member: Member) -> Standing:
     found = await standings(
-        ctx.session, [member], ctx.today, ctx.options.dues_default_fen, ctx.options.timezone
+        ctx.session,
+        [member],
+        ctx.today,
+        ctx.options.of(DuesSettings).default_fen,
+        ctx.options.timezone,
     )
     return found[member.id]
 
@@ -198,7 +203,7 @@ async def dues_set(ctx: Context, args: str) -> Replies:
     amount = parse_amount(tokens[1])
     member = await find_member(ctx, tokens[0])
     before = await dues.set_rate(ctx.session, member.id, amount, caller.id, ctx.now)
-    old = yuan(ctx.options.dues_default_fen if before is None else before)
+    old = yuan(ctx.options.of(DuesSettings).default_fen if before is None else before)
     trace = await ctx.trace(
         "dues.rate_set",
         member_id=member.id,

@@ -8,6 +8,7 @@ from handlers.core.context import Options
 from handlers.core.messages import Button, Msg, Reply, Series
 from handlers.core.notify import queue_each
 from handlers.dues.money import yuan
+from handlers.dues.settings import DuesSettings
 from handlers.dues.standing import Standing, standings
 from handlers.dues.view import owed_lines
 from storage import dues, people, traces
@@ -26,7 +27,9 @@ async def remind_unpaid(
     today = now.astimezone(options.timezone).date()
     ref = f"dues:{today:%Y-%m}:remind"
     members = await dues.payers(session, None)
-    found = await standings(session, members, today, options.dues_default_fen, options.timezone)
+    found = await standings(
+        session, members, today, options.of(DuesSettings).default_fen, options.timezone
+    )
     done = await dues.traced_members(session, "dues.reminded", ref)
     owing = [m for m in members if found[m.id].owed_fen > 0 and m.id not in done]
     if not owing:

@@ -10,6 +10,7 @@ from handlers.core.registry import EVERYONE, SECRETARY_UP, Replies
 from handlers.dues.feature import feature
 from handlers.dues.money import month_msg, spans, yuan
 from handlers.dues.record import standing_for
+from handlers.dues.settings import DuesSettings
 from handlers.dues.standing import Standing, month_of, standings
 from storage import dues
 from storage.models import Member
@@ -113,7 +114,11 @@ async def dues_owed(ctx: Context, args: str) -> Replies:
     scope = ctx.branch_scope()
     members = await dues.payers(ctx.session, scope)
     found = await standings(
-        ctx.session, members, ctx.today, ctx.options.dues_default_fen, ctx.options.timezone
+        ctx.session,
+        members,
+        ctx.today,
+        ctx.options.of(DuesSettings).default_fen,
+        ctx.options.timezone,
     )
     owing = sorted(
         (m for m in members if found[m.id].owed_fen > 0),

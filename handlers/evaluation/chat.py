@@ -20,6 +20,7 @@ from handlers.evaluation.scorecard import (
     branch_scorecard,
     member_scorecard,
 )
+from handlers.evaluation.settings import EvaluationSettings
 from handlers.evaluation.text import chain_note, chain_warning, figure, percent, why
 from storage import evaluation
 
@@ -234,7 +235,7 @@ async def inactive(ctx: Context, args: str) -> list[Reply]:
         data={"what": "inactive", "period": period.label},
     )
     lines = await _inactive_lines(ctx, card)
-    limits = indicator_set(ctx.options.indicators_file).inactive
+    limits = indicator_set(ctx.options.of(EvaluationSettings).indicators_file).inactive
     head = Msg(
         "evaluation.inactive_head",
         warning=_warning(card),
@@ -256,7 +257,7 @@ async def inactive(ctx: Context, args: str) -> list[Reply]:
 
 
 async def _inactive_lines(ctx: Context, card: BranchScorecard) -> list[Msg]:
-    limits = indicator_set(ctx.options.indicators_file).inactive
+    limits = indicator_set(ctx.options.of(EvaluationSettings).indicators_file).inactive
     since_day = ctx.today - timedelta(days=limits.quiz_days_without - 1)
     since = datetime.combine(since_day, time(), ctx.options.timezone)
     ids = [m.member_id for m in card.members]

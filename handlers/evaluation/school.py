@@ -19,6 +19,7 @@ from handlers.evaluation.scorecard import (
     today_in,
     with_meetings,
 )
+from handlers.evaluation.settings import EvaluationSettings
 from storage import evaluation, people
 from storage.chain import ChainState, chain_state
 from storage.crypto import SecretBox
@@ -88,7 +89,7 @@ async def _school_cards(
                 figures.get(b.id, []),
                 school.chain,
                 previous.get(b.id),
-                system=indicator_set(options.indicators_file),
+                system=indicator_set(options.of(EvaluationSettings).indicators_file),
             ),
             meetings.get(b.id, []),
         )

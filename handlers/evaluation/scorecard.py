@@ -28,9 +28,11 @@ from handlers.common.periods import Period
 from handlers.core.collector import without_collector
 from handlers.core.context import Options
 from handlers.core.messages import UserError
+from handlers.dues.settings import DuesSettings
 from handlers.dues.standing import DuesRows, counted_months, dues_rows, month_of, months_from
 from handlers.evaluation.formulas import Facts, measure, member_window
 from handlers.evaluation.indicators import Indicator, IndicatorSet, indicator_set
+from handlers.evaluation.settings import EvaluationSettings
 from storage import evaluation, evidence, people
 from storage.chain import ChainState, chain_state
 from storage.crypto import SecretBox
@@ -164,7 +166,7 @@ async def _dues_counts(
     last_day = date.fromordinal(window.until.toordinal() - 1)
     rows = rows or await dues_rows(session, members)
     months = months_from(month_of(window.since), month_of(last_day))
-    fen, zone = options.dues_default_fen, options.timezone
+    fen, zone = options.of(DuesSettings).default_fen, options.timezone
     return {m.id: counted_months(rows, m, months, fen, zone) for m in members}
 
 
@@ -181,7 +183,7 @@ async def member_scores(
     """Scores of these members, by branch (unranked, no trend yet), and their trace figures.
     `everyone`: the members are every member of the school (one pass over the traces);
     `medians_of`: whose acknowledgement medians to work out (a row per acknowledgement)."""
-    indicators = indicator_set(options.indicators_file).indicators
+    indicators = indicator_set(options.of(EvaluationSettings).indicators_file).indicators
     zone = options.timezone
     since, until = period.bounds(zone)
     ids = [m.id for m in members]
@@ -314,7 +316,7 @@ async def branch_scorecard(
             figures.get(branch_id, []),
             chain,
             previous,
-            system=indicator_set(options.indicators_file),
+            system=indicator_set(options.of(EvaluationSettings).indicators_file),
         )
 
     previous = await card_over(period.previous(), None) if with_previous else None
@@ -360,7 +362,7 @@ async def member_scorecard(
     branch_scores = scores.get(branch.id, [])
     alone = next(s for s in branch_scores if s.member_id == member_id)
     ranked = [s for s in branch_scores if not gone or s.member_id != member_id]
-    system = indicator_set(options.indicators_file)
+    system = indicator_set(options.of(EvaluationSettings).indicators_file)
     card = card_of(branch.id, branch.name, period, ranked, [], chain, None, system=system)
     mine = _unranked(alone) if gone else card.member(member_id) or _unranked(alone)
     earlier_period = period.previous().clipped(day)

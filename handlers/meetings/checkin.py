@@ -19,6 +19,7 @@ from handlers.meetings.domain import (
     trace,
 )
 from handlers.meetings.feature import feature
+from handlers.meetings.settings import MeetingSettings
 from storage import meetings
 from storage.enums import MeetingStatus, Presence, Role
 from storage.meetings import ends_at
@@ -43,7 +44,7 @@ def _check_open(ctx: Context, meeting: Meeting) -> None:
         raise UserError("checkin.closed", meeting=describe(meeting))
     if meeting.branch_id is None and ctx.role != Role.ADMIN:
         raise UserError("checkin.school_wide", id=meeting.id)
-    earliest = max(OPEN_AT_MOST_BEFORE, ctx.options.checkin_opens_before)
+    earliest = max(OPEN_AT_MOST_BEFORE, ctx.options.of(MeetingSettings).checkin_opens_before)
     if meeting.checkin_opened_at is None and meeting.starts_at - ctx.now > earliest:
         raise UserError("checkin.too_early", meeting=describe(meeting))
 
@@ -72,7 +73,7 @@ async def _record(ctx: Context, meeting: Meeting, mode: str) -> Reply:
     member = ctx.require_caller()
     remote = member.is_remote_on(ctx.today)
     presence = Presence.ONLINE if remote else Presence.PRESENT
-    late = is_late(meeting, ctx.now, ctx.options.checkin_grace)
+    late = is_late(meeting, ctx.now, ctx.options.of(MeetingSettings).checkin_grace)
     mode = "online" if remote else mode
     record = (meeting.id, member.id, presence, ctx.now)
     if not await meetings.record(ctx.session, *record, late=late, mode=mode):
@@ -166,7 +167,7 @@ async def checkin_by_location(ctx: Context, where: Location) -> Replies:
         raise UserError("checkin.no_location_meeting")
     nearest = min(placed, key=lambda m: distance_m(where, m.latitude or 0, m.longitude or 0))
     away = distance_m(where, nearest.latitude or 0, nearest.longitude or 0)
-    radius = ctx.options.checkin_radius_m
+    radius = ctx.options.of(MeetingSettings).checkin_radius_meters
     if away > radius:
         raise UserError(
             "checkin.too_far", meeting=describe(nearest), away=round(away), radius=radius

@@ -22,8 +22,9 @@ from handlers.meetings.parse import (
 )
 from storage import meetings
 from storage.enums import MeetingKind, MeetingStatus, Role
-from storage.meetings import MEETINGS_CHANGED, ends_at, meeting_ref
+from storage.meetings import ends_at, meeting_ref
 from storage.models import Meeting
+from storage.signals import AfterCommit
 
 FLOW = "meeting_new"
 
@@ -39,7 +40,7 @@ def _scope(ctx: Context) -> int | None:
 def mark_changed(ctx: Context, meeting: Meeting) -> None:
     """Its reminders and check-in jobs must be (re)made by the scheduler."""
     meeting.jobs_synced = False
-    ctx.session.info[MEETINGS_CHANGED] = True
+    AfterCommit.MEETINGS_CHANGED.raise_on(ctx.session)
 
 
 async def create(ctx: Context, draft: MeetingDraft, copy_of: Meeting | None = None) -> Meeting:

@@ -9,6 +9,7 @@ from handlers.core.messages import Button, Msg, Reply, UserError
 from handlers.core.notify import queue_to_members
 from handlers.core.payload import attachment_in
 from handlers.notices.audience import Audience
+from handlers.notices.settings import NoticeSettings
 from storage import notices
 from storage.models import Notice
 
@@ -37,7 +38,7 @@ def check_content(text: str, attachment: dict[str, Any] | None) -> None:
 
 
 def _summary_due(ctx: Context, draft: Draft) -> datetime | None:
-    delay = ctx.options.notice_summary_after
+    delay = ctx.options.of(NoticeSettings).summary_after
     return ctx.now + delay if delay and draft.require_ack else None
 
 

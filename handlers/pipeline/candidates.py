@@ -16,6 +16,7 @@ from handlers.common.periods import Period
 from handlers.core.context import Context, Options
 from handlers.core.messages import Msg, Reply, Series, UserError
 from handlers.core.registry import SECRETARY_UP, Replies
+from handlers.dues.settings import DuesSettings
 from handlers.pipeline.evidence import Evidence, gather
 from handlers.pipeline.feature import feature
 from handlers.pipeline.rules import Status
@@ -117,7 +118,9 @@ async def table(
 ) -> tuple[Period, list[Evidence]]:
     period = Period.last_year(today)
     members = await eligible(session, branch_id, view)
-    rows = await gather(session, members, today, period, options.timezone, options.dues_default_fen)
+    rows = await gather(
+        session, members, today, period, options.timezone, options.of(DuesSettings).default_fen
+    )
     return period, rows
 
 

@@ -17,6 +17,7 @@ from handlers.core.messages import Button, Msg, Reply
 from handlers.core.notify import Message, queue_many
 from handlers.pipeline.files import load_files
 from handlers.pipeline.rules import Check, Status, add_months, checklist, whole_months
+from handlers.pipeline.settings import PipelineSettings
 from storage import people, pipeline, traces
 from storage.crypto import SecretBox
 from storage.enums import Stage
@@ -49,7 +50,7 @@ async def remind_deadlines(
     found: list[tuple[Member, Check, str]] = []
     for person in persons:
         checks = checklist(files[person.id], today)
-        for check in _deadlines(checks, today, options.deadline_notice_days):
+        for check in _deadlines(checks, today, options.of(PipelineSettings).deadline_notice_days):
             found.append((person, check, f"pipeline:{person.id}:{check.rule.id}:{check.deadline}"))
     done = await traces.refs_present(session, KIND, [ref for _, _, ref in found])
     found = [f for f in found if f[2] not in done]
@@ -119,7 +120,11 @@ async def remind_contact_talks(
         if not current:
             continue
         last = talks.get(person.id)
-        due = talk_due(last, max(c.assigned_on for c in current), options.contact_talk_months)
+        due = talk_due(
+            last,
+            max(c.assigned_on for c in current),
+            options.of(PipelineSettings).contact_talk_months,
+        )
         if due <= today:
             ref = f"pipeline:talk:{person.id}:{due.isoformat()}"
             first = min(c.assigned_on for c in current)

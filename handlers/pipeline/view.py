@@ -7,6 +7,7 @@ from handlers.common.periods import Period
 from handlers.core.context import Context
 from handlers.core.messages import Denied, Msg, Reply, Series
 from handlers.core.registry import EVERYONE, Replies
+from handlers.dues.settings import DuesSettings
 from handlers.pipeline.evidence import Evidence, gather
 from handlers.pipeline.feature import feature
 from handlers.pipeline.files import load_files, person_named
@@ -150,7 +151,12 @@ def dues_summary(found: Evidence) -> Msg:
 async def _person_file(ctx: Context, member: Member) -> Reply:
     period = Period.last_year(ctx.today)
     (found,) = await gather(
-        ctx.session, [member], ctx.today, period, ctx.options.timezone, ctx.options.dues_default_fen
+        ctx.session,
+        [member],
+        ctx.today,
+        period,
+        ctx.options.timezone,
+        ctx.options.of(DuesSettings).default_fen,
     )
     file = found.file
     contacts = [c.contact.name for c in file.contacts if c.ended_on is None]

@@ -6,6 +6,7 @@ from handlers.core.registry import EVERYONE, Replies
 from handlers.study.days import week_start
 from handlers.study.feature import feature
 from handlers.study.quiz import begin
+from handlers.study.settings import StudySettings
 from storage import quizzes
 from storage.enums import QuizMode
 from storage.quizzes import Standing, quiz_ref
@@ -33,7 +34,7 @@ async def mistakes(ctx: Context, args: str) -> Replies:
     book = await quizzes.open_mistakes(ctx.session, member.id)
     if not book:
         return Reply(Msg("mistakes.empty"), ((Button(Msg("quiz.again_button"), "/quiz"),),))
-    ids = [m.question_id for m in book[: ctx.options.quiz_size]]
+    ids = [m.question_id for m in book[: ctx.options.of(StudySettings).quiz_size]]
     intro = Reply(Msg("mistakes.intro", total=len(book)))
     return [intro, *await begin(ctx, member, QuizMode.MISTAKES, ids)]
 

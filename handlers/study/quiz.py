@@ -16,6 +16,7 @@ from handlers.core.registry import EVERYONE, Replies
 from handlers.study import answers
 from handlers.study.feature import feature
 from handlers.study.pick import pick
+from handlers.study.settings import StudySettings
 from storage import people, quizzes
 from storage.enums import QuestionKind, QuizMode
 from storage.models import Member, Question, Quiz, QuizAnswer
@@ -54,7 +55,9 @@ async def _choose(ctx: Context, member: Member, rounds: int) -> list[int]:
     recent = await quizzes.recent_questions(session, member.id, ctx.now - RECENT)
     record = await quizzes.tag_record(session, member.id, ctx.now - RECORD)
     seed = f"{member.id}:{ctx.today}:{rounds}"
-    return pick(bank, ctx.options.quiz_size, recent=recent, record=record, seed=seed)
+    return pick(
+        bank, ctx.options.of(StudySettings).quiz_size, recent=recent, record=record, seed=seed
+    )
 
 
 async def begin(ctx: Context, member: Member, mode: QuizMode, ids: list[int]) -> list[Reply]:

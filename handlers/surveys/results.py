@@ -32,6 +32,7 @@ from handlers.surveys.analysis import (
     suggest,
 )
 from handlers.surveys.feature import feature
+from handlers.surveys.settings import SurveySettings
 from storage import materials, meetings, surveys
 from storage.survey_models import Survey
 from storage.surveys import Answer, Ballot, survey_ref
@@ -271,7 +272,7 @@ async def survey_results(ctx: Context, args: str) -> Replies:
     """`/survey_results ID`: the results, their charts and the suggested study topics."""
     survey = await _find(ctx, args)
     ballots = await surveys.ballots(ctx.session, ctx.box, survey.id)
-    minimum = ctx.options.survey_min_answers
+    minimum = ctx.options.of(SurveySettings).survey_min_answers
     withheld = survey.anonymous and len(ballots) < minimum
     await ctx.trace(
         "survey.results_viewed",

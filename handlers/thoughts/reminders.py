@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.core.context import Options
 from handlers.core.messages import Button, Msg, Reply
 from handlers.core.notify import Message, queue_many
+from handlers.thoughts.settings import ThoughtSettings
 from storage import thoughts, traces
 from storage.crypto import SecretBox
 from storage.models import Member
@@ -44,7 +45,9 @@ async def due_dates(
         else:
             since = entered.get(member.id) or member.created_at.astimezone(zone).date()
         # The same day months later, or the month's last day (11-30 plus 3 is 02-28).
-        found[member.id] = since + relativedelta(months=options.thought_report_months)
+        found[member.id] = since + relativedelta(
+            months=options.of(ThoughtSettings).thought_report_months
+        )
     return found
 
 
@@ -57,7 +60,7 @@ def _reminder(due: date, today: date) -> Reply:
 async def remind_due(session: AsyncSession, box: SecretBox, options: Options, now: datetime) -> int:
     """Remind everyone whose report is due today or overdue, once per due date (a job that
     runs twice, or daily while the report is late, reminds once); returns how many."""
-    if options.thought_report_months <= 0:
+    if options.of(ThoughtSettings).thought_report_months <= 0:
         return 0
     today = now.astimezone(options.timezone).date()
     members = await thoughts.expected_authors(session)

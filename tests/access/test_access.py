@@ -4,7 +4,6 @@ traces (volume, usual rate, outside the branch, repeated refusals) alerting once
 
 import ast
 import csv
-import dataclasses
 import json
 import re
 from collections.abc import Sequence
@@ -19,6 +18,7 @@ from bot.app.services import Services
 from handlers.access import watch
 from handlers.access.log import KNOWN_WHAT, REFUSAL_REASONS
 from handlers.access.rules import incident_key, usual_rate, window_start
+from handlers.access.settings import AccessSettings
 from handlers.account.members import NewMember, add_member, issue_invite
 from handlers.core.context import Options
 from handlers.core.i18n import load_catalog
@@ -62,7 +62,8 @@ async def add_reads(
 
 
 async def run_watch(services: Services, now: datetime, **settings: object) -> int:
-    options = dataclasses.replace(services.router.options, **settings)  # type: ignore[arg-type]
+    options = services.router.options
+    options = options.having(options.of(AccessSettings).model_copy(update=settings))
     async with services.sessions.begin() as session:
         return await watch(session, services.box, options, now)
 
@@ -94,7 +95,7 @@ async def test_a_burst_alerts_once_per_window_and_again_in_a_new_one(
 ) -> None:
     _, _, zhang, li = await branch_staff(chat)
     reader = await member(chat, "书记")
-    limit = chat.services.router.options.access_max_reads
+    limit = chat.services.router.options.of(AccessSettings).access_max_reads
     await add_reads(chat.services, reader, [zhang, li] * (limit // 2 + 1), clock())
     assert await run_watch(chat.services, clock()) == 1
     clock.advance(minutes=5)
@@ -188,7 +189,7 @@ async def test_repeated_refused_commands_are_traced_and_alert(chat: Chat, clock:
     await chat.enrol("张三", stage=Stage.ACTIVIST)
     stranger = chat.user()
     assert "还没有绑定" in await stranger.say("/broadcast 通知")  # not traced
-    limit = chat.services.router.options.access_max_refusals
+    limit = chat.services.router.options.of(AccessSettings).access_max_refusals
     for i in range(limit - 1):
         command = "/stage 张三 发展对象 2026-11-20" if i % 2 else "/broadcast 大家好"
         assert "仅限" in await prober.say(command)
@@ -429,7 +430,7 @@ async def test_an_alert_over_telegram(fake: FakeTelegram, rig: Rig, clock: Clock
     prober = await chat.bound("党员甲")
     await chat.enrol("张三", stage=Stage.ACTIVIST)
     options: Options = rig.services.router.options
-    for _ in range(options.access_max_refusals):
+    for _ in range(options.of(AccessSettings).access_max_refusals):
         assert "仅限" in await say(fake, prober, "/stage 张三 发展对象 2026-11-20")
     async with rig.services.sessions.begin() as session:
         assert await watch(session, rig.services.box, options, clock()) == 1

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from handlers.access import watch
+from handlers.access.settings import AccessSettings
 from storage.enums import Role, Stage
 from storage.models import Trace
 from tests.support.chat import Chat, User
@@ -119,7 +120,7 @@ async def test_the_refused_handlers_work_is_rolled_back_but_the_update_is_record
 async def test_probing_numbers_raises_the_refusals_alert(chat: Chat) -> None:
     c = await cast(chat)
     options = chat.services.router.options
-    for number in range(1, options.access_max_refusals + 2):
+    for number in range(1, options.of(AccessSettings).access_max_refusals + 2):
         await c.secretary_a.say(f"/thought_show {number}")
     async with chat.services.sessions.begin() as session:
         raised = await watch(session, chat.services.box, options, chat.clock())

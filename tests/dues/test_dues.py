@@ -20,6 +20,7 @@ from bot.app.settings import load_settings
 from handlers.core.messages import UserError
 from handlers.dues import remind_unpaid, standings
 from handlers.dues.money import parse_amount, parse_months, yuan
+from handlers.dues.settings import DuesSettings
 from storage import people
 from storage.db import create_engine, session_factory
 from storage.enums import Role, Stage, StepKind
@@ -103,7 +104,7 @@ def test_month_forms() -> None:
 
 def test_default_rate_is_configurable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BRANCHBOT_DUES_DEFAULT", "1.5")
-    assert handler_options(load_settings()).dues_default_fen == 150
+    assert handler_options(load_settings()).of(DuesSettings).default_fen == 150
     monkeypatch.delenv("BRANCHBOT_DUES_DEFAULT")
     assert load_settings().dues_default == Decimal("0.2")
 

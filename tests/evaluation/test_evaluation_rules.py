@@ -25,6 +25,7 @@ from handlers.evaluation.indicators import (
     parse_indicators,
 )
 from handlers.evaluation.scorecard import MemberScore, branch_scorecard
+from handlers.evaluation.settings import EvaluationSettings
 from tests.conftest import SECRET, Cli
 from tests.support.chat import Chat
 from tests.support.evaluation import BRANCH, OPTIONS, TODAY, bind_member, history
@@ -129,7 +130,7 @@ async def test_a_branch_uses_its_own_indicator_file(chat: Chat, tmp_path: Path) 
     own.write_text(OWN, encoding="utf-8")
     settings = load_settings(database_url="sqlite://", secret_key=SECRET, indicators_file=own)
     options = handler_options(settings)
-    assert options.indicators_file == own
+    assert options.of(EvaluationSettings).indicators_file == own
     ids = await history(chat)
     period = Period(date(2026, 9, 1), date(2026, 11, 1))
     async with chat.services.sessions.begin() as session:
@@ -259,4 +260,4 @@ def test_every_reason_for_not_ranking_has_one_wording(lang: str) -> None:
 
 
 async def test_options_default_to_the_packaged_file() -> None:
-    assert replace(OPTIONS).indicators_file is None
+    assert replace(OPTIONS).of(EvaluationSettings).indicators_file is None

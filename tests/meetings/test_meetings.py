@@ -12,6 +12,7 @@ from handlers.meetings.repeat import occurrences, parse_rule
 from storage import meetings
 from storage.enums import Presence, Role
 from storage.models import Attendance, Meeting
+from storage.signals import AfterCommit
 from tests.support.chat import Chat, User
 from tests.support.meetings import ONE_LINE
 from tests.support.notices import queued
@@ -182,6 +183,24 @@ async def test_cancel_and_move_tell_members(chat: Chat) -> None:
     kinds = [r.kind for r in await queued(chat.services) if r.chat_id == member.account_id]
     assert kinds == ["meeting.created", "meeting.moved", "meeting.cancelled"]
     assert "近期没有安排会议" in await member.say("会议")
+
+
+async def test_after_commit_signals_reach_their_hooks_by_name(chat: Chat) -> None:
+    """A new meeting wakes the sender (members are told) and the scheduler; a listing,
+    which changes nothing, and a failed command, which rolls back, wake neither."""
+    called: list[str] = []
+    router = chat.services.router
+    router.on_commit(AfterCommit.WAKE_SENDER, lambda: called.append("sender"))
+    router.on_commit(AfterCommit.MEETINGS_CHANGED, lambda: called.append("meetings"))
+    secretary = await chat.bound("书记", role=Role.SECRETARY)
+    await chat.bound("党员甲")
+    called.clear()
+    await secretary.say(ONE_LINE)
+    assert sorted(called) == ["meetings", "sender"]
+    called.clear()
+    await secretary.say("/meetings")
+    assert "已经过去" in await secretary.say("/meeting_move 1 2020-01-01 15:00")
+    assert called == []
 
 
 async def test_reminder_goes_to_all_but_the_excused_with_link_for_interns(chat: Chat) -> None:

@@ -19,6 +19,7 @@ from handlers.core.context import Options
 from handlers.pipeline import rules
 from handlers.pipeline.reminders import remind_contact_talks, remind_deadlines
 from handlers.pipeline.rules import parse_rules, rule_set
+from handlers.pipeline.settings import PipelineSettings
 from storage import pipeline
 from storage.enums import MeetingKind, Role, Stage
 from storage.models import Member, OutboxMessage, Trace
@@ -234,7 +235,7 @@ async def test_deadline_reminders_go_to_the_secretary_once(chat: Chat) -> None:
     await secretary.say("/stage 申请甲 入党申请人 2026-11-10")  # talk due 2026-12-10
     await secretary.say("/stage 申请乙 入党申请人 2026-05-10")  # due long ago: overdue
     await secretary.say("/stage 预备丙 预备党员 2025-12-20")  # probation ends 2026-12-20
-    options = Options(deadline_notice_days=30)
+    options = Options().having(PipelineSettings(deadline_notice_days=30))
     services = chat.services
     for _ in range(2):  # a rerun queues nothing more
         async with services.sessions.begin() as session:
@@ -265,7 +266,7 @@ async def test_contact_reminded_when_no_talk_for_months(chat: Chat) -> None:
     await chat.enrol("积极甲", stage=Stage.ACTIVIST)
     await secretary.say("/contact 积极甲 李老师 2026-07-01")
     await secretary.say("/talk 积极甲 2026-09-01")
-    options = Options(contact_talk_months=3)
+    options = Options().having(PipelineSettings(contact_talk_months=3))
     services = chat.services
     async with services.sessions.begin() as session:
         assert await remind_contact_talks(session, services.box, options, chat.clock()) == 0
@@ -356,7 +357,7 @@ async def test_a_deadline_is_first_reminded_exactly_its_notice_days_before(chat:
     secretary = await secretary_with_contacts(chat)
     await chat.enrol("预备丁", stage=Stage.PROBATIONARY)
     await secretary.say("/stage 预备丁 预备党员 2026-01-20")  # probation ends 2027-01-20
-    options = Options(deadline_notice_days=30)
+    options = Options().having(PipelineSettings(deadline_notice_days=30))
     services = chat.services
     found = []
     for day in (date(2026, 12, 20), date(2026, 12, 21), date(2026, 12, 22)):

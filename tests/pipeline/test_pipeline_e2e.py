@@ -3,6 +3,7 @@ persons, the contact person hears of it, the daily job reminds the secretary of 
 and the reminder's button opens the person's file."""
 
 from handlers.core.context import Options
+from handlers.pipeline.settings import PipelineSettings
 from scheduler import pipeline_jobs
 from storage.enums import Role, Stage
 from tests.support.chat import Chat, Clock
@@ -44,7 +45,7 @@ async def test_steps_contacts_and_a_deadline_reminder(
         "contact_talks": 0,
         "thought_reports": 0,
     }, "a second run the same day queues nothing"
-    assert Options().pipeline_remind_at == "09:00"
+    assert Options().of(PipelineSettings).pipeline_remind_at == "09:00"
 
 
 async def test_a_person_carried_to_full_membership_over_telegram(

@@ -11,6 +11,7 @@ from sqlalchemy import update
 
 from handlers.core.context import Options
 from handlers.pipeline.reminders import remind_contact_talks
+from handlers.pipeline.settings import PipelineSettings
 from storage.enums import MeetingKind, MeetingStatus, Role, Stage
 from storage.models import Meeting
 from tests.support.chat import Chat
@@ -128,7 +129,7 @@ async def test_talk_reminder_says_how_long_it_has_been(chat: Chat) -> None:
     await secretary.say("/stage 积极乙 入党积极分子 2026-05-01")
     await secretary.say("/contact 积极乙 王五 2026-08-01")  # no talk at all
     services = chat.services
-    options = Options(contact_talk_months=3)
+    options = Options().having(PipelineSettings(contact_talk_months=3))
     chat.clock.now = datetime(2026, 12, 1, 2, tzinfo=UTC)
     async with services.sessions.begin() as session:
         assert await remind_contact_talks(session, services.box, options, chat.clock()) == 2

@@ -12,6 +12,7 @@ from sqlalchemy import event, select
 from handlers.core.context import Options
 from handlers.core.incoming import Attachment
 from handlers.thoughts.reminders import remind_due
+from handlers.thoughts.settings import ThoughtSettings
 from storage import thoughts
 from storage.enums import Role, Stage, StepKind
 from storage.models import Member, OutboxMessage, Trace
@@ -363,7 +364,7 @@ async def test_remind_due_on_a_frozen_clock(chat: Chat) -> None:
         f"thought:due:2027-02-28:m{month_end_id}",
         f"thought:due:2027-03-10:m{fresh_id}",
     ]
-    off = Options(thought_report_months=0)
+    off = Options().having(ThoughtSettings.model_construct(thought_report_months=0))
     assert await run_reminders(chat, shanghai(date(2028, 1, 1)), off) == 0
 
 
