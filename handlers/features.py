@@ -13,13 +13,16 @@ from handlers import (
     thoughts,
     volunteer,
 )
-from handlers.account import help, onboarding, profile
+
+# member_edit and member_view are imported for their commands: they register on record.feature.
+from handlers.account import help, member_edit, member_view, onboarding, profile, record  # noqa: F401
 from handlers.core.registry import Feature
 
 FEATURES: tuple[Feature, ...] = (
     help.feature,
     onboarding.feature,
     profile.feature,
+    record.feature,
     meetings.feature,
     notices.feature,
     study.feature,

@@ -8,6 +8,9 @@ TRACE_KINDS: dict[str, str] = {
     "branch.created": "a branch was created (CLI)",
     "member.created": "a member was added (CLI, roster import or /invite)",
     "member.imported": "a roster file was imported; data: file name and row count",
+    "member.changed": "a member's record was changed; data: field, old, new (a phone only as "
+    "changed, never its value), via (chat/cli), by (the OS user, CLI), because (handover: "
+    "demoted as another became secretary)",
     "member.bound": "a chat account was bound to a member; data: platform",
     "invite.issued": "an invite code was issued for a member (the code itself is never stored)",
     "invite.rejected": "a wrong, used or expired invite code was tried, or a code for a "

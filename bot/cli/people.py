@@ -1,5 +1,6 @@
 """CLI commands for branches and members: add, list, import a roster (花名册), binding codes."""
 
+import getpass
 import json
 from datetime import timedelta
 from pathlib import Path
@@ -12,11 +13,14 @@ from bot.cli.support import (
     member_named,
     now,
     opened,
+    renderer_for,
     report_rows,
     run,
     say,
     settings_from,
+    usage_error,
 )
+from handlers.account.changes import Editor, change_member, done, parse_value
 from handlers.account.members import (
     NewMember,
     add_branch,
@@ -180,6 +184,52 @@ def member_import(ctx: click.Context, roster: Path, branch_name: str) -> None:
         run(settings, _import(settings, roster.name, roster.read_bytes(), branch_name))
     except RowsInvalid as err:
         report_rows(settings, err, "roster.invalid")
+
+
+# The `member set` options, in the order they are applied, with the field each one sets.
+SET_OPTIONS = (
+    ("name", "name"),
+    ("staff_no", "staff_no"),
+    ("phone", "phone"),
+    ("remote_until", "remote_until"),
+    ("role", "role"),
+)
+
+
+@member_group.command("set")
+@click.argument("name")
+@click.option("--branch", "branch_name", help="Their branch, when the name is not unique.")
+@click.option("--role", help="member | committee | secretary | admin (or 党员/支委/书记/管理员).")
+@click.option("--name", "new_name", help="The name, spelt anew.")
+@click.option("--staff-no", help="Student or staff number.")
+@click.option("--phone", help="Mobile number (stored encrypted); none clears it.")
+@click.option("--remote-until", help="Intern on placement until YYYY-MM-DD; none ends it.")
+@click.pass_context
+def member_set(
+    ctx: click.Context, name: str, branch_name: str | None, new_name: str | None, **opts: str | None
+) -> None:
+    """Change a member's record, all given fields or none; each change is traced."""
+    settings = settings_from(ctx)
+    given = {**opts, "name": new_name}
+    wanted = [(f, clean(given[o] or "")) for o, f in SET_OPTIONS if given[o] is not None]
+    if not wanted:
+        raise usage_error(settings, "record.nothing")
+    editor = Editor(None, getpass.getuser())
+
+    async def go() -> None:
+        at = now()
+        today = at.astimezone(settings.zone).date()
+        values = [(f, parse_value(f, text, today)) for f, text in wanted]
+        async with opened(settings) as services, services.sessions.begin() as session:
+            member = await member_named(session, name, branch_name)
+            changes = [
+                await change_member(session, services.box, member, f, value, at, editor)
+                for f, value in values
+            ]
+        for change in changes:
+            click.echo(renderer_for(settings).render(done(change)))
+
+    run(settings, go())
 
 
 @member_group.command("list")

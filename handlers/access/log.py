@@ -36,6 +36,7 @@ KNOWN_WHAT = frozenset(
         "scorecard",
         "inactive",
         "access_log",
+        "member",
         "web.school",
         "web.scorecard",
         "web.meetings",

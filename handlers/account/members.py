@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.core.messages import Msg, RecordedRefusal, UserError
-from storage import invites, people, traces
+from storage import invites, people, roster, traces
 from storage.crypto import SecretBox
 from storage.enums import Role, Stage
 from storage.models import Branch, InviteCode, Member
@@ -72,6 +72,8 @@ async def add_member(
     )
     session.add(member)
     await session.flush()
+    if branch is not None:
+        await roster.open_membership(session, member.id, branch.id, now, "joined")
     await traces.append(
         session,
         box,

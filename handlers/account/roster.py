@@ -53,6 +53,16 @@ class Imported:
     code: str
 
 
+def plain_phone(value: str) -> str:
+    """A phone number as typed, without the spaces and dashes people write in it."""
+    return value.replace(" ", "").replace("-", "")
+
+
+def valid_phone(value: str) -> bool:
+    """A mainland mobile number (11 digits from 13–19, with or without +86)."""
+    return bool(_PHONE.match(value))
+
+
 def valid_id_number(value: str) -> bool:
     """An 18-character resident ID with a correct GB 11643 check character."""
     value = value.upper()
@@ -82,8 +92,8 @@ def check_member(values: dict[str, str]) -> tuple[NewMember | None, list[Msg]]:
             new.remote_until = parse_date(values["remote_until"])
         except UserError as err:
             problems.append(err.msg)
-    phone = values.get("phone", "").replace(" ", "").replace("-", "")
-    if phone and not _PHONE.match(phone):
+    phone = plain_phone(values.get("phone", ""))
+    if phone and not valid_phone(phone):
         problems.append(Msg("roster.bad_phone", value=phone))
     new.phone = phone or None
     id_number = values.get("id_number", "").upper()

@@ -5,7 +5,11 @@ import os
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-from storage import pipeline_models, survey_models  # noqa: F401  (their tables join Base.metadata)
+from storage import (  # noqa: F401  (their tables join Base.metadata)
+    pipeline_models,
+    roster_models,
+    survey_models,
+)
 from storage.db import ensure_sqlite_dir, sync_url
 from storage.models import Base
 

@@ -1,0 +1,59 @@
+"""Queries for changing the roster: memberships with dates, a member's change history, the
+checks a change needs (the branch's secretaries, a staff number in use)."""
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.enums import Role
+from storage.models import Branch, Member, Trace
+from storage.roster_models import Membership
+
+# The trace kinds that make up a member's record history (/member NAME shows them); the
+# later roster slices (transfers, leaving) add theirs here.
+HISTORY_KINDS = ("member.created", "member.changed")
+
+
+async def open_membership(
+    session: AsyncSession, member_id: int, branch_id: int, since: datetime, reason: str
+) -> None:
+    session.add(Membership(member_id=member_id, branch_id=branch_id, since=since, reason=reason))
+    await session.flush()
+
+
+async def memberships_of(session: AsyncSession, member_id: int) -> Sequence[Membership]:
+    """The member's stretches in branches, oldest first."""
+    query = select(Membership).where(Membership.member_id == member_id)
+    return (await session.scalars(query.order_by(Membership.since, Membership.id))).all()
+
+
+async def lock_branch(session: AsyncSession, branch_id: int) -> None:
+    """Hold the branch's row until commit (PostgreSQL), so two new secretaries named at once
+    for one branch line up and the second sees (and demotes) the first."""
+    await session.execute(select(Branch.id).where(Branch.id == branch_id).with_for_update())
+
+
+async def secretaries_of(session: AsyncSession, branch_id: int) -> Sequence[Member]:
+    query = select(Member).where(
+        Member.branch_id == branch_id, Member.role == Role.SECRETARY, Member.active.is_(True)
+    )
+    return (await session.scalars(query.order_by(Member.id))).unique().all()
+
+
+async def staff_no_holder(session: AsyncSession, staff_no: str) -> Member | None:
+    """Whoever has this staff number (active or not: a number is never given twice)."""
+    query = select(Member).where(Member.staff_no == staff_no).order_by(Member.id).limit(1)
+    return (await session.scalars(query)).unique().first()
+
+
+async def history(session: AsyncSession, member_id: int, limit: int) -> Sequence[Trace]:
+    """The latest `limit` changes to the member's record, oldest first."""
+    query = (
+        select(Trace)
+        .where(Trace.member_id == member_id, Trace.kind.in_(HISTORY_KINDS))
+        .order_by(Trace.id.desc())
+        .limit(limit)
+    )
+    return list(reversed((await session.scalars(query)).all()))
