@@ -28,17 +28,23 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def csv_cell(value: Any) -> Any:
-    """`value` for a CSV cell: text that a spreadsheet would read as a formula gets a quote."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
+    """`value` for a CSV cell: text that a spreadsheet would read as a formula gets a quote, and
+    so does text that only looks quoted (`'=1`), so that `csv_unquoted` gives it back whole."""
+    if isinstance(value, str) and _formula_behind_quotes(value):
         return QUOTE + value
     return value
 
 
 def csv_unquoted(text: str) -> str:
     """A CSV cell as it was before `csv_cell` (for imports of files the project wrote)."""
-    if text.startswith(QUOTE) and text[1:].startswith(FORMULA_START):
+    if text.startswith(QUOTE) and _formula_behind_quotes(text[1:]):
         return text[1:]
     return text
+
+
+def _formula_behind_quotes(text: str) -> bool:
+    """Whether the text, less any leading quotes, starts like a formula."""
+    return text.lstrip(QUOTE).startswith(FORMULA_START)
 
 
 class CsvWriter:

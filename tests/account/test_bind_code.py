@@ -12,10 +12,9 @@ from handlers.core.payload import queued_reply
 from storage import people
 from storage.enums import Role
 from storage.models import OutboxMessage, Trace
-from tests.channels.test_platforms import person
 from tests.conftest import BRANCH, Cli, Threaded
 from tests.support.chat import Chat, Clock, User
-from tests.support.platforms import Both, WeComUser, heard
+from tests.support.platforms import Both, WeComUser, heard, person
 
 OTHER = "化学化工学院第二党支部"
 

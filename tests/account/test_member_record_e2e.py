@@ -2,10 +2,9 @@
 the role button, picks 支部书记; the old secretary and the new one hear of it."""
 
 from storage.enums import Role
-from tests.meetings.test_meetings_e2e import received, say
 from tests.support.chat import Chat, Clock
 from tests.support.fake_telegram import FakeTelegram
-from tests.support.telegram_rig import Rig
+from tests.support.telegram_rig import Rig, received, say
 
 
 async def test_a_new_secretary_by_buttons_over_telegram(

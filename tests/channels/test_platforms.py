@@ -1,7 +1,6 @@
 """The main scenarios of every feature, written once and run on Telegram and on WeCom: the
 same bot serves both, and handlers never know which one a member uses."""
 
-import itertools
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,10 +12,16 @@ from storage import meetings
 from storage.enums import Role
 from storage.models import Meeting, Member, NoticeRecipient
 from tests.support.chat import Chat, Clock
-from tests.support.platforms import Both, Driver, TelegramUser, WeComUser, both_platforms, heard
+from tests.support.platforms import (
+    Both,
+    TelegramUser,
+    WeComUser,
+    both_platforms,
+    chat_numbers,
+    heard,
+    person,
+)
 from tests.support.study import BANK, load_bank
-
-_chats = itertools.count(7_000_001)
 
 
 @pytest.fixture
@@ -27,20 +32,6 @@ def clock() -> Clock:
 @pytest.fixture(params=["telegram", "wecom"])
 def platform(request: pytest.FixtureRequest) -> str:
     return str(request.param)
-
-
-async def person(both: Both, clock: Clock, platform: str, name: str, **kwargs: object) -> Driver:
-    """A member called `name`, bound on `platform` with their invite code."""
-    _, code = await Chat(both.services, clock).enrol(name, **kwargs)  # type: ignore[arg-type]
-    number = next(_chats)
-    user: Driver
-    if platform == "telegram":
-        user = TelegramUser(both.telegram, number)
-    else:
-        user = WeComUser(both, f"user{number}")
-    await user.say(f"/start {code}")
-    await heard(user, "绑定成功")
-    return user
 
 
 async def test_binding_and_bad_input(both: Both, clock: Clock, platform: str) -> None:
@@ -117,7 +108,7 @@ async def test_a_member_on_both_platforms(database_url: str, clock: Clock, deliv
     async with both_platforms(database_url, clock, deliver_to=deliver_to) as both:
         secretary = await person(both, clock, "telegram", "书记", role=Role.SECRETARY)
         member_id, code = await Chat(both.services, clock).enrol("党员甲")
-        on_telegram = TelegramUser(both.telegram, next(_chats))
+        on_telegram = TelegramUser(both.telegram, next(chat_numbers))
         await on_telegram.say(f"/start {code}")
         await heard(on_telegram, "绑定成功")
         async with both.services.sessions.begin() as session:

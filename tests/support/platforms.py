@@ -1,6 +1,7 @@
 """One bot on both platforms at once (fake Telegram and fake WeCom over HTTP), and a driver
 per platform with the same verbs, so a scenario written once runs on each."""
 
+import itertools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -22,6 +23,8 @@ from handlers.core.router import Clock
 from scheduler.context import JobContext, use
 from tests.conftest import SECRET
 from tests.support import fake_wecom
+from tests.support.chat import Chat
+from tests.support.chat import Clock as TestClock
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.fake_wecom import FakeWeCom, WeComMember
 from tests.support.telegram_rig import FAST_RETRIES
@@ -155,3 +158,23 @@ async def heard(user: Driver, marker: str, since: int = 0, seconds: float = 10.0
     fake = user.fake  # type: ignore[attr-defined]
     await fake.wait_until(lambda: any(marker in t for t in user.texts()[since:]), seconds)
     return next(t for t in reversed(user.texts()[since:]) if marker in t)
+
+
+# Chat numbers for the people the scenarios make, apart from the other tests' users.
+chat_numbers = itertools.count(7_000_001)
+
+
+async def person(
+    both: Both, clock: TestClock, platform: str, name: str, **kwargs: object
+) -> Driver:
+    """A member called `name`, bound on `platform` with their invite code."""
+    _, code = await Chat(both.services, clock).enrol(name, **kwargs)  # type: ignore[arg-type]
+    number = next(chat_numbers)
+    user: Driver
+    if platform == "telegram":
+        user = TelegramUser(both.telegram, number)
+    else:
+        user = WeComUser(both, f"user{number}")
+    await user.say(f"/start {code}")
+    await heard(user, "绑定成功")
+    return user
