@@ -1,7 +1,9 @@
 """Benchmark plumbing shared by bench/ scripts: the fake Bot API in its own process, update
-batches, waiting for replies, and the bare PTB echo bot that every benchmark compares against.
+batches, waiting for replies, the bare PTB echo bot that every benchmark compares against, and
+the guard that keeps benchmarks off the test databases.
 """
 
+import argparse
 import asyncio
 import os
 import socket
@@ -16,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from sqlalchemy import insert
+from sqlalchemy import insert, make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import Application, ContextTypes, MessageHandler, filters
@@ -201,3 +203,11 @@ def ratio_line(label: str, tops: list[float], bottoms: list[float], note: str) -
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(int(q * len(ordered)), len(ordered) - 1)]
+
+
+def database_url(value: str) -> str:
+    """Refuse the shared test databases: the benchmark drops everything in the one it uses."""
+    name = make_url(value).database or ""
+    if name == "test" or name.startswith("test_"):
+        raise argparse.ArgumentTypeError(f"{name} is a test database; use branchbot_bench")
+    return value
