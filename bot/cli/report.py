@@ -18,9 +18,8 @@ import click
 from bot.app.settings import Settings
 from bot.cli.scorecard import scorecard_report
 from bot.cli.support import (
-    branch_named,
     now,
-    opened,
+    on_branch,
     renderer_for,
     run,
     say,
@@ -106,8 +105,7 @@ async def _report(
     at = now()
     today = at.astimezone(settings.zone).date()
     user = getpass.getuser()
-    async with opened(settings) as services, services.sessions.begin() as session:
-        branch = await branch_named(session, branch_name)
+    async with on_branch(settings, branch_name) as (services, session, branch):
         period, rows = await table(session, branch.id, view, today, options)
         ordered = sort_rows(rows, column, today)
         renderer = renderer_for(settings)

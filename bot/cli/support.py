@@ -46,11 +46,15 @@ def fail(settings: Settings | None, msg: Msg, code: int = 1) -> NoReturn:
     sys.exit(code)
 
 
-def report_rows(settings: Settings, err: RowsInvalid, key: str) -> NoReturn:
-    """An all-or-nothing import refused: every bad row by line, then exit 1."""
-    rows = [Msg("roster.row", line=e.line, problem=e.problem) for e in err.errors]
-    say(settings, key, err=True, count=len(rows), rows=rows)
-    raise SystemExit(1)
+def run_import(settings: Settings, coro: Coroutine[Any, Any, None], invalid_key: str) -> None:
+    """Run an all-or-nothing import; a refused one lists every bad row by line under
+    `invalid_key`, then exits 1."""
+    try:
+        run(settings, coro)
+    except RowsInvalid as err:
+        rows = [Msg("roster.row", line=e.line, problem=e.problem) for e in err.errors]
+        say(settings, invalid_key, err=True, count=len(rows), rows=rows)
+        raise SystemExit(1) from None
 
 
 def usage_error(settings: Settings, key: str, **params: Any) -> click.UsageError:
@@ -80,6 +84,16 @@ async def opened(settings: Settings, check: bool = True) -> AsyncIterator[Servic
         yield services
     finally:
         await services.close()
+
+
+@asynccontextmanager
+async def on_branch(
+    settings: Settings, branch_name: str
+) -> AsyncIterator[tuple[Services, AsyncSession, Branch]]:
+    """One checked transaction on the branch named `branch_name` (a UserError listing the
+    branches when there is none)."""
+    async with opened(settings) as services, services.sessions.begin() as session:
+        yield services, session, await branch_named(session, branch_name)
 
 
 def now() -> datetime:
