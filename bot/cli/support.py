@@ -1,6 +1,7 @@
 """Shared plumbing for CLI commands: settings, services, error-to-exit-code mapping, output."""
 
 import asyncio
+import getpass
 import sys
 from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
@@ -12,12 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app.services import SchemaOutdated, Services, build_services, check_schema
 from bot.app.settings import ConfigError, Settings, load_settings
+from handlers.access.watermark import exporter, watermark
 from handlers.common.tables import RowsInvalid
 from handlers.core.extras import MissingExtra
 from handlers.core.i18n import Renderer
 from handlers.core.messages import Msg, Series, UserError
 from handlers.core.parsing import parse_id
-from storage import people
+from storage import people, traces
 from storage.models import Branch, Member
 
 T = TypeVar("T")
@@ -94,6 +96,29 @@ async def on_branch(
     branches when there is none)."""
     async with opened(settings) as services, services.sessions.begin() as session:
         yield services, session, await branch_named(session, branch_name)
+
+
+async def traced_export(
+    session: AsyncSession,
+    services: Services,
+    at: datetime,
+    branch_id: int | None,
+    ref: str,
+    data: dict[str, Any],
+) -> Msg:
+    """Trace a command-line export (data.exported, `data` and the OS account that ran it);
+    returns the watermark line that names who, when and the trace."""
+    user = getpass.getuser()
+    exported = await traces.append(
+        session,
+        services.box,
+        kind="data.exported",
+        at=at,
+        branch_id=branch_id,
+        ref=ref,
+        data={**data, "by": user},
+    )
+    return watermark(exporter(user), at, exported.id)
 
 
 def now() -> datetime:
