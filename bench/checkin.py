@@ -26,24 +26,21 @@ import pyotp
 from sqlalchemy import update
 
 from bench.rig import (
-    TOKEN,
     FakeApi,
+    bench_echo,
     bind_members,
-    echo_bot,
     fake_api,
     percentile,
     rate_line,
     ratio_line,
+    telegram_services,
     text_update,
     timed_batch,
 )
-from bot.app.services import Services, build_services
-from bot.app.settings import load_settings
+from bot.app.services import Services
 from bot.channels.telegram.service import TelegramService
 from handlers.account.members import add_branch
 from handlers.meetings.domain import CODE_STEP
-from storage import schema
-from storage.crypto import SecretBox
 from storage.enums import MeetingKind, MeetingStatus
 from storage.models import Meeting
 from tests.conftest import reset_postgres
@@ -99,26 +96,16 @@ async def main(n: int, rounds: int, database_url: str | None) -> None:
     ids = itertools.count(1)
     echo_rates, same_rates, rates, p50s, p99s = [], [], [], [], []
     async with fake_api() as api:
-        settings = load_settings(
-            database_url=url,
-            secret_key=SecretBox.generate_key(),
-            telegram_token=TOKEN,
-            telegram_base_url=api.base_url,
-            telegram_rate_limit=False,
-            telegram_concurrency=CONCURRENCY,
-        )
-        services = build_services(settings)
-        await schema.upgrade(services.engine)
+        services = await telegram_services(url, api, CONCURRENCY)
         users = await enrol(services, n)
         # A warm-up round with a quarter of the members first, not counted.
         for group in [users[: n // 4]] + [users] * rounds:
             size = len(group)
-            async with echo_bot(api.base_url, CONCURRENCY):
-                batch = [text_update(next(ids), u, "你好") for u in group]
-                echo_rates.append(size / await timed_batch(api, batch))
-            async with echo_bot(api.base_url, CONCURRENCY, aiohttp=True):
-                batch = [text_update(next(ids), u, "你好") for u in group]
-                same_rates.append(size / await timed_batch(api, batch))
+            bare = [text_update(next(ids), u, "你好") for u in group]
+            same = [text_update(next(ids), u, "你好") for u in group]
+            echo, same_echo = await bench_echo(api, CONCURRENCY, bare, same)
+            echo_rates.append(echo)
+            same_rates.append(same_echo)
             code = await open_meeting(services)
             service = TelegramService(services)
             await service.start()

@@ -72,6 +72,7 @@ from bench.evaluation_data import (
     plan,
     school_rows,
 )  # fmt: skip
+from bench.rig import database_url
 from bot.app.services import Services, build_services
 from bot.app.settings import load_settings
 from handlers.common.periods import Period, parse_period
@@ -434,14 +435,6 @@ async def main(size: Size, rounds: int, url: str | None, reuse: bool) -> None:
     print(f"rounds: {rounds}; period: {term.label} (previous {term.previous().label}); "
           f"branch {target.branch_id}, member {target.member_id}")  # fmt: skip
     print("\n".join(lines + chain_lines))
-
-
-def database_url(value: str) -> str:
-    """Refuse the shared test databases: the benchmark drops everything in the one it uses."""
-    name = make_url(value).database or ""
-    if name == "test" or name.startswith("test_"):
-        raise argparse.ArgumentTypeError(f"{name} is a test database; use branchbot_bench")
-    return value
 
 
 if __name__ == "__main__":

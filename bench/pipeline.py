@@ -43,7 +43,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import delete, func, select, text, update
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bench.pipeline_data import (
@@ -52,6 +51,7 @@ from bench.pipeline_data import (
     School,
     populate,
 )
+from bench.rig import database_url
 from bot.app.services import Services, build_services
 from bot.app.settings import load_settings
 from bot.cli.report import _write
@@ -254,14 +254,6 @@ async def main(n_branches: int, n_members: int, share: float, rounds: int, url: 
           f"branch: {len(focus)} members with a year of history; prepared in {prepared:.1f} s; "
           f"rounds: {rounds}, database: {url.split(':')[0]}")  # fmt: skip
     print_figures(commands, exports, reminders, people)
-
-
-def database_url(value: str) -> str:
-    """Refuse the shared test databases: the benchmark drops everything in the one it uses."""
-    name = make_url(value).database or ""
-    if name == "test" or name.startswith("test_"):
-        raise argparse.ArgumentTypeError(f"{name} is a test database; use branchbot_bench")
-    return value
 
 
 if __name__ == "__main__":

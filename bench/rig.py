@@ -1,7 +1,9 @@
 """Benchmark plumbing shared by bench/ scripts: the fake Bot API in its own process, update
-batches, waiting for replies, and the bare PTB echo bot that every benchmark compares against.
+batches, waiting for replies, the bare PTB echo bot that every benchmark compares against, the
+service wired to the fake API, and the guard that keeps benchmarks off the test databases.
 """
 
+import argparse
 import asyncio
 import os
 import socket
@@ -16,12 +18,16 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from sqlalchemy import insert
+from sqlalchemy import insert, make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
+from bot.app.services import Services, build_services
+from bot.app.settings import load_settings
 from bot.channels.telegram.transport import AiohttpRequest
+from storage import schema
+from storage.crypto import SecretBox
 from storage.models import Member, PlatformAccount
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -147,6 +153,34 @@ async def timed_batch(api: FakeApi, updates: list[dict[str, Any]]) -> float:
     return time.perf_counter() - start
 
 
+async def bench_echo(
+    api: FakeApi, concurrency: int, bare: list[dict[str, Any]], same: list[dict[str, Any]]
+) -> tuple[float, float]:
+    """One round of both baselines: the rate of the echo bot on PTB's default HTTP backend over
+    `bare`, then on the service's (aiohttp) over `same`."""
+    async with echo_bot(api.base_url, concurrency):
+        bare_rate = len(bare) / await timed_batch(api, bare)
+    async with echo_bot(api.base_url, concurrency, aiohttp=True):
+        same_rate = len(same) / await timed_batch(api, same)
+    return bare_rate, same_rate
+
+
+async def telegram_services(url: str, api: FakeApi, concurrency: int) -> Services:
+    """The service's parts on a fresh schema, talking to the fake API without the Bot API's
+    rate limit, with `concurrency` updates in flight."""
+    settings = load_settings(
+        database_url=url,
+        secret_key=SecretBox.generate_key(),
+        telegram_token=TOKEN,
+        telegram_base_url=api.base_url,
+        telegram_rate_limit=False,
+        telegram_concurrency=concurrency,
+    )
+    services = build_services(settings)
+    await schema.upgrade(services.engine)
+    return services
+
+
 def rss_mb() -> tuple[float, float]:
     """(current, peak) resident memory of this process in MB."""
     import resource
@@ -201,3 +235,11 @@ def ratio_line(label: str, tops: list[float], bottoms: list[float], note: str) -
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(int(q * len(ordered)), len(ordered) - 1)]
+
+
+def database_url(value: str) -> str:
+    """Refuse the shared test databases: the benchmark drops everything in the one it uses."""
+    name = make_url(value).database or ""
+    if name == "test" or name.startswith("test_"):
+        raise argparse.ArgumentTypeError(f"{name} is a test database; use branchbot_bench")
+    return value

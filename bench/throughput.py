@@ -24,21 +24,18 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.rig import (
-    TOKEN,
-    echo_bot,
+    bench_echo,
     fake_api,
     rate_line,
     ratio_line,
     rss_mb,
+    telegram_services,
     text_update,
     timed_batch,
 )
-from bot.app.services import Services, build_services
-from bot.app.settings import load_settings
+from bot.app.services import Services
 from bot.channels.telegram.service import TelegramService
 from handlers.account.members import NewMember, add_branch, add_member, issue_invite
-from storage import schema
-from storage.crypto import SecretBox
 
 CONCURRENCY = 8  # the service's default (BRANCHBOT_TELEGRAM_CONCURRENCY)
 
@@ -68,26 +65,16 @@ async def main(n: int, rounds: int, database_url: str | None) -> None:
     bot_rates: list[float] = []
     read_rates: list[float] = []
     async with fake_api() as api:
-        settings = load_settings(
-            database_url=url,
-            secret_key=SecretBox.generate_key(),
-            telegram_token=TOKEN,
-            telegram_base_url=api.base_url,
-            telegram_rate_limit=False,
-            telegram_concurrency=CONCURRENCY,
-        )
-        services = build_services(settings)
-        await schema.upgrade(services.engine)
+        services = await telegram_services(url, api, CONCURRENCY)
         codes = iter(await enrol(services, n * rounds + n // 4))
         service = TelegramService(services)
         # A warm-up round of a quarter size first, not counted (caches, first connections).
         for size in [n // 4] + [n] * rounds:
-            async with echo_bot(api.base_url, CONCURRENCY):
-                batch = [text_update(next(ids), next(users), "你好") for _ in range(size)]
-                echo_rates.append(size / await timed_batch(api, batch))
-            async with echo_bot(api.base_url, CONCURRENCY, aiohttp=True):
-                batch = [text_update(next(ids), next(users), "你好") for _ in range(size)]
-                same_rates.append(size / await timed_batch(api, batch))
+            bare = [text_update(next(ids), next(users), "你好") for _ in range(size)]
+            same = [text_update(next(ids), next(users), "你好") for _ in range(size)]
+            echo, same_echo = await bench_echo(api, CONCURRENCY, bare, same)
+            echo_rates.append(echo)
+            same_rates.append(same_echo)
             await service.start()
             round_users = [next(users) for _ in range(size)]
             batch = [text_update(next(ids), u, f"/start {next(codes)}") for u in round_users]

@@ -48,14 +48,19 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def sync_url(url: str) -> str:
-    """The same database for synchronous clients (APScheduler's job store, Alembic CLI)."""
+def _with_driver(url: str, drivers: dict[str, str]) -> str:
+    """The URL on the driver `drivers` names for its backend (SQLite or PostgreSQL)."""
     parsed = make_url(url)
     backend = parsed.get_backend_name()
-    driver = {"sqlite": "pysqlite", "postgresql": "psycopg"}.get(backend)
+    driver = drivers.get(backend)
     if driver is None:
         raise ValueError(f"unsupported database backend: {backend}")
     return parsed.set(drivername=f"{backend}+{driver}").render_as_string(hide_password=False)
+
+
+def sync_url(url: str) -> str:
+    """The same database for synchronous clients (APScheduler's job store, Alembic CLI)."""
+    return _with_driver(url, {"sqlite": "pysqlite", "postgresql": "psycopg"})
 
 
 def job_store_url(url: str) -> str:
@@ -74,12 +79,7 @@ def job_store_url(url: str) -> str:
 
 def async_url(url: str) -> str:
     """Accept plain sqlite:/// or postgresql:// URLs and pick the async driver."""
-    parsed = make_url(url)
-    backend = parsed.get_backend_name()
-    driver = {"sqlite": "aiosqlite", "postgresql": "asyncpg"}.get(backend)
-    if driver is None:
-        raise ValueError(f"unsupported database backend: {backend}")
-    return parsed.set(drivername=f"{backend}+{driver}").render_as_string(hide_password=False)
+    return _with_driver(url, {"sqlite": "aiosqlite", "postgresql": "asyncpg"})
 
 
 def ensure_sqlite_dir(url: str) -> None:

@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import Table, bindparam, delete, or_, select, update
+from sqlalchemy import ColumnElement, Select, Table, bindparam, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.crypto import SecretBox
@@ -22,11 +22,17 @@ def ends_at(meeting: Meeting) -> datetime:
     return meeting.starts_at + timedelta(minutes=meeting.minutes)
 
 
-def _for_branch(branch_id: int | None) -> object:
-    """A branch's own meetings and the school-wide ones (branch None: all meetings)."""
-    if branch_id is None:
-        return True
-    return or_(Meeting.branch_id == branch_id, Meeting.branch_id.is_(None))
+def _scheduled(
+    branch_id: int | None, started_after: datetime, *more: ColumnElement[bool]
+) -> Select[tuple[Meeting]]:
+    """Scheduled meetings starting after `started_after` that match `more`, soonest first: a
+    branch's own and the school-wide ones (branch None: all meetings)."""
+    query = select(Meeting).where(
+        Meeting.status == MeetingStatus.SCHEDULED, Meeting.starts_at > started_after, *more
+    )
+    if branch_id is not None:
+        query = query.where(or_(Meeting.branch_id == branch_id, Meeting.branch_id.is_(None)))
+    return query.order_by(Meeting.starts_at)
 
 
 async def get(session: AsyncSession, meeting_id: int) -> Meeting | None:
@@ -47,16 +53,7 @@ async def upcoming(
     role: str = Role.ADMIN,
 ) -> Sequence[Meeting]:
     """Scheduled meetings not yet over that someone of `role` attends, soonest first."""
-    query = (
-        select(Meeting)
-        .where(
-            _for_branch(branch_id),  # type: ignore[arg-type]
-            Meeting.status == MeetingStatus.SCHEDULED,
-            Meeting.starts_at > now - timedelta(hours=12),
-        )
-        .order_by(Meeting.starts_at)
-        .limit(limit * 2)
-    )
+    query = _scheduled(branch_id, now - timedelta(hours=12)).limit(limit * 2)
     rows = (await session.scalars(query)).unique().all()
     return [m for m in rows if ends_at(m) > now and attends(m, role)][:limit]
 
@@ -65,16 +62,7 @@ async def open_for_checkin(
     session: AsyncSession, branch_id: int | None, now: datetime
 ) -> Sequence[Meeting]:
     """Meetings of the branch (or school-wide) whose check-in is open now."""
-    query = (
-        select(Meeting)
-        .where(
-            _for_branch(branch_id),  # type: ignore[arg-type]
-            Meeting.status == MeetingStatus.SCHEDULED,
-            Meeting.checkin_opened_at.is_not(None),
-            Meeting.starts_at > now - timedelta(hours=24),
-        )
-        .order_by(Meeting.starts_at)
-    )
+    query = _scheduled(branch_id, now - timedelta(hours=24), Meeting.checkin_opened_at.is_not(None))
     return [m for m in (await session.scalars(query)).unique().all() if ends_at(m) > now]
 
 

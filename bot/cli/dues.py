@@ -6,8 +6,7 @@ import click
 
 from bot.app.services import handler_options
 from bot.app.settings import Settings
-from bot.cli.support import branch_named, now, opened, report_rows, run, say, settings_from
-from handlers.common.tables import RowsInvalid
+from bot.cli.support import now, on_branch, run_import, say, settings_from
 from handlers.dues import import_dues
 from handlers.dues.money import yuan
 from handlers.dues.settings import DuesSettings
@@ -26,16 +25,16 @@ def dues_import(ctx: click.Context, file: Path, branch_name: str) -> None:
     """Record the payments in a CSV or XLSX statement, all or nothing (every bad row is
     listed by line)."""
     settings = settings_from(ctx)
-    try:
-        run(settings, _import(settings, file.name, file.read_bytes(), branch_name))
-    except RowsInvalid as err:
-        report_rows(settings, err, "dues.import_invalid")
+    run_import(
+        settings,
+        _import(settings, file.name, file.read_bytes(), branch_name),
+        "dues.import_invalid",
+    )
 
 
 async def _import(settings: Settings, name: str, raw: bytes, branch_name: str) -> None:
     options = handler_options(settings)
-    async with opened(settings) as services, services.sessions.begin() as session:
-        branch = await branch_named(session, branch_name)
+    async with on_branch(settings, branch_name) as (services, session, branch):
         result = await import_dues(
             session,
             services.box,

@@ -12,10 +12,11 @@ from bot.cli.support import (
     branch_named,
     member_named,
     now,
+    on_branch,
     opened,
     renderer_for,
-    report_rows,
     run,
+    run_import,
     say,
     settings_from,
     usage_error,
@@ -29,7 +30,6 @@ from handlers.account.members import (
     issue_invite,
 )
 from handlers.account.roster import check_member, import_roster
-from handlers.common.tables import RowsInvalid
 from handlers.core.messages import Msg, Series, UserError
 from handlers.core.parsing import clean
 from storage import people
@@ -101,8 +101,7 @@ def member_add(ctx: click.Context, branch_name: str, as_json: bool, **opts: str 
 
     async def go() -> None:
         new = _new_member(opts)
-        async with opened(settings) as services, services.sessions.begin() as session:
-            branch = await branch_named(session, branch_name)
+        async with on_branch(settings, branch_name) as (services, session, branch):
             member = await add_member(session, services.box, branch, new, now())
             ttl = timedelta(days=settings.invite_ttl_days)
             code = await issue_invite(session, services.box, member, now(), ttl)
@@ -155,8 +154,7 @@ def member_bind_code(ctx: click.Context, name: str, branch_name: str | None, as_
 
 
 async def _import(settings: Settings, name: str, raw: bytes, branch_name: str) -> None:
-    async with opened(settings) as services, services.sessions.begin() as session:
-        branch = await branch_named(session, branch_name)
+    async with on_branch(settings, branch_name) as (services, session, branch):
         imported = await import_roster(
             session,
             services.box,
@@ -180,10 +178,9 @@ async def _import(settings: Settings, name: str, raw: bytes, branch_name: str) -
 def member_import(ctx: click.Context, roster: Path, branch_name: str) -> None:
     """Import a roster (CSV or XLSX) all or nothing; prints each member's invite code."""
     settings = settings_from(ctx)
-    try:
-        run(settings, _import(settings, roster.name, roster.read_bytes(), branch_name))
-    except RowsInvalid as err:
-        report_rows(settings, err, "roster.invalid")
+    run_import(
+        settings, _import(settings, roster.name, roster.read_bytes(), branch_name), "roster.invalid"
+    )
 
 
 # The `member set` options, in the order they are applied, with the field each one sets.

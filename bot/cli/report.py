@@ -6,7 +6,6 @@ headers, the meaning of each column and the checklist wording are rendered here,
 configured language. Every export is traced (data.exported).
 """
 
-import getpass
 import json
 from dataclasses import dataclass
 from datetime import date
@@ -18,16 +17,15 @@ import click
 from bot.app.settings import Settings
 from bot.cli.scorecard import scorecard_report
 from bot.cli.support import (
-    branch_named,
     now,
-    opened,
+    on_branch,
     renderer_for,
     run,
     say,
     settings_from,
+    traced_export,
     usage_error,
 )
-from handlers.access.watermark import exporter, watermark
 from handlers.common.cells import csv_bytes
 from handlers.common.periods import Period
 from handlers.core.context import Options
@@ -37,7 +35,6 @@ from handlers.pipeline.candidates import BY_KEY, COLUMNS, SORT_WORDS, Column, so
 from handlers.pipeline.evidence import Evidence
 from handlers.pipeline.rules import rule_set
 from handlers.pipeline.view import check_line
-from storage import traces
 from storage.files import write_private
 
 FORMATS = {".json": "json", ".csv": "csv", ".xlsx": "xlsx"}
@@ -105,28 +102,18 @@ async def _report(
     options: Options = handler_options(settings)
     at = now()
     today = at.astimezone(settings.zone).date()
-    user = getpass.getuser()
-    async with opened(settings) as services, services.sessions.begin() as session:
-        branch = await branch_named(session, branch_name)
+    async with on_branch(settings, branch_name) as (services, session, branch):
         period, rows = await table(session, branch.id, view, today, options)
         ordered = sort_rows(rows, column, today)
         renderer = renderer_for(settings)
-        exported = await traces.append(
+        mark = await traced_export(
             session,
-            services.box,
-            kind="data.exported",
-            at=at,
-            branch_id=branch.id,
-            ref=f"branch:{branch.id}",
-            data={
-                "what": f"report.{view}",
-                "format": fmt,
-                "rows": len(rows),
-                "file": out.name,
-                "by": user,
-            },
+            services,
+            at,
+            branch.id,
+            f"branch:{branch.id}",
+            {"what": f"report.{view}", "format": fmt, "rows": len(rows), "file": out.name},
         )
-        mark = watermark(exporter(user), at, exported.id)
         content = _write(fmt, renderer, ordered, today, period, view, branch.name, mark)
     return content, len(ordered)
 

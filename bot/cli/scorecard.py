@@ -3,22 +3,19 @@ as Excel, CSV, JSON or PNG, with the export's watermark; traced as data.exported
 
 A broken trace chain stops the report (exit 3) unless --force, and then the file says so."""
 
-import getpass
 from pathlib import Path
 
 import click
 
 from bot.app.settings import Settings
-from bot.cli.support import branch_named, fail, now, opened, renderer_for, run, say
+from bot.cli.support import branch_named, fail, now, opened, renderer_for, run, say, traced_export
 from bot.reports.scorecard import scorecard_file
-from handlers.access.watermark import exporter, watermark
 from handlers.common.periods import parse_period
 from handlers.core.context import Options
 from handlers.core.messages import Msg
 from handlers.evaluation.school import school_report
 from handlers.evaluation.scorecard import BranchScorecard, branch_scorecard
 from handlers.evaluation.text import chain_warning
-from storage import traces
 from storage.files import write_private
 
 SUFFIXES = {".xlsx": "xlsx", ".csv": "csv", ".json": "json", ".png": "png"}
@@ -71,7 +68,6 @@ async def _scorecards(
     options: Options = handler_options(settings)
     at = now()
     today = at.astimezone(settings.zone).date()
-    user = getpass.getuser()
     period = parse_period(period_text, today)
     async with opened(settings) as services, services.sessions.begin() as session:
         if branch_name is not None:
@@ -90,23 +86,20 @@ async def _scorecards(
         warning = chain_warning(cards[0].chain) if cards else None
         if warning is not None and not force:
             raise BrokenChain(warning)
-        exported = await traces.append(
+        mark = await traced_export(
             session,
-            services.box,
-            kind="data.exported",
-            at=at,
-            branch_id=branch_id,
-            ref=f"branch:{branch_id}" if branch_id else "branches",
-            data={
+            services,
+            at,
+            branch_id,
+            f"branch:{branch_id}" if branch_id else "branches",
+            {
                 "what": "report.scorecard",
                 "format": fmt,
                 "period": period.label,
                 "branches": len(cards),
                 "file": out.name,
-                "by": user,
                 "chain_ok": warning is None,
             },
         )
-        mark = watermark(exporter(user), at, exported.id)
         content, _ = scorecard_file(fmt, renderer_for(settings), cards, mark)
     return content, cards

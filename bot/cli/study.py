@@ -9,13 +9,12 @@ from bot.cli.support import (
     branch_named,
     now,
     opened,
-    report_rows,
     run,
+    run_import,
     say,
     settings_from,
     usage_error,
 )
-from handlers.common.tables import RowsInvalid
 from handlers.core.messages import UserError
 from handlers.study.bank import export_bank, import_bank, starter_bank
 from handlers.study.documents import SUFFIXES, read_document
@@ -46,10 +45,7 @@ def questions_import(ctx: click.Context, file: Path | None, starter: bool, repla
     if (file is None) == (not starter):
         raise usage_error(settings, "cli.file_or_starter")
     name, raw = starter_bank() if file is None else (file.name, file.read_bytes())
-    try:
-        run(settings, _import_questions(settings, name, raw, replace))
-    except RowsInvalid as err:
-        report_rows(settings, err, "bank.invalid")
+    run_import(settings, _import_questions(settings, name, raw, replace), "bank.invalid")
 
 
 async def _import_questions(settings: Settings, name: str, raw: bytes, replace: bool) -> None:

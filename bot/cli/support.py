@@ -1,6 +1,7 @@
 """Shared plumbing for CLI commands: settings, services, error-to-exit-code mapping, output."""
 
 import asyncio
+import getpass
 import sys
 from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
@@ -12,12 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app.services import SchemaOutdated, Services, build_services, check_schema
 from bot.app.settings import ConfigError, Settings, load_settings
+from handlers.access.watermark import exporter, watermark
 from handlers.common.tables import RowsInvalid
 from handlers.core.extras import MissingExtra
 from handlers.core.i18n import Renderer
 from handlers.core.messages import Msg, Series, UserError
 from handlers.core.parsing import parse_id
-from storage import people
+from storage import people, traces
 from storage.models import Branch, Member
 
 T = TypeVar("T")
@@ -46,11 +48,15 @@ def fail(settings: Settings | None, msg: Msg, code: int = 1) -> NoReturn:
     sys.exit(code)
 
 
-def report_rows(settings: Settings, err: RowsInvalid, key: str) -> NoReturn:
-    """An all-or-nothing import refused: every bad row by line, then exit 1."""
-    rows = [Msg("roster.row", line=e.line, problem=e.problem) for e in err.errors]
-    say(settings, key, err=True, count=len(rows), rows=rows)
-    raise SystemExit(1)
+def run_import(settings: Settings, coro: Coroutine[Any, Any, None], invalid_key: str) -> None:
+    """Run an all-or-nothing import; a refused one lists every bad row by line under
+    `invalid_key`, then exits 1."""
+    try:
+        run(settings, coro)
+    except RowsInvalid as err:
+        rows = [Msg("roster.row", line=e.line, problem=e.problem) for e in err.errors]
+        say(settings, invalid_key, err=True, count=len(rows), rows=rows)
+        raise SystemExit(1) from None
 
 
 def usage_error(settings: Settings, key: str, **params: Any) -> click.UsageError:
@@ -80,6 +86,39 @@ async def opened(settings: Settings, check: bool = True) -> AsyncIterator[Servic
         yield services
     finally:
         await services.close()
+
+
+@asynccontextmanager
+async def on_branch(
+    settings: Settings, branch_name: str
+) -> AsyncIterator[tuple[Services, AsyncSession, Branch]]:
+    """One checked transaction on the branch named `branch_name` (a UserError listing the
+    branches when there is none)."""
+    async with opened(settings) as services, services.sessions.begin() as session:
+        yield services, session, await branch_named(session, branch_name)
+
+
+async def traced_export(
+    session: AsyncSession,
+    services: Services,
+    at: datetime,
+    branch_id: int | None,
+    ref: str,
+    data: dict[str, Any],
+) -> Msg:
+    """Trace a command-line export (data.exported, `data` and the OS account that ran it);
+    returns the watermark line that names who, when and the trace."""
+    user = getpass.getuser()
+    exported = await traces.append(
+        session,
+        services.box,
+        kind="data.exported",
+        at=at,
+        branch_id=branch_id,
+        ref=ref,
+        data={**data, "by": user},
+    )
+    return watermark(exporter(user), at, exported.id)
 
 
 def now() -> datetime:

@@ -6,7 +6,7 @@ import click
 
 from bot.app.services import handler_options
 from bot.app.settings import Settings
-from bot.cli.support import branch_named, now, opened, run, say, settings_from
+from bot.cli.support import now, on_branch, run, say, settings_from
 from handlers.core.messages import Msg
 from handlers.surveys.imports import import_survey
 from handlers.surveys.show import audience_of
@@ -36,8 +36,7 @@ def surveys_import(ctx: click.Context, file: Path, branch_name: str) -> None:
 
 async def _import(settings: Settings, name: str, raw: bytes, branch_name: str) -> None:
     zone = handler_options(settings).timezone
-    async with opened(settings) as services, services.sessions.begin() as session:
-        branch = await branch_named(session, branch_name)
+    async with on_branch(settings, branch_name) as (services, session, branch):
         published = await import_survey(session, services.box, branch, name, raw, now(), zone)
     survey = published.survey
     say(

@@ -1,6 +1,5 @@
 """CLI commands for the trace store: verify the chain, export traces as JSONL or CSV."""
 
-import getpass
 import json
 import os
 import sys
@@ -11,8 +10,16 @@ from typing import IO, Any
 import click
 
 from bot.app.settings import Settings
-from bot.cli.support import branch_named, now, opened, renderer_for, run, say, settings_from
-from handlers.access.watermark import exporter, watermark
+from bot.cli.support import (
+    branch_named,
+    now,
+    opened,
+    renderer_for,
+    run,
+    say,
+    settings_from,
+    traced_export,
+)
 from handlers.common.cells import CsvWriter
 from handlers.core.messages import Msg
 from handlers.core.parsing import parse_date
@@ -88,7 +95,6 @@ def _write(out: IO[str], fmt: str, rows: list[dict[str, Any]], mark: str) -> Non
 async def _export(
     settings: Settings, fmt: str, branch: str | None, since: str | None, output: Path | None
 ) -> int:
-    user = getpass.getuser()
     async with opened(settings) as services:
         async with services.readers() as session:
             branches = {b.id: b.name for b in await people.all_branches(session)}
@@ -104,22 +110,15 @@ async def _export(
             ]
         at = now()
         async with services.sessions.begin() as session:  # a short write, after the long read
-            exported = await traces.append(
+            watermarked = await traced_export(
                 session,
-                services.box,
-                kind="data.exported",
-                at=at,
-                branch_id=branch_id,
-                ref="traces",
-                data={
-                    "what": "traces",
-                    "format": fmt,
-                    "rows": len(rows),
-                    "since": since,
-                    "by": user,
-                },
+                services,
+                at,
+                branch_id,
+                "traces",
+                {"what": "traces", "format": fmt, "rows": len(rows), "since": since},
             )
-    mark = renderer_for(settings).render(watermark(exporter(user), at, exported.id))
+    mark = renderer_for(settings).render(watermarked)
     if output is None:
         _write(sys.stdout, fmt, rows, mark)
     else:

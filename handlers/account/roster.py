@@ -12,20 +12,24 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.account.members import NewMember, add_member, issue_invite
-from handlers.common.tables import RowError, RowsInvalid, read_rows
+from handlers.common.tables import RowError, RowsInvalid, read_table
 from handlers.core.messages import Msg, UserError
 from handlers.core.parsing import parse_date, parse_role, parse_stage, valid_name
 from storage import people, traces
 from storage.crypto import SecretBox
 from storage.models import Branch, Member
 
-COLUMNS: dict[str, str] = {
+# The columns that say who a row is about, in a roster and in any file that names members.
+PERSON_COLUMNS: dict[str, str] = {
     "姓名": "name",
     "name": "name",
     "学号": "staff_no",
     "工号": "staff_no",
     "学工号": "staff_no",
     "staff_no": "staff_no",
+}
+COLUMNS: dict[str, str] = {
+    **PERSON_COLUMNS,
     "角色": "role",
     "role": "role",
     "阶段": "stage",
@@ -107,18 +111,13 @@ def check_member(values: dict[str, str]) -> tuple[NewMember | None, list[Msg]]:
 
 def parse_roster(name: str, raw: bytes) -> tuple[list[tuple[int, NewMember]], list[RowError]]:
     """Every data row checked; returns the good rows and every problem found."""
-    rows = [(n, cells) for n, cells in read_rows(name, raw) if any(cells)]
-    if not rows:
-        raise UserError("roster.empty", name=name)
-    header_line, header = rows[0]
-    fields = [COLUMNS.get(h.strip().lower(), COLUMNS.get(h.strip(), "")) for h in header]
-    if "name" not in fields:
-        return [], [RowError(header_line, Msg("roster.no_name_column"))]
+    table = read_table(name, raw, COLUMNS, "roster.empty")
+    if "name" not in table.fields:
+        return [], [RowError(table.header_line, Msg("roster.no_name_column"))]
     good: list[tuple[int, NewMember]] = []
     errors: list[RowError] = []
     seen_numbers: dict[str, int] = {}
-    for line, cells in rows[1:]:
-        values = {f: c for f, c in zip(fields, cells, strict=False) if f}
+    for line, values in table.rows:
         new, problems = check_member(values)
         number = values.get("staff_no")
         if number and number in seen_numbers:

@@ -1,5 +1,6 @@
-"""Reading tabular files (CSV, including Excel's GBK ones, and XLSX) row by row, and the
-all-or-nothing error list an import raises: every bad row with its line number."""
+"""Reading tabular files (CSV, including Excel's GBK ones, and XLSX) row by row or as a table
+under a header, and the all-or-nothing error list an import raises: every bad row with its line
+number."""
 
 import csv
 import io
@@ -12,6 +13,16 @@ from typing import Any
 from handlers.common.cells import csv_unquoted
 from handlers.core.messages import Msg, UserError
 from handlers.core.parsing import clean, tidy
+
+
+@dataclass(frozen=True)
+class Table:
+    """A file's header (its line, and the field each column holds, "" for one not known) and
+    its data rows as (line, {field: cell}) for the known columns."""
+
+    header_line: int
+    fields: list[str]
+    rows: list[tuple[int, dict[str, str]]]
 
 
 @dataclass(frozen=True)
@@ -75,3 +86,20 @@ def read_rows(name: str, raw: bytes, fold: bool = True) -> Iterator[tuple[int, l
             yield number, [cell(c, fold) for c in values]
     else:
         raise UserError("roster.format", name=name)
+
+
+def read_table(
+    name: str, raw: bytes, columns: dict[str, str], empty: str, fold: bool = True
+) -> Table:
+    """The file's non-blank rows under its first, the header, whose names (as written, or
+    lower-cased for English ones) `columns` maps to fields; a UserError `empty` when the file
+    has no row at all."""
+    rows = [(n, cells) for n, cells in read_rows(name, raw, fold) if any(cells)]
+    if not rows:
+        raise UserError(empty, name=name)
+    header_line, header = rows[0]
+    fields = [columns.get(clean(h).lower(), columns.get(clean(h), "")) for h in header]
+    data = [
+        (line, {f: c for f, c in zip(fields, cells, strict=False) if f}) for line, cells in rows[1:]
+    ]
+    return Table(header_line, fields, data)

@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.common.tables import RowError, RowsInvalid, read_rows
+from handlers.account.roster import PERSON_COLUMNS
+from handlers.common.tables import RowError, RowsInvalid, read_table
 from handlers.core.messages import Msg, UserError
 from handlers.core.parsing import parse_date
 from handlers.dues.money import month_msg, parse_amount, parse_month
@@ -26,12 +27,7 @@ from storage.models import Branch, Member
 from storage.traces import Entry
 
 COLUMNS: dict[str, str] = {
-    "姓名": "name",
-    "name": "name",
-    "学号": "staff_no",
-    "工号": "staff_no",
-    "学工号": "staff_no",
-    "staff_no": "staff_no",
+    **PERSON_COLUMNS,
     "月份": "month",
     "缴纳月份": "month",
     "交纳月份": "month",
@@ -97,16 +93,13 @@ def _parsed(parse: Callable[[str], T], text: str, problems: list[Msg]) -> T | No
 
 def _data_rows(name: str, raw: bytes) -> list[tuple[int, dict[str, str]]]:
     """Each data row as (line, {field: cell}), after a header naming the columns."""
-    rows = [(n, cells) for n, cells in read_rows(name, raw) if any(cells)]
-    if len(rows) < 2:
+    table = read_table(name, raw, COLUMNS, "dues.import_empty")
+    if not table.rows:
         raise UserError("dues.import_empty", name=name)
-    header_line, header = rows[0]
-    fields = [COLUMNS.get(h.strip().lower(), COLUMNS.get(h.strip(), "")) for h in header]
-    if not {"month", "amount"} <= set(fields) or not {"name", "staff_no"} & set(fields):
-        raise RowsInvalid([RowError(header_line, Msg("dues.import_columns"))])
-    return [
-        (line, {f: c for f, c in zip(fields, cells, strict=False) if f}) for line, cells in rows[1:]
-    ]
+    fields = set(table.fields)
+    if not {"month", "amount"} <= fields or not {"name", "staff_no"} & fields:
+        raise RowsInvalid([RowError(table.header_line, Msg("dues.import_columns"))])
+    return table.rows
 
 
 def _check_rows(

@@ -16,9 +16,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.common.cells import csv_bytes, xlsx_append, xlsx_bytes
-from handlers.common.tables import RowError, RowsInvalid, cell, read_rows
+from handlers.common.tables import RowError, RowsInvalid, cell, read_table
 from handlers.core.messages import Msg, UserError
-from handlers.core.parsing import clean, tidy
+from handlers.core.parsing import tidy
 from handlers.study.answers import BLANK, LETTERS, blanks, judgement
 from handlers.study.text import learn, normalize
 from storage import quizzes, traces
@@ -194,19 +194,13 @@ def _json_rows(name: str, raw: bytes) -> list[tuple[int, dict[str, Any]]]:
 
 
 def _table_rows(name: str, raw: bytes) -> list[tuple[int, dict[str, Any]]]:
-    rows = [(n, cells) for n, cells in read_rows(name, raw, fold=False) if any(cells)]
-    if not rows:
-        raise UserError("roster.empty", name=name)
-    header_line, header = rows[0]
-    fields = [COLUMNS.get(clean(h).lower(), COLUMNS.get(clean(h), "")) for h in header]
-    missing = [f for f in ("code", "kind", "stem", "answer") if f not in fields]
+    table = read_table(name, raw, COLUMNS, "roster.empty", fold=False)
+    missing = [f for f in ("code", "kind", "stem", "answer") if f not in table.fields]
     if missing:
         raise RowsInvalid(
-            [RowError(header_line, Msg("bank.no_columns", columns=", ".join(missing)))]
+            [RowError(table.header_line, Msg("bank.no_columns", columns=", ".join(missing)))]
         )
-    return [
-        (line, {f: c for f, c in zip(fields, cells, strict=False) if f}) for line, cells in rows[1:]
-    ]
+    return table.rows
 
 
 def parse_bank(name: str, raw: bytes) -> list[QuestionSpec]:
