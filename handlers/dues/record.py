@@ -13,6 +13,7 @@ from handlers.core.messages import Msg, Reply, UserError
 from handlers.core.notify import queue_to_members
 from handlers.core.parsing import parse_date
 from handlers.core.registry import SECRETARY_UP, Replies
+from handlers.core.tracer import or_own
 from handlers.dues.feature import feature
 from handlers.dues.money import month_msg, parse_amount, parse_months, spans, yuan
 from handlers.dues.settings import DuesSettings
@@ -207,7 +208,7 @@ async def dues_set(ctx: Context, args: str) -> Replies:
     trace = await ctx.trace(
         "dues.rate_set",
         member_id=member.id,
-        branch_id=member.branch_id,
+        branch_id=or_own(member.branch_id),
         ref=f"dues:{member.id}",
         data={"amount": yuan(amount), "before": old},
     )

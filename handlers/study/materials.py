@@ -14,6 +14,7 @@ from handlers.core.messages import Button, Denied, Msg, Reply, Series, UserError
 from handlers.core.parsing import parse_id
 from handlers.core.payload import attachment_out
 from handlers.core.registry import EVERYONE, SECRETARY_UP, Replies
+from handlers.core.tracer import or_own
 from handlers.study.feature import feature
 from handlers.study.index import material_terms
 from handlers.study.text import keywords, learn, quoted_terms
@@ -212,5 +213,7 @@ async def material_remove(ctx: Context, args: str) -> Replies:
         target = material_ref(material_id)
         raise Denied("material.shared_not_yours", target=target, exists=True, id=material_id)
     material.active = False
-    await ctx.trace("material.removed", branch_id=material.branch_id, ref=material_ref(material.id))
+    await ctx.trace(
+        "material.removed", branch_id=or_own(material.branch_id), ref=material_ref(material.id)
+    )
     return Reply(Msg("material.removed", id=material.id, title=material.title))
