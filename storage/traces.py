@@ -93,11 +93,11 @@ async def append(
 ) -> Trace:
     """Add one trace in the caller's transaction; it commits or rolls back with the change.
 
-    Which door is for whom: a handler answering an update writes through its Context
-    (`ctx.trace`, which fills in the caller as actor and their branch). This one, and
-    append_many, are for code that has no Context: scheduler jobs, the command line, the web
-    page, the router's refusals after a rollback, and the domain functions those share with
-    chat handlers."""
+    Which door is for whom: code under handlers/ writes through a Tracer
+    (handlers/core/tracer.py): its Context when answering an update, a SessionTracer in the
+    domain functions the scheduler, command line and web page share with it. This one, and
+    append_many, are below that door: the Tracers, the router's refusals after a rollback,
+    and the command line's and web page's own traces (bot/)."""
     if not is_known(kind):
         raise ValueError(f"unknown trace kind {kind!r}: add it to storage/trace_kinds.py")
     fields = {

@@ -9,6 +9,7 @@ from handlers.common.lookup import find_member, who
 from handlers.core.context import Context
 from handlers.core.messages import Msg, Reply
 from handlers.core.registry import ADMIN_ONLY, Replies
+from handlers.core.tracer import or_own
 from storage import access
 from storage.models import Trace
 
@@ -59,7 +60,7 @@ async def access_log(ctx: Context, args: str) -> Replies:
     await ctx.trace(
         "data.viewed",
         member_id=person_id,
-        branch_id=person.branch_id if person else None,
+        branch_id=or_own(person.branch_id if person else None),
         data={"what": "access_log"},
     )
     refused: Msg | str = ""

@@ -25,6 +25,7 @@ from handlers.access.settings import AccessSettings
 from handlers.core.context import Options
 from handlers.core.messages import Button, Msg, Reply
 from handlers.core.notify import queue_each
+from handlers.core.tracer import SessionTracer
 from storage import access, traces
 from storage.crypto import SecretBox
 from storage.enums import Role
@@ -150,11 +151,8 @@ async def _alert(
     }
     if hit.usual is not None:
         data["usual"] = round(hit.usual, 2)
-    await traces.append(
-        session,
-        box,
-        kind="access.alert",
-        at=now,
+    await SessionTracer(session, box, now).trace(
+        "access.alert",
         branch_id=actor.branch_id,
         member_id=actor.id,
         ref=key,

@@ -15,7 +15,8 @@ from handlers.account.roster import plain_phone, valid_phone
 from handlers.core.messages import Msg, Reply, Series, UserError
 from handlers.core.notify import queue_to_members
 from handlers.core.parsing import clean, parse_date, parse_role, valid_name
-from storage import people, roster, traces
+from handlers.core.tracer import SessionTracer
+from storage import people, roster
 from storage.crypto import SecretBox
 from storage.enums import ROLE_RANK, Role
 from storage.models import Member, Trace
@@ -198,14 +199,12 @@ async def _trace(
     editor: Editor,
     data: dict[str, Any],
 ) -> Trace:
-    return await traces.append(
-        session,
-        box,
-        kind="member.changed",
-        at=now,
+    return await SessionTracer(
+        session, box, now, editor.member.id if editor.member else None
+    ).trace(
+        "member.changed",
         branch_id=member.branch_id,
         member_id=member.id,
-        actor_id=editor.member.id if editor.member else None,
         ref=f"member:{member.id}",
         data={**data, **editor.trace_data()},
     )

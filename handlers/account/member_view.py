@@ -14,6 +14,7 @@ from handlers.common.lookup import find_member
 from handlers.core.context import Context
 from handlers.core.messages import Button, Msg, Reply, Series, UserError
 from handlers.core.registry import COMMITTEE_UP, SECRETARY_UP, Replies
+from handlers.core.tracer import or_own
 from storage import access, roster
 from storage.enums import ROLE_RANK, Role
 from storage.models import Member, Trace
@@ -33,7 +34,7 @@ async def member_command(ctx: Context, args: str) -> Replies:
         await ctx.trace(
             "data.viewed",
             member_id=member.id,
-            branch_id=member.branch_id,
+            branch_id=or_own(member.branch_id),
             ref=f"member:{member.id}",
             data={"what": "member"},
         )

@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.core.messages import Msg, RecordedRefusal, UserError
+from handlers.core.tracer import SessionTracer
 from storage import invites, people, roster, traces
 from storage.crypto import SecretBox
 from storage.enums import Role, Stage
@@ -41,8 +42,8 @@ async def add_branch(
     branch = Branch(name=name, college=college, created_at=now)
     session.add(branch)
     await session.flush()
-    await traces.append(
-        session, box, kind="branch.created", at=now, branch_id=branch.id, ref=f"branch:{branch.id}"
+    await SessionTracer(session, box, now).trace(
+        "branch.created", branch_id=branch.id, ref=f"branch:{branch.id}"
     )
     return branch
 
@@ -74,14 +75,10 @@ async def add_member(
     await session.flush()
     if branch is not None:
         await roster.open_membership(session, member.id, branch.id, now, "joined")
-    await traces.append(
-        session,
-        box,
-        kind="member.created",
-        at=now,
+    await SessionTracer(session, box, now, actor_id).trace(
+        "member.created",
         branch_id=member.branch_id,
         member_id=member.id,
-        actor_id=actor_id,
         ref=f"member:{member.id}",
         # Sensitive fields are never copied into traces: only whether they were given.
         data={
@@ -137,14 +134,10 @@ async def _issue_code(
     data: Mapping[str, object],
 ) -> str:
     code = await invites.issue(session, box, member.id, actor_id, now, now + ttl)
-    await traces.append(
-        session,
-        box,
-        kind=kind,
-        at=now,
+    await SessionTracer(session, box, now, actor_id).trace(
+        kind,
         branch_id=member.branch_id,
         member_id=member.id,
-        actor_id=actor_id,
         ref=f"member:{member.id}",
         data={"expires": (now + ttl).date().isoformat(), **data},
     )
@@ -160,11 +153,8 @@ async def _reject(
     member: Member | None = None,
 ) -> None:
     """Trace a refused code (against the member it was for, when it was a good one)."""
-    await traces.append(
-        session,
-        box,
-        kind="invite.rejected",
-        at=now,
+    await SessionTracer(session, box, now).trace(
+        "invite.rejected",
         branch_id=member.branch_id if member else None,
         member_id=member.id if member else None,
         ref=account_ref,
@@ -252,14 +242,10 @@ async def link_account(
         last_seen_at=now,
     )
     await people.note_platform(session, member, platform, now)  # binding is using it
-    await traces.append(
-        session,
-        box,
-        kind="member.bound",
-        at=now,
+    await SessionTracer(session, box, now, actor_id if actor_id is not None else member.id).trace(
+        "member.bound",
         branch_id=member.branch_id,
         member_id=member.id,
-        actor_id=actor_id if actor_id is not None else member.id,
         ref=f"{platform}:{external_id}",
         data={"platform": platform},
     )

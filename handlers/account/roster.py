@@ -15,7 +15,8 @@ from handlers.account.members import NewMember, add_member, issue_invite
 from handlers.common.tables import RowError, RowsInvalid, read_table
 from handlers.core.messages import Msg, UserError
 from handlers.core.parsing import parse_date, parse_role, parse_stage, valid_name
-from storage import people, traces
+from handlers.core.tracer import SessionTracer
+from storage import people
 from storage.crypto import SecretBox
 from storage.models import Branch, Member
 
@@ -157,13 +158,9 @@ async def import_roster(
         member = await add_member(session, box, branch, new, now, actor_id=actor_id, via="roster")
         code = await issue_invite(session, box, member, now, invite_ttl, actor_id=actor_id)
         imported.append(Imported(member, code))
-    await traces.append(
-        session,
-        box,
-        kind="member.imported",
-        at=now,
+    await SessionTracer(session, box, now, actor_id).trace(
+        "member.imported",
         branch_id=branch.id,
-        actor_id=actor_id,
         ref=f"branch:{branch.id}",
         data={"file": Path(file_name).name, "rows": len(imported)},
     )

@@ -22,7 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.core.messages import Msg, Reply, Secret
 from handlers.core.notify import queue_to_members
 from handlers.core.parsing import parse_id
-from storage import people, traces, web_logins
+from handlers.core.tracer import SessionTracer
+from storage import people, web_logins
 from storage.crypto import SecretBox
 from storage.enums import Role
 from storage.models import Member
@@ -122,13 +123,9 @@ async def _trace_sign_in(
     session: AsyncSession, box: SecretBox, member: Member, now: datetime
 ) -> None:
     """The one trace of signing in: its actor is the person now signed in."""
-    await traces.append(
-        session,
-        box,
-        kind=LOGIN_KIND,
-        at=now,
+    await SessionTracer(session, box, now, member.id).trace(
+        LOGIN_KIND,
         branch_id=member.branch_id,
         member_id=member.id,
-        actor_id=member.id,
         data={"step": "signed_in"},
     )

@@ -1,4 +1,4 @@
-"""The one door a handler has to the world: session, caller, clock, options and trace writer.
+"""The one door a handler has to the world: session, caller, clock, options and tracer.
 
 The bot builds a Context per update (the scheduler and CLI build their own); handlers never
 import configuration, engines or platform libraries.
@@ -17,6 +17,7 @@ from handlers.core.messages import UserError
 from handlers.core.parsing import as_typed
 from handlers.core.registry import Command
 from handlers.core.settings import Section
+from handlers.core.tracer import OWN_BRANCH, BranchArg, Entry, write
 from storage import conversations, traces
 from storage.crypto import SecretBox
 from storage.enums import Role
@@ -109,26 +110,28 @@ class Context:
         kind: str,
         *,
         member_id: int | None = None,
-        branch_id: int | None = None,
+        branch_id: BranchArg = OWN_BRANCH,
         ref: str | None = None,
         data: dict[str, Any] | None = None,
     ) -> Trace:
-        """Record an action by the caller, in this update's transaction: the way a handler
-        writes a trace (storage.traces.append is for code without a Context, see there)."""
+        """Record an action by the caller, in this update's transaction (a Context is the
+        Tracer of handlers/core/tracer.py). The branch is the caller's unless one is given;
+        None is no branch."""
         actor = self.caller
-        if branch_id is None and actor is not None:
-            branch_id = actor.branch_id
-        return await traces.append(
+        return await write(
             self.session,
             self.box,
-            kind=kind,
-            at=self.now,
-            branch_id=branch_id,
+            self.now,
+            kind,
+            actor=(actor.id, actor.branch_id) if actor else (None, None),
             member_id=member_id,
-            actor_id=actor.id if actor else None,
+            branch_id=branch_id,
             ref=ref,
             data=data,
         )
+
+    async def trace_many(self, entries: Sequence[Entry]) -> int:
+        return await traces.append_many(self.session, self.box, entries, self.now)
 
     async def start_flow(self, flow: str, step: str, data: dict[str, Any] | None = None) -> None:
         inc = self.incoming

@@ -18,13 +18,13 @@ from handlers.account.roster import PERSON_COLUMNS
 from handlers.common.tables import RowError, RowsInvalid, read_table
 from handlers.core.messages import Msg, UserError
 from handlers.core.parsing import parse_date
+from handlers.core.tracer import Entry
 from handlers.dues.money import month_msg, parse_amount, parse_month
 from handlers.dues.record import NewPayment, month_problem, paid_on_problem, record_payments
 from handlers.dues.standing import Standing, standings
 from storage import people
 from storage.crypto import SecretBox
 from storage.models import Branch, Member
-from storage.traces import Entry
 
 COLUMNS: dict[str, str] = {
     **PERSON_COLUMNS,

@@ -13,14 +13,14 @@ from handlers.core.messages import Msg, Reply, UserError
 from handlers.core.notify import queue_to_members
 from handlers.core.parsing import parse_date
 from handlers.core.registry import SECRETARY_UP, Replies
+from handlers.core.tracer import Entry, SessionTracer, or_own
 from handlers.dues.feature import feature
 from handlers.dues.money import month_msg, parse_amount, parse_months, spans, yuan
 from handlers.dues.settings import DuesSettings
 from handlers.dues.standing import Standing, month_of, standings
-from storage import dues, people, traces
+from storage import dues, people
 from storage.crypto import SecretBox
 from storage.models import Member
-from storage.traces import Entry
 
 
 @dataclass(frozen=True)
@@ -118,7 +118,7 @@ async def record_payments(
         )
         for p in payments
     ]
-    await traces.append_many(session, box, [*entries, *also], now)
+    await SessionTracer(session, box, now).trace_many([*entries, *also])
 
 
 async def standing_for(ctx: Context, member: Member) -> Standing:
@@ -207,7 +207,7 @@ async def dues_set(ctx: Context, args: str) -> Replies:
     trace = await ctx.trace(
         "dues.rate_set",
         member_id=member.id,
-        branch_id=member.branch_id,
+        branch_id=or_own(member.branch_id),
         ref=f"dues:{member.id}",
         data={"amount": yuan(amount), "before": old},
     )

@@ -7,14 +7,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.core.context import Options
 from handlers.core.messages import Button, Msg, Reply, Series
 from handlers.core.notify import queue_each
+from handlers.core.tracer import Entry, SessionTracer
 from handlers.dues.money import yuan
 from handlers.dues.settings import DuesSettings
 from handlers.dues.standing import Standing, standings
 from handlers.dues.view import owed_lines
-from storage import dues, people, traces
+from storage import dues, people
 from storage.crypto import SecretBox
 from storage.models import Member
-from storage.traces import Entry
 
 REMINDER_PRIORITY = 7  # after the day's urgent messages
 
@@ -61,7 +61,7 @@ async def remind_unpaid(
         for m in owing
         if m.id in reached
     ]
-    await traces.append_many(session, box, entries, now)
+    await SessionTracer(session, box, now).trace_many(entries)
     return len(entries)
 
 

@@ -7,6 +7,7 @@ from handlers.common.lookup import find_member
 from handlers.core.context import Context
 from handlers.core.messages import Msg, Reply, Series, UserError
 from handlers.core.registry import EVERYONE, SECRETARY_UP, Replies
+from handlers.core.tracer import or_own
 from handlers.dues.feature import feature
 from handlers.dues.money import month_msg, spans, yuan
 from handlers.dues.record import standing_for
@@ -99,7 +100,7 @@ async def dues_view(ctx: Context, args: str) -> Replies:
         await ctx.trace(
             "data.viewed",
             member_id=member.id,
-            branch_id=member.branch_id,
+            branch_id=or_own(member.branch_id),
             ref=f"dues:{member.id}",
             data={"what": "dues"},
         )
@@ -124,7 +125,7 @@ async def dues_owed(ctx: Context, args: str) -> Replies:
         (m for m in members if found[m.id].owed_fen > 0),
         key=lambda m: (-found[m.id].owed_fen, m.name, m.id),
     )
-    await ctx.trace("data.viewed", branch_id=scope, data={"what": "dues_owed"})
+    await ctx.trace("data.viewed", branch_id=or_own(scope), data={"what": "dues_owed"})
     where = caller.branch.name if scope is not None and caller.branch else Msg("dues.everywhere")
     month = month_msg(ctx.today)
     if not owing:

@@ -9,7 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.core.messages import Msg, Reply
 from handlers.core.notify import queue_to_members
-from storage import access, chain, traces
+from handlers.core.tracer import SessionTracer
+from storage import access, chain
 from storage.crypto import SecretBox
 from storage.db import create_engine, reader_factory
 
@@ -60,4 +61,4 @@ async def _alert_admins(
         priority=2,  # before routine reminders: someone may be altering the record right now
     )
     data = {"bad_id": result.bad_id, "reason": result.reason, "checked": result.checked}
-    await traces.append(session, box, kind="chain.broken", at=now, data=data)
+    await SessionTracer(session, box, now).trace("chain.broken", data=data)

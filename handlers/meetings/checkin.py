@@ -16,13 +16,12 @@ from handlers.meetings.domain import (
     open_checkin,
     summary_msg,
     totp,
-    trace,
 )
 from handlers.meetings.feature import feature
 from handlers.meetings.settings import MeetingSettings
 from storage import meetings
 from storage.enums import MeetingStatus, Presence, Role
-from storage.meetings import ends_at
+from storage.meetings import ends_at, meeting_ref
 from storage.models import Meeting, Member
 
 # How far back a code is recognised as "expired" rather than simply wrong.
@@ -53,7 +52,7 @@ def _check_open(ctx: Context, meeting: Meeting) -> None:
 async def checkin_open(ctx: Context, args: str) -> Replies:
     meeting = await _staff_meeting(ctx, args, "checkin_open")
     _check_open(ctx, meeting)
-    await open_checkin(ctx.session, ctx.box, meeting, ctx.now, ctx.require_caller().id)
+    await open_checkin(ctx, meeting, ctx.now)
     return code_reply(meeting, ctx.now)
 
 
@@ -83,13 +82,10 @@ async def _record(ctx: Context, meeting: Meeting, mode: str) -> Reply:
             return Reply(Msg("checkin.already", meeting=describe(meeting), at=at))
         # On leave, but came after all: they were there.
         existing.presence, existing.late, existing.mode, existing.at = presence, late, mode, ctx.now
-    await trace(
-        ctx.session,
-        ctx.box,
-        meeting,
+    await ctx.trace(
         "checkin.recorded",
-        ctx.now,
-        actor_id=member.id,
+        branch_id=meeting.branch_id,
+        ref=meeting_ref(meeting.id),
         member_id=member.id,
         data={"mode": mode, "late": late, "presence": presence.value},
     )
@@ -180,13 +176,10 @@ async def attendance(ctx: Context, args: str) -> Replies:
     """Who came; names of others, so the view is traced."""
     meeting = await _staff_meeting(ctx, args, "attendance")
     scope = ctx.branch_scope()
-    await trace(
-        ctx.session,
-        ctx.box,
-        meeting,
+    await ctx.trace(
         "data.viewed",
-        ctx.now,
-        actor_id=ctx.require_caller().id,
+        branch_id=meeting.branch_id,
+        ref=meeting_ref(meeting.id),
         data={"what": "attendance"},
     )
     return Reply(await summary_msg(ctx.session, meeting, scope))

@@ -3,7 +3,6 @@ and by the scheduler's jobs (reminders, opening check-in, finalising attendance,
 
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pyotp
@@ -13,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.core.messages import Button, Denied, Msg, Reply, Series, UserError
 from handlers.core.notify import queue_to_members
 from handlers.core.parsing import parse_id
-from storage import meetings, people, traces
+from handlers.core.tracer import SessionTracer, Tracer
+from storage import meetings, people
 from storage.crypto import SecretBox
 from storage.enums import MeetingStatus, Presence, Role
 from storage.meetings import ends_at, meeting_ref
@@ -87,30 +87,6 @@ async def tell_members(
     )
 
 
-async def trace(
-    session: AsyncSession,
-    box: SecretBox,
-    meeting: Meeting,
-    kind: str,
-    now: datetime,
-    *,
-    actor_id: int | None = None,
-    member_id: int | None = None,
-    data: dict[str, Any] | None = None,
-) -> None:
-    await traces.append(
-        session,
-        box,
-        kind=kind,
-        at=now,
-        branch_id=meeting.branch_id,
-        member_id=member_id,
-        actor_id=actor_id,
-        ref=meeting_ref(meeting.id),
-        data=data or {},
-    )
-
-
 def planned_for(meeting: Meeting) -> int:
     """A job carries the start it was planned for; after a move, the old job does nothing."""
     return int(meeting.starts_at.timestamp())
@@ -164,8 +140,11 @@ async def remind(
             session, meeting, reply, key=key, kind="meeting.reminder", now=now, member_ids=group
         )
         sent += len(reached)
-    await trace(
-        session, box, meeting, "reminder.sent", now, data={"minutes": minutes, "sent": sent}
+    await SessionTracer(session, box, now).trace(
+        "reminder.sent",
+        branch_id=meeting.branch_id,
+        ref=meeting_ref(meeting.id),
+        data={"minutes": minutes, "sent": sent},
     )
     return sent
 
@@ -182,14 +161,12 @@ def code_reply(meeting: Meeting, now: datetime) -> Reply:
     return Reply(text, ((Button(Msg("checkin.refresh"), f"/checkin_code {meeting.id}"),),))
 
 
-async def open_checkin(
-    session: AsyncSession, box: SecretBox, meeting: Meeting, now: datetime, actor_id: int | None
-) -> bool:
-    """Open check-in (once); False if it was open already."""
+async def open_checkin(tracer: Tracer, meeting: Meeting, now: datetime) -> bool:
+    """Open check-in (once), traced as the tracer's actor; False if it was open already."""
     if meeting.checkin_opened_at is not None:
         return False
     meeting.checkin_opened_at = now
-    await trace(session, box, meeting, "checkin.opened", now, actor_id=actor_id)
+    await tracer.trace("checkin.opened", branch_id=meeting.branch_id, ref=meeting_ref(meeting.id))
     return True
 
 
@@ -204,7 +181,7 @@ async def auto_open(
     meeting = _current(await meetings.locked(session, meeting_id), planned)
     if meeting is None or now >= ends_at(meeting):
         return False
-    if not await open_checkin(session, box, meeting, now, None):
+    if not await open_checkin(SessionTracer(session, box, now), meeting, now):
         return False
     staff = await secretaries_of(session, meeting.branch_id, committee=False)
     key = f"{meeting_ref(meeting.id)}:opened:{planned_for(meeting)}"
@@ -262,7 +239,9 @@ async def finalize(
     for a in recorded.values():
         counts[a.presence] += 1
     counts[Presence.ABSENT] += len(absent)
-    await trace(session, box, meeting, "attendance.finalized", now, data=counts)
+    await SessionTracer(session, box, now).trace(
+        "attendance.finalized", branch_id=meeting.branch_id, ref=ref, data=counts
+    )
     return True
 
 
@@ -337,6 +316,7 @@ async def nudge_inactive(
     since = now - timedelta(days=30 * months)
     month = f"nudge:{now.astimezone(zone):%Y-%m}"
     nudged = 0
+    tracer = SessionTracer(session, box, now)
     for branch in await people.all_branches(session):
         absent = await meetings.long_absent(session, branch.id, since)
         if not absent:
@@ -361,14 +341,10 @@ async def nudge_inactive(
             now=now,
         )
         for member_id in ids:
-            await traces.append(
-                session,
-                box,
-                kind="member.nudged",
-                at=now,
+            await tracer.trace(
+                "member.nudged",
                 branch_id=branch.id,
                 member_id=member_id,
-                actor_id=None,
                 ref=month,
                 data={"months": months},
             )

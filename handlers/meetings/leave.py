@@ -8,7 +8,7 @@ from handlers.core.messages import Button, Denied, Msg, Reply, UserError
 from handlers.core.notify import queue_to_members
 from handlers.core.parsing import parse_id
 from handlers.core.registry import COMMITTEE_UP, EVERYONE, Replies
-from handlers.meetings.domain import URGENT, describe, meeting_for, secretaries_of, trace
+from handlers.meetings.domain import URGENT, describe, meeting_for, secretaries_of
 from handlers.meetings.feature import feature
 from storage import meetings
 from storage.enums import LeaveStatus, MeetingStatus
@@ -40,13 +40,10 @@ async def _request(ctx: Context, meeting: Meeting, reason: str) -> Reply:
     if earlier is not None and earlier.status != LeaveStatus.REJECTED:
         raise UserError(f"leave.already_{earlier.status}", meeting=describe(meeting))
     request = await meetings.new_leave(ctx.session, ctx.box, meeting.id, member.id, reason, ctx.now)
-    await trace(
-        ctx.session,
-        ctx.box,
-        meeting,
+    await ctx.trace(
         "leave.requested",
-        ctx.now,
-        actor_id=member.id,
+        branch_id=meeting.branch_id,
+        ref=meeting_ref(meeting.id),
         member_id=member.id,
         # The reason stays in the request, encrypted: a trace is never encrypted or erased.
         data={"leave": request.id},
@@ -134,13 +131,10 @@ async def _decide(ctx: Context, args: str, approve: bool) -> Replies:
     if approve:
         await meetings.excuse(ctx.session, meeting.id, request.member_id, ctx.now)
     kind = "leave.approved" if approve else "leave.rejected"
-    await trace(
-        ctx.session,
-        ctx.box,
-        meeting,
+    await ctx.trace(
         kind,
-        ctx.now,
-        actor_id=caller.id,
+        branch_id=meeting.branch_id,
+        ref=meeting_ref(meeting.id),
         member_id=request.member_id,
         data={"leave": request.id},
     )

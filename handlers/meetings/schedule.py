@@ -9,7 +9,7 @@ import pyotp
 from handlers.core.context import Context
 from handlers.core.messages import Button, Msg, Reply, UserError
 from handlers.core.registry import EVERYONE, SECRETARY_UP, Replies
-from handlers.meetings.domain import describe, leave_button, meeting_for, tell_members, trace
+from handlers.meetings.domain import describe, leave_button, meeting_for, tell_members
 from handlers.meetings.feature import feature
 from handlers.meetings.parse import (
     MeetingDraft,
@@ -68,13 +68,10 @@ async def create(ctx: Context, draft: MeetingDraft, copy_of: Meeting | None = No
     ctx.session.add(meeting)
     mark_changed(ctx, meeting)
     await ctx.session.flush()
-    await trace(
-        ctx.session,
-        ctx.box,
-        meeting,
+    await ctx.trace(
         "meeting.created",
-        ctx.now,
-        actor_id=caller.id,
+        branch_id=meeting.branch_id,
+        ref=meeting_ref(meeting.id),
         data={"kind": meeting.kind, "starts_at": meeting.starts_at.isoformat()},
     )
     return meeting
@@ -233,8 +230,7 @@ async def meeting_cancel(ctx: Context, args: str) -> Replies:
         kind="meeting.cancelled",
         now=ctx.now,
     )
-    actor = ctx.require_caller().id
-    await trace(ctx.session, ctx.box, meeting, "meeting.cancelled", ctx.now, actor_id=actor)
+    await ctx.trace("meeting.cancelled", branch_id=meeting.branch_id, ref=meeting_ref(meeting.id))
     return Reply(Msg("meeting.cancelled", id=meeting.id, told=len(told)))
 
 
@@ -262,13 +258,10 @@ async def meeting_move(ctx: Context, args: str) -> Replies:
         kind="meeting.moved",
         now=ctx.now,
     )
-    await trace(
-        ctx.session,
-        ctx.box,
-        meeting,
+    await ctx.trace(
         "meeting.moved",
-        ctx.now,
-        actor_id=ctx.require_caller().id,
+        branch_id=meeting.branch_id,
+        ref=meeting_ref(meeting.id),
         data={"from": before.isoformat(), "to": when.isoformat()},
     )
     return Reply(Msg("meeting.moved", meeting=describe(meeting), told=len(told)))

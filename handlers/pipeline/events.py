@@ -9,6 +9,7 @@ from handlers.core.messages import Msg, Reply, Series, UserError
 from handlers.core.notify import queue_to_members
 from handlers.core.parsing import looks_like_date, parse_date
 from handlers.core.registry import EVERYONE, SECRETARY_UP, Replies
+from handlers.core.tracer import or_own
 from handlers.pipeline.feature import feature
 from handlers.pipeline.files import person_named
 from storage import pipeline
@@ -61,9 +62,12 @@ async def _record(
         EventKind.TRAINING: "training.recorded",
     }[kind]
     await ctx.trace(
-        trace_kind, member_id=member.id, branch_id=member.branch_id, ref=f"member:{member.id}",
+        trace_kind,
+        member_id=member.id,
+        branch_id=or_own(member.branch_id),
+        ref=f"member:{member.id}",
         data=data,
-    )  # fmt: skip
+    )
     return event
 
 
@@ -232,7 +236,7 @@ async def _assign(ctx: Context, member: Member, chosen: list[Member], on: date) 
     await ctx.trace(
         "contact.assigned",
         member_id=member.id,
-        branch_id=member.branch_id,
+        branch_id=or_own(member.branch_id),
         ref=f"member:{member.id}",
         data={"contacts": [p.id for p in chosen], "ended": [c.contact_id for c in ended]},
     )

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.core.context import Options
 from handlers.core.messages import Button, Msg, Reply
 from handlers.core.notify import Message, queue_many
+from handlers.core.tracer import Entry, SessionTracer
 from handlers.pipeline.files import load_files
 from handlers.pipeline.rules import Check, Status, add_months, checklist, whole_months
 from handlers.pipeline.settings import PipelineSettings
@@ -22,7 +23,6 @@ from storage import people, pipeline, traces
 from storage.crypto import SecretBox
 from storage.enums import Stage
 from storage.models import Member
-from storage.traces import Entry
 
 KIND = "pipeline.reminded"
 
@@ -66,7 +66,7 @@ async def remind_deadlines(
         data = {"rule": check.rule.id, "due": due}
         entries.append(Entry(KIND, person.id, person.branch_id, ref=ref, data=data))
     await queue_many(session, messages, now)
-    await traces.append_many(session, box, entries, now)
+    await SessionTracer(session, box, now).trace_many(entries)
     return sum(len(m.member_ids) for m in messages)
 
 
@@ -140,5 +140,5 @@ async def remind_contact_talks(
         data = {"rule": "contact_talk", "due": due.isoformat()}
         entries.append(Entry(KIND, person.id, person.branch_id, ref=ref, data=data))
     await queue_many(session, messages, now)
-    await traces.append_many(session, box, entries, now)
+    await SessionTracer(session, box, now).trace_many(entries)
     return sum(len(m.member_ids) for m in messages)

@@ -15,6 +15,7 @@ from handlers.core.context import Context
 from handlers.core.messages import Msg, Reply, UserError
 from handlers.core.parsing import parse_date, parse_id, parse_stage
 from handlers.core.registry import SECRETARY_UP, Replies
+from handlers.core.tracer import or_own
 from handlers.pipeline.feature import feature
 from handlers.pipeline.files import checks_for, person_named
 from handlers.pipeline.rules import Status, stage_index
@@ -216,7 +217,7 @@ async def record_step(ctx: Context, member: Member, step: NewStep) -> StageChang
     await ctx.trace(
         "stage.changed",
         member_id=member.id,
-        branch_id=member.branch_id,
+        branch_id=or_own(member.branch_id),
         ref=f"member:{member.id}",
         data={
             "kind": str(step.kind),

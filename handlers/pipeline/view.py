@@ -7,6 +7,7 @@ from handlers.common.periods import Period
 from handlers.core.context import Context
 from handlers.core.messages import Denied, Msg, Reply, Series
 from handlers.core.registry import EVERYONE, Replies
+from handlers.core.tracer import or_own
 from handlers.dues.settings import DuesSettings
 from handlers.pipeline.evidence import Evidence, gather
 from handlers.pipeline.feature import feature
@@ -208,7 +209,7 @@ async def pipeline_command(ctx: Context, args: str) -> Replies:
         await ctx.trace(
             "data.viewed",
             member_id=member.id,
-            branch_id=member.branch_id,
+            branch_id=or_own(member.branch_id),
             ref=f"member:{member.id}",
             data={"what": "pipeline"},
         )

@@ -19,9 +19,10 @@ from handlers.common.cells import csv_bytes, xlsx_append, xlsx_bytes
 from handlers.common.tables import RowError, RowsInvalid, cell, read_table
 from handlers.core.messages import Msg, UserError
 from handlers.core.parsing import tidy
+from handlers.core.tracer import SessionTracer
 from handlers.study.answers import BLANK, LETTERS, blanks, judgement
 from handlers.study.text import learn, normalize
-from storage import quizzes, traces
+from storage import quizzes
 from storage.crypto import SecretBox
 from storage.enums import QuestionKind
 from storage.models import Question
@@ -265,9 +266,7 @@ async def import_bank(
     learn(tag for spec in specs for tag in spec.tags)  # materials added later keep them whole
     result = BankImported(added, len(specs) - added, retired)
     data = {"file": Path(name).name, **asdict(result)}
-    await traces.append(
-        session, box, kind="question.imported", at=now, actor_id=actor_id, data=data
-    )
+    await SessionTracer(session, box, now, actor_id).trace("question.imported", data=data)
     return result
 
 

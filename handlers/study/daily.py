@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.core.messages import Button, Msg, Reply
 from handlers.core.notify import queue_each, queue_to_members
+from handlers.core.tracer import Entry, SessionTracer
 from handlers.study import index
 from handlers.study.days import day_start
 from handlers.study.recommend import Pick, Recommender
@@ -95,7 +96,7 @@ async def _queue_pushes(
     await materials.mark_pushed_many(session, pushed, now)
     branch_of = {m.id: m.branch_id for m in members}
     entries = [
-        traces.Entry(
+        Entry(
             "material.pushed",
             member_id=member_id,
             branch_id=branch_of.get(member_id),
@@ -103,7 +104,7 @@ async def _queue_pushes(
         )
         for member_id, material_id in pushed
     ]
-    await traces.append_many(session, box, entries, now)
+    await SessionTracer(session, box, now).trace_many(entries)
     return len(pushed)
 
 
@@ -126,5 +127,5 @@ async def remind_quiz(session: AsyncSession, box: SecretBox, now: datetime, zone
     ref = f"quiz:remind:{today.isoformat()}"
     if not await traces.count(session, kind="quiz.reminded", ref=ref):  # once, if rerun
         data = {"members": len(reached)}
-        await traces.append(session, box, kind="quiz.reminded", at=now, ref=ref, data=data)
+        await SessionTracer(session, box, now).trace("quiz.reminded", ref=ref, data=data)
     return len(reached)

@@ -14,10 +14,11 @@ from handlers.core.messages import Button, Denied, Msg, Reply, Series, UserError
 from handlers.core.parsing import parse_id
 from handlers.core.payload import attachment_out
 from handlers.core.registry import EVERYONE, SECRETARY_UP, Replies
+from handlers.core.tracer import SessionTracer, or_own
 from handlers.study.feature import feature
 from handlers.study.index import material_terms
 from handlers.study.text import keywords, learn, quoted_terms
-from storage import materials, quizzes, traces
+from storage import materials, quizzes
 from storage.crypto import SecretBox
 from storage.materials import material_ref
 from storage.models import Material
@@ -92,13 +93,9 @@ async def add_material(
     )
     session.add(material)
     await session.flush()
-    await traces.append(
-        session,
-        box,
-        kind="material.added",
-        at=now,
+    await SessionTracer(session, box, now, actor_id).trace(
+        "material.added",
         branch_id=branch_id,
-        actor_id=actor_id,
         ref=material_ref(material.id),
         data={"title": material.title, "keywords": material.keywords},
     )
@@ -212,5 +209,7 @@ async def material_remove(ctx: Context, args: str) -> Replies:
         target = material_ref(material_id)
         raise Denied("material.shared_not_yours", target=target, exists=True, id=material_id)
     material.active = False
-    await ctx.trace("material.removed", branch_id=material.branch_id, ref=material_ref(material.id))
+    await ctx.trace(
+        "material.removed", branch_id=or_own(material.branch_id), ref=material_ref(material.id)
+    )
     return Reply(Msg("material.removed", id=material.id, title=material.title))

@@ -11,9 +11,10 @@ from handlers.core.messages import Denied, Msg, Reply, UserError
 from handlers.core.notify import queue_each, queue_to_members
 from handlers.core.parsing import parse_id
 from handlers.core.registry import SECRETARY_UP, Replies
+from handlers.core.tracer import SessionTracer
 from handlers.surveys.feature import feature
 from handlers.surveys.show import headline, results_button, start_button
-from storage import surveys, traces
+from storage import surveys
 from storage.crypto import SecretBox
 from storage.survey_models import Survey
 from storage.surveys import survey_ref
@@ -37,13 +38,9 @@ async def close(
     answers = await surveys.answer_count(session, survey.id)
     audience = await surveys.audience_size(session, survey, today)
     data = {"answers": answers, "audience": audience, "early": survey.deadline > now}
-    await traces.append(
-        session,
-        box,
-        kind="survey.closed",
-        at=now,
+    await SessionTracer(session, box, now, actor_id).trace(
+        "survey.closed",
         branch_id=survey.branch_id,
-        actor_id=actor_id,
         ref=survey_ref(survey.id),
         data=data,
     )
@@ -107,11 +104,8 @@ async def _remind(
         now=now,
         refs=dict.fromkeys(waiting, ref),
     )
-    await traces.append(
-        session,
-        box,
-        kind="survey.reminded",
-        at=now,
+    await SessionTracer(session, box, now).trace(
+        "survey.reminded",
         branch_id=survey.branch_id,
         ref=ref,
         data={"count": len(reached)},

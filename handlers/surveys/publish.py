@@ -8,9 +8,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.core.notify import queue_to_members
+from handlers.core.tracer import SessionTracer
 from handlers.surveys.show import invitation
 from handlers.surveys.spec import SurveySpec
-from storage import surveys, traces
+from storage import surveys
 from storage.crypto import SecretBox
 from storage.survey_models import Survey
 from storage.surveys import survey_ref
@@ -50,13 +51,9 @@ async def publish(
     session.add(survey)
     await session.flush()
     ref = survey_ref(survey.id)
-    await traces.append(
-        session,
-        box,
-        kind="survey.created",
-        at=now,
+    await SessionTracer(session, box, now, actor_id).trace(
+        "survey.created",
         branch_id=branch_id,
-        actor_id=actor_id,
         ref=ref,
         data=_created(spec, via),
     )

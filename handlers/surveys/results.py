@@ -17,6 +17,7 @@ from handlers.core.context import Context
 from handlers.core.messages import Denied, Msg, Reply, Series, UserError
 from handlers.core.parsing import parse_id
 from handlers.core.registry import SECRETARY_UP, Replies
+from handlers.core.tracer import or_own
 from handlers.study.index import current_index
 from handlers.study.text import terms
 from handlers.surveys.analysis import (
@@ -276,7 +277,7 @@ async def survey_results(ctx: Context, args: str) -> Replies:
     withheld = survey.anonymous and len(ballots) < minimum
     await ctx.trace(
         "survey.results_viewed",
-        branch_id=survey.branch_id,
+        branch_id=or_own(survey.branch_id),
         ref=survey_ref(survey.id),
         data={"answers": len(ballots), "withheld": withheld},
     )

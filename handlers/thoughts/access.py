@@ -6,7 +6,6 @@ branch's secretary. Everyone else is told a report does not exist, so ids cannot
 """
 
 import json
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,7 +14,7 @@ from handlers.core.context import Context
 from handlers.core.incoming import Attachment
 from handlers.core.messages import Denied, Msg, UserError
 from handlers.core.parsing import parse_id
-from storage import thoughts, traces
+from storage import thoughts
 from storage.crypto import SecretBox
 from storage.enums import Role
 from storage.models import Member
@@ -85,27 +84,3 @@ def seal_attachment(box: SecretBox, platform: str, attachment: Attachment) -> by
         "file_name": attachment.file_name,
     }
     return box.encrypt(json.dumps(plain, ensure_ascii=False))
-
-
-async def trace_report(
-    session: AsyncSession,
-    box: SecretBox,
-    kind: str,
-    report: ThoughtReport,
-    *,
-    actor_id: int,
-    now: datetime,
-    data: dict[str, Any] | None = None,
-) -> None:
-    """A trace about a report: its author is the member, its number the ref; never its text."""
-    await traces.append(
-        session,
-        box,
-        kind=kind,
-        at=now,
-        branch_id=report.branch_id,
-        member_id=report.member_id,
-        actor_id=actor_id,
-        ref=thought_ref(report.id),
-        data=data,
-    )

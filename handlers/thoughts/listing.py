@@ -7,6 +7,7 @@ from handlers.core.context import Context
 from handlers.core.messages import Button, Denied, Msg, Reply, Series, UserError
 from handlers.core.parsing import valid_name
 from handlers.core.registry import EVERYONE, Replies
+from handlers.core.tracer import or_own
 from handlers.thoughts.access import hands_in, may_read, may_read_reports_of
 from handlers.thoughts.feature import feature
 from handlers.thoughts.reminders import due_dates
@@ -111,7 +112,7 @@ async def _person(ctx: Context, name: str) -> list[Reply]:
             await ctx.trace(
                 "data.viewed",
                 member_id=person.id,
-                branch_id=person.branch_id,
+                branch_id=or_own(person.branch_id),
                 data={"what": "thought_reports"},
             )
         text = Msg(

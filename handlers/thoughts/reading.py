@@ -12,12 +12,12 @@ from handlers.core.messages import Button, Msg, Reply, UserError
 from handlers.core.notify import queue_to_members
 from handlers.core.payload import attachment_in
 from handlers.core.registry import EVERYONE, Replies
+from handlers.core.tracer import SessionTracer
 from handlers.thoughts.access import (
     attachment_of,
     body_of,
     readable,
     report_id_of,
-    trace_report,
 )
 from handlers.thoughts.feature import feature
 from storage import thoughts
@@ -71,8 +71,11 @@ async def show(ctx: Context, report: ThoughtReport) -> list[Reply]:
     )
     buttons: tuple[tuple[Button, ...], ...] = ()
     if reader.id != author.id:
-        await trace_report(
-            ctx.session, ctx.box, "thought.viewed", report, actor_id=reader.id, now=ctx.now
+        await ctx.trace(
+            "thought.viewed",
+            branch_id=report.branch_id,
+            member_id=report.member_id,
+            ref=thought_ref(report.id),
         )
         if all(r.reader_id != reader.id for r in found):
             buttons = ((Button(Msg("thought.mark_button"), f"/thought_read {report.id}"),),)
@@ -111,7 +114,13 @@ async def mark_read(
     session.add(review)
     await session.flush()
     data = {"commented": bool(comment)}
-    await trace_report(session, box, "thought.read", report, actor_id=reader.id, now=now, data=data)
+    await SessionTracer(session, box, now, reader.id).trace(
+        "thought.read",
+        branch_id=report.branch_id,
+        member_id=report.member_id,
+        ref=thought_ref(report.id),
+        data=data,
+    )
     note = Msg("thought.read_note", name=reader.name, id=report.id)
     see = Button(Msg("thought.open_button"), f"/thought_show {report.id}")
     await queue_to_members(

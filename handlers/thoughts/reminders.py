@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.core.context import Options
 from handlers.core.messages import Button, Msg, Reply
 from handlers.core.notify import Message, queue_many
+from handlers.core.tracer import Entry, SessionTracer
 from handlers.thoughts.settings import ThoughtSettings
 from storage import thoughts, traces
 from storage.crypto import SecretBox
@@ -79,7 +80,7 @@ async def remind_due(session: AsyncSession, box: SecretBox, options: Options, no
     ]
     reached = await queue_many(session, messages, now)
     entries = [
-        traces.Entry(
+        Entry(
             kind="thought.reminded",
             member_id=member_id,
             branch_id=branch_of[member_id],
@@ -90,4 +91,4 @@ async def remind_due(session: AsyncSession, box: SecretBox, options: Options, no
         for member_id in ids
         if member_id in reached[due_key(d)]
     ]
-    return await traces.append_many(session, box, entries, now)
+    return await SessionTracer(session, box, now).trace_many(entries)

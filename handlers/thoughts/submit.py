@@ -12,8 +12,9 @@ from handlers.core.incoming import Attachment
 from handlers.core.messages import Button, Msg, Reply, UserError
 from handlers.core.notify import queue_to_members
 from handlers.core.registry import EVERYONE, Replies
+from handlers.core.tracer import SessionTracer
 from handlers.meetings.domain import secretaries_of
-from handlers.thoughts.access import hands_in, seal_attachment, trace_report
+from handlers.thoughts.access import hands_in, seal_attachment
 from handlers.thoughts.feature import feature
 from storage.crypto import SecretBox
 from storage.models import Member
@@ -91,8 +92,12 @@ async def hand_in(
     session.add(report)
     await session.flush()
     data = {"stage": author.stage, "document": document is not None}
-    await trace_report(
-        session, box, "thought.submitted", report, actor_id=author.id, now=now, data=data
+    await SessionTracer(session, box, now, author.id).trace(
+        "thought.submitted",
+        branch_id=report.branch_id,
+        member_id=report.member_id,
+        ref=thought_ref(report.id),
+        data=data,
     )
     note = Msg(
         "thought.new_note", name=author.name, stage=Msg(f"stage.{author.stage}"), id=report.id

@@ -16,8 +16,9 @@ from handlers.core.messages import Button, Msg, Reply, UserError
 from handlers.core.notify import queue_each
 from handlers.core.parsing import parse_date
 from handlers.core.payload import attachment_in
+from handlers.core.tracer import SessionTracer
 from handlers.meetings.domain import secretaries_of
-from storage import people, traces
+from storage import people
 from storage.crypto import SecretBox
 from storage.enums import DecisionStatus
 from storage.models import Member
@@ -192,14 +193,10 @@ async def record_report(
     )
     session.add(record)
     await session.flush()
-    await traces.append(
-        session,
-        box,
-        kind="volunteer.reported",
-        at=now,
+    await SessionTracer(session, box, now, member.id).trace(
+        "volunteer.reported",
         branch_id=member.branch_id,
         member_id=member.id,
-        actor_id=member.id,
         ref=volunteer_ref(record.id),
         data={
             "day": report.day.isoformat(),

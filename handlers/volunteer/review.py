@@ -7,6 +7,7 @@ from handlers.core.messages import Denied, Msg, Reply, UserError
 from handlers.core.notify import queue_to_members
 from handlers.core.parsing import parse_id
 from handlers.core.registry import COMMITTEE_UP, Replies
+from handlers.core.tracer import or_own
 from handlers.volunteer import domain
 from handlers.volunteer.feature import feature
 from storage import meetings, volunteer
@@ -71,7 +72,7 @@ async def _decide(ctx: Context, args: str, approve: bool) -> Replies:
     if reason:
         data["reason"] = reason
     await ctx.trace(
-        kind, member_id=record.member_id, branch_id=record.branch_id, ref=ref, data=data
+        kind, member_id=record.member_id, branch_id=or_own(record.branch_id), ref=ref, data=data
     )
     why = Msg("volunteer.reason", reason=quoted(reason)) if reason else ""
     notice = Msg(
