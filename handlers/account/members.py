@@ -9,7 +9,8 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.core.messages import Msg, RecordedRefusal, UserError
+from handlers.core.messages import Msg, RecordedRefusal, Reply, UserError
+from handlers.core.notify import queue_elsewhere
 from handlers.core.tracer import SessionTracer
 from storage import invites, people, roster, traces
 from storage.crypto import SecretBox
@@ -202,7 +203,8 @@ async def bind_account(
         await _reject(session, box, now, account_ref, reason or "unknown")
         raise RecordedRefusal(f"bind.{reason or 'unknown'}")
     invite, member = found
-    if platform in await people.platforms_of(session, member.id):
+    earlier = await people.platforms_of(session, member.id)
+    if platform in earlier:
         # One account per platform: a code never replaces the account a member has, so
         # whoever holds it cannot push the member's own account out. The code stays open.
         await _reject(session, box, now, account_ref, "platform_taken", member)
@@ -215,7 +217,27 @@ async def bind_account(
     await link_account(
         session, box, member, platform, external_id, now, chat_id=chat_id, display_name=display_name
     )
+    if earlier:  # a further platform: the member hears of it where they already were
+        await _tell_other_accounts(session, member, platform, external_id, now)
     return member
+
+
+async def _tell_other_accounts(
+    session: AsyncSession, member: Member, platform: str, external_id: str, now: datetime
+) -> None:
+    """Whoever redeemed a binding code now speaks for the member on `platform`: tell the member
+    on their other accounts, so a code that reached the wrong hands does not go unnoticed."""
+    text = Msg("bind.new_platform", platform=Msg(f"platform.{platform}"), at=now)
+    await queue_elsewhere(
+        session,
+        member.id,
+        Reply(text),
+        besides=platform,
+        key=f"bound:{platform}:{external_id}",
+        kind="member.bound",
+        now=now,
+        ref=f"member:{member.id}",
+    )
 
 
 async def link_account(

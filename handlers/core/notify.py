@@ -75,6 +75,39 @@ async def queue_each(
     return set().union(*reached.values()) if reached else set()
 
 
+async def queue_elsewhere(
+    session: AsyncSession,
+    member_id: int,
+    reply: Reply,
+    *,
+    besides: str,
+    key: str,
+    kind: str,
+    now: datetime,
+    ref: str | None = None,
+) -> int:
+    """Queue `reply` to every chat account of the member except those on `besides`, whatever
+    DELIVER_TO says (a warning about one account must reach the others). Returns how many."""
+    places = (await people.reach_everywhere(session, [member_id])).get(member_id, [])
+    payload, _ = _encode(reply, None)
+    envelopes = [
+        Envelope(
+            key=f"{key}:m{member_id}:{where.platform}",
+            platform=where.platform,
+            chat_id=where.chat_id,
+            payload=payload,
+            kind=kind,
+            ref=ref,
+            member_id=member_id,
+            branch_id=where.branch_id,
+            blocked=where.blocked,
+        )
+        for where in places
+        if where.platform != besides
+    ]
+    return await outbox.enqueue(session, envelopes, now)
+
+
 @dataclass(frozen=True)
 class Message:
     """One message to some members under its own idempotency key (each member's copy is

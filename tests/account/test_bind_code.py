@@ -71,6 +71,10 @@ async def test_member_binds_wecom_with_a_code_asked_for_on_telegram(chat: Chat) 
     bound_traces = await traces_of(chat, "member.bound")
     assert [t.data["platform"] for t in bound_traces] == ["telegram", "wecom"]
     assert "/bind_code" in await wecom.say("/help")
+    async with chat.services.sessions() as session:  # told on Telegram, whatever DELIVER_TO says
+        query = select(OutboxMessage).where(OutboxMessage.kind == "member.bound")
+        [told] = (await session.scalars(query)).all()
+    assert (told.platform, told.member_id) == ("telegram", member_id)
 
 
 async def test_alias_and_a_code_binds_only_once(chat: Chat) -> None:
@@ -197,3 +201,7 @@ async def test_bind_code_end_to_end_from_telegram_to_wecom(both: Both, clock: Cl
         first = await people.account(session, "telegram", telegram.account_id)
         second = await people.account(session, "wecom", wecom.account_id)
     assert first is not None and second is not None and first.member_id == second.member_id
+    # The account the member already had hears of the new one (whoever redeemed the code).
+    warning = await heard(telegram, "企业微信上完成绑定", since)
+    assert "如果不是您本人操作" in warning
+    assert not [t for t in wecom.texts() if "完成绑定" in t]
