@@ -16,8 +16,9 @@ from storage.models import Member
 
 async def person_named(ctx: Context, name: str, usage: str) -> Member:
     """The one active person the caller may act on (their branch; admins: all) named by
-    `name`: a name, a staff number or #id."""
-    if not valid_name(name):
+    `name`: a name, a staff number or #id (a staff number is all digits, which is never a
+    name)."""
+    if not (valid_name(name) or name.isdigit()):
         raise UserError("usage", usage=Msg(usage))
     return await find_member(ctx, name)
 

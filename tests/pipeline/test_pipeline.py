@@ -156,6 +156,15 @@ async def test_probation_extended_once_then_cancelled(chat: Chat) -> None:
     assert not (await member(chat, "预备甲")).active
 
 
+async def test_a_file_is_found_by_staff_number(chat: Chat) -> None:
+    secretary = await chat.bound("书记", role=Role.SECRETARY)
+    member_id, _ = await chat.enrol("学号甲", stage=Stage.ACTIVIST)
+    async with chat.services.sessions() as session, session.begin():
+        (await session.get(Member, member_id)).staff_no = "2023001"  # type: ignore[union-attr]
+    assert "学号甲 · 入党积极分子" in await secretary.say("/pipeline 2023001")
+    assert "学号甲 · 入党积极分子" in await secretary.say(f"/pipeline #{member_id}")
+
+
 async def test_contacts_talks_and_who_may_see_a_file(chat: Chat) -> None:
     secretary = await chat.bound("书记", role=Role.SECRETARY)
     teacher = await chat.bound("李老师")
