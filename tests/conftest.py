@@ -58,18 +58,23 @@ async def reset_postgres(url: str) -> None:
     await engine.dispose()
 
 
+async def empty_database(backend: str, tmp_path: Path) -> str:
+    """The URL of an empty database on `backend` ("sqlite" in tmp_path, or the test
+    PostgreSQL database emptied); PostgreSQL missing skips, except under CI=true."""
+    if backend == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'test.sqlite3'}"
+    if _PG_PROBLEM:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI needs PostgreSQL: {_PG_PROBLEM}")
+        pytest.skip(_PG_PROBLEM)
+    await reset_postgres(PG_URL)
+    return PG_URL
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
     """A freshly migrated database; every test using it runs once per backend."""
-    if request.param == "postgresql":
-        if _PG_PROBLEM:
-            if os.environ.get("CI") == "true":
-                pytest.fail(f"CI needs PostgreSQL: {_PG_PROBLEM}")
-            pytest.skip(_PG_PROBLEM)
-        url = PG_URL
-        await reset_postgres(url)
-    else:
-        url = f"sqlite+aiosqlite:///{tmp_path / 'test.sqlite3'}"
+    url = await empty_database(request.param, tmp_path)
     engine = create_engine(url)
     await schema.upgrade(engine)
     await engine.dispose()

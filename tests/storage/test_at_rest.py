@@ -28,7 +28,7 @@ from storage.crypto import SecretBox
 from storage.db import create_engine
 from storage.files import write_private
 from storage.models import LeaveRequest, OutboxMessage, Trace
-from tests.conftest import _PG_PROBLEM, BRANCH, PG_URL, SECRET, Cli, reset_postgres
+from tests.conftest import BRANCH, SECRET, Cli, empty_database
 from tests.support.chat import Chat, Clock
 from tests.support.outbox import FAST, drain, sender_for
 
@@ -251,13 +251,7 @@ async def test_leave_reasons_are_encrypted_and_still_read_where_needed(chat: Cha
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def at_0007(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
     """A database at revision 0007 with one leave request whose reason is in clear."""
-    if request.param == "postgresql":
-        if _PG_PROBLEM:
-            pytest.skip(_PG_PROBLEM)
-        url = PG_URL
-        await reset_postgres(url)
-    else:
-        url = f"sqlite+aiosqlite:///{tmp_path / 'old.sqlite3'}"
+    url = await empty_database(request.param, tmp_path)
     engine = create_engine(url)
     await schema.upgrade(engine, revision="0007")
     at = datetime(2026, 11, 1, 8, 0)

@@ -9,17 +9,12 @@ from sqlalchemy import text
 
 from storage import schema
 from storage.db import create_engine
-from tests.conftest import _PG_PROBLEM, PG_URL, reset_postgres
+from tests.conftest import empty_database
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 async def test_the_upgrade_backfills_memberships(backend: str, tmp_path: Path) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'old.sqlite3'}"
-    if backend == "postgresql":
-        if _PG_PROBLEM:
-            pytest.skip(_PG_PROBLEM)
-        url = PG_URL
-        await reset_postgres(url)
+    url = await empty_database(backend, tmp_path)
     engine = create_engine(url)
     await schema.upgrade(engine, revision="0010")
     at = datetime(2025, 9, 1, 8, 0)

@@ -15,7 +15,7 @@ from handlers.account.members import issue_invite
 from storage import people, schema
 from storage.db import create_engine
 from storage.models import Member
-from tests.conftest import _PG_PROBLEM, PG_URL, reset_postgres
+from tests.conftest import empty_database
 from tests.support.chat import Chat, User
 
 
@@ -145,12 +145,7 @@ async def test_racing_switches_from_two_processes_keep_the_later(chat: Chat) -> 
 async def test_the_upgrade_fills_in_the_app_seen_last(backend: str, tmp_path: Path) -> None:
     """Migration 0010 starts each member on the chat app their accounts say they used last
     (the console never counts), so nobody pays a write on their first message after it."""
-    url = f"sqlite+aiosqlite:///{tmp_path / 'old.sqlite3'}"
-    if backend == "postgresql":
-        if _PG_PROBLEM:
-            pytest.skip(_PG_PROBLEM)
-        url = PG_URL
-        await reset_postgres(url)
+    url = await empty_database(backend, tmp_path)
     engine = create_engine(url)
     await schema.upgrade(engine, revision="0009")
     at = datetime(2026, 11, 1, 8, 0)
