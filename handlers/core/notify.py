@@ -91,17 +91,7 @@ async def queue_elsewhere(
     places = (await people.reach_everywhere(session, [member_id])).get(member_id, [])
     payload, _ = _encode(reply, None)
     envelopes = [
-        Envelope(
-            key=f"{key}:m{member_id}:{where.platform}",
-            platform=where.platform,
-            chat_id=where.chat_id,
-            payload=payload,
-            kind=kind,
-            ref=ref,
-            member_id=member_id,
-            branch_id=where.branch_id,
-            blocked=where.blocked,
-        )
+        _envelope(f"{key}:m{member_id}:{where.platform}", where, member_id, kind, payload, ref=ref)
         for where in places
         if where.platform != besides
     ]
@@ -151,25 +141,51 @@ async def queue_many(
         for member_id in message.member_ids:
             found = places.get(member_id, [])
             for copy, where in enumerate(found if everywhere else found[:1]):
+                copy_key = f"{message.key}:m{member_id}" + (f":{where.platform}" if copy else "")
                 envelopes.append(
-                    Envelope(
-                        key=f"{message.key}:m{member_id}" + (f":{where.platform}" if copy else ""),
-                        platform=where.platform,
-                        chat_id=where.chat_id,
-                        payload=payload,
+                    _envelope(
+                        copy_key,
+                        where,
+                        member_id,
+                        message.kind,
+                        payload,
                         sealed=sealed,
-                        kind=message.kind,
                         ref=message.ref,
-                        member_id=member_id,
-                        branch_id=where.branch_id,
                         priority=message.priority,
-                        blocked=where.blocked,
                     )
                 )
                 if not where.blocked:
                     reached[message.key].add(member_id)
     await outbox.enqueue(session, envelopes, now)
     return reached
+
+
+def _envelope(
+    key: str,
+    where: people.Reach,
+    member_id: int,
+    kind: str,
+    payload: dict[str, Any],
+    *,
+    sealed: bytes | None = None,
+    ref: str | None = None,
+    priority: int = 5,
+) -> Envelope:
+    """One member's copy of a message, to one of their chats (recorded, not sent, if that
+    chat blocked the bot)."""
+    return Envelope(
+        key=key,
+        platform=where.platform,
+        chat_id=where.chat_id,
+        payload=payload,
+        sealed=sealed,
+        kind=kind,
+        ref=ref,
+        member_id=member_id,
+        branch_id=where.branch_id,
+        priority=priority,
+        blocked=where.blocked,
+    )
 
 
 # Chat apps whose refusal has words of their own in the catalogs (blocked.<app> and
