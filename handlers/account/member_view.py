@@ -14,7 +14,6 @@ from handlers.common.lookup import find_member
 from handlers.core.context import Context
 from handlers.core.messages import Button, Msg, Reply, Series, UserError
 from handlers.core.registry import COMMITTEE_UP, SECRETARY_UP, Replies
-from handlers.core.tracer import or_own
 from storage import access, roster
 from storage.enums import ROLE_RANK, Role
 from storage.models import Member, Trace
@@ -30,14 +29,7 @@ async def member_command(ctx: Context, args: str) -> Replies:
     if not text:
         raise UserError("usage", usage=Msg("cmd.member.usage"))
     member = await find_member(ctx, text)  # another branch's: Denied, traced by the router
-    if member.id != caller.id:
-        await ctx.trace(
-            "data.viewed",
-            member_id=member.id,
-            branch_id=or_own(member.branch_id),
-            ref=f"member:{member.id}",
-            data={"what": "member"},
-        )
+    await ctx.trace_view_of(member, "member", ref=f"member:{member.id}")
     return Reply(await _record(ctx, member), buttons=edit_buttons(caller, member))
 
 

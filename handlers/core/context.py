@@ -17,7 +17,7 @@ from handlers.core.messages import UserError
 from handlers.core.parsing import as_typed
 from handlers.core.registry import Command
 from handlers.core.settings import Section
-from handlers.core.tracer import OWN_BRANCH, BranchArg, Entry, write
+from handlers.core.tracer import OWN_BRANCH, BranchArg, Entry, or_own, write
 from storage import conversations, traces
 from storage.crypto import SecretBox
 from storage.enums import Role
@@ -104,6 +104,19 @@ class Context:
         if self.caller is None:
             raise UserError("error.not_bound")
         return self.caller
+
+    async def trace_view_of(self, person: Member, what: str, *, ref: str | None = None) -> None:
+        """Record that the caller viewed someone else's `what` (data.viewed, in the person's
+        branch, or the caller's where the person has none); one's own data is not traced."""
+        if self.caller is not None and person.id == self.caller.id:
+            return
+        await self.trace(
+            "data.viewed",
+            member_id=person.id,
+            branch_id=or_own(person.branch_id),
+            ref=ref,
+            data={"what": what},
+        )
 
     async def trace(
         self,

@@ -96,14 +96,7 @@ async def dues_view(ctx: Context, args: str) -> Replies:
     if caller.role not in SECRETARY_UP:
         raise UserError("dues.others_staff_only")
     member = await find_member(ctx, args.split()[0])
-    if member.id != caller.id:
-        await ctx.trace(
-            "data.viewed",
-            member_id=member.id,
-            branch_id=or_own(member.branch_id),
-            ref=f"dues:{member.id}",
-            data={"what": "dues"},
-        )
+    await ctx.trace_view_of(member, "dues", ref=f"dues:{member.id}")
     standing = await standing_for(ctx, member)
     return Reply(summary(member, standing, ctx.today, own=member.id == caller.id))
 

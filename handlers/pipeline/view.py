@@ -7,7 +7,6 @@ from handlers.common.periods import Period
 from handlers.core.context import Context
 from handlers.core.messages import Denied, Msg, Reply, Series
 from handlers.core.registry import EVERYONE, Replies
-from handlers.core.tracer import or_own
 from handlers.dues.settings import DuesSettings
 from handlers.pipeline.evidence import Evidence, gather
 from handlers.pipeline.feature import feature
@@ -205,12 +204,5 @@ async def pipeline_command(ctx: Context, args: str) -> Replies:
     if not await _may_view(ctx, member):
         target = f"pipeline:#{member.id}"
         raise Denied("pipeline.not_yours", target=target, exists=True, name=name)
-    if member.id != caller.id:
-        await ctx.trace(
-            "data.viewed",
-            member_id=member.id,
-            branch_id=or_own(member.branch_id),
-            ref=f"member:{member.id}",
-            data={"what": "pipeline"},
-        )
+    await ctx.trace_view_of(member, "pipeline", ref=f"member:{member.id}")
     return await _person_file(ctx, member)

@@ -7,7 +7,6 @@ from handlers.core.context import Context
 from handlers.core.messages import Button, Denied, Msg, Reply, Series, UserError
 from handlers.core.parsing import valid_name
 from handlers.core.registry import EVERYONE, Replies
-from handlers.core.tracer import or_own
 from handlers.thoughts.access import hands_in, may_read, may_read_reports_of
 from handlers.thoughts.feature import feature
 from handlers.thoughts.reminders import due_dates
@@ -108,13 +107,7 @@ async def _person(ctx: Context, name: str) -> list[Reply]:
     replies = []
     for person in permitted:
         reports, total = await thoughts.by_author(ctx.session, person.id, LISTED)
-        if person.id != reader.id:
-            await ctx.trace(
-                "data.viewed",
-                member_id=person.id,
-                branch_id=or_own(person.branch_id),
-                data={"what": "thought_reports"},
-            )
+        await ctx.trace_view_of(person, "thought_reports")
         text = Msg(
             "thought.person",
             name=person.name,
