@@ -46,6 +46,9 @@ async def test_a_whole_meeting_cycle(fake: FakeTelegram, rig: Rig, clock: Clock)
     assert await meeting_jobs.meeting_reminder(1, 60) == 6
     assert "https://meeting.example/9" in await received(fake, intern, "会议提醒")
     assert "https://meeting.example/9" not in await received(fake, on_time, "会议提醒")
+    # The member about to ask for leave has had the reminder too, so that it cannot arrive
+    # in the middle of the leave dialogue and be taken for the bot's answer.
+    await received(fake, on_leave, "会议提醒")
 
     assert "请假事由" in await say(fake, on_leave, callback="/leave 1")
     assert "已提交" in await say(fake, on_leave, "家中有事")
