@@ -99,3 +99,29 @@ class DecisionStatus(StrEnum):
     PENDING = "pending"
     APPROVED = "approved"
     REJECTED = "rejected"
+
+
+class MoveKind(StrEnum):
+    """What a roster move (storage.roster_models.Move) records."""
+
+    WITHIN = "within"  # 校内转接: from one branch the bot serves to another
+    OUT = "out"  # 转出: to an organisation outside the school
+    IN = "in"  # 转入: from an organisation outside the school
+    LEAVE = "leave"  # leaving for another reason (graduation, 停止党籍, 出党, death)
+
+
+class MoveStatus(StrEnum):
+    PENDING = "pending"  # a transfer within the school waiting for the receiving branch
+    DONE = "done"
+    REFUSED = "refused"
+    CANCELLED = "cancelled"
+
+
+class Departure(StrEnum):
+    """Why a member left the branch's roster (members.left_reason); nobody is deleted."""
+
+    TRANSFERRED_OUT = "transferred_out"  # 转出 to an organisation outside the school
+    GRADUATED = "graduated"  # 毕业离校 (their relationship transferred on their own)
+    STOPPED = "stopped"  # 停止党籍
+    LEFT_PARTY = "left_party"  # 出党 (开除党籍, 除名, 退党)
+    DIED = "died"  # 去世

@@ -52,6 +52,10 @@ class Branch(Base):
     name: Mapped[str] = mapped_column(String(100), unique=True)
     college: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime]
+    # A branch that no longer exists is archived, never deleted: its history stays, and
+    # school-wide reports list it only for periods before this instant.
+    archived_at: Mapped[datetime | None]
+    merged_into_id: Mapped[int | None] = mapped_column(Integer)  # the branch it became part of
 
 
 class Member(Base):
@@ -77,6 +81,17 @@ class Member(Base):
     # who stays on one app costs no write per message (PlatformAccount.last_seen_at is coarse).
     last_platform: Mapped[str | None] = mapped_column(String(16))
     last_platform_at: Mapped[datetime | None]
+    # Grade and class (年级, 班级) pick a year's graduates; plain, as a school's lists are.
+    grade: Mapped[str | None] = mapped_column(String(16))
+    class_name: Mapped[str | None] = mapped_column(String(50))
+    # The rest of the roster's personal fields (性别, 民族, 出生日期, 学历, 籍贯 …) as
+    # encrypted JSON: personal data, never filtered on.
+    profile_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # A member who left (transferred out, graduated, 停止党籍, 出党, died) is inactive from
+    # `left_on`, for `left_reason`; they keep /mydata until `access_until`.
+    left_on: Mapped[date | None] = mapped_column(Date)
+    left_reason: Mapped[str | None] = mapped_column(String(16))
+    access_until: Mapped[date | None] = mapped_column(Date)
 
     branch: Mapped[Branch | None] = relationship(lazy="joined")
     # Loaded on demand (`await member.awaitable_attrs.accounts`): most updates never need it.

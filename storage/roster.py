@@ -57,3 +57,26 @@ async def history(session: AsyncSession, member_id: int, limit: int) -> Sequence
         .limit(limit)
     )
     return list(reversed((await session.scalars(query)).all()))
+
+
+async def move_membership(
+    session: AsyncSession,
+    member: Member,
+    to_branch: Branch | None,
+    at: datetime,
+    reason: str,
+    end_reason: str,
+) -> None:
+    """Close the member's open membership at `at` (for `end_reason`) and, with `to_branch`,
+    open one there from `at` (for `reason`); `members.branch_id` follows. The stretches
+    before `at` stay as they were: records up to then count in the old branch."""
+    query = select(Membership).where(Membership.member_id == member.id, Membership.until.is_(None))
+    for stretch in (await session.scalars(query)).all():
+        stretch.until = at
+        stretch.end_reason = end_reason
+    if to_branch is not None:
+        session.add(
+            Membership(member_id=member.id, branch_id=to_branch.id, since=at, reason=reason)
+        )
+    member.branch = to_branch
+    await session.flush()

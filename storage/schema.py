@@ -62,6 +62,19 @@ async def upgrade(
         await conn.run_sync(run)
 
 
+async def downgrade(engine: AsyncEngine, revision: str, box: SecretBox | None = None) -> None:
+    """Take the database back to `revision` (an operator's way out of a bad upgrade)."""
+
+    def run(connection: Connection) -> None:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        config.attributes[BOX] = box
+        command.downgrade(config, revision)
+
+    async with engine.begin() as conn:
+        await conn.run_sync(run)
+
+
 async def current_revision(engine: AsyncEngine) -> str | None:
     def read(connection: Connection) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()

@@ -10,11 +10,9 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from alembic import command
 from click.testing import CliRunner
 from sqlalchemy import inspect, select, text
-from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app.services import Services
 from bot.channels.outbox import Outcome, Sent
@@ -293,7 +291,7 @@ async def test_migration_0008_encrypts_old_leave_reasons(at_0007: str) -> None:
         )
         sealed = (await conn.execute(text("SELECT reason_enc FROM leave_requests"))).scalar()
     assert "reason" not in columns and box.decrypt(sealed) == REASON
-    await _downgrade(engine, box, "0007")  # and back, in clear again
+    await schema.downgrade(engine, "0007", box)  # and back, in clear again
     async with engine.connect() as conn:
         plain = (await conn.execute(text("SELECT reason FROM leave_requests"))).scalar()
     assert plain == REASON
@@ -321,14 +319,3 @@ def test_init_without_the_key_explains_in_chinese(
     result = CliRunner(env={"BRANCHBOT_DATABASE_URL": at_0007}).invoke(main, ["init"])
     assert result.exit_code == 2 and "BRANCHBOT_SECRET_KEY" in result.output
     assert "未作任何改动" in result.output and "Traceback" not in result.output
-
-
-async def _downgrade(engine: AsyncEngine, box: SecretBox, revision: str) -> None:
-    def run(connection: Connection) -> None:
-        config = schema.alembic_config()
-        config.attributes["connection"] = connection
-        config.attributes[schema.BOX] = box
-        command.downgrade(config, revision)
-
-    async with engine.begin() as conn:
-        await conn.run_sync(run)
