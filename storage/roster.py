@@ -13,7 +13,15 @@ from storage.roster_models import Membership
 
 # The trace kinds that make up a member's record history (/member NAME shows them); the
 # later roster slices (transfers, leaving) add theirs here.
-HISTORY_KINDS = ("member.created", "member.changed")
+HISTORY_KINDS = (
+    "member.created",
+    "member.changed",
+    "member.transfer_requested",
+    "member.transferred",
+    "member.transfer_refused",
+    "member.left",
+    "member.transferred_in",
+)
 
 
 async def open_membership(

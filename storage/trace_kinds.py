@@ -11,6 +11,15 @@ TRACE_KINDS: dict[str, str] = {
     "member.changed": "a member's record was changed; data: field, old, new (a phone only as "
     "changed, never its value), via (chat/cli), by (the OS user, CLI), because (handover: "
     "demoted as another became secretary)",
+    "member.transfer_requested": "a transfer within the school was asked for, waiting for the "
+    "receiving branch; data: move, from, to (branch names), on",
+    "member.transferred": "a member moved to another branch of the school from a date; data: "
+    "move, from, to (branch names), on, role (a branch office given up), via, by",
+    "member.transfer_refused": "the receiving branch refused a transfer; data: move, why",
+    "member.left": "a member left the roster (transferred out, graduated, 停止党籍, 出党, died); "
+    "data: move, reason, on, to and letter_no (a transfer out), basis, batch (graduation)",
+    "member.transferred_in": "a member transferred in from outside the school was recorded; "
+    "data: move, from (organisation), letter_no, on",
     "member.bound": "a chat account was bound to a member; data: platform",
     "invite.issued": "an invite code was issued for a member (the code itself is never stored)",
     "invite.rejected": "a wrong, used or expired invite code was tried, or a code for a "

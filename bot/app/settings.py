@@ -26,6 +26,7 @@ from handlers.account.settings import AccountSettings
 from handlers.dues.settings import DuesSettings
 from handlers.evaluation.settings import EvaluationSettings
 from handlers.meetings.settings import MeetingSettings
+from handlers.moves.settings import MovesSettings
 from handlers.notices.settings import NoticeSettings
 from handlers.pipeline.settings import PipelineSettings
 from handlers.study.settings import StudySettings
@@ -56,6 +57,7 @@ class SettingProblem(ValueError):
 
 class Settings(
     AccountSettings,
+    MovesSettings,
     NoticeSettings,
     MeetingSettings,
     StudySettings,

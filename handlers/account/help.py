@@ -40,7 +40,7 @@ async def help_(ctx: Context, args: str) -> Replies:
     lines = [_line(c) for c in visible_commands(commands, ctx.role)]
     if ctx.caller is None:
         return Reply(Msg("help.unbound", lines=lines))
-    return Reply(Msg("help.list", role=Msg(f"role.{ctx.caller.role}"), lines=lines))
+    return Reply(Msg("help.list", role=Msg(f"role.{ctx.role}"), lines=lines))
 
 
 @feature.command("cancel", roles=None, aliases=("取消",), keeps_flow=True)

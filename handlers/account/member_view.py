@@ -5,7 +5,9 @@ Committee members see their branch's members with the phone masked; secretaries 
 full and may change it; admins see everyone. Viewing someone else is traced (data.viewed).
 """
 
+from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 from handlers.account.changes import FIELDS, shown
 from handlers.account.profile import mask_phone
@@ -19,6 +21,9 @@ from storage.enums import ROLE_RANK, Role
 from storage.models import Member, Trace
 
 HISTORY_SHOWN = 20
+# How other features' record events read in the history, by trace kind (the moves feature
+# registers its transfers and leavings): each turns a trace's data into a line.
+HISTORY_LINES: dict[str, Callable[[dict[str, Any]], Msg]] = {}
 
 
 @feature.command("member", roles=COMMITTEE_UP, aliases=("成员", "成员档案"), private_only=True)
@@ -113,6 +118,8 @@ def _who(trace: Trace, names: dict[int, str]) -> Msg | str:
 
 def _what(trace: Trace) -> Msg:
     data = trace.data or {}
+    if trace.kind in HISTORY_LINES:
+        return HISTORY_LINES[trace.kind](data)
     name = data.get("field")
     if trace.kind != "member.changed" or name not in FIELDS:
         return Msg(f"trace.{trace.kind}")

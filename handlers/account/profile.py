@@ -8,8 +8,9 @@ from handlers.access.watermark import watermark_fields
 from handlers.core.context import Context
 from handlers.core.messages import FileOut, Msg, Reply
 from handlers.core.registry import EVERYONE, Feature, Replies
-from storage import meetings, traces
+from storage import meetings, moves, traces
 from storage.models import Member
+from storage.roster_models import Move
 
 feature = Feature("profile")
 
@@ -27,7 +28,7 @@ def _remote_line(member: Member, today: date) -> Msg | str:
     return Msg(key, until=member.remote_until)
 
 
-@feature.command("me", aliases=("我的", "个人信息"), private_only=True)
+@feature.command("me", aliases=("我的", "个人信息"), private_only=True, for_former=True)
 async def me(ctx: Context, args: str) -> Replies:
     """The caller's profile and a count of what has been recorded about them."""
     member = ctx.require_caller()
@@ -65,6 +66,10 @@ async def member_export(ctx: Context, member: Member) -> dict[str, Any]:
         "phone": ctx.box.decrypt(member.phone_enc),
         "id_number": ctx.box.decrypt(member.id_number_enc),
         "created_at": member.created_at.isoformat(),
+        "left_on": member.left_on.isoformat() if member.left_on else None,
+        "left_reason": member.left_reason,
+        "access_until": member.access_until.isoformat() if member.access_until else None,
+        "moves": [_move_export(m) for m in await moves.of_member(ctx.session, member.id)],
         "last_platform": member.last_platform,  # where personal messages go
         "last_platform_at": member.last_platform_at.isoformat()
         if member.last_platform_at
@@ -78,6 +83,21 @@ async def member_export(ctx: Context, member: Member) -> dict[str, Any]:
             }
             for a in accounts
         ],
+    }
+
+
+def _move_export(move: Move) -> dict[str, Any]:
+    """A transfer or leaving as recorded (branches by id: /mydata's traces name them)."""
+    return {
+        "kind": move.kind,
+        "from_branch": move.from_branch_id,
+        "to_branch": move.to_branch_id,
+        "organisation": move.organisation,
+        "letter_no": move.letter_no,
+        "reason": move.reason or None,
+        "basis": move.basis or None,
+        "on": move.on.isoformat(),
+        "status": move.status,
     }
 
 
@@ -96,7 +116,13 @@ async def _leaves_export(ctx: Context, member: Member) -> list[dict[str, Any]]:
     ]
 
 
-@feature.command("mydata", aliases=("我的数据", "导出我的数据"), private_only=True, roles=EVERYONE)
+@feature.command(
+    "mydata",
+    aliases=("我的数据", "导出我的数据"),
+    private_only=True,
+    roles=EVERYONE,
+    for_former=True,
+)
 async def mydata(ctx: Context, args: str) -> Replies:
     """Everything recorded about the caller (profile, accounts, every trace) as a JSON file."""
     member = ctx.require_caller()

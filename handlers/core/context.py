@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.core.incoming import Incoming
 from handlers.core.messages import UserError
 from handlers.core.parsing import as_typed
-from handlers.core.registry import Command
+from handlers.core.registry import FORMER, Command
 from handlers.core.settings import Section
 from handlers.core.tracer import OWN_BRANCH, BranchArg, Entry, or_own, write
 from storage import conversations, traces
@@ -77,6 +77,9 @@ class Context:
     deep_link: DeepLinker = no_links
     # The multi-step command this chat is in the middle of, if any.
     conversation: Conversation | None = None
+    # The caller left the branch's roster (members.left_on) and may still read their own
+    # data until members.access_until: their role is FORMER.
+    former: bool = False
 
     @property
     def today(self) -> date:
@@ -84,6 +87,8 @@ class Context:
 
     @property
     def role(self) -> str | None:
+        if self.former:
+            return FORMER
         return self.caller.role if self.caller else None
 
     def typed(self, cleaned: str) -> str:

@@ -24,6 +24,9 @@ EVERYONE: frozenset[Role] = frozenset(Role)
 COMMITTEE_UP: frozenset[Role] = frozenset({Role.COMMITTEE, Role.SECRETARY, Role.ADMIN})
 SECRETARY_UP: frozenset[Role] = frozenset({Role.SECRETARY, Role.ADMIN})
 ADMIN_ONLY: frozenset[Role] = frozenset({Role.ADMIN})
+# The role a member who left (transferred out, graduated …) has while they may still read their
+# own data: only commands registered with `for_former=True` allow it.
+FORMER = "former"
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,8 @@ class Command:
     keeps_flow: bool = False
     # Longest argument text accepted; None: the router's default (Options.max_args_length).
     max_args: int | None = None
+    # Open to a member who left, during their access period (their own data: /me, /mydata).
+    for_former: bool = False
 
     @property
     def summary_key(self) -> str:
@@ -50,7 +55,7 @@ class Command:
         return f"cmd.{self.name}.usage"
 
     def allows(self, role: str | None) -> bool:
-        if self.roles is None:
+        if self.roles is None or (role == FORMER and self.for_former):
             return True
         return role is not None and role in self.roles
 
@@ -90,10 +95,19 @@ class Feature:
         hidden: bool = False,
         keeps_flow: bool = False,
         max_args: int | None = None,
+        for_former: bool = False,
     ) -> Callable[[CommandFn], CommandFn]:
         def register(fn: CommandFn) -> CommandFn:
             command = Command(
-                name, fn, roles, tuple(aliases), private_only, hidden, keeps_flow, max_args
+                name,
+                fn,
+                roles,
+                tuple(aliases),
+                private_only,
+                hidden,
+                keeps_flow,
+                max_args,
+                for_former,
             )
             self.commands.append(command)
             if self.order:

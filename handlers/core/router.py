@@ -12,6 +12,7 @@ import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -190,7 +191,9 @@ class Router:
         account, conversation = await people.account_and_conversation(
             session, incoming.platform, incoming.account_id
         )
-        caller = account.member if account and account.member.active else None
+        member = account.member if account is not None else None
+        former = member is not None and readable_by_former(member, now, self.options)
+        caller = member if member is not None and (member.active or former) else None
         if account is not None:
             # Only a private chat is where personal messages to this member may go later.
             private_chat = incoming.chat_id if incoming.is_private else None
@@ -208,6 +211,7 @@ class Router:
             commands=self.commands,
             deep_link=self.deep_link,
             conversation=conversation,
+            former=former,
         )
 
     async def _run(self, ctx: Context) -> list[Reply]:
@@ -272,7 +276,10 @@ class Router:
             step = flow.step(ctx, state.step, dict(state.data), text)
             return await _refusals_traced(ctx, flow.name, step)
         if ctx.caller is None:
-            return [Reply(Msg("error.not_bound"))]
+            return [Reply(Msg(_why_no_caller(ctx)))]
+        if ctx.former:
+            key, params = _former_answer(ctx)
+            return [Reply(Msg(key, **params))]
         if inc.callback_data is not None:  # a button of a step that is over
             return [Reply(Msg("error.stale_button"))]
         if inc.location is not None and self.location is not None:
@@ -299,7 +306,11 @@ class Router:
         (access.refused, committed with the answer); a stranger's is not, so typing
         commands without an account cannot flood the traces."""
         if command.roles is not None and ctx.caller is None:
-            raise UserError("error.not_bound")
+            raise UserError(_why_no_caller(ctx))
+        if ctx.former and not command.allows(ctx.role):
+            await _traced_refusal(ctx, command, "former")
+            key, params = _former_answer(ctx)
+            raise RecordedRefusal(key, **params)
         if not command.allows(ctx.role):
             lowest = min(command.roles or {Role.MEMBER}, key=lambda r: ROLE_RANK[Role(r)])
             roles = Msg(f"roles.{lowest}")
@@ -339,6 +350,27 @@ async def _traced_refusal(ctx: Context, command: Command, reason: str) -> bool:
         return False
     await _Refusal.of(ctx.caller, command.name, reason).trace(ctx.session, ctx.box, ctx.now)
     return True
+
+
+def readable_by_former(member: Member, now: datetime, options: Options) -> bool:
+    """A member who left may still read their own data until their access period ends."""
+    if member.active or member.left_on is None or member.access_until is None:
+        return False
+    return now.astimezone(options.timezone).date() <= member.access_until
+
+
+def _why_no_caller(ctx: Context) -> str:
+    """Not bound, or bound to a member who left and whose access period is over."""
+    account = ctx.account
+    if account is not None and account.member.left_on is not None:
+        return "error.former_expired"
+    return "error.not_bound"
+
+
+def _former_answer(ctx: Context) -> tuple[str, dict[str, Any]]:
+    """What a member who left is told when they try anything but their own data."""
+    member = ctx.require_caller()
+    return "error.former", {"left_on": member.left_on, "until": member.access_until}
 
 
 def _redacted(text: str) -> str:
