@@ -47,21 +47,19 @@ class Clock:
         return datetime.combine(day, time(0), self.zone)
 
 
-async def check_date(session: AsyncSession, member: Member, on: date, clock: Clock) -> None:
-    """A move takes effect today or on a past day, not before the member's current stretch
-    in their branch began (history before it is not rewritten)."""
+async def effective_at(session: AsyncSession, member: Member, on: date, clock: Clock) -> datetime:
+    """The instant a move on `on` takes effect: that day's start, or the start of the
+    member's current stretch if it began later that day. The day is today or past, and not
+    before the current stretch began (history before it is not rewritten)."""
     if on > clock.today:
         raise UserError("moves.future_date", on=on, today=clock.today)
     stretches = await roster.memberships_of(session, member.id)
     open_since = [s.since for s in stretches if s.until is None]
     began = max(open_since) if open_since else member.created_at
-    if clock.start_of(on) < began:
-        raise UserError(
-            "moves.before_joining",
-            name=member.name,
-            on=on,
-            since=began.astimezone(clock.zone).date(),
-        )
+    if on < began.astimezone(clock.zone).date():
+        since = began.astimezone(clock.zone).date()
+        raise UserError("moves.before_joining", name=member.name, on=on, since=since)
+    return max(clock.start_of(on), began)
 
 
 def check_text(value: str, limit: int, key: str) -> str:
@@ -129,7 +127,7 @@ async def request_transfer(
         raise UserError("moves.same_branch", name=member.name, branch=to_branch.name)
     if to_branch.archived_at is not None:
         raise UserError("moves.archived", branch=to_branch.name)
-    await check_date(session, member, on, clock)
+    await effective_at(session, member, on, clock)
     await people.lock_member(session, member.id)
     if await moves.pending_for(session, member.id) is not None:
         raise UserError("moves.already_pending", name=member.name)
@@ -179,9 +177,8 @@ async def complete_transfer(
     old_branch = member.branch
     if to_branch is None or to_branch.archived_at is not None:
         raise UserError("moves.archived", branch=to_branch.name if to_branch else "-")
-    await roster.move_membership(
-        session, member, to_branch, clock.start_of(move.on), "transferred", "transferred"
-    )
+    at = await effective_at(session, member, move.on, clock)
+    await roster.move_membership(session, member, to_branch, at, "transferred", "transferred")
     old_role = member.role
     if old_role in BRANCH_ROLES:
         member.role = Role.MEMBER  # a branch office does not travel with its holder
@@ -279,12 +276,12 @@ async def depart(
     basis = basis.strip()[:BASIS_LIMIT]
     if member.role == Role.ADMIN:
         raise UserError("moves.admin_stays", name=member.name)
-    await check_date(session, member, on, clock)
+    at = await effective_at(session, member, on, clock)
     await people.lock_member(session, member.id)
     branch = member.branch
     for pending in await moves.pending_of(session, member.id):
         pending.status = MoveStatus.CANCELLED
-    await roster.move_membership(session, member, None, clock.start_of(on), "", reason)
+    await roster.move_membership(session, member, None, at, "", reason)
     member.branch = branch  # the last branch stays on the record; `active` says they left
     member.active = False
     member.left_on = on

@@ -54,3 +54,16 @@ async def drain(
         await asyncio.sleep(0.02)
     await sender.stop()
     return sender
+
+
+async def queued_to(services: Services, member_id: int, kind: str) -> list[str]:
+    """The messages of a kind queued for a member, as they read them (default language)."""
+    from handlers.core.payload import queued_reply  # only tests that read the queue need it
+
+    async with services.sessions() as session:
+        query = select(OutboxMessage).where(
+            OutboxMessage.kind == kind, OutboxMessage.member_id == member_id
+        )
+        rows = list((await session.scalars(query.order_by(OutboxMessage.id))).all())
+    texts = [queued_reply(services.box, r.payload, r.sealed).text for r in rows]
+    return [services.renderer.render(t) for t in texts if t is not None]
