@@ -33,9 +33,21 @@ async def member_command(ctx: Context, args: str) -> Replies:
     text = args.strip()
     if not text:
         raise UserError("usage", usage=Msg("cmd.member.usage"))
-    member = await find_member(ctx, text)  # another branch's: Denied, traced by the router
+    # Another branch's: Denied, traced by the router; one who left stays readable.
+    member = await find_member(ctx, text, left_too=True)
     await ctx.trace_view_of(member, "member", ref=f"member:{member.id}")
+    if not member.active:  # a record to read, not to change
+        return Reply(
+            Msg("record.left_view", status=_left(member), record=await _record(ctx, member))
+        )
     return Reply(await _record(ctx, member), buttons=edit_buttons(caller, member))
+
+
+def _left(member: Member) -> Msg:
+    if member.left_on is None:  # left before moves were recorded (the pipeline's cancellation)
+        return Msg("record.inactive")
+    reason = Msg(f"departure.{member.left_reason}")
+    return Msg("record.left", reason=reason, on=member.left_on)
 
 
 def may_edit(caller: Member, member: Member) -> bool:

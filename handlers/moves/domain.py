@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.account.changes import Editor
-from handlers.core.messages import Msg, Reply, UserError
+from handlers.core.messages import Msg, RecordedRefusal, Reply, UserError
 from handlers.core.notify import queue_to_members
 from handlers.core.tracer import SessionTracer
 from storage import moves, people, roster
@@ -223,8 +223,8 @@ async def decide_transfer(
     if member is None or move.status != MoveStatus.PENDING:
         raise UserError("moves.not_pending", id=move.id)
     if not member.active or member.branch_id != move.from_branch_id:
-        move.status = MoveStatus.CANCELLED
-        raise UserError("moves.stale", id=move.id, name=member.name)
+        move.status = MoveStatus.CANCELLED  # kept: the answer is committed with it
+        raise RecordedRefusal("moves.stale", id=move.id, name=member.name)
     if accept:
         await complete_transfer(session, box, move, member, editor, clock)
         return member
