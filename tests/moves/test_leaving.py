@@ -121,7 +121,7 @@ async def test_the_access_period_is_a_setting(chat: Chat) -> None:
 
 async def test_the_record_of_one_who_left_stays_readable_not_changeable(chat: Chat) -> None:
     secretary = await chat.bound("书记", role=Role.SECRETARY)
-    zhang_id, _ = await chat.enrolled("张三")
+    await chat.enrolled("张三")
     await secretary.say("/transfer_out 张三 某某公司党委 JX2026-031")
     record = await secretary.say("/member 张三")
     assert "【已离开名册：转出，2026-11-24】" in record and "【张三】" in record
