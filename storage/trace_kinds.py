@@ -45,6 +45,8 @@ TRACE_KINDS: dict[str, str] = {
     "leave.rejected": "a leave request was rejected",
     "reminder.sent": "a meeting reminder went out; data: minutes before, how many",
     "attendance.finalized": "attendance was finalised after the meeting; data: counts",
+    "orglife.reminded": "a branch's secretaries were reminded of a kind of meeting still missing "
+    "in a period about to end; ref: orglife:BRANCH:RULE:PERIOD_START; data: rule",
     "member.nudged": "a member with no meeting for months was kindly reminded",
     "quiz.started": "a member began a quiz; ref: quiz:ID; data: mode, counted, questions",
     "quiz.answered": "a quiz question was answered; data: question, correct, seconds taken",
