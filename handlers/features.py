@@ -3,6 +3,7 @@
 
 from handlers import (
     access,
+    archive,
     dues,
     evaluation,
     meetings,
@@ -23,6 +24,7 @@ FEATURES: tuple[Feature, ...] = (
     onboarding.feature,
     profile.feature,
     record.feature,
+    archive.feature,
     meetings.feature,
     notices.feature,
     study.feature,

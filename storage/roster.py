@@ -13,7 +13,13 @@ from storage.roster_models import Membership
 
 # The trace kinds that make up a member's record history (/member NAME shows them); the
 # later roster slices (transfers, leaving) add theirs here.
-HISTORY_KINDS = ("member.created", "member.changed")
+HISTORY_KINDS = (
+    "member.created",
+    "member.changed",
+    "archive.added",
+    "archive.file_added",
+    "archive.withdrawn",
+)
 
 
 async def open_membership(
