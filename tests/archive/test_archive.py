@@ -159,7 +159,9 @@ async def test_who_may_see_and_change_and_every_refusal_is_traced(chat: Chat) ->
     assert "没有找到" in await other.say("/archive 张三")
     assert "找不到附件" in await other.say("/archive_get f1")
     assert "找不到档案条目" in await other.say("/archive_remove 1 错了")
-    refusals = [(r.data["command"], r.data["reason"]) for r in await traces_of(chat, "access.refused")]
+    refusals = [
+        (r.data["command"], r.data["reason"]) for r in await traces_of(chat, "access.refused")
+    ]
     assert refusals == [
         ("archive_get", "scope"),
         ("archive_add", "role"),
