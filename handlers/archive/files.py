@@ -76,7 +76,9 @@ async def _keep(ctx: Context, member: Member, entry: ArchiveEntry | None) -> Rep
     )
 
 
-@feature.command("archive_get", roles=EVERYONE, aliases=("查看附件",), private_only=True)
+@feature.command(
+    "archive_get", roles=EVERYONE, aliases=("查看附件",), private_only=True, hidden=True
+)
 async def archive_get(ctx: Context, args: str) -> Replies:
     """`/archive_get f3` (or 3): the scan, as a file."""
     text = args.strip().lower()
