@@ -3,13 +3,11 @@ and the scans kept with them. What they say stays encrypted here; who may see it
 in handlers/archive/access.py, never by a query alone.
 """
 
-from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.db import chunks
 from storage.roster_models import ArchiveEntry, ArchiveFile
 
 ENTRY_KINDS = ("education", "work", "award", "punishment")
@@ -51,19 +49,6 @@ async def files_of(
     if not withdrawn:
         query = query.where(ArchiveFile.removed_at.is_(None))
     return list((await session.scalars(query.order_by(ArchiveFile.id))).all())
-
-
-async def file_counts(session: AsyncSession, member_ids: Sequence[int]) -> dict[int, int]:
-    """How many files each member has kept (those without are left out)."""
-    found: dict[int, int] = {}
-    for chunk in chunks(member_ids):
-        query = (
-            select(ArchiveFile.member_id, func.count(ArchiveFile.id))
-            .where(ArchiveFile.member_id.in_(chunk), ArchiveFile.removed_at.is_(None))
-            .group_by(ArchiveFile.member_id)
-        )
-        found.update({m: int(n) for m, n in (await session.execute(query)).all()})
-    return found
 
 
 async def add_entry(session: AsyncSession, new: ArchiveEntry) -> ArchiveEntry:

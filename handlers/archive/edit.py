@@ -5,7 +5,7 @@ from typing import Any
 
 from handlers.account.changes import Editor
 from handlers.archive.access import archive_member, changeable_entry, fetchable_file
-from handlers.archive.domain import add_entry, check_reason, withdraw
+from handlers.archive.domain import add_entry, withdraw
 from handlers.archive.feature import feature
 from handlers.archive.lines import entry_line
 from handlers.archive.parse import parse_entry, parse_kind
@@ -120,7 +120,6 @@ async def archive_remove(ctx: Context, args: str) -> Replies:
 @feature.flow(REMOVE_FLOW, roles=SECRETARY_UP)
 async def archive_remove_flow(ctx: Context, step: str, data: dict[str, Any], text: str) -> Replies:
     target, member = await _target(ctx, data["target"])
-    check_reason(text)
     return await _withdraw(ctx, target, member, ctx.typed(text))
 
 
