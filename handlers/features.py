@@ -3,6 +3,7 @@
 
 from handlers import (
     access,
+    archive,
     dues,
     evaluation,
     meetings,
@@ -26,6 +27,7 @@ FEATURES: tuple[Feature, ...] = (
     profile.feature,
     record.feature,
     moves.feature,
+    archive.feature,
     meetings.feature,
     orglife.feature,
     notices.feature,

@@ -20,6 +20,12 @@ TRACE_KINDS: dict[str, str] = {
     "data: move, reason, on, to and letter_no (a transfer out), basis, batch (graduation)",
     "member.transferred_in": "a member transferred in from outside the school was recorded; "
     "data: move, from (organisation), letter_no, on",
+    "archive.added": "an entry was added to a member's archive (education, work, award, "
+    "punishment); ref: archive:ID; data: kind, since, until, via, by (never what it says)",
+    "archive.file_added": "a scan was kept with a member's archive; ref: archive_file:ID; "
+    "data: entry, mime, size, sha256, via, by (never the content)",
+    "archive.withdrawn": "an archive entry or scan was withdrawn (kept, marked withdrawn); ref: "
+    "archive:ID or archive_file:ID; data: reason, files (scans withdrawn with an entry), via, by",
     "member.bound": "a chat account was bound to a member; data: platform",
     "invite.issued": "an invite code was issued for a member (the code itself is never stored)",
     "invite.rejected": "a wrong, used or expired invite code was tried, or a code for a "

@@ -189,6 +189,13 @@ SET_OPTIONS = (
     ("staff_no", "staff_no"),
     ("phone", "phone"),
     ("remote_until", "remote_until"),
+    ("gender", "gender"),
+    ("ethnicity", "ethnicity"),
+    ("birth_date", "birth_date"),
+    ("education", "education"),
+    ("native_place", "native_place"),
+    ("grade", "grade"),
+    ("class_name", "class_name"),
     ("role", "role"),
 )
 
@@ -201,6 +208,13 @@ SET_OPTIONS = (
 @click.option("--staff-no", help="Student or staff number.")
 @click.option("--phone", help="Mobile number (stored encrypted); none clears it.")
 @click.option("--remote-until", help="Intern on placement until YYYY-MM-DD; none ends it.")
+@click.option("--gender", help="男 or 女 (stored encrypted, like the next four).")
+@click.option("--ethnicity", help="民族, e.g. 汉族.")
+@click.option("--birth-date", help="出生日期, YYYY-MM-DD.")
+@click.option("--education", help="学历, e.g. 大学本科.")
+@click.option("--native-place", help="籍贯.")
+@click.option("--grade", help="年级, e.g. 2023级.")
+@click.option("--class", "class_name", help="班级.")
 @click.pass_context
 def member_set(
     ctx: click.Context, name: str, branch_name: str | None, new_name: str | None, **opts: str | None
