@@ -1,5 +1,6 @@
 """Changing a member's record: role (with the secretary handover), name, staff number, phone
-and internship period. Plain functions shared by `/member_set` and `branchbot member set`.
+and internship period; and, for a roster import, the roster's further fields. Plain functions
+shared by `/member_set`, `branchbot member set` and `branchbot member import --update`.
 
 History is never rewritten: each change is a new `member.changed` trace with the old and new
 value (a phone only as changed: its value stays encrypted in the member's row).
@@ -11,7 +12,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.account.roster import plain_phone, valid_phone
+from handlers.account.personal import PERSONAL_FIELDS, personal_of, set_personal
+from handlers.account.roster_checks import plain_phone, valid_phone
 from handlers.core.messages import Msg, Reply, Series, UserError
 from handlers.core.notify import queue_to_members
 from handlers.core.parsing import clean, parse_date, parse_role, valid_name
@@ -43,6 +45,10 @@ FIELD_NAMES: dict[str, str] = {
     "实习截止": "remote_until",
 }
 FIELDS = ("role", "name", "staff_no", "phone", "remote_until")
+# The further fields a roster import (`branchbot member import --update`) changes; none has a
+# chat button. Those kept encrypted are traced like the phone: that they changed, never the value.
+ROSTER_FIELDS = ("id_number", "grade", "class_name", "interests", *PERSONAL_FIELDS)
+SECRET_FIELDS = frozenset({"phone", "id_number", *PERSONAL_FIELDS})
 # Words that clear a phone or end an internship.
 NONE_WORDS = frozenset({"无", "没有", "取消", "结束", "none", "-"})
 USAGE = Msg("cmd.member_set.usage")
@@ -128,7 +134,22 @@ def check_may_change(editor: Editor, member: Member, name: str, value: Any) -> N
 def current(box: SecretBox, member: Member, name: str) -> Any:
     if name == "phone":
         return box.decrypt(member.phone_enc)
+    if name == "id_number":
+        return box.decrypt(member.id_number_enc)
+    if name in PERSONAL_FIELDS:
+        return personal_of(box, member).get(name)
     return getattr(member, name)
+
+
+def _set(box: SecretBox, member: Member, name: str, value: Any) -> None:
+    if name == "phone":
+        member.phone_enc = box.encrypt(value)
+    elif name == "id_number":
+        member.id_number_enc = box.encrypt(value)
+    elif name in PERSONAL_FIELDS:
+        set_personal(box, member, {name: value})
+    else:
+        setattr(member, name, value)
 
 
 def stored(value: Any) -> Any:
@@ -159,11 +180,10 @@ async def change_member(
             raise UserError("record.no_taken", value=value, holder=holder.name)
     if name == "role" and value == Role.SECRETARY:
         demoted = await _hand_over(session, box, member, now, editor)
-    if name == "phone":
-        member.phone_enc = box.encrypt(value)
+    _set(box, member, name, value)
+    if name in SECRET_FIELDS:
         data: dict[str, Any] = {"field": name, "cleared": value is None}
     else:
-        setattr(member, name, value)
         data = {"field": name, "old": stored(old), "new": stored(value)}
     trace = await _trace(session, box, member, now, editor, data)
     if name == "role":

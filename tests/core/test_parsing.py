@@ -7,7 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from handlers.account.roster import parse_roster, valid_id_number
+from handlers.account.roster import parse_roster
+from handlers.account.roster_checks import valid_id_number
 from handlers.core.messages import UserError
 from handlers.core.parsing import (
     as_typed,
