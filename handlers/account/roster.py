@@ -87,7 +87,9 @@ def read_roster(name: str, raw: bytes) -> tuple[int, list[tuple[int, dict[str, s
     return 0, list(enumerate(members, start=1)), {f for m in members for f in m}
 
 
-def parse_roster(name: str, raw: bytes) -> tuple[list[tuple[int, RosterRow]], list[RowError]]:
+def parse_roster(
+    name: str, raw: bytes, today: date
+) -> tuple[list[tuple[int, RosterRow]], list[RowError]]:
     """Every data row checked; returns the good rows and every problem found."""
     header_line, rows, given = read_roster(name, raw)
     if "name" not in given:
@@ -96,7 +98,7 @@ def parse_roster(name: str, raw: bytes) -> tuple[list[tuple[int, RosterRow]], li
     errors: list[RowError] = []
     seen_numbers: dict[str, int] = {}
     for line, values in rows:
-        row, problems = check_row(values, frozenset(given))
+        row, problems = check_row(values, frozenset(given), today)
         number = values.get("staff_no")
         if number and number in seen_numbers:
             problems.append(Msg("roster.duplicate_no", value=number, other=seen_numbers[number]))
@@ -125,7 +127,7 @@ async def import_roster(
 ) -> list[Imported]:
     """Import every row or none: raises RowsInvalid listing every bad row. Without `branch`,
     each row goes to the branch its 所在党支部 names."""
-    good, errors = parse_roster(file_name, raw)
+    good, errors = parse_roster(file_name, raw, today)
     planned = await _plan(session, branch, good, errors, update)
     for plan in planned:
         errors.extend(RowError(plan.line, p) for p in await _check_stage(session, plan, today))
@@ -223,8 +225,11 @@ async def _check_stage(session: AsyncSession, plan: _Planned, today: date) -> li
     """The row's stage and dates fit each other and, for a member already on file, their
     stage (moved only by /stage) and the dates their development file has."""
     row, member = plan.row, plan.existing
-    stage = row.new.stage if member is None or "stage" in row.filled else Stage(member.stage)
-    problems = check_dates(stage, row.joined_on, row.full_on, today)
+    if "stage" in row.filled:
+        stage, problems = row.new.stage, []  # checked with the row (check_row)
+    else:
+        stage = row.new.stage if member is None else Stage(member.stage)
+        problems = check_dates(stage, row.joined_on, row.full_on, today)
     if member is None or problems:
         return problems
     if stage != member.stage:

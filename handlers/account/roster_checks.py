@@ -116,9 +116,11 @@ def check_member(values: dict[str, str]) -> tuple[NewMember | None, list[Msg]]:
     return (None if problems else new), problems
 
 
-def check_row(values: dict[str, str], given: frozenset[str]) -> tuple[RosterRow | None, list[Msg]]:
+def check_row(
+    values: dict[str, str], given: frozenset[str], today: date
+) -> tuple[RosterRow | None, list[Msg]]:
     """A whole roster row: the person (check_member), their personal fields, the stage dates
-    and the branch it names."""
+    (against the row's stage, when it gives one) and the branch it names."""
     new, problems = check_member(values)
     personal: dict[str, Any] = new.personal if new is not None else {}
     gender = values.get("gender", "")
@@ -142,6 +144,8 @@ def check_row(values: dict[str, str], given: frozenset[str]) -> tuple[RosterRow 
             problems.append(err.msg)
     if dates.get("birth_date"):
         personal["birth_date"] = dates["birth_date"]
+    if new is not None and values.get("stage"):
+        problems += check_dates(new.stage, dates.get("joined_on"), dates.get("full_on"), today)
     if new is None or problems:
         return None, problems
     row = RosterRow(
