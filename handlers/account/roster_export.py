@@ -17,7 +17,7 @@ from handlers.account.personal import personal_of
 from handlers.account.record import feature
 from handlers.account.roster_format import Mark, write
 from handlers.core.context import Context
-from handlers.core.messages import Denied, FileOut, Msg, Reply
+from handlers.core.messages import Denied, FileOut, Msg, Reply, UserError
 from handlers.core.registry import SECRETARY_UP, Replies
 from handlers.pipeline.rules import PersonFile
 from storage import people, pipeline
@@ -95,8 +95,8 @@ async def _branch_asked(ctx: Context, name: str) -> Branch:
     is refused as not found and traced by the router."""
     caller = ctx.require_caller()
     if not name:
-        if caller.branch is None:
-            raise Denied("roster.export_unknown", target="branch:-", exists=False, name="-")
+        if caller.branch is None:  # an admin of no branch names one
+            raise UserError("usage", usage=Msg("cmd.roster_export.usage"))
         return caller.branch
     branch = await people.branch_by_name(ctx.session, name)
     if branch is None or (caller.role != Role.ADMIN and branch.id != caller.branch_id):
