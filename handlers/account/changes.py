@@ -244,12 +244,14 @@ async def _tell(
     )
 
 
-def shown(name: str, value: Any) -> Msg | str | date:
+def shown(name: str, value: Any) -> Msg | Series | str | date:
     """A field's value as people read it."""
     if value is None:
         return Msg("record.none")
     if name == "role":
         return Msg(f"role.{value}")
+    if isinstance(value, list):  # interests
+        return Series(value) if value else Msg("record.none")
     return value
 
 

@@ -7,7 +7,7 @@ full and may change it; admins see everyone. Viewing someone else is traced (dat
 
 from datetime import date
 
-from handlers.account.changes import FIELDS, shown
+from handlers.account.changes import FIELDS, ROSTER_FIELDS, SECRET_FIELDS, shown
 from handlers.account.profile import mask_phone
 from handlers.account.record import feature
 from handlers.common.lookup import find_member
@@ -114,13 +114,18 @@ def _who(trace: Trace, names: dict[int, str]) -> Msg | str:
 def _what(trace: Trace) -> Msg:
     data = trace.data or {}
     name = data.get("field")
-    if trace.kind != "member.changed" or name not in FIELDS:
+    if trace.kind != "member.changed" or name not in (*FIELDS, *ROSTER_FIELDS):
         return Msg(f"trace.{trace.kind}")
     if name == "phone":
         return Msg("record.hist_phone_cleared" if data.get("cleared") else "record.hist_phone")
+    # The roster's further fields (a roster import's changes) go by their column's name.
+    label = Msg(f"record.field.{name}") if name in FIELDS else Msg(f"roster.col.{name}")
+    if name in SECRET_FIELDS:
+        key = "record.hist_secret_cleared" if data.get("cleared") else "record.hist_secret"
+        return Msg(key, field=label)
     return Msg(
         "record.hist_changed",
-        field=Msg(f"record.field.{name}"),
+        field=label,
         old=shown(name, data.get("old")),
         new=shown(name, data.get("new")),
         handover=Msg("record.hist_handover") if data.get("because") == "handover" else "",

@@ -3,12 +3,16 @@ watermarked and traced; committee members and members are refused (traced), anot
 is "not found" (traced); an admin exports any branch by name."""
 
 import io
+from datetime import timedelta
 
 from openpyxl import load_workbook
 
+from handlers.account.changes import Editor
+from handlers.account.roster import import_roster
+from storage import people
 from storage.enums import Role, Stage
 from tests.support.chat import Chat, User
-from tests.support.people import admin_user
+from tests.support.people import admin_user, member_named
 from tests.support.traces import traces_of
 
 HOME = "化学化工学院第一党支部"
@@ -75,3 +79,25 @@ async def test_a_secretary_cannot_export_another_branch_an_admin_can(chat: Chat)
     assert f"{OTHER} 花名册：1 人" in await admin.say(f"/roster_export {OTHER}")
     assert [r[0] for r in _sheet_rows(admin)[1:]] == ["外支部"]
     assert "/roster_export 支部名称" in await admin.say("/roster_export")  # of no branch: names one
+
+
+async def test_a_roster_update_shows_in_the_members_history(chat: Chat) -> None:
+    secretary = await chat.bound("书记", role=Role.SECRETARY)
+    await chat.enrol("张三")
+    async with chat.services.sessions.begin() as session:
+        member = await member_named(chat, "张三")
+        member = await session.merge(member)
+        member.staff_no = "0042"
+    header = "姓名,学号/工号,民族,班级,兴趣,所在党支部"
+    raw = f"{header}\n张三,0042,汉族,数学2302班,摄影、党史,{HOME}\n".encode()
+    at = chat.clock()
+    async with chat.services.sessions.begin() as session:
+        branch = await people.branch_by_name(session, HOME)
+        [done] = await import_roster(
+            session, chat.services.box, branch, "r.csv", raw, at, at.date(), timedelta(days=30),
+            editor=Editor(None, "operator"), update=True,
+        )  # fmt: skip
+    assert done.code is None and done.changed == ("class_name", "interests", "ethnicity")
+    record = await secretary.say("/member 张三")
+    assert "班级 无 → 数学2302班" in record and "兴趣 无 → 摄影、党史" in record
+    assert "更新了民族" in record and "汉族" not in record
