@@ -128,7 +128,7 @@ async def _export(
         else:
             branches = [b for b in await people.all_branches(session) if b.archived_at is None]
         records = await roster_records(session, services.box, branches, sections=fmt == "json")
-        one = branches[0] if len(branches) == 1 and branch_name else None
+        one = branches[0] if branch_name is not None else None
         data = {
             "what": "roster",
             "format": fmt,

@@ -133,30 +133,41 @@ async def import_roster(
         errors.extend(RowError(plan.line, p) for p in await _check_stage(session, plan, today))
     if errors:
         raise RowsInvalid(errors)
-    actor_id = editor.member.id if editor.member else None
-    imported = []
-    for plan in planned:
-        if plan.existing is None:
-            new = plan.row.new
-            member = await add_member(session, box, plan.branch, new, now, actor_id, "roster")
-            code = await issue_invite(session, box, member, now, invite_ttl, actor_id=actor_id)
-            imported.append(Imported(member, code))
-        else:
-            member = plan.existing
-            changed = await _update(session, box, member, plan.row, now, editor)
-            imported.append(Imported(member, None, changed))
-        await _record_dates(session, box, member, plan.row, now, actor_id)
-    for target in {p.branch.id: p.branch for p in planned}.values():
-        await SessionTracer(session, box, now, actor_id).trace(
+    imported = [await _write(session, box, plan, now, invite_ttl, editor) for plan in planned]
+    by_branch: dict[int, list[Imported]] = {}
+    for plan, item in zip(planned, imported, strict=True):
+        by_branch.setdefault(plan.branch.id, []).append(item)
+    tracer = SessionTracer(session, box, now, editor.member.id if editor.member else None)
+    for branch_id, items in by_branch.items():
+        await tracer.trace(
             "member.imported",
-            branch_id=target.id,
-            ref=f"branch:{target.id}",
-            data=_summary(
-                file_name,
-                [i for i, p in zip(imported, planned, strict=True) if p.branch.id == target.id],
-            ),
+            branch_id=branch_id,
+            ref=f"branch:{branch_id}",
+            data=_summary(file_name, items),
         )
     return imported
+
+
+async def _write(
+    session: AsyncSession,
+    box: SecretBox,
+    plan: _Planned,
+    now: datetime,
+    invite_ttl: timedelta,
+    editor: Editor,
+) -> Imported:
+    """Add the row's person (with an invite code) or update the member it names, then enter
+    its stage dates in the development file."""
+    actor_id = editor.member.id if editor.member else None
+    if plan.existing is None:
+        member = await add_member(session, box, plan.branch, plan.row.new, now, actor_id, "roster")
+        code = await issue_invite(session, box, member, now, invite_ttl, actor_id=actor_id)
+        done = Imported(member, code)
+    else:
+        changed = await _update(session, box, plan.existing, plan.row, now, editor)
+        done = Imported(plan.existing, None, changed)
+    await _record_dates(session, box, done.member, plan.row, now, actor_id)
+    return done
 
 
 def _summary(file_name: str, imported: list[Imported]) -> dict[str, Any]:

@@ -282,6 +282,8 @@ def test_update_changes_members_through_the_traced_path(cli: Cli, tmp_path: Path
     result = cli("member", "import", edited, "--update")
     assert result.exit_code == 0, result.output
     assert "已导入 1 人，更新 3 人" in result.output
+    imported = _traces(cli, "member.imported")[-1]["data"]
+    assert imported == {"file": "edited.csv", "rows": 4, "added": 1}
     after = {m["staff_no"]: m for m in exported(cli, tmp_path)["members"]}
     assert after["000123"]["phone"] == "13700137000" and after["000123"]["role"] == "secretary"
     assert after["000123"]["class_name"] == "数学2302班" and after["000123"]["ethnicity"] == "满族"
