@@ -17,8 +17,17 @@ from handlers import (
     volunteer,
 )
 
-# member_edit and member_view are imported for their commands: they register on record.feature.
-from handlers.account import help, member_edit, member_view, onboarding, profile, record  # noqa: F401
+# member_edit, member_view and roster_export are imported for their commands: they register on
+# record.feature.
+from handlers.account import (  # noqa: F401
+    help,
+    member_edit,
+    member_view,
+    onboarding,
+    profile,
+    record,
+    roster_export,
+)
 from handlers.core.registry import Feature
 
 FEATURES: tuple[Feature, ...] = (

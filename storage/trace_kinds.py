@@ -7,7 +7,7 @@ and `branchbot trace-kinds` prints it (docs/architecture.md's trace table follow
 TRACE_KINDS: dict[str, str] = {
     "branch.created": "a branch was created (CLI)",
     "member.created": "a member was added (CLI, roster import or /invite)",
-    "member.imported": "a roster file was imported; data: file name and row count",
+    "member.imported": "a roster file was imported into a branch; data: file name, rows, added",
     "member.changed": "a member's record was changed; data: field, old, new (a phone only as "
     "changed, never its value), via (chat/cli), by (the OS user, CLI), because (handover: "
     "demoted as another became secretary)",
@@ -33,7 +33,7 @@ TRACE_KINDS: dict[str, str] = {
     "bind_code.issued": "a code to bind a further platform was issued for a bound member; "
     "data: platforms already bound, expires (the code itself is never stored)",
     "data.viewed": "someone viewed a person's record; member: whose, actor: who",
-    "data.exported": "a person's data or the traces were exported; data: what and format",
+    "data.exported": "a person's data, a roster or the traces were exported; data: what and format",
     "notice.created": "a notice was sent; ref: notice:ID; data: audience, recipients, reachable",
     "notice.delivered": "the platform accepted a notice for a member; ref: notice:ID",
     "notice.failed": "a notice could not be delivered to a member; data: status and error",

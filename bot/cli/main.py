@@ -15,6 +15,7 @@ from bot.cli.demo import run_demo, stdin_is_terminal
 from bot.cli.dues import dues_group
 from bot.cli.people import branch_group, member_group
 from bot.cli.report import report
+from bot.cli.roster import member_export, member_import  # noqa: F401 (they join member_group)
 from bot.cli.study import materials_group, questions_group, seed_starter_bank
 from bot.cli.support import BranchbotGroup, fail, member_named, opened, run, say, settings_from
 from bot.cli.surveys import surveys_group

@@ -1,6 +1,7 @@
 """Changing a member's record: role (with the secretary handover), name, staff number, phone,
-internship period, the personal fields (性别, 民族, 出生日期, 学历, 籍贯), grade and class.
-Plain functions shared by `/member_set` and `branchbot member set`.
+internship period, the personal fields (性别, 民族, 出生日期, 学历, 籍贯), grade and class; and,
+for a roster import, the roster's further fields. Plain functions shared by `/member_set`,
+`branchbot member set` and `branchbot member import --update`.
 
 History is never rewritten: each change is a new `member.changed` trace with the old and new
 value (a phone only as changed: its value stays encrypted in the member's row).
@@ -13,7 +14,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.account.personal import PERSONAL_FIELDS, personal_of, set_personal
-from handlers.account.roster import plain_phone, valid_phone
+from handlers.account.roster_checks import plain_phone, valid_phone
 from handlers.core.messages import Msg, Reply, Series, UserError
 from handlers.core.notify import queue_to_members
 from handlers.core.parsing import clean, parse_date, parse_role, valid_name
@@ -71,8 +72,11 @@ FIELDS = (
     "grade",
     "class_name",
 )
-# Fields kept encrypted: a trace says only that they changed (or were cleared).
-SECRET_FIELDS = frozenset({"phone", *PERSONAL_FIELDS})
+# The further fields a roster import (`branchbot member import --update`) changes, beyond
+# those; none has a chat button.
+ROSTER_FIELDS = ("id_number", "grade", "class_name", "interests", *PERSONAL_FIELDS)
+# Fields kept encrypted: a trace says only that they changed (or were cleared), never the value.
+SECRET_FIELDS = frozenset({"phone", "id_number", *PERSONAL_FIELDS})
 GENDERS = {"男": "男", "女": "女", "male": "男", "female": "女"}
 EDUCATIONS = ("博士研究生", "硕士研究生", "研究生", "大学本科", "本科", "大学专科", "专科", "大专",
               "中专", "高中", "初中", "小学")  # fmt: skip
@@ -200,9 +204,22 @@ def check_may_change(editor: Editor, member: Member, name: str, value: Any) -> N
 def current(box: SecretBox, member: Member, name: str) -> Any:
     if name == "phone":
         return box.decrypt(member.phone_enc)
+    if name == "id_number":
+        return box.decrypt(member.id_number_enc)
     if name in PERSONAL_FIELDS:
         return personal_of(box, member).get(name)
     return getattr(member, name)
+
+
+def _set(box: SecretBox, member: Member, name: str, value: Any) -> None:
+    if name == "phone":
+        member.phone_enc = box.encrypt(value)
+    elif name == "id_number":
+        member.id_number_enc = box.encrypt(value)
+    elif name in PERSONAL_FIELDS:
+        set_personal(box, member, {name: value})
+    else:
+        setattr(member, name, value)
 
 
 def stored(value: Any) -> Any:
@@ -233,14 +250,10 @@ async def change_member(
             raise UserError("record.no_taken", value=value, holder=holder.name)
     if name == "role" and value == Role.SECRETARY:
         demoted = await _hand_over(session, box, member, now, editor)
+    _set(box, member, name, value)
     if name in SECRET_FIELDS:
-        if name == "phone":
-            member.phone_enc = box.encrypt(value)
-        else:
-            set_personal(box, member, {name: value})
         data: dict[str, Any] = {"field": name, "cleared": value is None}
     else:
-        setattr(member, name, value)
         data = {"field": name, "old": stored(old), "new": stored(value)}
     trace = await _trace(session, box, member, now, editor, data)
     if name == "role":
@@ -301,12 +314,14 @@ async def _tell(
     )
 
 
-def shown(name: str, value: Any) -> Msg | str | date:
+def shown(name: str, value: Any) -> Msg | Series | str | date:
     """A field's value as people read it."""
     if value is None:
         return Msg("record.none")
     if name == "role":
         return Msg(f"role.{value}")
+    if isinstance(value, list):  # interests
+        return Series(value) if value else Msg("record.none")
     return value
 
 

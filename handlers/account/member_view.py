@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from handlers.account.changes import FIELDS, SECRET_FIELDS, shown
+from handlers.account.changes import FIELDS, ROSTER_FIELDS, SECRET_FIELDS, shown
 from handlers.account.personal import PERSONAL_FIELDS, personal_of
 from handlers.account.profile import mask_phone
 from handlers.account.record import feature
@@ -150,14 +150,16 @@ def _what(trace: Trace) -> Msg:
     if trace.kind in HISTORY_LINES:
         return HISTORY_LINES[trace.kind](data)
     name = data.get("field")
-    if trace.kind != "member.changed" or name not in FIELDS:
+    if trace.kind != "member.changed" or name not in (*FIELDS, *ROSTER_FIELDS):
         return Msg(f"trace.{trace.kind}")
+    # The roster's further fields (a roster import's changes) go by their column's name.
+    label = Msg(f"record.field.{name}") if name in FIELDS else Msg(f"roster.col.{name}")
     if name in SECRET_FIELDS:
         key = "record.hist_secret_cleared" if data.get("cleared") else "record.hist_secret"
-        return Msg(key, field=Msg(f"record.field.{name}"))
+        return Msg(key, field=label)
     return Msg(
         "record.hist_changed",
-        field=Msg(f"record.field.{name}"),
+        field=label,
         old=shown(name, data.get("old")),
         new=shown(name, data.get("new")),
         handover=Msg("record.hist_handover") if data.get("because") == "handover" else "",
