@@ -50,6 +50,12 @@ def covering(at: datetime) -> ColumnElement[bool]:
     return and_(Membership.since <= at, or_(Membership.until.is_(None), Membership.until > at))
 
 
+async def branch_at(session: AsyncSession, member_id: int, at: datetime) -> int | None:
+    """The branch the member belonged to at the instant `at` (None: none then)."""
+    query = select(Membership.branch_id).where(Membership.member_id == member_id, covering(at))
+    return await session.scalar(query.order_by(Membership.since.desc()).limit(1))
+
+
 async def stretches_between(
     session: AsyncSession, branch_id: int | None, since: datetime, until: datetime
 ) -> list[Stretch]:

@@ -29,17 +29,16 @@ from handlers.common.periods import Period
 from handlers.core.collector import without_collector
 from handlers.core.context import Options
 from handlers.core.messages import UserError
-from handlers.dues.settings import DuesSettings
-from handlers.dues.standing import DuesRows, counted_months, dues_rows
+from handlers.dues.standing import DuesRows, dues_rows
+from handlers.evaluation.facts import dues_counts, evidence_for
 from handlers.evaluation.formulas import Facts, measure
 from handlers.evaluation.indicators import Indicator, IndicatorSet, indicator_set
 from handlers.evaluation.settings import EvaluationSettings
-from handlers.evaluation.stints import Roster, Stint, by_bounds, months_in, roster_between
-from storage import evaluation, evidence, roster
+from handlers.evaluation.stints import Roster, roster_between
+from storage import evaluation, roster
 from storage.chain import ChainState, chain_state
 from storage.crypto import SecretBox
 from storage.evaluation import MeetingRow, TraceFigures
-from storage.evidence import AttendanceCounts
 from storage.models import Branch, Member
 
 
@@ -155,74 +154,6 @@ def today_in(options: Options, today: date | None) -> date:
     return today or datetime.now(options.timezone).date()
 
 
-def _dues_counts(
-    stints: Sequence[Stint],
-    windows: Sequence[Period | None],
-    period: Period,
-    options: Options,
-    rows: DuesRows,
-) -> list[tuple[bool, int, int]]:
-    """Per stint: (payer, months to pay for in its part of the period, months paid in full).
-    A member who has left since is a payer for the months they belonged."""
-    fen, zone = options.of(DuesSettings).default_fen, options.timezone
-    return [
-        counted_months(rows, s.member, months_in(period, window), fen, zone, even_if_left=True)
-        for s, window in zip(stints, windows, strict=True)
-    ]
-
-
-# Attendance and trace figures by member, found over one set of bounds.
-Found = tuple[dict[int, AttendanceCounts], dict[int, TraceFigures]]
-
-
-@dataclass
-class _Evidence:
-    """What the queries found for a set of stints: from the batch (whole stints) or per
-    bounds (the others)."""
-
-    batch: Found
-    apart: dict[tuple[datetime, datetime], Found]
-
-    def of(self, stint: Stint) -> tuple[AttendanceCounts, TraceFigures]:
-        attendance, figures = (
-            self.batch if stint.whole else self.apart.get((stint.start, stint.end), ({}, {}))
-        )
-        member_id = stint.member.id
-        return attendance.get(member_id, AttendanceCounts()), figures.get(member_id, TraceFigures())
-
-
-async def _evidence(
-    session: AsyncSession,
-    stints: Sequence[Stint],
-    since: datetime,
-    until: datetime,
-    everyone: bool,
-    medians_of: Sequence[int],
-) -> _Evidence:
-    """The batch over [since, until) for the whole stints (`everyone`: one pass over the
-    school), and a set of queries for each bounds the other stints have."""
-    ids = [s.member.id for s in stints if s.whole]
-    wanted = set(medians_of)
-    attendance = await evidence.attendance(session, None if everyone else ids, since, until)
-    figures = await evaluation.trace_figures(
-        session,
-        since,
-        until,
-        None if everyone else ids,
-        medians_of=[i for i in ids if i in wanted],
-    )
-    apart: dict[tuple[datetime, datetime], Found] = {}
-    for (start, end), group in by_bounds(stints).items():
-        some = [s.member.id for s in group]
-        apart[(start, end)] = (
-            await evidence.attendance(session, some, start, end),
-            await evaluation.trace_figures(
-                session, start, end, some, medians_of=[i for i in some if i in wanted]
-            ),
-        )
-    return _Evidence((attendance, figures), apart)
-
-
 async def member_scores(
     session: AsyncSession,
     members: Roster,
@@ -242,10 +173,10 @@ async def member_scores(
     zone = options.timezone
     since, until = period.bounds(zone)
     stints = members.stints(since, until)
-    found = await _evidence(session, stints, since, until, everyone, medians_of)
+    found = await evidence_for(session, stints, since, until, everyone, medians_of)
     windows = [s.window(period, zone) for s in stints]
     rows = dues or await dues_rows(session, list(members.members.values()))
-    owed = _dues_counts(stints, windows, period, options, rows)
+    owed = dues_counts(stints, windows, period, options, rows)
     by_branch: dict[int, list[MemberScore]] = defaultdict(list)
     traced: dict[int, list[TraceFigures]] = defaultdict(list)
     for stint, window, (payer, months, paid) in zip(stints, windows, owed, strict=True):
