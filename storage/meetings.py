@@ -78,7 +78,7 @@ async def expected_ids(
     query = (
         select(Member.id)
         .join(Membership, Membership.member_id == Member.id)
-        .where(roster.covering(meeting.starts_at))
+        .where(roster.covering(meeting.starts_at), roster.counted())
     )
     if meeting.branch_id is not None:
         query = query.where(Membership.branch_id == meeting.branch_id)

@@ -50,6 +50,13 @@ def covering(at: datetime) -> ColumnElement[bool]:
     return and_(Membership.since <= at, or_(Membership.until.is_(None), Membership.until > at))
 
 
+def counted() -> ColumnElement[bool]:
+    """Memberships that count (joined with their member): closed ones, and open ones of
+    active members (a member made inactive without a leaving, e.g. a cancelled probation,
+    has no end date to count to)."""
+    return or_(Membership.until.is_not(None), Member.active.is_(True))
+
+
 async def branch_at(session: AsyncSession, member_id: int, at: datetime) -> int | None:
     """The branch the member belonged to at the instant `at` (None: none then)."""
     query = select(Membership.branch_id).where(Membership.member_id == member_id, covering(at))

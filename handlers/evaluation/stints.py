@@ -79,6 +79,8 @@ class Roster:
             member = self.members.get(s.member_id)
             if member is None or s.since >= until or (s.until is not None and s.until <= since):
                 continue
+            if s.until is None and not member.active:  # see storage.roster.counted
+                continue
             start, end = max(since, s.since), min(until, s.until or until)
             whole = s.since <= max(since, member.created_at) and end == until
             found.append(Stint(member, s.branch_id, start, end, whole))
