@@ -3,8 +3,9 @@ of queries for the stints that cover their member's whole part of the period, an
 queries per bounds for the others (movers, leavers); dues months per stint."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, fields
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -12,6 +13,7 @@ from handlers.common.periods import Period
 from handlers.core.context import Options
 from handlers.dues.settings import DuesSettings
 from handlers.dues.standing import DuesRows, counted_months
+from handlers.evaluation.formulas import Facts
 from handlers.evaluation.stints import Stint, by_bounds, months_in
 from storage import evaluation, evidence
 from storage.evaluation import TraceFigures
@@ -84,3 +86,37 @@ async def evidence_for(
             ),
         )
     return Evidence((attendance, figures), apart)
+
+
+def joined_up(parts: Sequence[Facts]) -> Facts:
+    """One member's facts in one branch from their stints there (away and back within the
+    period): counts and dues months added (a month counts in one stint only), the window as
+    long as the days of theirs put together (the formulas read only its length)."""
+    if len(parts) == 1:
+        return parts[0]
+    windows = [f.window for f in parts if f.window is not None]
+    days = timedelta(days=sum(w.days for w in windows))
+    return Facts(
+        stage=parts[0].stage,
+        window=Period(windows[0].since, windows[0].since + days) if windows else None,
+        attendance=_added([f.attendance for f in parts]),
+        traces=_added([f.traces for f in parts]),
+        dues_owed=sum(f.dues_owed for f in parts),
+        dues_paid=sum(f.dues_paid for f in parts),
+        payer=any(f.payer for f in parts),
+    )
+
+
+def _added(items: Sequence[Any]) -> Any:
+    """Attendance counts or trace figures added field by field (the latest quiz: the latest;
+    acknowledgement times: all of them)."""
+    values: dict[str, Any] = {}
+    for f in fields(items[0]):
+        found = [getattr(item, f.name) for item in items]
+        if f.name == "last_quiz":
+            values[f.name] = max((at for at in found if at is not None), default=None)
+        elif f.name == "ack_seconds":
+            values[f.name] = [seconds for each in found for seconds in each]
+        else:
+            values[f.name] = sum(found)
+    return type(items[0])(**values)

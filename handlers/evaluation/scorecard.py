@@ -30,7 +30,7 @@ from handlers.core.collector import without_collector
 from handlers.core.context import Options
 from handlers.core.messages import UserError
 from handlers.dues.standing import DuesRows, dues_rows
-from handlers.evaluation.facts import dues_counts, evidence_for
+from handlers.evaluation.facts import dues_counts, evidence_for, joined_up
 from handlers.evaluation.formulas import Facts, measure
 from handlers.evaluation.indicators import Indicator, IndicatorSet, indicator_set
 from handlers.evaluation.settings import EvaluationSettings
@@ -177,20 +177,23 @@ async def member_scores(
     windows = [s.window(period, zone) for s in stints]
     rows = dues or await dues_rows(session, list(members.members.values()))
     owed = dues_counts(stints, windows, period, options, rows)
+    parts: dict[tuple[Member, int], list[Facts]] = defaultdict(list)
+    for stint, window, (payer, months, paid) in zip(stints, windows, owed, strict=True):
+        attended, figures = found.of(stint)
+        facts = Facts(stint.member.stage, window, attended, figures, months, paid, payer)
+        parts[(stint.member, stint.branch_id)].append(facts)
     by_branch: dict[int, list[MemberScore]] = defaultdict(list)
     traced: dict[int, list[TraceFigures]] = defaultdict(list)
-    for stint, window, (payer, months, paid) in zip(stints, windows, owed, strict=True):
-        m = stint.member
-        attended, figures = found.of(stint)
-        facts = Facts(m.stage, window, attended, figures, months, paid, payer)
+    for (m, branch_id), stretches in parts.items():
+        facts = joined_up(stretches)
         scores = {i.id: score(i, facts) for i in indicators}
         total = total_of(indicators, scores)
-        by_branch[stint.branch_id].append(
+        by_branch[branch_id].append(
             MemberScore(
                 m.id, m.name, m.stage, scores, total or 0.0, 0 if total is not None else None, None
             )
         )
-        traced[stint.branch_id].append(facts.traces)
+        traced[branch_id].append(facts.traces)
     return by_branch, traced
 
 

@@ -3,7 +3,7 @@ a member moved from A to B on 2026-10-01 is on A's card for September and on B's
 October, each with only that part's facts; a member who left that day is on A's card for
 September and on no card after. Every figure is worked out by hand below."""
 
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 
@@ -15,9 +15,11 @@ from handlers.evaluation.scorecard import (
     branch_scorecard,
     member_scorecard,
 )
+from storage.models import Member
+from storage.roster import move_membership
 from tests.support.chat import Chat
-from tests.support.evaluation import OPTIONS, TODAY
-from tests.support.moves import moved_history
+from tests.support.evaluation import BRANCH, OPTIONS, TODAY
+from tests.support.moves import ZONE, moved_history
 
 PERIOD = Period(date(2026, 9, 1), date(2026, 11, 1))  # 61 days
 
@@ -171,3 +173,25 @@ async def test_own_cards_and_the_school_report_agree(chat: Chat) -> None:
         assert [(r.title, r.expected, r.attended) for r in mine_card.meetings] == [
             (r.title, r.expected, r.attended) for r in theirs_card.meetings
         ]
+
+
+async def test_away_and_back_within_the_period_is_one_row(chat: Chat) -> None:
+    """戊 moved back to A on 16 Oct: on A's card once, for 1–30 Sep and 16–31 Oct (46 days)."""
+    moved = await moved_history(chat)
+    home = await chat.branch(BRANCH)
+    async with chat.services.sessions.begin() as session:
+        mover = await session.get(Member, moved.ids["戊"])
+        assert mover is not None
+        back = datetime(2026, 10, 16, tzinfo=ZONE)
+        await move_membership(session, mover, home, back, "transferred", "transferred")
+    a, b = await card(chat, moved.branches["A"]), await card(chat, moved.branches["B"])
+    assert [m.name for m in a.members].count("戊") == 1
+    s = row(a, moved.ids["戊"]).indicators
+    # Materials 2 (Sep) + 5 (20–24 Oct) of 4 × 46/30 = 6.13; quiz days 30 of 46 (the
+    # October ones were in B); volunteer 2 + 1 h of 2 × 46/30 = 3.07 → 5 × 3/3.07 = 4.89.
+    assert (s["learned"].raw, s["learned"].base) == (7, 6.13)
+    assert (s["quiz_days"].raw, s["quiz_days"].base) == (30, 46)
+    assert (s["volunteer"].raw, s["volunteer"].base, s["volunteer"].points) == (3, 3.07, 4.89)
+    # On B for 1–15 Oct (15 days): the 10 October quizzes, no materials.
+    t = row(b, moved.ids["戊"]).indicators
+    assert (t["quiz_days"].raw, t["quiz_days"].base, t["learned"].raw) == (10, 15, 0)
