@@ -255,8 +255,9 @@ async def mark_synced(session: AsyncSession, planned: Meeting) -> None:
 async def long_absent(
     session: AsyncSession, branch_id: int, since: datetime
 ) -> list[tuple[int, str]]:
-    """Active members of the branch, members since before `since`, who were recorded
-    absent at a meeting since then and attended none (on site or online)."""
+    """Active members of the branch, members of it since before `since` (one who moved in
+    later has not been in it long enough to tell), who were recorded absent at a meeting
+    since then and attended none (on site or online)."""
     took_part = (
         select(Attendance.member_id)
         .join(Meeting, Meeting.id == Attendance.meeting_id)
@@ -270,12 +271,15 @@ async def long_absent(
         .join(Meeting, Meeting.id == Attendance.meeting_id)
         .where(Attendance.presence == Presence.ABSENT, Meeting.starts_at >= since)
     )
+    settled = select(Membership.member_id).where(
+        Membership.branch_id == branch_id, Membership.until.is_(None), Membership.since < since
+    )
     query = (
         select(Member.id, Member.name)
         .where(
             Member.branch_id == branch_id,
             Member.active.is_(True),
-            Member.created_at < since,
+            Member.id.in_(settled),
             Member.id.not_in(took_part),
             Member.id.in_(missed),
         )
