@@ -18,7 +18,7 @@ from handlers.evaluation.scorecard import (
 from storage.models import Member
 from storage.roster import move_membership
 from tests.support.chat import Chat
-from tests.support.evaluation import BRANCH, OPTIONS, TODAY
+from tests.support.evaluation import BRANCH, OPTIONS, TODAY, bind_member
 from tests.support.moves import ZONE, moved_history
 
 PERIOD = Period(date(2026, 9, 1), date(2026, 11, 1))  # 61 days
@@ -195,3 +195,13 @@ async def test_away_and_back_within_the_period_is_one_row(chat: Chat) -> None:
     # On B for 1–15 Oct (15 days): the 10 October quizzes, no materials.
     t = row(b, moved.ids["戊"]).indicators
     assert (t["quiz_days"].raw, t["quiz_days"].base, t["learned"].raw) == (10, 15, 0)
+
+
+async def test_inactive_lists_only_who_is_in_the_branch_now(chat: Chat) -> None:
+    """A's card for the term holds 戊 (no quiz since 10 Oct) and 庚 (absent at 1 of 1
+    meeting), but they moved away and left: /inactive names only 甲 (no quiz in 30 days)."""
+    await moved_history(chat)
+    secretary = await bind_member(chat, "甲")
+    text = await secretary.say("/inactive 2026-09..2026-10")
+    assert "· 甲：近 30 天没有每日答题" in text, text
+    assert "戊" not in text and "庚" not in text
