@@ -14,7 +14,7 @@ from handlers.core.context import Options
 from handlers.dues.settings import DuesSettings
 from handlers.dues.standing import DuesRows, counted_months
 from handlers.evaluation.formulas import Facts
-from handlers.evaluation.stints import Stint, by_bounds, months_in
+from handlers.evaluation.stints import Stint, by_bounds, month_ends, months_in
 from storage import evaluation, evidence
 from storage.evaluation import TraceFigures
 from storage.evidence import AttendanceCounts
@@ -30,8 +30,9 @@ def dues_counts(
     """Per stint: (payer, months to pay for in its part of the period, months paid in full).
     A member who has left since is a payer for the months they belonged."""
     fen, zone = options.of(DuesSettings).default_fen, options.timezone
+    months = month_ends(period)
     return [
-        counted_months(rows, s.member, months_in(period, window), fen, zone, even_if_left=True)
+        counted_months(rows, s.member, months_in(months, window), fen, zone, even_if_left=True)
         for s, window in zip(stints, windows, strict=True)
     ]
 

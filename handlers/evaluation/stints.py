@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,9 +23,9 @@ from storage.models import Member
 from storage.roster import Stretch
 
 
-@dataclass(frozen=True)
-class Stint:
-    """A member's time in one branch within a period: the instants [start, end)."""
+class Stint(NamedTuple):
+    """A member's time in one branch within a period: the instants [start, end). A tuple
+    for the reason formulas.Measure is one (two for each member of a school's report)."""
 
     member: Member
     branch_id: int
@@ -48,18 +49,19 @@ def _day_after_last(end: datetime) -> date:
     return end.date() if end.time() == time() else end.date() + timedelta(days=1)
 
 
-def months_in(period: Period, window: Period | None) -> list[date]:
-    """The period's months a stint owes dues for: a month counts in the branch the member
-    belonged to on its last day within the period, so a mover owes the month of the move
-    in the new branch and never twice, and a member added mid-month owes that month."""
+def month_ends(period: Period) -> list[tuple[date, date]]:
+    """The period's months: each one's first day and its last day within the period."""
+    return [(m.since.replace(day=1), m.until - timedelta(days=1)) for m in period.months()]
+
+
+def months_in(months: Sequence[tuple[date, date]], window: Period | None) -> list[date]:
+    """Of the period's `months` (month_ends), those a stint owes dues for: a month counts in
+    the branch the member belonged to on its last day within the period, so a mover owes
+    the month of the move in the new branch and never twice, and a member added mid-month
+    owes that month."""
     if window is None:
         return []
-    found = []
-    for month in period.months():
-        last = month.until - timedelta(days=1)
-        if window.since <= last < window.until:
-            found.append(month.since.replace(day=1))
-    return found
+    return [first for first, last in months if window.since <= last < window.until]
 
 
 @dataclass(frozen=True)
