@@ -71,6 +71,7 @@ class Roster:
 
     members: dict[int, Member]
     stretches: Sequence[Stretch]
+    branch_id: int | None = None  # one branch's roster, or the school's (None)
 
     def stints(self, since: datetime, until: datetime) -> list[Stint]:
         """Each stretch cut to [since, until), and, for an active member of a branch with no
@@ -89,7 +90,9 @@ class Roster:
             placed.add((s.member_id, s.branch_id))
         for member in self.members.values():
             branch_id = member.branch_id
-            if member.active and branch_id is not None and (member.id, branch_id) not in placed:
+            if not member.active or branch_id is None or (member.id, branch_id) in placed:
+                continue
+            if self.branch_id in (None, branch_id):
                 found.append(Stint(member, branch_id, until, until, False))
         return found
 
@@ -97,7 +100,7 @@ class Roster:
         """The same roster narrowed to one member."""
         member = self.members[member_id]
         mine = [s for s in self.stretches if s.member_id == member_id]
-        return Roster({member_id: member}, mine)
+        return Roster({member_id: member}, mine, self.branch_id)
 
 
 async def roster_between(
@@ -106,7 +109,7 @@ async def roster_between(
     """The roster of a branch (every branch: None) over [since, until)."""
     members = await evaluation.members_between(session, branch_id, since, until)
     stretches = await roster.stretches_between(session, branch_id, since, until)
-    return Roster({m.id: m for m in members}, stretches)
+    return Roster({m.id: m for m in members}, stretches, branch_id)
 
 
 def by_bounds(stints: Sequence[Stint]) -> dict[tuple[datetime, datetime], list[Stint]]:
