@@ -22,7 +22,7 @@ from handlers.core.tracer import Tracer, or_own
 from handlers.pipeline.feature import feature
 from handlers.pipeline.files import checks_for, person_named
 from handlers.pipeline.rules import Status, stage_index
-from storage import meetings, people, pipeline
+from storage import meetings, people, pipeline, roster
 from storage.enums import STAGE_ORDER, MeetingStatus, Stage, StepKind
 from storage.models import Meeting, Member
 from storage.pipeline_models import StageChange
@@ -134,12 +134,14 @@ async def check_step(ctx: Context, member: Member, step: NewStep) -> None:
 
 
 async def _check_decision(ctx: Context, member: Member, step: NewStep) -> None:
-    """The dates a decision names must fit the step: its meeting (of the person's branch, not
-    cancelled) was held on or before the step, the higher committee approved on or after it
-    and not in the future."""
+    """The dates a decision names must fit the step: its meeting (school-wide, or of the
+    branch the person belonged to when it was held: their branch now if that was before
+    they were on the bot's roster; not cancelled) was held on or before the step, the
+    higher committee approved on or after it and not in the future."""
     if step.meeting_id is not None:
         meeting = await meetings.get(ctx.session, step.meeting_id)
-        if meeting is None or meeting.branch_id not in (member.branch_id, None):
+        then = meeting and await roster.branch_at(ctx.session, member.id, meeting.starts_at)
+        if meeting is None or meeting.branch_id not in (then or member.branch_id, None):
             raise UserError("pipeline.no_meeting", id=step.meeting_id)
         _check_meeting(ctx, member, step, meeting)
     approved = step.approved_on
