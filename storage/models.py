@@ -348,6 +348,8 @@ class Meeting(Base):
     created_at: Mapped[datetime]
     # False until the scheduler has (re)made this meeting's reminder and check-in jobs.
     jobs_synced: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    # Who records the minutes (记录人), named by the secretary; None: the secretary does.
+    recorder_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class Attendance(Base):

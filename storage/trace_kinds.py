@@ -56,6 +56,14 @@ TRACE_KINDS: dict[str, str] = {
     "vote.cast": "a member voted (never how: the ballot is in the sealed box); ref: vote:ID",
     "vote.closed": "a vote was closed and counted; member: whose; ref: vote:ID; data: for, "
     "against, abstain, cast, electors, entitled, passed",
+    "minutes.recorder_named": "the secretary named who records a meeting's minutes; member: "
+    "the recorder; ref: meeting:ID",
+    "minutes.submitted": "a meeting's minutes were handed in or corrected (a new version); ref: "
+    "meeting:ID; data: version, topics (how many), document, note (what a correction changed)",
+    "minutes.photo_added": "a photo of a meeting was kept; ref: meeting:ID; data: photo, size, "
+    "sha256",
+    "minutes.reminded": "minutes not handed in were asked for (the recorder the next day, the "
+    "secretary after three); ref: minutes:MEETING:recorder|secretary",
     "orglife.reminded": "a branch's secretaries were reminded of a kind of meeting still missing "
     "in a period about to end; ref: orglife:BRANCH:RULE:PERIOD_START; data: rule",
     "member.nudged": "a member with no meeting for months was kindly reminded",
