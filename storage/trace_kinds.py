@@ -64,6 +64,8 @@ TRACE_KINDS: dict[str, str] = {
     "sha256",
     "minutes.reminded": "minutes not handed in were asked for (the recorder the next day, the "
     "secretary after three); ref: minutes:MEETING:recorder|secretary",
+    "vote.confirmed": "an election's result was taken over into the members' roles; ref: "
+    "vote:ID; data: changed (how many roles)",
     "orglife.reminded": "a branch's secretaries were reminded of a kind of meeting still missing "
     "in a period about to end; ref: orglife:BRANCH:RULE:PERIOD_START; data: rule",
     "member.nudged": "a member with no meeting for months was kindly reminded",

@@ -12,23 +12,31 @@ from storage.models import Base
 
 
 class Vote(Base):
-    """A vote at a meeting on one person's step (admission as probationary member,
-    conversion to full member), open until the secretary closes it."""
+    """A vote at a meeting: on one person's step (admission as probationary member,
+    conversion to full member), or an election of the committee (换届选举: candidates and
+    seats, no subject); open until the secretary closes it."""
 
     __tablename__ = "votes"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16))  # admission, conversion
+    kind: Mapped[str] = mapped_column(String(16))  # admission, conversion, election
     branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"), index=True)
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), index=True)
-    subject_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    subject_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
+    # An election's seats and candidates (member ids); None for a vote on a person.
+    seats: Mapped[int | None] = mapped_column(Integer)
+    candidates: Mapped[list[int] | None] = mapped_column(JSON)
     # 应到会有表决权的正式党员: the branch's full members on the meeting's day.
     entitled: Mapped[int] = mapped_column(Integer)
     opened_by: Mapped[int | None] = mapped_column(Integer)
     opened_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
-    # The tally once closed: {"for", "against", "abstain", "cast", "electors", "passed"}.
+    # The tally once closed: a person's {"for", "against", "abstain", "cast", "electors",
+    # "entitled", "passed"}; an election's {"votes": {id: n}, "cast", "electors", "entitled",
+    # "valid", "elected", "tied"}.
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # An election's result taken over into the members' roles (by the secretary).
+    confirmed_at: Mapped[datetime | None]
 
 
 class VoteElector(Base):

@@ -1,6 +1,7 @@
 """Queries over votes (表决): who may vote and who did, the sealed box, the open votes."""
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -93,7 +94,7 @@ async def mark_voted(session: AsyncSession, vote_id: int, member_id: int) -> boo
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def put_ballot(session: AsyncSession, box: SecretBox, vote_id: int, choice: str) -> int:
+async def put_ballot(session: AsyncSession, box: SecretBox, vote_id: int, choice: Any) -> int:
     """Put a ballot in the vote's box at a random place (the row locked: two at once both go
     in); returns how many it holds."""
     row = await session.get(VoteBox, vote_id, with_for_update=True)
@@ -103,11 +104,13 @@ async def put_ballot(session: AsyncSession, box: SecretBox, vote_id: int, choice
     return row.count
 
 
-async def ballots(session: AsyncSession, box: SecretBox, vote_id: int) -> list[str]:
+async def ballots(session: AsyncSession, box: SecretBox, vote_id: int) -> list[Any]:
+    """Each ballot's choice (a person's vote: for, against or abstain; an election's: the
+    candidates chosen), in the box's random order."""
     row = await session.get(VoteBox, vote_id)
     if row is None:
         return []
-    return [str(b["choice"]) for b in ballot_box.opened(box, row.ballots_enc)]
+    return [b["choice"] for b in ballot_box.opened(box, row.ballots_enc)]
 
 
 async def lock(session: AsyncSession, vote_id: int) -> Vote | None:

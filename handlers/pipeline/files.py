@@ -37,7 +37,7 @@ async def load_files(session: AsyncSession, members: Sequence[Member]) -> dict[i
     stages = await pipeline.stages_of(session, contact_ids)
     voted: dict[int, dict[int, tuple[str, dict[str, Any]]]] = {m.id: {} for m in members}
     for vote in await votes.of_subjects(session, ids):
-        if vote.result is not None:
+        if vote.result is not None and vote.subject_id is not None:
             stage = Stage.PROBATIONARY if vote.kind == "admission" else Stage.FULL
             voted[vote.subject_id][vote.meeting_id] = (stage, vote.result)
     return {

@@ -3,11 +3,11 @@
 
 from handlers.common.lookup import find_member
 from handlers.core.context import Context
-from handlers.core.messages import Denied, Msg, Reply, UserError
+from handlers.core.messages import Denied, Msg, Reply, Series, UserError
 from handlers.core.parsing import parse_id
 from handlers.core.registry import COMMITTEE_UP, EVERYONE, SECRETARY_UP, Replies
 from handlers.meetings.domain import meeting_for
-from handlers.votes import domain
+from handlers.votes import domain, election
 from handlers.votes.feature import feature
 from handlers.votes.rules import Tally
 from storage import votes
@@ -69,6 +69,8 @@ async def vote_cast(ctx: Context, args: str) -> Replies:
     if len(tokens) != 2 or tokens[1].lower() not in CHOICE_WORDS:
         raise UserError("usage", usage=Msg("cmd.vote.usage"))
     vote = await _vote(ctx, tokens[0], scope_check=False)
+    if vote.kind == election.ELECTION:
+        raise UserError("election.use_elect", id=vote.id)
     choice = CHOICE_WORDS[tokens[1].lower()]
     await domain.cast(ctx, vote, choice)
     return Reply(Msg("vote.cast", id=vote.id, choice=Msg(f"vote.choice.{choice}")))
@@ -80,6 +82,10 @@ async def vote_close(ctx: Context, args: str) -> Replies:
     if not args.strip():
         raise UserError("usage", usage=Msg("cmd.vote_close.usage"))
     vote = await _vote(ctx, args, scope_check=True)
+    if vote.kind == election.ELECTION:
+        if vote.closed_at is not None:
+            raise UserError("vote.closed", id=vote.id)
+        return Reply(await election.result_msg(ctx, vote, await election.close(ctx, vote)))
     tally = await domain.close(ctx, vote)
     subject = await ctx.session.get(Member, vote.subject_id)
     assert subject is not None
@@ -96,13 +102,18 @@ async def votes_list(ctx: Context, args: str) -> Replies:
         return Reply(Msg("vote.none"))
     lines = []
     for vote in found:
-        subject = await ctx.session.get(Member, vote.subject_id)
-        name = subject.name if subject else "-"
+        subject = await ctx.session.get(Member, vote.subject_id) if vote.subject_id else None
+        name = subject.name if subject else Msg("election.title", seats=vote.seats or 0)
         if vote.closed_at is None or vote.result is None:
             electors = await votes.electors(ctx.session, vote.id)
             voted = sum(1 for e in electors if e.voted)
             lines.append(
                 Msg("vote.line_open", id=vote.id, name=name, voted=voted, electors=len(electors))
+            )
+        elif vote.kind == election.ELECTION:
+            elected = len(vote.result["elected"])
+            lines.append(
+                Msg("election.line_closed", id=vote.id, seats=vote.seats or 0, elected=elected)
             )
         else:
             tally = Tally(
@@ -114,3 +125,52 @@ async def votes_list(ctx: Context, args: str) -> Replies:
             )
             lines.append(domain.result_msg(vote, name, tally))
     return Reply(Msg("vote.list", lines=lines))
+
+
+@feature.command("election_open", roles=SECRETARY_UP, aliases=("换届选举",), private_only=True)
+async def election_open(ctx: Context, args: str) -> Replies:
+    """Open an election of the committee at a general assembly: seats and candidates."""
+    tokens = args.split()
+    if len(tokens) < 3 or not tokens[1].isdigit():
+        raise UserError("usage", usage=Msg("cmd.election_open.usage"))
+    meeting = await meeting_for(
+        ctx.session, tokens[0], ctx.branch_scope(), Msg("vote.no_meeting", value=tokens[0])
+    )
+    candidates = [await find_member(ctx, name) for name in dict.fromkeys(tokens[2:])]
+    vote = await election.open_election(ctx, meeting, int(tokens[1]), candidates)
+    electors = len(await votes.electors(ctx.session, vote.id))
+    return Reply(
+        Msg(
+            "election.opened",
+            id=vote.id,
+            seats=vote.seats,
+            candidates=len(candidates),
+            electors=electors,
+            entitled=vote.entitled,
+        )
+    )
+
+
+@feature.command("elect", roles=EVERYONE, aliases=("选举投票",), private_only=True)
+async def elect(ctx: Context, args: str) -> Replies:
+    """An election ballot: the candidates chosen (at most the seats), or 弃权 for a blank one."""
+    tokens = args.split()
+    if len(tokens) < 2:
+        raise UserError("usage", usage=Msg("cmd.elect.usage"))
+    vote = await _vote(ctx, tokens[0], scope_check=False)
+    if vote.kind != election.ELECTION:
+        raise UserError("election.not_election", id=vote.id)
+    chosen = await election.cast(ctx, vote, tokens[1:])
+    return Reply(Msg("election.cast", id=vote.id, chosen=Series(chosen) or Msg("election.blank")))
+
+
+@feature.command(
+    "election_confirm", roles=SECRETARY_UP, aliases=("确认选举结果",), private_only=True
+)
+async def election_confirm(ctx: Context, args: str) -> Replies:
+    """Take a closed election's result over into the members' roles."""
+    if not args.strip():
+        raise UserError("usage", usage=Msg("cmd.election_confirm.usage"))
+    vote = await _vote(ctx, args, scope_check=True)
+    changed = await election.confirm(ctx, vote)
+    return Reply(Msg("election.confirmed_now", id=vote.id, names=Series(changed) or "-"))

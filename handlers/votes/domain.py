@@ -121,7 +121,7 @@ async def announce(
     )
 
 
-def result_msg(vote: Vote, name: str, tally: Tally) -> Msg:
+def result_msg(vote: Vote, name: str | Msg, tally: Tally) -> Msg:
     return Msg(
         "vote.result",
         id=vote.id,

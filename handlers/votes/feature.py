@@ -1,3 +1,14 @@
 from handlers.core.registry import Feature
 
-feature = Feature("votes", order=("vote_open", "vote", "vote_close", "votes"))
+feature = Feature(
+    "votes",
+    order=(
+        "vote_open",
+        "vote",
+        "vote_close",
+        "votes",
+        "election_open",
+        "elect",
+        "election_confirm",
+    ),
+)

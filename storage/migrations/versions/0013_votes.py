@@ -1,5 +1,5 @@
-"""Votes (表决) at meetings: the vote, its electors (who may vote and who did) and its
-encrypted, shuffled ballot box
+"""Votes (表决, 换届选举) at meetings: the vote, its electors (who may vote and who did) and
+its encrypted, shuffled ballot box
 
 Revision ID: 0013
 Revises: 0012
@@ -24,12 +24,15 @@ def upgrade() -> None:
     sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('branch_id', sa.Integer(), nullable=False),
     sa.Column('meeting_id', sa.Integer(), nullable=False),
-    sa.Column('subject_id', sa.Integer(), nullable=False),
+    sa.Column('subject_id', sa.Integer(), nullable=True),
+    sa.Column('seats', sa.Integer(), nullable=True),
+    sa.Column('candidates', sa.JSON(), nullable=True),
     sa.Column('entitled', sa.Integer(), nullable=False),
     sa.Column('opened_by', sa.Integer(), nullable=True),
     sa.Column('opened_at', sa.DateTime(), nullable=False),
     sa.Column('closed_at', sa.DateTime(), nullable=True),
     sa.Column('result', sa.JSON(), nullable=True),
+    sa.Column('confirmed_at', sa.DateTime(), nullable=True),
     sa.ForeignKeyConstraint(['branch_id'], ['branches.id'], name=op.f('fk_votes_branch_id_branches')),
     sa.ForeignKeyConstraint(['meeting_id'], ['meetings.id'], name=op.f('fk_votes_meeting_id_meetings')),
     sa.ForeignKeyConstraint(['subject_id'], ['members.id'], name=op.f('fk_votes_subject_id_members')),
