@@ -64,6 +64,10 @@ TRACE_KINDS: dict[str, str] = {
     "sha256",
     "minutes.reminded": "minutes not handed in were asked for (the recorder the next day, the "
     "secretary after three); ref: minutes:MEETING:recorder|secretary",
+    "appraisal.self_written": "a member wrote (or rewrote) their self-evaluation for a 民主评议 "
+    "(kept encrypted); ref: vote:ID; data: length, again",
+    "appraisal.graded": "the committee recorded a member's grade in a 民主评议; member: whose; "
+    "ref: vote:ID; data: grade, again",
     "vote.confirmed": "an election's result was taken over into the members' roles; ref: "
     "vote:ID; data: changed (how many roles)",
     "orglife.reminded": "a branch's secretaries were reminded of a kind of meeting still missing "

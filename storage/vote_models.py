@@ -58,3 +58,28 @@ class VoteBox(Base):
     vote_id: Mapped[int] = mapped_column(ForeignKey("votes.id"), primary_key=True)
     ballots_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SelfEvaluation(Base):
+    """A member's self-evaluation (个人自评) for a 民主评议, encrypted; replaced until the
+    appraisal closes."""
+
+    __tablename__ = "self_evaluations"
+
+    vote_id: Mapped[int] = mapped_column(ForeignKey("votes.id"), primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
+    body_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    written_at: Mapped[datetime]
+
+
+class AppraisalGrade(Base):
+    """The committee's grade for a member in a 民主评议 (组织评定), with its reason."""
+
+    __tablename__ = "appraisal_grades"
+
+    vote_id: Mapped[int] = mapped_column(ForeignKey("votes.id"), primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
+    grade: Mapped[str] = mapped_column(String(16))  # excellent, qualified, basic, unqualified
+    reason: Mapped[str] = mapped_column(String(300))
+    decided_by: Mapped[int | None] = mapped_column(Integer)
+    decided_at: Mapped[datetime]

@@ -10,7 +10,7 @@ from storage import ballot_box
 from storage.crypto import SecretBox
 from storage.enums import Presence, Stage
 from storage.models import Attendance, Member
-from storage.vote_models import Vote, VoteBox, VoteElector
+from storage.vote_models import AppraisalGrade, SelfEvaluation, Vote, VoteBox, VoteElector
 
 
 async def present_full_members(
@@ -115,3 +115,24 @@ async def ballots(session: AsyncSession, box: SecretBox, vote_id: int) -> list[A
 
 async def lock(session: AsyncSession, vote_id: int) -> Vote | None:
     return await session.get(Vote, vote_id, with_for_update=True)
+
+
+async def self_evaluation(
+    session: AsyncSession, vote_id: int, member_id: int
+) -> SelfEvaluation | None:
+    return await session.get(SelfEvaluation, (vote_id, member_id))
+
+
+async def self_evaluations(session: AsyncSession, vote_id: int) -> dict[int, SelfEvaluation]:
+    query = select(SelfEvaluation).where(SelfEvaluation.vote_id == vote_id)
+    return {s.member_id: s for s in (await session.scalars(query)).all()}
+
+
+async def grades(session: AsyncSession, vote_id: int) -> dict[int, AppraisalGrade]:
+    query = select(AppraisalGrade).where(AppraisalGrade.vote_id == vote_id)
+    return {g.member_id: g for g in (await session.scalars(query)).all()}
+
+
+async def latest_of_kind(session: AsyncSession, branch_id: int, kind: str) -> Vote | None:
+    query = select(Vote).where(Vote.branch_id == branch_id, Vote.kind == kind)
+    return (await session.scalars(query.order_by(Vote.id.desc()).limit(1))).first()

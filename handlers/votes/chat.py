@@ -7,7 +7,7 @@ from handlers.core.messages import Denied, Msg, Reply, Series, UserError
 from handlers.core.parsing import parse_id
 from handlers.core.registry import COMMITTEE_UP, EVERYONE, SECRETARY_UP, Replies
 from handlers.meetings.domain import meeting_for
-from handlers.votes import domain, election
+from handlers.votes import appraisal, domain, election
 from handlers.votes.feature import feature
 from handlers.votes.rules import Tally
 from storage import votes
@@ -71,6 +71,8 @@ async def vote_cast(ctx: Context, args: str) -> Replies:
     vote = await _vote(ctx, tokens[0], scope_check=False)
     if vote.kind == election.ELECTION:
         raise UserError("election.use_elect", id=vote.id)
+    if vote.kind == appraisal.APPRAISAL:
+        raise UserError("appraisal.use_appraise", id=vote.id)
     choice = CHOICE_WORDS[tokens[1].lower()]
     await domain.cast(ctx, vote, choice)
     return Reply(Msg("vote.cast", id=vote.id, choice=Msg(f"vote.choice.{choice}")))
@@ -82,10 +84,12 @@ async def vote_close(ctx: Context, args: str) -> Replies:
     if not args.strip():
         raise UserError("usage", usage=Msg("cmd.vote_close.usage"))
     vote = await _vote(ctx, args, scope_check=True)
+    if vote.kind in (election.ELECTION, appraisal.APPRAISAL) and vote.closed_at is not None:
+        raise UserError("vote.closed", id=vote.id)
     if vote.kind == election.ELECTION:
-        if vote.closed_at is not None:
-            raise UserError("vote.closed", id=vote.id)
         return Reply(await election.result_msg(ctx, vote, await election.close(ctx, vote)))
+    if vote.kind == appraisal.APPRAISAL:
+        return Reply(await appraisal.close_appraisal(ctx, vote))
     tally = await domain.close(ctx, vote)
     subject = await ctx.session.get(Member, vote.subject_id)
     assert subject is not None
@@ -103,13 +107,15 @@ async def votes_list(ctx: Context, args: str) -> Replies:
     lines = []
     for vote in found:
         subject = await ctx.session.get(Member, vote.subject_id) if vote.subject_id else None
-        name = subject.name if subject else Msg("election.title", seats=vote.seats or 0)
+        name = subject.name if subject else Msg(f"vote.title.{vote.kind}", seats=vote.seats or 0)
         if vote.closed_at is None or vote.result is None:
             electors = await votes.electors(ctx.session, vote.id)
             voted = sum(1 for e in electors if e.voted)
             lines.append(
                 Msg("vote.line_open", id=vote.id, name=name, voted=voted, electors=len(electors))
             )
+        elif vote.kind == appraisal.APPRAISAL:
+            lines.append(Msg("appraisal.line_closed", id=vote.id, cast=vote.result["cast"]))
         elif vote.kind == election.ELECTION:
             elected = len(vote.result["elected"])
             lines.append(

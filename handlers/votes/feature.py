@@ -10,5 +10,11 @@ feature = Feature(
         "election_open",
         "elect",
         "election_confirm",
+        "appraisal_open",
+        "appraisal_self",
+        "appraise",
+        "appraisal_view",
+        "appraisal_grade",
+        "appraisal_mine",
     ),
 )

@@ -1,5 +1,5 @@
-"""Votes (表决, 换届选举) at meetings: the vote, its electors (who may vote and who did) and
-its encrypted, shuffled ballot box
+"""Votes (表决, 换届选举, 民主评议) at meetings: the vote, its electors (who may vote and who did) and
+its encrypted, shuffled ballot box; a 民主评议's self-evaluations and the committee's grades
 
 Revision ID: 0013
 Revises: 0012
@@ -58,9 +58,31 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['vote_id'], ['votes.id'], name=op.f('fk_vote_electors_vote_id_votes')),
     sa.PrimaryKeyConstraint('vote_id', 'member_id', name=op.f('pk_vote_electors'))
     )
+    op.create_table('self_evaluations',
+    sa.Column('vote_id', sa.Integer(), nullable=False),
+    sa.Column('member_id', sa.Integer(), nullable=False),
+    sa.Column('body_enc', sa.LargeBinary(), nullable=True),
+    sa.Column('written_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['member_id'], ['members.id'], name=op.f('fk_self_evaluations_member_id_members')),
+    sa.ForeignKeyConstraint(['vote_id'], ['votes.id'], name=op.f('fk_self_evaluations_vote_id_votes')),
+    sa.PrimaryKeyConstraint('vote_id', 'member_id', name=op.f('pk_self_evaluations'))
+    )
+    op.create_table('appraisal_grades',
+    sa.Column('vote_id', sa.Integer(), nullable=False),
+    sa.Column('member_id', sa.Integer(), nullable=False),
+    sa.Column('grade', sa.String(length=16), nullable=False),
+    sa.Column('reason', sa.String(length=300), nullable=False),
+    sa.Column('decided_by', sa.Integer(), nullable=True),
+    sa.Column('decided_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['member_id'], ['members.id'], name=op.f('fk_appraisal_grades_member_id_members')),
+    sa.ForeignKeyConstraint(['vote_id'], ['votes.id'], name=op.f('fk_appraisal_grades_vote_id_votes')),
+    sa.PrimaryKeyConstraint('vote_id', 'member_id', name=op.f('pk_appraisal_grades'))
+    )
 
 
 def downgrade() -> None:
+    op.drop_table('appraisal_grades')
+    op.drop_table('self_evaluations')
     op.drop_table('vote_electors')
     op.drop_table('vote_boxes')
     with op.batch_alter_table('votes', schema=None) as batch_op:
