@@ -8,19 +8,26 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.enums import MeetingStatus
 from storage.models import Branch, Meeting
+from storage.vote_models import Vote
 
 
 async def meetings_between(
     session: AsyncSession, since: datetime, until: datetime
 ) -> Sequence[tuple[int | None, str, datetime]]:
     """(branch id, kind, start) of every meeting not cancelled that starts in [since, until),
-    held or still to come; a school-wide meeting has branch id None."""
+    held or still to come (a school-wide meeting has branch id None), and of every 民主评议
+    opened then (kind "appraisal", at its opening)."""
     query = select(Meeting.branch_id, Meeting.kind, Meeting.starts_at).where(
         Meeting.starts_at >= since,
         Meeting.starts_at < until,
         Meeting.status != MeetingStatus.CANCELLED,
     )
-    return [(b, k, s) for b, k, s in (await session.execute(query)).all()]
+    found = [(b, k, s) for b, k, s in (await session.execute(query)).all()]
+    appraisals = select(Vote.branch_id, Vote.opened_at).where(
+        Vote.kind == "appraisal", Vote.opened_at >= since, Vote.opened_at < until
+    )
+    found += [(b, "appraisal", at) for b, at in (await session.execute(appraisals)).all()]
+    return found
 
 
 async def branches_in_service(session: AsyncSession) -> Sequence[Branch]:

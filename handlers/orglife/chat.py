@@ -7,7 +7,7 @@ from handlers.core.registry import COMMITTEE_UP, Replies
 from handlers.orglife.feature import feature
 from handlers.orglife.rules import frequency_rules
 from handlers.orglife.status import RuleStatus, branch_statuses
-from handlers.orglife.words import MARKS, missed_line, status_line
+from handlers.orglife.words import MARKS, kind_name, missed_line, status_line
 from storage import orglife, people
 from storage.models import Branch
 
@@ -62,7 +62,6 @@ async def _school(ctx: Context) -> Reply:
         for b in branches
     ]
     legend = [
-        Msg("orglife.legend_kind", id=r.id, kind=Msg(f"kind.{r.kind}"))
-        for r in frequency_rules().rules
+        Msg("orglife.legend_kind", id=r.id, kind=kind_name(r)) for r in frequency_rules().rules
     ]
     return Reply(Msg("orglife.school", lines=lines, legend=legend))

@@ -12,6 +12,8 @@ from storage.enums import MeetingKind
 
 FREQUENCY_FILE = Path(__file__).parent / "data" / "frequency.toml"
 PERIOD_MONTHS = {"month": 1, "quarter": 3, "year": 12}
+# Not a meeting: the yearly 民主评议党员, counted by the appraisals opened (handlers/votes).
+APPRAISAL = "appraisal"
 
 
 @dataclass(frozen=True)
@@ -19,7 +21,7 @@ class Rule:
     id: str
     name: str
     source: str
-    kind: MeetingKind
+    kind: str  # a meeting kind, or APPRAISAL (a 民主评议 recorded as a ballot)
     period: str  # month, quarter, year
     at_least: int
 
@@ -48,7 +50,7 @@ def parse_rules(table: dict[str, Any]) -> RuleSet:
                 id=rule_id,
                 name=str(raw["name"]),
                 source=str(raw["source"]),
-                kind=MeetingKind(raw["kind"]),
+                kind=_kind(raw["kind"]),
                 period=str(raw["period"]),
                 at_least=int(raw["at_least"]),
             )
@@ -58,6 +60,10 @@ def parse_rules(table: dict[str, Any]) -> RuleSet:
             raise ValueError(f"rule {rule_id}: period month|quarter|year, at_least ≥ 1")
         rules.append(rule)
     return RuleSet(str(table["version"]), str(table.get("basis", "")), tuple(rules))
+
+
+def _kind(value: str) -> str:
+    return APPRAISAL if value == APPRAISAL else MeetingKind(value).value
 
 
 @cache

@@ -2,10 +2,14 @@
 
 from handlers.common.periods import Period
 from handlers.core.messages import Msg
-from handlers.orglife.rules import Rule
+from handlers.orglife.rules import APPRAISAL, Rule
 from handlers.orglife.status import RuleStatus, State
 
 MARKS = {State.DONE: "✅", State.SCHEDULED: "⏳", State.DUE: "❗"}
+
+
+def kind_name(rule: Rule) -> Msg:
+    return Msg("orglife.appraisal") if rule.kind == APPRAISAL else Msg(f"kind.{rule.kind}")
 
 
 def period_name(rule: Rule, period: Period) -> Msg:
@@ -23,7 +27,7 @@ def status_line(status: RuleStatus) -> Msg:
     return Msg(
         f"orglife.line.{status.state}",
         mark=MARKS[status.state],
-        kind=Msg(f"kind.{rule.kind}"),
+        kind=kind_name(rule),
         period=period_name(rule, status.period),
         held=status.held,
         scheduled=status.scheduled,
@@ -37,7 +41,7 @@ def missed_line(status: RuleStatus) -> Msg:
     rule = status.rule
     return Msg(
         "orglife.missed",
-        kind=Msg(f"kind.{rule.kind}"),
+        kind=kind_name(rule),
         period=period_name(rule, status.last_period),
         held=status.last_held,
         need=rule.at_least,

@@ -34,13 +34,14 @@ async def test_the_branch_sees_each_rule_for_this_period(chat: Chat) -> None:
     view = await secretary.say("/orglife")
     lines = view.splitlines()
     assert lines[0] == "【化学化工学院第一党支部】组织生活（本期）"
-    assert lines[1:7] == [
+    assert lines[1:8] == [
         "❗ 支部党员大会（2026年第4季度）：还差 1 次，须在 2026-12-31 前召开",
         "✅ 支委会（2026年11月）：已开 1 次，应至少 1 次",
         "❗ 党小组会（2026年11月）：还差 1 次，须在 2026-11-30 前召开",
         "⏳ 党课（2026年第4季度）：已开 0 次，已安排 1 次，应至少 1 次",
         "✅ 主题党日（2026年11月）：已开 1 次，应至少 1 次",
         "❗ 组织生活会（2026年）：还差 1 次，须在 2026-12-31 前召开",
+        "❗ 民主评议党员（2026年）：还差 1 次，须在 2026-12-31 前召开",
     ]
     assert "上期未达：" in view and "· 支委会 2026年10月：开了 0 次，应至少 1 次" in view
     assert (
@@ -56,9 +57,9 @@ async def test_admins_compare_branches_and_others_see_their_own(chat: Chat) -> N
     chat.clock.advance(days=3)
     admin = await admin_user(chat)
     school = await admin.say("组织生活")
-    marks = "❗assembly ✅committee ❗group ⏳lecture ✅theme_day ❗life"
-    assert f"· 化学化工学院第一党支部：{marks}（还差 3 项）" in school
-    assert "· 化学化工学院第二党支部：" in school and "（还差 6 项）" in school
+    marks = "❗assembly ✅committee ❗group ⏳lecture ✅theme_day ❗life ❗appraisal"
+    assert f"· 化学化工学院第一党支部：{marks}（还差 4 项）" in school
+    assert "· 化学化工学院第二党支部：" in school and "（还差 7 项）" in school
     assert "theme_day = 主题党日" in school
     assert "【化学化工学院第二党支部】" in await admin.say(f"/orglife {OTHER}")
     assert "没有名为“第三支部”的支部" in await admin.say("/orglife 第三支部")
@@ -109,3 +110,16 @@ def test_a_bad_rules_file_names_the_rule() -> None:
     table["rule"][0] |= {"kind": "committee", "period": "week"}
     with pytest.raises(ValueError, match="rule bad"):
         parse_rules(table)
+
+
+async def test_an_appraisal_opened_keeps_the_yearly_rule(chat: Chat) -> None:
+    secretary = await chat.bound("书记", role=Role.SECRETARY)
+    await chat.bound("党员")  # a second member: an appraisal needs two
+    assert "已创建" in await secretary.say(
+        "/meeting_new 2026-11-25 14:30 | 组织生活会 | 年度组织生活会"
+    )
+    chat.clock.advance(days=1, hours=6)
+    assert "已发起民主评议" in await secretary.say("/appraisal_open 1")
+    view = await secretary.say("/orglife")
+    assert "✅ 民主评议党员（2026年）：已开 1 次，应至少 1 次" in view
+    assert "✅ 组织生活会（2026年）：已开 1 次" in view
