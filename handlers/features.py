@@ -3,6 +3,7 @@
 
 from handlers import (
     access,
+    branches,
     dues,
     evaluation,
     meetings,
@@ -25,6 +26,7 @@ FEATURES: tuple[Feature, ...] = (
     profile.feature,
     record.feature,
     moves.feature,
+    branches.feature,
     meetings.feature,
     notices.feature,
     study.feature,

@@ -237,7 +237,7 @@ def member_graduate(
         day = _day(on, clock)
         if day > clock.today:
             raise UserError("moves.future_date", on=day, today=clock.today)
-        kind, values = chosen[0] if chosen else ("list", _listed(roster))
+        kind, values = chosen[0] if chosen else ("list", listed_in_file(roster))
         async with opened(settings) as services, services.sessions.begin() as session:
             scope = (await branch_named(session, branch_name)).id if branch_name else None
             batch = await graduation.pick(
@@ -263,7 +263,7 @@ def member_graduate(
     run(settings, go())
 
 
-def _listed(roster: Path | None) -> list[str]:
+def listed_in_file(roster: Path | None) -> list[str]:
     """The staff numbers (else names) a graduation list file names."""
     assert roster is not None
     table = read_table(roster.name, roster.read_bytes(), PERSON_COLUMNS, "graduation.empty_file")
