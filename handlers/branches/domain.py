@@ -138,9 +138,11 @@ async def archive(
         raise UserError("branches.meetings_ahead", branch=branch.name, count=len(ahead))
     at = clock.start_of(on)
     last = await branches.last_membership_end(session, branch.id)
-    if last is not None and last > at:
-        day = last.astimezone(clock.zone).date()
-        raise UserError("branches.before_last", branch=branch.name, on=on, last=day)
+    if last is not None and last > at:  # its last member left later: that day, or refused
+        if last.astimezone(clock.zone).date() > on:
+            day = last.astimezone(clock.zone).date()
+            raise UserError("branches.before_last", branch=branch.name, on=on, last=day)
+        at = last
     await roster.lock_branch(session, branch.id)
     cancelled = await cancel_pending(session, branch.id)
     branch.archived_at = at

@@ -122,7 +122,9 @@ async def merge(
         meeting.jobs_synced = False  # the scheduler plans its reminders again
     if plan.meetings:
         AfterCommit.MEETINGS_CHANGED.raise_on(session)
-    source.archived_at = clock.start_of(plan.on)
+    # From the day's start, or when its last member moved if that was later the same day.
+    last = await branches.last_membership_end(session, source.id)
+    source.archived_at = max(clock.start_of(plan.on), last or clock.start_of(plan.on))
     source.merged_into_id = target.id
     await session.flush()
     data = {
