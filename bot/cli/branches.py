@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app.services import Services
 from bot.app.settings import Settings
-from bot.cli.moves import listed_in_file
+from bot.cli.moves import listed_in_file, selection_options
 from bot.cli.people import branch_group
 from bot.cli.support import now, opened, renderer_for, run, say, settings_from, usage_error
 from handlers.account.changes import Editor
@@ -112,15 +112,7 @@ def branch_merge(ctx: click.Context, source: str, target: str, on: str | None, y
         )
         _confirm(settings, plan.preview(), yes)
         await reshape.merge(session, services.box, plan, _editor(), clock)
-        say(
-            settings,
-            "branches.merged",
-            source=plan.source.name,
-            target=plan.target.name,
-            on=day,
-            count=len(plan.members),
-            meetings=len(plan.meetings),
-        )
+        click.echo(renderer_for(settings).render(plan.done()))
 
     _in_one_transaction(settings, work)
 
@@ -128,14 +120,7 @@ def branch_merge(ctx: click.Context, source: str, target: str, on: str | None, y
 @branch_group.command("split")
 @click.argument("source")
 @click.option("--into", "target", required=True, help="The new (or an existing) branch.")
-@click.option("--grade", help="Everyone of this grade (年级), e.g. 2024级.")
-@click.option("--class", "class_name", help="Everyone of this class (班级).")
-@click.option(
-    "--file",
-    "roster",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="A CSV or Excel list with 姓名 and/or 学号 columns.",
-)
+@selection_options
 @click.option("--names", help="Names or staff numbers, separated by commas.")
 @click.option("--on", "on", help="The day it takes effect, YYYY-MM-DD (today by default).")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation after the preview.")
@@ -171,14 +156,7 @@ def branch_split(
         plan = await reshape.plan_split(session, origin, target, kind, values, day, clock)
         _confirm(settings, plan.preview(), yes)
         made = await reshape.split(session, services.box, plan, _editor(), clock)
-        say(
-            settings,
-            "branches.split_done",
-            source=origin.name,
-            target=made.name,
-            on=day,
-            count=len(plan.members),
-        )
+        click.echo(renderer_for(settings).render(plan.done(made)))
 
     _in_one_transaction(settings, work)
 

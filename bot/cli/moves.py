@@ -3,8 +3,10 @@ in, leaving for another reason, and a graduation batch. An operator's move takes
 once (as an admin's in chat) and is traced with their OS user."""
 
 import getpass
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
@@ -203,16 +205,29 @@ def member_transfer_in(
     run(settings, go())
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def selection_options(command: F) -> F:
+    """--grade, --class and --file: who a batch (a graduation, a split) picks."""
+    options = (
+        click.option("--grade", help="Everyone of this grade (年级), e.g. 2022级."),
+        click.option("--class", "class_name", help="Everyone of this class (班级)."),
+        click.option(
+            "--file",
+            "roster",
+            type=click.Path(exists=True, dir_okay=False, path_type=Path),
+            help="A CSV or Excel list with 姓名 and/or 学号 columns.",
+        ),
+    )
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 @member_group.command("graduate")
 @click.option("--branch", "branch_name", help="Only this branch (default: every branch).")
-@click.option("--grade", help="Everyone of this grade (年级), e.g. 2022级.")
-@click.option("--class", "class_name", help="Everyone of this class (班级).")
-@click.option(
-    "--file",
-    "roster",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="A CSV or Excel list with 姓名 and/or 学号 columns.",
-)
+@selection_options
 @click.option("--on", "on", help="The leaving date, YYYY-MM-DD (today by default).")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation after the preview.")
 @click.pass_context

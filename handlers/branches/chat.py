@@ -111,16 +111,7 @@ async def branch_merge_confirm(ctx: Context, args: str) -> Replies:
     if [m.id for m in plan.members] != data["ids"]:
         raise UserError("branches.changed")
     await reshape.merge(ctx.session, ctx.box, plan, Editor(ctx.require_caller()), clock_of(ctx))
-    return Reply(
-        Msg(
-            "branches.merged",
-            source=source.name,
-            target=target.name,
-            on=plan.on,
-            count=len(plan.members),
-            meetings=len(plan.meetings),
-        )
-    )
+    return Reply(plan.done())
 
 
 def _selection(tokens: list[str]) -> tuple[str, list[str]]:
@@ -167,15 +158,7 @@ async def branch_split_confirm(ctx: Context, args: str) -> Replies:
     target = await reshape.split(
         ctx.session, ctx.box, plan, Editor(ctx.require_caller()), clock_of(ctx)
     )
-    return Reply(
-        Msg(
-            "branches.split_done",
-            source=source.name,
-            target=target.name,
-            on=on,
-            count=len(plan.members),
-        )
-    )
+    return Reply(plan.done(target))
 
 
 @feature.flow(MERGE_FLOW, roles=ADMIN_ONLY)

@@ -15,8 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.account.changes import Editor
 from handlers.core.messages import Msg, Reply, Series, UserError
 from handlers.core.notify import queue_to_members
-from handlers.core.tracer import SessionTracer
-from handlers.moves.domain import Clock
+from handlers.moves.domain import Clock, tracer_for
 from storage import branches, moves, people, roster
 from storage.crypto import SecretBox
 from storage.enums import MoveStatus
@@ -59,10 +58,9 @@ async def trace(
     branch: Branch,
     data: dict[str, Any],
 ) -> Trace:
-    actor = editor.member.id if editor.member else None
-    return await SessionTracer(session, box, clock.now, actor).trace(
-        kind, branch_id=branch.id, ref=f"branch:{branch.id}", data={**data, **editor.trace_data()}
-    )
+    data = {**data, **editor.trace_data()}
+    tracer = tracer_for(session, box, clock, editor)
+    return await tracer.trace(kind, branch_id=branch.id, ref=f"branch:{branch.id}", data=data)
 
 
 async def tell_secretaries(

@@ -63,6 +63,16 @@ class MergePlan:
             else "",
         )
 
+    def done(self) -> Msg:
+        return Msg(
+            "branches.merged",
+            source=self.source.name,
+            target=self.target.name,
+            on=self.on,
+            count=len(self.members),
+            meetings=len(self.meetings),
+        )
+
 
 def _names(members: Sequence[Member]) -> Msg | Series | str:
     shown = Series(m.name for m in members[:PREVIEW_NAMES])
@@ -171,6 +181,15 @@ class SplitPlan:
             count=len(self.members),
             names=_names(self.members),
             notes=notes,
+        )
+
+    def done(self, target: Branch) -> Msg:
+        return Msg(
+            "branches.split_done",
+            source=self.source.name,
+            target=target.name,
+            on=self.on,
+            count=len(self.members),
         )
 
 

@@ -83,6 +83,13 @@ def check_text(value: str, limit: int, key: str) -> str:
     return value
 
 
+def tracer_for(
+    session: AsyncSession, box: SecretBox, clock: Clock, editor: Editor
+) -> SessionTracer:
+    """The trace door for a change `editor` makes (no actor: an operator at the CLI)."""
+    return SessionTracer(session, box, clock.now, editor.member.id if editor.member else None)
+
+
 async def trace(
     session: AsyncSession,
     box: SecretBox,
@@ -93,9 +100,7 @@ async def trace(
     branch_id: int | None,
     data: dict[str, Any],
 ) -> Trace:
-    return await SessionTracer(
-        session, box, clock.now, editor.member.id if editor.member else None
-    ).trace(
+    return await tracer_for(session, box, clock, editor).trace(
         kind,
         branch_id=branch_id,
         member_id=member.id,
