@@ -125,6 +125,9 @@ async def test_an_admin_merges_a_branch_after_a_preview(chat: Chat) -> None:
     assert "已撤销" in await admin.say(f"/transfer 张三 {FIRST}")
     listed = await admin.say("/branches")
     assert f"{FIRST}：已撤销，2026-12-10 起，并入“{SECOND}”" in listed
+    # The member's history keeps the old branch's name.
+    history = await admin.say("/member 张三")
+    assert f"校内转接：“{FIRST}” → “{SECOND}”（2026-12-10 起），支部合并" in history
 
 
 async def test_a_secretary_is_refused_and_traced(chat: Chat) -> None:
