@@ -3,12 +3,14 @@
 
 from handlers import (
     access,
+    archive,
     branches,
     dues,
     evaluation,
     meetings,
     moves,
     notices,
+    orglife,
     pipeline,
     study,
     surveys,
@@ -16,8 +18,17 @@ from handlers import (
     volunteer,
 )
 
-# member_edit and member_view are imported for their commands: they register on record.feature.
-from handlers.account import help, member_edit, member_view, onboarding, profile, record  # noqa: F401
+# member_edit, member_view and roster_export are imported for their commands: they register on
+# record.feature.
+from handlers.account import (  # noqa: F401
+    help,
+    member_edit,
+    member_view,
+    onboarding,
+    profile,
+    record,
+    roster_export,
+)
 from handlers.core.registry import Feature
 
 FEATURES: tuple[Feature, ...] = (
@@ -27,7 +38,9 @@ FEATURES: tuple[Feature, ...] = (
     record.feature,
     moves.feature,
     branches.feature,
+    archive.feature,
     meetings.feature,
+    orglife.feature,
     notices.feature,
     study.feature,
     pipeline.feature,

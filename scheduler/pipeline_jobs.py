@@ -1,10 +1,12 @@
-"""The development pipeline's daily job: deadline reminders to secretaries, talk reminders to
-contact persons, thought reports due, and (on its day of the month) dues owed."""
+"""The daily reminders job: the development pipeline's deadlines to secretaries, talk reminders
+to contact persons, thought reports due, organisational life still missing before a period
+ends, and (on its day of the month) dues owed."""
 
 import logging
 
 from handlers.dues.remind import remind_unpaid
 from handlers.dues.settings import DuesSettings
+from handlers.orglife.reminders import remind_missing
 from handlers.pipeline.reminders import remind_contact_talks, remind_deadlines
 from handlers.pipeline.settings import PipelineSettings
 from handlers.thoughts.reminders import remind_due
@@ -25,6 +27,7 @@ async def daily() -> dict[str, int]:
         "deadlines": remind_deadlines,
         "contact_talks": remind_contact_talks,
         "thought_reports": remind_due,
+        "orglife": remind_missing,
     }
     if now.astimezone(ctx.options.timezone).day == ctx.options.of(DuesSettings).dues_remind_day:
         parts["dues"] = remind_unpaid

@@ -37,12 +37,13 @@ async def members_named(
 
 
 async def members_matching(
-    session: AsyncSession, text: str, branch_id: int | None
+    session: AsyncSession, text: str, branch_id: int | None, *, left_too: bool = False
 ) -> Sequence[Member]:
-    """Active members whose name or staff number is `text`, in a branch or (None) in all."""
-    query = select(Member).where(
-        Member.active.is_(True), or_(Member.name == text, Member.staff_no == text)
-    )
+    """Active members (`left_too`: and those who left) whose name or staff number is `text`,
+    in a branch (their last one, for those who left) or (None) in all."""
+    query = select(Member).where(or_(Member.name == text, Member.staff_no == text))
+    if not left_too:
+        query = query.where(Member.active.is_(True))
     if branch_id is not None:
         query = query.where(Member.branch_id == branch_id)
     return (await session.scalars(query.order_by(Member.id))).unique().all()

@@ -21,6 +21,9 @@ HISTORY_KINDS = (
     "member.transfer_refused",
     "member.left",
     "member.transferred_in",
+    "archive.added",
+    "archive.file_added",
+    "archive.withdrawn",
 )
 
 

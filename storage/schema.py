@@ -1,6 +1,7 @@
 """Create or upgrade the schema with Alembic, on the application's own async engine."""
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
@@ -52,24 +53,24 @@ async def upgrade(
     `revision`. `box` lets a migration encrypt existing personal data; without it such a
     migration raises SecretKeyNeeded when there is data to convert (none when empty)."""
 
-    def run(connection: Connection) -> None:
-        config = alembic_config()
-        config.attributes["connection"] = connection
-        config.attributes[BOX] = box
-        command.upgrade(config, revision)
-
-    async with engine.begin() as conn:
-        await conn.run_sync(run)
+    await _migrate(engine, box, lambda config: command.upgrade(config, revision))
 
 
 async def downgrade(engine: AsyncEngine, revision: str, box: SecretBox | None = None) -> None:
     """Take the database back to `revision` (an operator's way out of a bad upgrade)."""
+    await _migrate(engine, box, lambda config: command.downgrade(config, revision))
+
+
+async def _migrate(
+    engine: AsyncEngine, box: SecretBox | None, step: Callable[[Config], None]
+) -> None:
+    """Run an Alembic command on one connection, in one transaction, with the box at hand."""
 
     def run(connection: Connection) -> None:
         config = alembic_config()
         config.attributes["connection"] = connection
         config.attributes[BOX] = box
-        command.downgrade(config, revision)
+        step(config)
 
     async with engine.begin() as conn:
         await conn.run_sync(run)

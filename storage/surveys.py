@@ -7,7 +7,6 @@ and the traces (which do say who took part, and when) cannot be matched to the a
 """
 
 import json
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -16,6 +15,7 @@ from typing import Any
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import ballot_box
 from storage.crypto import SecretBox
 from storage.db import chunks
 from storage.enums import Role
@@ -49,20 +49,12 @@ async def cast(session: AsyncSession, box: SecretBox, survey: Survey, ballot: Ba
     if row is None:
         row = SurveyBallotBox(survey_id=survey.id, ballots_enc=None, count=0)
         session.add(row)
-    ballots = _open(box, row.ballots_enc)
     entry: dict[str, Any] = {"answers": ballot.answers}
     if not survey.anonymous and ballot.member_id is not None:
         entry["member"] = ballot.member_id
-    ballots.insert(secrets.randbelow(len(ballots) + 1), entry)
-    row.ballots_enc = box.encrypt(json.dumps(ballots, ensure_ascii=False))
-    row.count = len(ballots)
+    row.ballots_enc, row.count = ballot_box.put_in(box, row.ballots_enc, entry)
     await session.flush()
     return row.count
-
-
-def _open(box: SecretBox, sealed: bytes | None) -> list[dict[str, Any]]:
-    text = box.decrypt(sealed)
-    return list(json.loads(text)) if text else []
 
 
 async def ballots(session: AsyncSession, box: SecretBox, survey_id: int) -> list[Ballot]:
@@ -70,7 +62,8 @@ async def ballots(session: AsyncSession, box: SecretBox, survey_id: int) -> list
     row = await session.get(SurveyBallotBox, survey_id)
     if row is None:
         return []
-    return [Ballot(list(b["answers"]), b.get("member")) for b in _open(box, row.ballots_enc)]
+    found = ballot_box.opened(box, row.ballots_enc)
+    return [Ballot(list(b["answers"]), b.get("member")) for b in found]
 
 
 async def answer_count(session: AsyncSession, survey_id: int) -> int:

@@ -16,7 +16,7 @@ TRACE_KINDS: dict[str, str] = {
     "branch.archived": "a branch that no longer exists was archived (it had no members left); "
     "data: on, cancelled (pending transfers), via, by",
     "member.created": "a member was added (CLI, roster import or /invite)",
-    "member.imported": "a roster file was imported; data: file name and row count",
+    "member.imported": "a roster file was imported into a branch; data: file name, rows, added",
     "member.changed": "a member's record was changed; data: field, old, new (a phone only as "
     "changed, never its value), via (chat/cli), by (the OS user, CLI), because (handover: "
     "demoted as another became secretary)",
@@ -29,6 +29,12 @@ TRACE_KINDS: dict[str, str] = {
     "data: move, reason, on, to and letter_no (a transfer out), basis, batch (graduation)",
     "member.transferred_in": "a member transferred in from outside the school was recorded; "
     "data: move, from (organisation), letter_no, on",
+    "archive.added": "an entry was added to a member's archive (education, work, award, "
+    "punishment); ref: archive:ID; data: kind, since, until, via, by (never what it says)",
+    "archive.file_added": "a scan was kept with a member's archive; ref: archive_file:ID; "
+    "data: entry, mime, size, sha256, via, by (never the content)",
+    "archive.withdrawn": "an archive entry or scan was withdrawn (kept, marked withdrawn); ref: "
+    "archive:ID or archive_file:ID; data: reason, files (scans withdrawn with an entry), via, by",
     "member.bound": "a chat account was bound to a member; data: platform",
     "invite.issued": "an invite code was issued for a member (the code itself is never stored)",
     "invite.rejected": "a wrong, used or expired invite code was tried, or a code for a "
@@ -36,7 +42,7 @@ TRACE_KINDS: dict[str, str] = {
     "bind_code.issued": "a code to bind a further platform was issued for a bound member; "
     "data: platforms already bound, expires (the code itself is never stored)",
     "data.viewed": "someone viewed a person's record; member: whose, actor: who",
-    "data.exported": "a person's data or the traces were exported; data: what and format",
+    "data.exported": "a person's data, a roster or the traces were exported; data: what and format",
     "notice.created": "a notice was sent; ref: notice:ID; data: audience, recipients, reachable",
     "notice.delivered": "the platform accepted a notice for a member; ref: notice:ID",
     "notice.failed": "a notice could not be delivered to a member; data: status and error",
@@ -54,6 +60,8 @@ TRACE_KINDS: dict[str, str] = {
     "leave.rejected": "a leave request was rejected",
     "reminder.sent": "a meeting reminder went out; data: minutes before, how many",
     "attendance.finalized": "attendance was finalised after the meeting; data: counts",
+    "orglife.reminded": "a branch's secretaries were reminded of a kind of meeting still missing "
+    "in a period about to end; ref: orglife:BRANCH:RULE:PERIOD_START; data: rule",
     "member.nudged": "a member with no meeting for months was kindly reminded",
     "quiz.started": "a member began a quiz; ref: quiz:ID; data: mode, counted, questions",
     "quiz.answered": "a quiz question was answered; data: question, correct, seconds taken",

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.app.settings import ConfigError, Settings
-from handlers.core.context import Options
+from handlers.core.context import FileFetcher, FileUnavailable, Options
 from handlers.core.i18n import Renderer
+from handlers.core.incoming import Attachment
 from handlers.core.router import Clock, Router, utc_now
 from handlers.evaluation.indicators import INDICATORS_FILE, IndicatorError, indicator_set
 from handlers.features import FEATURES
@@ -31,6 +32,26 @@ class DeepLinks:
         return template.format(code=code) if template else None
 
 
+class Files:
+    """Per-platform fetchers of the bytes of a file a user sent, registered by adapters once
+    they have a client (Telegram's getFile, WeCom's media/get)."""
+
+    def __init__(self) -> None:
+        self.fetchers: dict[str, FileFetcher] = {}
+
+    def register(self, platform: str, fetcher: FileFetcher) -> None:
+        self.fetchers[platform] = fetcher
+
+    async def __call__(self, platform: str, attachment: Attachment, limit: int) -> bytes:
+        fetcher = self.fetchers.get(platform)
+        if fetcher is None:
+            raise FileUnavailable(f"no file fetcher for {platform}")
+        content = await fetcher(platform, attachment, limit)
+        if len(content) > limit:
+            raise FileUnavailable(f"file larger than {limit} bytes")
+        return content
+
+
 @dataclass
 class Services:
     settings: Settings
@@ -41,6 +62,7 @@ class Services:
     router: Router
     links: DeepLinks
     readers: async_sessionmaker[AsyncSession]
+    files: Files
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -76,13 +98,14 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine, {DELIVER_TO: settings.deliver_to})
     box = SecretBox(settings.require_secret_key())
-    links = DeepLinks()
+    links, files = DeepLinks(), Files()
+    options = handler_options(settings)
     router = Router(
-        sessions, box, FEATURES, handler_options(settings), clock=clock, deep_link=links
+        sessions, box, FEATURES, options, clock=clock, deep_link=links, fetch_file=files
     )
     renderer = Renderer(settings.lang, settings.zone)
     return Services(
-        settings, engine, sessions, box, renderer, router, links, reader_factory(engine)
+        settings, engine, sessions, box, renderer, router, links, reader_factory(engine), files
     )
 
 

@@ -28,6 +28,7 @@ from handlers.evaluation.settings import EvaluationSettings
 from handlers.meetings.settings import MeetingSettings
 from handlers.moves.settings import MovesSettings
 from handlers.notices.settings import NoticeSettings
+from handlers.orglife.settings import OrgLifeSettings
 from handlers.pipeline.settings import PipelineSettings
 from handlers.study.settings import StudySettings
 from handlers.surveys.settings import SurveySettings
@@ -60,6 +61,7 @@ class Settings(
     MovesSettings,
     NoticeSettings,
     MeetingSettings,
+    OrgLifeSettings,
     StudySettings,
     ThoughtSettings,
     PipelineSettings,

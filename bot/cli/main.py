@@ -10,11 +10,12 @@ from pathlib import Path
 import click
 
 from bot.channels.console import ConsoleChat, bind_console, interact
-from bot.cli import branches, moves  # noqa: F401  (their commands join the branch and member groups)
+from bot.cli import archive, branches, moves  # noqa: F401  (they join the branch and member groups)
 from bot.cli.demo import run_demo, stdin_is_terminal
 from bot.cli.dues import dues_group
 from bot.cli.people import branch_group, member_group
 from bot.cli.report import report
+from bot.cli.roster import member_export, member_import  # noqa: F401 (they join member_group)
 from bot.cli.study import materials_group, questions_group, seed_starter_bank
 from bot.cli.support import BranchbotGroup, fail, member_named, opened, run, say, settings_from
 from bot.cli.surveys import surveys_group

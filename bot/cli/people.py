@@ -1,13 +1,12 @@
-"""CLI commands for branches and members: add, list, import a roster (花名册), binding codes."""
+"""CLI commands for branches and members: add, list, change, binding codes (the roster file's
+import and export are in bot/cli/roster.py)."""
 
 import getpass
 import json
 from datetime import timedelta
-from pathlib import Path
 
 import click
 
-from bot.app.settings import Settings
 from bot.cli.support import (
     branch_named,
     member_named,
@@ -16,7 +15,6 @@ from bot.cli.support import (
     opened,
     renderer_for,
     run,
-    run_import,
     say,
     settings_from,
     usage_error,
@@ -29,7 +27,7 @@ from handlers.account.members import (
     issue_bind_code,
     issue_invite,
 )
-from handlers.account.roster import check_member, import_roster
+from handlers.account.roster_checks import check_member
 from handlers.core.messages import Msg, Series, UserError
 from handlers.core.parsing import clean
 from storage import people
@@ -138,42 +136,19 @@ def member_bind_code(ctx: click.Context, name: str, branch_name: str | None, as_
     run(settings, go())
 
 
-async def _import(settings: Settings, name: str, raw: bytes, branch_name: str) -> None:
-    async with on_branch(settings, branch_name) as (services, session, branch):
-        imported = await import_roster(
-            session,
-            services.box,
-            branch,
-            name,
-            raw,
-            now(),
-            timedelta(days=settings.invite_ttl_days),
-        )
-    say(settings, "roster.done", count=len(imported), branch=branch.name)
-    for item in imported:
-        say(
-            settings, "roster.member_line", id=item.member.id, name=item.member.name, code=item.code
-        )
-
-
-@member_group.command("import")
-@click.argument("roster", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--branch", "branch_name", required=True, help="Branch name.")
-@click.pass_context
-def member_import(ctx: click.Context, roster: Path, branch_name: str) -> None:
-    """Import a roster (CSV or XLSX) all or nothing; prints each member's invite code."""
-    settings = settings_from(ctx)
-    run_import(
-        settings, _import(settings, roster.name, roster.read_bytes(), branch_name), "roster.invalid"
-    )
-
-
 # The `member set` options, in the order they are applied, with the field each one sets.
 SET_OPTIONS = (
     ("name", "name"),
     ("staff_no", "staff_no"),
     ("phone", "phone"),
     ("remote_until", "remote_until"),
+    ("gender", "gender"),
+    ("ethnicity", "ethnicity"),
+    ("birth_date", "birth_date"),
+    ("education", "education"),
+    ("native_place", "native_place"),
+    ("grade", "grade"),
+    ("class_name", "class_name"),
     ("role", "role"),
 )
 
@@ -186,6 +161,13 @@ SET_OPTIONS = (
 @click.option("--staff-no", help="Student or staff number.")
 @click.option("--phone", help="Mobile number (stored encrypted); none clears it.")
 @click.option("--remote-until", help="Intern on placement until YYYY-MM-DD; none ends it.")
+@click.option("--gender", help="男 or 女 (stored encrypted, like the next four).")
+@click.option("--ethnicity", help="民族, e.g. 汉族.")
+@click.option("--birth-date", help="出生日期, YYYY-MM-DD.")
+@click.option("--education", help="学历, e.g. 大学本科.")
+@click.option("--native-place", help="籍贯.")
+@click.option("--grade", help="年级, e.g. 2023级.")
+@click.option("--class", "class_name", help="班级.")
 @click.pass_context
 def member_set(
     ctx: click.Context, name: str, branch_name: str | None, new_name: str | None, **opts: str | None

@@ -38,6 +38,8 @@ KNOWN_WHAT = frozenset(
         "inactive",
         "access_log",
         "member",
+        "archive",
+        "archive_file",
         "web.school",
         "web.scorecard",
         "web.meetings",

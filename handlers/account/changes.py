@@ -1,5 +1,7 @@
-"""Changing a member's record: role (with the secretary handover), name, staff number, phone
-and internship period. Plain functions shared by `/member_set` and `branchbot member set`.
+"""Changing a member's record: role (with the secretary handover), name, staff number, phone,
+internship period, the personal fields (性别, 民族, 出生日期, 学历, 籍贯), grade and class; and,
+for a roster import, the roster's further fields. Plain functions shared by `/member_set`,
+`branchbot member set` and `branchbot member import --update`.
 
 History is never rewritten: each change is a new `member.changed` trace with the old and new
 value (a phone only as changed: its value stays encrypted in the member's row).
@@ -11,7 +13,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.account.roster import plain_phone, valid_phone
+from handlers.account.personal import PERSONAL_FIELDS, personal_of, set_personal
+from handlers.account.roster_checks import plain_phone, valid_phone
 from handlers.core.messages import Msg, Reply, Series, UserError
 from handlers.core.notify import queue_to_members
 from handlers.core.parsing import clean, parse_date, parse_role, valid_name
@@ -41,8 +44,43 @@ FIELD_NAMES: dict[str, str] = {
     "实习": "remote_until",
     "实习期": "remote_until",
     "实习截止": "remote_until",
+    "gender": "gender",
+    "性别": "gender",
+    "ethnicity": "ethnicity",
+    "民族": "ethnicity",
+    "birth_date": "birth_date",
+    "birth": "birth_date",
+    "出生日期": "birth_date",
+    "生日": "birth_date",
+    "education": "education",
+    "学历": "education",
+    "native_place": "native_place",
+    "籍贯": "native_place",
+    "grade": "grade",
+    "年级": "grade",
+    "class": "class_name",
+    "class_name": "class_name",
+    "班级": "class_name",
 }
-FIELDS = ("role", "name", "staff_no", "phone", "remote_until")
+FIELDS = (
+    "role",
+    "name",
+    "staff_no",
+    "phone",
+    "remote_until",
+    *PERSONAL_FIELDS,
+    "grade",
+    "class_name",
+)
+# The further fields a roster import (`branchbot member import --update`) changes, beyond
+# those; none has a chat button.
+ROSTER_FIELDS = ("id_number", "grade", "class_name", "interests", *PERSONAL_FIELDS)
+# Fields kept encrypted: a trace says only that they changed (or were cleared), never the value.
+SECRET_FIELDS = frozenset({"phone", "id_number", *PERSONAL_FIELDS})
+GENDERS = {"男": "男", "女": "女", "male": "男", "female": "女"}
+EDUCATIONS = ("博士研究生", "硕士研究生", "研究生", "大学本科", "本科", "大学专科", "专科", "大专",
+              "中专", "高中", "初中", "小学")  # fmt: skip
+EARLIEST_BIRTH = date(1900, 1, 1)
 # Words that clear a phone or end an internship.
 NONE_WORDS = frozenset({"无", "没有", "取消", "结束", "none", "-"})
 USAGE = Msg("cmd.member_set.usage")
@@ -99,6 +137,8 @@ def parse_value(name: str, text: str, today: date) -> Any:
         return text
     if text.lower() in NONE_WORDS:
         return None
+    if name in PLAIN_TEXT:
+        return _plain_text(name, text, today)
     if name == "phone":
         phone = plain_phone(text)
         if not valid_phone(phone):
@@ -108,6 +148,42 @@ def parse_value(name: str, text: str, today: date) -> Any:
     if until < today:
         raise UserError("record.past_date", value=until)
     return until
+
+
+def _birth_date(text: str, today: date) -> date:
+    try:
+        born = parse_date(text)
+    except UserError:
+        raise UserError("record.bad_birth_date", value=text[:20]) from None
+    if not EARLIEST_BIRTH <= born < today:
+        raise UserError("record.bad_birth_date", value=text[:20])
+    return born
+
+
+def _plain_text(name: str, text: str, today: date) -> str | date:
+    """A personal field, grade or class: checked for its own form."""
+    if name == "birth_date":
+        return _birth_date(text, today)
+    if name == "gender":
+        if text.lower() not in GENDERS:
+            raise UserError("record.bad_gender", value=text[:20])
+        return GENDERS[text.lower()]
+    if name == "education" and text not in EDUCATIONS:
+        raise UserError("record.bad_education", value=text[:20], choices=" ".join(EDUCATIONS))
+    if name == "ethnicity" and not (2 <= len(text) <= 10 and text.endswith("族")):
+        raise UserError("record.bad_ethnicity", value=text[:20])
+    if name == "grade":
+        year = text.removesuffix("级")
+        if not (year.isdigit() and len(year) == 4 and 1950 <= int(year) <= today.year + 1):
+            raise UserError("record.bad_grade", value=text[:20])
+        return f"{year}级"
+    if not 0 < len(text) <= 50 or "\n" in text:
+        raise UserError("record.bad_text", value=text[:20], field=Msg(f"record.field.{name}"))
+    return text
+
+
+# Fields read by _plain_text (the rest of parse_value is for the original fields).
+PLAIN_TEXT = frozenset({*PERSONAL_FIELDS, "grade", "class_name"})
 
 
 def check_may_change(editor: Editor, member: Member, name: str, value: Any) -> None:
@@ -128,7 +204,22 @@ def check_may_change(editor: Editor, member: Member, name: str, value: Any) -> N
 def current(box: SecretBox, member: Member, name: str) -> Any:
     if name == "phone":
         return box.decrypt(member.phone_enc)
+    if name == "id_number":
+        return box.decrypt(member.id_number_enc)
+    if name in PERSONAL_FIELDS:
+        return personal_of(box, member).get(name)
     return getattr(member, name)
+
+
+def _set(box: SecretBox, member: Member, name: str, value: Any) -> None:
+    if name == "phone":
+        member.phone_enc = box.encrypt(value)
+    elif name == "id_number":
+        member.id_number_enc = box.encrypt(value)
+    elif name in PERSONAL_FIELDS:
+        set_personal(box, member, {name: value})
+    else:
+        setattr(member, name, value)
 
 
 def stored(value: Any) -> Any:
@@ -159,11 +250,10 @@ async def change_member(
             raise UserError("record.no_taken", value=value, holder=holder.name)
     if name == "role" and value == Role.SECRETARY:
         demoted = await _hand_over(session, box, member, now, editor)
-    if name == "phone":
-        member.phone_enc = box.encrypt(value)
+    _set(box, member, name, value)
+    if name in SECRET_FIELDS:
         data: dict[str, Any] = {"field": name, "cleared": value is None}
     else:
-        setattr(member, name, value)
         data = {"field": name, "old": stored(old), "new": stored(value)}
     trace = await _trace(session, box, member, now, editor, data)
     if name == "role":
@@ -224,21 +314,23 @@ async def _tell(
     )
 
 
-def shown(name: str, value: Any) -> Msg | str | date:
+def shown(name: str, value: Any) -> Msg | Series | str | date:
     """A field's value as people read it."""
     if value is None:
         return Msg("record.none")
     if name == "role":
         return Msg(f"role.{value}")
+    if isinstance(value, list):  # interests
+        return Series(value) if value else Msg("record.none")
     return value
 
 
 def done(change: Change) -> Msg:
     """What the editor is told: the change, and who was demoted with it."""
     label = Msg(f"record.field.{change.item}")
-    if change.item == "phone":
-        key = "record.done_phone_cleared" if change.new is None else "record.done_phone"
-        return Msg(key, name=change.member.name)
+    if change.item in SECRET_FIELDS:
+        key = "record.done_secret_cleared" if change.new is None else "record.done_secret"
+        return Msg(key, name=change.member.name, field=label)
     handover = Msg("record.demoted", names=Series(m.name for m in change.demoted))
     return Msg(
         "record.done",

@@ -1,17 +1,21 @@
 """`/member NAME` (成员): everything the viewer may see of a member, with the record's history
 from the traces and, for those who may change it, a button per field.
 
-Committee members see their branch's members with the phone masked; secretaries see it in
-full and may change it; admins see everyone. Viewing someone else is traced (data.viewed).
+Committee members see their branch's members with the phone masked and the personal fields
+(性别, 民族, 出生日期, 学历, 籍贯) hidden; secretaries see them in full and may change them;
+admins see everyone. Everyone who may see the record sees the archive's summary. Viewing
+someone else is traced (data.viewed).
 """
 
 from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from handlers.account.changes import FIELDS, shown
+from handlers.account.changes import FIELDS, ROSTER_FIELDS, SECRET_FIELDS, shown
+from handlers.account.personal import PERSONAL_FIELDS, personal_of
 from handlers.account.profile import mask_phone
 from handlers.account.record import feature
+from handlers.archive.lines import archive_summary
 from handlers.common.lookup import find_member
 from handlers.core.context import Context
 from handlers.core.messages import Button, Msg, Reply, Series, UserError
@@ -33,9 +37,21 @@ async def member_command(ctx: Context, args: str) -> Replies:
     text = args.strip()
     if not text:
         raise UserError("usage", usage=Msg("cmd.member.usage"))
-    member = await find_member(ctx, text)  # another branch's: Denied, traced by the router
+    # Another branch's: Denied, traced by the router; one who left stays readable.
+    member = await find_member(ctx, text, left_too=True)
     await ctx.trace_view_of(member, "member", ref=f"member:{member.id}")
+    if not member.active:  # a record to read, not to change
+        return Reply(
+            Msg("record.left_view", status=_left(member), record=await _record(ctx, member))
+        )
     return Reply(await _record(ctx, member), buttons=edit_buttons(caller, member))
+
+
+def _left(member: Member) -> Msg:
+    if member.left_on is None:  # left before moves were recorded (the pipeline's cancellation)
+        return Msg("record.inactive")
+    reason = Msg(f"departure.{member.left_reason}")
+    return Msg("record.left", reason=reason, on=member.left_on)
 
 
 def may_edit(caller: Member, member: Member) -> bool:
@@ -72,10 +88,23 @@ async def _record(ctx: Context, member: Member) -> Msg:
         staff_no=member.staff_no or "-",
         phone=phone or Msg("record.none"),
         remote=_remote(member, ctx.today),
+        grade=member.grade or "-",
+        class_name=member.class_name or "-",
+        personal=_personal(ctx, member),
         platforms=platforms or Msg("record.no_platform"),
+        archive=await archive_summary(ctx.session, ctx.box, member),
         branches=await _branches(ctx, member),
         history=await _history(ctx, member),
     )
+
+
+def _personal(ctx: Context, member: Member) -> Msg:
+    """The encrypted personal fields, for secretaries and admins only (committee members see
+    that there are such fields, not their values, as the phone is masked for them)."""
+    if ctx.require_caller().role not in SECRETARY_UP:
+        return Msg("record.personal_hidden")
+    found = personal_of(ctx.box, member)
+    return Msg("record.personal", **{f: found.get(f, "-") for f in PERSONAL_FIELDS})
 
 
 def _remote(member: Member, today: date) -> Msg:
@@ -121,13 +150,16 @@ def _what(trace: Trace) -> Msg:
     if trace.kind in HISTORY_LINES:
         return HISTORY_LINES[trace.kind](data)
     name = data.get("field")
-    if trace.kind != "member.changed" or name not in FIELDS:
+    if trace.kind != "member.changed" or name not in (*FIELDS, *ROSTER_FIELDS):
         return Msg(f"trace.{trace.kind}")
-    if name == "phone":
-        return Msg("record.hist_phone_cleared" if data.get("cleared") else "record.hist_phone")
+    # The roster's further fields (a roster import's changes) go by their column's name.
+    label = Msg(f"record.field.{name}") if name in FIELDS else Msg(f"roster.col.{name}")
+    if name in SECRET_FIELDS:
+        key = "record.hist_secret_cleared" if data.get("cleared") else "record.hist_secret"
+        return Msg(key, field=label)
     return Msg(
         "record.hist_changed",
-        field=Msg(f"record.field.{name}"),
+        field=label,
         old=shown(name, data.get("old")),
         new=shown(name, data.get("new")),
         handover=Msg("record.hist_handover") if data.get("because") == "handover" else "",

@@ -6,9 +6,11 @@ Plain async functions over a session and values, shared by chat commands, the CL
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.account.personal import set_personal
 from handlers.core.messages import Msg, RecordedRefusal, Reply, UserError
 from handlers.core.notify import queue_elsewhere
 from handlers.core.tracer import SessionTracer
@@ -31,6 +33,10 @@ class NewMember:
     phone: str | None = None
     id_number: str | None = None
     interests: list[str] = field(default_factory=list)
+    grade: str | None = None
+    class_name: str | None = None
+    # 性别, 民族, 出生日期, 学历, 籍贯 (handlers/account/personal.py), kept encrypted.
+    personal: dict[str, Any] = field(default_factory=dict)
 
 
 async def add_branch(
@@ -71,7 +77,10 @@ async def add_member(
         id_number_enc=box.encrypt(new.id_number),
         active=True,
         created_at=now,
+        grade=new.grade,
+        class_name=new.class_name,
     )
+    set_personal(box, member, new.personal)
     session.add(member)
     await session.flush()
     if branch is not None:

@@ -5,6 +5,9 @@ from datetime import date
 from typing import Any
 
 from handlers.access.watermark import watermark_fields
+from handlers.account.personal import personal_of
+from handlers.archive.export import archive_export
+from handlers.archive.lines import archive_summary
 from handlers.core.context import Context
 from handlers.core.messages import FileOut, Msg, Reply
 from handlers.core.registry import EVERYONE, Feature, Replies
@@ -48,6 +51,7 @@ async def me(ctx: Context, args: str) -> Replies:
             remote=_remote_line(member, ctx.today),
             platforms=[Msg(f"platform.{p}") for p in platforms],
             record=record or [Msg("me.no_record")],
+            archive=await archive_summary(ctx.session, ctx.box, member),
         )
     )
 
@@ -65,6 +69,9 @@ async def member_export(ctx: Context, member: Member) -> dict[str, Any]:
         "interests": member.interests,
         "phone": ctx.box.decrypt(member.phone_enc),
         "id_number": ctx.box.decrypt(member.id_number_enc),
+        "grade": member.grade,
+        "class": member.class_name,
+        **{k: str(v) for k, v in personal_of(ctx.box, member).items()},
         "created_at": member.created_at.isoformat(),
         "left_on": member.left_on.isoformat() if member.left_on else None,
         "left_reason": member.left_reason,
@@ -150,6 +157,7 @@ async def mydata(ctx: Context, args: str) -> Replies:
         "exported_at": at.isoformat(),
         "profile": await member_export(ctx, member),
         "leave_requests": await _leaves_export(ctx, member),
+        "archive": await archive_export(ctx.session, ctx.box, member),
         "traces": rows,
     }
     content = json.dumps(document, ensure_ascii=False, indent=2).encode()

@@ -30,20 +30,22 @@ def ambiguous(name: str, found: Sequence[Member]) -> UserError:
     )
 
 
-async def find_member(ctx: Context, text: str) -> Member:
+async def find_member(ctx: Context, text: str, *, left_too: bool = False) -> Member:
     """The one member `text` (a name, a staff number or #id) names in the caller's scope;
-    else a UserError saying why."""
+    else a UserError saying why. `left_too`: members who left the roster count too (their
+    record stays readable by their last branch)."""
     scope = ctx.branch_scope()
     member_id = parse_id(text) if text.startswith("#") else None
     if member_id is not None:
         member = await ctx.session.get(Member, member_id)
-        if member is None or not member.active or scope not in (None, member.branch_id):
+        hidden = member is not None and not member.active and not left_too
+        if member is None or hidden or scope not in (None, member.branch_id):
             exists = member is not None
             raise Denied(
                 "lookup.unknown_member", target=f"member:#{member_id}", exists=exists, name=text
             )
         return member
-    found = await people.members_matching(ctx.session, text, scope)
+    found = await people.members_matching(ctx.session, text, scope, left_too=left_too)
     by_number = [m for m in found if m.staff_no == text]
     if len(by_number) == 1:
         return by_number[0]

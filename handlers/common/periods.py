@@ -87,6 +87,13 @@ class Period:
             start = end
         return found
 
+    def contains(self, day: date) -> bool:
+        return self.since <= day < self.until
+
+    @property
+    def last_day(self) -> date:
+        return self.until - timedelta(days=1)
+
     @property
     def label(self) -> str:
         months = self.whole_months

@@ -14,6 +14,9 @@ from handlers.common.cells import csv_unquoted
 from handlers.core.messages import Msg, UserError
 from handlers.core.parsing import clean, tidy
 
+# How many rows from the top may stand above the header (titles, a watermark line).
+HEADER_SEARCH = 5
+
 
 @dataclass(frozen=True)
 class Table:
@@ -91,15 +94,31 @@ def read_rows(name: str, raw: bytes, fold: bool = True) -> Iterator[tuple[int, l
 def read_table(
     name: str, raw: bytes, columns: dict[str, str], empty: str, fold: bool = True
 ) -> Table:
-    """The file's non-blank rows under its first, the header, whose names (as written, or
-    lower-cased for English ones) `columns` maps to fields; a UserError `empty` when the file
-    has no row at all."""
+    """The file's non-blank rows under its header, whose names (as written, or lower-cased for
+    English ones) `columns` maps to fields; a UserError `empty` when the file has no row at
+    all."""
     rows = [(n, cells) for n, cells in read_rows(name, raw, fold) if any(cells)]
     if not rows:
         raise UserError(empty, name=name)
-    header_line, header = rows[0]
-    fields = [columns.get(clean(h).lower(), columns.get(clean(h), "")) for h in header]
+    return table_of(rows, columns)
+
+
+def table_of(rows: list[tuple[int, list[str]]], columns: dict[str, str]) -> Table:
+    """The table under the header among `rows`: the first of the first few rows that names a
+    known column, so a title (“XX学院党员花名册”) or an export's watermark line above the header
+    is skipped; with none, the first row (and then no field is known)."""
+    start = next(
+        (i for i, (_, cells) in enumerate(rows[:HEADER_SEARCH]) if any(_fields(cells, columns))),
+        0,
+    )
+    header_line, header = rows[start]
+    fields = _fields(header, columns)
     data = [
-        (line, {f: c for f, c in zip(fields, cells, strict=False) if f}) for line, cells in rows[1:]
+        (line, {f: c for f, c in zip(fields, cells, strict=False) if f})
+        for line, cells in rows[start + 1 :]
     ]
     return Table(header_line, fields, data)
+
+
+def _fields(header: list[str], columns: dict[str, str]) -> list[str]:
+    return [columns.get(clean(h).lower(), columns.get(clean(h), "")) for h in header]

@@ -4,7 +4,7 @@ The bot builds a Context per update (the scheduler and CLI build their own); han
 import configuration, engines or platform libraries.
 """
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any, TypeVar
@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.core.incoming import Incoming
+from handlers.core.incoming import Attachment, Incoming
 from handlers.core.messages import UserError
 from handlers.core.parsing import as_typed
 from handlers.core.registry import FORMER, Command
@@ -64,6 +64,21 @@ def no_links(_platform: str, _code: str) -> str | None:
     return None
 
 
+class FileUnavailable(Exception):
+    """The bytes of a file a user sent could not be had: no fetcher for its platform, the
+    platform refused, or it is larger than the limit asked for."""
+
+
+# Fetches the bytes of a file a user sent: (platform, attachment, at most this many bytes).
+# Adapters register one per platform (bot/app/services.py Files); most features keep the
+# platform's handle instead, the archive keeps the bytes (a WeCom media id lasts 3 days).
+FileFetcher = Callable[[str, Attachment, int], Awaitable[bytes]]
+
+
+async def no_files(platform: str, _attachment: Attachment, _limit: int) -> bytes:
+    raise FileUnavailable(f"no file fetcher for {platform}")
+
+
 @dataclass
 class Context:
     session: AsyncSession
@@ -75,6 +90,7 @@ class Context:
     caller: Member | None = None
     commands: Sequence[Command] = ()
     deep_link: DeepLinker = no_links
+    fetch_file: FileFetcher = no_files
     # The multi-step command this chat is in the middle of, if any.
     conversation: Conversation | None = None
     # The caller left the branch's roster (members.left_on) and may still read their own

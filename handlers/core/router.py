@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers.core.context import Context, DeepLinker, Options, no_links
+from handlers.core.context import Context, DeepLinker, FileFetcher, Options, no_files, no_links
 from handlers.core.incoming import Incoming
 from handlers.core.messages import Denied, Msg, RecordedRefusal, Reply, UserError
 from handlers.core.parsing import clean, split_command
@@ -91,12 +91,14 @@ class Router:
         options: Options | None = None,
         clock: Clock = utc_now,
         deep_link: DeepLinker = no_links,
+        fetch_file: FileFetcher = no_files,
     ) -> None:
         self.sessions = sessions
         self.box = box
         self.options = options or Options()
         self.clock = clock
         self.deep_link = deep_link
+        self.fetch_file = fetch_file
         # Called after an update's commit for each signal its transaction raised (see
         # on_commit): the outbox sender wakes, the scheduler plans changed meetings' jobs.
         self._on_commit: dict[AfterCommit, list[Callable[[], None]]] = {}
@@ -210,6 +212,7 @@ class Router:
             caller=caller,
             commands=self.commands,
             deep_link=self.deep_link,
+            fetch_file=self.fetch_file,
             conversation=conversation,
             former=former,
         )

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.account.changes import Editor
-from handlers.core.messages import Msg, Reply, UserError
+from handlers.core.messages import Msg, RecordedRefusal, Reply, UserError
 from handlers.core.notify import queue_to_members
 from handlers.core.tracer import SessionTracer
 from storage import moves, people, roster
@@ -264,8 +264,8 @@ async def decide_transfer(
     if member is None or move.status != MoveStatus.PENDING:
         raise UserError("moves.not_pending", id=move.id)
     if not member.active or member.branch_id != move.from_branch_id:
-        move.status = MoveStatus.CANCELLED
-        raise UserError("moves.stale", id=move.id, name=member.name)
+        move.status = MoveStatus.CANCELLED  # kept: the answer is committed with it
+        raise RecordedRefusal("moves.stale", id=move.id, name=member.name)
     if accept:
         await complete_transfer(session, box, move, member, editor, clock)
         return member
@@ -328,25 +328,20 @@ async def depart(
     member.left_on = on
     member.left_reason = reason
     member.access_until = None if reason == Departure.DIED else on + timedelta(days=access_days)
-    kind = MoveKind.OUT if reason == Departure.TRANSFERRED_OUT else MoveKind.LEAVE
-    move = Move(
-        member_id=member.id,
-        kind=kind,
+    move = await _record_done(
+        session,
+        member,
+        MoveKind.OUT if reason == Departure.TRANSFERRED_OUT else MoveKind.LEAVE,
+        on,
+        editor,
+        clock,
         from_branch_id=branch.id if branch else None,
         organisation=organisation,
         letter_no=letter_no,
         reason=reason,
         basis=basis,
-        on=on,
-        status=MoveStatus.DONE,
         batch=batch,
-        requested_by=editor.member.id if editor.member else None,
-        decided_by=editor.member.id if editor.member else None,
-        created_at=clock.now,
-        decided_at=clock.now,
     )
-    session.add(move)
-    await session.flush()
     data: dict[str, Any] = {"move": move.id, "reason": reason, "on": on.isoformat()}
     data |= {
         k: v for k, v in (("to", organisation), ("letter_no", letter_no), ("batch", batch)) if v
@@ -381,23 +376,46 @@ async def record_transfer_in(
     clock: Clock,
 ) -> Move:
     """Record where a member added to the roster comes from (转入 from outside the school)."""
-    move = Move(
-        member_id=member.id,
-        kind=MoveKind.IN,
+    move = await _record_done(
+        session,
+        member,
+        MoveKind.IN,
+        on,
+        editor,
+        clock,
         to_branch_id=member.branch_id,
         organisation=organisation,
         letter_no=letter_no,
-        on=on,
-        status=MoveStatus.DONE,
-        requested_by=editor.member.id if editor.member else None,
-        decided_by=editor.member.id if editor.member else None,
-        created_at=clock.now,
-        decided_at=clock.now,
     )
-    session.add(move)
-    await session.flush()
     data = {"move": move.id, "from": organisation, "letter_no": letter_no, "on": on.isoformat()}
     await trace(
         session, box, clock, editor, "member.transferred_in", member, member.branch_id, data
     )
+    return move
+
+
+async def _record_done(
+    session: AsyncSession,
+    member: Member,
+    kind: MoveKind,
+    on: date,
+    editor: Editor,
+    clock: Clock,
+    **details: Any,
+) -> Move:
+    """A move that takes effect as it is recorded (decided by whoever records it)."""
+    by = editor.member.id if editor.member else None
+    move = Move(
+        member_id=member.id,
+        kind=kind,
+        on=on,
+        status=MoveStatus.DONE,
+        requested_by=by,
+        decided_by=by,
+        created_at=clock.now,
+        decided_at=clock.now,
+        **details,
+    )
+    session.add(move)
+    await session.flush()
     return move

@@ -8,14 +8,17 @@ and the reply says which rule is not met.
 """
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.core.context import Context
 from handlers.core.messages import Msg, Reply, UserError
 from handlers.core.parsing import parse_date, parse_id, parse_stage
 from handlers.core.registry import SECRETARY_UP, Replies
-from handlers.core.tracer import or_own
+from handlers.core.tracer import Tracer, or_own
 from handlers.pipeline.feature import feature
 from handlers.pipeline.files import checks_for, person_named
 from handlers.pipeline.rules import Status, stage_index
@@ -126,7 +129,7 @@ async def check_step(ctx: Context, member: Member, step: NewStep) -> None:
                 on=max(dated),
                 current=current,
             )
-    _check_order(history, step)
+    check_order(history, step)
     await _check_decision(ctx, member, step)
 
 
@@ -173,8 +176,9 @@ def _next(stage: str) -> Msg:
     return Msg(f"stage.{STAGE_ORDER[index + 1]}")
 
 
-def _check_order(history: list[StageChange], step: NewStep) -> None:
-    """Stage dates must follow the stages' order: an earlier stage was entered no later."""
+def check_order(history: Sequence[StageChange], step: NewStep) -> None:
+    """Stage dates must follow the stages' order: an earlier stage was entered no later (a
+    UserError naming the stage whose date is out of order)."""
     there = stage_index(step.stage)
     for earlier in history:
         if earlier.kind not in _ENTRIES:
@@ -195,6 +199,19 @@ def _check_order(history: list[StageChange], step: NewStep) -> None:
 async def record_step(ctx: Context, member: Member, step: NewStep) -> StageChange:
     """Write the step, move the person's stage if it is a move, and trace it."""
     caller = ctx.require_caller()
+    return await write_step(ctx.session, ctx, member, step, caller.id, ctx.now)
+
+
+async def write_step(
+    session: AsyncSession,
+    tracer: Tracer,
+    member: Member,
+    step: NewStep,
+    recorded_by: int | None,
+    now: datetime,
+) -> StageChange:
+    """`record_step` for any caller (a chat command, a roster import): the step written, the
+    stage moved if it is a move, traced as stage.changed by `tracer`'s actor."""
     before = member.stage
     row = StageChange(
         member_id=member.id,
@@ -205,16 +222,16 @@ async def record_step(ctx: Context, member: Member, step: NewStep) -> StageChang
         meeting_id=step.meeting_id,
         approved_on=step.approved_on,
         months=step.months,
-        recorded_by=caller.id,
-        recorded_at=ctx.now,
+        recorded_by=recorded_by,
+        recorded_at=now,
     )
-    ctx.session.add(row)
+    session.add(row)
     if step.kind == StepKind.ADVANCE:
         member.stage = step.stage
     elif step.kind == StepKind.CANCEL:
         member.active = False  # no longer a (probationary) member; the file stays
-    await ctx.session.flush()
-    await ctx.trace(
+    await session.flush()
+    await tracer.trace(
         "stage.changed",
         member_id=member.id,
         branch_id=or_own(member.branch_id),

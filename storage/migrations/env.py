@@ -9,6 +9,7 @@ from storage import (  # noqa: F401  (their tables join Base.metadata)
     pipeline_models,
     roster_models,
     survey_models,
+    vote_models,
 )
 from storage.db import ensure_sqlite_dir, sync_url
 from storage.models import Base

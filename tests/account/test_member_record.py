@@ -54,7 +54,7 @@ async def test_secretary_sees_everything_with_buttons_and_the_view_is_traced(cha
     assert "尚未绑定" in reply and "化学化工学院第一党支部：2026-11-24 至 今" in reply
     assert "命令行：加入名册" in reply
     buttons = [b.data for row in secretary.replies[0].buttons for b in row]
-    assert f"/member_set #{member_id} role" in buttons and len(buttons) == 5
+    assert f"/member_set #{member_id} role" in buttons and len(buttons) == 12
     (viewed,) = await traces_of(chat, "data.viewed")
     assert viewed.member_id == member_id and viewed.data["what"] == "member"
 
@@ -172,7 +172,13 @@ async def test_bad_input_answers_with_the_form_and_changes_nothing(chat: Chat) -
         ("/member 同名", "同名"),
         ("/member_set", "用法"),
         ("/member_set 张三", "用法"),
-        ("/member_set 张三 性别 男", "没有“性别”这一项"),
+        ("/member_set 张三 血型 A", "没有“血型”这一项"),
+        ("/member_set 张三 性别 未知", "请写“男”或“女”"),
+        ("/member_set 张三 出生日期 2003-02-30", "出生日期“2003-02-30”不对"),
+        ("/member_set 张三 出生日期 2099-01-01", "今天以前"),
+        ("/member_set 张三 民族 汉", "请写全称"),
+        ("/member_set 张三 学历 很高", "学历“很高”看不懂"),
+        ("/member_set 张三 年级 23", "如 2023级"),
         ("/member_set 张三 实习期 明年", "看不懂"),
         ("/member_set 张三 实习期 2020-01-01", "已经过去"),
         ("/member_set 张三 手机 123", "手机号“123”无效"),

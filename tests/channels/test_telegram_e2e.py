@@ -38,7 +38,7 @@ async def test_menu_is_set_and_onboarding_works(fake: FakeTelegram, bot: Service
     commands = [c for c in fake.calls if c.method == "setMyCommands"]
     names = [c["command"] for c in commands[-1].params["commands"]]
     assert names == [
-        *("help", "bind_code", "me", "mydata", "checkin", "leave", "meetings"),
+        *("help", "bind_code", "me", "mydata", "archive", "checkin", "leave", "meetings"),
         *("quiz", "study", "search", "mistakes", "rank", "materials"),
         *("pipeline", "talk", "thought", "thoughts", "thought_read", "dues", "volunteer"),
         *("surveys", "survey", "myreport"),

@@ -7,7 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from handlers.account.roster import parse_roster, valid_id_number
+from handlers.account.roster import parse_roster
+from handlers.account.roster_checks import valid_id_number
 from handlers.core.messages import UserError
 from handlers.core.parsing import (
     as_typed,
@@ -94,7 +95,7 @@ def test_id_number_checksum() -> None:
 @given(st.binary(max_size=400))
 def test_roster_parser_survives_any_csv_bytes(raw: bytes) -> None:
     try:
-        good, errors = parse_roster("roster.csv", raw)
+        good, errors = parse_roster("roster.csv", raw, date(2026, 12, 1))
     except UserError:
         return
     assert all(line >= 2 for line, _ in good)
@@ -109,7 +110,7 @@ def test_roster_parser_survives_any_table(rows: list[list[str]]) -> None:
     buffer = io.StringIO()
     csv.writer(buffer).writerows([["姓名", "学号", "阶段", "手机", "实习截止"], *rows])
     with contextlib.suppress(UserError):
-        parse_roster("roster.csv", buffer.getvalue().encode())
+        parse_roster("roster.csv", buffer.getvalue().encode(), date(2026, 12, 1))
 
 
 @given(st.text(st.characters(blacklist_categories=("Cc", "Cf", "Cs")), max_size=200))

@@ -81,7 +81,8 @@ async def test_suspension_and_leaving_the_party_need_a_basis_death_sends_nothing
     gone = await row(chat, zhao_id)
     assert not gone.active and gone.access_until is None
     assert await queued_to(chat.services, zhao_id, "member_move") == []
-    assert f"没有找到“#{wang_id}”" in await secretary.say(f"/member #{wang_id}")
+    record = await secretary.say(f"/member #{wang_id}")  # the record stays readable
+    assert "离开名册：停止党籍（2026-11-24），依据：支部大会决议（2026年第3次）" in record
 
 
 async def test_a_transfer_in_is_recorded_with_its_origin_and_letter(chat: Chat) -> None:
@@ -116,3 +117,14 @@ async def test_the_access_period_is_a_setting(chat: Chat) -> None:
     assert "【张三】" in await zhang.say("/me")
     chat.clock.advance(days=1)
     assert "查询期已结束" in await zhang.say("/me")
+
+
+async def test_the_record_of_one_who_left_stays_readable_not_changeable(chat: Chat) -> None:
+    secretary = await chat.bound("书记", role=Role.SECRETARY)
+    await chat.enrolled("张三")
+    await secretary.say("/transfer_out 张三 某某公司党委 JX2026-031")
+    record = await secretary.say("/member 张三")
+    assert "【已离开名册：转出，2026-11-24】" in record and "【张三】" in record
+    assert "离开名册：转出（2026-11-24），转至“某某公司党委”，介绍信编号 JX2026-031" in record
+    assert secretary.replies[0].buttons == ()
+    assert "没有找到“张三”" in await secretary.say("/member_set 张三 姓名 张叁")

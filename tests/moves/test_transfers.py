@@ -170,3 +170,14 @@ async def test_a_transfer_dated_today_counts_from_the_start_of_the_day(chat: Cha
     assert second.since.astimezone(zone).time().isoformat() == "00:00:00"
     assert first.until == second.since
     assert chat.clock() - second.since < timedelta(days=1)
+
+
+async def test_a_request_gone_stale_is_cancelled_when_decided(chat: Chat) -> None:
+    sender = await chat.bound("一支书记", role=Role.SECRETARY)
+    receiver = await chat.bound("二支书记", role=Role.SECRETARY, branch=SECOND)
+    zhang_id, _ = await chat.enrolled("张三")
+    await sender.say("/transfer 张三 化学化工学院第二党支部")
+    await sender.say("/depart 张三 毕业")
+    (request, _left) = await moves_of(chat, zhang_id)
+    assert request.status == MoveStatus.CANCELLED  # leaving cancels a pending transfer
+    assert "已经处理过了" in await receiver.say(f"/transfer_accept {request.id}")

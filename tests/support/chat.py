@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 
 from bot.app.services import Services
 from handlers.account.members import NewMember, add_branch, add_member, issue_invite
+from handlers.core.context import FileUnavailable
 from handlers.core.incoming import Attachment, Incoming, Location
 from handlers.core.messages import Reply
 from storage import people
@@ -77,6 +78,17 @@ class Chat:
         self.services = services
         self.clock = clock
         self._accounts = itertools.count(1000)
+
+    def serve_files(self, files: dict[str, bytes], platform: str = "telegram") -> None:
+        """Let handlers fetch the bytes of files users send (by file_id), as a platform's
+        getFile would; an unknown id is a file the platform cannot give."""
+
+        async def fetch(_platform: str, attachment: Attachment, _limit: int) -> bytes:
+            if attachment.file_id not in files:
+                raise FileUnavailable(attachment.file_id)
+            return files[attachment.file_id]
+
+        self.services.files.register(platform, fetch)
 
     async def branch(self, name: str = "化学化工学院第一党支部") -> Branch:
         async with self.services.sessions() as session, session.begin():

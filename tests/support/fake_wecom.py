@@ -36,6 +36,8 @@ class FakeWeCom:
     failures: list[int] = field(default_factory=list)
     _tokens: dict[str, float] = field(default_factory=dict)
     _media: "itertools.count[int]" = field(default_factory=lambda: itertools.count(1))
+    # The bytes of images members sent (WeComMember.image), served by media/get.
+    media: dict[str, bytes] = field(default_factory=dict)
     _runner: web.AppRunner | None = None
     base_url: str = ""
 
@@ -44,6 +46,7 @@ class FakeWeCom:
         app.router.add_get("/cgi-bin/gettoken", self._gettoken)
         app.router.add_post("/cgi-bin/message/send", self._send)
         app.router.add_post("/cgi-bin/media/upload", self._upload)
+        app.router.add_get("/cgi-bin/media/get", self._media_get)
         app.router.add_post("/cgi-bin/message/update_template_card", self._update)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -107,6 +110,16 @@ class FakeWeCom:
                                           "media_id": media_id}, ""))  # fmt: skip
         return web.json_response({"errcode": 0, "type": request.query.get("type"),
                                   "media_id": media_id})  # fmt: skip
+
+    async def _media_get(self, request: web.Request) -> web.Response:
+        problem = self._valid(request)
+        if problem:
+            return web.json_response(problem)
+        content = self.media.get(request.query.get("media_id", ""))
+        if content is None:
+            return web.json_response({"errcode": 40007, "errmsg": "invalid media_id"})
+        self.calls.append(Call("media_get", {"media_id": request.query["media_id"]}, ""))
+        return web.Response(body=content, content_type="image/jpeg")
 
     async def _update(self, request: web.Request) -> web.Response:
         problem = self._valid(request)
@@ -197,6 +210,11 @@ class WeComMember:
         fields = {"Location_X": str(latitude), "Location_Y": str(longitude), "Scale": "15",
                   "Label": "会场"}  # fmt: skip
         return await self.post(self.xml("location", fields))
+
+    async def image(self, media_id: str) -> int:
+        """An image message (its bytes put in the fake's `media` under media_id first)."""
+        fields = {"PicUrl": f"http://example.invalid/{media_id}", "MediaId": media_id}
+        return await self.post(self.xml("image", fields))
 
     async def press(self, key: str, task_id: str = "task") -> int:
         fields = {

@@ -25,7 +25,7 @@ from handlers.core.messages import UserError
 from handlers.surveys import typed
 from handlers.surveys.deadlines import remind_and_close
 from handlers.surveys.spec import SpecInvalid, check_options, from_dict, split_options
-from storage import people, surveys
+from storage import ballot_box, people, surveys
 from storage.enums import Role, Stage
 from storage.models import Base, OutboxMessage, Trace
 from storage.survey_models import Survey, SurveyBallotBox, SurveyParticipant, SurveyProgress
@@ -512,7 +512,7 @@ async def test_anonymous_answers_cannot_be_tied_to_members(
         places.append(n)
         return 0
 
-    monkeypatch.setattr(surveys.secrets, "randbelow", at_front)
+    monkeypatch.setattr(ballot_box.secrets, "randbelow", at_front)
     secretary = await chat.bound("书记", role=Role.SECRETARY)
     people_ = [await chat.bound(n) for n in ("党员甲", "党员乙", "党员丙", "党员丁")]
     survey = await make_survey(secretary, anonymous=True)

@@ -21,6 +21,8 @@ from bot.channels.telegram.ordering import PerChatUpdateProcessor
 from bot.channels.telegram.send import send_replies
 from bot.channels.telegram.transport import AiohttpRequest
 from handlers.account.help import visible_commands
+from handlers.core.context import FileUnavailable
+from handlers.core.incoming import Attachment
 from storage import people
 from storage.enums import Role
 
@@ -103,6 +105,7 @@ class TelegramService:
         await self.outbox_bot.initialize()
         username = app.bot.username
         self.services.links.register(PLATFORM, f"https://t.me/{username}?start={{code}}")
+        self.services.files.register(PLATFORM, self.fetch_file)
         await self._set_menu()
         await app.start()
         if self.webhook_mode:
@@ -116,6 +119,19 @@ class TelegramService:
         elif app.updater is not None:
             await app.updater.start_polling(allowed_updates=ALLOWED_UPDATES, timeout=30)
             log.info("Telegram polling as @%s", username)
+
+    async def fetch_file(self, _platform: str, attachment: Attachment, limit: int) -> bytes:
+        """A file a user sent, by getFile and its download (at most `limit` bytes: the size
+        Telegram gives is checked before the download)."""
+        if attachment.size is not None and attachment.size > limit:
+            raise FileUnavailable(f"file larger than {limit} bytes")
+        try:
+            found = await self.application.bot.get_file(attachment.file_id)
+            if found.file_size is not None and found.file_size > limit:
+                raise FileUnavailable(f"file larger than {limit} bytes")
+            return bytes(await found.download_as_bytearray())
+        except TelegramError as err:
+            raise FileUnavailable(f"Telegram refused the file: {err}") from err
 
     def _menu(self, role: str) -> list[BotCommand]:
         renderer = self.services.renderer

@@ -107,6 +107,21 @@ class WeComClient:
         body = await self.call("/cgi-bin/media/upload", data=form, params={"type": kind})
         return str(body["media_id"])
 
+    async def media(self, media_id: str, limit: int) -> bytes:
+        """A temporary media's bytes (an image a member sent), at most `limit` of them; an
+        error comes back as JSON instead of the file."""
+        token = await self.token()
+        query = {"access_token": token, "media_id": media_id}
+        async with self.http.get(f"{self.base_url}/cgi-bin/media/get", params=query) as r:
+            if r.status >= 500:
+                raise WeComError(-r.status, f"HTTP {r.status}")
+            if r.content_type in ("application/json", "text/plain"):
+                _check(await r.json(content_type=None))
+            content = await r.content.read(limit + 1)
+        if len(content) > limit:
+            raise WeComError(-413, f"media larger than {limit} bytes")
+        return content
+
     async def update_card(self, userid: str, response_code: str, change: dict[str, Any]) -> None:
         """Change the card whose button was pressed: {"button": {"replace_name": ...}} or a
         whole {"template_card": ...} (the code is valid once, for 72 hours)."""

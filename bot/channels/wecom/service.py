@@ -13,6 +13,7 @@ import weakref
 from collections.abc import Callable
 from functools import partial
 
+import aiohttp
 from aiohttp import web
 from wechatpy.enterprise.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidSignatureException
@@ -30,6 +31,8 @@ from bot.channels.wecom.convert import (
 )
 from bot.channels.wecom.deliver import WeComTransport, retried
 from bot.channels.wecom.render import card_update, text_message
+from handlers.core.context import FileUnavailable
+from handlers.core.incoming import Attachment
 from handlers.core.messages import Reply
 
 log = logging.getLogger(__name__)
@@ -55,6 +58,14 @@ class WeComService:
 
     async def start(self) -> None:
         await self.client.token()  # a wrong secret or unreachable API stops start-up here
+        self.services.files.register(PLATFORM, self.fetch_file)
+
+    async def fetch_file(self, _platform: str, attachment: Attachment, limit: int) -> bytes:
+        """An image a member sent, by media/get (its MediaId lasts three days)."""
+        try:
+            return await self.client.media(attachment.file_id, limit)
+        except (WeComError, aiohttp.ClientError) as err:
+            raise FileUnavailable(f"WeCom refused the media: {err}") from err
 
     async def close(self, patience: float = 10.0) -> None:
         """Finish the messages already acknowledged to WeCom (it will not send them again),

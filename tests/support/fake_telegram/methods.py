@@ -48,11 +48,24 @@ class MethodsMixin(FakeState):
             "answerCallbackQuery": self._return_true,
             "sendPhoto": self._send_photo,
             "sendDocument": self._send_document,
+            "getFile": self._get_file,
             "setMyCommands": self._set_my_commands,
             "getMyCommands": self._get_my_commands,
             "deleteMyCommands": self._delete_my_commands,
             "close": self._return_true,
             "logOut": self._return_true,
+        }
+
+    async def _get_file(self, call: Call) -> JSON:
+        """A File for a document a user sent with content; its bytes are at /file/bot…/path."""
+        file_id = str(call.params.get("file_id", ""))
+        if file_id not in self.files:
+            raise ApiError(HTTPStatus.BAD_REQUEST, "Bad Request: invalid file_id")
+        return {
+            "file_id": file_id,
+            "file_unique_id": f"u{file_id}",
+            "file_size": len(self.files[file_id]),
+            "file_path": f"documents/{file_id}",
         }
 
     async def _return_true(self, call: Call) -> bool:

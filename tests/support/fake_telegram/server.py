@@ -62,6 +62,7 @@ class FakeTelegram(MethodsMixin, UpdatesMixin, FaultsMixin, WebhookMixin):
         """Listen on host:port; port 0 picks a free port."""
         app = web.Application(client_max_size=MAX_UPLOAD)
         app.router.add_route("*", "/bot{token}/{method}", self._handle_api)
+        app.router.add_get("/file/bot{token}/documents/{file_id}", self._download)
         app.router.add_post("/_control/updates", self._control_updates)
         app.router.add_get("/_control/stats", self._control_stats)
         app.router.add_post("/_control/reset", self._control_reset)
@@ -240,6 +241,13 @@ class FakeTelegram(MethodsMixin, UpdatesMixin, FaultsMixin, WebhookMixin):
             self.rejected_429 += 1
         self._notify()
         return web.json_response(error.body(), status=error.status)
+
+    async def _download(self, request: web.Request) -> web.Response:
+        """A file's bytes, as Telegram's file server gives them after getFile."""
+        content = self.files.get(request.match_info["file_id"])
+        if request.match_info["token"] != self.token or content is None:
+            return web.Response(status=404)
+        return web.Response(body=content)
 
     async def _control_updates(self, request: web.Request) -> web.Response:
         """POST /_control/updates: queue a JSON list of raw updates."""

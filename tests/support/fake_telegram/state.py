@@ -48,6 +48,8 @@ class FakeState:
         self._next_update_id = 1
         self._message_ids = itertools.count(1)
         self._file_ids = itertools.count(1)
+        # The bytes of files users sent (push_document with content), served by getFile.
+        self.files: dict[str, bytes] = {}
         self._callback_ids = itertools.count(1)
         self._messages: dict[tuple[int, int], JSON] = {}
         self._users: dict[int, JSON] = {}

@@ -79,10 +79,15 @@ class UpdatesMixin(FakeState):
         caption: str | None = None,
         *,
         chat_id: int | None = None,
+        content: bytes | None = None,
     ) -> int:
-        """Queue a document upload from a user; returns its update_id."""
+        """Queue a document upload from a user; returns its update_id. With `content`, the
+        file's bytes can be fetched back (getFile) and its size is theirs."""
         user = self._sender(user_id)
         number = next(self._file_ids)
+        if content is not None:
+            self.files[f"document{number}"] = content
+            file_size = len(content)
         document = {
             "file_id": f"document{number}",
             "file_unique_id": f"udocument{number}",

@@ -1,0 +1,3 @@
+from handlers.core.registry import Feature
+
+feature = Feature("orglife", order=("orglife",))

@@ -1,0 +1,29 @@
+"""The meetings organisational life is measured by, and the branches it is measured for."""
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.enums import MeetingStatus
+from storage.models import Branch, Meeting
+
+
+async def meetings_between(
+    session: AsyncSession, since: datetime, until: datetime
+) -> Sequence[tuple[int | None, str, datetime]]:
+    """(branch id, kind, start) of every meeting not cancelled that starts in [since, until),
+    held or still to come; a school-wide meeting has branch id None."""
+    query = select(Meeting.branch_id, Meeting.kind, Meeting.starts_at).where(
+        Meeting.starts_at >= since,
+        Meeting.starts_at < until,
+        Meeting.status != MeetingStatus.CANCELLED,
+    )
+    return [(b, k, s) for b, k, s in (await session.execute(query)).all()]
+
+
+async def branches_in_service(session: AsyncSession) -> Sequence[Branch]:
+    """Branches that are not archived, by name."""
+    query = select(Branch).where(Branch.archived_at.is_(None)).order_by(Branch.name)
+    return (await session.scalars(query)).all()
