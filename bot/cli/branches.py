@@ -4,6 +4,7 @@ or a list, and archive. An operator acts as an admin does in chat, traced with t
 
 import getpass
 from collections.abc import Callable, Coroutine
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,10 @@ from handlers.moves.domain import Clock
 
 def _clock(settings: Settings) -> Clock:
     return Clock(now(), settings.zone)
+
+
+def _day(text: str | None, clock: Clock) -> date:
+    return parse_date(text) if text else clock.today
 
 
 def _editor() -> Editor:
@@ -102,7 +107,7 @@ def branch_merge(ctx: click.Context, source: str, target: str, on: str | None, y
     settings = settings_from(ctx)
 
     async def work(services: Services, session: AsyncSession, clock: Clock) -> None:
-        day = parse_date(on) if on else clock.today
+        day = _day(on, clock)
         plan = await reshape.plan_merge(
             session,
             await domain.branch_called(session, source),
@@ -151,7 +156,7 @@ def branch_split(
     kind, values = chosen[0]
 
     async def work(services: Services, session: AsyncSession, clock: Clock) -> None:
-        day = parse_date(on) if on else clock.today
+        day = _day(on, clock)
         origin = await domain.branch_called(session, source)
         plan = await reshape.plan_split(session, origin, target, kind, values, day, clock)
         _confirm(settings, plan.preview(), yes)
@@ -170,7 +175,7 @@ def branch_archive(ctx: click.Context, name: str, on: str | None) -> None:
     settings = settings_from(ctx)
 
     async def work(services: Services, session: AsyncSession, clock: Clock) -> None:
-        day = parse_date(on) if on else clock.today
+        day = _day(on, clock)
         branch = await domain.branch_called(session, name)
         await domain.archive(session, services.box, branch, day, _editor(), clock)
         say(settings, "branches.archived_done", branch=branch.name, on=day)

@@ -61,7 +61,6 @@ def test_rename_then_the_old_name_is_shown(cli: Cli) -> None:
 
 
 def test_split_by_a_list_then_archive(cli: Cli, tmp_path: Path) -> None:
-    """(By grade: tests/branches/test_branches.py; the roster import has no 年级 column yet.)"""
     for name in ("新生甲", "新生乙", "老生丙"):
         cli("member", "add", "--branch", BRANCH, "--name", name)
     listing = tmp_path / "2024级.csv"
@@ -86,3 +85,18 @@ def test_split_by_a_list_then_archive(cli: Cli, tmp_path: Path) -> None:
     assert archived["data"]["by"] == getpass.getuser()
     future = cli("branch", "archive", new, "--on", "2099-01-01")
     assert future.exit_code != 0 and "还没到" in future.output
+
+
+def test_split_by_grade_into_an_existing_branch(cli: Cli) -> None:
+    cli("branch", "add", OTHER)
+    for name, grade in (("新生甲", "2024级"), ("老生乙", "2022级")):
+        cli("member", "add", "--branch", BRANCH, "--name", name)
+        assert cli("member", "set", name, "--grade", grade).exit_code == 0
+    split = cli("branch", "split", BRANCH, "--into", OTHER, "--grade", "2024级", "--yes")
+    assert split.exit_code == 0, split.output
+    assert "（新建）" not in split.output and "成员 1 人：新生甲" in split.output
+    assert "新生甲" in members(cli, OTHER) and "老生乙" in members(cli, BRANCH)
+    (done,) = traced(cli, "branch.split")
+    assert done["data"]["created"] is False
+    same = cli("branch", "split", BRANCH, "--into", BRANCH, "--grade", "2022级", "--yes")
+    assert same.exit_code != 0 and "不能把" in same.output
