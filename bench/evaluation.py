@@ -1,7 +1,8 @@
 """The evaluation (考评) at school scale: 300 branches, 30,000 members, 5,000,000 traces.
 
     python bench/evaluation.py [--branches 300] [--members 30000] [--traces 5000000]
-                               [--small] [--rounds 5] [--database-url URL] [--reuse]
+                               [--small] [--movers SHARE] [--rounds 5]
+                               [--database-url URL] [--reuse]
 
 Builds, timed apart from the figures: a year of a school's record (2025-07-21 to NOW,
 2026-07-20, so the figures do not depend on the day it runs) in one valid trace chain, with
@@ -9,7 +10,9 @@ the state rows behind it (bench/evaluation_data.py): finalised meetings with eve
 attendance, check-ins and approved leave; notices delivered and acknowledged (seconds in the
 data); counted daily quizzes and practice rounds; materials pushed and learned; dues,
 volunteer hours and thought reports; about 6% other kinds (data.viewed, searches, ...); some
-members joined mid-year. Loaded a month per transaction past the ORM (COPY on PostgreSQL,
+members joined mid-year; each member's membership of their branch (with `--movers`, that
+share of them moved to the next branch on a day of the spring term, so their scorecards
+take the stint path). Loaded a month per transaction past the ORM (COPY on PostgreSQL,
 executemany on the raw sqlite3 handle), the big tables' secondary indexes rebuilt after;
 PostgreSQL is ANALYZEd, as autovacuum would have done on a live server. Then 1,000 random
 traces are re-read and checked against their hash and neighbour; the first chain state below
@@ -42,7 +45,7 @@ import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from operator import itemgetter
 from pathlib import Path
@@ -110,6 +113,7 @@ STATE_COLUMNS = {  # the rows a month adds, in load order (foreign keys first)
 COLUMNS = {
     "branches": ("id", "name", "created_at"),
     "members": ("id", "branch_id", "name", "role", "stage", "interests", "active", "created_at"),
+    "memberships": ("id", "member_id", "branch_id", "since", "until", "reason", "end_reason"),
     "questions": ("id", "code", "kind", "stem", "options", "answer", "tags", "difficulty",
                   "explanation", "source", "active", "updated_at"),
     "materials": ("id", "branch_id", "title", "body", "keywords", "terms", "digest", "active",
@@ -188,6 +192,7 @@ async def indexes_dropped(engine: AsyncEngine, tables: Sequence[str]) -> AsyncIt
 @dataclass
 class Generated:
     plan: Plan
+    movers: float = 0.0
     traces: int = 0
     rows: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
@@ -197,7 +202,7 @@ class Generated:
 async def load_month(conn: AsyncConnection, month: Month, chain: Chain, made: Generated) -> None:
     loader = await Loader.on(conn)
     if month.start == START:
-        for table, rows in school_rows(made.plan).items():
+        for table, rows in school_rows(made.plan, made.movers).items():
             await loader.load(table, rows)
     for table in STATE_COLUMNS:
         rows = month.rows.get(table, [])
@@ -214,7 +219,7 @@ async def seal(conn: AsyncConnection, box: SecretBox, chain: Chain, ids: dict[st
     values = {"last_id": chain.last_id, "last_hash": chain.last_hash, "seal": mark}
     await conn.execute(update(TraceHead).where(TraceHead.id == HEAD_ID).values(**values))
     if conn.dialect.name == "postgresql":
-        for table in ("branches", "members", "questions", "materials", *ids):
+        for table in ("branches", "members", "memberships", "questions", "materials", *ids):
             await conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                     f"(SELECT max(id) FROM {table}))"))  # fmt: skip
         await conn.execute(text("ANALYZE"))
@@ -223,7 +228,10 @@ async def seal(conn: AsyncConnection, box: SecretBox, chain: Chain, ids: dict[st
 async def populate(engine: AsyncEngine, box: SecretBox, size: Size, seed: int = 7) -> Generated:
     """The whole year, a month per transaction, then the chain head sealed."""
     began, rng, ids = time.perf_counter(), Random(seed), dict[str, int]()
-    made, chain = Generated(plan(rng, size)), Chain(box, engine.dialect.name == "postgresql")
+    made, chain = (
+        Generated(plan(rng, size), size.movers),
+        Chain(box, engine.dialect.name == "postgresql"),
+    )
     schedule, people = meeting_days(rng, made.plan), made.plan.people
     async with indexes_dropped(engine, ("traces", *STATE_COLUMNS)) as rebuilt:
         for start, end in itertools.pairwise(month_starts()):
@@ -445,9 +453,13 @@ if __name__ == "__main__":
     parser.add_argument(
         "--small", action="store_true", help="20 branches, 2,000 members, 200,000 traces"
     )
+    parser.add_argument(
+        "--movers", type=float, default=0.0, help="share of members moved in the spring term"
+    )
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--database-url", type=database_url)
     parser.add_argument("--reuse", action="store_true", help="keep a database already filled")
     args = parser.parse_args()
     chosen = SMALL if args.small else Size(args.branches, args.members, args.traces)
+    chosen = replace(chosen, movers=args.movers)
     asyncio.run(main(chosen, args.rounds, args.database_url, args.reuse))

@@ -59,6 +59,7 @@ class Size:
     branches: int
     members: int
     traces: int
+    movers: float = 0.0  # the share of members moved to another branch in the spring term
 
 
 @dataclass
@@ -351,13 +352,34 @@ def _num(value: int | None) -> str:
     return "null" if value is None else str(value)
 
 
-def school_rows(plan: Plan) -> dict[str, list[tuple[Any, ...]]]:
-    """Branches, members, the question bank and the materials, with explicit ids."""
+def memberships(plan: Plan, movers: float) -> list[tuple[Any, ...]]:
+    """One membership per person from the day they were added; `movers`: that share of the
+    members (never a branch's first three) moved to the next branch on a day of the spring
+    term (2026-03-02 + 0..59 days), their records before and after left as generated."""
+    rows: list[tuple[Any, ...]] = []
+    every = round(1 / movers) if movers else 0
+    for p in plan.people:
+        if not every or p.id % every or p.role != Role.MEMBER:
+            rows.append((len(rows) + 1, p.id, p.branch, p.joined, None, "joined", None))
+            continue
+        moved = max(p.joined, datetime(2026, 3, 2, tzinfo=UTC) + timedelta(days=p.id % 60))
+        rows.append((len(rows) + 1, p.id, p.branch, p.joined, moved, "joined", "transferred"))
+        to = p.branch % len(plan.branches) + 1
+        rows.append((len(rows) + 1, p.id, to, moved, None, "transferred", None))
+    return rows
+
+
+def school_rows(plan: Plan, movers: float = 0.0) -> dict[str, list[tuple[Any, ...]]]:
+    """Branches, members, their memberships, the question bank and the materials, with
+    explicit ids (a mover's branch is the one they moved to)."""
     created, options = START - timedelta(days=2000), ["甲", "乙", "丙", "丁"]
+    stretches = memberships(plan, movers)
+    now = {row[1]: row[2] for row in stretches}
     return {
         "branches": [(b, f"第{b:03d}党支部", created) for b in range(1, len(plan.branches) + 1)],
-        "members": [(p.id, p.branch, f"党员{p.id:05d}", str(p.role), str(p.stage), [], True,
+        "members": [(p.id, now[p.id], f"党员{p.id:05d}", str(p.role), str(p.stage), [], True,
                      p.joined) for p in plan.people],
+        "memberships": stretches,
         "questions": [(i, f"BENCH{i:03d}", "single", f"题目 {i}", options, "A", [], 1, "", "",
                        True, START) for i in range(1, QUESTIONS + 1)],
         "materials": [(i, None, f"学习资料 {i}", "学习内容。", [], {}, f"{i:064x}", True, START)

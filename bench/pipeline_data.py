@@ -52,6 +52,7 @@ from storage.pipeline_models import (
     ThoughtReview,
     VolunteerRecord,
 )
+from storage.roster_models import Membership
 
 NOW = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai, when the daily job runs
 FIRST_USER = 40_000_000
@@ -189,6 +190,12 @@ async def add_people(
         for p in people
     ]  # fmt: skip
     await insert_rows(session, PlatformAccount, accounts)
+    stretches = [
+        {"member_id": p.id, "branch_id": branch_ids[p.branch], "since": row["created_at"],
+         "reason": "joined"}
+        for p, row in zip(people, rows, strict=True)
+    ]  # fmt: skip
+    await insert_rows(session, Membership, stretches)
 
 
 def step_rows(

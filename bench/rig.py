@@ -29,6 +29,7 @@ from bot.channels.telegram.transport import AiohttpRequest
 from storage import schema
 from storage.crypto import SecretBox
 from storage.models import Member, PlatformAccount
+from storage.roster_models import Membership
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "123456:TEST"
@@ -215,6 +216,12 @@ async def bind_members(
         for i, m in enumerate(members)
     ]
     await session.execute(insert(PlatformAccount), accounts)
+    # Their memberships, as add_member opens them: meetings expect members by these.
+    stretches = [
+        {"member_id": m.id, "branch_id": m.branch_id, "since": now, "reason": "joined"}
+        for m in members
+    ]
+    await session.execute(insert(Membership), stretches)
     return [first_chat + i for i in range(count)]
 
 

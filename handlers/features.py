@@ -16,6 +16,7 @@ from handlers import (
     surveys,
     thoughts,
     volunteer,
+    votes,
 )
 
 # member_edit, member_view and roster_export are imported for their commands: they register on
@@ -44,6 +45,7 @@ FEATURES: tuple[Feature, ...] = (
     notices.feature,
     study.feature,
     pipeline.feature,
+    votes.feature,
     thoughts.feature,
     dues.feature,
     volunteer.feature,

@@ -125,3 +125,4 @@ class Departure(StrEnum):
     STOPPED = "stopped"  # 停止党籍
     LEFT_PARTY = "left_party"  # 出党 (开除党籍, 除名, 退党)
     DIED = "died"  # 去世
+    CANCELLED = "cancelled"  # 取消预备党员资格 (recorded in the development pipeline)

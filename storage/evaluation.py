@@ -11,13 +11,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from statistics import median
 
-from sqlalchemy import Select, and_, case, func, or_, select, text, true
+from sqlalchemy import Select, and_, case, func, or_, select, text, true, union
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import raiseload
 
+from storage import roster
 from storage.db import chunks, core_rows
 from storage.enums import MeetingStatus, Presence
 from storage.models import Attendance, Meeting, Member, Trace
+from storage.roster_models import Membership
 
 LEARNED = "material.learned"
 QUIZ = "quiz.completed"
@@ -179,17 +181,21 @@ async def last_counted_quiz(
     return found
 
 
-async def active_members(session: AsyncSession, branch_id: int | None) -> Sequence[Member]:
-    """Active members of a branch, or of every branch (None), by branch then id; without
-    their branch (a report has its branches: a school's 30,000 joined rows cost a second)."""
-    query = (
-        select(Member)
-        .options(raiseload(Member.branch))
-        .where(Member.active.is_(True), Member.branch_id.is_not(None))
-    )
+async def members_between(
+    session: AsyncSession, branch_id: int | None, since: datetime, until: datetime
+) -> Sequence[Member]:
+    """Who a branch's (every branch's: None) report over [since, until) lists: members of it
+    at some time then (since moved away or left too), and its active members now (added
+    after the period: listed as not yet members); by id, without their branch (a report has
+    its branches: a school's 30,000 joined rows cost a second)."""
+    was = select(Membership.member_id).where(roster.overlapping(since, until))
+    now = select(Member.id).where(Member.active.is_(True), Member.branch_id.is_not(None))
     if branch_id is not None:
-        query = query.where(Member.branch_id == branch_id)
-    return (await session.scalars(query.order_by(Member.branch_id, Member.id))).all()
+        was = was.where(Membership.branch_id == branch_id)
+        now = now.where(Member.branch_id == branch_id)
+    # A union of ids, each side by its index: an OR over members would scan them all.
+    query = select(Member).options(raiseload(Member.branch)).where(Member.id.in_(union(was, now)))
+    return (await session.scalars(query.order_by(Member.id))).all()
 
 
 @dataclass

@@ -6,10 +6,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, Select, Table, bindparam, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import roster
 from storage.crypto import SecretBox
 from storage.db import insert_ignoring_conflicts
 from storage.enums import LeaveStatus, MeetingKind, MeetingStatus, Presence, Role
 from storage.models import Attendance, LeaveRequest, Meeting, Member
+from storage.roster_models import Membership
 
 ATTENDANCE: Table = Attendance.__table__  # type: ignore[assignment]
 
@@ -69,18 +71,19 @@ async def open_for_checkin(
 async def expected_ids(
     session: AsyncSession, meeting: Meeting, branch_id: int | None = None
 ) -> list[int]:
-    """Who should attend: active members of the branch (every branch for a school-wide
-    meeting; `branch_id` narrows that to one) who were members when it started; for a 支委会
-    only the committee."""
-    query = select(Member.id).where(
-        Member.active.is_(True),
-        Member.branch_id.is_not(None),
-        Member.created_at <= meeting.starts_at,
+    """Who should attend: the members of the branch (of every branch for a school-wide
+    meeting; `branch_id` narrows that to one) when it started, by their memberships then (a
+    member who moved in or joined later is not expected, one who moved out or left later
+    still is); for a 支委会 only the committee."""
+    query = (
+        select(Member.id)
+        .join(Membership, Membership.member_id == Member.id)
+        .where(roster.covering(meeting.starts_at), roster.counted())
     )
     if meeting.branch_id is not None:
-        query = query.where(Member.branch_id == meeting.branch_id)
+        query = query.where(Membership.branch_id == meeting.branch_id)
     elif branch_id is not None:
-        query = query.where(Member.branch_id == branch_id)
+        query = query.where(Membership.branch_id == branch_id)
     if meeting.kind == MeetingKind.COMMITTEE:
         query = query.where(Member.role.in_((Role.COMMITTEE, Role.SECRETARY, Role.ADMIN)))
     return list((await session.scalars(query.order_by(Member.id))).all())
@@ -252,8 +255,9 @@ async def mark_synced(session: AsyncSession, planned: Meeting) -> None:
 async def long_absent(
     session: AsyncSession, branch_id: int, since: datetime
 ) -> list[tuple[int, str]]:
-    """Active members of the branch, members since before `since`, who were recorded
-    absent at a meeting since then and attended none (on site or online)."""
+    """Active members of the branch, members of it since before `since` (one who moved in
+    later has not been in it long enough to tell), who were recorded absent at a meeting
+    since then and attended none (on site or online)."""
     took_part = (
         select(Attendance.member_id)
         .join(Meeting, Meeting.id == Attendance.meeting_id)
@@ -267,12 +271,15 @@ async def long_absent(
         .join(Meeting, Meeting.id == Attendance.meeting_id)
         .where(Attendance.presence == Presence.ABSENT, Meeting.starts_at >= since)
     )
+    settled = select(Membership.member_id).where(
+        Membership.branch_id == branch_id, Membership.until.is_(None), Membership.since < since
+    )
     query = (
         select(Member.id, Member.name)
         .where(
             Member.branch_id == branch_id,
             Member.active.is_(True),
-            Member.created_at < since,
+            Member.id.in_(settled),
             Member.id.not_in(took_part),
             Member.id.in_(missed),
         )

@@ -3,10 +3,12 @@ checks a change needs (the branch's secretaries, a staff number in use)."""
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import core_rows
 from storage.enums import Role
 from storage.models import Branch, Member, Trace
 from storage.roster_models import Membership
@@ -38,6 +40,52 @@ async def memberships_of(session: AsyncSession, member_id: int) -> Sequence[Memb
     """The member's stretches in branches, oldest first."""
     query = select(Membership).where(Membership.member_id == member_id)
     return (await session.scalars(query.order_by(Membership.since, Membership.id))).all()
+
+
+class Stretch(NamedTuple):
+    """A membership as plain values (a school's report reads 30,000 of them)."""
+
+    member_id: int
+    branch_id: int
+    since: datetime
+    until: datetime | None  # None: still a member there
+
+
+def overlapping(since: datetime, until: datetime) -> ColumnElement[bool]:
+    """Memberships that cover some instant of [since, until)."""
+    return and_(Membership.since < until, or_(Membership.until.is_(None), Membership.until > since))
+
+
+def covering(at: datetime) -> ColumnElement[bool]:
+    """Memberships that hold at the instant `at`."""
+    return and_(Membership.since <= at, or_(Membership.until.is_(None), Membership.until > at))
+
+
+def counted() -> ColumnElement[bool]:
+    """Memberships that count (joined with their member): closed ones, and open ones of
+    active members (a member made inactive without a leaving, e.g. a cancelled probation,
+    has no end date to count to)."""
+    return or_(Membership.until.is_not(None), Member.active.is_(True))
+
+
+async def branch_at(session: AsyncSession, member_id: int, at: datetime) -> int | None:
+    """The branch the member belonged to at the instant `at` (None: none then)."""
+    query = select(Membership.branch_id).where(Membership.member_id == member_id, covering(at))
+    return await session.scalar(query.order_by(Membership.since.desc()).limit(1))
+
+
+async def stretches_between(
+    session: AsyncSession, branch_id: int | None, since: datetime, until: datetime
+) -> list[Stretch]:
+    """The memberships of a branch (every branch: None) overlapping [since, until), in one
+    query, by member then start."""
+    query = select(
+        Membership.member_id, Membership.branch_id, Membership.since, Membership.until
+    ).where(overlapping(since, until))
+    if branch_id is not None:
+        query = query.where(Membership.branch_id == branch_id)
+    query = query.order_by(Membership.member_id, Membership.since, Membership.id)
+    return [Stretch(*row) for row in await core_rows(session, query)]
 
 
 async def lock_branch(session: AsyncSession, branch_id: int) -> None:

@@ -60,6 +60,11 @@ TRACE_KINDS: dict[str, str] = {
     "leave.rejected": "a leave request was rejected",
     "reminder.sent": "a meeting reminder went out; data: minutes before, how many",
     "attendance.finalized": "attendance was finalised after the meeting; data: counts",
+    "vote.opened": "a vote (表决) was opened at a general assembly; member: whose admission or "
+    "conversion; ref: vote:ID; data: kind, meeting, entitled, electors",
+    "vote.cast": "a member voted (never how: the ballot is in the sealed box); ref: vote:ID",
+    "vote.closed": "a vote was closed and counted; member: whose; ref: vote:ID; data: for, "
+    "against, abstain, cast, electors, entitled, passed",
     "orglife.reminded": "a branch's secretaries were reminded of a kind of meeting still missing "
     "in a period about to end; ref: orglife:BRANCH:RULE:PERIOD_START; data: rule",
     "member.nudged": "a member with no meeting for months was kindly reminded",

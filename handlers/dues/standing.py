@@ -112,13 +112,22 @@ def standing_of(
 
 
 def counted_months(
-    rows: "DuesRows", member: Member, months: Sequence[date], default_fen: int, zone: ZoneInfo
+    rows: "DuesRows",
+    member: Member,
+    months: Sequence[date],
+    default_fen: int,
+    zone: ZoneInfo,
+    *,
+    even_if_left: bool = False,
 ) -> tuple[bool, int, int]:
     """(pays dues, how many of `months` they were to pay for, how many of those were paid in
     full): what standing_of says of those months, without working out the member's whole
-    history (a school's report asks this of 30,000 members, twice)."""
+    history (a school's report asks this of 30,000 members, twice). `even_if_left`: the
+    months are ones the member belonged (a report's past period), so one who has left since
+    is a payer by their stage."""
     rate_fen = rows.rates.get(member.id, default_fen)
-    if not is_payer(member) or rate_fen <= 0:
+    payer = member.stage in PAYING_STAGES if even_if_left else is_payer(member)
+    if not payer or rate_fen <= 0:
         return False, 0, 0
     start = first_month(member, rows.starts.get(member.id), zone)
     amounts = {p.month: p.amount_fen for p in rows.paid.get(member.id, ())}

@@ -22,7 +22,7 @@ from handlers.evaluation.scorecard import (
 )
 from handlers.evaluation.settings import EvaluationSettings
 from handlers.evaluation.text import chain_note, chain_warning, figure, percent, why
-from storage import evaluation
+from storage import evaluation, people
 
 SHOWN = 3  # members named at the top and the bottom of /report
 INACTIVE_SHOWN = 30
@@ -234,7 +234,10 @@ async def inactive(ctx: Context, args: str) -> list[Reply]:
         ref=f"branch:{branch_id}",
         data={"what": "inactive", "period": period.label},
     )
-    lines = await _inactive_lines(ctx, card)
+    # Those who have since moved away or left are on the card for their days, but are no
+    # longer the branch's to remind.
+    current = {m.id for m in await people.branch_members(ctx.session, branch_id)}
+    lines = await _inactive_lines(ctx, card, current)
     limits = indicator_set(ctx.options.of(EvaluationSettings).indicators_file).inactive
     head = Msg(
         "evaluation.inactive_head",
@@ -256,15 +259,16 @@ async def inactive(ctx: Context, args: str) -> list[Reply]:
     ]
 
 
-async def _inactive_lines(ctx: Context, card: BranchScorecard) -> list[Msg]:
+async def _inactive_lines(ctx: Context, card: BranchScorecard, current: set[int]) -> list[Msg]:
     limits = indicator_set(ctx.options.of(EvaluationSettings).indicators_file).inactive
     since_day = ctx.today - timedelta(days=limits.quiz_days_without - 1)
     since = datetime.combine(since_day, time(), ctx.options.timezone)
-    ids = [m.member_id for m in card.members]
+    members = [m for m in card.members if m.member_id in current]
+    ids = [m.member_id for m in members]
     quizzed = await evaluation.last_counted_quiz(ctx.session, ids, since)
     formulas = {i.formula: i.id for i in card.indicators}
     lines = []
-    for m in card.members:
+    for m in members:
         missed: list[Msg] = []
         attendance = m.indicators.get(formulas.get("attendance", ""))
         if attendance and attendance.rate is not None and attendance.rate < limits.attendance_below:

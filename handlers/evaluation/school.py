@@ -16,15 +16,17 @@ from handlers.evaluation.scorecard import (
     BranchScorecard,
     card_of,
     member_scores,
+    roster_over,
     today_in,
     with_meetings,
 )
 from handlers.evaluation.settings import EvaluationSettings
+from handlers.evaluation.stints import Roster
 from storage import branches, evaluation, people
 from storage.chain import ChainState, chain_state
 from storage.crypto import SecretBox
 from storage.evaluation import MeetingRow
-from storage.models import Branch, Member
+from storage.models import Branch
 
 
 @without_collector
@@ -40,13 +42,14 @@ async def school_report(
     """Every branch's scorecard, side by side, in one pass over the traces per period (the
     chain, the roster and the dues records read once for both periods)."""
     await evaluation.plan_each_query(session)
-    members = list(await evaluation.active_members(session, None))
+    day = today_in(options, today)
+    members = await roster_over(session, None, period, day, options, with_previous)
     school = _School(
         chain=await chain_state(session, box),
-        day=today_in(options, today),
+        day=day,
         branches=list(await people.all_branches(session)),
         members=members,
-        dues=await dues_rows(session, members, everyone=True),
+        dues=await dues_rows(session, list(members.members.values()), everyone=True),
     )
     previous: dict[int, BranchScorecard] = {}
     if with_previous:
@@ -60,7 +63,7 @@ class _School:
     chain: ChainState
     day: date
     branches: list[Branch]
-    members: list[Member]
+    members: Roster
     dues: DuesRows
 
 

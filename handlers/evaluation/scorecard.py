@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from statistics import median
 from typing import NamedTuple
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,16 +29,16 @@ from handlers.common.periods import Period
 from handlers.core.collector import without_collector
 from handlers.core.context import Options
 from handlers.core.messages import UserError
-from handlers.dues.settings import DuesSettings
-from handlers.dues.standing import DuesRows, counted_months, dues_rows, month_of, months_from
-from handlers.evaluation.formulas import Facts, measure, member_window
+from handlers.dues.standing import DuesRows, dues_rows
+from handlers.evaluation.facts import dues_counts, evidence_for, joined_up
+from handlers.evaluation.formulas import Facts, measure
 from handlers.evaluation.indicators import Indicator, IndicatorSet, indicator_set
 from handlers.evaluation.settings import EvaluationSettings
-from storage import evaluation, evidence, people
+from handlers.evaluation.stints import Roster, roster_between
+from storage import evaluation, roster
 from storage.chain import ChainState, chain_state
 from storage.crypto import SecretBox
 from storage.evaluation import MeetingRow, TraceFigures
-from storage.evidence import AttendanceCounts
 from storage.models import Branch, Member
 
 
@@ -153,26 +154,9 @@ def today_in(options: Options, today: date | None) -> date:
     return today or datetime.now(options.timezone).date()
 
 
-async def _dues_counts(
-    session: AsyncSession,
-    members: Sequence[Member],
-    window: Period,
-    options: Options,
-    rows: DuesRows | None,
-) -> dict[int, tuple[bool, int, int]]:
-    """Per member: (payer, months to pay for in the period, months paid in full)."""
-    if not members:
-        return {}
-    last_day = date.fromordinal(window.until.toordinal() - 1)
-    rows = rows or await dues_rows(session, members)
-    months = months_from(month_of(window.since), month_of(last_day))
-    fen, zone = options.of(DuesSettings).default_fen, options.timezone
-    return {m.id: counted_months(rows, m, months, fen, zone) for m in members}
-
-
 async def member_scores(
     session: AsyncSession,
-    members: Sequence[Member],
+    members: Roster,
     period: Period,
     options: Options,
     *,
@@ -180,35 +164,30 @@ async def member_scores(
     medians_of: Sequence[int] = (),
     dues: DuesRows | None = None,
 ) -> tuple[dict[int, list[MemberScore]], dict[int, list[TraceFigures]]]:
-    """Scores of these members, by branch (unranked, no trend yet), and their trace figures.
-    `everyone`: the members are every member of the school (one pass over the traces);
-    `medians_of`: whose acknowledgement medians to work out (a row per acknowledgement)."""
+    """Scores of the roster's members over `period`, by branch as they belonged then (a
+    mover on both branches' cards, each for their stint there; unranked, no trend yet), and
+    their trace figures. `everyone`: the roster is the whole school (one pass over the
+    traces); `medians_of`: whose acknowledgement medians to work out (a row per
+    acknowledgement)."""
     indicators = indicator_set(options.of(EvaluationSettings).indicators_file).indicators
     zone = options.timezone
     since, until = period.bounds(zone)
-    ids = [m.id for m in members]
-    attendance = await evidence.attendance(session, None if everyone else ids, since, until)
-    figures = await evaluation.trace_figures(
-        session, since, until, None if everyone else ids, medians_of=medians_of
-    )
-    owed = await _dues_counts(session, [m for m in members if m.active], period, options, dues)
+    stints = members.stints(since, until)
+    found = await evidence_for(session, stints, since, until, everyone, medians_of)
+    windows = [s.window(period, zone) for s in stints]
+    rows = dues or await dues_rows(session, list(members.members.values()))
+    owed = dues_counts(stints, windows, period, options, rows)
+    parts: dict[tuple[Member, int], list[Facts]] = defaultdict(list)
+    for stint, window, (payer, months, paid) in zip(stints, windows, owed, strict=True):
+        attended, figures = found.of(stint)
+        facts = Facts(stint.member.stage, window, attended, figures, months, paid, payer)
+        parts[(stint.member, stint.branch_id)].append(facts)
     by_branch: dict[int, list[MemberScore]] = defaultdict(list)
     traced: dict[int, list[TraceFigures]] = defaultdict(list)
-    for m in members:
-        joined = m.created_at.astimezone(zone).date()
-        payer, months, paid = owed.get(m.id, (False, 0, 0))
-        facts = Facts(
-            stage=m.stage,
-            window=member_window(period, joined),
-            attendance=attendance.get(m.id, AttendanceCounts()),
-            traces=figures.get(m.id, TraceFigures()),
-            dues_owed=months,
-            dues_paid=paid,
-            payer=payer,
-        )
+    for (m, branch_id), stretches in parts.items():
+        facts = joined_up(stretches)
         scores = {i.id: score(i, facts) for i in indicators}
         total = total_of(indicators, scores)
-        branch_id = int(m.branch_id or 0)
         by_branch[branch_id].append(
             MemberScore(
                 m.id, m.name, m.stage, scores, total or 0.0, 0 if total is not None else None, None
@@ -300,9 +279,9 @@ async def branch_scorecard(
         raise UserError("error.no_branch")
     chain = chain or await chain_state(session, box)
     day = today_in(options, today)
-    members = await people.branch_members(session, branch_id)
-    ids = [m.id for m in members]
-    dues = await dues_rows(session, [m for m in members if m.active])  # for both periods
+    members = await roster_over(session, branch_id, period, day, options, with_previous)
+    ids = list(members.members)
+    dues = await dues_rows(session, list(members.members.values()))  # for both periods
 
     async def card_over(span: Period, previous: BranchScorecard | None) -> BranchScorecard:
         scores, figures = await member_scores(
@@ -326,6 +305,21 @@ async def branch_scorecard(
     return with_meetings(card, rows)
 
 
+async def roster_over(
+    session: AsyncSession,
+    branch_id: int | None,
+    period: Period,
+    day: date,
+    options: Options,
+    with_previous: bool,
+) -> Roster:
+    """Who belonged to the branch (every branch: None) over the period, and over the one
+    before it too when the trend is wanted, cut at `day`."""
+    first = period.previous() if with_previous else period
+    span = Period(first.since, period.clipped(day).until)
+    return await roster_between(session, branch_id, *span.bounds(options.timezone))
+
+
 def with_meetings(card: BranchScorecard, rows: list[MeetingRow]) -> BranchScorecard:
     card.meetings.extend(rows)
     return card
@@ -345,35 +339,48 @@ async def member_scorecard(
     period (its members' totals for the rank; no previous period, meetings or medians)."""
     await evaluation.plan_each_query(session)
     member = await session.get(Member, member_id)
-    if member is None or member.branch_id is None:
-        raise UserError("error.no_branch")
-    branch = await session.get(Branch, member.branch_id)
-    if branch is None:
+    if member is None:
         raise UserError("error.no_branch")
     chain = await chain_state(session, box)
     day = today_in(options, today)
-    members = list(await people.branch_members(session, member.branch_id))
-    gone = all(m.id != member_id for m in members)  # no longer active: scored, unranked
-    scored = [*members, member] if gone else members
-    dues = await dues_rows(session, [m for m in scored if m.active])  # for both periods
+    zone = options.timezone
+    clipped, earlier_period = period.clipped(day), period.previous().clipped(day)
+    branch = await session.get(Branch, await _branch_of(session, member, clipped, zone))
+    if branch is None:
+        raise UserError("error.no_branch")
+    members = await roster_over(session, branch.id, period, day, options, True)
+    dues = await dues_rows(session, list(members.members.values()))  # for both periods
     scores, _ = await member_scores(
-        session, scored, period.clipped(day), options, medians_of=[member_id], dues=dues
+        session, members, clipped, options, medians_of=[member_id], dues=dues
     )
-    branch_scores = scores.get(branch.id, [])
-    alone = next(s for s in branch_scores if s.member_id == member_id)
-    ranked = [s for s in branch_scores if not gone or s.member_id != member_id]
     system = indicator_set(options.of(EvaluationSettings).indicators_file)
-    card = card_of(branch.id, branch.name, period, ranked, [], chain, None, system=system)
-    mine = _unranked(alone) if gone else card.member(member_id) or _unranked(alone)
-    earlier_period = period.previous().clipped(day)
-    before, _ = await member_scores(session, [member], earlier_period, options, dues=dues)
-    earlier = before[branch.id][0]
-    previous_total = earlier.total if earlier.rank is not None else None
+    branch_scores = scores.get(branch.id, [])
+    card = card_of(branch.id, branch.name, period, branch_scores, [], chain, None, system=system)
+    mine = card.member(member_id)
+    if mine is None:  # not on the card: neither a member then nor of this branch now
+        raise UserError("error.no_branch")
+    before, _ = await member_scores(
+        session, members.of(member_id), earlier_period, options, dues=dues
+    )
+    earlier = next((s for s in before.get(branch.id, []) if s.member_id == member_id), None)
+    previous_total = earlier.total if earlier is not None and earlier.rank is not None else None
     return replace(mine, previous_total=previous_total), card
 
 
-def _unranked(score: MemberScore) -> MemberScore:
-    return replace(score, rank=None, previous_total=None)
+async def _branch_of(session: AsyncSession, member: Member, period: Period, zone: ZoneInfo) -> int:
+    """The branch a member's own card is of: the last they belonged to in the period (a
+    mover: the new one; a member who has left: the one they left), else their branch now."""
+    since, until = period.bounds(zone)
+    stretches = [
+        s
+        for s in await roster.memberships_of(session, member.id)
+        if s.since < until and (s.until is None or s.until > since)
+    ]
+    if stretches:
+        return stretches[-1].branch_id
+    if member.branch_id is None:
+        raise UserError("error.no_branch")
+    return member.branch_id
 
 
 async def meeting_table(

@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -10,7 +11,8 @@ from handlers.core.context import Context
 from handlers.core.messages import Msg, UserError
 from handlers.core.parsing import valid_name
 from handlers.pipeline.rules import Check, PersonFile, checklist
-from storage import pipeline
+from storage import pipeline, votes
+from storage.enums import Stage
 from storage.models import Member
 
 
@@ -33,8 +35,15 @@ async def load_files(session: AsyncSession, members: Sequence[Member]) -> dict[i
     contact_ids = sorted({c.contact_id for found in contacts.values() for c in found})
     kinds = await pipeline.meeting_kinds(session, meeting_ids)
     stages = await pipeline.stages_of(session, contact_ids)
+    voted: dict[int, dict[int, tuple[str, dict[str, Any]]]] = {m.id: {} for m in members}
+    for vote in await votes.of_subjects(session, ids):
+        if vote.result is not None:
+            stage = Stage.PROBATIONARY if vote.kind == "admission" else Stage.FULL
+            voted[vote.subject_id][vote.meeting_id] = (stage, vote.result)
     return {
-        m.id: PersonFile(m.stage, steps[m.id], events[m.id], contacts[m.id], kinds, stages)
+        m.id: PersonFile(
+            m.stage, steps[m.id], events[m.id], contacts[m.id], kinds, stages, voted[m.id]
+        )
         for m in members
     }
 

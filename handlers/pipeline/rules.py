@@ -137,6 +137,8 @@ class PersonFile:
     meeting_kinds: dict[int, str] = field(default_factory=dict)
     # Stages of the contact persons (member id → stage), to check they are full members.
     contact_stages: dict[int, str] = field(default_factory=dict)
+    # The votes taken on this person (meeting id → (the stage voted on, the tally)).
+    votes: dict[int, tuple[str, dict[str, Any]]] = field(default_factory=dict)
 
     def entered(self, stage: Stage) -> date | None:
         dates = [
@@ -355,8 +357,26 @@ def _decided_by(rule: Rule, person: PersonFile, today: date) -> Check | None:
         step.meeting_id is not None
         and person.meeting_kinds.get(step.meeting_id) == rule.params["meeting"]
     ):
+        voted = person.votes.get(step.meeting_id)
+        if voted is not None and voted[0] == end_stage:  # the vote's counts are the basis
+            tally = voted[1]
+            key = "pipeline.check.voted" if tally["passed"] else "pipeline.check.vote_failed"
+            status = Status.MET if tally["passed"] else Status.UNMET
+            return Check(
+                rule, status, Msg(key, kind=kind, id=step.meeting_id, **tally_words(tally))
+            )
         return Check(rule, Status.MET, Msg("pipeline.check.decided", kind=kind, id=step.meeting_id))
     return Check(rule, Status.UNMET, Msg("pipeline.check.not_decided", kind=kind))
+
+
+def tally_words(tally: dict[str, Any]) -> dict[str, int]:
+    """A vote's counts as a message's placeholders."""
+    return {
+        "yes": tally["for"],
+        "against": tally["against"],
+        "abstain": tally["abstain"],
+        "entitled": tally["entitled"],
+    }
 
 
 def _hours(value: float) -> str:

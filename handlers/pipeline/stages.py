@@ -10,7 +10,7 @@ and the reply says which rule is not met.
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,11 +19,12 @@ from handlers.core.messages import Msg, Reply, UserError
 from handlers.core.parsing import parse_date, parse_id, parse_stage
 from handlers.core.registry import SECRETARY_UP, Replies
 from handlers.core.tracer import Tracer, or_own
+from handlers.moves.settings import MovesSettings
 from handlers.pipeline.feature import feature
 from handlers.pipeline.files import checks_for, person_named
 from handlers.pipeline.rules import Status, stage_index
-from storage import meetings, people, pipeline
-from storage.enums import STAGE_ORDER, MeetingStatus, Stage, StepKind
+from storage import meetings, people, pipeline, roster
+from storage.enums import STAGE_ORDER, Departure, MeetingStatus, Stage, StepKind
 from storage.models import Meeting, Member
 from storage.pipeline_models import StageChange
 
@@ -134,12 +135,14 @@ async def check_step(ctx: Context, member: Member, step: NewStep) -> None:
 
 
 async def _check_decision(ctx: Context, member: Member, step: NewStep) -> None:
-    """The dates a decision names must fit the step: its meeting (of the person's branch, not
-    cancelled) was held on or before the step, the higher committee approved on or after it
-    and not in the future."""
+    """The dates a decision names must fit the step: its meeting (school-wide, or of the
+    branch the person belonged to when it was held: their branch now if that was before
+    they were on the bot's roster; not cancelled) was held on or before the step, the
+    higher committee approved on or after it and not in the future."""
     if step.meeting_id is not None:
         meeting = await meetings.get(ctx.session, step.meeting_id)
-        if meeting is None or meeting.branch_id not in (member.branch_id, None):
+        then = meeting and await roster.branch_at(ctx.session, member.id, meeting.starts_at)
+        if meeting is None or meeting.branch_id not in (then or member.branch_id, None):
             raise UserError("pipeline.no_meeting", id=step.meeting_id)
         _check_meeting(ctx, member, step, meeting)
     approved = step.approved_on
@@ -197,9 +200,23 @@ def check_order(history: Sequence[StageChange], step: NewStep) -> None:
 
 
 async def record_step(ctx: Context, member: Member, step: NewStep) -> StageChange:
-    """Write the step, move the person's stage if it is a move, and trace it."""
+    """Write the step, move the person's stage if it is a move, and trace it. A cancelled
+    probation ends the person's membership of the branch from that day (they keep /mydata
+    for the configured period, as anyone who leaves)."""
     caller = ctx.require_caller()
-    return await write_step(ctx.session, ctx, member, step, caller.id, ctx.now)
+    row = await write_step(ctx.session, ctx, member, step, caller.id, ctx.now)
+    if step.kind == StepKind.CANCEL:
+        zone = ctx.options.timezone
+        stretches = await roster.memberships_of(ctx.session, member.id)
+        began = max((s.since for s in stretches if s.until is None), default=member.created_at)
+        at = max(datetime.combine(step.on, time(0), zone), began)
+        branch = member.branch
+        await roster.move_membership(ctx.session, member, None, at, "", Departure.CANCELLED)
+        member.branch = branch  # the last branch stays on the record
+        member.left_on, member.left_reason = step.on, Departure.CANCELLED
+        days = ctx.options.of(MovesSettings).former_access_days
+        member.access_until = step.on + timedelta(days=days)
+    return row
 
 
 async def write_step(

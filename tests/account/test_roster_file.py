@@ -51,6 +51,7 @@ def test_an_export_imports_back_field_by_field(cli: Cli, tmp_path: Path, fmt: st
         "remote_until": "2027-06-30",
         "branch": BRANCH,
         "interests": ["党史", "数学"],
+        "archive": {"entries": [], "files": []},
     }
     assert before[1]["native_place"] == "=1+1" and before[1]["full_on"] is None
     out = tmp_path / f"roster.{fmt}"

@@ -20,7 +20,7 @@ from handlers.pipeline import rules
 from handlers.pipeline.reminders import remind_contact_talks, remind_deadlines
 from handlers.pipeline.rules import parse_rules, rule_set
 from handlers.pipeline.settings import PipelineSettings
-from storage import pipeline
+from storage import pipeline, roster
 from storage.enums import MeetingKind, Role, Stage
 from storage.models import Member, OutboxMessage, Trace
 from tests.conftest import BRANCH, Cli
@@ -153,7 +153,12 @@ async def test_probation_extended_once_then_cancelled(chat: Chat) -> None:
     assert "写明原因" in await secretary.say("/stage 预备甲 取消预备党员资格 2026-11-01")
     reply = await secretary.say("/stage 预备甲 取消预备党员资格 2026-11-01 支部大会讨论决定")
     assert "被取消预备党员资格，已从名册停用" in reply
-    assert not (await member(chat, "预备甲")).active
+    gone = await member(chat, "预备甲")
+    assert not gone.active and gone.left_reason == "cancelled"
+    assert gone.left_on == date(2026, 11, 1) and gone.access_until == date(2027, 4, 30)
+    async with chat.services.sessions() as session:
+        (stretch,) = await roster.memberships_of(session, gone.id)
+    assert stretch.until is not None and stretch.end_reason == "cancelled"
 
 
 async def test_a_file_is_found_by_staff_number(chat: Chat) -> None:

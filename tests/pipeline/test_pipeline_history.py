@@ -13,8 +13,10 @@ from handlers.core.context import Options
 from handlers.pipeline.reminders import remind_contact_talks
 from handlers.pipeline.settings import PipelineSettings
 from storage.enums import MeetingKind, MeetingStatus, Role, Stage
-from storage.models import Meeting
+from storage.models import Meeting, Member
+from storage.roster import move_membership
 from tests.support.chat import Chat
+from tests.support.evaluation import joined_on
 from tests.support.notices import queued
 from tests.support.pipeline import meeting, secretary_with_contacts
 
@@ -137,3 +139,37 @@ async def test_talk_reminder_says_how_long_it_has_been(chat: Chat) -> None:
     assert any("上次谈话是 2026-02-01，至今已 10 个月" in t for t in texts), texts
     assert any("自 2026-03-05 提出入党申请以来没有谈话记录（已 8 个月）" in t for t in texts)
     assert not any("3 个月没有谈话" in t for t in texts), texts
+
+
+async def test_a_step_rests_on_a_meeting_of_the_branch_the_person_was_in_then(
+    chat: Chat,
+) -> None:
+    """发展丙 moved from the first branch to the second on 2026-10-01: the first branch's
+    assembly of September decided for them, the second's of September did not."""
+    first, second = await chat.branch(), await chat.branch("数学学院教工党支部")
+    secretary = await chat.bound("二支书记", role=Role.SECRETARY, branch=second.name)
+    member_id, _ = await chat.enrol("发展丙", stage=Stage.CANDIDATE)
+    moved_at = datetime(2026, 9, 30, 16, tzinfo=UTC)  # 2026-10-01 00:00 in Shanghai
+    async with chat.services.sessions.begin() as session:
+        await joined_on(session, member_id, datetime(2026, 1, 1, tzinfo=UTC))
+        person = await session.get(Member, member_id)
+        assert person is not None
+        await move_membership(session, person, second, moved_at, "transferred", "transferred")
+        held = {}
+        for branch, day in ((first, 20), (second, 21)):
+            row = Meeting(
+                branch_id=branch.id,
+                kind=MeetingKind.ASSEMBLY,
+                title="讨论发展党员",
+                starts_at=datetime(2026, 9, day, 6, tzinfo=UTC),
+                status=MeetingStatus.FINISHED,
+                checkin_secret="JBSWY3DPEHPK3PXP",
+                created_at=datetime(2026, 9, 1, tzinfo=UTC),
+            )
+            session.add(row)
+            await session.flush()
+            held[branch.id] = row.id
+    refused = await secretary.say(f"/stage 发展丙 预备党员 2026-09-25 支部大会#{held[second.id]}")
+    assert f"找不到本支部的会议 #{held[second.id]}" in refused, refused
+    done = await secretary.say(f"/stage 发展丙 预备党员 2026-09-25 支部大会#{held[first.id]}")
+    assert "已记录：发展丙 于 2026-09-25 成为预备党员" in done, done

@@ -5,12 +5,14 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.account.members import issue_invite
 from handlers.core.context import Options
 from storage import traces
 from storage.enums import MeetingStatus, Presence, Role
 from storage.models import Attendance, Meeting, Member
+from storage.roster_models import Membership
 from storage.traces import Entry
 from tests.support.chat import Chat, User
 
@@ -58,9 +60,7 @@ async def history(chat: Chat) -> dict[str, int]:
             ("乙", date(2026, 1, 1)),
             ("丙", date(2026, 10, 1)),
         ):
-            await session.execute(
-                update(Member).where(Member.id == ids[name]).values(created_at=at(joined, 0))
-            )
+            await joined_on(session, ids[name], at(joined, 0))
         september = Meeting(
             branch_id=branch_id,
             kind="assembly",
@@ -143,6 +143,14 @@ async def history(chat: Chat) -> dict[str, int]:
         await add(date(2026, 9, 25), entry("volunteer.approved", "甲", hours=2.5))
         await add(date(2026, 10, 25), entry("volunteer.approved", "甲", hours=1.5))
     return ids
+
+
+async def joined_on(session: AsyncSession, member_id: int, when: datetime) -> None:
+    """Back-date a member's joining: their record and their first membership."""
+    await session.execute(update(Member).where(Member.id == member_id).values(created_at=when))
+    await session.execute(
+        update(Membership).where(Membership.member_id == member_id).values(since=when)
+    )
 
 
 def freeze_export(monkeypatch: pytest.MonkeyPatch) -> None:

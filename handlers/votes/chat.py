@@ -1,0 +1,116 @@
+"""`/vote_open 会议编号 姓名` (发起表决), `/vote 编号 赞成|反对|弃权` (投票, or its buttons),
+`/vote_close 编号` (结束表决) and `/votes` (表决记录)."""
+
+from handlers.common.lookup import find_member
+from handlers.core.context import Context
+from handlers.core.messages import Denied, Msg, Reply, UserError
+from handlers.core.parsing import parse_id
+from handlers.core.registry import COMMITTEE_UP, EVERYONE, SECRETARY_UP, Replies
+from handlers.meetings.domain import meeting_for
+from handlers.votes import domain
+from handlers.votes.feature import feature
+from handlers.votes.rules import Tally
+from storage import votes
+from storage.models import Member
+from storage.vote_models import Vote
+
+CHOICE_WORDS = {
+    "for": "for",
+    "赞成": "for",
+    "同意": "for",
+    "against": "against",
+    "反对": "against",
+    "不同意": "against",
+    "abstain": "abstain",
+    "弃权": "abstain",
+}
+
+
+@feature.command("vote_open", roles=SECRETARY_UP, aliases=("发起表决",), private_only=True)
+async def vote_open(ctx: Context, args: str) -> Replies:
+    """Open a vote at a general assembly on a 发展对象's admission or a 预备党员's conversion."""
+    tokens = args.split(maxsplit=1)
+    if len(tokens) < 2:
+        raise UserError("usage", usage=Msg("cmd.vote_open.usage"))
+    meeting = await meeting_for(
+        ctx.session, tokens[0], ctx.branch_scope(), Msg("vote.no_meeting", value=tokens[0])
+    )
+    subject = await find_member(ctx, tokens[1].strip())
+    vote = await domain.open_vote(ctx, meeting, subject)
+    electors = len(await votes.electors(ctx.session, vote.id))
+    return Reply(
+        Msg(
+            "vote.opened",
+            id=vote.id,
+            name=subject.name,
+            what=Msg(f"vote.kind.{vote.kind}"),
+            electors=electors,
+            entitled=vote.entitled,
+        )
+    )
+
+
+async def _vote(ctx: Context, text: str, scope_check: bool) -> Vote:
+    """The vote numbered first in `text`; for staff, only their branch's (else Denied)."""
+    vote_id = parse_id(text.split()[0]) if text.split() else None
+    if vote_id is None:
+        raise UserError("vote.bad_id", value=text[:20])
+    vote = await votes.lock(ctx.session, vote_id)
+    scope = ctx.branch_scope() if scope_check else None
+    if vote is None or scope not in (None, vote.branch_id):
+        raise Denied("vote.unknown", target=f"vote:{vote_id}", exists=vote is not None, id=vote_id)
+    return vote
+
+
+@feature.command("vote", roles=EVERYONE, aliases=("投票",), private_only=True)
+async def vote_cast(ctx: Context, args: str) -> Replies:
+    """Cast one's ballot: 赞成, 反对 or 弃权."""
+    tokens = args.split()
+    if len(tokens) != 2 or tokens[1].lower() not in CHOICE_WORDS:
+        raise UserError("usage", usage=Msg("cmd.vote.usage"))
+    vote = await _vote(ctx, tokens[0], scope_check=False)
+    choice = CHOICE_WORDS[tokens[1].lower()]
+    await domain.cast(ctx, vote, choice)
+    return Reply(Msg("vote.cast", id=vote.id, choice=Msg(f"vote.choice.{choice}")))
+
+
+@feature.command("vote_close", roles=SECRETARY_UP, aliases=("结束表决",), private_only=True)
+async def vote_close(ctx: Context, args: str) -> Replies:
+    """Close a vote: count, check, announce; the result goes into the person's file."""
+    if not args.strip():
+        raise UserError("usage", usage=Msg("cmd.vote_close.usage"))
+    vote = await _vote(ctx, args, scope_check=True)
+    tally = await domain.close(ctx, vote)
+    subject = await ctx.session.get(Member, vote.subject_id)
+    assert subject is not None
+    await domain.announce(ctx.session, vote, subject, tally, ctx.now)
+    return Reply(domain.result_msg(vote, subject.name, tally))
+
+
+@feature.command("votes", roles=COMMITTEE_UP, aliases=("表决记录",), private_only=True)
+async def votes_list(ctx: Context, args: str) -> Replies:
+    """The branch's votes, newest first: open ones with how many have voted, closed ones
+    with their result."""
+    found = await votes.of_branch(ctx.session, ctx.branch_scope())
+    if not found:
+        return Reply(Msg("vote.none"))
+    lines = []
+    for vote in found:
+        subject = await ctx.session.get(Member, vote.subject_id)
+        name = subject.name if subject else "-"
+        if vote.closed_at is None or vote.result is None:
+            electors = await votes.electors(ctx.session, vote.id)
+            voted = sum(1 for e in electors if e.voted)
+            lines.append(
+                Msg("vote.line_open", id=vote.id, name=name, voted=voted, electors=len(electors))
+            )
+        else:
+            tally = Tally(
+                vote.result["for"],
+                vote.result["against"],
+                vote.result["abstain"],
+                vote.result["entitled"],
+                vote.result["electors"],
+            )
+            lines.append(domain.result_msg(vote, name, tally))
+    return Reply(Msg("vote.list", lines=lines))
