@@ -5,6 +5,7 @@ from datetime import date
 
 from handlers.common.periods import Period
 from handlers.evaluation.school import school_report
+from handlers.evaluation.scorecard import BranchScorecard
 from tests.support.chat import Chat
 from tests.support.evaluation import OPTIONS
 from tests.support.people import admin_user
@@ -14,15 +15,25 @@ SECOND = "化学化工学院第二党支部"
 TODAY = date(2026, 12, 14)
 
 
-async def listed(chat: Chat, period: Period) -> list[str]:
+async def cards_of(chat: Chat, period: Period) -> dict[str, BranchScorecard]:
     async with chat.services.sessions.begin() as session:
         cards = await school_report(session, chat.services.box, period, OPTIONS, today=TODAY)
-    return [c.branch_name for c in cards]
+    return {c.branch_name: c for c in cards}
+
+
+def ranked(card: BranchScorecard, member_id: int) -> bool:
+    """Whether the member counts in the card (a non-member is listed, marked, unranked)."""
+    score = card.member(member_id)
+    return score is not None and score.rank is not None
+
+
+async def listed(chat: Chat, period: Period) -> list[str]:
+    return list(await cards_of(chat, period))
 
 
 async def test_an_archived_branch_is_listed_only_while_it_existed(chat: Chat) -> None:
     admin = await admin_user(chat)
-    await chat.enrolled("张三")
+    zhang, _ = await chat.enrolled("张三")
     await chat.branch(SECOND)
     chat.clock.advance(days=20)  # 2026-12-14
     await admin.say(f"/branch_merge {FIRST} {SECOND} 2026-12-10")
@@ -31,6 +42,10 @@ async def test_an_archived_branch_is_listed_only_while_it_existed(chat: Chat) ->
     across = Period(date(2026, 12, 1), date(2027, 1, 1))
     after = Period(date(2026, 12, 11), date(2026, 12, 15))
     assert await listed(chat, before) == [FIRST, SECOND]
+    # Before the merge the member counts in the old branch; after it, in the new one.
+    earlier, later = await cards_of(chat, before), await cards_of(chat, after)
+    assert ranked(earlier[FIRST], zhang) and not ranked(earlier[SECOND], zhang)
+    assert ranked(later[SECOND], zhang)
     assert await listed(chat, across) == [FIRST, SECOND]
     assert await listed(chat, after) == [SECOND]
     # Up to the archive day's start: a period ending then does not list it after.
