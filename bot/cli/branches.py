@@ -2,9 +2,7 @@
 and archived branches), rename, merge (preview, then confirm or --yes), split by grade, class
 or a list, and archive. An operator acts as an admin does in chat, traced with their OS user."""
 
-import getpass
 from collections.abc import Callable, Coroutine
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -13,26 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app.services import Services
 from bot.app.settings import Settings
-from bot.cli.moves import listed_in_file, selection_options
+from bot.cli.moves import clock_for, day_given, listed_in_file, operator, selection_options
 from bot.cli.people import branch_group
-from bot.cli.support import now, opened, renderer_for, run, say, settings_from, usage_error
-from handlers.account.changes import Editor
+from bot.cli.support import opened, renderer_for, run, say, settings_from, usage_error
 from handlers.branches import domain, reshape
 from handlers.core.messages import Msg, Series
-from handlers.core.parsing import parse_date
 from handlers.moves.domain import Clock
-
-
-def _clock(settings: Settings) -> Clock:
-    return Clock(now(), settings.zone)
-
-
-def _day(text: str | None, clock: Clock) -> date:
-    return parse_date(text) if text else clock.today
-
-
-def _editor() -> Editor:
-    return Editor(None, getpass.getuser())
 
 
 def _in_one_transaction(
@@ -42,7 +26,7 @@ def _in_one_transaction(
     """Run `work` in one transaction (all or nothing) and turn known problems into lines."""
 
     async def go() -> None:
-        clock = _clock(settings)
+        clock = clock_for(settings)
         async with opened(settings) as services, services.sessions.begin() as session:
             await work(services, session, clock)
 
@@ -67,7 +51,7 @@ def branch_list(ctx: click.Context, everything: bool) -> None:
 
     async def go() -> None:
         async with opened(settings) as services, services.readers() as session:
-            for item in await domain.listing(session, _clock(settings), everything):
+            for item in await domain.listing(session, clock_for(settings), everything):
                 b = item.branch
                 columns = [f"#{b.id}", b.name, b.college or "-", str(item.members)]
                 if item.archived_on is not None:
@@ -90,7 +74,7 @@ def branch_rename(ctx: click.Context, old: str, new: str) -> None:
 
     async def work(services: Services, session: AsyncSession, clock: Clock) -> None:
         branch = await domain.branch_called(session, old)
-        was = await domain.rename(session, services.box, branch, new, _editor(), clock)
+        was = await domain.rename(session, services.box, branch, new, operator(), clock)
         say(settings, "branches.renamed", old=was, new=branch.name)
 
     _in_one_transaction(settings, work)
@@ -107,7 +91,7 @@ def branch_merge(ctx: click.Context, source: str, target: str, on: str | None, y
     settings = settings_from(ctx)
 
     async def work(services: Services, session: AsyncSession, clock: Clock) -> None:
-        day = _day(on, clock)
+        day = day_given(on, clock)
         plan = await reshape.plan_merge(
             session,
             await domain.branch_called(session, source),
@@ -116,7 +100,7 @@ def branch_merge(ctx: click.Context, source: str, target: str, on: str | None, y
             clock,
         )
         _confirm(settings, plan.preview(), yes)
-        await reshape.merge(session, services.box, plan, _editor(), clock)
+        await reshape.merge(session, services.box, plan, operator(), clock)
         click.echo(renderer_for(settings).render(plan.done()))
 
     _in_one_transaction(settings, work)
@@ -156,11 +140,11 @@ def branch_split(
     kind, values = chosen[0]
 
     async def work(services: Services, session: AsyncSession, clock: Clock) -> None:
-        day = _day(on, clock)
+        day = day_given(on, clock)
         origin = await domain.branch_called(session, source)
         plan = await reshape.plan_split(session, origin, target, kind, values, day, clock)
         _confirm(settings, plan.preview(), yes)
-        made = await reshape.split(session, services.box, plan, _editor(), clock)
+        made = await reshape.split(session, services.box, plan, operator(), clock)
         click.echo(renderer_for(settings).render(plan.done(made)))
 
     _in_one_transaction(settings, work)
@@ -175,9 +159,9 @@ def branch_archive(ctx: click.Context, name: str, on: str | None) -> None:
     settings = settings_from(ctx)
 
     async def work(services: Services, session: AsyncSession, clock: Clock) -> None:
-        day = _day(on, clock)
+        day = day_given(on, clock)
         branch = await domain.branch_called(session, name)
-        await domain.archive(session, services.box, branch, day, _editor(), clock)
+        await domain.archive(session, services.box, branch, day, operator(), clock)
         say(settings, "branches.archived_done", branch=branch.name, on=day)
 
     _in_one_transaction(settings, work)

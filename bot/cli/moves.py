@@ -34,15 +34,18 @@ from handlers.moves.domain import Clock
 from storage.enums import Departure, Role
 
 
-def _clock(settings: Settings) -> Clock:
+def clock_for(settings: Settings) -> Clock:
+    """Now, in the school's zone (the branch commands use it too)."""
     return Clock(now(), settings.zone)
 
 
-def _day(text: str | None, clock: Clock) -> date:
+def day_given(text: str | None, clock: Clock) -> date:
+    """The --on day, or today."""
     return parse_date(text) if text else clock.today
 
 
-def _editor() -> Editor:
+def operator() -> Editor:
+    """The operator at the command line, named by their OS user."""
     return Editor(None, getpass.getuser())
 
 
@@ -59,13 +62,13 @@ def member_transfer(
     settings = settings_from(ctx)
 
     async def go() -> None:
-        clock = _clock(settings)
-        day = _day(on, clock)
+        clock = clock_for(settings)
+        day = day_given(on, clock)
         async with opened(settings) as services, services.sessions.begin() as session:
             member = await member_named(session, name, branch_name)
             target = await branch_named(session, to_branch)
             await domain.request_transfer(
-                session, services.box, member, target, day, _editor(), clock
+                session, services.box, member, target, day, operator(), clock
             )
         say(settings, "moves.transferred", name=member.name, target=target.name, on=day)
 
@@ -140,8 +143,8 @@ def _leave(
     settings = settings_from(ctx)
 
     async def go() -> None:
-        clock = _clock(settings)
-        day = _day(on, clock)
+        clock = clock_for(settings)
+        day = day_given(on, clock)
         async with opened(settings) as services, services.sessions.begin() as session:
             member = await member_named(session, name, branch_name)
             await domain.depart(
@@ -150,7 +153,7 @@ def _leave(
                 member,
                 reason,
                 day,
-                _editor(),
+                operator(),
                 clock,
                 access_days=settings.former_access_days,
                 **details,
@@ -184,8 +187,8 @@ def member_transfer_in(
     settings = settings_from(ctx)
 
     async def go() -> None:
-        clock = _clock(settings)
-        day = _day(on, clock)
+        clock = clock_for(settings)
+        day = day_given(on, clock)
         if not valid_name(name):
             raise UserError("moves.bad_name", value=name)
         origin = domain.check_text(organisation, domain.ORGANISATION_LIMIT, "moves.no_organisation")
@@ -198,7 +201,7 @@ def member_transfer_in(
                 session, services.box, branch, NewMember(name=name), clock.now, via="transfer_in"
             )
             await domain.record_transfer_in(
-                session, services.box, member, origin, letter, day, _editor(), clock
+                session, services.box, member, origin, letter, day, operator(), clock
             )
         say(settings, "moves.transferred_in", name=name, source=origin, letter_no=letter, on=day)
 
@@ -248,8 +251,8 @@ def member_graduate(
     render = renderer_for(settings).render
 
     async def go() -> None:
-        clock = _clock(settings)
-        day = _day(on, clock)
+        clock = clock_for(settings)
+        day = day_given(on, clock)
         if day > clock.today:
             raise UserError("moves.future_date", on=day, today=clock.today)
         kind, values = chosen[0] if chosen else ("list", listed_in_file(roster))
@@ -271,7 +274,7 @@ def member_graduate(
             if not yes and not click.confirm(render(Msg("graduation.confirm")), default=False):
                 raise click.Abort()
             await graduation.graduate_all(
-                session, services.box, leaving, day, _editor(), clock, settings.former_access_days
+                session, services.box, leaving, day, operator(), clock, settings.former_access_days
             )
         say(settings, "graduation.done", count=len(leaving))
 
