@@ -4,6 +4,7 @@
 from handlers import (
     access,
     archive,
+    branches,
     dues,
     evaluation,
     meetings,
@@ -38,6 +39,7 @@ FEATURES: tuple[Feature, ...] = (
     profile.feature,
     record.feature,
     moves.feature,
+    branches.feature,
     archive.feature,
     meetings.feature,
     minutes.feature,

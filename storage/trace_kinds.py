@@ -5,7 +5,16 @@ and `branchbot trace-kinds` prints it (docs/architecture.md's trace table follow
 """
 
 TRACE_KINDS: dict[str, str] = {
-    "branch.created": "a branch was created (CLI)",
+    "branch.created": "a branch was created (CLI, or a split into a new branch)",
+    "branch.renamed": "a branch was renamed; data: old, new (names), via, by",
+    "branch.merged": "a branch was merged into another and archived from a day's start; its "
+    "members (member.transferred, because merge) and its meetings not yet held moved; data: "
+    "source, target (names), target_id, on, members (how many), meetings (ids moved), "
+    "cancelled (pending transfers), via, by",
+    "branch.split": "members of a branch were moved into a new or another branch; data: "
+    "source, target (names), target_id, created, on, members (how many), via, by",
+    "branch.archived": "a branch that no longer exists was archived (it had no members left); "
+    "data: on, cancelled (pending transfers), via, by",
     "member.created": "a member was added (CLI, roster import or /invite)",
     "member.imported": "a roster file was imported into a branch; data: file name, rows, added",
     "member.changed": "a member's record was changed; data: field, old, new (a phone only as "

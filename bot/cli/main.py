@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from bot.channels.console import ConsoleChat, bind_console, interact
-from bot.cli import archive, moves  # noqa: F401  (their commands join the member group)
+from bot.cli import archive, branches, moves  # noqa: F401  (they join the branch and member groups)
 from bot.cli.demo import run_demo, stdin_is_terminal
 from bot.cli.dues import dues_group
 from bot.cli.people import branch_group, member_group

@@ -3,8 +3,10 @@ in, leaving for another reason, and a graduation batch. An operator's move takes
 once (as an admin's in chat) and is traced with their OS user."""
 
 import getpass
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
@@ -32,15 +34,18 @@ from handlers.moves.domain import Clock
 from storage.enums import Departure, Role
 
 
-def _clock(settings: Settings) -> Clock:
+def clock_for(settings: Settings) -> Clock:
+    """Now, in the school's zone (the branch commands use it too)."""
     return Clock(now(), settings.zone)
 
 
-def _day(text: str | None, clock: Clock) -> date:
+def day_given(text: str | None, clock: Clock) -> date:
+    """The --on day, or today."""
     return parse_date(text) if text else clock.today
 
 
-def _editor() -> Editor:
+def operator() -> Editor:
+    """The operator at the command line, named by their OS user."""
     return Editor(None, getpass.getuser())
 
 
@@ -57,13 +62,13 @@ def member_transfer(
     settings = settings_from(ctx)
 
     async def go() -> None:
-        clock = _clock(settings)
-        day = _day(on, clock)
+        clock = clock_for(settings)
+        day = day_given(on, clock)
         async with opened(settings) as services, services.sessions.begin() as session:
             member = await member_named(session, name, branch_name)
             target = await branch_named(session, to_branch)
             await domain.request_transfer(
-                session, services.box, member, target, day, _editor(), clock
+                session, services.box, member, target, day, operator(), clock
             )
         say(settings, "moves.transferred", name=member.name, target=target.name, on=day)
 
@@ -138,8 +143,8 @@ def _leave(
     settings = settings_from(ctx)
 
     async def go() -> None:
-        clock = _clock(settings)
-        day = _day(on, clock)
+        clock = clock_for(settings)
+        day = day_given(on, clock)
         async with opened(settings) as services, services.sessions.begin() as session:
             member = await member_named(session, name, branch_name)
             await domain.depart(
@@ -148,7 +153,7 @@ def _leave(
                 member,
                 reason,
                 day,
-                _editor(),
+                operator(),
                 clock,
                 access_days=settings.former_access_days,
                 **details,
@@ -182,8 +187,8 @@ def member_transfer_in(
     settings = settings_from(ctx)
 
     async def go() -> None:
-        clock = _clock(settings)
-        day = _day(on, clock)
+        clock = clock_for(settings)
+        day = day_given(on, clock)
         if not valid_name(name):
             raise UserError("moves.bad_name", value=name)
         origin = domain.check_text(organisation, domain.ORGANISATION_LIMIT, "moves.no_organisation")
@@ -196,23 +201,36 @@ def member_transfer_in(
                 session, services.box, branch, NewMember(name=name), clock.now, via="transfer_in"
             )
             await domain.record_transfer_in(
-                session, services.box, member, origin, letter, day, _editor(), clock
+                session, services.box, member, origin, letter, day, operator(), clock
             )
         say(settings, "moves.transferred_in", name=name, source=origin, letter_no=letter, on=day)
 
     run(settings, go())
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def selection_options(command: F) -> F:
+    """--grade, --class and --file: who a batch (a graduation, a split) picks."""
+    options = (
+        click.option("--grade", help="Everyone of this grade (年级), e.g. 2022级."),
+        click.option("--class", "class_name", help="Everyone of this class (班级)."),
+        click.option(
+            "--file",
+            "roster",
+            type=click.Path(exists=True, dir_okay=False, path_type=Path),
+            help="A CSV or Excel list with 姓名 and/or 学号 columns.",
+        ),
+    )
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 @member_group.command("graduate")
 @click.option("--branch", "branch_name", help="Only this branch (default: every branch).")
-@click.option("--grade", help="Everyone of this grade (年级), e.g. 2022级.")
-@click.option("--class", "class_name", help="Everyone of this class (班级).")
-@click.option(
-    "--file",
-    "roster",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="A CSV or Excel list with 姓名 and/or 学号 columns.",
-)
+@selection_options
 @click.option("--on", "on", help="The leaving date, YYYY-MM-DD (today by default).")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation after the preview.")
 @click.pass_context
@@ -233,11 +251,11 @@ def member_graduate(
     render = renderer_for(settings).render
 
     async def go() -> None:
-        clock = _clock(settings)
-        day = _day(on, clock)
+        clock = clock_for(settings)
+        day = day_given(on, clock)
         if day > clock.today:
             raise UserError("moves.future_date", on=day, today=clock.today)
-        kind, values = chosen[0] if chosen else ("list", _listed(roster))
+        kind, values = chosen[0] if chosen else ("list", listed_in_file(roster))
         async with opened(settings) as services, services.sessions.begin() as session:
             scope = (await branch_named(session, branch_name)).id if branch_name else None
             batch = await graduation.pick(
@@ -256,14 +274,14 @@ def member_graduate(
             if not yes and not click.confirm(render(Msg("graduation.confirm")), default=False):
                 raise click.Abort()
             await graduation.graduate_all(
-                session, services.box, leaving, day, _editor(), clock, settings.former_access_days
+                session, services.box, leaving, day, operator(), clock, settings.former_access_days
             )
         say(settings, "graduation.done", count=len(leaving))
 
     run(settings, go())
 
 
-def _listed(roster: Path | None) -> list[str]:
+def listed_in_file(roster: Path | None) -> list[str]:
     """The staff numbers (else names) a graduation list file names."""
     assert roster is not None
     table = read_table(roster.name, roster.read_bytes(), PERSON_COLUMNS, "graduation.empty_file")

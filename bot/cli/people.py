@@ -54,21 +54,6 @@ def branch_add(ctx: click.Context, name: str, college: str | None) -> None:
     run(settings, go())
 
 
-@branch_group.command("list")
-@click.pass_context
-def branch_list(ctx: click.Context) -> None:
-    """List branches with their member counts."""
-    settings = settings_from(ctx)
-
-    async def go() -> None:
-        async with opened(settings) as services, services.readers() as session:
-            for branch in await people.all_branches(session):
-                count = await people.count_members(session, branch.id)
-                click.echo(f"#{branch.id}\t{branch.name}\t{branch.college or '-'}\t{count}")
-
-    run(settings, go())
-
-
 @click.group("member")
 def member_group() -> None:
     """Manage members: add one, import a roster, list a branch."""

@@ -19,7 +19,7 @@ from handlers.core.extras import MissingExtra
 from handlers.core.i18n import Renderer
 from handlers.core.messages import Msg, Series, UserError
 from handlers.core.parsing import parse_id
-from storage import people, traces
+from storage import branches, people, traces
 from storage.models import Branch, Member
 
 T = TypeVar("T")
@@ -129,7 +129,8 @@ async def branch_named(session: AsyncSession, name: str) -> Branch:
     """The branch with this name, or a UserError listing the branches there are."""
     branch = await people.branch_by_name(session, name)
     if branch is None:
-        names = Series(b.name for b in await people.all_branches(session)) or "-"
+        current = await branches.current_branches(session)  # not the archived ones
+        names = Series(b.name for b in current) or "-"
         raise UserError("branch.unknown", name=name, names=names)
     return branch
 

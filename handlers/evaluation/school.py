@@ -22,7 +22,7 @@ from handlers.evaluation.scorecard import (
 )
 from handlers.evaluation.settings import EvaluationSettings
 from handlers.evaluation.stints import Roster
-from storage import evaluation, people
+from storage import branches, evaluation, people
 from storage.chain import ChainState, chain_state
 from storage.crypto import SecretBox
 from storage.evaluation import MeetingRow
@@ -96,5 +96,12 @@ async def _school_cards(
             ),
             meetings.get(b.id, []),
         )
-        for b in school.branches
+        for b in _existing(school.branches, period, options)
     ]
+
+
+def _existing(every: list[Branch], period: Period, options: Options) -> list[Branch]:
+    """The branches that existed in the period: an archived one only for periods before it
+    was archived (and not before it was set up)."""
+    since, until = period.bounds(options.timezone)
+    return [b for b in every if branches.existed_during(b, since, until)]

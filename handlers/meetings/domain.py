@@ -13,7 +13,7 @@ from handlers.core.messages import Button, Denied, Msg, Reply, Series, UserError
 from handlers.core.notify import queue_to_members
 from handlers.core.parsing import parse_id
 from handlers.core.tracer import SessionTracer, Tracer
-from storage import meetings, people
+from storage import branches, meetings
 from storage.crypto import SecretBox
 from storage.enums import MeetingStatus, Presence, Role
 from storage.meetings import ends_at, meeting_ref
@@ -317,7 +317,7 @@ async def nudge_inactive(
     month = f"nudge:{now.astimezone(zone):%Y-%m}"
     nudged = 0
     tracer = SessionTracer(session, box, now)
-    for branch in await people.all_branches(session):
+    for branch in await branches.current_branches(session):  # an archived one has nobody
         absent = await meetings.long_absent(session, branch.id, since)
         if not absent:
             continue

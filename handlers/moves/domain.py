@@ -47,6 +47,18 @@ class Clock:
         return datetime.combine(day, time(0), self.zone)
 
 
+@dataclass(frozen=True)
+class Wholesale:
+    """A member moved as part of a whole branch's change (a merge or a split), which an
+    admin or an operator makes: at once, with `because` in the trace and `reason` on the
+    memberships, each member told `told`, and the secretaries told once for the whole
+    change by the caller instead of once per member."""
+
+    because: str  # "merge" | "split"
+    told: Msg
+    reason: str = "transferred"
+
+
 async def effective_at(session: AsyncSession, member: Member, on: date, clock: Clock) -> datetime:
     """The instant a move on `on` takes effect: that day's start, or the start of the
     member's current stretch if it began later that day. The day is today or past, and not
@@ -71,6 +83,13 @@ def check_text(value: str, limit: int, key: str) -> str:
     return value
 
 
+def tracer_for(
+    session: AsyncSession, box: SecretBox, clock: Clock, editor: Editor
+) -> SessionTracer:
+    """The trace door for a change `editor` makes (no actor: an operator at the CLI)."""
+    return SessionTracer(session, box, clock.now, editor.member.id if editor.member else None)
+
+
 async def trace(
     session: AsyncSession,
     box: SecretBox,
@@ -81,9 +100,7 @@ async def trace(
     branch_id: int | None,
     data: dict[str, Any],
 ) -> Trace:
-    return await SessionTracer(
-        session, box, clock.now, editor.member.id if editor.member else None
-    ).trace(
+    return await tracer_for(session, box, clock, editor).trace(
         kind,
         branch_id=branch_id,
         member_id=member.id,
@@ -118,9 +135,11 @@ async def request_transfer(
     on: date,
     editor: Editor,
     clock: Clock,
+    wholesale: Wholesale | None = None,
 ) -> Move:
-    """Transfer `member` to `to_branch` from `on`: at once for an admin or an operator, else
-    pending until the receiving branch's secretary accepts."""
+    """Transfer `member` to `to_branch` from `on`: at once for an admin or an operator (or
+    as part of a branch's merge or split), else pending until the receiving branch's
+    secretary accepts."""
     if member.branch_id is None:
         raise UserError("moves.no_branch", name=member.name)
     if to_branch.id == member.branch_id:
@@ -144,8 +163,8 @@ async def request_transfer(
     session.add(move)
     await session.flush()
     direct = editor.member is None or editor.member.role == Role.ADMIN
-    if direct:
-        await complete_transfer(session, box, move, member, editor, clock)
+    if direct or wholesale is not None:
+        await complete_transfer(session, box, move, member, editor, clock, wholesale)
         return move
     data = {"move": move.id, "from": member.branch.name if member.branch else None}
     data |= {"to": to_branch.name, "on": on.isoformat()}
@@ -171,6 +190,7 @@ async def complete_transfer(
     member: Member,
     editor: Editor,
     clock: Clock,
+    wholesale: Wholesale | None = None,
 ) -> None:
     """The transfer takes effect: the member belongs to the new branch from the move's day."""
     to_branch = await session.get(Branch, move.to_branch_id)
@@ -178,7 +198,8 @@ async def complete_transfer(
     if to_branch is None or to_branch.archived_at is not None:
         raise UserError("moves.archived", branch=to_branch.name if to_branch else "-")
     at = await effective_at(session, member, move.on, clock)
-    await roster.move_membership(session, member, to_branch, at, "transferred", "transferred")
+    reason = wholesale.reason if wholesale else "transferred"
+    await roster.move_membership(session, member, to_branch, at, reason, reason)
     old_role = member.role
     if old_role in BRANCH_ROLES:
         member.role = Role.MEMBER  # a branch office does not travel with its holder
@@ -189,11 +210,31 @@ async def complete_transfer(
     data |= {"to": to_branch.name, "on": move.on.isoformat()}
     if old_role != member.role:
         data["role"] = {"old": old_role, "new": member.role}
+    if wholesale is not None:
+        data["because"] = wholesale.because
     await trace(session, box, clock, editor, "member.transferred", member, to_branch.id, data)
-    told = Msg(
-        "moves.told_transferred", source=data["from"] or "-", target=to_branch.name, on=move.on
+    told = (
+        wholesale.told
+        if wholesale
+        else Msg(
+            "moves.told_transferred", source=data["from"] or "-", target=to_branch.name, on=move.on
+        )
     )
     await tell(session, [member.id], told, f"move-done:{move.id}", clock)
+    if wholesale is None:  # else the secretaries hear of the whole change once
+        await _tell_staff(session, move, member, old_branch, to_branch, editor, clock)
+
+
+async def _tell_staff(
+    session: AsyncSession,
+    move: Move,
+    member: Member,
+    old_branch: Branch | None,
+    to_branch: Branch,
+    editor: Editor,
+    clock: Clock,
+) -> None:
+    """Both branches' secretaries hear of a transfer (not the one who made it)."""
     staff = [m.id for m in await roster.secretaries_of(session, to_branch.id)]
     if old_branch is not None:
         staff += [m.id for m in await roster.secretaries_of(session, old_branch.id)]
@@ -202,7 +243,7 @@ async def complete_transfer(
     news = Msg(
         "moves.staff_transferred",
         name=member.name,
-        source=data["from"] or "-",
+        source=old_branch.name if old_branch else "-",
         target=to_branch.name,
         on=move.on,
     )

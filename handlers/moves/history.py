@@ -7,11 +7,13 @@ from handlers.core.messages import Msg
 
 
 def _transferred(data: dict[str, Any]) -> Msg:
+    because = data.get("because")  # a whole branch merged or split
     return Msg(
         "moves.hist_transferred",
         source=data.get("from") or "-",
         target=data.get("to") or "-",
         on=data.get("on") or "-",
+        because=Msg(f"moves.because.{because}") if because in ("merge", "split") else "",
     )
 
 

@@ -17,7 +17,7 @@ from handlers.core.registry import SECRETARY_UP, Replies
 from handlers.notices.audience import Audience, Filter
 from handlers.notices.feature import feature
 from handlers.notices.publish import Draft, check_content, headline, publish
-from storage import notices, people
+from storage import branches, notices, people
 from storage.enums import Role, Stage
 
 FLOW = "broadcast"
@@ -112,7 +112,7 @@ async def answer_scope(ctx: Context, data: Data, text: str) -> str | Reply:
     if text == "scope:own" and caller.branch_id is not None:
         data["branches"] = [caller.branch_id]
     elif text == "scope:all":
-        data["branches"] = [b.id for b in await people.all_branches(ctx.session)]
+        data["branches"] = [b.id for b in await branches.current_branches(ctx.session)]
     elif text == "scope:pick":
         return "branches"
     else:
@@ -121,7 +121,7 @@ async def answer_scope(ctx: Context, data: Data, text: str) -> str | Reply:
 
 
 async def ask_branches(ctx: Context, data: Data) -> Reply:
-    names = [b.name for b in await people.all_branches(ctx.session)]
+    names = [b.name for b in await branches.current_branches(ctx.session)]
     return Reply(Msg("broadcast.ask_branches", names=Series(names)), (_cancel_row(),))
 
 
@@ -130,7 +130,7 @@ async def answer_branches(ctx: Context, data: Data, text: str) -> str | Reply:
     ids, unknown = [], []
     for name in wanted:
         branch = await people.branch_by_name(ctx.session, name)
-        if branch is None:
+        if branch is None or branch.archived_at is not None:  # no one to tell there
             unknown.append(name)
         elif branch.id not in ids:
             ids.append(branch.id)
