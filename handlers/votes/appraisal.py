@@ -115,7 +115,9 @@ async def _members_of_stages(
     )
 
 
-@feature.command("appraisal_self", roles=EVERYONE, aliases=("个人自评",), private_only=True)
+@feature.command(
+    "appraisal_self", roles=EVERYONE, aliases=("个人自评",), private_only=True, hidden=True
+)
 async def appraisal_self(ctx: Context, args: str) -> Replies:
     """Write (or rewrite, until it closes) one's self-evaluation."""
     parts = args.split(maxsplit=1)
@@ -148,7 +150,7 @@ async def appraisal_self(ctx: Context, args: str) -> Replies:
     return Reply(Msg("appraisal.self_kept", id=vote.id))
 
 
-@feature.command("appraise", roles=EVERYONE, aliases=("评议",), private_only=True)
+@feature.command("appraise", roles=EVERYONE, aliases=("评议",), private_only=True, hidden=True)
 async def appraise(ctx: Context, args: str) -> Replies:
     """Rate every other member, one after another; the sheet goes into the box at the end."""
     vote = await _appraisal(ctx, args, staff=False)

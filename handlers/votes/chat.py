@@ -62,7 +62,7 @@ async def _vote(ctx: Context, text: str, scope_check: bool) -> Vote:
     return vote
 
 
-@feature.command("vote", roles=EVERYONE, aliases=("投票",), private_only=True)
+@feature.command("vote", roles=EVERYONE, aliases=("投票",), private_only=True, hidden=True)
 async def vote_cast(ctx: Context, args: str) -> Replies:
     """Cast one's ballot: 赞成, 反对 or 弃权."""
     tokens = args.split()
@@ -157,7 +157,7 @@ async def election_open(ctx: Context, args: str) -> Replies:
     )
 
 
-@feature.command("elect", roles=EVERYONE, aliases=("选举投票",), private_only=True)
+@feature.command("elect", roles=EVERYONE, aliases=("选举投票",), private_only=True, hidden=True)
 async def elect(ctx: Context, args: str) -> Replies:
     """An election ballot: the candidates chosen (at most the seats), or 弃权 for a blank one."""
     tokens = args.split()

@@ -39,8 +39,9 @@ async def test_menu_is_set_and_onboarding_works(fake: FakeTelegram, bot: Service
     names = [c["command"] for c in commands[-1].params["commands"]]
     assert names == [
         *("help", "bind_code", "me", "mydata", "archive", "checkin", "leave", "meetings"),
-        *("quiz", "study", "search", "mistakes", "rank", "materials"),
-        *("pipeline", "talk", "thought", "thoughts", "thought_read", "dues", "volunteer"),
+        *("minutes", "minutes_show", "quiz", "study", "search", "mistakes", "rank", "materials"),
+        *("pipeline", "talk", "appraisal_mine", "thought", "thoughts", "thought_read"),
+        *("dues", "volunteer"),
         *("surveys", "survey", "myreport"),
     ]
     code = await enrol(bot, "书记甲", Role.SECRETARY)
