@@ -8,6 +8,7 @@ from pathlib import Path
 
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
+from fpdf.fonts import FontFace
 from pylopdf_fonts_zh_cn import sans_path
 
 from bot.reports.ledger.images import fitted
@@ -16,6 +17,8 @@ from bot.reports.ledger.text import LedgerText, MeetingText, Table
 FONT = "notosanssc"
 MARGIN = 20  # mm
 HEIGHT_SHARE = 0.6  # a photo takes at most this much of the page's height
+# Headings shaded, not bold: the font has one weight (fpdf2 would refuse a bold it lacks).
+HEADINGS = FontFace(emphasis="", fill_color=(230, 230, 230))
 SIZES = {"title": 22, "h1": 16, "h2": 13, "h3": 11, "body": 10, "small": 8}
 
 
@@ -65,7 +68,9 @@ def ledger_pdf(text: LedgerText) -> bytes:
 
 def _table(pdf: LedgerPdf, table: Table, widths: tuple[int, ...] | None = None) -> None:
     pdf.set_font(FONT, size=SIZES["body"])
-    with pdf.table(col_widths=widths, text_align="LEFT", line_height=6) as grid:
+    with pdf.table(
+        col_widths=widths, text_align="LEFT", line_height=6, headings_style=HEADINGS
+    ) as grid:
         for values in (table.headers, *table.rows):
             row = grid.row()
             for value in values:
