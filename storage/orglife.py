@@ -34,3 +34,17 @@ async def branches_in_service(session: AsyncSession) -> Sequence[Branch]:
     """Branches that are not archived, by name."""
     query = select(Branch).where(Branch.archived_at.is_(None)).order_by(Branch.name)
     return (await session.scalars(query)).all()
+
+
+async def meetings_of_branch(
+    session: AsyncSession, branch_id: int, since: datetime, until: datetime
+) -> Sequence[Meeting]:
+    """The branch's meetings and the school-wide ones, not cancelled, starting in
+    [since, until), in order of their start."""
+    query = select(Meeting).where(
+        (Meeting.branch_id == branch_id) | Meeting.branch_id.is_(None),
+        Meeting.starts_at >= since,
+        Meeting.starts_at < until,
+        Meeting.status != MeetingStatus.CANCELLED,
+    )
+    return (await session.scalars(query.order_by(Meeting.starts_at, Meeting.id))).all()

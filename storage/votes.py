@@ -55,6 +55,12 @@ async def of_branch(
     return (await session.scalars(query.order_by(Vote.id.desc()).limit(limit))).all()
 
 
+async def of_meeting(session: AsyncSession, meeting_id: int, branch_id: int) -> Sequence[Vote]:
+    """The branch's votes taken at the meeting, in the order they were opened."""
+    query = select(Vote).where(Vote.meeting_id == meeting_id, Vote.branch_id == branch_id)
+    return (await session.scalars(query.order_by(Vote.id))).all()
+
+
 async def of_subjects(session: AsyncSession, subject_ids: Sequence[int]) -> Sequence[Vote]:
     """The closed votes on these people, oldest first."""
     if not subject_ids:

@@ -13,6 +13,7 @@ from bot.channels.console import ConsoleChat, bind_console, interact
 from bot.cli import archive, branches, moves  # noqa: F401  (they join the branch and member groups)
 from bot.cli.demo import run_demo, stdin_is_terminal
 from bot.cli.dues import dues_group
+from bot.cli.ledger import ledger
 from bot.cli.people import branch_group, member_group
 from bot.cli.report import report
 from bot.cli.roster import member_export, member_import  # noqa: F401 (they join member_group)
@@ -140,6 +141,7 @@ main.add_command(verify)
 main.add_command(export_group)
 main.add_command(trace_kinds)
 main.add_command(report)
+main.add_command(ledger)
 main.add_command(dues_group)
 main.add_command(surveys_group)
 

@@ -17,11 +17,13 @@ from urllib.parse import quote
 from aiohttp import web
 
 from bot.app.services import Services
+from bot.reports.ledger import FORMATS as LEDGER_FORMATS
+from bot.reports.ledger import ledger_file
 from bot.reports.scorecard import scorecard_file
 from bot.web.auth import PREFIX, STATE, Viewer, WebState, add_login_routes, templates_for, viewer
 from handlers.access.watermark import exporter, watermark
 from handlers.common.charts import Bars, chart_or_none, panels_chart
-from handlers.common.periods import Period, parse_period, term_of
+from handlers.common.periods import YEARS, Period, parse_period, term_of
 from handlers.core.messages import UserError
 from handlers.evaluation.school import school_report
 from handlers.evaluation.scorecard import (
@@ -29,6 +31,7 @@ from handlers.evaluation.scorecard import (
     branch_scorecard,
     meeting_table,
 )
+from handlers.orglife.ledger import build_ledger
 from storage import people, traces
 from storage.models import Branch
 
@@ -52,6 +55,7 @@ def add_web_pages(
     app.router.add_get(f"{PREFIX}/branch/{{branch:\\d{{1,9}}}}", scorecard_page)
     app.router.add_get(f"{PREFIX}/branch/{{branch:\\d{{1,9}}}}/meetings", meetings_page)
     app.router.add_get(f"{PREFIX}/branch/{{branch:\\d{{1,9}}}}/export", branch_export)
+    app.router.add_get(f"{PREFIX}/branch/{{branch:\\d{{1,9}}}}/ledger", ledger_export)
     app.router.add_get(f"{PREFIX}/school/export", school_export)
 
 
@@ -211,7 +215,7 @@ async def scorecard_page(request: web.Request) -> web.StreamResponse:
     return state.page(
         request, "scorecard.html", me=me, card=card, period=period, asked=asked,
         branch=branch, branches=branches, chart=data_url(png), chart_failed=chart_failed,
-        chain=card.chain,
+        chain=card.chain, year=_today(state).year,
     )  # fmt: skip
 
 
@@ -242,6 +246,17 @@ def _format(state: WebState, request: web.Request) -> str:
     return fmt
 
 
+def _attachment(content: bytes, mime: str, filename: str) -> web.Response:
+    return web.Response(
+        body=content,
+        content_type=mime.split(";")[0],
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
 async def _download(
     state: WebState,
     me: Viewer,
@@ -258,15 +273,7 @@ async def _download(
     content, mime = await asyncio.get_running_loop().run_in_executor(
         None, make, fmt, state.services.renderer, cards, mark
     )
-    filename = f"scorecard-{stem}-{label.replace('..', '_')}.{fmt}"
-    return web.Response(
-        body=content,
-        content_type=mime.split(";")[0],
-        headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return _attachment(content, mime, f"scorecard-{stem}-{label.replace('..', '_')}.{fmt}")
 
 
 async def branch_export(request: web.Request) -> web.StreamResponse:
@@ -299,3 +306,28 @@ async def school_export(request: web.Request) -> web.StreamResponse:
             session, services.box, period, services.router.options, today=_today(state)
         )
     return await _download(state, me, fmt, cards, None, "all")
+
+
+async def ledger_export(request: web.Request) -> web.StreamResponse:
+    """The branch's ledger (台账) for ?year= (this year by default) as ?format=docx|pdf|json."""
+    state = request.app[STATE]
+    me = await viewer(request)
+    branch = await _scoped_branch(state, request, me)
+    fmt = request.query.get("format", "")
+    year_text = request.query.get("year", "") or str(_today(state).year)
+    if fmt not in LEDGER_FORMATS:
+        raise _refused_page(state, request, state.text("web.ledger_bad_format"), 400)
+    if not year_text.isdigit() or not YEARS[0] <= int(year_text) <= YEARS[1]:
+        raise _refused_page(state, request, state.text("web.bad_year"), 400)
+    year, services = int(year_text), state.services
+    async with services.readers() as session:
+        book = await build_ledger(
+            session, services.box, branch, year, state.now(), services.router.options.timezone
+        )
+    data = {"what": "ledger", "format": fmt, "branch": branch.name, "year": year}
+    trace_id = await _trace(state, me, "data.exported", branch.id, data)
+    mark = watermark(exporter(me.name, me.member_id), state.now(), trace_id)
+    content, mime = await asyncio.get_running_loop().run_in_executor(
+        None, ledger_file, fmt, services.renderer, book, mark
+    )
+    return _attachment(content, mime, f"ledger-b{branch.id}-{year}.{fmt}")
