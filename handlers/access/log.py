@@ -18,7 +18,7 @@ ALERTS_SHOWN = 10
 REFUSALS_SHOWN = 10
 # Refusal reasons with words in the catalog (access.reason.*): every reason a refusal is
 # traced with (the router's, the web sign-in's "code"); tests/access/test_access.py checks the code.
-REFUSAL_REASONS = frozenset({"role", "private", "branch", "scope", "missing", "code"})
+REFUSAL_REASONS = frozenset({"role", "private", "branch", "scope", "missing", "code", "former"})
 # data.what values with words in the catalog (access.what.*): every value a read or an
 # export is traced with (tests/access/test_access.py finds them in the code). A value not here (a
 # trace from another version) is shown by its kind alone, never as a raw key.
@@ -40,6 +40,9 @@ KNOWN_WHAT = frozenset(
         "member",
         "archive",
         "archive_file",
+        "roster",
+        "appraisal",
+        "ledger",
         "web.school",
         "web.scorecard",
         "web.meetings",
