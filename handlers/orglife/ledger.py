@@ -8,6 +8,7 @@ allowed to export it, and the export is traced by the caller (data.exported)."""
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -75,7 +76,9 @@ class LedgerVote:
     subject: str
     entitled: int
     closed: bool
-    result: dict[str, int | bool]  # for, against, abstain, cast, electors, passed
+    result: dict[
+        str, Any
+    ]  # a person's: for, against, abstain, cast, passed; an election's: elected
 
 
 @dataclass(frozen=True)
@@ -163,7 +166,7 @@ async def _meeting(
     current = await minutes.versions(session, meeting.id)
     latest = current[-1] if current else None
     taken = await votes.of_meeting(session, meeting.id, branch_id)
-    people = [*expected_ids, *records, *(v.subject_id for v in taken)]
+    people = [*expected_ids, *records, *(v.subject_id for v in taken if v.subject_id)]
     if latest is not None:
         people += [i for i in (latest.host_id, latest.recorder_id) if i]
     names = await meetings.names(session, sorted(set(people)))
@@ -222,7 +225,7 @@ def _vote(vote: Vote, names: dict[int, str]) -> LedgerVote:
     return LedgerVote(
         id=vote.id,
         kind=vote.kind,
-        subject=names.get(vote.subject_id, "?"),
+        subject=names.get(vote.subject_id, "?") if vote.subject_id else "",  # an election
         entitled=vote.entitled,
         closed=vote.closed_at is not None,
         result=dict(vote.result or {}),

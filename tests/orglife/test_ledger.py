@@ -162,6 +162,20 @@ async def year_of_meetings(chat: Chat) -> dict[str, int]:
                 result=result,
             )
         )
+        elected = {"votes": {}, "cast": 5, "electors": 5, "entitled": 5, "elected": [ids["李四"]]}
+        session.add(
+            Vote(
+                kind="election",
+                branch_id=branch.id,
+                meeting_id=first,
+                seats=1,
+                candidates=[ids["李四"], ids["赵六"]],
+                entitled=5,
+                opened_at=at(3, 10, 16),
+                closed_at=at(3, 10, 17),
+                result=elected | {"tied": []},
+            )
+        )
     chat.clock.now = datetime(2026, 12, 15, 2, 0, tzinfo=UTC)
     return ids
 
@@ -208,7 +222,12 @@ async def test_the_json_holds_every_field(chat: Chat) -> None:
     photos = first["photos"]
     assert [p["name"] for p in photos] == ["合影.png", "签到.jpg"]
     assert all(len(p["sha256"]) == 64 and p["size"] > 0 and "content" not in p for p in photos)
-    (vote,) = first["votes"]
+    (vote, election) = first["votes"]
+    assert (election["kind"], election["subject"], election["elected"]) == (
+        "election",
+        "",
+        [ids["李四"]],
+    )
     assert (vote["kind"], vote["subject"], vote["for"], vote["abstain"]) == (
         "admission",
         "赵六",
@@ -250,6 +269,8 @@ async def test_word_and_pdf_read_back_in_chinese_with_the_photos(chat: Chat) -> 
         DOCUMENT,
         "接收为预备党员",
         "通过",
+        "换届选举",
+        "当选 1 人",
         "测试员",
         "已达标",
         "未达标",

@@ -83,6 +83,8 @@ def _meeting(meeting: LedgerMeeting) -> dict[str, Any]:
                 "entitled": v.entitled,
                 "closed": v.closed,
                 **{k: v.result.get(k) for k in ("for", "against", "abstain", "cast", "passed")},
+                # An election's: who was elected (member ids) and the tie for another round.
+                **{k: v.result[k] for k in ("elected", "tied") if k in v.result},
             }
             for v in meeting.votes
         ],

@@ -147,6 +147,8 @@ def _votes(renderer: Renderer, votes: list[LedgerVote]) -> Table:
         r = vote.result
         outcome = (
             t("ledger.vote.open") if not vote.closed
+            else t("ledger.vote.elected", count=len(r.get("elected", []))) if "elected" in r
+            else t("ledger.vote.appraised", cast=r.get("cast", 0)) if "tally" in r
             else t("ledger.vote.passed") if r.get("passed") else t("ledger.vote.failed")
         )  # fmt: skip
         counts = [str(r.get(k, "-")) for k in ("for", "against", "abstain")]
