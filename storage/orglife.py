@@ -1,4 +1,4 @@
-"""The meetings organisational life is measured by, and the branches it is measured for."""
+"""The meetings (and appraisals) organisational life is measured by."""
 
 from collections.abc import Sequence
 from datetime import datetime
@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.enums import MeetingStatus
-from storage.models import Branch, Meeting
+from storage.models import Meeting
 from storage.vote_models import Vote
 
 
@@ -28,12 +28,6 @@ async def meetings_between(
     )
     found += [(b, "appraisal", at) for b, at in (await session.execute(appraisals)).all()]
     return found
-
-
-async def branches_in_service(session: AsyncSession) -> Sequence[Branch]:
-    """Branches that are not archived, by name."""
-    query = select(Branch).where(Branch.archived_at.is_(None)).order_by(Branch.name)
-    return (await session.scalars(query)).all()
 
 
 async def meetings_of_branch(

@@ -8,7 +8,7 @@ from handlers.orglife.feature import feature
 from handlers.orglife.rules import frequency_rules
 from handlers.orglife.status import RuleStatus, branch_statuses
 from handlers.orglife.words import MARKS, kind_name, missed_line, status_line
-from storage import orglife, people
+from storage import branches, people
 from storage.models import Branch
 
 
@@ -46,11 +46,11 @@ def branch_view(name: str, statuses: list[RuleStatus]) -> Msg:
 
 
 async def _school(ctx: Context) -> Reply:
-    branches = await orglife.branches_in_service(ctx.session)
-    if not branches:
+    current = sorted(await branches.current_branches(ctx.session), key=lambda b: b.name)
+    if not current:
         raise UserError("orglife.no_branches")
     found = await branch_statuses(
-        ctx.session, [b.id for b in branches], ctx.now, ctx.options.timezone
+        ctx.session, [b.id for b in current], ctx.now, ctx.options.timezone
     )
     lines = [
         Msg(
@@ -59,7 +59,7 @@ async def _school(ctx: Context) -> Reply:
             marks=" ".join(f"{MARKS[s.state]}{s.rule.id}" for s in found[b.id]),
             due=sum(1 for s in found[b.id] if s.state == "due"),
         )
-        for b in branches
+        for b in current
     ]
     legend = [
         Msg("orglife.legend_kind", id=r.id, kind=kind_name(r)) for r in frequency_rules().rules

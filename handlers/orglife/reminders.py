@@ -12,7 +12,7 @@ from handlers.core.tracer import Entry, SessionTracer
 from handlers.orglife.settings import OrgLifeSettings
 from handlers.orglife.status import State, branch_statuses
 from handlers.orglife.words import status_line
-from storage import orglife, people, traces
+from storage import branches, people, traces
 from storage.crypto import SecretBox
 
 KIND = "orglife.reminded"
@@ -26,8 +26,8 @@ async def remind_missing(
     if not days:
         return 0
     today = now.astimezone(options.timezone).date()
-    branches = await orglife.branches_in_service(session)
-    found = await branch_statuses(session, [b.id for b in branches], now, options.timezone)
+    current = await branches.current_branches(session)
+    found = await branch_statuses(session, [b.id for b in current], now, options.timezone)
     due = [
         (branch_id, status, f"orglife:{branch_id}:{status.rule.id}:{status.period.since}")
         for branch_id, statuses in found.items()
