@@ -17,10 +17,10 @@ from handlers.core.notify import queue_to_members
 from handlers.core.registry import COMMITTEE_UP, EVERYONE, SECRETARY_UP, Replies
 from handlers.evaluation.scorecard import branch_scorecard
 from handlers.meetings.domain import meeting_for
-from handlers.votes.domain import ref
+from handlers.votes.domain import begin, check_meeting, counted_box, new_vote, ref
 from handlers.votes.feature import feature
 from storage import access, meetings, votes
-from storage.enums import MeetingKind, MeetingStatus, Stage
+from storage.enums import MeetingKind, Stage
 from storage.models import Member
 from storage.vote_models import AppraisalGrade, SelfEvaluation, Vote
 
@@ -60,37 +60,15 @@ async def appraisal_open(ctx: Context, args: str) -> Replies:
     meeting = await meeting_for(
         ctx.session, args, ctx.branch_scope(), Msg("vote.no_meeting", value=args.split()[0])
     )
-    if meeting.kind not in (MeetingKind.LIFE, MeetingKind.ASSEMBLY) or meeting.branch_id is None:
-        raise UserError("appraisal.wrong_meeting", id=meeting.id, kind=Msg(f"kind.{meeting.kind}"))
-    if meeting.status == MeetingStatus.CANCELLED or meeting.starts_at > ctx.now:
-        raise UserError("vote.not_begun", id=meeting.id, at=meeting.starts_at)
+    check_meeting(ctx, meeting, (MeetingKind.LIFE, MeetingKind.ASSEMBLY))
     expected = await meetings.expected_ids(ctx.session, meeting)
     rated = await _members_of_stages(ctx, expected, (Stage.FULL, Stage.PROBATIONARY))
     raters = [m.id for m in rated if m.stage == Stage.FULL]
     if len(rated) < 2 or not raters:
         raise UserError("appraisal.too_few")
-    vote = Vote(
-        kind=APPRAISAL,
-        branch_id=meeting.branch_id,
-        meeting_id=meeting.id,
-        candidates=[m.id for m in rated],
-        entitled=len(raters),
-        opened_by=ctx.require_caller().id,
-        opened_at=ctx.now,
-    )
-    ctx.session.add(vote)
-    await ctx.session.flush()
-    await votes.add_electors(ctx.session, vote.id, raters)
-    await ctx.trace(
-        "vote.opened",
-        ref=ref(vote),
-        data={
-            "kind": APPRAISAL,
-            "meeting": meeting.id,
-            "rated": len(rated),
-            "electors": len(raters),
-        },
-    )
+    rated_ids = [m.id for m in rated]
+    vote = new_vote(ctx, meeting, APPRAISAL, len(raters), candidates=rated_ids)
+    await begin(ctx, vote, raters, {"rated": len(rated)})
     invite = Reply(
         Msg("appraisal.invite", id=vote.id),
         buttons=((Button(Msg("appraisal.start"), f"/appraise {vote.id}"),),),
@@ -225,11 +203,7 @@ def tally_of(
 
 
 async def close_appraisal(ctx: Context, vote: Vote) -> Msg:
-    ballots = await votes.ballots(ctx.session, ctx.box, vote.id)
-    electors = await votes.electors(ctx.session, vote.id)
-    voted = sum(1 for e in electors if e.voted)
-    if len(ballots) != voted:
-        raise RuntimeError(f"appraisal {vote.id}: {len(ballots)} ballots for {voted} voters")
+    ballots, electors = await counted_box(ctx, vote)
     counts, _ = tally_of(ballots, vote.candidates or [])
     vote.closed_at = ctx.now
     vote.result = {

@@ -13,9 +13,9 @@ from handlers.account.changes import Editor, change_member
 from handlers.core.context import Context
 from handlers.core.messages import Button, Denied, Msg, Reply, Series, UserError
 from handlers.core.notify import queue_to_members
-from handlers.votes.domain import ref
+from handlers.votes.domain import begin, check_meeting, counted_box, new_vote, ref
 from storage import access, meetings, people, votes
-from storage.enums import MeetingKind, MeetingStatus, Role, Stage
+from storage.enums import MeetingKind, Role, Stage
 from storage.models import Meeting, Member
 from storage.vote_models import Vote
 
@@ -73,10 +73,7 @@ def count(
 async def open_election(
     ctx: Context, meeting: Meeting, seats: int, candidates: list[Member]
 ) -> Vote:
-    if meeting.kind != MeetingKind.ASSEMBLY or meeting.branch_id is None:
-        raise UserError("vote.not_assembly", id=meeting.id, kind=Msg(f"kind.{meeting.kind}"))
-    if meeting.status == MeetingStatus.CANCELLED or meeting.starts_at > ctx.now:
-        raise UserError("vote.not_begun", id=meeting.id, at=meeting.starts_at)
+    check_meeting(ctx, meeting, (MeetingKind.ASSEMBLY,))
     if not 1 <= seats <= len(candidates):
         raise UserError("election.bad_seats", seats=seats, candidates=len(candidates))
     strangers = [
@@ -89,25 +86,9 @@ async def open_election(
     present = await votes.present_full_members(ctx.session, meeting.id, entitled)
     if not valid(len(present), len(entitled)):
         raise UserError("election.no_quorum", present=len(present), entitled=len(entitled))
-    vote = Vote(
-        kind=ELECTION,
-        branch_id=meeting.branch_id,
-        meeting_id=meeting.id,
-        seats=seats,
-        candidates=[c.id for c in candidates],
-        entitled=len(entitled),
-        opened_by=ctx.require_caller().id,
-        opened_at=ctx.now,
-    )
-    ctx.session.add(vote)
-    await ctx.session.flush()
-    await votes.add_electors(ctx.session, vote.id, present)
-    data = {"kind": ELECTION, "meeting": meeting.id, "seats": seats, "candidates": vote.candidates}
-    await ctx.trace(
-        "vote.opened",
-        ref=ref(vote),
-        data=data | {"entitled": len(entitled), "electors": len(present)},
-    )
+    candidate_ids = [c.id for c in candidates]
+    vote = new_vote(ctx, meeting, ELECTION, len(entitled), seats=seats, candidates=candidate_ids)
+    await begin(ctx, vote, present, {"seats": seats, "candidates": candidate_ids})
     names = Series(c.name for c in candidates)
     ballot = Reply(
         Msg("election.ballot", id=vote.id, seats=seats, names=names, example=candidates[0].name),
@@ -145,11 +126,7 @@ async def cast(ctx: Context, vote: Vote, names: list[str]) -> list[str]:
 
 
 async def close(ctx: Context, vote: Vote) -> Count:
-    ballots = await votes.ballots(ctx.session, ctx.box, vote.id)
-    electors = await votes.electors(ctx.session, vote.id)
-    voted = sum(1 for e in electors if e.voted)
-    if len(ballots) != voted:
-        raise RuntimeError(f"election {vote.id}: {len(ballots)} ballots for {voted} voters")
+    ballots, electors = await counted_box(ctx, vote)
     result = count(
         [list(b) for b in ballots if isinstance(b, list)],
         vote.candidates or [],
