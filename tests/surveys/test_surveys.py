@@ -556,7 +556,7 @@ async def test_ballot_order_never_follows_the_answers(
     async with chat.services.sessions.begin() as session:
         for seed in range(4):
             draw = random.Random(seed)
-            monkeypatch.setattr(surveys.secrets, "randbelow", lambda n, d=draw: d.randrange(n))
+            monkeypatch.setattr(ballot_box.secrets, "randbelow", lambda n, d=draw: d.randrange(n))
             survey = Survey(
                 branch_id=None,
                 title=f"s{seed}",
