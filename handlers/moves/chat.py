@@ -9,14 +9,14 @@ from handlers.account.changes import Editor
 from handlers.account.members import NewMember, add_member
 from handlers.common.lookup import find_member
 from handlers.core.context import Context
-from handlers.core.messages import Button, Denied, Msg, Reply, UserError
+from handlers.core.messages import Button, Denied, Msg, Reply, Series, UserError
 from handlers.core.parsing import looks_like_date, parse_date, parse_id, valid_name
 from handlers.core.registry import SECRETARY_UP, Replies
 from handlers.moves import domain
 from handlers.moves.domain import Clock
 from handlers.moves.feature import feature
 from handlers.moves.settings import MovesSettings
-from storage import moves, people
+from storage import branches, moves, people
 from storage.enums import Departure
 from storage.models import Branch, Member
 from storage.roster_models import Move
@@ -52,10 +52,15 @@ def dated(tokens: list[str], today: date) -> tuple[list[str], date]:
 
 
 async def branch_named(ctx: Context, name: str) -> Branch:
+    """The branch called `name`; a former name (before a rename) says what it is called now."""
     branch = await people.branch_by_name(ctx.session, name)
-    if branch is None:
-        raise UserError("moves.unknown_branch", name=name)
-    return branch
+    if branch is not None:
+        return branch
+    renamed = await branches.renamed_from(ctx.session, name)
+    if renamed is not None:
+        raise UserError("moves.renamed_to", old=name, new=renamed.name)
+    names = Series(b.name for b in await branches.current_branches(ctx.session)) or "-"
+    raise UserError("moves.unknown_branch", name=name, names=names)
 
 
 @feature.command("transfer", roles=SECRETARY_UP, aliases=("转接", "校内转接"), private_only=True)

@@ -181,3 +181,14 @@ async def test_a_request_gone_stale_is_cancelled_when_decided(chat: Chat) -> Non
     (request, _left) = await moves_of(chat, zhang_id)
     assert request.status == MoveStatus.CANCELLED  # leaving cancels a pending transfer
     assert "已经处理过了" in await receiver.say(f"/transfer_accept {request.id}")
+
+
+async def test_a_former_branch_name_says_what_it_is_called_now(chat: Chat) -> None:
+    admin = await admin_user(chat)
+    await chat.branch(SECOND)
+    await chat.enrolled("张三")
+    assert "已更名" in await admin.say(f"/branch_rename {SECOND} 化学化工学院研究生党支部")
+    reply = await admin.say(f"/transfer 张三 {SECOND}")
+    assert f"“{SECOND}”已更名为“化学化工学院研究生党支部”" in reply
+    unknown = await admin.say("/transfer 张三 第九支部")
+    assert "现有支部：" in unknown and "化学化工学院研究生党支部" in unknown
