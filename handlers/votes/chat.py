@@ -1,6 +1,8 @@
 """`/vote_open 会议编号 姓名` (发起表决), `/vote 编号 赞成|反对|弃权` (投票, or its buttons),
 `/vote_close 编号` (结束表决) and `/votes` (表决记录)."""
 
+import json
+
 from handlers.common.lookup import find_member
 from handlers.core.context import Context
 from handlers.core.messages import Denied, Msg, Reply, Series, UserError
@@ -10,7 +12,7 @@ from handlers.meetings.domain import meeting_for
 from handlers.votes import appraisal, domain, election
 from handlers.votes.feature import feature
 from handlers.votes.rules import Tally
-from storage import votes
+from storage import access, votes
 from storage.models import Member
 from storage.vote_models import Vote
 
@@ -180,3 +182,63 @@ async def election_confirm(ctx: Context, args: str) -> Replies:
     vote = await _vote(ctx, args, scope_check=True)
     changed = await election.confirm(ctx, vote)
     return Reply(Msg("election.confirmed_now", id=vote.id, names=Series(changed) or "-"))
+
+
+PICKS = "elect"  # the flow that keeps a voter's ticks, sealed, until 投票
+
+
+async def _picks(ctx: Context, vote: Vote) -> set[int]:
+    state = ctx.conversation
+    if state is None or state.flow != PICKS or state.data.get("vote") != vote.id:
+        return set()
+    raw = ctx.box.decrypt(state.data["chosen"].encode()) if state.data.get("chosen") else None
+    return set(json.loads(raw)) if raw else set()
+
+
+@feature.command("elect_pick", roles=EVERYONE, private_only=True, hidden=True, keeps_flow=True)
+async def elect_pick(ctx: Context, args: str) -> Replies:
+    """Tick or untick a candidate on one's ballot (the ballot's buttons); nothing is cast yet."""
+    tokens = args.split()
+    if len(tokens) != 2 or not tokens[1].isdigit():
+        raise UserError("usage", usage=Msg("cmd.elect.usage"))
+    vote = await _vote(ctx, tokens[0], scope_check=False)
+    if vote.kind != election.ELECTION or int(tokens[1]) not in (vote.candidates or []):
+        raise UserError("election.not_election", id=vote.id)
+    if vote.closed_at is not None:
+        raise UserError("vote.closed", id=vote.id)
+    chosen = await _picks(ctx, vote) ^ {int(tokens[1])}
+    if len(chosen) > (vote.seats or 0):
+        raise UserError("election.too_many", seats=vote.seats or 0, chosen=len(chosen))
+    sealed = ctx.box.encrypt(json.dumps(sorted(chosen)))
+    await ctx.start_flow(
+        PICKS, "pick", {"vote": vote.id, "chosen": sealed.decode() if sealed else ""}
+    )
+    names = await access.names(ctx.session, vote.candidates or [])
+    picked = Series(names.get(c, "-") for c in vote.candidates or [] if c in chosen)
+    return Reply(
+        Msg(
+            "election.picking",
+            id=vote.id,
+            seats=vote.seats or 0,
+            chosen=picked or Msg("election.none_yet"),
+        ),
+        buttons=election.ballot_buttons(
+            vote.id, [(c, names.get(c, "-")) for c in vote.candidates or []], chosen
+        ),
+        edit=True,
+    )
+
+
+@feature.command("elect_submit", roles=EVERYONE, private_only=True, hidden=True, keeps_flow=True)
+async def elect_submit(ctx: Context, args: str) -> Replies:
+    """Cast the ballot as ticked (nobody ticked: use 弃权 for a blank ballot)."""
+    vote = await _vote(ctx, args, scope_check=False)
+    if vote.kind != election.ELECTION:
+        raise UserError("election.not_election", id=vote.id)
+    chosen = await _picks(ctx, vote)
+    if not chosen:
+        raise UserError("election.nothing_ticked", id=vote.id)
+    names = await access.names(ctx.session, sorted(chosen))
+    cast = await election.cast(ctx, vote, [names[c] for c in vote.candidates or [] if c in chosen])
+    await ctx.end_flow()
+    return Reply(Msg("election.cast", id=vote.id, chosen=Series(cast)))

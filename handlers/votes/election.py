@@ -92,12 +92,34 @@ async def open_election(
     names = Series(c.name for c in candidates)
     ballot = Reply(
         Msg("election.ballot", id=vote.id, seats=seats, names=names, example=candidates[0].name),
-        buttons=(tuple(Button(Msg("election.blank"), f"/elect {vote.id} 弃权") for _ in (0,)),),
+        buttons=ballot_buttons(vote.id, [(c.id, c.name) for c in candidates], set()),
     )
     await queue_to_members(
         ctx.session, present, ballot, key=f"vote-ballot:{vote.id}", kind="vote", now=ctx.now
     )
     return vote
+
+
+def ballot_buttons(
+    vote_id: int, candidates: list[tuple[int, str]], chosen: set[int]
+) -> tuple[tuple[Button, ...], ...]:
+    """A button per candidate that ticks or unticks them, then 投票 and 弃权."""
+    rows: list[tuple[Button, ...]] = [
+        (
+            Button(
+                Msg("election.pick", mark="✅" if c in chosen else "⬜", name=name),
+                f"/elect_pick {vote_id} {c}",
+            ),
+        )
+        for c, name in candidates
+    ]
+    rows.append(
+        (
+            Button(Msg("election.submit", count=len(chosen)), f"/elect_submit {vote_id}"),
+            Button(Msg("election.blank"), f"/elect {vote_id} 弃权"),
+        )
+    )
+    return tuple(rows)
 
 
 async def cast(ctx: Context, vote: Vote, names: list[str]) -> list[str]:

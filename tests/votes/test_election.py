@@ -17,6 +17,11 @@ async def roles(chat: Chat) -> dict[str, str]:
         return {m.name: m.role for m in (await session.scalars(select(Member))).unique().all()}
 
 
+async def member_ids(chat: Chat) -> dict[str, int]:
+    async with chat.services.sessions() as session:
+        return {m.name: m.id for m in (await session.scalars(select(Member))).unique().all()}
+
+
 async def five(chat: Chat) -> tuple[User, list[User]]:
     secretary = await chat.bound("书记", role=Role.SECRETARY)
     others = [
@@ -76,3 +81,22 @@ def test_the_count_reports_a_tie_for_the_last_seat() -> None:
     ballots = [[1, 2], [1, 3], [2, 3], [1, 2], [3, 1]]
     tie = count(ballots, [1, 2, 3], seats=2, electors=5, entitled=5)
     assert tie.elected == [1] and sorted(tie.tied) == [2, 3]  # 4, 3 and 3 votes: a tie for seat 2
+
+
+async def test_a_ballot_ticked_with_its_buttons(chat: Chat) -> None:
+    secretary, (jia, yi, bing, ding) = await five(chat)
+    await assembly(chat, secretary, [secretary, jia, yi, bing, ding])
+    await secretary.say("/election_open 1 2 乙 丙 丁")
+    ids = await member_ids(chat)
+    ticked = await yi.say(callback=f"/elect_pick 1 {ids['乙']}")
+    assert "已选 乙（最多 2 人）" in ticked and yi.replies[0].edit
+    labels = [chat.services.renderer.render(b.label) for row in yi.replies[0].buttons for b in row]
+    assert labels[:3] == ["✅ 乙", "⬜ 丙", "⬜ 丁"] and "投票（已选 1 人）" in labels
+    await yi.say(callback=f"/elect_pick 1 {ids['丙']}")
+    assert "最多选 2 人" in await yi.say(callback=f"/elect_pick 1 {ids['丁']}")
+    await yi.say(callback=f"/elect_pick 1 {ids['丙']}")  # unticked again
+    assert "已投票（选举 #1：乙）" in await yi.say(callback="/elect_submit 1")
+    assert "每人只能投一次" in await yi.say(callback=f"/elect_pick 1 {ids['丁']}") + await yi.say(
+        callback="/elect_submit 1"
+    )
+    assert "还没有选择候选人" in await bing.say(callback="/elect_submit 1")
