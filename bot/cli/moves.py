@@ -23,11 +23,10 @@ from bot.cli.support import (
     settings_from,
 )
 from handlers.account.changes import Editor
-from handlers.account.members import NewMember, add_member
 from handlers.account.roster import PERSON_COLUMNS
 from handlers.common.tables import read_table
 from handlers.core.messages import Msg, Series, UserError
-from handlers.core.parsing import parse_date, valid_name
+from handlers.core.parsing import parse_date
 from handlers.moves import domain, graduation
 from handlers.moves.chat import REASONS
 from handlers.moves.domain import Clock
@@ -189,20 +188,12 @@ def member_transfer_in(
     async def go() -> None:
         clock = clock_for(settings)
         day = day_given(on, clock)
-        if not valid_name(name):
-            raise UserError("moves.bad_name", value=name)
-        origin = domain.check_text(organisation, domain.ORGANISATION_LIMIT, "moves.no_organisation")
-        letter = domain.check_text(letter_no, domain.LETTER_NO_LIMIT, "moves.no_letter")
-        if day > clock.today:
-            raise UserError("moves.future_date", on=day, today=clock.today)
         async with opened(settings) as services, services.sessions.begin() as session:
             branch = await branch_named(session, branch_name)
-            member = await add_member(
-                session, services.box, branch, NewMember(name=name), clock.now, via="transfer_in"
+            move = await domain.transfer_in(
+                session, services.box, branch, name, organisation, letter_no, day, operator(), clock
             )
-            await domain.record_transfer_in(
-                session, services.box, member, origin, letter, day, operator(), clock
-            )
+            origin, letter = move.organisation or "", move.letter_no or ""
         say(settings, "moves.transferred_in", name=name, source=origin, letter_no=letter, on=day)
 
     run(settings, go())

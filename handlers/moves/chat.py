@@ -6,11 +6,10 @@ from collections.abc import Sequence
 from datetime import date
 
 from handlers.account.changes import Editor
-from handlers.account.members import NewMember, add_member
 from handlers.common.lookup import find_member
 from handlers.core.context import Context
 from handlers.core.messages import Button, Denied, Msg, Reply, Series, UserError
-from handlers.core.parsing import looks_like_date, parse_date, parse_id, valid_name
+from handlers.core.parsing import looks_like_date, parse_date, parse_id
 from handlers.core.registry import SECRETARY_UP, Replies
 from handlers.moves import domain
 from handlers.moves.domain import Clock
@@ -227,27 +226,18 @@ async def transfer_in(ctx: Context, args: str) -> Replies:
     if len(tokens) < 3:
         raise UserError("usage", usage=Msg("cmd.transfer_in.usage"))
     name, organisation, letter_no = tokens[0], " ".join(tokens[1:-1]), tokens[-1]
-    if not valid_name(name):
-        raise UserError("moves.bad_name", value=name)
-    organisation = domain.check_text(
-        organisation, domain.ORGANISATION_LIMIT, "moves.no_organisation"
-    )
-    letter_no = domain.check_text(letter_no, domain.LETTER_NO_LIMIT, "moves.no_letter")
-    clock = clock_of(ctx)
-    if on > clock.today:
-        raise UserError("moves.future_date", on=on, today=clock.today)
-    member = await add_member(
+    move = await domain.transfer_in(
         ctx.session,
         ctx.box,
         caller.branch,
-        NewMember(name=name),
-        ctx.now,
-        actor_id=caller.id,
-        via="transfer_in",
+        name,
+        organisation,
+        letter_no,
+        on,
+        Editor(caller),
+        clock_of(ctx),
     )
-    await domain.record_transfer_in(
-        ctx.session, ctx.box, member, organisation, letter_no, on, Editor(caller), clock
-    )
+    organisation, letter_no = move.organisation or "", move.letter_no or ""
     return Reply(
         Msg("moves.transferred_in", name=name, source=organisation, letter_no=letter_no, on=on)
     )

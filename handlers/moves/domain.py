@@ -16,8 +16,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.account.changes import Editor
+from handlers.account.members import NewMember, add_member
 from handlers.core.messages import Msg, RecordedRefusal, Reply, UserError
 from handlers.core.notify import queue_to_members
+from handlers.core.parsing import valid_name
 from handlers.core.tracer import SessionTracer
 from storage import moves, people, roster
 from storage.crypto import SecretBox
@@ -365,17 +367,31 @@ async def depart(
     return move
 
 
-async def record_transfer_in(
+async def transfer_in(
     session: AsyncSession,
     box: SecretBox,
-    member: Member,
+    branch: Branch,
+    name: str,
     organisation: str,
     letter_no: str,
     on: date,
     editor: Editor,
     clock: Clock,
 ) -> Move:
-    """Record where a member added to the roster comes from (转入 from outside the school)."""
+    """Add a member transferred in from outside the school (转入), recording where they come
+    from and the introduction letter's number (as checked, in the Move returned); their invite
+    code is made separately."""
+    if not valid_name(name):
+        raise UserError("moves.bad_name", value=name)
+    organisation = check_text(organisation, ORGANISATION_LIMIT, "moves.no_organisation")
+    letter_no = check_text(letter_no, LETTER_NO_LIMIT, "moves.no_letter")
+    if on > clock.today:
+        raise UserError("moves.future_date", on=on, today=clock.today)
+    actor = editor.member.id if editor.member else None
+    new = NewMember(name=name)
+    member = await add_member(
+        session, box, branch, new, clock.now, actor_id=actor, via="transfer_in"
+    )
     move = await _record_done(
         session,
         member,
