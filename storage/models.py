@@ -320,6 +320,9 @@ class NoticeRecipient(Base):
     # Its delivery is the outbox row with ref "notice:<id>", kind "notice" and this member;
     # no such row: the member had no chat account the bot could reach.
     acked_at: Mapped[datetime | None]
+    # Where the 收到 was pressed: "private" (the member's own copy) or "group" (the branch
+    # group's post); None for acknowledgements recorded before groups existed.
+    acked_via: Mapped[str | None] = mapped_column(String(16))
 
 
 class Meeting(Base):

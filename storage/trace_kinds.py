@@ -15,6 +15,12 @@ TRACE_KINDS: dict[str, str] = {
     "source, target (names), target_id, created, on, members (how many), via, by",
     "branch.archived": "a branch that no longer exists was archived (it had no members left); "
     "data: on, cancelled (pending transfers), via, by",
+    "group.bound": "a group chat was bound to a branch (none: school-wide); ref: group:ID; data: "
+    "platform, title",
+    "group.unbound": "a group chat was unbound; ref: group:ID; data: why (command, or removed: "
+    "the bot was taken out of the group)",
+    "group.moved": "a bound Telegram group became a supergroup under a new chat id; ref: group:ID; "
+    "data: from, to",
     "member.created": "a member was added (CLI, roster import or /invite)",
     "member.imported": "a roster file was imported into a branch; data: file name, rows, added",
     "member.changed": "a member's record was changed; data: field, old, new (a phone only as "

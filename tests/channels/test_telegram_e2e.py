@@ -76,12 +76,16 @@ async def test_mydata_arrives_as_a_document(fake: FakeTelegram, bot: Services) -
     assert "留痕" in doc.params["caption"]
 
 
-async def test_private_commands_refused_in_groups(fake: FakeTelegram, bot: Services) -> None:
+async def test_personal_commands_in_groups_are_answered_privately(
+    fake: FakeTelegram, bot: Services
+) -> None:
     code = await enrol(bot, "党员丁")
     await ask(fake, MEMBER, f"/start {code}")
     fake.push_message(MEMBER, "/mydata@branchbot_test_bot", chat_id=-100, chat_type="group")
     await fake.wait_until(lambda: bool(fake.texts_to(-100)))
-    assert "私聊" in fake.texts_to(-100)[0]
+    assert "已私信回复" in fake.texts_to(-100)[0]
+    await fake.wait_until(lambda: any(c.method == "sendDocument" for c in fake.sent_to(MEMBER)))
+    assert not any(c.method == "sendDocument" for c in fake.sent_to(-100))
 
 
 async def test_button_press_is_routed_and_answered(fake: FakeTelegram, bot: Services) -> None:
@@ -165,4 +169,5 @@ async def test_commands_for_another_bot_are_left_alone(fake: FakeTelegram, bot: 
     fake.push_message(STRANGER, "/help@branchbot_test_bot", chat_id=-200, chat_type="group")
     await fake.wait_until(lambda: len(fake.texts_to(-200)) >= 1)
     await asyncio.sleep(0.2)
-    assert len(fake.texts_to(-200)) == 1 and "欢迎使用支部助手" in fake.texts_to(-200)[0]
+    # A stranger in a group is shown the way to the bot's private chat, nothing else.
+    assert len(fake.texts_to(-200)) == 1 and "私聊机器人" in fake.texts_to(-200)[0]

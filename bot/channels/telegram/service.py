@@ -28,7 +28,7 @@ from storage.enums import Role
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-ALLOWED_UPDATES = ["message", "callback_query"]
+ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 
 
 class TelegramService:
@@ -85,7 +85,9 @@ class TelegramService:
             return
         replies = await self.services.router.handle(incoming)
         await send_replies(context.bot, update, replies, self.services.renderer)
-        self.on_replied(incoming.chat_id, len(replies))
+        for reply in replies:
+            if not reply.toast:
+                self.on_replied(reply.chat or incoming.chat_id, 1)
         for reply in replies:
             if reply.menu_role is not None and incoming.is_private:
                 await self.set_chat_menu(int(incoming.chat_id), reply.menu_role)
