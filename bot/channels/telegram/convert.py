@@ -57,6 +57,11 @@ def _chat_event(update: Update, base: Incoming) -> Incoming | None:
     message = update.message
     if message is not None and message.migrate_to_chat_id is not None:
         return replace(base, event=CHAT_MIGRATED, new_chat_id=str(message.migrate_to_chat_id))
+    if message is not None and message.migrate_from_chat_id is not None:
+        # The same move seen from the new chat, so it is handled before that chat's next
+        # message (updates are ordered per chat): told as the old chat's move.
+        old = str(message.migrate_from_chat_id)
+        return replace(base, chat_id=old, event=CHAT_MIGRATED, new_chat_id=base.chat_id)
     return None
 
 

@@ -9,7 +9,7 @@ import warnings
 from datetime import timedelta
 
 from telegram import Bot, InlineKeyboardMarkup
-from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.channels.direct import call_once
@@ -44,7 +44,11 @@ class TelegramTransport:
         if reply.replaces is not None:
             return await self._edit(chat_id, reply.replaces, text, markup)
         try:
-            message = await post(self.bot, int(chat_id), reply, text, markup, call_once)
+            try:
+                message = await post(self.bot, int(chat_id), reply, text, markup, call_once)
+            except ChatMigrated as moved:  # a group became a supergroup: it lives on there
+                new_id = int(moved.new_chat_id)
+                message = await post(self.bot, new_id, reply, text, markup, call_once)
         except RetryAfter as err:
             return Throttled(retry_seconds(err))
         except Forbidden as err:

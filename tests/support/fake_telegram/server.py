@@ -119,6 +119,7 @@ class FakeTelegram(MethodsMixin, UpdatesMixin, FaultsMixin, WebhookMixin):
         self._faults.clear()
         self._blocked.clear()
         self._send_times.clear()
+        self._group_times.clear()
         self.webhook_deliveries.clear()
         self.rejected_429 = 0
         self._notify()
@@ -224,6 +225,7 @@ class FakeTelegram(MethodsMixin, UpdatesMixin, FaultsMixin, WebhookMixin):
                 raise ApiError(fault.status, fault.description, fault.retry_after)
             self._check_blocked(call)
             self._check_rate(call)
+            self._check_group_rate(call)
             result = await handler(call)
         except ApiError as error:
             return self._answer_error(call, error)
