@@ -129,6 +129,12 @@ TRACE_KINDS: dict[str, str] = {
     "access.alert": "unusual access to people's data was detected; data: rule, actor, count",
     "candidates.viewed": "the side-by-side evidence table was viewed; data: view, people",
     "chain.broken": "a full walk found the trace chain broken; data: bad_id, reason, checked",
+    "backup.restored": "the database was restored from a backup (CLI; anything recorded after "
+    "the backup was taken is not in it); data: taken_at, revision, head (the backup's last "
+    "trace), rows, file, by",
+    "key.rotated": "SECRET_KEY was replaced (CLI): every encrypted value re-encrypted and the "
+    "chain re-signed; data: old_head and old_hash (the head under the old key), resigned, "
+    "values, invites_revoked, web_codes_deleted, by",
 }
 
 
