@@ -88,7 +88,7 @@ async def rotate(
         progress(table.name, rotation.fields[table.name])
     rotation.traces, new_tip = await _resign(conn, new, head[0])
     progress("traces", rotation.traces)
-    rotation.invites, rotation.web_codes = await _end_keyed_codes(conn, now)
+    rotation.invites, rotation.web_codes = await _end_keyed_codes(conn)
     progress("codes", rotation.invites + rotation.web_codes)
     await _record(session, new, rotation, walked, new_tip, now, by)
     return rotation
@@ -168,14 +168,11 @@ async def _resign(conn: AsyncConnection, new: SecretBox, last_id: int) -> tuple[
     return last_id, prev
 
 
-async def _end_keyed_codes(conn: AsyncConnection, now: datetime) -> tuple[int, int]:
+async def _end_keyed_codes(conn: AsyncConnection) -> tuple[int, int]:
     """Revoke open invite and binding codes and delete open web sign-in codes: only their
     keyed hashes are kept, which the new key cannot reproduce."""
-    still_open = (
-        InviteCode.used_at.is_(None),
-        InviteCode.revoked.is_(False),
-        InviteCode.expires_at > now,
-    )
+    # Expired ones too: whatever the clock says, no code sealed under the old key stays open.
+    still_open = (InviteCode.used_at.is_(None), InviteCode.revoked.is_(False))
     invites = await conn.scalar(select(func.count()).where(*still_open))
     await conn.execute(update(InviteCode).where(*still_open).values(revoked=True))
     web_codes = await conn.scalar(select(func.count()).select_from(WebLoginCode))
