@@ -155,9 +155,8 @@ async def test_a_broken_chain_is_not_re_signed(chat: Chat, clock: Clock, tmp_pat
     new = key_file(tmp_path, Fernet.generate_key().decode())
     refused = await cli(url, "rotate-key", "--new-key-file", str(new))
     assert refused.exit_code == 1 and "在第 3 条校验不通过" in refused.output
-    async with services_on(url, SECRET, clock) as services:
-        async with services.engine.connect() as conn:
-            assert await unopened(conn, services.box) == {}
+    async with services_on(url, SECRET, clock) as services, services.engine.connect() as conn:
+        assert await unopened(conn, services.box) == {}
 
 
 async def test_refused_while_the_service_is_connected(

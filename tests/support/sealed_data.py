@@ -10,7 +10,6 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.app.services import Services
 from handlers.account.members import NewMember, add_member, issue_invite
 from handlers.account.personal import personal_of
 from handlers.core.incoming import Attachment
@@ -72,12 +71,13 @@ async def populate(chat: Chat, tmp_path: Path) -> Filled:
     await asyncio.to_thread(_archive_scan, Cli(services.settings.database_url), tmp_path)
     async with services.sessions.begin() as session:
         reply = Reply(Msg("web.login.code_message", code=Secret(SECRET_CODE), minutes=10))
+        now, box = chat.clock(), services.box
         await queue_to_members(
-            session, [contact_id], reply, key="k", kind="web.login", now=chat.clock(), box=services.box
+            session, [contact_id], reply, key="k", kind="web.login", now=now, box=box
         )
         member = await session.get(Member, member_id)
         assert member is not None
-        open_code = await issue_invite(session, services.box, member, chat.clock(), timedelta(days=9))
+        open_code = await issue_invite(session, box, member, now, timedelta(days=9))
     return Filled(member_id, contact.account_id, survey_id, open_code)
 
 
@@ -90,9 +90,10 @@ async def _member_with_personal_data(chat: Chat) -> tuple[int, str]:
         id_number=ID_NUMBER,
         personal={"gender": "女", "native_place": "江苏南京"},
     )
+    box, now = chat.services.box, chat.clock()
     async with chat.services.sessions.begin() as session:
-        member = await add_member(session, chat.services.box, branch, new, chat.clock())
-        code = await issue_invite(session, chat.services.box, member, chat.clock(), timedelta(days=9))
+        member = await add_member(session, box, branch, new, now)
+        code = await issue_invite(session, box, member, now, timedelta(days=9))
         return member.id, code
 
 
