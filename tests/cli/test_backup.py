@@ -7,36 +7,26 @@ import asyncio
 import gzip
 import json
 import stat
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
-from click.testing import Result
 from cryptography.fernet import Fernet
 from sqlalchemy import func, select
 
-from bot.app.services import Services, build_services
-from bot.app.settings import load_settings
+from bot.app.services import Services
 from storage import traces
 from storage.models import Trace
 from storage.tables import in_dependency_order
 from storage.traces import Entry
-from tests.conftest import BRANCH, SECRET, Chat, Cli, Clock, empty_database
-from tests.support.sealed_data import filled_columns, populate, read_back, unopened
-
-
-@asynccontextmanager
-async def services_on(url: str, clock: Clock, key: str = SECRET) -> AsyncIterator[Services]:
-    built = build_services(load_settings(database_url=url, secret_key=key), clock=clock)
-    try:
-        yield built
-    finally:
-        await built.close()
-
-
-async def cli(url: str, *args: str, key: str = SECRET) -> Result:
-    return await asyncio.to_thread(Cli(url), *args, BRANCHBOT_SECRET_KEY=key)
+from tests.conftest import BRANCH, Chat, Clock, empty_database
+from tests.support.sealed_data import (
+    cli,
+    filled_columns,
+    populate,
+    read_back,
+    services_on,
+    unopened,
+)
 
 
 async def counts(services: Services) -> dict[str, int]:

@@ -7,23 +7,19 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
-from click.testing import Result
 from cryptography.fernet import Fernet
 from sqlalchemy import func, select, text
 
-from bot.app.services import Services, build_services
-from bot.app.settings import load_settings
+from bot.app.services import Services
 from storage import chain
 from storage.db import create_engine
 from storage.models import InviteCode, Trace
 from storage.sealed import check_key, sealed_columns
-from tests.conftest import SECRET, Chat, Cli, Clock
-from tests.support.sealed_data import Filled, populate, read_back, unopened
+from tests.conftest import SECRET, Chat, Clock
+from tests.support.sealed_data import Filled, cli, populate, read_back, services_on, unopened
 
 ROOT = Path(__file__).resolve().parents[2]
 # The command line in a process that kills itself (SIGKILL, no clean-up) at the KILL_AT-th
@@ -54,19 +50,6 @@ main(sys.argv[1:], prog_name="branchbot")
 """
 
 
-@asynccontextmanager
-async def services_on(url: str, key: str, clock: Clock) -> AsyncIterator[Services]:
-    built = build_services(load_settings(database_url=url, secret_key=key), clock=clock)
-    try:
-        yield built
-    finally:
-        await built.close()
-
-
-async def cli(url: str, *args: str, key: str = SECRET) -> Result:
-    return await asyncio.to_thread(Cli(url), *args, BRANCHBOT_SECRET_KEY=key)
-
-
 def key_file(tmp_path: Path, key: str) -> Path:
     path = tmp_path / "new.key"
     path.write_text(key + "\n")
@@ -76,7 +59,7 @@ def key_file(tmp_path: Path, key: str) -> Path:
 async def fully_under(url: str, key: str, clock: Clock) -> bool:
     """Every encrypted value opens with `key` and the chain verifies with it; False when the
     key opens none of it (anything in between fails the test)."""
-    async with services_on(url, key, clock) as services:
+    async with services_on(url, clock, key) as services:
         async with services.engine.connect() as conn:
             fits = (await check_key(conn, services.box)).fits
             bad = await unopened(conn, services.box)
@@ -110,7 +93,7 @@ async def test_after_rotation_everything_reads_with_the_new_key(
     verified = await cli(url, "verify", key=new)
     assert verified.exit_code == 0, verified.output
     assert (await cli(url, "verify")).exit_code == 1  # the old key no longer signs the chain
-    async with services_on(url, new, clock) as services:
+    async with services_on(url, clock, new) as services:
         async with services.readers() as session:
             last = (await session.scalars(select(Trace).order_by(Trace.id.desc()))).first()
             still_open = await session.scalar(
@@ -155,7 +138,7 @@ async def test_a_broken_chain_is_not_re_signed(chat: Chat, clock: Clock, tmp_pat
     new = key_file(tmp_path, Fernet.generate_key().decode())
     refused = await cli(url, "rotate-key", "--new-key-file", str(new))
     assert refused.exit_code == 1 and "在第 3 条校验不通过" in refused.output
-    async with services_on(url, SECRET, clock) as services, services.engine.connect() as conn:
+    async with services_on(url, clock) as services, services.engine.connect() as conn:
         assert await unopened(conn, services.box) == {}
 
 
@@ -232,5 +215,5 @@ async def test_killed_at_any_step_everything_stays_under_one_key(
     done = await cli(url, "rotate-key", "--new-key-file", str(key_file(tmp_path, new)))
     assert done.exit_code == 0, done.output
     assert await fully_under(url, new, clock)
-    async with services_on(url, new, clock) as services:
+    async with services_on(url, clock, new) as services:
         await read_back(Chat(services, clock), filled)

@@ -3,13 +3,18 @@ own paths, and the checks that read it back the same way: for the backup and key
 tests, which must show that nothing sealed is lost or left under the old key."""
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from click.testing import Result
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.app.services import Services, build_services
+from bot.app.settings import load_settings
 from handlers.account.members import NewMember, add_member, issue_invite
 from handlers.account.personal import personal_of
 from handlers.core.incoming import Attachment
@@ -24,8 +29,8 @@ from storage.models import LeaveRequest, Member, OutboxMessage
 from storage.roster_models import ArchiveFile
 from storage.sealed import sealed_columns
 from storage.surveys import Ballot
-from tests.conftest import BRANCH, Cli
-from tests.support.chat import Chat, User
+from tests.conftest import BRANCH, SECRET, Cli
+from tests.support.chat import Chat, Clock, User
 from tests.support.meetings import ONE_LINE
 from tests.support.pipeline import assign
 from tests.support.surveys import full_ballots, new_survey
@@ -122,6 +127,23 @@ def _archive_scan(cli: Cli, tmp_path: Path) -> None:
     details = ("2024-05-01", "校级", "优秀共产党员", "依据：校党委文件")
     result = cli("member", "archive-add", "张积极", "奖励", *details, "--scan", str(scan))
     assert result.exit_code == 0, result.output
+
+
+# --- the command line and services on any database -----------------------------------------
+
+
+@asynccontextmanager
+async def services_on(url: str, clock: Clock, key: str = SECRET) -> AsyncIterator[Services]:
+    built = build_services(load_settings(database_url=url, secret_key=key), clock=clock)
+    try:
+        yield built
+    finally:
+        await built.close()
+
+
+async def cli(url: str, *args: str, key: str = SECRET) -> Result:
+    """A `branchbot` command on the database at `url` (in a thread: it runs its own loop)."""
+    return await asyncio.to_thread(Cli(url), *args, BRANCHBOT_SECRET_KEY=key)
 
 
 # --- reading it back ----------------------------------------------------------------------
