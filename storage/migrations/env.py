@@ -9,10 +9,6 @@ from storage.db import ensure_sqlite_dir, sync_url
 from storage.tables import METADATA
 
 target_metadata = METADATA
-from storage.db import ensure_sqlite_dir, sync_url
-from storage.tables import METADATA
-
-target_metadata = METADATA
 
 
 def _run(connection: object) -> None:
