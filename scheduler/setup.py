@@ -100,6 +100,14 @@ def add_standing_jobs(scheduler: AsyncIOScheduler, options: Options) -> None:
         replace_existing=True,
     )
     scheduler.add_job(
+        meeting_jobs.rotate_codes,
+        # Codes turn on the minute (TOTP steps of 60 s from the epoch): just after it.
+        CronTrigger(second=1, timezone=zone),
+        id=meeting_jobs.CODES,
+        replace_existing=True,
+        misfire_grace_time=30,  # a turn missed is overtaken by the next one
+    )
+    scheduler.add_job(
         meeting_jobs.monthly_nudge,
         CronTrigger(day=1, hour=9, minute=0, timezone=zone),
         id=NUDGE,

@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.group_models import BranchGroup, GroupPost
@@ -68,6 +68,16 @@ async def take_edit(session: AsyncSession, post_id: int) -> None:
 
 async def first_message(session: AsyncSession, post: GroupPost) -> OutboxMessage | None:
     return await session.scalar(select(OutboxMessage).where(OutboxMessage.key == post.outbox_key))
+
+
+async def last_queued(session: AsyncSession, post: GroupPost) -> datetime | None:
+    """When the post's latest message (its first or an edit) was queued: the moment the
+    state it shows last changed (a check-in code drawn as it was then)."""
+    return await session.scalar(
+        select(func.max(OutboxMessage.created_at)).where(
+            OutboxMessage.ref == post.ref, OutboxMessage.key.startswith(post.outbox_key)
+        )
+    )
 
 
 def unbind(group: BranchGroup, now: datetime, reason: str) -> None:

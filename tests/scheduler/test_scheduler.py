@@ -67,6 +67,7 @@ async def test_standing_jobs_are_stored_once_across_restarts(
         [
             HOUSEKEEPING,
             SYNC,
+            meeting_jobs.CODES,
             NUDGE,
             NOTICE_SUMMARIES,
             study_jobs.PUSH,
