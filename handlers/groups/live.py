@@ -8,7 +8,7 @@ edits, paced by the group's limit, and the last one shows all forty. Features re
 their kind of post is drawn (`drawer`).
 """
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -86,9 +86,17 @@ async def post(
     return found
 
 
-async def refresh(session: AsyncSession, ref: str, now: datetime) -> int:
+async def refresh(
+    session: AsyncSession,
+    ref: str,
+    now: datetime,
+    *,
+    branch_ids: Collection[int | None] | None = None,
+) -> int:
     """The state behind `ref` changed: queue an edit of each of its posts that can be edited
-    (one waiting edit per post at most). Returns how many posts will be edited."""
+    (one waiting edit per post at most); with `branch_ids`, only of the posts in those
+    branches' groups (None: school-wide groups), where the change shows. Returns how many
+    posts will be edited."""
     posts = await groups.posts_of(session, ref)
     if not posts:
         return 0
@@ -98,7 +106,9 @@ async def refresh(session: AsyncSession, ref: str, now: datetime) -> int:
             by_id[p.group_id], p, f"{p.outbox_key}:edit{p.edits}", {LIVE: p.id, EDIT: True}, 3
         )
         for p in posts
-        if by_id[p.group_id].bound and by_id[p.group_id].platform in EDITABLE
+        if by_id[p.group_id].bound
+        and by_id[p.group_id].platform in EDITABLE
+        and (branch_ids is None or by_id[p.group_id].branch_id in branch_ids)
     ]
     await outbox.enqueue(session, envelopes, now)
     return len(envelopes)

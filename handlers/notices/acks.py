@@ -29,7 +29,7 @@ async def _record(ctx: Context, notice: Notice) -> bool:
         ref=notices.notice_ref(notice.id),
         data={"after_seconds": int((ctx.now - notice.created_at).total_seconds()), "via": via},
     )
-    await group_post.refresh(ctx.session, notice.id, ctx.now)
+    await group_post.refresh(ctx.session, notice.id, member.branch_id, ctx.now)
     return True
 
 

@@ -24,9 +24,14 @@ async def post_to_groups(
         await live.post(session, group, KIND, notices.notice_ref(notice_id), now)
 
 
-async def refresh(session: AsyncSession, notice_id: int, now: datetime) -> None:
-    """Someone acknowledged the notice (in a group or privately): its group posts show it."""
-    await live.refresh(session, notices.notice_ref(notice_id), now)
+async def refresh(
+    session: AsyncSession, notice_id: int, branch_id: int | None, now: datetime
+) -> None:
+    """A member of `branch_id` acknowledged the notice (in a group or privately): the posts
+    whose count changed show it, in that branch's groups and the school-wide ones (a tap in
+    one branch does not edit fifty groups' posts)."""
+    ref = notices.notice_ref(notice_id)
+    await live.refresh(session, ref, now, branch_ids={branch_id, None})
 
 
 def notice_id_of(ref: str) -> int:

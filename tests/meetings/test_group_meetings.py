@@ -148,3 +148,16 @@ async def test_a_school_wide_meeting_goes_to_the_school_groups(chat: Chat) -> No
     await secretary.say("/meeting_new 2026-11-27 14:30 | 党课 | 支部党课")
     assert len(await queued(chat.services, "meeting:2", chat_id=GROUP)) == 1
     assert await queued(chat.services, "meeting:2", chat_id="-1") == []
+
+
+async def test_a_group_whose_posts_cannot_be_edited_is_shown_no_code(chat: Chat) -> None:
+    secretary = await chat.bound("书记", role=Role.SECRETARY, platform="wecom")
+    await secretary.in_group("wr-branch").send("/group_bind")
+    await secretary.say(ONE_LINE)
+    found = await meeting(chat)
+    chat.clock.now = found.starts_at
+    await secretary.say("/checkin_open 1")
+    text = await code_post(chat, "wr-branch")
+    assert "已开放签到" in text and current_code(found, chat.clock()) not in text
+    async with chat.services.sessions.begin() as session:
+        assert await rotate_codes(session, chat.clock()) == 0  # nothing to edit there

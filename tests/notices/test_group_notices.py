@@ -122,6 +122,15 @@ async def test_guided_broadcast_asks_where_it_goes(chat: Chat) -> None:
     assert "已发到 1 个支部群（未私信）" in await secretary.say(callback="confirm:send")
     assert await private_rows(chat, "notice:1") == []
 
+    await secretary.say("/broadcast")
+    await secretary.say("下周停电，注意保存数据")
+    await secretary.say(callback="aud:all")
+    await secretary.say(callback="ack:no")
+    assert "发到：私聊和 1 个支部群" in await secretary.say(callback="where:both")
+    await secretary.say(callback="confirm:send")
+    [post] = await queued(chat.services, "notice:2", chat_id=GROUP)
+    assert "下周停电" in post.text and "收到 0/" not in post.text and post.buttons == []
+
 
 async def test_bad_choice_words_no_group_and_files(chat: Chat) -> None:
     secretary = await chat.bound("书记", role=Role.SECRETARY)
@@ -144,9 +153,10 @@ async def test_a_school_wide_notice_reaches_every_branch_group(chat: Chat) -> No
     admin = await chat.bound("组织员", role=Role.ADMIN)
     await admin.in_group("-1").send("/group_bind 全校")
     names = ["化学化工学院第一党支部", OTHER_BRANCH, "化学化工学院第三党支部"]
+    members = []
     for index, branch in enumerate(names):
         secretary = await chat.bound(f"书记{index}", role=Role.SECRETARY, branch=branch)
-        await chat.bound(f"党员{index}", branch=branch)
+        members.append(await chat.bound(f"党员{index}", branch=branch))
         await secretary.in_group(f"-10{index}").send("/group_bind")
     await admin.say("/broadcast")
     await admin.say("全校通知：周五前完成学习")
@@ -158,3 +168,8 @@ async def test_a_school_wide_notice_reaches_every_branch_group(chat: Chat) -> No
     for index in range(3):
         assert "收到 0/2" in await post_of(chat, chat_id=f"-10{index}")
     assert "收到 0/6" in await post_of(chat, chat_id="-1")
+    await members[1].in_group("-101").send(callback="/ack 1")
+    assert await edits_queued(chat.services, "notice:1") == 2  # its branch's and the school's
+    assert "收到 1/2" in await post_of(chat, chat_id="-101")
+    assert "收到 1/6" in await post_of(chat, chat_id="-1")
+    assert "收到 0/2" in await post_of(chat, chat_id="-100")
