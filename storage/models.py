@@ -298,7 +298,8 @@ class Notice(Base):
     text: Mapped[str] = mapped_column(Text)
     # A document or photo the author sent with it: {"platform", "kind", "file_id", "file_name"}.
     attachment: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    # Who it went to, as chosen: {"branches": [ids], "filter": ..., "stage"/"notice": ...}.
+    # Who it went to, as chosen: {"branches": [ids], "filter": ..., "stage"/"notice": ...}, and
+    # where: "where": "both" | "private" | "group" (the branch groups; absent before: private).
     audience: Mapped[dict[str, Any]] = mapped_column(JSON)
     require_ack: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
