@@ -36,6 +36,13 @@ async def private_rows(chat: Chat, ref: str) -> list[str]:
     return [r.chat_id for r in await queued(chat.services, ref) if r.member_id is not None]
 
 
+async def guided(user: User, text: str, *presses: str) -> list[str]:
+    """A guided /broadcast: the text, then these button presses; the answers to the presses."""
+    await user.say("/broadcast")
+    await user.say(text)
+    return [await user.say(callback=data) for data in presses]
+
+
 async def acked_via(chat: Chat) -> list[str | None]:
     async with chat.services.sessions() as session:
         query = select(NoticeRecipient.acked_via).order_by(NoticeRecipient.member_id)
@@ -122,12 +129,8 @@ async def test_guided_broadcast_asks_where_it_goes(chat: Chat) -> None:
     assert "已发到 1 个支部群（未私信）" in await secretary.say(callback="confirm:send")
     assert await private_rows(chat, "notice:1") == []
 
-    await secretary.say("/broadcast")
-    await secretary.say("下周停电，注意保存数据")
-    await secretary.say(callback="aud:all")
-    await secretary.say(callback="ack:no")
-    assert "发到：私聊和 1 个支部群" in await secretary.say(callback="where:both")
-    await secretary.say(callback="confirm:send")
+    answers = await guided(secretary, "下周停电", "aud:all", "ack:no", "where:both", "confirm:send")
+    assert "发到：私聊和 1 个支部群" in answers[2]
     [post] = await queued(chat.services, "notice:2", chat_id=GROUP)
     assert "下周停电" in post.text and "收到 0/" not in post.text and post.buttons == []
 
@@ -158,13 +161,9 @@ async def test_a_school_wide_notice_reaches_every_branch_group(chat: Chat) -> No
         secretary = await chat.bound(f"书记{index}", role=Role.SECRETARY, branch=branch)
         members.append(await chat.bound(f"党员{index}", branch=branch))
         await secretary.in_group(f"-10{index}").send("/group_bind")
-    await admin.say("/broadcast")
-    await admin.say("全校通知：周五前完成学习")
-    await admin.say(callback="scope:all")
-    await admin.say(callback="aud:all")
-    assert "已绑定 4 个支部群" in await admin.say(callback="ack:yes")
-    await admin.say(callback="where:both")
-    assert "并已发到 4 个支部群" in await admin.say(callback="confirm:send")
+    presses = ("scope:all", "aud:all", "ack:yes", "where:both", "confirm:send")
+    answers = await guided(admin, "全校通知：周五前完成学习", *presses)
+    assert "已绑定 4 个支部群" in answers[2] and "并已发到 4 个支部群" in answers[4]
     for index in range(3):
         assert "收到 0/2" in await post_of(chat, chat_id=f"-10{index}")
     assert "收到 0/6" in await post_of(chat, chat_id="-1")
