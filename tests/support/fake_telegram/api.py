@@ -63,6 +63,7 @@ class Call:
     files: Files = field(default_factory=dict)
     at: float = field(default_factory=time.monotonic)
     status: int = 0  # HTTP status answered; 0 while pending or when the connection was dropped
+    result: Any = None  # what was answered (the Message of a send or an edit)
 
 
 class ApiError(Exception):

@@ -135,6 +135,12 @@ class FakeTelegram(MethodsMixin, UpdatesMixin, FaultsMixin, WebhookMixin):
             if call.method in CHAT_CONTENT and as_int(call.params.get("chat_id")) == wanted
         ]
 
+    @staticmethod
+    def message_id_of(call: Call) -> int:
+        """The id of the message a send (or edit) call made, as a user would reply to it."""
+        assert isinstance(call.result, dict), call
+        return int(call.result["message_id"])
+
     def texts_to(self, chat_id: int) -> list[str]:
         """Texts (and captions of photos and documents) sent to one chat, in order."""
         texts: list[str] = []
@@ -230,6 +236,7 @@ class FakeTelegram(MethodsMixin, UpdatesMixin, FaultsMixin, WebhookMixin):
         except ApiError as error:
             return self._answer_error(call, error)
         call.status = HTTPStatus.OK
+        call.result = result
         if method not in READ_ONLY:
             self.sent.append(call)
             self.sent_by_method[method] += 1
