@@ -22,15 +22,7 @@ async def jielong(ctx: Context, args: str) -> Replies:
     group = await managed_group(ctx, "jielong")
     draft = parse_jielong(ctx.typed(args), ctx.now, ctx.options.timezone)
     attached = await _attachment(ctx, group, draft)
-    await domain.create(
-        ctx,
-        ctx.session,
-        group,
-        draft,
-        by=ctx.require_caller().id,
-        attached_to=attached,
-        now=ctx.now,
-    )
+    await domain.create(ctx, group, draft, attached)
     return []
 
 
@@ -50,8 +42,7 @@ async def _attachment(ctx: Context, group: BranchGroup, draft: Draft) -> str | N
 async def staff_rollcall(ctx: Context, args: str, command: str) -> RollCall:
     """The roll-call numbered first in args, if it is of the caller's branch (an admin: any);
     another branch's, or none of that number, is "not found" and traced (Denied)."""
-    tokens = args.split()
-    rollcall_id = parse_id(tokens[0]) if tokens else None
+    rollcall_id = parse_id(next(iter(args.split()), ""))
     if rollcall_id is None:
         raise UserError("usage", usage=Msg(f"cmd.{command}.usage"))
     found = await rollcalls.get(ctx.session, rollcall_id)

@@ -1,12 +1,13 @@
-"""What happens to a roll-call, as plain functions over a session: it is made, joined, left
-and closed. The commands, the replies to its post and the deadline job call the same ones;
-each change writes its trace and queues the edit of the group's post in the caller's
-transaction, so whatever is recorded is also what the post shows next."""
+"""What happens to a roll-call: made, joined and left in a member's update (its Context),
+closed by a command or by the deadline job (a session and a tracer; the first tap after the
+deadline closes it too). Each change writes its trace and queues the edit of the group's post
+in the same transaction, so whatever is recorded is also what the post shows next."""
 
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.core.context import Context
 from handlers.core.messages import Msg
 from handlers.core.tracer import SessionTracer, Tracer
 from handlers.groups import live
@@ -25,30 +26,23 @@ def is_open(rollcall: RollCall, now: datetime) -> bool:
 
 
 async def create(
-    tracer: Tracer,
-    session: AsyncSession,
-    group: BranchGroup,
-    draft: Draft,
-    *,
-    by: int,
-    attached_to: str | None,
-    now: datetime,
+    ctx: Context, group: BranchGroup, draft: Draft, attached_to: str | None
 ) -> RollCall:
     """A new roll-call in the group, and its live post there."""
     found = RollCall(
         group_id=group.id,
         branch_id=group.branch_id,
         topic=draft.topic,
-        created_by=by,
-        created_at=now,
+        created_by=ctx.require_caller().id,
+        created_at=ctx.now,
         deadline=draft.deadline,
         capacity=draft.capacity,
         attached_to=attached_to,
     )
-    session.add(found)
-    await session.flush()
+    ctx.session.add(found)
+    await ctx.session.flush()
     ref = rollcall_ref(found.id)
-    await tracer.trace(
+    await ctx.trace(
         "rollcall.created",
         branch_id=group.branch_id,
         ref=ref,
@@ -60,22 +54,16 @@ async def create(
             "attached_to": attached_to,
         },
     )
-    await live.post(session, group, KIND, ref, now)
+    await live.post(ctx.session, group, KIND, ref, ctx.now)
     return found
 
 
-async def join(
-    tracer: Tracer,
-    session: AsyncSession,
-    box: SecretBox,
-    rollcall: RollCall,
-    member: Member,
-    now: datetime,
-) -> Msg:
+async def join(ctx: Context, rollcall: RollCall, member: Member) -> Msg:
     """Put the member on the list (`rollcall` locked by the caller: joins line up on it), or
     say why not: already on it, full, or closed (a deadline found passed closes it here)."""
     said = {"id": rollcall.id, "topic": rollcall.topic}
-    if not await _still_open(session, box, rollcall, now):
+    session, now = ctx.session, ctx.now
+    if not await _still_open(session, ctx.box, rollcall, now):
         return Msg("rollcall.is_closed", **said)
     entry = await rollcalls.entry(session, rollcall.id, member.id)
     if entry is not None and entry.withdrawn_at is None:
@@ -88,44 +76,30 @@ async def join(
         entry = RollCallEntry(roll_call_id=rollcall.id, member_id=member.id)
         session.add(entry)
     entry.joined_at, entry.withdrawn_at, entry.position = now, None, position
-    await _changed(
-        tracer, session, rollcall, "rollcall.joined", member, {"position": position}, now
-    )
+    await _changed(ctx, rollcall, "rollcall.joined", member, {"position": position})
     return Msg("rollcall.joined", place=count + 1, **said)
 
 
-async def leave(
-    tracer: Tracer,
-    session: AsyncSession,
-    box: SecretBox,
-    rollcall: RollCall,
-    member: Member,
-    now: datetime,
-) -> Msg:
+async def leave(ctx: Context, rollcall: RollCall, member: Member) -> Msg:
     """Take the member off the list (the row stays, marked withdrawn); not after it closed."""
     said = {"id": rollcall.id, "topic": rollcall.topic}
-    if not await _still_open(session, box, rollcall, now):
+    session, now = ctx.session, ctx.now
+    if not await _still_open(session, ctx.box, rollcall, now):
         return Msg("rollcall.is_closed", **said)
     entry = await rollcalls.entry(session, rollcall.id, member.id)
     if entry is None or entry.withdrawn_at is not None:
         return Msg("rollcall.not_on", **said)
     entry.withdrawn_at = now
-    await _changed(tracer, session, rollcall, "rollcall.left", member, {}, now)
+    await _changed(ctx, rollcall, "rollcall.left", member, {})
     return Msg("rollcall.left", **said)
 
 
 async def _changed(
-    tracer: Tracer,
-    session: AsyncSession,
-    rollcall: RollCall,
-    kind: str,
-    member: Member,
-    data: dict[str, object],
-    now: datetime,
+    ctx: Context, rollcall: RollCall, kind: str, member: Member, data: dict[str, object]
 ) -> None:
     ref = rollcall_ref(rollcall.id)
-    await tracer.trace(kind, member_id=member.id, branch_id=rollcall.branch_id, ref=ref, data=data)
-    await live.refresh(session, ref, now)
+    await ctx.trace(kind, member_id=member.id, branch_id=rollcall.branch_id, ref=ref, data=data)
+    await live.refresh(ctx.session, ref, ctx.now)
 
 
 async def _still_open(

@@ -4,28 +4,23 @@ member's private chat without a note in the group. Anyone of the roll-call's bra
 bound their account may join (anyone at all, in a school-wide group)."""
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime
-
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.core.context import Context
 from handlers.core.messages import Denied, Msg, RecordedRefusal, Reply, UserError
 from handlers.core.parsing import clean, parse_id
 from handlers.core.registry import EVERYONE, QUIETLY, Replies
-from handlers.core.tracer import Tracer
 from handlers.groups import live
 from handlers.rollcall import domain
 from handlers.rollcall.feature import feature
 from handlers.rollcall.post import rollcall_of
 from storage import rollcalls
-from storage.crypto import SecretBox
 from storage.group_models import GroupPost, RollCall
 from storage.models import Member
 from storage.rollcalls import rollcall_ref
 
 JOIN_WORDS = frozenset({"接龙", "+1", "1"})
 LEAVE_WORDS = frozenset({"退出", "-1"})
-Action = Callable[[Tracer, AsyncSession, SecretBox, RollCall, Member, datetime], Awaitable[Msg]]
+Action = Callable[[Context, RollCall, Member], Awaitable[Msg]]
 
 
 async def _member_rollcall(ctx: Context, rollcall_id: int, command: str) -> RollCall:
@@ -51,7 +46,7 @@ async def _act(ctx: Context, rollcall_id: int | None, command: str, action: Acti
         raise UserError("usage", usage=Msg(f"cmd.{command}.usage"))
     rollcall = await _member_rollcall(ctx, rollcall_id, command)
     member = ctx.require_caller()
-    return Reply(await action(ctx, ctx.session, ctx.box, rollcall, member, ctx.now))
+    return Reply(await action(ctx, rollcall, member))
 
 
 @feature.command("jielong_join", roles=EVERYONE, hidden=True, keeps_flow=True, in_group=QUIETLY)
