@@ -21,6 +21,16 @@ TRACE_KINDS: dict[str, str] = {
     "the bot was taken out of the group)",
     "group.moved": "a bound Telegram group became a supergroup under a new chat id; ref: group:ID; "
     "data: from, to",
+    "rollcall.created": "a roll-call (接龙) was started in a group; ref: rollcall:ID; data: group, "
+    "topic, deadline, capacity, attached_to (meeting:ID or an activity's name)",
+    "rollcall.joined": "a member joined a roll-call; member: who; ref: rollcall:ID; data: position",
+    "rollcall.left": "a member left a roll-call (the entry is kept, marked withdrawn); member: "
+    "who; ref: rollcall:ID",
+    "rollcall.closed": "a roll-call closed, at its deadline (no actor) or early by a command; ref: "
+    "rollcall:ID; data: why (deadline, command), on_list (how many)",
+    "rollcall.exported": "a roll-call's list was exported; ref: rollcall:ID; data: format, rows",
+    "highlights.switched": "a branch group's weekly highlights were turned on or off; ref: "
+    "group:ID; data: on",
     "member.created": "a member was added (CLI, roster import or /invite)",
     "member.imported": "a roster file was imported into a branch; data: file name, rows, added",
     "member.changed": "a member's record was changed; data: field, old, new (a phone only as "

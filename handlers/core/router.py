@@ -274,15 +274,19 @@ class Router:
         """A group's message meant for the bot: a command (answered as it says, in_group) or
         a reply to one of its posts; other group chatter is not for the bot."""
         inc = ctx.incoming
-        if parsed is not None and (inc.addressed or inc.callback_data is not None):
-            command = self.by_name.get(parsed[0])
-            replies = await self._command(ctx, *parsed)
-            return await answer_in_group(ctx, command, replies, self.deep_link)
+        is_command = parsed is not None and (inc.addressed or inc.callback_data is not None)
         handler = self.events.get(GROUP_REPLY)
-        if inc.reply_to is None or handler is None or not text:
+        # A reply to one of the bot's posts is first that post's business, unless it is a
+        # slash command: 接龙 answering a roll-call joins it (it is also /jielong's alias).
+        # A post that has nothing to say to it leaves it to be read as a command.
+        if inc.reply_to is not None and handler is not None and text and text[0] != "/":
+            replies = await _refusals_traced(ctx, GROUP_REPLY, handler(ctx))
+            if replies or not is_command:
+                return await answer_in_group(ctx, None, replies, self.deep_link)
+        if parsed is None or not is_command:
             return []
-        replies = await _refusals_traced(ctx, GROUP_REPLY, handler(ctx))
-        return await answer_in_group(ctx, None, replies, self.deep_link)
+        replies = await self._command(ctx, *parsed)
+        return await answer_in_group(ctx, self.by_name.get(parsed[0]), replies, self.deep_link)
 
     async def _command(self, ctx: Context, name: str, args: str) -> list[Reply]:
         command = self.by_name.get(name)

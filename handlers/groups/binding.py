@@ -10,10 +10,11 @@ from handlers.branches.domain import branch_called, check_current
 from handlers.core.context import Context
 from handlers.core.group_answers import private_chat_button
 from handlers.core.incoming import BOT_ADDED, BOT_REMOVED, CHAT_MIGRATED
-from handlers.core.messages import Msg, RecordedRefusal, Reply, UserError
+from handlers.core.messages import Msg, Reply, UserError
 from handlers.core.notify import queue_to_chat, queue_to_members
 from handlers.core.registry import HERE, SECRETARY_UP, Replies
 from handlers.groups.feature import feature
+from handlers.groups.managed import may_manage, refuse_other_branch
 from storage import groups, people
 from storage.enums import Role
 from storage.group_models import BranchGroup
@@ -47,25 +48,6 @@ async def _target_branch(ctx: Context, args: str) -> Branch | None:
     return check_current(await branch_called(ctx.session, name))
 
 
-def _may_manage(ctx: Context, group: BranchGroup) -> bool:
-    caller = ctx.require_caller()
-    return caller.role == Role.ADMIN or (
-        group.branch_id is not None and group.branch_id == caller.branch_id
-    )
-
-
-async def _refuse_other_branch(ctx: Context, group: BranchGroup, command: str) -> None:
-    """A secretary acting on another branch's group: refused and traced, as any attempt on
-    someone else's data is."""
-    await ctx.trace(
-        "access.refused",
-        branch_id=ctx.require_caller().branch_id,
-        ref=f"group:{group.id}",
-        data={"command": command, "reason": "scope", "target": f"group:{group.id}"},
-    )
-    raise RecordedRefusal("group.not_yours")
-
-
 def _day(ctx: Context, group: BranchGroup) -> date:
     return group.bound_at.astimezone(ctx.options.timezone).date()
 
@@ -83,8 +65,8 @@ async def group_bind(ctx: Context, args: str) -> Replies:
     branch_id = branch.id if branch is not None else None
     group = await groups.group_of_chat(ctx.session, inc.platform, inc.chat_id)
     if group is not None and group.bound:
-        if not _may_manage(ctx, group):
-            await _refuse_other_branch(ctx, group, "group_bind")
+        if not may_manage(ctx, group):
+            await refuse_other_branch(ctx, group, "group_bind")
         if group.branch_id == branch_id:
             return Reply(Msg("group.already_bound", where=_where(group, branch)))
         raise UserError("group.bound_elsewhere")
@@ -113,8 +95,8 @@ async def group_unbind(ctx: Context, args: str) -> Replies:
     group = ctx.group
     if group is None:
         raise UserError("group.not_bound")
-    if not _may_manage(ctx, group):
-        await _refuse_other_branch(ctx, group, "group_unbind")
+    if not may_manage(ctx, group):
+        await refuse_other_branch(ctx, group, "group_unbind")
     groups.unbind(group, ctx.now, "command")
     await ctx.trace(
         "group.unbound",

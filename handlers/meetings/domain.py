@@ -14,7 +14,7 @@ from handlers.core.notify import queue_to_members
 from handlers.core.parsing import parse_id
 from handlers.core.tracer import SessionTracer, Tracer
 from handlers.meetings import group_posts
-from storage import branches, meetings
+from storage import branches, meetings, rollcalls
 from storage.crypto import SecretBox
 from storage.enums import MeetingStatus, Presence, Role
 from storage.meetings import ends_at, meeting_ref
@@ -291,6 +291,7 @@ async def summary_msg(session: AsyncSession, meeting: Meeting, branch_id: int | 
         for group, people in groups.items()
         if people
     ]
+    lines += await _registered(session, meeting, set(expected) if branch_id is not None else None)
     return Msg(
         "attendance.summary",
         meeting=describe(meeting),
@@ -298,6 +299,16 @@ async def summary_msg(session: AsyncSession, meeting: Meeting, branch_id: int | 
         came=came,
         lines=lines,
     )
+
+
+async def _registered(session: AsyncSession, meeting: Meeting, among: set[int] | None) -> list[Msg]:
+    """Who signed up on a roll-call (接龙) attached to the meeting (`among`: of these only)."""
+    found = await rollcalls.registered_for(session, meeting_ref(meeting.id))
+    found = [m for m in found if among is None or m in among]
+    if not found:
+        return []
+    names = await meetings.names(session, found)
+    return [Msg("attendance.registered", count=len(found), names=Series(names[m] for m in found))]
 
 
 async def meeting_for(
