@@ -28,11 +28,21 @@ def private_chat_button(deep_link: DeepLinker, platform: str) -> tuple[tuple[But
     return ((Button(Msg("group_answer.open_private"), "", url=link),),) if link else ()
 
 
+def answer_reply_privately(ctx: Context, reply: Reply) -> Reply:
+    """A refusal of a reply to one of the bot's posts (接龙 +1, a code) goes to the sender's
+    private chat, as its success would: the group is not told of every wrong try."""
+    inc = ctx.incoming
+    private = ctx.account.chat_id if ctx.account is not None else None
+    if inc.is_private or inc.reply_to is None or inc.text.startswith("/") or private is None:
+        return reply
+    return replace(reply, chat=private)
+
+
 def answer_failure_in_group(incoming: Incoming, reply: Reply, deep_link: DeepLinker) -> Reply:
     """A refusal or error answered in a group: on the presser's screen for a button; in the
     group otherwise (it names nobody's data), with the way to the private chat when that is
     what the sender needs."""
-    if incoming.is_private:
+    if incoming.is_private or reply.chat is not None:
         return reply
     needs_chat = reply.text is not None and reply.text.key in _NEEDS_PRIVATE_CHAT
     if incoming.callback_data is not None:

@@ -17,7 +17,11 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.core.context import Context, DeepLinker, FileFetcher, Options, no_files, no_links
-from handlers.core.group_answers import answer_failure_in_group, answer_in_group
+from handlers.core.group_answers import (
+    answer_failure_in_group,
+    answer_in_group,
+    answer_reply_privately,
+)
 from handlers.core.incoming import GROUP_REPLY, Incoming
 from handlers.core.messages import Denied, Msg, RecordedRefusal, Reply, UserError
 from handlers.core.parsing import clean, split_command
@@ -232,11 +236,13 @@ class Router:
         try:
             return await self._route(ctx)
         except RecordedRefusal as refusal:  # commit: the refused attempt is itself recorded
-            return [answer_failure_in_group(ctx.incoming, Reply(refusal.msg), self.deep_link)]
-        except _Failed:
+            reply = answer_reply_privately(ctx, Reply(refusal.msg))
+            return [answer_failure_in_group(ctx.incoming, reply, self.deep_link)]
+        except _Failed as failed:
+            failed.reply = answer_reply_privately(ctx, failed.reply)
             raise
         except UserError as err:
-            raise _Failed(Reply(err.msg)) from err
+            raise _Failed(answer_reply_privately(ctx, Reply(err.msg))) from err
         except Exception as err:
             raise _Failed(self._incident(ctx.incoming)) from err
 

@@ -136,10 +136,15 @@ async def test_who_may_start_one_and_where(chat: Chat) -> None:
     stranger = await chat.bound("外支部党员", branch="化学化工学院第二党支部")
     [toast] = await stranger.in_group(GROUP).send(callback="/jielong_join 1")
     assert "只限本支部成员" in chat.services.renderer.render(toast.text)
+    # the same by a reply to the post: refused in their private chat, not before the group
+    [answer] = await stranger.in_group(GROUP).send("+1", reply_to=await sent(chat, 1))
+    assert answer.chat == stranger.account_id
+    assert "只限本支部成员" in chat.services.renderer.render(answer.text)
     assert "没有找到接龙 #9" in await member.say("/jielong_join 9")
     assert "没有找到接龙 #1" in await other.say("/jielong_list 1")
     refusals = [(d["command"], d["reason"]) for _, _, d in await traced(chat, "access.refused")]
     assert refusals[2:] == [
+        ("jielong_join", "scope"),
         ("jielong_join", "scope"),
         ("jielong_join", "missing"),
         ("jielong_list", "scope"),
