@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage import keepalive
 from storage.driven import DrivenSession
 from storage.files import prepare_sqlite_file
 from storage.sqlite_inline import InlineConnection
@@ -94,8 +95,14 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     url = async_url(url)
     if not is_sqlite(url):
         kwargs.setdefault("pool_size", 10)
-        engine = create_async_engine(url, **kwargs)
+        connect_args = kwargs.pop("connect_args", {})
+        settings = {**keepalive.server_settings(), **connect_args.get("server_settings", {})}
+        connect_args = {**connect_args, "server_settings": settings}
+        engine = create_async_engine(url, connect_args=connect_args, **kwargs)
         _ping_idle_connections(engine)
+        event.listen(
+            engine.sync_engine, "connect", lambda conn, _record: keepalive.set_on_asyncpg(conn)
+        )
         return engine
     ensure_sqlite_dir(url)
     database = make_url(url).database or ":memory:"

@@ -7,6 +7,7 @@ from sqlalchemy import create_engine, pool
 
 from storage import (  # noqa: F401  (their tables join Base.metadata)
     minutes_models,
+    ops_models,
     pipeline_models,
     roster_models,
     survey_models,
