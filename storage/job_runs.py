@@ -1,0 +1,89 @@
+"""The record of meetings' jobs (storage/ops_models.py JobRun): written when a job is planned,
+marked done in the transaction of its work, read back by the sweep for work due and not done."""
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.db import upsert_for
+from storage.ops_models import JobRun
+
+
+@dataclass(frozen=True)
+class Run:
+    """One run of a meeting's job: its APScheduler id, the start it was planned for, what it
+    does (`kind`, a reminder's lead in `minutes`) and when."""
+
+    job_id: str
+    planned: int
+    meeting_id: int
+    kind: str
+    due_at: datetime
+    minutes: float | None = None
+
+    @classmethod
+    def of(cls, row: JobRun) -> "Run":
+        return cls(row.job_id, row.planned, row.meeting_id, row.kind, row.due_at, row.minutes)
+
+    def values(self) -> dict[str, object]:
+        return {
+            "job_id": self.job_id,
+            "planned": self.planned,
+            "meeting_id": self.meeting_id,
+            "kind": self.kind,
+            "minutes": self.minutes,
+            "due_at": self.due_at,
+        }
+
+
+async def record(
+    session: AsyncSession,
+    meeting_id: int,
+    runs: Sequence[Run],
+    planned: int | None,
+    keep: Collection[str],
+) -> None:
+    """The meeting's jobs were just planned for its start `planned` (None: it needs none
+    now): record `runs` (a run recorded already keeps its state) and forget the runs not yet
+    done that no longer apply: those for another start, or under ids not in `keep` (the
+    meeting's job ids now, planned or not; a reminder no longer configured is not)."""
+    stale = JobRun.done_at.is_(None) & (JobRun.meeting_id == meeting_id)
+    if planned is not None:
+        stale &= or_(JobRun.planned != planned, JobRun.job_id.not_in(keep))
+    await session.execute(delete(JobRun).where(stale))
+    if runs:
+        insert = upsert_for(session)(JobRun).on_conflict_do_nothing()
+        await session.execute(insert, [run.values() for run in runs])
+
+
+async def claim(session: AsyncSession, run: Run, now: datetime) -> bool:
+    """Mark the run done in the caller's transaction, which does its work; False if it was
+    done already. A run never recorded (its job planned by an older version, or its record
+    not yet committed) is recorded done here. Two claims of one run wait for each other on
+    its row, and the second finds it done."""
+    mark = (
+        update(JobRun)
+        .where(JobRun.job_id == run.job_id, JobRun.planned == run.planned)
+        .where(JobRun.done_at.is_(None))
+        .values(done_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(await session.execute(mark), "rowcount", 0):
+        return True
+    insert = upsert_for(session)(JobRun).values(**run.values(), done_at=now)
+    result = await session.execute(insert.on_conflict_do_nothing())
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def due_undone(session: AsyncSession, now: datetime, limit: int = 100) -> list[Run]:
+    """Runs whose time has come and that have not run, oldest first."""
+    query = (
+        select(JobRun)
+        .where(JobRun.done_at.is_(None), JobRun.due_at <= now)
+        .order_by(JobRun.due_at)
+        .limit(limit)
+    )
+    return [Run.of(row) for row in (await session.scalars(query)).all()]
