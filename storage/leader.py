@@ -40,6 +40,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from storage.ops_models import Lease
@@ -113,6 +114,11 @@ class Leadership:
         try:
             sent = time.monotonic()
             token = await asyncio.wait_for(self._take(conn), QUERY_SECONDS)
+        except DBAPIError as err:
+            await _discard(conn)
+            if _waited_for_lock(err):  # the leader is committing a fenced transaction
+                return False
+            raise
         except BaseException:
             await _discard(conn)
             raise
@@ -120,7 +126,7 @@ class Leadership:
             await conn.close()
             return False
         self._conn, self.token = conn, token
-        self._valid_until = sent + self.lease - MARGIN_SECONDS
+        self._valid_from(sent)
         self._heartbeat = asyncio.create_task(self._beat(), name=f"lease-{self.name}")
         log.info("this process now leads %s (lease %d, %s)", self.name, token, self.holder)
         return True
@@ -227,13 +233,16 @@ class Leadership:
         try:
             async with self._busy:
                 renewed = await asyncio.wait_for(_in_transaction(conn, statement), QUERY_SECONDS)
-        except Exception as err:  # the connection is gone or in doubt: so is the role
+        except Exception as err:
+            if isinstance(err, DBAPIError) and _waited_for_lock(err):
+                return self.valid()  # a long fenced commit: try again while the lease lasts
+            # The connection is gone or in doubt, and with it the role.
             log.warning("renewing the %s lease failed; giving it up: %s", self.name, err)
             await self._drop(broken=True)
             return False
         if renewed is None:
             return False
-        self._valid_until = sent + self.lease - MARGIN_SECONDS
+        self._valid_from(sent)
         return True
 
     async def _give_up(self, conn: AsyncConnection) -> None:
@@ -254,6 +263,11 @@ class Leadership:
                     log.warning("the %s lease was taken over (%s)", self.name, self.holder)
                     await self._drop(broken=False, from_heartbeat=True)
                 return
+
+    def _valid_from(self, sent: float) -> None:
+        """The lease was granted or renewed by a statement sent at `sent` (monotonic): the
+        database's expiry, a little later, is at least this far away."""
+        self._valid_until = sent + self.lease - min(MARGIN_SECONDS, self.lease / 4)
 
     def _stop_heartbeat(self) -> None:
         task, self._heartbeat = self._heartbeat, None
@@ -280,6 +294,11 @@ async def _in_transaction(conn: AsyncConnection, statement: object) -> object:
     async with conn.begin():
         await conn.execute(select(func.set_config("lock_timeout", LOCK_WAIT, True)))
         return await conn.scalar(statement)  # type: ignore[call-overload]
+
+
+def _waited_for_lock(err: DBAPIError) -> bool:
+    """PostgreSQL gave up waiting for a row lock (lock_timeout): SQLSTATE 55P03."""
+    return getattr(err.orig, "sqlstate", None) == "55P03"
 
 
 async def _discard(conn: AsyncConnection) -> None:
