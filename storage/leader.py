@@ -134,15 +134,7 @@ class Leadership:
     async def check(self) -> bool:
         """Still the leader? While the lease runs by the local clock, yes without a query;
         past it (after a freeze, or renewals failing) only if renewing succeeds now."""
-        if self.valid():
-            return True
-        if self._conn is None:
-            return False
-        if await self._renew():
-            return True
-        log.warning("lost the %s lease (%s)", self.name, self.holder)
-        await self._drop(broken=False)
-        return False
+        return self.valid() or await self._renew()
 
     async def fence(self, session: AsyncSession) -> None:
         """Raise LeaseLost unless this process still leads; the last statement of a leader's
@@ -176,11 +168,11 @@ class Leadership:
 
     async def release(self) -> None:
         """Give the role up at once (a clean stop): the next process need not wait."""
-        if self._conn is None:
-            return
         self._stop_heartbeat()
         try:
             async with self._busy:
+                if self._conn is None:
+                    return
                 await asyncio.wait_for(self._give_up(self._conn), QUERY_SECONDS)
         except Exception as err:
             log.info("could not give up the %s lease; it runs out: %s", self.name, err)
@@ -214,10 +206,8 @@ class Leadership:
 
     async def _renew(self) -> bool:
         """Extend the lease if it is still this process's (even after it ran out, if nobody
-        took it meanwhile: then nobody else has led)."""
-        conn = self._conn
-        if conn is None:
-            return False
+        took it meanwhile: then nobody else has led); give the role up when it is not, or
+        when the lease's connection fails."""
         statement = (
             update(Lease)
             .where(
@@ -229,21 +219,26 @@ class Leadership:
             .values(expires_at=_expiry(self.lease))
             .returning(Lease.token)
         )
-        sent = time.monotonic()
-        try:
-            async with self._busy:
+        async with self._busy:
+            conn = self._conn
+            if conn is None:  # given up meanwhile
+                return False
+            sent = time.monotonic()
+            try:
                 renewed = await asyncio.wait_for(_in_transaction(conn, statement), QUERY_SECONDS)
-        except Exception as err:
-            if isinstance(err, DBAPIError) and _waited_for_lock(err):
-                return self.valid()  # a long fenced commit: try again while the lease lasts
-            # The connection is gone or in doubt, and with it the role.
-            log.warning("renewing the %s lease failed; giving it up: %s", self.name, err)
-            await self._drop(broken=True)
-            return False
-        if renewed is None:
-            return False
-        self._valid_from(sent)
-        return True
+            except Exception as err:
+                if isinstance(err, DBAPIError) and _waited_for_lock(err):
+                    return self.valid()  # a long fenced commit: again while the lease lasts
+                # The connection is gone or in doubt, and with it the role.
+                log.warning("the %s lease's connection failed; role given up: %s", self.name, err)
+                await self._drop(broken=True)
+                return False
+            if renewed is None:
+                log.warning("the %s lease was taken over (%s)", self.name, self.holder)
+                await self._drop(broken=False)
+                return False
+            self._valid_from(sent)
+            return True
 
     async def _give_up(self, conn: AsyncConnection) -> None:
         statement = delete(Lease).where(
@@ -253,16 +248,10 @@ class Leadership:
             await conn.execute(statement)
 
     async def _beat(self) -> None:
-        """Renew every RENEW_SECONDS while leading; stop once the lease is gone."""
-        while True:
+        """Renew every RENEW_SECONDS while leading; a lost lease ends it (see _drop)."""
+        while self._conn is not None:
             await asyncio.sleep(self.renew_every)
-            if self._conn is None:
-                return
-            if not await self._renew():
-                if self._conn is not None:  # not a failed query (that dropped it already)
-                    log.warning("the %s lease was taken over (%s)", self.name, self.holder)
-                    await self._drop(broken=False, from_heartbeat=True)
-                return
+            await self._renew()
 
     def _valid_from(self, sent: float) -> None:
         """The lease was granted or renewed by a statement sent at `sent` (monotonic): the
@@ -274,12 +263,9 @@ class Leadership:
         if task is not None and task is not asyncio.current_task():
             task.cancel()
 
-    async def _drop(self, *, broken: bool, from_heartbeat: bool = False) -> None:
+    async def _drop(self, *, broken: bool) -> None:
         """Give the connection up; a broken one is invalidated, never pooled again."""
-        if not from_heartbeat:
-            self._stop_heartbeat()
-        else:
-            self._heartbeat = None
+        self._stop_heartbeat()
         conn, self._conn, self.token, self._valid_until = self._conn, None, None, 0.0
         if conn is None:
             return
