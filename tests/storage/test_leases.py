@@ -5,6 +5,7 @@ import asyncio
 import os
 import socket
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import pytest
 from sqlalchemy import select, text
@@ -31,6 +32,22 @@ async def engines(database_url: str) -> AsyncIterator[tuple[AsyncEngine, AsyncEn
         await engine.dispose()
 
 
+@asynccontextmanager
+async def _rivals(
+    engines: tuple[AsyncEngine, AsyncEngine], role: str, lease: float
+) -> AsyncIterator[tuple[Leadership, Leadership]]:
+    """A leader that renews far less often than its lease lasts (to the database it is
+    frozen), and a rival process."""
+    first = Leadership(engines[0], role, lease=lease, renew=3600)
+    second = Leadership(engines[1], role, lease=lease)
+    try:
+        assert await first.try_acquire()
+        yield first, second
+    finally:
+        await first.release()
+        await second.release()
+
+
 async def _taken_over(leadership: Leadership) -> bool:
     """Try as a process does, every so often, until it leads (or give up)."""
     for _ in range(100):
@@ -44,11 +61,7 @@ async def _taken_over(leadership: Leadership) -> bool:
 async def test_a_leader_that_stops_renewing_is_taken_over_and_fenced_out(
     engines: tuple[AsyncEngine, AsyncEngine],
 ) -> None:
-    # `first` renews far less often than its lease lasts: to the database it is frozen.
-    first = Leadership(engines[0], "scheduler", lease=1.0, renew=3600)
-    second = Leadership(engines[1], "scheduler", lease=1.0)
-    try:
-        assert await first.try_acquire()
+    async with _rivals(engines, "scheduler", 1.0) as (first, second):
         assert not await second.try_acquire()
         assert await _taken_over(second)
         assert second.token == (first.token or 0) + 1
@@ -60,19 +73,13 @@ async def test_a_leader_that_stops_renewing_is_taken_over_and_fenced_out(
         assert not await first.check()
         async with AsyncSession(engines[1]) as session, session.begin():
             await second.fence(session)
-    finally:
-        await first.release()
-        await second.release()
 
 
 @PG
 async def test_a_takeover_waits_for_the_leaders_fenced_commit(
     engines: tuple[AsyncEngine, AsyncEngine], clock: Clock
 ) -> None:
-    first = Leadership(engines[0], "outbox", lease=0.5, renew=3600)
-    second = Leadership(engines[1], "outbox")
-    try:
-        assert await first.try_acquire()
+    async with _rivals(engines, "outbox", 0.5) as (first, second):
         async with AsyncSession(engines[0]) as session, session.begin():
             await outbox.enqueue(session, [Envelope("k", "telegram", "1", {}, "test")], clock())
             await first.fence(session)  # the lease is checked and held to the commit
@@ -81,9 +88,6 @@ async def test_a_takeover_waits_for_the_leaders_fenced_commit(
         assert await second.try_acquire()
         async with AsyncSession(engines[1]) as session:  # the new leader sees what it wrote
             assert await session.scalar(select(OutboxMessage.key)) == "k"
-    finally:
-        await first.release()
-        await second.release()
 
 
 @PG
@@ -92,10 +96,7 @@ async def test_a_fenced_transaction_left_idle_is_ended_by_the_server(
 ) -> None:
     """A leader frozen between its fence and its commit cannot hold a takeover back."""
     monkeypatch.setattr(leader, "FENCED_IDLE_MS", 300)
-    first = Leadership(engines[0], "outbox", lease=0.5, renew=3600)
-    second = Leadership(engines[1], "outbox")
-    try:
-        assert await first.try_acquire()
+    async with _rivals(engines, "outbox", 0.5) as (first, second):
         session = AsyncSession(engines[0])
         await session.begin()
         await first.fence(session)
@@ -103,9 +104,6 @@ async def test_a_fenced_transaction_left_idle_is_ended_by_the_server(
         with pytest.raises(DBAPIError):  # its session is gone
             await session.commit()
         await session.close()
-    finally:
-        await first.release()
-        await second.release()
 
 
 @PG
