@@ -125,10 +125,12 @@ async def sync() -> int:
         changed = list(await meetings.unsynced(session))
     planned = [(meeting, plan(scheduler, meeting, ctx.options, now)) for meeting in changed]
     async with ctx.transaction() as session:
-        for meeting, runs in planned:
+        for meeting, _ in planned:
             start = planned_for(meeting) if meeting.status == MeetingStatus.SCHEDULED else None
-            keep = job_ids(meeting.id, ctx.options)
-            await job_runs.record(session, meeting.id, runs, start, keep)
+            await job_runs.forget_stale(
+                session, meeting.id, start, job_ids(meeting.id, ctx.options)
+            )
+        await job_runs.record(session, [run for _, runs in planned for run in runs])
         for meeting, _ in planned:  # unless it changed again meanwhile: then the next run
             await meetings.mark_synced(session, meeting)
     if changed:

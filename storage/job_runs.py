@@ -5,11 +5,16 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import Table, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.db import upsert_for
+from storage.db import insert_ignoring_conflicts, upsert_for
 from storage.ops_models import JobRun
+
+JOB_RUNS: Table = JobRun.__table__  # type: ignore[assignment]
+_INSERT = insert_ignoring_conflicts(
+    JOB_RUNS, ("job_id", "planned", "meeting_id", "kind", "minutes", "due_at")
+)
 
 
 @dataclass(frozen=True)
@@ -39,24 +44,23 @@ class Run:
         }
 
 
-async def record(
-    session: AsyncSession,
-    meeting_id: int,
-    runs: Sequence[Run],
-    planned: int | None,
-    keep: Collection[str],
+async def forget_stale(
+    session: AsyncSession, meeting_id: int, planned: int | None, keep: Collection[str]
 ) -> None:
-    """The meeting's jobs were just planned for its start `planned` (None: it needs none
-    now): record `runs` (a run recorded already keeps its state) and forget the runs not yet
-    done that no longer apply: those for another start, or under ids not in `keep` (the
-    meeting's job ids now, planned or not; a reminder no longer configured is not)."""
+    """The meeting's jobs were just planned for its start `planned` (None: it needs none now):
+    forget its runs not yet done that no longer apply, those for another start or under ids
+    not in `keep` (the meeting's job ids now, planned or not: a reminder no longer configured
+    is not)."""
     stale = JobRun.done_at.is_(None) & (JobRun.meeting_id == meeting_id)
     if planned is not None:
         stale &= or_(JobRun.planned != planned, JobRun.job_id.not_in(keep))
     await session.execute(delete(JobRun).where(stale))
+
+
+async def record(session: AsyncSession, runs: Sequence[Run]) -> None:
+    """Record runs just planned; a run recorded already keeps its state."""
     if runs:
-        insert = upsert_for(session)(JobRun).on_conflict_do_nothing()
-        await session.execute(insert, [run.values() for run in runs])
+        await session.execute(_INSERT, [run.values() for run in runs])
 
 
 async def claim(session: AsyncSession, run: Run, now: datetime) -> bool:
