@@ -95,14 +95,11 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     url = async_url(url)
     if not is_sqlite(url):
         kwargs.setdefault("pool_size", 10)
-        connect_args = kwargs.pop("connect_args", {})
-        settings = {**keepalive.server_settings(), **connect_args.get("server_settings", {})}
-        connect_args = {**connect_args, "server_settings": settings}
-        engine = create_async_engine(url, connect_args=connect_args, **kwargs)
+        # Keepalives on the server's end (session settings) and on ours (each socket).
+        kwargs.setdefault("connect_args", {"server_settings": keepalive.server_settings()})
+        engine = create_async_engine(url, **kwargs)
         _ping_idle_connections(engine)
-        event.listen(
-            engine.sync_engine, "connect", lambda conn, _record: keepalive.set_on_asyncpg(conn)
-        )
+        event.listen(engine.sync_engine, "connect", keepalive.on_asyncpg_connect)
         return engine
     ensure_sqlite_dir(url)
     database = make_url(url).database or ":memory:"

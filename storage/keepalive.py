@@ -58,9 +58,10 @@ def set_on_socket(sock: Any) -> bool:
     return True
 
 
-def set_on_asyncpg(dbapi_connection: Any) -> None:
-    """Our end of a new asyncpg connection. asyncpg has no keepalive option of its own
-    (MagicStack/asyncpg#606); its maintainers point to the transport's socket."""
+def on_asyncpg_connect(dbapi_connection: Any, _record: Any) -> None:
+    """Our end of a new asyncpg connection (a SQLAlchemy "connect" listener). asyncpg has no
+    keepalive option of its own (MagicStack/asyncpg#606); its maintainers point to the
+    transport's socket."""
     driver = getattr(dbapi_connection, "driver_connection", None)
     transport = getattr(driver, "_transport", None)
     sock = transport.get_extra_info("socket") if transport is not None else None
