@@ -77,6 +77,8 @@ def _expiry(seconds: float) -> Any:
 
 
 class Leadership:
+    """One role (`name`) as this process holds it: by a lease on PostgreSQL, always on SQLite."""
+
     def __init__(
         self,
         engine: AsyncEngine,
@@ -114,13 +116,10 @@ class Leadership:
         try:
             sent = time.monotonic()
             token = await asyncio.wait_for(self._take(conn), QUERY_SECONDS)
-        except DBAPIError as err:
+        except BaseException as err:
             await _discard(conn)
-            if _waited_for_lock(err):  # the leader is committing a fenced transaction
-                return False
-            raise
-        except BaseException:
-            await _discard(conn)
+            if isinstance(err, DBAPIError) and _waited_for_lock(err):
+                return False  # the leader is committing a fenced transaction: not now
             raise
         if token is None:
             await conn.close()
