@@ -266,14 +266,21 @@ class SchedulerService:
                 log.info("this process runs the scheduler")
                 lost = any(job_id.startswith(meeting_jobs.PREFIX) for job_id in dropped)
                 await meeting_jobs.replan_if_lost(store, lost)
-                # Now, not in SYNC_EVERY_SECONDS: what a dead or frozen leader left undone.
-                await meeting_jobs.sync()
+                await self._catch_up()
             finally:
                 store.dispose()
         elif not leading and self.scheduler is not None:
             log.warning("lost the scheduler's lease; stopping the scheduler here")
             self.scheduler.shutdown(wait=False)
             self.scheduler = None
+
+    async def _catch_up(self) -> None:
+        """Now, not in SYNC_EVERY_SECONDS: plan what changed and run what a dead or frozen
+        leader left undone. A failure waits for the next sync rather than stop the start."""
+        try:
+            await meeting_jobs.sync()
+        except Exception:
+            log.exception("planning and catching up the meetings' jobs failed; the sync retries")
 
     def sync_meetings_now(self) -> None:
         """A meeting changed in this process: plan its jobs now rather than at the next sync."""
