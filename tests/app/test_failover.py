@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from bot.app.services import Services, build_services
 from bot.app.settings import load_settings
@@ -79,6 +79,7 @@ async def test_a_frozen_leader_is_taken_over_and_stays_out_when_it_wakes(
         await _until(lambda: _leads_now(services, first.pid), 30)
         second = start_service(env, logs["second"])
         await fake.wait_until(lambda: fake.count("setWebhook") >= 2, timeout=30)
+        sessions = await _lease_sessions(services)
         os.kill(first.pid, signal.SIGSTOP)
         frozen_at = time.monotonic()
         # Work for a leader, queued while the leader is frozen.
@@ -89,6 +90,9 @@ async def test_a_frozen_leader_is_taken_over_and_stays_out_when_it_wakes(
         await secretary.say(f"/meeting_new {at:%Y-%m-%d %H:%M} | 党课 | 领导进程冻结")
         await _until(lambda: _leads_now(services, second.pid), BOUND)  # type: ignore[union-attr]
         took = time.monotonic() - frozen_at
+        # Its database sessions outlived the freeze (its kernel answered the keepalives):
+        # the lease's expiry, not a closed connection, handed the roles over.
+        assert await _alive(services, sessions) == len(ROLES)
         print(f"taken over {took:.1f} s after the freeze (lease {LEASE_SECONDS:g} s)")
         await fake.wait_until(lambda: "冻结期间的消息" in fake.texts_to(chat_id), timeout=10)
         woken_from = logs["first"].tell()
@@ -119,6 +123,18 @@ async def test_a_frozen_leader_is_taken_over_and_stays_out_when_it_wakes(
 
 async def _leads_now(services: Services, pid: int) -> bool:
     return _leads(await _holders(services), pid)
+
+
+async def _lease_sessions(services: Services) -> list[int]:
+    async with services.sessions() as session:
+        return list((await session.scalars(select(Lease.backend_pid))).all())
+
+
+async def _alive(services: Services, pids: list[int]) -> int:
+    """How many of these database sessions the server still has."""
+    async with services.sessions() as session:
+        query = text("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(:pids)")
+        return int(await session.scalar(query, {"pids": pids}) or 0)
 
 
 async def _queue(services: Services, clock: Clock, chat_id: str, text: str) -> None:
