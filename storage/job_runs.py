@@ -2,7 +2,7 @@
 marked done in the transaction of its work, read back by the sweep for work due and not done."""
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from sqlalchemy import Table, delete, or_, select, update
@@ -34,14 +34,7 @@ class Run:
         return cls(row.job_id, row.planned, row.meeting_id, row.kind, row.due_at, row.minutes)
 
     def values(self) -> dict[str, object]:
-        return {
-            "job_id": self.job_id,
-            "planned": self.planned,
-            "meeting_id": self.meeting_id,
-            "kind": self.kind,
-            "minutes": self.minutes,
-            "due_at": self.due_at,
-        }
+        return asdict(self)
 
 
 async def forget_stale(
