@@ -118,12 +118,11 @@ async def start(settings: Settings) -> Running:
     sender = _start_sending(services, telegram, wecom)
     web_app[WEB_STATE].wake = sender.wake  # a login code goes out at once
     router = services.router
+    leading = Leadership(services.engine, "scheduler")
     job_context = JobContext(
-        services.sessions, services.box, router.options, router.clock, sender.wake
+        services.sessions, services.box, router.options, router.clock, sender.wake, leading.fence
     )
-    scheduler = SchedulerService(
-        job_context, settings.database_url, settings.zone, Leadership(services.engine, "scheduler")
-    )
+    scheduler = SchedulerService(job_context, settings.database_url, settings.zone, leading)
     try:
         await scheduler.start()
     except BaseException:

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage import keepalive
 from storage.driven import DrivenSession
 from storage.files import prepare_sqlite_file
 from storage.sqlite_inline import InlineConnection
@@ -94,8 +95,11 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     url = async_url(url)
     if not is_sqlite(url):
         kwargs.setdefault("pool_size", 10)
+        # Keepalives on the server's end (session settings) and on ours (each socket).
+        kwargs.setdefault("connect_args", {"server_settings": keepalive.server_settings()})
         engine = create_async_engine(url, **kwargs)
         _ping_idle_connections(engine)
+        event.listen(engine.sync_engine, "connect", keepalive.on_asyncpg_connect)
         return engine
     ensure_sqlite_dir(url)
     database = make_url(url).database or ":memory:"

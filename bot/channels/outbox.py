@@ -1,8 +1,9 @@
 """The outbox sender: drains queued messages within the platforms' rate limits, loses nothing.
 
 One sender runs per database (storage/leader.py). It sends one message at a time: the row is
-marked `sending` and committed, the platform is called, and the outcome is committed; so a
-process killed at any moment leaves at most that one message to go out twice. Pacing is
+marked `sending` and committed (fenced by the sender's lease), the platform is called, and the
+outcome is committed; so a process killed or frozen at any moment leaves at most that one
+message to go out twice. Pacing is
 measured from each call's departure, so a slow commit never squeezes two sends together.
 """
 
@@ -22,7 +23,7 @@ from handlers.core.payload import queued_reply
 from handlers.groups import live
 from storage import groups, outbox
 from storage.crypto import SecretBox
-from storage.leader import Leadership
+from storage.leader import Leadership, LeaseLost
 from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -234,6 +235,10 @@ class OutboxSender:
                     await self._sleep(LEADER_RETRY)
                 elif not await self._drain_batch():
                     await self._sleep(IDLE_POLL)
+            except LeaseLost:
+                log.warning("another process sends the outbox now")
+                leading = False
+                await self._sleep(IDLE_POLL)
             except Exception:
                 log.exception("outbox sender trouble; trying again shortly")
                 # A failed write may have left a row `sending`: recover it before going on
@@ -244,6 +249,7 @@ class OutboxSender:
     async def _recover(self) -> None:
         async with self.sessions.begin() as session:
             count = await outbox.recover_in_flight(session)
+            await self.leadership.fence(session)
         if count:
             log.warning("%d queued message(s) were in flight at a crash and go out again", count)
 
@@ -269,8 +275,9 @@ class OutboxSender:
         return True
 
     async def _still_leading(self) -> bool:
-        """Checked about once a second: a sender that lost its lock must stop at once, or
-        the new leader would send its message in flight a second time."""
+        """Checked about once a second (by the lease's clock: no query while it runs): a
+        sender that lost its lease must stop at once, or the new leader would send its
+        message in flight a second time."""
         now = time.monotonic()
         if now - self._checked_at < 1.0:
             return True
@@ -294,6 +301,9 @@ class OutboxSender:
         async with self.sessions.begin() as session:
             if not await outbox.start_sending(session, row):
                 return
+            # A sender that lost its lease claims nothing; a takeover waits for this commit,
+            # so the new leader's recovery sees the claim.
+            await self.leadership.fence(session)
         pacer = self._pacer(row)
         await self._wait_global_turn(pacer)
         pacer.took(row.chat_id, row.to_group, time.monotonic())
