@@ -27,7 +27,7 @@ from handlers.core.context import Options
 from handlers.evaluation.settings import EvaluationSettings
 from handlers.pipeline.settings import PipelineSettings
 from handlers.study.settings import StudySettings
-from scheduler import jobs, meeting_jobs, pipeline_jobs, stored, study_jobs, watch_jobs
+from scheduler import events, jobs, meeting_jobs, pipeline_jobs, stored, study_jobs, watch_jobs
 from scheduler.context import JobContext, use, use_scheduler
 from storage.db import ensure_sqlite_dir, job_store_url
 from storage.leader import Leadership
@@ -149,11 +149,18 @@ def add_standing_jobs(scheduler: AsyncIOScheduler, options: Options) -> None:
         )
 
 
-def start_scheduler(context: JobContext, database_url: str, timezone: ZoneInfo) -> AsyncIOScheduler:
+def start_scheduler(
+    context: JobContext,
+    database_url: str,
+    timezone: ZoneInfo,
+    watcher: events.JobWatcher | None = None,
+) -> AsyncIOScheduler:
     use(context)
     scheduler = build_scheduler(database_url, timezone)
     use_scheduler(scheduler)
     add_standing_jobs(scheduler, context.options)
+    if watcher is not None:
+        events.watch(scheduler, watcher)
     scheduler.start()
     return scheduler
 
@@ -162,14 +169,25 @@ class SchedulerService:
     """The scheduler, run only while this process leads (always, on SQLite)."""
 
     def __init__(
-        self, context: JobContext, database_url: str, timezone: ZoneInfo, leadership: Leadership
+        self,
+        context: JobContext,
+        database_url: str,
+        timezone: ZoneInfo,
+        leadership: Leadership,
+        watcher: events.JobWatcher | None = None,
     ) -> None:
         self.context = context
         self.database_url = database_url
         self.timezone = timezone
         self.leadership = leadership
+        self.watcher = watcher  # told of every job run (the service's metrics)
         self.scheduler: AsyncIOScheduler | None = None
         self._watch: asyncio.Task[None] | None = None
+
+    @property
+    def leading(self) -> bool:
+        """This process runs the scheduler now."""
+        return self.scheduler is not None
 
     async def start(self) -> None:
         await self._follow_leadership()
@@ -191,7 +209,9 @@ class SchedulerService:
                 # Before the scheduler reads the store, which would drop them unannounced.
                 dropped = stored.drop_unloadable(store, JOB_TABLE)
                 # A fresh scheduler each time: APScheduler 3 does not restart a shut-down one.
-                self.scheduler = start_scheduler(self.context, self.database_url, self.timezone)
+                self.scheduler = start_scheduler(
+                    self.context, self.database_url, self.timezone, self.watcher
+                )
                 log.info("this process runs the scheduler")
                 lost = any(job_id.startswith(meeting_jobs.PREFIX) for job_id in dropped)
                 await meeting_jobs.replan_if_lost(store, lost)
