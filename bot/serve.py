@@ -27,7 +27,6 @@ from bot.web.probes import Probes
 from bot.web.server import Handler, build_web_app, start_site
 from handlers.core.extras import optional_part
 from handlers.study import index as study_index
-from handlers.study.text import warm as warm_text
 from scheduler.context import JobContext
 from scheduler.setup import SchedulerService
 from storage.leader import Leadership
@@ -98,8 +97,6 @@ async def start(settings: Settings) -> Running:
     if settings.telegram_token is None and not settings.wecom_configured:
         raise ConfigError(f"{PREFIX}TELEGRAM_TOKEN", "not set (nor the WECOM_ settings)")
     services = build_services(settings)
-    # jieba's dictionary loads in a thread meanwhile; the service is ready once it has.
-    warming = asyncio.get_running_loop().run_in_executor(None, warm_text)
     probes = _probes(services)
     try:
         await check_schema(services.engine)
@@ -140,8 +137,9 @@ async def start(settings: Settings) -> Running:
         await _stop_parts(web_runner, telegram, wecom, sender, services)
         raise
     router.on_commit(AfterCommit.MEETINGS_CHANGED, scheduler.sync_meetings_now)
-    await warming
-    # The search index builds in the background; a search arriving first waits for it.
+    # The search index builds in the background from the stored terms (jieba's dictionary
+    # loads only when something is to be cut: handlers/study/text.py); a search arriving
+    # first waits for it.
     indexing = asyncio.create_task(_build_index(services), name="study-index")
     log.info("branchbot serving on %s:%d", settings.listen_host, port)
     return Running(services, scheduler, telegram, wecom, sender, web_runner, port, indexing)
@@ -191,7 +189,7 @@ def _start_sending(
 async def _build_index(services: Services) -> None:
     try:
         async with services.readers() as session:
-            await study_index.current_index(session)
+            await study_index.current_index(session, cutting=False)
     except Exception:  # the first search tries again
         log.exception("building the study search index failed")
 

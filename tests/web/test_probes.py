@@ -137,8 +137,9 @@ async def test_the_scheduler_lag_and_the_chain_walk_show(
         job = (("job", "meetings.sync"),)
         samples = await scraped_until(
             running.port,
-            lambda s: s.get(("branchbot_scheduler_runs_total", (*job, ("outcome", "done"))), 0)
-            >= 1,
+            lambda s: (
+                s.get(("branchbot_scheduler_runs_total", (*job, ("outcome", "done"))), 0) >= 1
+            ),
         )
         assert samples[("branchbot_scheduler_lag_seconds_count", job)] >= 1
         assert samples[("branchbot_scheduler_lag_seconds_bucket", (*job, ("le", "+Inf")))] >= 1
