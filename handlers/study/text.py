@@ -1,11 +1,12 @@
 """Chinese text as words: jieba with the Party-term dictionary, loaded once per process.
 
 Every feature that reads Chinese (search, keywords, recommendation, fill-in-the-blank
-answers) goes through here, so they all cut text the same way. The dictionary loads on first
-use, never twice, in a worker thread where the caller can wait for it (`loaded`): it is
-350,000 words, a third of an idle service's memory, and a process that is never asked to cut
-Chinese never loads it (docs/performance.md). The terms a branch's own bank and materials
-bring (tags, quoted names) are added as they come (`learn`), or once it loads (`learn_later`).
+answers) goes through here, so they all cut text the same way. jieba's dictionary is held in
+a compact trie shared between processes (handlers/study/dictionary.py). It loads on first
+use, never twice, in a worker thread where the caller can wait for it (`loaded`), so a
+process never asked to cut Chinese does not carry jieba at all (docs/performance.md). The
+terms a branch's own bank and materials bring (tags, quoted names) are added as they come
+(`learn`), or once it loads (`learn_later`).
 """
 
 import asyncio
@@ -19,6 +20,7 @@ from importlib.resources import files
 from typing import TYPE_CHECKING, Any
 
 from handlers.core.collector import collector_paused
+from handlers.study.dictionary import compact_tokenizer
 
 if TYPE_CHECKING:
     import jieba
@@ -31,7 +33,8 @@ _pending: set[str] = set()  # terms to learn once the dictionary loads
 
 async def loaded() -> None:
     """Load the dictionary in a worker thread if it is not yet: the event loop (every other
-    chat's updates) does not wait the half second it takes."""
+    chat's updates) does not wait for it (a second the first time on a machine, while the
+    trie is built and cached; a tenth of one after)."""
     if _tokenizer is None:
         await asyncio.to_thread(tokenizer)
 
@@ -42,9 +45,9 @@ def tokenizer() -> "jieba.Tokenizer":
     if _tokenizer is None:
         with _lock:
             if _tokenizer is None:
-                # The dictionary is 350,000 small objects: without this the cyclic garbage
-                # collector walks them again and again while they are built (half the time),
-                # and afterwards at every full collection.
+                # Importing jieba (and pkg_resources, which scans every installed package)
+                # makes many long-lived objects: the cyclic garbage collector would walk
+                # them while they are made and afterwards at every full collection.
                 with collector_paused():
                     tok = _build()
                 gc.freeze()
@@ -54,12 +57,11 @@ def tokenizer() -> "jieba.Tokenizer":
 
 def _build() -> "jieba.Tokenizer":
     # Imported here: jieba (with pkg_resources, which it imports) is 10 MB of a process's
-    # memory before its dictionary loads, for nothing in one that never cuts Chinese.
+    # memory, for nothing in one that never cuts Chinese.
     import jieba
 
     jieba.setLogLevel(40)  # no "Building prefix dict" chatter in the service log
-    tok = jieba.Tokenizer()
-    tok.initialize()
+    tok = compact_tokenizer()
     for word in party_terms():
         _add(tok, word)
     for word in _pending:
