@@ -7,9 +7,10 @@ Each run starts the processes afresh against the fake Bot API and reads their re
 (VmRSS, and the part of it that is the process's own, RssAnon: the rest is files mapped from
 disk, which processes share) from /proc after `--idle` seconds:
 - a bare interpreter;
-- the baseline: an interpreter that imported SQLAlchemy (asyncio), aiosqlite, aiohttp, PTB,
-  pydantic-settings, APScheduler, Alembic, cryptography, Jinja2 and prometheus_client, as
-  `branchbot run` does (the collector off meanwhile, as bot/cli/entry.py);
+- the baseline: an interpreter that imported SQLAlchemy (asyncio) with the database's drivers
+  (aiosqlite; asyncpg and psycopg), aiohttp, PTB, pydantic-settings, APScheduler, Alembic,
+  cryptography, Jinja2 and prometheus_client, as `branchbot run` does (the collector off
+  meanwhile, as bot/cli/entry.py);
 - `branchbot run`, idle once /healthz answers (nothing asked of it yet);
 - the same process after a member's `/search` (jieba's dictionary loaded).
 Medians of the runs are printed, with the service's memory as a ratio of the baseline's.
@@ -34,11 +35,11 @@ from bench.rig import ROOT, TOKEN, FakeApi, database_url, fake_api, free_port, t
 from storage.crypto import SecretBox
 
 BASE_LIBRARIES = (
-    "sqlalchemy.ext.asyncio, aiosqlite, aiohttp, telegram.ext, pydantic_settings, "
+    "sqlalchemy.ext.asyncio, aiohttp, telegram.ext, pydantic_settings, "
     "apscheduler.schedulers.asyncio, apscheduler.jobstores.sqlalchemy, alembic.runtime.migration, "
     "cryptography.fernet, jinja2, prometheus_client"
 )
-BASELINE = f"import gc; gc.disable(); import {BASE_LIBRARIES}; gc.freeze(); gc.enable()"
+DRIVERS = {"sqlite": "aiosqlite", "postgresql": "asyncpg, psycopg"}
 BARE = "pass"
 USER = 424242
 
@@ -149,10 +150,15 @@ async def prepared(api: FakeApi, url: str, key: str) -> None:
         await service.say(f"/start {json.loads(added)['invite_code']}")
 
 
+def baseline(url: str) -> str:
+    libraries = f"{BASE_LIBRARIES}, {DRIVERS[url.split(':')[0].split('+')[0]]}"
+    return f"import gc; gc.disable(); import {libraries}; gc.freeze(); gc.enable()"
+
+
 async def one_run(api: FakeApi, url: str, key: str, idle: float) -> dict[str, Memory]:
     found = {
         "bare interpreter": await idle_interpreter(BARE, idle),
-        "baseline (base libraries)": await idle_interpreter(BASELINE, idle),
+        "baseline (base libraries)": await idle_interpreter(baseline(url), idle),
     }
     async with Service(api, url, key) as service:
         await asyncio.sleep(idle)

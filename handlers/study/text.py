@@ -191,10 +191,12 @@ def _search_words(text: str) -> Iterator[str]:
 @cache
 def _extractor() -> Any:
     # Imported here: importing jieba.analyse loads its IDF table and the part-of-speech
-    # model (most of a second), which only adding a material needs, not start-up.
-    from jieba.analyse.tfidf import TFIDF
+    # model (most of a second and about 100 MB), which only adding a material and a
+    # survey's results need, not start-up nor a search.
+    from jieba import analyse
 
-    extractor = TFIDF()
+    # The package's own instance: a TFIDF of our own would load the IDF table again (38 MB).
+    extractor = analyse.default_tfidf
     extractor.tokenizer = tokenizer()
     extractor.stop_words = set(extractor.stop_words) | stop_words()
     return extractor
