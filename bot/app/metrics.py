@@ -60,7 +60,7 @@ class ServiceMetrics:
         self.attempts = Counter(
             "branchbot_outbox_attempts",
             "Queued messages tried by this process's sender, by platform and outcome "
-            "(sent, throttled: a 429, retry, blocked, failed: given up)",
+            "(sent, deferred, throttled: a 429, retry, blocked, failed: given up)",
             ["platform", "outcome"],
             registry=self.registry,
         )

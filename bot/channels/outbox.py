@@ -19,7 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.core.messages import Reply
 from handlers.core.payload import queued_reply
-from storage import outbox
+from handlers.groups import live
+from storage import groups, outbox
 from storage.crypto import SecretBox
 from storage.leader import Leadership
 from storage.models import OutboxMessage
@@ -64,7 +65,16 @@ class Failed:
     done: int = 0
 
 
-Outcome = Sent | Throttled | Blocked | Failed
+@dataclass(frozen=True)
+class Deferred:
+    """Not yet: the row waits `seconds` and is tried again, using up no attempt (an edit whose
+    first message is still in flight)."""
+
+    seconds: float
+    why: str
+
+
+Outcome = Sent | Throttled | Blocked | Failed | Deferred
 
 
 class Transport(Protocol):
@@ -145,6 +155,15 @@ def _remember_parts(row: OutboxMessage, done: int) -> None:
         row.payload = {**row.payload, PARTS_DONE: done}
 
 
+def _undrawn(drawn: live.Drawn) -> Outcome:
+    """What a live row that sends nothing comes to."""
+    if drawn.skip:  # its first message, not yet sent, will show the state itself
+        return Sent("")
+    if drawn.wait:
+        return Deferred(2.0, "waiting for its first message to be sent")
+    return Failed(drawn.gone or "nothing to draw", permanent=True)
+
+
 def backoff(attempts: int, base: float) -> timedelta:
     """5 s, 15 s, 45 s ... up to 30 min (base 5), with jitter: eight attempts span about an
     hour, so a Telegram outage of a few minutes loses nothing."""
@@ -175,8 +194,8 @@ class OutboxSender:
         self.clock = clock
         self.pacers = {p: Pacer(self.limits[p]) for p in transports}
         self.sent = 0
-        # Told how each attempt ended, by platform (the service's metrics): sent, throttled
-        # (a 429), retry, blocked or failed (given up).
+        # Told how each attempt ended, by platform (the service's metrics): sent, deferred (an
+        # edit waiting for its post), throttled (a 429), retry, blocked or failed (given up).
         self.on_attempt: Callable[[str, str], None] = lambda _platform, _outcome: None
         self._wake = asyncio.Event()
         self._stopping = False
@@ -288,10 +307,16 @@ class OutboxSender:
         self.on_attempt(row.platform, ended)
 
     async def _deliver(self, row: OutboxMessage) -> Outcome:
-        try:
-            reply = queued_reply(self.box, row.payload, row.sealed)
-        except (KeyError, TypeError, ValueError) as err:
-            return Failed(f"unreadable payload: {err!r}", permanent=True)
+        if live.LIVE in row.payload:
+            drawn = await self._draw(row)
+            if drawn.reply is None:
+                return _undrawn(drawn)
+            reply = drawn.reply
+        else:
+            try:
+                reply = queued_reply(self.box, row.payload, row.sealed)
+            except (KeyError, TypeError, ValueError) as err:
+                return Failed(f"unreadable payload: {err!r}", permanent=True)
         transport = self.transports[row.platform]
         done = int(row.payload.get(PARTS_DONE, 0) or 0)
         try:
@@ -302,9 +327,23 @@ class OutboxSender:
             log.exception("transport %s failed on outbox row %s", row.platform, row.id)
             return Failed(repr(err))
 
+    async def _draw(self, row: OutboxMessage) -> live.Drawn:
+        """A live post's reply drawn from the state now (handlers/groups/live.py); an edit
+        first takes up the post's waiting edit, so a change from now on queues another."""
+        post_id = row.payload.get(live.LIVE)
+        if row.payload.get(live.EDIT) and isinstance(post_id, int):
+            async with self.sessions.begin() as session:
+                await groups.take_edit(session, post_id)
+        async with self.readers() as session:
+            return await live.draw(session, self.box, row.payload)
+
     async def _record(self, session: AsyncSession, row: OutboxMessage, outcome: Outcome) -> str:
         """Keep the attempt's outcome with the row; how it ended (see on_attempt)."""
         now = self.clock()
+        if isinstance(outcome, Deferred):
+            due = now + timedelta(seconds=outcome.seconds)
+            outbox.retry_later(row, due, outcome.why, counts=False)
+            return "deferred"
         if isinstance(outcome, Sent):
             await outbox.mark_sent(session, self.box, row, now, outcome.message_id)
             self.sent += 1
