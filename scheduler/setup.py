@@ -34,6 +34,7 @@ from handlers.pipeline.settings import PipelineSettings
 from handlers.study.settings import StudySettings
 from scheduler import (
     branch_group_jobs,
+    events,
     jobs,
     meeting_jobs,
     pipeline_jobs,
@@ -246,12 +247,15 @@ def start_scheduler(
     database_url: str,
     timezone: ZoneInfo,
     leadership: Leadership | None = None,
+    watcher: events.JobWatcher | None = None,
 ) -> AsyncIOScheduler:
     use(context)
     scheduler = build_scheduler(database_url, timezone, leadership)
     use_scheduler(scheduler)
     add_standing_jobs(scheduler, context.options)
     scheduler.add_listener(_taken, EVENT_JOB_SUBMITTED)
+    if watcher is not None:
+        events.watch(scheduler, watcher)
     scheduler.start()
     return scheduler
 
@@ -264,14 +268,25 @@ class SchedulerService:
     """The scheduler, run only while this process leads (always, on SQLite)."""
 
     def __init__(
-        self, context: JobContext, database_url: str, timezone: ZoneInfo, leadership: Leadership
+        self,
+        context: JobContext,
+        database_url: str,
+        timezone: ZoneInfo,
+        leadership: Leadership,
+        watcher: events.JobWatcher | None = None,
     ) -> None:
         self.context = context
         self.database_url = database_url
         self.timezone = timezone
         self.leadership = leadership
+        self.watcher = watcher  # told of every job run (the service's metrics)
         self.scheduler: AsyncIOScheduler | None = None
         self._watch: asyncio.Task[None] | None = None
+
+    @property
+    def leading(self) -> bool:
+        """This process runs the scheduler now."""
+        return self.scheduler is not None
 
     async def start(self) -> None:
         await self._follow_leadership()
@@ -294,7 +309,7 @@ class SchedulerService:
                 dropped = stored.drop_unloadable(store, JOB_TABLE)
                 # A fresh scheduler each time: APScheduler 3 does not restart a shut-down one.
                 self.scheduler = start_scheduler(
-                    self.context, self.database_url, self.timezone, self.leadership
+                    self.context, self.database_url, self.timezone, self.leadership, self.watcher
                 )
                 crash_point(STARTED)
                 log.info("this process runs the scheduler")

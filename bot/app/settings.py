@@ -104,6 +104,8 @@ class Settings(
     # Reverse proxies whose X-Forwarded-For names the real requester (the web sign-in's
     # per-address limits count by it); empty: the connecting address is the requester.
     trusted_proxies: list[str] = Field(default_factory=list)
+    # When set, /metrics answers only `Authorization: Bearer <token>` (docs/operations.md).
+    metrics_token: SecretStr | None = None
     timezone: str = "Asia/Shanghai"
     lang: Literal["zh_CN", "en"] = "zh_CN"
     secret_key: SecretStr | None = None
@@ -138,6 +140,7 @@ class Settings(
         "wecom_secret",
         "wecom_token",
         "wecom_aes_key",
+        "metrics_token",
         mode="before",
     )
     @classmethod
@@ -185,6 +188,13 @@ class Settings(
                 Fernet(value.get_secret_value().encode())
             except ValueError as err:
                 raise ValueError("not a valid key; make one with `branchbot keygen`") from err
+        return value
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _metrics_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 16:
+            raise ValueError("use at least 16 characters, e.g. from `openssl rand -hex 32`")
         return value
 
     @field_validator("webhook_secret")

@@ -195,6 +195,9 @@ class OutboxSender:
         self.clock = clock
         self.pacers = {p: Pacer(self.limits[p]) for p in transports}
         self.sent = 0
+        # Told how each attempt ended, by platform (the service's metrics): sent, deferred (an
+        # edit waiting for its post), throttled (a 429), retry, blocked or failed (given up).
+        self.on_attempt: Callable[[str, str], None] = lambda _platform, _outcome: None
         self._wake = asyncio.Event()
         self._stopping = False
         self._checked_at = 0.0
@@ -310,7 +313,8 @@ class OutboxSender:
         outcome = await self._deliver(row)
         async with self.sessions.begin() as session:
             session.add(row)
-            await self._record(session, row, outcome)
+            ended = await self._record(session, row, outcome)
+        self.on_attempt(row.platform, ended)
 
     async def _deliver(self, row: OutboxMessage) -> Outcome:
         if live.LIVE in row.payload:
@@ -343,33 +347,39 @@ class OutboxSender:
         async with self.readers() as session:
             return await live.draw(session, self.box, row.payload)
 
-    async def _record(self, session: AsyncSession, row: OutboxMessage, outcome: Outcome) -> None:
+    async def _record(self, session: AsyncSession, row: OutboxMessage, outcome: Outcome) -> str:
+        """Keep the attempt's outcome with the row; how it ended (see on_attempt)."""
         now = self.clock()
         if isinstance(outcome, Deferred):
             due = now + timedelta(seconds=outcome.seconds)
             outbox.retry_later(row, due, outcome.why, counts=False)
-        elif isinstance(outcome, Sent):
+            return "deferred"
+        if isinstance(outcome, Sent):
             await outbox.mark_sent(session, self.box, row, now, outcome.message_id)
             self.sent += 1
-        elif isinstance(outcome, Throttled):
+            return "sent"
+        if isinstance(outcome, Throttled):
             _remember_parts(row, outcome.done)
             self._pacer(row).pause(outcome.seconds, time.monotonic())
             due = now + timedelta(seconds=outcome.seconds)
             outbox.retry_later(row, due, f"429 retry after {outcome.seconds:g}s", counts=False)
             log.info("rate limited by %s: pausing %.1f s", row.platform, outcome.seconds)
-        elif isinstance(outcome, Blocked):
+            return "throttled"
+        if isinstance(outcome, Blocked):
             await outbox.mark_undeliverable(
                 session, self.box, row, now, outcome.error, blocked=True
             )
-        elif outcome.permanent or row.attempts + 1 >= self.limits[row.platform].max_attempts:
+            return "blocked"
+        if outcome.permanent or row.attempts + 1 >= self.limits[row.platform].max_attempts:
             log.warning("outbox row %s failed for good: %s", row.id, outcome.error)
             await outbox.mark_undeliverable(
                 session, self.box, row, now, outcome.error, blocked=False
             )
-        else:
-            _remember_parts(row, outcome.done)
-            delay = backoff(row.attempts + 1, self.limits[row.platform].retry_base)
-            outbox.retry_later(row, now + delay, outcome.error, counts=True)
+            return "failed"
+        _remember_parts(row, outcome.done)
+        delay = backoff(row.attempts + 1, self.limits[row.platform].retry_base)
+        outbox.retry_later(row, now + delay, outcome.error, counts=True)
+        return "retry"
 
     async def _sleep(self, seconds: float) -> None:
         """Sleep, but wake early when something is queued or the sender stops."""
