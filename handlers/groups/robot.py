@@ -13,8 +13,8 @@ from handlers.core.context import Context
 from handlers.core.messages import Msg, Reply, UserError
 from handlers.core.notify import queue_to_chat
 from handlers.core.registry import SECRETARY_UP, Replies
-from handlers.groups.binding import refuse_other_branch
 from handlers.groups.feature import feature
+from handlers.groups.managed import refuse_other_branch
 from handlers.groups.settings import GroupSettings
 from storage import groups
 from storage.crypto import SecretBox

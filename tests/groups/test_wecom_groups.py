@@ -137,14 +137,14 @@ async def test_a_queued_group_message_goes_through_appchat_send(both: Both, cloc
     await said(secretary, "/group_create", "正在创建")
     group = await the_group(both, "appchat")
     await both.wecom.wait_until(lambda: group.chat_id in both.wecom.chats)
-    ack = Button(Msg("notice.ack_button"), "ack:1")
+    ack = Button(Msg("notice.ack_button"), "/ack 7")
     link = Button(Msg("group.branch_name", name="说明"), "", url="https://example.org/help")
     await post(both, group, Reply(Msg("quiz.reminder"), ((ack, link),)), "note-1")
     await both.wecom.wait_until(lambda: len(both.wecom.chat_sent.get(group.chat_id, [])) >= 2)
     sent = both.wecom.chat_sent[group.chat_id]
     assert {b["msgtype"] for b in sent} == {"text"}  # a group gets no cards
     text = both.wecom.chat_texts(group.chat_id)[-1]
-    assert "私聊中点「收到」" in text and "说明：https://example.org/help" in text
+    assert "私聊中点「收到」（或发送 /ack 7）" in text and "说明：https://example.org/help" in text
     assert all(c.body.get("touser") != group.chat_id for c in both.wecom.calls)
 
 

@@ -136,9 +136,17 @@ def group_texts(reply: Reply, renderer: Renderer) -> list[str]:
         for b in flat
         if b.url is not None
     ]
-    pressed = [renderer.render(b.label) for b in flat if b.url is None]
+    # A button that stands for a command (/ack 12) can be typed there too.
+    pressed = [
+        Msg("wecom.group_command", label=b.label, command=b.data)
+        if b.data.startswith("/")
+        else Msg("wecom.group_press", label=b.label)
+        for b in flat
+        if b.url is None
+    ]
     if pressed:
-        lines.append(renderer.render(Msg("wecom.group_buttons", labels="、".join(pressed))))
+        shown = "、".join(renderer.render(m) for m in pressed)
+        lines.append(renderer.render(Msg("wecom.group_buttons", buttons=shown)))
     return split_bytes("\n".join([text, *lines]) if text else "\n".join(lines))
 
 
