@@ -7,7 +7,7 @@ from typing import NamedTuple
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.db import chunks
+from storage.db import present
 from storage.group_models import BranchGroup, GroupPost
 from storage.models import Member, OutboxMessage, PlatformAccount
 
@@ -74,13 +74,9 @@ async def known_accounts(
     session: AsyncSession, platform: str, external_ids: Sequence[str]
 ) -> set[str]:
     """Which of these accounts on `platform` are bound to someone the bot knows."""
-    found: set[str] = set()
-    for chunk in chunks(external_ids):
-        query = select(PlatformAccount.external_id).where(
-            PlatformAccount.platform == platform, PlatformAccount.external_id.in_(chunk)
-        )
-        found.update((await session.scalars(query)).all())
-    return found
+    return await present(
+        session, PlatformAccount.external_id, external_ids, PlatformAccount.platform == platform
+    )
 
 
 async def posts_of(session: AsyncSession, ref: str) -> list[GroupPost]:

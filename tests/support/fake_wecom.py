@@ -206,12 +206,9 @@ class FakeWeCom:
         return web.json_response({"errcode": 0, "errmsg": "ok"})
 
     async def _chat_get(self, request: web.Request) -> web.Response:
-        problem = self._valid(request)
-        if problem:
-            return web.json_response(problem)
-        chat = self.chats.get(request.query.get("chatid", ""))
-        if chat is None:
-            return _error(86003)
+        problem, chat = self._valid(request), self.chats.get(request.query.get("chatid", ""))
+        if problem or chat is None:
+            return web.json_response(problem) if problem else _error(86003)
         info = {"chatid": request.query["chatid"], "chat_type": 0, **chat}
         return web.json_response({"errcode": 0, "errmsg": "ok", "chat_info": info})
 
