@@ -47,6 +47,8 @@ class AppChatRoster:
 async def rosters(session: AsyncSession) -> list[AppChatRoster]:
     """Every bound application chat with the branch's current members on WeCom."""
     chats = [g for g in await groups.bound_of_kind(session, APPCHAT) if g.branch_id is not None]
+    if not chats:
+        return []
     seats = await groups.seats(session, WECOM, [g.branch_id for g in chats if g.branch_id])
     found = []
     for chat in chats:
