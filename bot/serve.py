@@ -21,6 +21,7 @@ from bot.channels.wecom.client import WeComError
 from bot.channels.wecom.convert import CALLBACK_PATH
 from bot.channels.wecom.convert import PLATFORM as WECOM
 from bot.channels.wecom.deliver import WECOM_LIMITS
+from bot.channels.wecom.robot import ROBOT_LIMITS, ROBOT_PLATFORM, RobotTransport, resolver
 from bot.web.auth import STATE as WEB_STATE
 from bot.web.pages import add_web_pages
 from bot.web.probes import Probes
@@ -60,7 +61,8 @@ class Running:
 
 
 def outbox_limits(settings: Settings) -> dict[str, Limits]:
-    """Each platform's budget: Telegram's from the OUTBOX_ settings, WeCom's its own."""
+    """Each platform's budget: Telegram's from the OUTBOX_ settings, WeCom's and its group
+    robots' their own."""
     telegram = Limits(
         per_second=settings.outbox_per_second,
         chat_per_second=settings.outbox_chat_per_second,
@@ -68,7 +70,8 @@ def outbox_limits(settings: Settings) -> dict[str, Limits]:
         max_attempts=settings.outbox_max_attempts,
     )
     wecom = replace(WECOM_LIMITS, max_attempts=settings.outbox_max_attempts)
-    return {PLATFORM: telegram, WECOM: wecom}
+    robots = replace(ROBOT_LIMITS, max_attempts=settings.outbox_max_attempts)
+    return {PLATFORM: telegram, WECOM: wecom, ROBOT_PLATFORM: robots}
 
 
 def start_sender(
@@ -172,12 +175,15 @@ async def _start_adapters(telegram: TelegramService | None, wecom: "WeComService
 def _start_sending(
     services: Services, telegram: TelegramService | None, wecom: "WeComService | None"
 ) -> OutboxSender:
-    """The outbox sender over every configured platform, told of the direct replies."""
+    """The outbox sender over every configured platform, told of the direct replies; WeCom
+    group robots need nothing configured (a robot's address is all it takes)."""
     transports: dict[str, Transport] = {}
     if telegram is not None:
         transports[PLATFORM] = telegram.transport
     if wecom is not None:
         transports[WECOM] = wecom.transport
+    resolve = resolver(services.readers, services.box)
+    transports[ROBOT_PLATFORM] = RobotTransport(resolve, services.renderer)
     sender = start_sender(services, transports)
     if telegram is not None:
         telegram.on_replied = sender.replied
@@ -207,6 +213,9 @@ async def _stop_parts(
     if telegram is not None:
         await telegram.stop()
     await sender.stop()
+    robots = sender.transports.get(ROBOT_PLATFORM)
+    if isinstance(robots, RobotTransport):
+        await robots.close()
     if telegram is not None:
         await telegram.close()
     if wecom is not None:

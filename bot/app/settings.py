@@ -25,6 +25,7 @@ from handlers.access.settings import AccessSettings
 from handlers.account.settings import AccountSettings
 from handlers.dues.settings import DuesSettings
 from handlers.evaluation.settings import EvaluationSettings
+from handlers.groups.settings import GroupSettings
 from handlers.meetings.settings import MeetingSettings
 from handlers.moves.settings import MovesSettings
 from handlers.notices.settings import NoticeSettings
@@ -69,6 +70,7 @@ class Settings(
     SurveySettings,
     AccessSettings,
     EvaluationSettings,
+    GroupSettings,
     BaseSettings,
 ):
     """The service's own settings here; each feature's come from its section (handlers/<feature>/
@@ -86,7 +88,7 @@ class Settings(
     wecom_secret: SecretStr | None = None
     wecom_token: SecretStr | None = None
     wecom_aes_key: SecretStr | None = None
-    wecom_base_url: str = "https://qyapi.weixin.qq.com"
+    # (wecom_base_url, WeCom's API host, is in GroupSettings: a robot's address is checked on it)
     # A member with both a Telegram and a WeCom account gets messages on the one they used
     # last, or on all of them.
     deliver_to: Literal["last", "all"] = "last"

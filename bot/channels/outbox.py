@@ -79,9 +79,10 @@ Outcome = Sent | Throttled | Blocked | Failed | Deferred
 
 
 class Transport(Protocol):
-    """A platform's way to deliver one queued message; never raises, says what happened."""
+    """A platform's way to deliver one queued message; never raises, says what happened.
+    `to_group`: the chat is a group (on WeCom an application chat, sent to another way)."""
 
-    async def deliver(self, chat_id: str, reply: Reply) -> Outcome: ...
+    async def deliver(self, chat_id: str, reply: Reply, to_group: bool = False) -> Outcome: ...
 
 
 @runtime_checkable
@@ -89,7 +90,9 @@ class Resumable(Protocol):
     """A transport that may send one queued reply as several messages (WeCom: a text, then
     its card) and can go on after the first `done` of them."""
 
-    async def resume(self, chat_id: str, reply: Reply, done: int) -> Outcome: ...
+    async def resume(
+        self, chat_id: str, reply: Reply, done: int, to_group: bool = False
+    ) -> Outcome: ...
 
 
 # Where a row's payload remembers how many of its parts went out (handlers/core/payload.py
@@ -331,8 +334,8 @@ class OutboxSender:
         done = int(row.payload.get(PARTS_DONE, 0) or 0)
         try:
             if done and isinstance(transport, Resumable):
-                return await transport.resume(row.chat_id, reply, done)
-            return await transport.deliver(row.chat_id, reply)
+                return await transport.resume(row.chat_id, reply, done, row.to_group)
+            return await transport.deliver(row.chat_id, reply, row.to_group)
         except Exception as err:  # a transport bug must not kill the sender or lose the row
             log.exception("transport %s failed on outbox row %s", row.platform, row.id)
             return Failed(repr(err))

@@ -1,4 +1,5 @@
-"""The WeCom side of `branchbot run`: the application's callback URL and its replies.
+"""The WeCom side of `branchbot run`: the application's callback URL and its replies, and its
+group chats kept in step with the roster (appchats.py).
 
 WeCom posts each message encrypted to our callback and waits at most five seconds for an
 answer, retrying otherwise. So the callback checks the signature, decrypts (wechatpy's WeCom
@@ -20,6 +21,7 @@ from wechatpy.exceptions import InvalidSignatureException
 
 from bot.app.services import Services
 from bot.app.settings import Settings
+from bot.channels.wecom.appchats import AppChatSync
 from bot.channels.wecom.client import WeComClient, WeComError
 from bot.channels.wecom.convert import (
     CALLBACK_PATH,
@@ -34,6 +36,7 @@ from bot.channels.wecom.render import card_update, text_message
 from handlers.core.context import FileUnavailable
 from handlers.core.incoming import Attachment
 from handlers.core.messages import Reply
+from storage.signals import AfterCommit
 
 log = logging.getLogger(__name__)
 MAX_BODY = 64 * 1024
@@ -48,6 +51,9 @@ class WeComService:
         self.crypto = WeChatCrypto(wecom.token, wecom.aes_key, wecom.corp_id)
         self.client = WeComClient(wecom.base_url, wecom.corp_id, wecom.secret, wecom.agent_id)
         self.transport = WeComTransport(self.client, services.renderer)
+        self.appchats = AppChatSync(
+            self.client, services.sessions, services.readers, services.router.clock
+        )
         self._tasks: set[asyncio.Task[None]] = set()
         # One member's messages in order (a flow's answers), a bounded number at once.
         # (Weak: a chat's lock lives while a task of that chat holds it.)
@@ -59,6 +65,8 @@ class WeComService:
     async def start(self) -> None:
         await self.client.token()  # a wrong secret or unreachable API stops start-up here
         self.services.files.register(PLATFORM, self.fetch_file)
+        self.services.router.on_commit(AfterCommit.ROSTER_CHANGED, self.appchats.wake)
+        self.appchats.start()
 
     async def fetch_file(self, _platform: str, attachment: Attachment, limit: int) -> bytes:
         """An image a member sent, by media/get (its MediaId lasts three days)."""
@@ -75,6 +83,7 @@ class WeComService:
             for task in late:
                 task.cancel()
             await asyncio.gather(*late, return_exceptions=True)
+        await self.appchats.stop()
         await self.client.close()
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
