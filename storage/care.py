@@ -5,11 +5,11 @@ Batch queries take any number of members, a thousand at a time.
 """
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date, datetime
 from typing import NamedTuple
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.care_models import CareExcusal, CareNote, CareNotice
@@ -42,12 +42,25 @@ _THEIRS = and_(
 
 
 async def attendance_since(
-    session: AsyncSession, member_ids: Sequence[int], since: datetime
+    session: AsyncSession, member_ids: Sequence[int], since: datetime, attended: Collection[str]
 ) -> dict[int, list[Seen]]:
     """Each member's records at finalised meetings of their branch started since `since`,
-    oldest first (finalising records everyone expected: present, online, excused or absent)."""
+    oldest first (finalising records everyone expected: present, online, excused or absent);
+    for a member who took part in one (a record in `attended`), only from the last such
+    meeting on: the month it was in is kept, so nothing before it counts (most members go
+    every month, and the rows left behind would be the most of two years' attendance)."""
     found: dict[int, list[Seen]] = defaultdict(list)
     for chunk in chunks(member_ids):
+        finished = (Meeting.status == MeetingStatus.FINISHED, Meeting.starts_at >= since)
+        last = (
+            select(Attendance.member_id, func.max(Meeting.starts_at).label("at"))
+            .join(Meeting, Meeting.id == Attendance.meeting_id)
+            .join(Membership, _THEIRS)
+            .where(Attendance.member_id.in_(chunk), Attendance.presence.in_(attended), *finished)
+            .group_by(Attendance.member_id)
+            .subquery()
+        )
+        from_ = func.coalesce(last.c.at, literal(since, Meeting.starts_at.type))
         query = (
             select(
                 Attendance.member_id,
@@ -59,11 +72,8 @@ async def attendance_since(
             )
             .join(Meeting, Meeting.id == Attendance.meeting_id)
             .join(Membership, _THEIRS)
-            .where(
-                Attendance.member_id.in_(chunk),
-                Meeting.status == MeetingStatus.FINISHED,
-                Meeting.starts_at >= since,
-            )
+            .outerjoin(last, last.c.member_id == Attendance.member_id)
+            .where(Attendance.member_id.in_(chunk), *finished, Meeting.starts_at >= from_)
             .distinct()
             .order_by(Attendance.member_id, Meeting.starts_at, Meeting.id)
         )

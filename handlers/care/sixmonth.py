@@ -143,7 +143,8 @@ async def counts_of(
     current = month_of(today)
     floor = add_months(current, -rule.lookback_months)
     ids = [m.id for m in members]
-    seen = await care.attendance_since(session, ids, datetime.combine(floor, time(), zone))
+    since = datetime.combine(floor, time(), zone)
+    seen = await care.attendance_since(session, ids, since, rule.attended)
     excusals = await care.excusals_of(session, ids, floor)
     fen = options.of(DuesSettings).default_fen
     dues = await standings(session, members, today, fen, zone)
