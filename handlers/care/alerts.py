@@ -7,7 +7,7 @@ standing changes: only what the secretary records (/care_note) is an outcome."""
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -23,6 +23,7 @@ from handlers.core.notify import Message, queue_many
 from handlers.core.tracer import Entry, SessionTracer
 from storage import branches, care, dues, people
 from storage.care import Told
+from storage.care_models import CareNote
 from storage.crypto import SecretBox
 from storage.models import Branch
 
@@ -80,38 +81,69 @@ async def _remind_branch(
     due = [d for d in due if d.told.audience == MEMBER or _readers(staff, [d.told.member_id])]
     if not due:
         return 0
-    numbers = await care.record_told(session, [(d.told, d.count) for d in due], branch.id, now)
     by_member: dict[int, list[Due]] = defaultdict(list)
     for d in due:
         by_member[d.told.member_id].append(d)
-    notes = await care.notes_of(session, list(by_member), latest_only=True)
-    messages, entries, listed = [], [], []
+    notices = _Notices(
+        numbers=await care.record_told(session, [(d.told, d.count) for d in due], branch.id, now),
+        notes=await care.notes_of(session, list(by_member), latest_only=True),
+        staff=staff,
+        box=box,
+        zone=options.timezone,
+    )
     for member_id, found in by_member.items():
-        count, ref = counts[member_id], f"care:{member_id}"
-        to_staff = [d for d in found if d.told.audience == SECRETARY]
-        if to_staff:
-            key = min(numbers[d.told] for d in to_staff)
-            highest = max(d.told.threshold for d in to_staff)
-            if highest >= rule.listed_at:
-                listed.append((count, key))
-            else:
-                note = latest_note(box, notes.get(member_id, []), options.timezone)
-                text = _alert(count, highest, note, options.timezone)
-                readers = _readers(staff, [member_id])
-                messages.append(Message(f"care:alert:n{key}", readers, text, "care.alert", ref))
-            entries.append(_entry("care.alerted", count, to_staff, highest >= rule.listed_at))
+        notices.to_staff(counts[member_id], [d for d in found if d.told.audience == SECRETARY])
         to_member = [d for d in found if d.told.audience == MEMBER]
         if to_member:
             measures = [d.told.measure for d in to_member]
-            text = await member_reminder(session, count, measures, staff, now)
-            key = min(numbers[d.told] for d in to_member)
-            messages.append(Message(f"care:remind:n{key}", [member_id], text, "care.reminder", ref))
-            entries.append(_entry("care.reminded", count, to_member, None))
-    if listed:
-        messages.append(_six_list(branch, listed, counts.values(), staff, rule))
-    await queue_many(session, messages, now)
-    await SessionTracer(session, box, now).trace_many(entries)
+            reply = await member_reminder(session, counts[member_id], measures, staff, now)
+            notices.to_member(counts[member_id], to_member, reply)
+    if notices.listed:
+        notices.messages.append(_six_list(branch, notices.listed, counts.values(), staff, rule))
+    await queue_many(session, notices.messages, now)
+    await SessionTracer(session, box, now).trace_many(notices.entries)
     return len(by_member)
+
+
+@dataclass
+class _Notices:
+    """A branch's messages and traces of the day, keyed by the numbers of the notices."""
+
+    numbers: dict[Told, int]
+    notes: dict[int, list[CareNote]]
+    staff: Sequence[tuple[int, str]]
+    box: SecretBox
+    zone: ZoneInfo
+    messages: list[Message] = field(default_factory=list)
+    entries: list[Entry] = field(default_factory=list)
+    listed: list[tuple[Count, int]] = field(default_factory=list)  # (count, notice number)
+
+    def to_staff(self, count: Count, due: Sequence[Due]) -> None:
+        """The secretaries' alert at four or five months, or a row of the six-month list."""
+        if not due:
+            return
+        member_id = count.member.id
+        key = min(self.numbers[d.told] for d in due)
+        highest = max(d.told.threshold for d in due)
+        listed = highest >= six_month_rule().listed_at
+        if listed:
+            self.listed.append((count, key))
+        else:
+            note = latest_note(self.box, self.notes.get(member_id, []), self.zone)
+            text = _alert(count, highest, note, self.zone)
+            readers = _readers(self.staff, [member_id])
+            self.messages.append(
+                Message(f"care:alert:n{key}", readers, text, "care.alert", f"care:{member_id}")
+            )
+        self.entries.append(_entry("care.alerted", count, due, listed))
+
+    def to_member(self, count: Count, due: Sequence[Due], reply: Reply) -> None:
+        member_id = count.member.id
+        key = min(self.numbers[d.told] for d in due)
+        self.messages.append(
+            Message(f"care:remind:n{key}", [member_id], reply, "care.reminder", f"care:{member_id}")
+        )
+        self.entries.append(_entry("care.reminded", count, due, None))
 
 
 def _readers(staff: Sequence[tuple[int, str]], about: Sequence[int]) -> list[int]:
@@ -170,8 +202,8 @@ def _six_list(
     rule: SixMonthRule,
 ) -> Message:
     """The members newly at six months, with the dates; those listed before are counted."""
-    names = {c.member.id for c, _ in listed}
-    earlier = sum(1 for c in counts if c.member.id not in names and c.most >= rule.listed_at)
+    ids = {c.member.id for c, _ in listed}
+    earlier = sum(1 for c in counts if c.member.id not in ids and c.most >= rule.listed_at)
     rows = [Msg("care.six.row", name=c.member.name, dates=dated_lines(c)) for c, _ in listed]
     text = Msg(
         "care.six.list",
@@ -188,5 +220,5 @@ def _six_list(
         for c, _ in listed[:LISTED_BUTTONS]
     )
     key = f"care:six:n{min(k for _, k in listed)}"
-    readers = _readers(staff, sorted(names))
+    readers = _readers(staff, sorted(ids))
     return Message(key, readers, Reply(text, buttons), "care.six", f"branch:{branch.id}")

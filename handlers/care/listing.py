@@ -31,26 +31,46 @@ async def care_view(ctx: Context, args: str) -> Replies:
     if args:
         return await _one(ctx, args.split()[0])
     rule, scope = six_month_rule(), ctx.branch_scope()
+    found = await _counted(ctx, scope, rule.list_from)
+    await ctx.trace(
+        "data.viewed", branch_id=or_own(scope), data={"what": "care", "members": len(found)}
+    )
+    caller = ctx.require_caller()
+    where = caller.branch.name if scope is not None and caller.branch else Msg("care.everywhere")
+    if not found:
+        return Reply(Msg("care.list_none", branch=where, least=rule.list_from))
+    rows = await _rows(ctx, found[:LISTED])
+    if len(found) > LISTED:
+        rows.append(Msg("care.list_more", count=len(found) - LISTED))
+    text = Msg(
+        "care.list",
+        branch=where,
+        least=rule.list_from,
+        count=len(found),
+        rows=rows,
+        source=rule.source,
+    )
+    return Reply(text)
+
+
+async def _counted(ctx: Context, scope: int | None, least: int) -> list[Count]:
+    """The members of the branch (None: of every branch) at `least` months or more on
+    either count, most first; a branch at a time, as the daily job reads them."""
     if scope is None:
         branch_ids = [b.id for b in await branches.current_branches(ctx.session)]
     else:
         branch_ids = [scope]
     found: list[Count] = []
     for branch_id in branch_ids:
-        counts = await counts_of(
-            ctx.session, await dues.payers(ctx.session, branch_id), ctx.now, ctx.options
-        )
-        found += [c for c in counts.values() if c.most >= rule.list_from]
-    data = {"what": "care", "members": len(found)}
-    await ctx.trace("data.viewed", branch_id=or_own(scope), data=data)
-    caller = ctx.require_caller()
-    where = caller.branch.name if scope is not None and caller.branch else Msg("care.everywhere")
-    if not found:
-        return Reply(Msg("care.list_none", branch=where, least=rule.list_from))
-    found.sort(key=lambda c: (-c.most, c.member.name, c.member.id))
-    shown = found[:LISTED]
+        members = await dues.payers(ctx.session, branch_id)
+        counts = await counts_of(ctx.session, members, ctx.now, ctx.options)
+        found += [c for c in counts.values() if c.most >= least]
+    return sorted(found, key=lambda c: (-c.most, c.member.name, c.member.id))
+
+
+async def _rows(ctx: Context, shown: list[Count]) -> list[Msg]:
     notes = await care.notes_of(ctx.session, [c.member.id for c in shown], latest_only=True)
-    rows: list[Msg] = [
+    return [
         Msg(
             "care.list_row",
             name=c.member.name,
@@ -59,18 +79,6 @@ async def care_view(ctx: Context, args: str) -> Replies:
         )
         for c in shown
     ]
-    if len(found) > LISTED:
-        rows.append(Msg("care.list_more", count=len(found) - LISTED))
-    return Reply(
-        Msg(
-            "care.list",
-            branch=where,
-            least=rule.list_from,
-            count=len(found),
-            rows=rows,
-            source=rule.source,
-        )
-    )
 
 
 def _short(count: Count, measure: str) -> Msg:

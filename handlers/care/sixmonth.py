@@ -19,8 +19,8 @@ from handlers.care.rules import SixMonthRule, six_month_rule
 from handlers.common.periods import add_months
 from handlers.core.context import Options
 from handlers.dues.settings import DuesSettings
-from handlers.dues.standing import Standing, month_of, standings
-from storage import care
+from handlers.dues.standing import first_month, is_payer, month_of, months_from, next_month
+from storage import care, dues
 from storage.care import Seen
 from storage.care_models import CareExcusal
 from storage.models import Member
@@ -120,18 +120,23 @@ def missed_run(
     return tuple(reversed(run))
 
 
-def unpaid_run(standing: Standing, current: date) -> tuple[date, ...]:
-    """The months owed in a row back from the last whole month, none if the month in
-    progress is paid (standing.owed holds only months the member was to pay)."""
-    if current in standing.payments:
+def unpaid_run(
+    start: date | None, last_paid: date | None, current: date, floor: date
+) -> tuple[date, ...]:
+    """The months owed in a row back from the last whole month: those after the last month
+    paid for (a payment below the rate is a payment), from the member's first month in the
+    books (`start`; None: they owe nothing) and at most back to `floor`; none if the month
+    in progress is paid."""
+    if start is None or (last_paid is not None and last_paid >= current):
         return ()
-    owed = set(standing.owed)
-    run: list[date] = []
-    month = add_months(current, -1)
-    while month in owed:
-        run.append(month)
-        month = add_months(month, -1)
-    return tuple(reversed(run))
+    first = max(start, floor, next_month(last_paid) if last_paid else start)
+    return tuple(months_from(first, add_months(current, -1)))
+
+
+def books_start(member: Member, rate: int, probation: date | None, zone: ZoneInfo) -> date | None:
+    """The first month the member owes dues in the bot's books (handlers/dues/standing.py),
+    None for one who pays none (not a full or probationary member, or a zero rate)."""
+    return first_month(member, probation, zone) if is_payer(member) and rate > 0 else None
 
 
 async def counts_of(
@@ -147,16 +152,18 @@ async def counts_of(
     seen = await care.attendance_since(session, ids, since, rule.attended)
     excusals = await care.excusals_of(session, ids, floor)
     fen = options.of(DuesSettings).default_fen
-    dues = await standings(session, members, today, fen, zone)
+    rates, starts = await dues.rates(session, ids), await dues.probation_starts(session, ids)
+    paid = await dues.last_paid(session, ids)
     found = {}
     for m in members:
         mine = seen.get(m.id, [])
         attended = [day_of(s, zone) for s in mine if s.presence in rule.attended]
+        start = books_start(m, rates.get(m.id, fen), starts.get(m.id), zone)
         found[m.id] = Count(
             member=m,
             missed=missed_run(mine, excusals.get(m.id, []), current, floor, rule, zone),
-            unpaid=unpaid_run(dues[m.id], current),
+            unpaid=unpaid_run(start, paid.get(m.id), current, floor),
             last_attended=max(attended, default=None),
-            last_paid=dues[m.id].paid[-1] if dues[m.id].paid else None,
+            last_paid=paid.get(m.id),
         )
     return found

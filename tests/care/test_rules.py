@@ -1,6 +1,6 @@
 """The six-month rule's pieces without a database: the rules file (and its mistakes), words
 for every kind it names, a month's state, the runs of months (neutral months passed over, the
-month in progress), and the unpaid months (underpaid is paid, before the books is nothing)."""
+month in progress), and the unpaid months (from the last paid on, never before the books)."""
 
 from datetime import UTC, date, datetime
 from typing import Any
@@ -14,7 +14,6 @@ from handlers.care.rules import care_rules, note_kinds, parse_six_month, six_mon
 from handlers.care.sixmonth import Month, missed_run, month_state, unpaid_run
 from handlers.common.periods import add_months
 from handlers.core.i18n import load_catalog
-from handlers.dues.standing import Standing
 from storage.care import Seen
 from storage.care_models import CareExcusal
 
@@ -121,18 +120,12 @@ def test_the_run_is_the_missed_months_since_the_last_kept(history: list[str | No
     assert run == expected
 
 
-def standing(owed: list[date], paid: dict[date, int]) -> Standing:
-    payments: dict[date, Any] = dict.fromkeys(paid)
-    return Standing(20, False, True, date(2026, 1, 1), sorted(paid), owed, {}, payments)
-
-
 def test_the_unpaid_months() -> None:
-    months = [date(2026, m, 1) for m in range(1, 8)]
-    assert unpaid_run(standing(months[1:], {months[0]: 20}), CURRENT) == tuple(months[1:6])
-    assert unpaid_run(standing(months[1:6], {months[0]: 20, CURRENT: 20}), CURRENT) == ()
-    # An underpaid month is paid (not in owed): it ends the run.
-    assert unpaid_run(standing([*months[:3], *months[4:]], {months[3]: 5}), CURRENT) == (
-        months[4],
-        months[5],
-    )
-    assert unpaid_run(standing([], {}), CURRENT) == (), "a member who owes nothing"
+    jan, feb, may, jun = (date(2026, m, 1) for m in (1, 2, 5, 6))
+    assert unpaid_run(jan, jan, CURRENT, FLOOR) == tuple(date(2026, m, 1) for m in range(2, 7))
+    assert unpaid_run(jan, CURRENT, CURRENT, FLOOR) == (), "the month in progress paid"
+    assert unpaid_run(jan, jun, CURRENT, FLOOR) == (), "paid up to last month"
+    assert unpaid_run(jan, feb, CURRENT, FLOOR) == (date(2026, 3, 1), date(2026, 4, 1), may, jun)
+    assert unpaid_run(may, None, CURRENT, FLOOR) == (may, jun), "from the books' first month"
+    assert unpaid_run(None, None, CURRENT, FLOOR) == (), "a member who pays no dues"
+    assert len(unpaid_run(date(2020, 1, 1), None, CURRENT, FLOOR)) == RULE.lookback_months
