@@ -24,7 +24,6 @@ import argparse
 import asyncio
 import statistics
 import sys
-import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -37,20 +36,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bench.pipeline import analyze, ask, mark, rewind
 from bench.pipeline_data import insert_rows
-from bench.rig import database_url
-from bot.app.services import Services, build_services
-from bot.app.settings import load_settings
+from bench.rig import database_url, fresh_services
+from bot.app.services import Services
 from handlers.care.alerts import remind_care
 from handlers.common.periods import add_months
 from handlers.dues.standing import month_of
-from storage import schema
 from storage.care_models import CareNotice
-from storage.crypto import SecretBox
 from storage.enums import MeetingKind, MeetingStatus, Presence, Role
 from storage.models import Attendance, Branch, Meeting, Member, PlatformAccount
 from storage.pipeline_models import DuesPayment
 from storage.roster_models import Membership
-from tests.conftest import reset_postgres
 
 NOW = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai, when the daily job runs
 TODAY = date(2026, 11, 24)
@@ -155,13 +150,7 @@ async def daily_rounds(services: Services, rounds: int) -> list[tuple[float, flo
 
 
 async def main(n_branches: int, size: int, rounds: int, url: str | None) -> None:
-    folder = Path(tempfile.mkdtemp(prefix="branchbot-care-"))
-    url = url or f"sqlite+aiosqlite:///{folder / 'care.sqlite3'}"
-    if url.startswith("postgresql"):
-        await reset_postgres(url)
-    settings = load_settings(database_url=url, secret_key=SecretBox.generate_key())
-    services = build_services(settings, clock=lambda: NOW)
-    await schema.upgrade(services.engine)
+    services, url = await fresh_services(url, "care.sqlite3", NOW)
     began = time.perf_counter()
     async with services.sessions.begin() as session:
         branches = await add_people(session, n_branches, size)
