@@ -33,7 +33,6 @@ import asyncio
 import itertools
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -51,9 +50,8 @@ from bench.pipeline_data import (
     School,
     populate,
 )
-from bench.rig import database_url
-from bot.app.services import Services, build_services
-from bot.app.settings import load_settings
+from bench.rig import database_url, fresh_services
+from bot.app.services import Services
 from bot.cli.report import _write
 from handlers.access.watermark import exporter, watermark
 from handlers.core.context import Options
@@ -63,7 +61,7 @@ from handlers.core.notify import queue_to_members
 from handlers.pipeline.candidates import BY_KEY, sort_rows, table
 from handlers.pipeline.reminders import remind_contact_talks, remind_deadlines
 from handlers.thoughts.reminders import remind_due
-from storage import pipeline, schema
+from storage import pipeline
 from storage.crypto import SecretBox
 from storage.enums import (
     Stage,
@@ -74,7 +72,6 @@ from storage.models import (
     TraceHead,
 )
 from storage.traces import HEAD_ID
-from tests.conftest import reset_postgres
 
 Reminder = Callable[[AsyncSession, SecretBox, Options, datetime], Awaitable[int]]
 PARTS: dict[str, Reminder] = {
@@ -231,13 +228,7 @@ async def analyze(services: Services) -> None:
 
 
 async def main(n_branches: int, n_members: int, share: float, rounds: int, url: str | None) -> None:
-    folder = Path(tempfile.mkdtemp(prefix="branchbot-pipeline-"))
-    url = url or f"sqlite+aiosqlite:///{folder / 'pipeline.sqlite3'}"
-    if url.startswith("postgresql"):
-        await reset_postgres(url)
-    settings = load_settings(database_url=url, secret_key=SecretBox.generate_key())
-    services = build_services(settings, clock=lambda: NOW)
-    await schema.upgrade(services.engine)
+    services, url = await fresh_services(url, "pipeline.sqlite3", NOW)
     today = NOW.astimezone(services.router.options.timezone).date()
     began = time.perf_counter()
     school = await populate(services, n_branches, n_members, share, today)

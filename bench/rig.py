@@ -10,6 +10,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -250,3 +251,17 @@ def database_url(value: str) -> str:
     if name == "test" or name.startswith("test_"):
         raise argparse.ArgumentTypeError(f"{name} is a test database; use branchbot_bench")
     return value
+
+
+async def fresh_services(url: str | None, name: str, now: datetime) -> tuple[Services, str]:
+    """The service on an emptied, migrated database (`url`, else a new SQLite file `name` in a
+    temporary folder) with a fresh key and its clock fixed at `now`; (services, url)."""
+    from tests.conftest import reset_postgres  # the benchmarks that need no test rig skip it
+
+    url = url or f"sqlite+aiosqlite:///{Path(tempfile.mkdtemp(prefix='branchbot-')) / name}"
+    if url.startswith("postgresql"):
+        await reset_postgres(url)
+    settings = load_settings(database_url=url, secret_key=SecretBox.generate_key())
+    services = build_services(settings, clock=lambda: now)
+    await schema.upgrade(services.engine)
+    return services, url

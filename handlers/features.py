@@ -34,6 +34,8 @@ from handlers.account import (  # noqa: F401
     record,
     roster_export,
 )
+from handlers.care import excuse, listing, notes  # noqa: F401  (they register on care's feature)
+from handlers.care.feature import feature as care
 from handlers.core.registry import Feature
 
 FEATURES: tuple[Feature, ...] = (
@@ -60,4 +62,5 @@ FEATURES: tuple[Feature, ...] = (
     surveys.feature,
     access.feature,
     evaluation.feature,
+    care,
 )

@@ -1,9 +1,11 @@
 """The daily reminders job: the development pipeline's deadlines to secretaries, talk reminders
 to contact persons, thought reports due, organisational life still missing before a period
-ends, meeting minutes not handed in, and (on its day of the month) dues owed."""
+ends, meeting minutes not handed in, the six-month rule's notices (handlers/care), and (on
+its day of the month) dues owed."""
 
 import logging
 
+from handlers.care.alerts import remind_care
 from handlers.dues.remind import remind_unpaid
 from handlers.dues.settings import DuesSettings
 from handlers.minutes.reminders import remind_missing_minutes
@@ -31,6 +33,7 @@ async def daily() -> dict[str, int]:
         "thought_reports": remind_due,
         "orglife": remind_missing,
         "minutes": remind_missing_minutes,
+        "care": remind_care,
     }
     if now.astimezone(ctx.options.timezone).day == ctx.options.of(DuesSettings).dues_remind_day:
         parts["dues"] = remind_unpaid

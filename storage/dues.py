@@ -88,6 +88,18 @@ async def probation_starts(
     return found
 
 
+async def last_paid(session: AsyncSession, member_ids: Sequence[int]) -> dict[int, date]:
+    """The latest month each member has a payment for (members with none are missing): what
+    the six-month rule needs of the books, in one row per member."""
+    found: dict[int, date] = {}
+    query = select(DuesPayment.member_id, func.max(DuesPayment.month)).group_by(
+        DuesPayment.member_id
+    )
+    for each in _of(query, DuesPayment.member_id, member_ids):
+        found.update({m: month for m, month in await core_rows(session, each) if month})
+    return found
+
+
 async def set_rate(
     session: AsyncSession, member_id: int, amount_fen: int, set_by: int | None, at: datetime
 ) -> int | None:

@@ -4,6 +4,7 @@ modules): for Alembic's comparisons and for the backup, which must miss none of 
 from sqlalchemy import MetaData, Table
 
 from storage import (  # noqa: F401  (their tables join Base.metadata)
+    care_models,
     group_models,
     minutes_models,
     ops_models,

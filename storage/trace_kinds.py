@@ -99,6 +99,17 @@ TRACE_KINDS: dict[str, str] = {
     "orglife.reminded": "a branch's secretaries were reminded of a kind of meeting still missing "
     "in a period about to end; ref: orglife:BRANCH:RULE:PERIOD_START; data: rule",
     "member.nudged": "a member with no meeting for months was kindly reminded",
+    "care.excused": "the secretary recorded a member excused from meetings for a period (sick "
+    "leave or another reason); ref: care_excusal:ID; data: kind, since, until (never the 说明)",
+    "care.excusal_withdrawn": "a recorded excusal was withdrawn (kept, marked); ref: "
+    "care_excusal:ID; data: kind, since, until",
+    "care.noted": "the secretary recorded a care note on a member (a reason, a talk, a "
+    "conclusion); ref: care_note:ID; data: kind (never the text)",
+    "care.alerted": "a branch's secretaries were told that a member's months without "
+    "organisational life or unpaid reached a threshold of the six-month rule; ref: care:MEMBER; "
+    "data: measures (each: count, since, threshold), listed (at six months, in the list)",
+    "care.reminded": "a member was kindly reminded at four months; ref: care:MEMBER; data: "
+    "measures (each: count, since, threshold)",
     "quiz.started": "a member began a quiz; ref: quiz:ID; data: mode, counted, questions",
     "quiz.answered": "a quiz question was answered; data: question, correct, seconds taken",
     "quiz.completed": "a quiz ended; data: score, total, counted, streak (or abandoned/expired)",

@@ -36,6 +36,8 @@ KNOWN_WHAT = frozenset(
         "report.scorecard",
         "scorecard",
         "inactive",
+        "care",
+        "care_excusals",
         "access_log",
         "member",
         "archive",

@@ -8,6 +8,7 @@ from handlers.access.watermark import watermark_fields
 from handlers.account.personal import personal_of
 from handlers.archive.export import archive_export
 from handlers.archive.lines import archive_summary
+from handlers.care.export import care_export
 from handlers.core.context import Context
 from handlers.core.messages import FileOut, Msg, Reply
 from handlers.core.registry import EVERYONE, Feature, Replies
@@ -158,6 +159,7 @@ async def mydata(ctx: Context, args: str) -> Replies:
         "profile": await member_export(ctx, member),
         "leave_requests": await _leaves_export(ctx, member),
         "archive": await archive_export(ctx.session, ctx.box, member),
+        "care": await care_export(ctx.session, ctx.box, member),
         "traces": rows,
     }
     content = json.dumps(document, ensure_ascii=False, indent=2).encode()

@@ -46,6 +46,7 @@ async def test_steps_contacts_and_a_deadline_reminder(
         "thought_reports": 0,
         "orglife": 0,
         "minutes": 0,
+        "care": 0,
     }, "a second run the same day queues nothing"
     assert Options().of(PipelineSettings).pipeline_remind_at == "09:00"
 

@@ -21,7 +21,8 @@ from handlers.core.incoming import Attachment
 from handlers.core.messages import Msg, Reply, Secret
 from handlers.core.notify import queue_to_members
 from handlers.core.payload import queued_reply
-from storage import surveys
+from storage import care, surveys
+from storage.care_models import CareExcusal, CareNote
 from storage.crypto import SecretBox
 from storage.enums import Role, Stage
 from storage.meetings import leave_reason
@@ -57,8 +58,9 @@ class Filled:
 
 async def populate(chat: Chat, tmp_path: Path) -> Filled:
     """Members with personal data, a thought report read with a comment, a leave request,
-    minutes and a photo, a vote, survey ballots and a half-answered survey, an archive entry
-    with a scan (by the command line), a queued secret in the outbox, open invites."""
+    minutes and a photo, a vote, an excusal and a care note, survey ballots and a
+    half-answered survey, an archive entry with a scan (by the command line), a queued secret
+    in the outbox, open invites."""
     services = chat.services
     chat.serve_files({"photo-1": PHOTO})
     secretary = await chat.bound("王书记", role=Role.SECRETARY, branch=BRANCH)
@@ -69,6 +71,8 @@ async def populate(chat: Chat, tmp_path: Path) -> Filled:
     assert "已提交" in await author.say(f"/thought {THOUGHT}")
     assert "已批阅" in await contact.say(f"/thought_read 1 {COMMENT}")
     await _meeting_with_leave_minutes_and_vote(chat, secretary, author, contact)
+    assert "已登记" in await secretary.say(f"/excuse 李联系 2026-12-01 2026-12-31 病假 {REASON}")
+    assert "已记录" in await secretary.say(f"/care_note 李联系 谈话 {COMMENT}")
     survey_id = await new_survey(chat, full_ballots(3), branch=BRANCH)
     async with services.sessions.begin() as session:
         draft = surveys.Draft(answers=[1], selection=[])
@@ -190,6 +194,9 @@ async def read_back(chat: Chat, filled: Filled) -> None:
         assert personal_of(box, member)["native_place"] == "江苏南京"
         request = (await session.scalars(select(LeaveRequest))).one()
         assert leave_reason(box, request) == REASON
+        excusal = (await session.scalars(select(CareExcusal))).one()
+        note = (await session.scalars(select(CareNote))).one()
+        assert care.excusal_reason(box, excusal) == REASON and care.note_text(box, note) == COMMENT
         ballots = await surveys.ballots(session, box, filled.survey_id)
         assert len(ballots) == 3 and all(isinstance(b, Ballot) for b in ballots)
         scan = (await session.scalars(select(ArchiveFile))).one()

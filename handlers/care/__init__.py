@@ -1,0 +1,8 @@
+"""Care for each member (党员关怀): the six-month rule (《中国共产党章程》第九条) counted from
+the records, the secretary's excusals and notes, and the daily notices; its rules in
+data/rules.toml. The later parts (the annual record, groups, feedback) join this package.
+
+Kept light on purpose: /mydata imports care.export, and the command modules (which import
+dues and meetings) are imported by handlers/features.py, where they register on
+care.feature.feature; the scheduler calls care.alerts.remind_care.
+"""
