@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import create_engine, pool
 
 from storage import (  # noqa: F401  (their tables join Base.metadata)
+    inbox_models,
     minutes_models,
     pipeline_models,
     roster_models,

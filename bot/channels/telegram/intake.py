@@ -1,0 +1,108 @@
+"""How Telegram's updates reach the inbox: each webhook post, or each getUpdates batch, is
+stored (committed) before Telegram is told it arrived; the webhook is set only when it is not
+already ours; and only one process on a database polls.
+
+Telegram forgets an update once our webhook answered 200, or once a later getUpdates gives an
+offset past it, and never sends it again: so both wait for the inbox's commit.
+"""
+
+import asyncio
+import contextlib
+import json
+import logging
+from typing import Any
+
+from telegram import Bot, Update
+from telegram.error import Conflict, TelegramError
+
+from bot.app.settings import PREFIX, ConfigError
+from bot.channels.inbox import InboxWorker
+from bot.channels.telegram.convert import PLATFORM
+from storage.inbox import Arrival
+from storage.leader import Leadership
+
+log = logging.getLogger(__name__)
+ALLOWED_UPDATES = ["message", "callback_query"]
+POLL_TIMEOUT = 30  # seconds a getUpdates call waits for news
+PAUSE = 5.0  # seconds after a failure (Telegram, the network or the database)
+POLLER = "poller"  # the leadership role of the one process that polls
+
+
+def arrival(update: Update, data: dict[str, Any], bot_id: int) -> Arrival:
+    """An update for the inbox, keyed as the router keys it and ordered within its chat by
+    Telegram's update_id; an update without a chat is a chat of its own."""
+    key = f"{bot_id}:{update.update_id}"
+    chat = update.effective_chat
+    body = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    chat_key = str(chat.id) if chat is not None else f"update:{key}"
+    return Arrival(PLATFORM, key, chat_key, body, seq=update.update_id)
+
+
+async def set_webhook_once(bot: Bot, url: str, secret: str | None) -> bool:
+    """Set the webhook unless Telegram already posts our updates to this URL (every process
+    shares one URL, so the first to start sets it); True if it was set now."""
+    info = await bot.get_webhook_info()
+    if info.url == url and sorted(info.allowed_updates or ()) == sorted(ALLOWED_UPDATES):
+        log.info("Telegram webhook already set to %s", url)
+        return False
+    await bot.set_webhook(url, secret_token=secret, allowed_updates=ALLOWED_UPDATES)
+    log.info("Telegram webhook set to %s", url)
+    return True
+
+
+class Poller:
+    """getUpdates in a loop, each batch into the inbox before the next call's offset tells
+    Telegram it arrived. Telegram answers a second poller with 409, so only the process that
+    leads the `poller` role on the database polls; another refuses to start."""
+
+    def __init__(self, bot: Bot, worker: InboxWorker, leadership: Leadership) -> None:
+        self.bot = bot
+        self.worker = worker
+        self.leadership = leadership
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        if not await self.leadership.try_acquire():
+            raise ConfigError(
+                f"{PREFIX}WEBHOOK_URL",
+                "another branchbot process already polls Telegram for this database (Telegram"
+                " lets one poll at a time); stop it, or set a webhook URL to run several",
+            )
+        await self.bot.delete_webhook()  # getUpdates is refused while a webhook is set
+        self._task = asyncio.create_task(self._run(), name="telegram-poller")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self.leadership.release()
+
+    async def _run(self) -> None:
+        offset: int | None = None
+        while True:
+            try:
+                offset = await self._batch(offset)
+            except Conflict as err:
+                log.error("Telegram refused getUpdates: %s (is another bot polling?)", err)
+                await asyncio.sleep(PAUSE)
+            except TelegramError as err:  # network trouble, or Telegram's own
+                log.warning("getUpdates failed: %s", err)
+                await asyncio.sleep(PAUSE)
+            except Exception:  # the inbox: the same batch comes again with the same offset
+                log.exception("could not store fetched Telegram updates")
+                await asyncio.sleep(PAUSE)
+
+    async def _batch(self, offset: int | None) -> int | None:
+        """One getUpdates, stored; the offset that acknowledges it."""
+        if not await self.leadership.check() and not await self.leadership.try_acquire():
+            log.error("lost the %s role to another process; not polling", POLLER)
+            await asyncio.sleep(PAUSE)
+            return offset
+        updates = await self.bot.get_updates(
+            offset=offset, timeout=POLL_TIMEOUT, allowed_updates=ALLOWED_UPDATES
+        )
+        if not updates:
+            return offset
+        await self.worker.accept([arrival(u, u.to_dict(), self.bot.id) for u in updates])
+        return updates[-1].update_id + 1

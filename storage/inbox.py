@@ -1,0 +1,154 @@
+"""The durable inbox: accept an update (commit) before the platform is told it arrived, then
+claim, handle and delete it; any process finishes what a dead one accepted.
+
+A process claims only the head of a chat (its earliest update still in the inbox) and only
+when nobody holds it, or its holder's lease ran out: so one chat's updates are handled one
+after another, in order, across every process sharing the database. The router's once-only
+claim (storage/updates.py) still keeps an update that is handled twice (its holder died after
+the commit, before the delete) from having effects twice.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Table, and_, bindparam, delete, exists, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from storage.crypto import SecretBox
+from storage.db import insert_ignoring_conflicts
+from storage.inbox_models import InboxUpdate
+
+INBOX: Table = InboxUpdate.__table__  # type: ignore[assignment]
+_ACCEPT = insert_ignoring_conflicts(
+    INBOX,
+    ("platform", "update_key", "chat_key", "seq", "body", "received_at", "attempts"),
+)
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """An update as it came, with what the inbox orders and deduplicates it by."""
+
+    platform: str
+    update_key: str
+    chat_key: str
+    body: str
+    seq: int = 0
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    update_key: str
+    body: str
+    attempts: int
+
+
+async def accept(
+    session: AsyncSession, box: SecretBox, arrivals: Sequence[Arrival], now: datetime
+) -> None:
+    """Store the updates (one already stored, a platform's redelivery, is left as it is)."""
+    if not arrivals:
+        return
+    rows = [
+        {
+            "platform": a.platform,
+            "update_key": a.update_key[:64],
+            "chat_key": a.chat_key[:64],
+            "seq": a.seq,
+            "body": box.encrypt_bytes(a.body.encode()),
+            "received_at": now,
+            "attempts": 0,
+        }
+        for a in arrivals
+    ]
+    await session.execute(_ACCEPT, rows)
+
+
+def _claim_statement() -> object:
+    """UPDATE … RETURNING the heads of chats that nobody holds (or whose holder's lease ran
+    out), oldest first: built once, as every round of every process runs it."""
+    row, earlier = InboxUpdate, aliased(InboxUpdate)
+    free = or_(row.claimed_at.is_(None), row.claimed_at < bindparam("lease_cutoff"))
+    first_of_chat = ~exists().where(
+        earlier.platform == row.platform,
+        earlier.chat_key == row.chat_key,
+        or_(earlier.seq < row.seq, and_(earlier.seq == row.seq, earlier.id < row.id)),
+    )
+    heads = (
+        select(row.id)
+        .where(row.platform == bindparam("of_platform"), free, first_of_chat)
+        .order_by(row.id)
+        .limit(bindparam("at_most"))
+    )
+    # `free` again on the row itself: two processes racing for a head, the second finds
+    # it claimed once the first commits (PostgreSQL re-reads the row it waited for).
+    return (
+        update(row)
+        .where(row.id.in_(heads.scalar_subquery()), free)
+        .values(
+            claimed_by=bindparam("by_holder"),
+            claimed_at=bindparam("at_now"),
+            attempts=row.attempts + 1,
+        )
+        .returning(row.id, row.update_key, row.body, row.attempts)
+    )
+
+
+_CLAIM = _claim_statement()
+
+
+async def claim(
+    session: AsyncSession,
+    box: SecretBox,
+    platform: str,
+    holder: str,
+    *,
+    now: datetime,
+    cutoff: datetime,
+    limit: int,
+) -> list[Claimed]:
+    """Claim up to `limit` chat heads of `platform` for `holder`; claims older than
+    `cutoff` are a dead holder's and are taken over."""
+    params = {"of_platform": platform, "by_holder": holder, "at_now": now}
+    params |= {"lease_cutoff": cutoff, "at_most": limit}
+    result = await session.execute(_CLAIM, params)  # type: ignore[call-overload]
+    return [
+        Claimed(r.id, r.update_key, box.decrypt_bytes(r.body).decode(), r.attempts)
+        for r in result.all()
+    ]
+
+
+async def renew(session: AsyncSession, holder: str, now: datetime) -> int:
+    """The holder is alive: its claims' lease starts again."""
+    result = await session.execute(
+        update(InboxUpdate).where(InboxUpdate.claimed_by == holder).values(claimed_at=now)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def finish(session: AsyncSession, holder: str, ids: Sequence[int]) -> None:
+    """Forget handled updates; one another process took over (this one's lease ran out)
+    is that process's to finish."""
+    if ids:
+        await session.execute(
+            delete(InboxUpdate).where(InboxUpdate.id.in_(ids), InboxUpdate.claimed_by == holder)
+        )
+
+
+async def release(session: AsyncSession, holder: str) -> None:
+    """Give back what the holder claimed and did not finish (a clean stop), so another
+    process takes it at once instead of after the lease."""
+    await session.execute(
+        update(InboxUpdate)
+        .where(InboxUpdate.claimed_by == holder)
+        .values(claimed_by=None, claimed_at=None)
+    )
+
+
+async def prune(session: AsyncSession, older_than: datetime) -> int:
+    """Forget updates nobody handled for long (their platform is no longer served)."""
+    result = await session.execute(delete(InboxUpdate).where(InboxUpdate.received_at < older_than))
+    return int(getattr(result, "rowcount", 0) or 0)
