@@ -1,0 +1,125 @@
+"""Several `branchbot run` processes on one PostgreSQL database: a chat's rapid messages,
+posted alternately to two processes behind a round-robin balancer, are handled in order;
+a second process polling Telegram is refused with a clear message."""
+
+import asyncio
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from storage import schema
+from storage.db import create_engine
+from tests.conftest import empty_database
+from tests.support.balancer import round_robin
+from tests.support.fake_telegram import FakeTelegram
+from tests.support.processes import (
+    ROOT,
+    bound_secretary,
+    free_port,
+    scalar,
+    service_env,
+    start_service,
+    stop_service,
+)
+from tests.support.telegram_rig import WEBHOOK_SECRET
+
+# What the guided /meeting_new asks after each answer, in order, and what it says at the end.
+ASKED = [
+    "会议类型",
+    "会议时间",
+    "会议主题",
+    "会议地点",
+    "线上参会链接",
+    "会议大约多长",
+    "已创建会议",
+]
+
+
+@pytest.fixture
+async def postgres_url(tmp_path: Path) -> AsyncIterator[str]:
+    """Several processes share a database only on PostgreSQL (SQLite: one process a file)."""
+    url = await empty_database("postgresql", tmp_path)
+    engine = create_engine(url)
+    await schema.upgrade(engine)
+    await engine.dispose()
+    yield url
+
+
+def _guided_meeting(title: str, days: int) -> list[str]:
+    when = datetime.now(ZoneInfo("Asia/Shanghai")) + timedelta(days=days)
+    return ["/meeting_new", "党课", f"{when:%Y-%m-%d} 19:30", title, "skip", "skip", "90"]
+
+
+async def test_a_chats_rapid_messages_are_handled_in_order_across_two_processes(
+    fake: FakeTelegram, postgres_url: str, tmp_path: Path
+) -> None:
+    secretary = await bound_secretary(postgres_url)
+    ports = [free_port(), free_port()]
+    backends = [f"http://127.0.0.1:{port}" for port in ports]
+    async with round_robin(backends) as balancer:
+        env = service_env(
+            postgres_url,
+            telegram_token="123456:TEST",
+            telegram_base_url=fake.base_url,
+            webhook_url=f"{balancer}/telegram",  # one public URL for every process
+            webhook_secret=WEBHOOK_SECRET,
+        )
+        with (tmp_path / "run.log").open("wb") as log:
+            processes = [
+                start_service({**env, "BRANCHBOT_LISTEN_PORT": str(p)}, log) for p in ports
+            ]
+            try:
+                await fake.wait_until(lambda: fake.count("setMyCommands") >= 2, timeout=40)
+                # Two guided meetings typed as fast as Telegram delivers: fourteen updates,
+                # each accepted by the next process in turn.
+                lines = _guided_meeting("跨进程党课甲", 30) + _guided_meeting("跨进程党课乙", 31)
+                for line in lines:
+                    fake.push_message(secretary, line)
+                await fake.wait_until(lambda: len(fake.texts_to(secretary)) >= 14, timeout=60)
+            finally:
+                codes = [await stop_service(p) for p in processes]
+    assert codes == [0, 0]
+    answers = fake.texts_to(secretary)
+    assert len(answers) == 14
+    for answer, asked in zip(answers, ASKED * 2, strict=True):
+        assert asked in answer, (asked, answers)
+    assert fake.webhook_deliveries.count(200) == 14  # nothing refused, nothing retried
+    titles = "SELECT string_agg(title, ',' ORDER BY starts_at) FROM meetings"
+    assert await scalar(postgres_url, titles) == "跨进程党课甲,跨进程党课乙"
+    assert fake.count("setWebhook") == 1  # the second process found it set already
+
+
+async def test_a_second_poller_on_the_same_database_is_refused(
+    fake: FakeTelegram, postgres_url: str, tmp_path: Path
+) -> None:
+    env = service_env(
+        postgres_url,
+        telegram_token="123456:TEST",
+        telegram_base_url=fake.base_url,
+        listen_port="0",
+    )
+    with (tmp_path / "run.log").open("wb") as log:
+        first = start_service(env, log)
+        try:
+            await fake.wait_until(lambda: fake.count("getUpdates") >= 1, timeout=30)
+            second = await asyncio.to_thread(
+                subprocess.run,
+                [sys.executable, "-m", "bot", "run"],
+                env=env,
+                cwd=ROOT,
+                capture_output=True,
+                timeout=60,
+            )
+            assert second.returncode == 2
+            said = second.stderr.decode()
+            assert "BRANCHBOT_WEBHOOK_URL" in said
+            assert "another branchbot process already polls Telegram" in said
+            fake.push_message(4242, "/help")  # the first goes on polling
+            await fake.wait_until(lambda: len(fake.texts_to(4242)) == 1, timeout=20)
+        finally:
+            assert await stop_service(first) == 0
