@@ -17,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.crypto import SecretBox
-from storage.db import insert_ignoring_conflicts
-from storage.inbox_models import InboxUpdate
+from storage.db import insert_ignoring_conflicts, upsert_for
+from storage.inbox_models import InboxUpdate, WebhookState
 
 INBOX: Table = InboxUpdate.__table__  # type: ignore[assignment]
 _ACCEPT = insert_ignoring_conflicts(
@@ -152,3 +152,18 @@ async def prune(session: AsyncSession, older_than: datetime) -> int:
     """Forget updates nobody handled for long (their platform is no longer served)."""
     result = await session.execute(delete(InboxUpdate).where(InboxUpdate.received_at < older_than))
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def webhook_fingerprint(session: AsyncSession, platform: str) -> str | None:
+    """The fingerprint of the webhook last registered with `platform`, if any."""
+    return await session.scalar(
+        select(WebhookState.fingerprint).where(WebhookState.platform == platform)
+    )
+
+
+async def webhook_registered(
+    session: AsyncSession, platform: str, fingerprint: str, now: datetime
+) -> None:
+    row = {"platform": platform, "fingerprint": fingerprint, "set_at": now}
+    insert = upsert_for(session)(WebhookState).values(row)
+    await session.execute(insert.on_conflict_do_update(index_elements=["platform"], set_=row))

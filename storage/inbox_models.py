@@ -1,5 +1,6 @@
 """The inbox table: updates a platform was told were received (HTTP 200, or the next
-getUpdates offset) and that are not handled yet, so a process that dies does not lose them."""
+getUpdates offset) and that are not handled yet, so a process that dies does not lose them;
+and what webhook was last registered with the platform."""
 
 from datetime import datetime
 
@@ -36,3 +37,15 @@ class InboxUpdate(Base):
         UniqueConstraint("platform", "update_key"),
         Index("ix_inbox_chat_order", "platform", "chat_key", "seq", "id"),
     )
+
+
+class WebhookState(Base):
+    """The webhook a process last registered with a platform, as a keyed fingerprint of its
+    URL, secret and update kinds: the platform shows the URL but never the secret, and a
+    process sets the webhook only when this or the URL it shows differs."""
+
+    __tablename__ = "webhook_state"
+
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    set_at: Mapped[datetime]

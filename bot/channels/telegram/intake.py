@@ -15,9 +15,11 @@ from typing import Any
 from telegram import Bot, Update
 from telegram.error import Conflict, TelegramError
 
+from bot.app.services import Services
 from bot.app.settings import PREFIX, ConfigError
-from bot.channels.inbox import InboxWorker
+from bot.channels.inbox import InboxWorker, wall_clock
 from bot.channels.telegram.convert import PLATFORM
+from storage import inbox
 from storage.inbox import Arrival
 from storage.leader import Leadership
 
@@ -38,14 +40,20 @@ def arrival(update: Update, data: dict[str, Any], bot_id: int) -> Arrival:
     return Arrival(PLATFORM, key, chat_key, body, seq=update.update_id)
 
 
-async def set_webhook_once(bot: Bot, url: str, secret: str | None) -> bool:
-    """Set the webhook unless Telegram already posts our updates to this URL (every process
-    shares one URL, so the first to start sets it); True if it was set now."""
+async def set_webhook_once(bot: Bot, url: str, secret: str | None, services: Services) -> bool:
+    """Set the webhook unless Telegram already posts to this URL with this secret (every
+    process shares them, so the first to start sets it); True if it was set now. Telegram
+    shows the URL but never the secret: a keyed fingerprint of what was set is kept."""
+    fingerprint = services.box.mac(json.dumps([url, secret, ALLOWED_UPDATES]).encode())
     info = await bot.get_webhook_info()
-    if info.url == url and sorted(info.allowed_updates or ()) == sorted(ALLOWED_UPDATES):
+    async with services.readers() as session:
+        known = await inbox.webhook_fingerprint(session, PLATFORM)
+    if info.url == url and known == fingerprint:
         log.info("Telegram webhook already set to %s", url)
         return False
     await bot.set_webhook(url, secret_token=secret, allowed_updates=ALLOWED_UPDATES)
+    async with services.sessions.begin() as session:
+        await inbox.webhook_registered(session, PLATFORM, fingerprint, wall_clock())
     log.info("Telegram webhook set to %s", url)
     return True
 

@@ -134,6 +134,7 @@ class TelegramService:
                 app.bot,
                 self.settings.webhook_url or "",
                 secret.get_secret_value() if secret else None,
+                self.services,
             )
         else:
             log.info("Telegram polling as @%s", username)

@@ -1,4 +1,5 @@
-"""The durable inbox: updates accepted from a platform and not yet handled
+"""The durable inbox: updates accepted from a platform and not yet handled; the webhook
+last registered
 
 Revision ID: 0017
 Revises: 0014
@@ -39,8 +40,16 @@ def upgrade() -> None:
     with op.batch_alter_table('inbox', schema=None) as batch_op:
         batch_op.create_index('ix_inbox_chat_order', ['platform', 'chat_key', 'seq', 'id'], unique=False)
 
+    op.create_table('webhook_state',
+    sa.Column('platform', sa.String(length=16), nullable=False),
+    sa.Column('fingerprint', sa.String(length=64), nullable=False),
+    sa.Column('set_at', sa.DateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('platform', name=op.f('pk_webhook_state'))
+    )
+
 
 def downgrade() -> None:
+    op.drop_table('webhook_state')
     with op.batch_alter_table('inbox', schema=None) as batch_op:
         batch_op.drop_index('ix_inbox_chat_order')
 
