@@ -12,6 +12,7 @@ import logging
 import os
 import secrets
 import socket
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -58,6 +59,7 @@ class InboxWorker:
         self.concurrency = concurrency
         self.lease = timedelta(seconds=lease)
         self.holder = process_name()
+        self._queue: deque[Claimed] = deque()  # claimed, waiting for a free slot
         self._running: dict[int, asyncio.Task[None]] = {}
         self._done: list[int] = []
         self._wake = asyncio.Event()
@@ -77,7 +79,7 @@ class InboxWorker:
         ]
 
     async def stop(self, patience: float = 10.0) -> None:
-        """Finish the updates in hand (within `patience`), then give back the rest."""
+        """Finish the updates being handled (within `patience`), then give back the rest."""
         self._stopping = True
         self._wake.set()
         if self._running:
@@ -95,30 +97,39 @@ class InboxWorker:
     async def _run(self) -> None:
         while not self._stopping:
             self._wake.clear()
-            try:
-                claimed = await self._round()
-            except Exception:
-                log.exception("the %s inbox could not be read; trying again", self.platform)
-                claimed = []
-            for row in claimed:
-                task = asyncio.create_task(self._handle(row), name=f"inbox-{row.id}")
-                self._running[row.id] = task
+            claimed = False
+            if self._wants_round():
+                try:
+                    claimed = await self._round()
+                except Exception:
+                    log.exception("the %s inbox could not be read; trying again", self.platform)
+            while self._queue and len(self._running) < self.concurrency:
+                row = self._queue.popleft()
+                self._running[row.id] = asyncio.create_task(
+                    self._handle(row), name=f"inbox-{row.id}"
+                )
             if claimed:
                 continue  # more may be waiting behind them
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), IDLE_POLL)
 
-    async def _round(self) -> list[Claimed]:
-        """Forget what was handled and claim what there is room for, in one transaction."""
+    def _wants_round(self) -> bool:
+        """Claim when there is nothing queued to start next; forget handled updates at least
+        every `concurrency` of them. (Under load that is a round per `concurrency` updates,
+        not one per update.)"""
+        hungry = not self._queue and len(self._running) < self.concurrency
+        return hungry or len(self._done) >= self.concurrency
+
+    async def _round(self) -> bool:
+        """Forget what was handled and claim up to twice `concurrency` in hand, in one
+        transaction; whether anything was claimed."""
         done, self._done = self._done, []
-        room = self.concurrency - len(self._running)
+        room = 2 * self.concurrency - len(self._running) - len(self._queue)
         now = wall_clock()
         try:
             async with self.sessions.begin() as session:
                 await inbox.finish(session, self.holder, done)
-                if room <= 0:
-                    return []
-                return await inbox.claim(
+                claimed = await inbox.claim(
                     session,
                     self.box,
                     self.platform,
@@ -130,6 +141,8 @@ class InboxWorker:
         except BaseException:
             self._done.extend(done)
             raise
+        self._queue.extend(claimed)
+        return bool(claimed)
 
     async def _handle(self, row: Claimed) -> None:
         try:
@@ -157,7 +170,7 @@ class InboxWorker:
         pause = self.lease.total_seconds() / 3
         while True:
             await asyncio.sleep(pause)
-            if not self._running:
+            if not self._running and not self._queue:
                 continue
             try:
                 async with self.sessions.begin() as session:
