@@ -11,9 +11,11 @@ import contextlib
 import json
 import logging
 from typing import Any
+from urllib.parse import urlencode
 
-from telegram import Bot, Update
+from telegram import Bot
 from telegram.error import Conflict, TelegramError
+from telegram.request import BaseRequest
 
 from bot.app.services import Services
 from bot.app.settings import PREFIX, ConfigError
@@ -26,18 +28,30 @@ from storage.leader import Leadership
 log = logging.getLogger(__name__)
 ALLOWED_UPDATES = ["message", "callback_query"]
 POLL_TIMEOUT = 30  # seconds a getUpdates call waits for news
+READ_SLACK = 10  # seconds beyond it before the answer counts as lost
 PAUSE = 5.0  # seconds after a failure (Telegram, the network or the database)
 POLLER = "poller"  # the leadership role of the one process that polls
 
 
-def arrival(update: Update, data: dict[str, Any], bot_id: int) -> Arrival:
-    """An update for the inbox, keyed as the router keys it and ordered within its chat by
-    Telegram's update_id; an update without a chat is a chat of its own."""
-    key = f"{bot_id}:{update.update_id}"
-    chat = update.effective_chat
+def arrival(data: dict[str, Any], bot_id: int) -> Arrival:
+    """An update (its JSON, with a numeric update_id) for the inbox, keyed as the router keys
+    it and ordered within its chat by update_id; one without a chat is a chat of its own."""
+    update_id = int(data["update_id"])
+    key = f"{bot_id}:{update_id}"
+    chat = _chat_id(data)
     body = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    chat_key = str(chat.id) if chat is not None else f"update:{key}"
-    return Arrival(PLATFORM, key, chat_key, body, seq=update.update_id)
+    return Arrival(PLATFORM, key, f"update:{key}" if chat is None else str(chat), body, update_id)
+
+
+def _chat_id(data: dict[str, Any]) -> object:
+    """The chat an update is in, read from its JSON as PTB's effective_chat reads it: the
+    `chat` of its one content object (message, member change …), or of the message a
+    button was on. (Parsing the whole update into PTB's objects cost more than storing it.)"""
+    for value in data.values():
+        if isinstance(value, dict):
+            chat = value.get("chat") or (value.get("message") or {}).get("chat")
+            return chat.get("id") if isinstance(chat, dict) else None
+    return None
 
 
 async def set_webhook_once(bot: Bot, url: str, secret: str | None, services: Services) -> bool:
@@ -63,8 +77,11 @@ class Poller:
     Telegram it arrived. Telegram answers a second poller with 409, so only the process that
     leads the `poller` role on the database polls; another refuses to start."""
 
-    def __init__(self, bot: Bot, worker: InboxWorker, leadership: Leadership) -> None:
+    def __init__(
+        self, bot: Bot, request: BaseRequest, worker: InboxWorker, leadership: Leadership
+    ) -> None:
         self.bot = bot
+        self.request = request  # the bot's own for getUpdates (PTB sets it up and closes it)
         self.worker = worker
         self.leadership = leadership
         self._task: asyncio.Task[None] | None = None
@@ -107,10 +124,20 @@ class Poller:
             log.error("lost the %s role to another process; not polling", POLLER)
             await asyncio.sleep(PAUSE)
             return offset
-        updates = await self.bot.get_updates(
-            offset=offset, timeout=POLL_TIMEOUT, allowed_updates=ALLOWED_UPDATES
-        )
+        updates = await self._get_updates(offset)
         if not updates:
             return offset
-        await self.worker.accept([arrival(u, u.to_dict(), self.bot.id) for u in updates])
-        return updates[-1].update_id + 1
+        await self.worker.accept([arrival(data, self.bot.id) for data in updates])
+        return int(updates[-1]["update_id"]) + 1
+
+    async def _get_updates(self, offset: int | None) -> list[dict[str, Any]]:
+        """getUpdates as JSON: Bot.get_updates would build PTB's objects of every update, and
+        storing them would take them apart again (the two were most of the inbox's cost)."""
+        query = {"timeout": POLL_TIMEOUT, "allowed_updates": json.dumps(ALLOWED_UPDATES)}
+        if offset is not None:
+            query["offset"] = offset
+        url = f"{self.bot.base_url}/getUpdates?{urlencode(query)}"
+        # A GET answered as any Bot API call (errors raise as they would from the Bot).
+        payload = await self.request.retrieve(url, read_timeout=POLL_TIMEOUT + READ_SLACK)
+        updates = json.loads(payload)["result"]
+        return [u for u in updates if isinstance(u, dict) and type(u.get("update_id")) is int]

@@ -71,6 +71,7 @@ class TelegramService:
         return urlparse(self.settings.webhook_url or "").path or "/telegram"
 
     def _build(self) -> Application:
+        self._updates_request = AiohttpRequest(pool_size=1)
         base = self.settings.telegram_base_url
         builder: ApplicationBuilder = (
             Application.builder()
@@ -78,8 +79,8 @@ class TelegramService:
             .base_url(f"{base}/bot")
             .base_file_url(f"{base}/file/bot")
             .request(AiohttpRequest(pool_size=self.settings.telegram_concurrency + 4))
-            # getUpdates waits up to its long-poll timeout; PTB passes that as read_timeout.
-            .get_updates_request(AiohttpRequest(pool_size=1))
+            # getUpdates waits up to its long-poll timeout (intake.Poller).
+            .get_updates_request(self._updates_request)
         )
         if self.settings.telegram_rate_limit:
             builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
@@ -123,7 +124,8 @@ class TelegramService:
         self.services.links.register(PLATFORM, f"https://t.me/{username}?start={{code}}")
         self.services.files.register(PLATFORM, self.fetch_file)
         if not self.webhook_mode:  # first: a second poller is refused before it does anything
-            self.poller = Poller(app.bot, self.inbox, Leadership(self.services.engine, POLLER))
+            leadership = Leadership(self.services.engine, POLLER)
+            self.poller = Poller(app.bot, self._updates_request, self.inbox, leadership)
             await self.poller.start()
         await self._set_menu()
         await app.start()
@@ -206,11 +208,11 @@ class TelegramService:
             # PTB takes any update_id, but the once-only claim keys on it: a number or nothing.
             if type(data.get("update_id")) is not int:
                 raise TypeError("update_id is not a number")
-            update = Update.de_json(data, self.application.bot)
+            Update.de_json(data, self.application.bot)  # what PTB cannot read is refused
         except Exception as err:  # anything PTB cannot read is the caller's fault: one line
             log.warning("webhook body refused: %s", type(err).__name__)  # never its content
             return web.Response(status=400)
         # Stored (committed) before the 200: Telegram never sends an update twice after it.
-        await self.inbox.accept([arrival(update, data, self.application.bot.id)])
+        await self.inbox.accept([arrival(data, self.application.bot.id)])
         crash_point("inbox.accepted")
         return await answer(request, web.Response(), "webhook.answered")
