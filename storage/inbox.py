@@ -82,9 +82,12 @@ def _claim_statement() -> Update:
         .where(row.platform == bindparam("of_platform"), free, first_of_chat)
         .order_by(row.id)
         .limit(bindparam("at_most"))
+        # PostgreSQL: another process's round claiming some of them is not waited for (its
+        # rows are simply not taken now); SQLite has one writer and no such clause.
+        .with_for_update(skip_locked=True)
     )
-    # `free` again on the row itself: two processes racing for a head, the second finds
-    # it claimed once the first commits (PostgreSQL re-reads the row it waited for).
+    # `free` again on the row itself: should the two rounds still meet on a row, the second
+    # finds it claimed once the first commits (PostgreSQL re-reads the row it waited for).
     return (
         INBOX.update()
         .where(row.id.in_(heads.scalar_subquery()), free)
