@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Table, Update, and_, bindparam, exists, or_, select
+from sqlalchemy import Table, Update, and_, bindparam, exists, or_, select, text, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.crypto import SecretBox
@@ -20,6 +20,8 @@ from storage.db import insert_ignoring_conflicts, upsert_for
 from storage.inbox_models import InboxUpdate, WebhookState
 
 INBOX: Table = InboxUpdate.__table__  # type: ignore[assignment]
+# Every update runs it, with one id or a few: a fixed statement, not an IN list of each size.
+_FINISH = text("DELETE FROM inbox WHERE id = :id AND claimed_by = :holder")
 _ACCEPT = insert_ignoring_conflicts(
     INBOX,
     ("platform", "update_key", "chat_key", "seq", "body", "received_at", "attempts"),
@@ -41,6 +43,7 @@ class Arrival:
 class Claimed:
     id: int
     update_key: str
+    chat_key: str
     body: str
     attempts: int
 
@@ -66,10 +69,11 @@ async def accept(
     await session.execute(_ACCEPT, rows)
 
 
-def _claim_statement() -> Update:
+def _claim_statement(*, among_keys: bool) -> Update:
     """UPDATE … RETURNING the heads of chats that nobody holds (or whose holder's lease ran
-    out), oldest first: built once, as every round of every process runs it. On the table,
-    not the mapped class: the ORM's bulk-update machinery cost more than the statement."""
+    out), oldest first; `among_keys`: only among the updates with the given keys. Built
+    once, as every update runs one. On the table, not the mapped class: the ORM's
+    bulk-update machinery cost more than the statement."""
     row, earlier = INBOX.c, INBOX.alias("earlier").c
     free = or_(row.claimed_at.is_(None), row.claimed_at < bindparam("lease_cutoff"))
     first_of_chat = ~exists().where(
@@ -77,9 +81,10 @@ def _claim_statement() -> Update:
         earlier.chat_key == row.chat_key,
         or_(earlier.seq < row.seq, and_(earlier.seq == row.seq, earlier.id < row.id)),
     )
+    wanted = row.update_key.in_(bindparam("keys", expanding=True)) if among_keys else true()
     heads = (
         select(row.id)
-        .where(row.platform == bindparam("of_platform"), free, first_of_chat)
+        .where(row.platform == bindparam("of_platform"), wanted, free, first_of_chat)
         .order_by(row.id)
         .limit(bindparam("at_most"))
         # PostgreSQL: another process's round claiming some of them is not waited for (its
@@ -96,11 +101,12 @@ def _claim_statement() -> Update:
             claimed_at=bindparam("at_now"),
             attempts=row.attempts + 1,
         )
-        .returning(row.id, row.update_key, row.body, row.attempts)
+        .returning(row.id, row.update_key, row.chat_key, row.body, row.attempts)
     )
 
 
-_CLAIM = _claim_statement()
+_CLAIM = _claim_statement(among_keys=False)
+_CLAIM_AMONG = _claim_statement(among_keys=True)
 
 
 async def claim(
@@ -112,14 +118,17 @@ async def claim(
     now: datetime,
     cutoff: datetime,
     limit: int,
+    keys: Sequence[str] | None = None,
 ) -> list[Claimed]:
-    """Claim up to `limit` chat heads of `platform` for `holder`; claims older than
-    `cutoff` are a dead holder's and are taken over."""
-    params = {"of_platform": platform, "by_holder": holder, "at_now": now}
+    """Claim up to `limit` chat heads of `platform` for `holder` (with `keys`: only among
+    those updates); claims older than `cutoff` are a dead holder's and are taken over."""
+    params: dict[str, object] = {"of_platform": platform, "by_holder": holder, "at_now": now}
     params |= {"lease_cutoff": cutoff, "at_most": limit}
-    result = await session.execute(_CLAIM, params)
+    if keys is not None:
+        params["keys"] = [key[:64] for key in keys]
+    result = await session.execute(_CLAIM if keys is None else _CLAIM_AMONG, params)
     return [
-        Claimed(r.id, r.update_key, box.decrypt_bytes(r.body).decode(), r.attempts)
+        Claimed(r.id, r.update_key, r.chat_key, box.decrypt_bytes(r.body).decode(), r.attempts)
         for r in result.all()
     ]
 
@@ -136,9 +145,7 @@ async def finish(session: AsyncSession, holder: str, ids: Sequence[int]) -> None
     """Forget handled updates; one another process took over (this one's lease ran out)
     is that process's to finish."""
     if ids:
-        await session.execute(
-            INBOX.delete().where(INBOX.c.id.in_(ids), INBOX.c.claimed_by == holder)
-        )
+        await session.execute(_FINISH, [{"id": i, "holder": holder} for i in ids])
 
 
 async def release(session: AsyncSession, holder: str) -> None:
