@@ -18,6 +18,7 @@ from sqlalchemy import Engine, text
 
 from handlers.core.context import Options
 from handlers.meetings.domain import auto_open, finalize, nudge_inactive, planned_for, remind
+from handlers.meetings.group_checkin import rotate_codes as redraw_group_codes
 from handlers.meetings.settings import MeetingSettings
 from scheduler.context import current, current_scheduler
 from storage import meetings
@@ -27,6 +28,7 @@ from storage.models import Meeting
 
 log = logging.getLogger(__name__)
 SYNC = "meetings.sync"
+CODES = "meetings.codes"
 PREFIX = "meeting:"  # of every per-meeting job's id
 
 
@@ -150,6 +152,17 @@ async def meeting_finish(meeting_id: int, planned: int | None = None) -> bool:
         done = await finalize(session, ctx.box, meeting_id, ctx.clock(), planned)
     ctx.wake_sender()
     return done
+
+
+async def rotate_codes() -> int:
+    """The check-in codes turned (on the minute): the branch groups' code posts of every
+    meeting whose check-in is open show the new one."""
+    ctx = current()
+    async with ctx.sessions.begin() as session:
+        count = await redraw_group_codes(session, ctx.clock())
+    if count:
+        ctx.wake_sender()
+    return count
 
 
 async def monthly_nudge() -> int:

@@ -27,7 +27,15 @@ from handlers.core.context import Options
 from handlers.evaluation.settings import EvaluationSettings
 from handlers.pipeline.settings import PipelineSettings
 from handlers.study.settings import StudySettings
-from scheduler import jobs, meeting_jobs, pipeline_jobs, stored, study_jobs, watch_jobs
+from scheduler import (
+    branch_group_jobs,
+    jobs,
+    meeting_jobs,
+    pipeline_jobs,
+    stored,
+    study_jobs,
+    watch_jobs,
+)
 from scheduler.context import JobContext, use, use_scheduler
 from storage.db import ensure_sqlite_dir, job_store_url
 from storage.leader import Leadership
@@ -100,6 +108,14 @@ def add_standing_jobs(scheduler: AsyncIOScheduler, options: Options) -> None:
         replace_existing=True,
     )
     scheduler.add_job(
+        meeting_jobs.rotate_codes,
+        # Codes turn on the minute (TOTP steps of 60 s from the epoch): just after it.
+        CronTrigger(second=1, timezone=zone),
+        id=meeting_jobs.CODES,
+        replace_existing=True,
+        misfire_grace_time=30,  # a turn missed is overtaken by the next one
+    )
+    scheduler.add_job(
         meeting_jobs.monthly_nudge,
         CronTrigger(day=1, hour=9, minute=0, timezone=zone),
         id=NUDGE,
@@ -119,6 +135,7 @@ def add_standing_jobs(scheduler: AsyncIOScheduler, options: Options) -> None:
         id=watch_jobs.ACCESS,
         replace_existing=True,
     )
+    _add_group_jobs(scheduler, zone)
     if options.of(EvaluationSettings).chain_walk_at:
         scheduler.add_job(
             watch_jobs.chain_walk_if_due,
@@ -147,6 +164,23 @@ def add_standing_jobs(scheduler: AsyncIOScheduler, options: Options) -> None:
             replace_existing=True,
             misfire_grace_time=2 * 3600,  # after a short outage, still the same morning
         )
+
+
+def _add_group_jobs(scheduler: AsyncIOScheduler, zone: ZoneInfo) -> None:
+    """The branch groups' jobs: roll-call deadlines, Monday's highlights."""
+    scheduler.add_job(
+        branch_group_jobs.rollcall_deadlines,
+        CronTrigger(minute="*/5", timezone=zone),
+        id=branch_group_jobs.ROLLCALL_DEADLINES,
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        branch_group_jobs.weekly_highlights,
+        CronTrigger(day_of_week="mon", hour=9, minute=0, timezone=zone),
+        id=branch_group_jobs.HIGHLIGHTS,
+        replace_existing=True,
+        misfire_grace_time=6 * 3600,  # after an outage, still Monday's post
+    )
 
 
 def start_scheduler(context: JobContext, database_url: str, timezone: ZoneInfo) -> AsyncIOScheduler:

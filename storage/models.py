@@ -298,7 +298,8 @@ class Notice(Base):
     text: Mapped[str] = mapped_column(Text)
     # A document or photo the author sent with it: {"platform", "kind", "file_id", "file_name"}.
     attachment: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    # Who it went to, as chosen: {"branches": [ids], "filter": ..., "stage"/"notice": ...}.
+    # Who it went to, as chosen: {"branches": [ids], "filter": ..., "stage"/"notice": ...}, and
+    # where: "where": "both" | "private" | "group" (the branch groups; absent before: private).
     audience: Mapped[dict[str, Any]] = mapped_column(JSON)
     require_ack: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
@@ -320,6 +321,9 @@ class NoticeRecipient(Base):
     # Its delivery is the outbox row with ref "notice:<id>", kind "notice" and this member;
     # no such row: the member had no chat account the bot could reach.
     acked_at: Mapped[datetime | None]
+    # Where the 收到 was pressed: "private" (the member's own copy) or "group" (the branch
+    # group's post); None for acknowledgements recorded before groups existed.
+    acked_via: Mapped[str | None] = mapped_column(String(16))
 
 
 class Meeting(Base):

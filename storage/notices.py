@@ -58,8 +58,11 @@ async def recipient(
     return await session.get(NoticeRecipient, (notice_id, member_id))
 
 
-async def acknowledge(session: AsyncSession, notice_id: int, member_id: int, at: datetime) -> bool:
-    """Record the first acknowledgement; False if it was already recorded (or not addressed)."""
+async def acknowledge(
+    session: AsyncSession, notice_id: int, member_id: int, at: datetime, via: str = "private"
+) -> bool:
+    """Record the first acknowledgement and where it was made ("private" or "group"); False
+    if it was already recorded (or not addressed)."""
     result = await session.execute(
         update(NoticeRecipient)
         .where(
@@ -67,7 +70,7 @@ async def acknowledge(session: AsyncSession, notice_id: int, member_id: int, at:
             NoticeRecipient.member_id == member_id,
             NoticeRecipient.acked_at.is_(None),
         )
-        .values(acked_at=at)
+        .values(acked_at=at, acked_via=via)
     )
     return bool(getattr(result, "rowcount", 0))
 
@@ -83,6 +86,30 @@ async def recipients_with_names(
         .order_by(NoticeRecipient.member_id)
     )
     return [(int(m), str(n), a) for m, n, a in (await session.execute(query)).all()]
+
+
+async def ack_counts(
+    session: AsyncSession, notice_id: int, branch_id: int | None = None
+) -> tuple[int, int]:
+    """(acknowledged, addressed) of a notice; with `branch_id`, among that branch's members
+    only (a branch group's count of a notice to several branches)."""
+    query = select(func.count(NoticeRecipient.acked_at), func.count()).where(
+        NoticeRecipient.notice_id == notice_id
+    )
+    if branch_id is not None:
+        query = query.join(Member, Member.id == NoticeRecipient.member_id).where(
+            Member.branch_id == branch_id
+        )
+    acked, total = (await session.execute(query)).one()
+    return int(acked), int(total)
+
+
+async def acked_in_group(session: AsyncSession, notice_id: int) -> int:
+    """How many acknowledged the notice by its 收到 button in a group."""
+    query = select(func.count()).where(
+        NoticeRecipient.notice_id == notice_id, NoticeRecipient.acked_via == "group"
+    )
+    return int(await session.scalar(query) or 0)
 
 
 async def unacked_ids(session: AsyncSession, notice_id: int) -> list[int]:

@@ -90,6 +90,14 @@ async def enqueue(session: AsyncSession, envelopes: Iterable[Envelope], now: dat
     return len(rows)
 
 
+async def has_key(session: AsyncSession, key: str) -> bool:
+    """Whether a message with this idempotency key was queued already (a job run twice can
+    skip the work of making it again)."""
+    return (
+        await session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == key)) is not None
+    )
+
+
 async def due(
     session: AsyncSession,
     now: datetime,

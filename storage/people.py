@@ -120,8 +120,8 @@ def touch_account(acct: PlatformAccount, chat_id: str | None, seen_at: datetime)
         acct.last_seen_at = seen_at
     if chat_id is not None and acct.chat_id != chat_id:
         acct.chat_id = chat_id
-    if acct.blocked_at is not None:  # writing to the bot again means they unblocked it
-        acct.blocked_at = None
+    if chat_id is not None and acct.blocked_at is not None:
+        acct.blocked_at = None  # writing to the bot privately again means they unblocked it
 
 
 async def platforms_of(session: AsyncSession, member_id: int) -> list[str]:

@@ -76,9 +76,11 @@ async def _migrate(
         await conn.run_sync(run)
 
 
-async def current_revision(engine: AsyncEngine) -> str | None:
-    def read(connection: Connection) -> str | None:
-        return MigrationContext.configure(connection).get_current_revision()
+def revision_on(connection: Connection) -> str | None:
+    """The revision of the database on this connection (None: no schema yet)."""
+    return MigrationContext.configure(connection).get_current_revision()
 
+
+async def current_revision(engine: AsyncEngine) -> str | None:
     async with engine.connect() as conn:
-        return await conn.run_sync(read)
+        return await conn.run_sync(revision_on)

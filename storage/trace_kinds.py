@@ -15,6 +15,22 @@ TRACE_KINDS: dict[str, str] = {
     "source, target (names), target_id, created, on, members (how many), via, by",
     "branch.archived": "a branch that no longer exists was archived (it had no members left); "
     "data: on, cancelled (pending transfers), via, by",
+    "group.bound": "a group chat was bound to a branch (none: school-wide); ref: group:ID; data: "
+    "platform, title",
+    "group.unbound": "a group chat was unbound; ref: group:ID; data: why (command, or removed: "
+    "the bot was taken out of the group)",
+    "group.moved": "a bound Telegram group became a supergroup under a new chat id; ref: group:ID; "
+    "data: from, to",
+    "rollcall.created": "a roll-call (接龙) was started in a group; ref: rollcall:ID; data: group, "
+    "topic, deadline, capacity, attached_to (meeting:ID or an activity's name)",
+    "rollcall.joined": "a member joined a roll-call; member: who; ref: rollcall:ID; data: position",
+    "rollcall.left": "a member left a roll-call (the entry is kept, marked withdrawn); member: "
+    "who; ref: rollcall:ID",
+    "rollcall.closed": "a roll-call closed, at its deadline (no actor) or early by a command; ref: "
+    "rollcall:ID; data: why (deadline, command), on_list (how many)",
+    "rollcall.exported": "a roll-call's list was exported; ref: rollcall:ID; data: format, rows",
+    "highlights.switched": "a branch group's weekly highlights were turned on or off; ref: "
+    "group:ID; data: on",
     "member.created": "a member was added (CLI, roster import or /invite)",
     "member.imported": "a roster file was imported into a branch; data: file name, rows, added",
     "member.changed": "a member's record was changed; data: field, old, new (a phone only as "
@@ -123,6 +139,12 @@ TRACE_KINDS: dict[str, str] = {
     "access.alert": "unusual access to people's data was detected; data: rule, actor, count",
     "candidates.viewed": "the side-by-side evidence table was viewed; data: view, people",
     "chain.broken": "a full walk found the trace chain broken; data: bad_id, reason, checked",
+    "backup.restored": "the database was restored from a backup (CLI; anything recorded after "
+    "the backup was taken is not in it); data: taken_at, revision, head (the backup's last "
+    "trace), rows, file, by",
+    "key.rotated": "SECRET_KEY was replaced (CLI): every encrypted value re-encrypted and the "
+    "chain re-signed; data: old_head and old_hash (the head under the old key), resigned, "
+    "values, invites_revoked, web_codes_deleted, by",
 }
 
 

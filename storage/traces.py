@@ -59,9 +59,11 @@ _MOVE_AND_INSERT = (
 _CANONICAL_JSON = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
-def canonical(trace: Trace | Row[Any]) -> bytes:
+def canonical(trace: Trace | Row[Any], prev_hash: str | None = None) -> bytes:
     """The exact bytes a trace's hash covers; stable across SQLite and PostgreSQL. A Core row
-    of the traces table will do (the chain walk reads those: ORM entities cost more)."""
+    of the traces table will do (the chain walk reads those: ORM entities cost more).
+    `prev_hash`: the bytes it covers after another previous row's hash (the chain re-signed
+    under a new key)."""
     body = {
         "id": trace.id,
         "at": trace.at.astimezone(UTC).isoformat(timespec="microseconds"),
@@ -72,7 +74,8 @@ def canonical(trace: Trace | Row[Any]) -> bytes:
         "ref": trace.ref,
         "data": trace.data,
     }
-    return (trace.prev_hash + _CANONICAL_JSON.encode(body)).encode()
+    before = trace.prev_hash if prev_hash is None else prev_hash
+    return (before + _CANONICAL_JSON.encode(body)).encode()
 
 
 def seal_payload(last_id: int, last_hash: str) -> bytes:

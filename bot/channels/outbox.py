@@ -19,7 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.core.messages import Reply
 from handlers.core.payload import queued_reply
-from storage import outbox
+from handlers.groups import live
+from storage import groups, outbox
 from storage.crypto import SecretBox
 from storage.leader import Leadership
 from storage.models import OutboxMessage
@@ -64,7 +65,16 @@ class Failed:
     done: int = 0
 
 
-Outcome = Sent | Throttled | Blocked | Failed
+@dataclass(frozen=True)
+class Deferred:
+    """Not yet: the row waits `seconds` and is tried again, using up no attempt (an edit whose
+    first message is still in flight)."""
+
+    seconds: float
+    why: str
+
+
+Outcome = Sent | Throttled | Blocked | Failed | Deferred
 
 
 class Transport(Protocol):
@@ -143,6 +153,15 @@ def _remember_parts(row: OutboxMessage, done: int) -> None:
     JSON column sees a change only when it is assigned)."""
     if done > int(row.payload.get(PARTS_DONE, 0) or 0):
         row.payload = {**row.payload, PARTS_DONE: done}
+
+
+def _undrawn(drawn: live.Drawn) -> Outcome:
+    """What a live row that sends nothing comes to."""
+    if drawn.skip:  # its first message, not yet sent, will show the state itself
+        return Sent("")
+    if drawn.wait:
+        return Deferred(2.0, "waiting for its first message to be sent")
+    return Failed(drawn.gone or "nothing to draw", permanent=True)
 
 
 def backoff(attempts: int, base: float) -> timedelta:
@@ -284,10 +303,16 @@ class OutboxSender:
             await self._record(session, row, outcome)
 
     async def _deliver(self, row: OutboxMessage) -> Outcome:
-        try:
-            reply = queued_reply(self.box, row.payload, row.sealed)
-        except (KeyError, TypeError, ValueError) as err:
-            return Failed(f"unreadable payload: {err!r}", permanent=True)
+        if live.LIVE in row.payload:
+            drawn = await self._draw(row)
+            if drawn.reply is None:
+                return _undrawn(drawn)
+            reply = drawn.reply
+        else:
+            try:
+                reply = queued_reply(self.box, row.payload, row.sealed)
+            except (KeyError, TypeError, ValueError) as err:
+                return Failed(f"unreadable payload: {err!r}", permanent=True)
         transport = self.transports[row.platform]
         done = int(row.payload.get(PARTS_DONE, 0) or 0)
         try:
@@ -298,9 +323,22 @@ class OutboxSender:
             log.exception("transport %s failed on outbox row %s", row.platform, row.id)
             return Failed(repr(err))
 
+    async def _draw(self, row: OutboxMessage) -> live.Drawn:
+        """A live post's reply drawn from the state now (handlers/groups/live.py); an edit
+        first takes up the post's waiting edit, so a change from now on queues another."""
+        post_id = row.payload.get(live.LIVE)
+        if row.payload.get(live.EDIT) and isinstance(post_id, int):
+            async with self.sessions.begin() as session:
+                await groups.take_edit(session, post_id)
+        async with self.readers() as session:
+            return await live.draw(session, self.box, row.payload)
+
     async def _record(self, session: AsyncSession, row: OutboxMessage, outcome: Outcome) -> None:
         now = self.clock()
-        if isinstance(outcome, Sent):
+        if isinstance(outcome, Deferred):
+            due = now + timedelta(seconds=outcome.seconds)
+            outbox.retry_later(row, due, outcome.why, counts=False)
+        elif isinstance(outcome, Sent):
             await outbox.mark_sent(session, self.box, row, now, outcome.message_id)
             self.sent += 1
         elif isinstance(outcome, Throttled):

@@ -1,4 +1,4 @@
-"""The `branchbot` command: init, run, demo, console, members, traces.
+"""The `branchbot` command: init, run, demo, console, members, traces, backup, key rotation.
 
 Every subcommand reads settings from BRANCHBOT_* variables (see docs/configuration.md).
 """
@@ -11,8 +11,10 @@ import click
 
 from bot.channels.console import ConsoleChat, bind_console, interact
 from bot.cli import archive, branches, moves  # noqa: F401  (they join the branch and member groups)
+from bot.cli.backup import backup_command, restore_command
 from bot.cli.demo import run_demo, stdin_is_terminal
 from bot.cli.dues import dues_group
+from bot.cli.keys import rotate_key
 from bot.cli.ledger import ledger
 from bot.cli.people import branch_group, member_group
 from bot.cli.report import report
@@ -144,6 +146,9 @@ main.add_command(report)
 main.add_command(ledger)
 main.add_command(dues_group)
 main.add_command(surveys_group)
+main.add_command(backup_command)
+main.add_command(restore_command)
+main.add_command(rotate_key)
 
 
 if __name__ == "__main__":

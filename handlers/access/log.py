@@ -43,6 +43,7 @@ KNOWN_WHAT = frozenset(
         "roster",
         "appraisal",
         "ledger",
+        "backup",
         "web.school",
         "web.scorecard",
         "web.meetings",

@@ -14,6 +14,7 @@ from handlers.account.members import (
 from handlers.account.settings import AccountSettings
 from handlers.common.lookup import find_member
 from handlers.core.context import Context
+from handlers.core.group_answers import FROM_GROUP
 from handlers.core.messages import Denied, Msg, Reply, Secret, Series, UserError
 from handlers.core.notify import queue_to_members
 from handlers.core.parsing import (
@@ -65,11 +66,14 @@ async def _bind(ctx: Context, code: str) -> Reply:
     )
 
 
-@feature.command("start", roles=None, aliases=("开始", "绑定"), private_only=True)
+@feature.command("start", roles=None, aliases=("开始", "绑定"), private_only=True, secret_args=True)
 async def start(ctx: Context, args: str) -> Replies:
     """Bind this chat account with an invite code, or greet a member who already has."""
     if ctx.caller is not None:
         return Reply(Msg("start.again", name=ctx.caller.name))
+    if args.strip() == FROM_GROUP:  # opened from the branch group's button: no code in it
+        await ctx.start_flow("bind", "code")
+        return Reply(Msg("start.from_group"))
     if args:
         return await _bind(ctx, args)
     await ctx.start_flow("bind", "code")
@@ -175,7 +179,9 @@ async def _bind_code_holder(ctx: Context, name: str) -> Member:
     return member
 
 
-@feature.command("bind_code", roles=EVERYONE, aliases=("绑定码",), private_only=True)
+@feature.command(
+    "bind_code", roles=EVERYONE, aliases=("绑定码",), private_only=True, secret_args=True
+)
 async def bind_code(ctx: Context, args: str) -> Replies:
     """A code to bind a member's account on a further platform (e.g. WeCom after Telegram).
     One's own is shown here; one a secretary asks for goes to that member's own chat, so it

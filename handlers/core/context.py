@@ -21,6 +21,7 @@ from handlers.core.tracer import OWN_BRANCH, BranchArg, Entry, or_own, write
 from storage import conversations, traces
 from storage.crypto import SecretBox
 from storage.enums import Role
+from storage.group_models import BranchGroup
 from storage.models import Conversation, Member, PlatformAccount, Trace
 
 S = TypeVar("S", bound=Section)
@@ -96,6 +97,8 @@ class Context:
     # The caller left the branch's roster (members.left_on) and may still read their own
     # data until members.access_until: their role is FORMER.
     former: bool = False
+    # The bound branch group the message came from, if it came from one.
+    group: BranchGroup | None = None
 
     @property
     def today(self) -> date:

@@ -66,6 +66,8 @@ class Button:
 
     label: Msg
     data: str
+    # A link button instead (opens the bot's private chat, a page): `data` is then unused.
+    url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,15 @@ class Reply:
     edit: bool = False
     # The sender's role changed (e.g. just bound): adapters refresh their command menu.
     menu_role: str | None = None
+    # Goes to this chat (the sender's private chat, on the same platform) instead of the one
+    # the message came from: a personal answer to a command sent in a group.
+    chat: str | None = None
+    # Shown as the answer to the button press (a short notice on the pressing user's screen),
+    # not as a message in the chat; with `link`, pressing opens it (the bot's private chat).
+    toast: bool = False
+    link: str | None = None
+    # A queued edit: the platform message (by its id) this one replaces in place.
+    replaces: str | None = None
 
 
 class UserError(Exception):

@@ -215,3 +215,33 @@ async def why_unreached(session: AsyncSession, member_ids: Sequence[int]) -> Msg
         return Msg("unreached.unbound")
     platform = _worded(refused)
     return Msg(f"unreached.{platform}") if platform else Msg("unreached.any")
+
+
+async def queue_to_chat(
+    session: AsyncSession,
+    platform: str,
+    chat_id: str,
+    reply: Reply,
+    *,
+    key: str,
+    kind: str,
+    now: datetime,
+    branch_id: int | None = None,
+    ref: str | None = None,
+    priority: int = 5,
+) -> None:
+    """Queue `reply` to a group chat: paced by the group's own limit (20 a minute on
+    Telegram) with everything else the bot sends there."""
+    payload, _ = _encode(reply, None)
+    envelope = Envelope(
+        key=key,
+        platform=platform,
+        chat_id=chat_id,
+        payload=payload,
+        kind=kind,
+        ref=ref,
+        branch_id=branch_id,
+        to_group=True,
+        priority=priority,
+    )
+    await outbox.enqueue(session, [envelope], now)

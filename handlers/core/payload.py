@@ -91,6 +91,13 @@ def attachment_in(data: JSON) -> Attachment:
     return Attachment(data["kind"], data["file_id"], data.get("file_name"), data.get("mime_type"))
 
 
+def _button_out(button: Button, secrets: dict[str, str] | None) -> JSON:
+    out: JSON = {"label": msg_out(button.label, secrets), "data": button.data}
+    if button.url is not None:
+        out["url"] = button.url
+    return out
+
+
 def reply_out(reply: Reply, secrets: dict[str, str] | None = None) -> JSON:
     """The reply as JSON for the outbox; TypeError for what cannot be queued (a Secret
     unless `secrets` is given to collect it)."""
@@ -100,10 +107,7 @@ def reply_out(reply: Reply, secrets: dict[str, str] | None = None) -> JSON:
     if reply.text is not None:
         data["text"] = msg_out(reply.text, secrets)
     if reply.buttons:
-        data["buttons"] = [
-            [{"label": msg_out(b.label, secrets), "data": b.data} for b in row]
-            for row in reply.buttons
-        ]
+        data["buttons"] = [[_button_out(b, secrets) for b in row] for row in reply.buttons]
     if reply.forward is not None:
         data["forward"] = attachment_out(reply.forward)
     return data
@@ -112,7 +116,7 @@ def reply_out(reply: Reply, secrets: dict[str, str] | None = None) -> JSON:
 def reply_in(data: JSON, secrets: Mapping[str, str] | None = None) -> Reply:
     text = msg_in(data["text"], secrets) if "text" in data else None
     buttons = tuple(
-        tuple(Button(msg_in(b["label"], secrets), b["data"]) for b in row)
+        tuple(Button(msg_in(b["label"], secrets), b["data"], b.get("url")) for b in row)
         for row in data.get("buttons", ())
     )
     forward = attachment_in(data["forward"]) if "forward" in data else None

@@ -19,6 +19,7 @@ Replies = Reply | list[Reply]
 CommandFn = Callable[["Context", str], Awaitable[Replies]]
 FlowFn = Callable[["Context", str, dict[str, Any], str], Awaitable[Replies]]
 LocationFn = Callable[["Context", "Location"], Awaitable[Replies]]
+EventFn = Callable[["Context"], Awaitable[Replies]]
 
 EVERYONE: frozenset[Role] = frozenset(Role)
 COMMITTEE_UP: frozenset[Role] = frozenset({Role.COMMITTEE, Role.SECRETARY, Role.ADMIN})
@@ -27,6 +28,14 @@ ADMIN_ONLY: frozenset[Role] = frozenset({Role.ADMIN})
 # The role a member who left (transferred out, graduated …) has while they may still read their
 # own data: only commands registered with `for_former=True` allow it.
 FORMER = "former"
+
+# How a command sent in a group chat is answered (Command.in_group). PRIVATELY: in the sender's
+# private chat, with a short note in the group that the answer went there (the default, so
+# nobody's record is ever shown in a group); HERE: in the group (binding it, a roll-call);
+# QUIETLY: privately, without the note (a check-in code: thirty notes would drown the group).
+PRIVATELY = "privately"
+HERE = "here"
+QUIETLY = "quietly"
 
 
 @dataclass(frozen=True)
@@ -37,6 +46,8 @@ class Command:
     handler: CommandFn
     roles: frozenset[Role] | None
     aliases: tuple[str, ...] = ()
+    # Answered only in private: sent in a group, the answer goes to the sender's private chat
+    # (as PRIVATELY below, whatever in_group says).
     private_only: bool = False
     hidden: bool = False  # reachable (e.g. by a button) but not listed in /help or the menu
     # Usable in the middle of a multi-step command without ending it (e.g. 收到 on a notice).
@@ -45,6 +56,10 @@ class Command:
     max_args: int | None = None
     # Open to a member who left, during their access period (their own data: /me, /mydata).
     for_former: bool = False
+    in_group: str = PRIVATELY
+    # What is typed with it is a secret (an invite code): refused in a group, where it was
+    # just shown to everyone.
+    secret_args: bool = False
 
     @property
     def summary_key(self) -> str:
@@ -84,6 +99,9 @@ class Feature:
         self.flows: dict[str, Flow] = {}
         # What a shared location means outside any flow (e.g. checking in at the venue).
         self.location: LocationFn | None = None
+        # What happens to a group chat (handlers.core.incoming's events) and replies to the
+        # bot's group posts ("group_reply"), by event name.
+        self.events: dict[str, EventFn] = {}
 
     def command(
         self,
@@ -96,6 +114,8 @@ class Feature:
         keeps_flow: bool = False,
         max_args: int | None = None,
         for_former: bool = False,
+        in_group: str = PRIVATELY,
+        secret_args: bool = False,
     ) -> Callable[[CommandFn], CommandFn]:
         def register(fn: CommandFn) -> CommandFn:
             command = Command(
@@ -108,6 +128,8 @@ class Feature:
                 keeps_flow,
                 max_args,
                 for_former,
+                PRIVATELY if private_only else in_group,
+                secret_args,
             )
             self.commands.append(command)
             if self.order:
@@ -128,6 +150,16 @@ class Feature:
 
         def register(fn: FlowFn) -> FlowFn:
             self.flows[name] = Flow(name, fn, roles, takes_location)
+            return fn
+
+        return register
+
+    def on_event(self, name: str) -> Callable[[EventFn], EventFn]:
+        """Handle something that happened to a group chat (the bot removed, the chat moved)
+        or a reply to one of the bot's group posts."""
+
+        def register(fn: EventFn) -> EventFn:
+            self.events[name] = fn
             return fn
 
         return register

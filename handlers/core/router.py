@@ -17,11 +17,16 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.core.context import Context, DeepLinker, FileFetcher, Options, no_files, no_links
-from handlers.core.incoming import Incoming
+from handlers.core.group_answers import (
+    answer_failure_in_group,
+    answer_in_group,
+    answer_reply_privately,
+)
+from handlers.core.incoming import GROUP_REPLY, Incoming
 from handlers.core.messages import Denied, Msg, RecordedRefusal, Reply, UserError
 from handlers.core.parsing import clean, split_command
-from handlers.core.registry import Command, Feature, Flow, LocationFn, Replies, as_list
-from storage import people, traces, updates
+from handlers.core.registry import Command, EventFn, Feature, Flow, LocationFn, Replies, as_list
+from storage import groups, people, traces, updates
 from storage.crypto import SecretBox
 from storage.driven import drive
 from storage.enums import ROLE_RANK, Role
@@ -107,6 +112,7 @@ class Router:
         self.aliases: dict[str, str] = {}
         self.flows: dict[str, Flow] = {}
         self.location: LocationFn | None = None
+        self.events: dict[str, EventFn] = {}
         for feature in features:
             for command in feature.commands:
                 if command.name in self.by_name:
@@ -118,6 +124,10 @@ class Router:
                         raise ValueError(f"alias {alias} registered twice")
                     self.aliases[alias] = command.name
             self.flows.update(feature.flows)
+            for event, fn in feature.events.items():
+                if event in self.events:
+                    raise ValueError(f"event {event} handled twice")
+                self.events[event] = fn
             if feature.location is not None:
                 if self.location is not None:
                     raise ValueError("two features handle shared locations")
@@ -133,7 +143,7 @@ class Router:
             replies, raised = await self._transaction(incoming)
         except _Failed as failed:
             await self._record_failed(incoming, failed.refused)
-            return [failed.reply]
+            return [answer_failure_in_group(incoming, failed.reply, self.deep_link)]
         except Exception:
             # The transaction itself failed (database down, commit conflict): nothing was
             # recorded, so a redelivered update will be tried again.
@@ -202,6 +212,9 @@ class Router:
             people.touch_account(account, private_chat, now)
             if incoming.is_private:  # a write only when they switched apps
                 await people.note_platform(session, account.member, account.platform, now)
+        group = None
+        if not incoming.is_private:
+            group = await groups.bound_group(session, incoming.platform, incoming.chat_id)
         return Context(
             session=session,
             box=self.box,
@@ -215,18 +228,21 @@ class Router:
             fetch_file=self.fetch_file,
             conversation=conversation,
             former=former,
+            group=group,
         )
 
     async def _run(self, ctx: Context) -> list[Reply]:
         """The handler's replies; a failure raises _Failed so the transaction rolls back."""
         try:
             return await self._route(ctx)
-        except RecordedRefusal as refusal:
-            return [Reply(refusal.msg)]  # commit: the refused attempt is itself recorded
-        except _Failed:
+        except RecordedRefusal as refusal:  # commit: the refused attempt is itself recorded
+            reply = answer_reply_privately(ctx, Reply(refusal.msg))
+            return [answer_failure_in_group(ctx.incoming, reply, self.deep_link)]
+        except _Failed as failed:
+            failed.reply = answer_reply_privately(ctx, failed.reply)
             raise
         except UserError as err:
-            raise _Failed(Reply(err.msg)) from err
+            raise _Failed(answer_reply_privately(ctx, Reply(err.msg))) from err
         except Exception as err:
             raise _Failed(self._incident(ctx.incoming)) from err
 
@@ -244,16 +260,41 @@ class Router:
 
     async def _route(self, ctx: Context) -> list[Reply]:
         inc = ctx.incoming
+        if inc.event is not None:  # something that happened to a group chat
+            handler = self.events.get(inc.event)
+            return await _refusals_traced(ctx, inc.event, handler(ctx)) if handler else []
         raw = inc.callback_data if inc.callback_data is not None else inc.text
         if len(raw) > self.options.max_text_length:
             raise UserError("error.too_long", length=len(raw), limit=self.options.max_text_length)
         text = clean(raw)
         parsed = split_command(text, self.aliases) if text else None
-        if parsed is None or (not inc.is_private and not text.startswith("/")):
-            if not inc.is_private:
-                return []  # group chatter is not for the bot; only slash commands are
+        if not inc.is_private:
+            return await self._in_group(ctx, text, parsed)
+        if parsed is None:
             return await self._not_a_command(ctx, text)
-        name, args = parsed
+        return await self._command(ctx, *parsed)
+
+    async def _in_group(
+        self, ctx: Context, text: str, parsed: tuple[str, str] | None
+    ) -> list[Reply]:
+        """A group's message meant for the bot: a command (answered as it says, in_group) or
+        a reply to one of its posts; other group chatter is not for the bot."""
+        inc = ctx.incoming
+        is_command = parsed is not None and (inc.addressed or inc.callback_data is not None)
+        handler = self.events.get(GROUP_REPLY)
+        # A reply to one of the bot's posts is first that post's business, unless it is a
+        # slash command: 接龙 answering a roll-call joins it (it is also /jielong's alias).
+        # A post that has nothing to say to it leaves it to be read as a command.
+        if inc.reply_to is not None and handler is not None and text and text[0] != "/":
+            replies = await _refusals_traced(ctx, GROUP_REPLY, handler(ctx))
+            if replies or not is_command:
+                return await answer_in_group(ctx, None, replies, self.deep_link)
+        if parsed is None or not is_command:
+            return []
+        replies = await self._command(ctx, *parsed)
+        return await answer_in_group(ctx, self.by_name.get(parsed[0]), replies, self.deep_link)
+
+    async def _command(self, ctx: Context, name: str, args: str) -> list[Reply]:
         command = self.by_name.get(name)
         if command is None:
             raise UserError("error.unknown_command", command=name, suggestion=self._suggest(name))
@@ -320,7 +361,7 @@ class Router:
             if await _traced_refusal(ctx, command, "role"):
                 raise RecordedRefusal("error.forbidden", command=command.name, roles=roles)
             raise UserError("error.forbidden", command=command.name, roles=roles)
-        if command.private_only and not ctx.incoming.is_private:
+        if command.secret_args and not ctx.incoming.is_private:
             if await _traced_refusal(ctx, command, "private"):
                 raise RecordedRefusal("error.private_only", command=command.name)
             raise UserError("error.private_only", command=command.name)

@@ -3,7 +3,7 @@
 Importing the modules registers their commands on the one `feature`.
 """
 
-from handlers.meetings import checkin, leave, repeat, schedule
+from handlers.meetings import checkin, group_checkin, leave, repeat, schedule
 from handlers.meetings.feature import feature
 
-__all__ = ["checkin", "feature", "leave", "repeat", "schedule"]
+__all__ = ["checkin", "feature", "group_checkin", "leave", "repeat", "schedule"]

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from handlers.core.context import Context
 from handlers.core.incoming import Location
 from handlers.core.messages import Msg, Reply, UserError
-from handlers.core.registry import COMMITTEE_UP, EVERYONE, Replies
+from handlers.core.registry import COMMITTEE_UP, EVERYONE, QUIETLY, Replies
 from handlers.meetings.domain import (
     code_reply,
     describe,
@@ -18,6 +18,7 @@ from handlers.meetings.domain import (
     totp,
 )
 from handlers.meetings.feature import feature
+from handlers.meetings.group_posts import post_code
 from handlers.meetings.settings import MeetingSettings
 from storage import meetings
 from storage.enums import MeetingStatus, Presence, Role
@@ -53,6 +54,7 @@ async def checkin_open(ctx: Context, args: str) -> Replies:
     meeting = await _staff_meeting(ctx, args, "checkin_open")
     _check_open(ctx, meeting)
     await open_checkin(ctx, meeting, ctx.now)
+    await post_code(ctx.session, meeting, ctx.now)  # once, however often it is opened
     return code_reply(meeting, ctx.now)
 
 
@@ -117,7 +119,8 @@ def _expired(meeting: Meeting, code: str, now: datetime) -> bool:
     )
 
 
-@feature.command("checkin", roles=EVERYONE, aliases=("签到",))
+# In a group answered privately without a note: the group never learns who checked in.
+@feature.command("checkin", roles=EVERYONE, aliases=("签到",), in_group=QUIETLY)
 async def checkin(ctx: Context, args: str) -> Replies:
     code = args.replace(" ", "")
     if not (len(code) == 6 and code.isdigit()):

@@ -13,7 +13,8 @@ from handlers.core.messages import Button, Denied, Msg, Reply, Series, UserError
 from handlers.core.notify import queue_to_members
 from handlers.core.parsing import parse_id
 from handlers.core.tracer import SessionTracer, Tracer
-from storage import branches, meetings
+from handlers.meetings import group_posts
+from storage import branches, meetings, rollcalls
 from storage.crypto import SecretBox
 from storage.enums import MeetingStatus, Presence, Role
 from storage.meetings import ends_at, meeting_ref
@@ -21,7 +22,7 @@ from storage.models import Meeting, Member
 
 CODE_STEP = 60  # seconds a check-in code lasts; the previous one is still accepted
 # Reminders and notifications about a meeting go before bulk notices in the outbox.
-URGENT = 2
+URGENT = group_posts.URGENT
 
 
 def totp(meeting: Meeting) -> pyotp.TOTP:
@@ -140,6 +141,7 @@ async def remind(
             session, meeting, reply, key=key, kind="meeting.reminder", now=now, member_ids=group
         )
         sent += len(reached)
+    await _remind_groups(session, meeting, key, now)
     await SessionTracer(session, box, now).trace(
         "reminder.sent",
         branch_id=meeting.branch_id,
@@ -147,6 +149,14 @@ async def remind(
         data={"minutes": minutes, "sent": sent},
     )
     return sent
+
+
+async def _remind_groups(session: AsyncSession, meeting: Meeting, key: str, now: datetime) -> None:
+    """The branch group's copy of a reminder: no link (as for members on site) and no
+    button (leave is asked for privately)."""
+    reply = Reply(Msg("meeting.group_reminder", meeting=describe(meeting)))
+    kind = "meeting.reminder"
+    await group_posts.tell_groups(session, meeting, reply, key=key, kind=kind, now=now)
 
 
 async def _remote_ids(session: AsyncSession, ids: Sequence[int], day: date) -> list[int]:
@@ -194,6 +204,7 @@ async def auto_open(
         now=now,
         member_ids=staff,
     )
+    await group_posts.post_code(session, meeting, now)
     return True
 
 
@@ -213,6 +224,7 @@ async def finalize(
     for member_id in absent:
         await meetings.record(session, meeting.id, member_id, Presence.ABSENT, now)
     meeting.status = MeetingStatus.FINISHED
+    await group_posts.redraw_code(session, group_posts.code_ref(meeting), now)  # closed
     ref = meeting_ref(meeting.id)
     told = Reply(Msg("attendance.you_were_absent", meeting=describe(meeting)))
     await tell_members(
@@ -279,6 +291,7 @@ async def summary_msg(session: AsyncSession, meeting: Meeting, branch_id: int | 
         for group, people in groups.items()
         if people
     ]
+    lines += await _registered(session, meeting, set(expected) if branch_id is not None else None)
     return Msg(
         "attendance.summary",
         meeting=describe(meeting),
@@ -286,6 +299,16 @@ async def summary_msg(session: AsyncSession, meeting: Meeting, branch_id: int | 
         came=came,
         lines=lines,
     )
+
+
+async def _registered(session: AsyncSession, meeting: Meeting, among: set[int] | None) -> list[Msg]:
+    """Who signed up on a roll-call (接龙) attached to the meeting (`among`: of these only)."""
+    found = await rollcalls.registered_for(session, meeting_ref(meeting.id))
+    found = [m for m in found if among is None or m in among]
+    if not found:
+        return []
+    names = await meetings.names(session, found)
+    return [Msg("attendance.registered", count=len(found), names=Series(names[m] for m in found))]
 
 
 async def meeting_for(

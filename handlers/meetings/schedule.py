@@ -11,6 +11,7 @@ from handlers.core.messages import Button, Msg, Reply, UserError
 from handlers.core.registry import EVERYONE, SECRETARY_UP, Replies
 from handlers.meetings.domain import describe, leave_button, meeting_for, tell_members
 from handlers.meetings.feature import feature
+from handlers.meetings.group_posts import code_ref, redraw_code, tell_groups
 from handlers.meetings.parse import (
     MeetingDraft,
     check_title,
@@ -86,15 +87,12 @@ async def _created(ctx: Context, meeting: Meeting) -> Reply:
     members = [
         m for m in await meetings.expected_ids(ctx.session, meeting) if m != ctx.require_caller().id
     ]
+    key = f"{meeting_ref(meeting.id)}:created"
     told = await tell_members(
-        ctx.session,
-        meeting,
-        news,
-        key=f"{meeting_ref(meeting.id)}:created",
-        kind="meeting.created",
-        now=ctx.now,
-        member_ids=members,
+        ctx.session, meeting, news, key=key, kind="meeting.created", now=ctx.now, member_ids=members
     )
+    in_group = Reply(Msg("meeting.group_announce", meeting=describe(meeting), link=link))
+    await tell_groups(ctx.session, meeting, in_group, key=key, kind="meeting.created", now=ctx.now)
     return Reply(
         Msg(
             "meeting.created",
@@ -221,15 +219,13 @@ async def meeting_cancel(ctx: Context, args: str) -> Replies:
     meeting = await _managed(ctx, args, "meeting_cancel", not_begun=False)  # it did not happen
     meeting.status = MeetingStatus.CANCELLED
     mark_changed(ctx, meeting)
+    await redraw_code(ctx.session, code_ref(meeting), ctx.now)  # its check-in closed
     notice = Reply(Msg("meeting.cancelled_notice", meeting=describe(meeting)))
+    key = f"{meeting_ref(meeting.id)}:cancelled"
     told = await tell_members(
-        ctx.session,
-        meeting,
-        notice,
-        key=f"{meeting_ref(meeting.id)}:cancelled",
-        kind="meeting.cancelled",
-        now=ctx.now,
+        ctx.session, meeting, notice, key=key, kind="meeting.cancelled", now=ctx.now
     )
+    await tell_groups(ctx.session, meeting, notice, key=key, kind="meeting.cancelled", now=ctx.now)
     await ctx.trace("meeting.cancelled", branch_id=meeting.branch_id, ref=meeting_ref(meeting.id))
     return Reply(Msg("meeting.cancelled", id=meeting.id, told=len(told)))
 
@@ -246,18 +242,16 @@ async def meeting_move(ctx: Context, args: str) -> Replies:
     before = meeting.starts_at
     meeting.starts_at = when
     if meeting.checkin_opened_at is not None:  # check-ins were for the old time
+        opened = code_ref(meeting)
         meeting.checkin_opened_at = None
         await meetings.clear_checkins(ctx.session, meeting.id)
+        await redraw_code(ctx.session, opened, ctx.now)  # the group's code post: closed
     mark_changed(ctx, meeting)
     notice = Reply(Msg("meeting.moved_notice", meeting=describe(meeting), before=before))
-    told = await tell_members(
-        ctx.session,
-        meeting,
-        notice,
-        key=f"{meeting_ref(meeting.id)}:moved:{int(ctx.now.timestamp())}",
-        kind="meeting.moved",
-        now=ctx.now,
-    )
+    key = f"{meeting_ref(meeting.id)}:moved:{int(ctx.now.timestamp())}"
+    kind = "meeting.moved"
+    told = await tell_members(ctx.session, meeting, notice, key=key, kind=kind, now=ctx.now)
+    await tell_groups(ctx.session, meeting, notice, key=key, kind=kind, now=ctx.now)
     await ctx.trace(
         "meeting.moved",
         branch_id=meeting.branch_id,

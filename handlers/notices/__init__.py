@@ -3,7 +3,7 @@
 Importing the modules registers their commands on the one `feature`.
 """
 
-from handlers.notices import acks, broadcast, status
+from handlers.notices import acks, broadcast, group_post, status
 from handlers.notices.feature import feature
 
-__all__ = ["acks", "broadcast", "feature", "status"]
+__all__ = ["acks", "broadcast", "feature", "group_post", "status"]

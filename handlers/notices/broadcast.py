@@ -1,8 +1,9 @@
 """/broadcast: a secretary sends a notice, in one line or guided step by step.
 
 Guided: the content (text, or a forwarded message or document), for admins the branches, the
-audience, whether 收到 is required, a preview, then confirm. Each step's buttons send their
-data back as the answer; typing instead of pressing gets the same question again.
+audience, whether 收到 is required, where it goes when a branch group is bound (私聊和群, 仅私聊,
+仅群), a preview, then confirm. Each step's buttons send their data back as the answer; typing
+instead of pressing gets the same question again. In one line a leading 仅群 or 仅私聊 chooses.
 """
 
 from collections.abc import Awaitable, Callable
@@ -16,7 +17,9 @@ from handlers.core.payload import attachment_out
 from handlers.core.registry import SECRETARY_UP, Replies
 from handlers.notices.audience import Audience, Filter
 from handlers.notices.feature import feature
-from handlers.notices.publish import Draft, check_content, headline, publish
+from handlers.notices.message import headline
+from handlers.notices.publish import Draft, check_content, publish
+from handlers.notices.where import Where, notice_groups, split_where
 from storage import branches, notices, people
 from storage.enums import Role, Stage
 
@@ -47,15 +50,22 @@ async def _unreachable(ctx: Context, key: str, missed: list[int]) -> Msg | str:
 
 
 async def _send(ctx: Context, draft: Draft) -> Reply:
-    notice, member_ids, reached = await publish(ctx, draft)
-    missed = [m for m in member_ids if m not in reached]
+    done = await publish(ctx, draft)
+    notice_id, total = done.notice.id, len(done.member_ids)
+    ack = Msg("broadcast.sent_ack", id=notice_id) if draft.require_ack else ""
+    if done.where == Where.GROUP:
+        groups = done.groups
+        only = Msg("broadcast.sent_groups_only", id=notice_id, total=total, groups=groups, ack=ack)
+        return Reply(only)
+    missed = [m for m in done.member_ids if m not in done.reached]
     return Reply(
         Msg(
             "broadcast.sent",
-            id=notice.id,
-            total=len(member_ids),
+            id=notice_id,
+            total=total,
             unreachable=await _unreachable(ctx, "broadcast.sent_unreachable", missed),
-            ack=Msg("broadcast.sent_ack", id=notice.id) if draft.require_ack else "",
+            groups=Msg("broadcast.sent_groups", count=done.groups) if done.groups else "",
+            ack=ack,
         )
     )
 
@@ -73,8 +83,10 @@ async def broadcast(ctx: Context, args: str) -> Replies:
     if args or ctx.incoming.attachments:
         if caller.branch_id is None:
             raise UserError("broadcast.no_branch")
+        where, args = split_where(args)
         text, attachment = _content(ctx, args)
-        return await _send(ctx, Draft(text, attachment, Audience((caller.branch_id,))))
+        audience = Audience((caller.branch_id,))
+        return await _send(ctx, Draft(text, attachment, audience, where=where or Where.BOTH))
     await ctx.start_flow(FLOW, "content")
     return await ask_content(ctx, {})
 
@@ -214,12 +226,42 @@ async def answer_ack(ctx: Context, data: Data, text: str) -> str | Reply:
     if text not in ("ack:yes", "ack:no"):
         return "ack"
     data["ack"] = text == "ack:yes"
+    return "where" if await notice_groups(ctx.session, Audience.from_json(data)) else "confirm"
+
+
+def _where_choices(data: Data) -> list[Where]:
+    """A notice with a file is not offered to the group alone: files go to private chats."""
+    return [Where.BOTH, Where.PRIVATE] + ([] if data.get("attachment") else [Where.GROUP])
+
+
+async def ask_where(ctx: Context, data: Data) -> Reply:
+    count = len(await notice_groups(ctx.session, Audience.from_json(data)))
+    buttons = tuple(Button(Msg(f"broadcast.where_{w}"), f"where:{w}") for w in _where_choices(data))
+    return Reply(Msg("broadcast.ask_where", count=count), (buttons, _cancel_row()))
+
+
+async def answer_where(ctx: Context, data: Data, text: str) -> str | Reply:
+    choice = text.removeprefix("where:")
+    if choice not in _where_choices(data):
+        return "where"
+    data["where"] = choice
     return "confirm"
 
 
 def _draft(data: Data) -> Draft:
     audience = Audience.from_json(data)
-    return Draft(data.get("text", ""), data.get("attachment"), audience, bool(data.get("ack")))
+    where = Where(data.get("where", Where.BOTH))
+    text, attachment = data.get("text", ""), data.get("attachment")
+    return Draft(text, attachment, audience, bool(data.get("ack")), where)
+
+
+async def _where_to(ctx: Context, draft: Draft) -> tuple[Where, int]:
+    """Where the notice will go and to how many groups, for the preview: as chosen, private
+    when no group is bound."""
+    count = 0
+    if draft.where != Where.PRIVATE:
+        count = len(await notice_groups(ctx.session, draft.audience))
+    return (draft.where if count else Where.PRIVATE), count
 
 
 async def ask_confirm(ctx: Context, data: Data) -> Reply:
@@ -228,7 +270,8 @@ async def ask_confirm(ctx: Context, data: Data) -> Reply:
     author = ctx.require_caller()
     ids = await draft.audience.member_ids(ctx.session, ctx.today, exclude=author.id)
     reach = await people.reach(ctx.session, ids)
-    missed = [m for m in ids if m not in reach or reach[m].blocked]
+    where, groups = await _where_to(ctx, draft)
+    missed = [m for m in ids if where != Where.GROUP and (m not in reach or reach[m].blocked)]
     names = await people.branch_names(ctx.session, draft.audience.branches)
     file_name = (draft.attachment or {}).get("file_name") or ""
     preview = Msg(
@@ -238,6 +281,7 @@ async def ask_confirm(ctx: Context, data: Data) -> Reply:
         total=len(ids),
         unreachable=await _unreachable(ctx, "broadcast.preview_unreachable", missed),
         ack=Msg("broadcast.ack_yes" if draft.require_ack else "broadcast.ack_no"),
+        where=Msg(f"broadcast.where_shown_{where}", count=groups),
     )
     confirm = (Button(Msg("broadcast.confirm_button"), "confirm:send"),)
     return Reply(preview, (confirm, _cancel_row()))
@@ -258,6 +302,7 @@ STEPS: dict[str, tuple[Prompt, Answer]] = {
     "stage": (ask_stage, answer_stage),
     "unacked": (ask_unacked, answer_unacked),
     "ack": (ask_ack, answer_ack),
+    "where": (ask_where, answer_where),
     "confirm": (ask_confirm, answer_confirm),
 }
 

@@ -15,8 +15,9 @@ from handlers.core.registry import SECRETARY_UP, Replies
 from handlers.notices.access import may_see
 from handlers.notices.audience import Audience
 from handlers.notices.feature import feature
-from handlers.notices.publish import headline, notice_reply
-from storage import notices, outbox, people
+from handlers.notices.message import headline, notice_reply
+from handlers.notices.where import Where, where_of
+from storage import groups, notices, outbox, people
 from storage.models import Notice
 from storage.outbox import Status
 
@@ -61,19 +62,10 @@ def _capped(lines: list[Msg]) -> list[Msg]:
 
 
 async def status_msg(session: AsyncSession, notice: Notice) -> Msg:
-    """Delivery and acknowledgement of a notice, with the names a secretary acts on."""
+    """Delivery and acknowledgement of a notice, with the names a secretary acts on; the
+    acknowledgements made in a group and in private chats counted together."""
     ref = notices.notice_ref(notice.id)
     recipients = await notices.recipients_with_names(session, notice.id)
-    delivery = await outbox.statuses_by_member(session, ref, "notice")
-    total = len(recipients)
-    sent = sum(1 for m, _, _ in recipients if delivery.get(m) == Status.SENT)
-    queued = sum(1 for m, _, _ in recipients if delivery.get(m) in (Status.PENDING, Status.SENDING))
-    refused = await outbox.refused_on(session, ref, "notice")
-    lost = [
-        _lost(delivery.get(m), name, refused.get(m, set()))
-        for m, name, _ in recipients
-        if delivery.get(m) not in (Status.SENT, Status.PENDING, Status.SENDING)
-    ]
     audience = Audience.from_json(notice.audience)
     lines: list[Msg] = [
         Msg(
@@ -86,15 +78,60 @@ async def status_msg(session: AsyncSession, notice: Notice) -> Msg:
             "notice.status_audience",
             audience=audience.describe(await people.branch_names(session, audience.branches)),
         ),
-        Msg("notice.status_delivery", sent=sent, total=total, queued=queued, lost=len(lost)),
     ]
+    in_groups = len(await groups.posts_of(session, ref))
+    if where_of(notice) == Where.GROUP:
+        lines.append(Msg("notice.status_groups_only", groups=in_groups, total=len(recipients)))
+        delivery = None
+        lost: list[Msg] = []
+    else:
+        delivery = await outbox.statuses_by_member(session, ref, "notice")
+        lost = await _lost_ones(session, ref, recipients, delivery)
+        lines.append(_delivery_line(recipients, delivery, len(lost), in_groups))
     if notice.require_ack:
-        lines += _ack_lines(notice, recipients, delivery)
+        in_group = await notices.acked_in_group(session, notice.id)
+        lines += _ack_lines(notice, recipients, delivery, in_group)
     else:
         lines.append(Msg("notice.status_no_ack"))
     if lost:
         lines.append(Msg("notice.status_lost", names=_capped(lost)))
     return Msg("notice.status", lines=lines)
+
+
+_UNDER_WAY = (Status.SENT, Status.PENDING, Status.SENDING)
+
+
+def _delivery_line(
+    recipients: Sequence[tuple[int, str, datetime | None]],
+    delivery: dict[int, str],
+    lost: int,
+    in_groups: int,
+) -> Msg:
+    sent = sum(1 for m, _, _ in recipients if delivery.get(m) == Status.SENT)
+    queued = sum(1 for m, _, _ in recipients if delivery.get(m) in (Status.PENDING, Status.SENDING))
+    groups = Msg("notice.status_also_groups", groups=in_groups) if in_groups else ""
+    return Msg(
+        "notice.status_delivery",
+        sent=sent,
+        total=len(recipients),
+        queued=queued,
+        lost=lost,
+        groups=groups,
+    )
+
+
+async def _lost_ones(
+    session: AsyncSession,
+    ref: str,
+    recipients: Sequence[tuple[int, str, datetime | None]],
+    delivery: dict[int, str],
+) -> list[Msg]:
+    refused = await outbox.refused_on(session, ref, "notice")
+    return [
+        _lost(delivery.get(m), name, refused.get(m, set()))
+        for m, name, _ in recipients
+        if delivery.get(m) not in _UNDER_WAY
+    ]
 
 
 def _lost(status: str | None, name: str, refused_on: set[str]) -> Msg:
@@ -107,13 +144,16 @@ def _lost(status: str | None, name: str, refused_on: set[str]) -> Msg:
 def _ack_lines(
     notice: Notice,
     recipients: Sequence[tuple[int, str, datetime | None]],
-    delivery: dict[int, str],
+    delivery: dict[int, str] | None,
+    in_group: int,
 ) -> list[Msg]:
+    """Acknowledged (how many of them in a group) and who has not, among those the notice
+    reached (every recipient of one posted only to the group: they can all press 收到 there)."""
     acked = [at for _, _, at in recipients if at is not None]
     waiting = [
         name
         for m, name, at in recipients
-        if at is None and delivery.get(m) in (Status.SENT, Status.PENDING, Status.SENDING)
+        if at is None and (delivery is None or delivery.get(m) in _UNDER_WAY)
     ]
     total = len(recipients)
     rate = f"{len(acked) / total:.0%}" if total else "-"
@@ -130,6 +170,8 @@ def _ack_lines(
             ),
         )
     lines = [Msg("notice.status_acks", acked=len(acked), total=total, rate=rate, speed=speed)]
+    if in_group:
+        lines.append(Msg("notice.status_acked_in_group", count=in_group))
     if waiting:
         lines.append(Msg("notice.status_waiting", count=len(waiting), names=_names(waiting)))
     if notice.reminders:

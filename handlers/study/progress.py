@@ -62,15 +62,15 @@ async def rank(ctx: Context, args: str) -> Replies:
 def _board(standings: list[Standing], me: int) -> Msg | list[Msg]:
     if not standings:
         return Msg("rank.nobody")
-    lines = [_line(place, s, me) for place, s in _places(standings) if place <= SHOWN]
-    mine = next(((p, s) for p, s in _places(standings) if s.member_id == me), None)
+    lines = [_line(place, s, me) for place, s in places(standings) if place <= SHOWN]
+    mine = next(((p, s) for p, s in places(standings) if s.member_id == me), None)
     if mine is not None and mine[0] > SHOWN:
         lines.append(Msg("rank.gap"))
         lines.append(_line(mine[0], mine[1], me))
     return lines
 
 
-def _places(standings: list[Standing]) -> list[tuple[int, Standing]]:
+def places(standings: list[Standing]) -> list[tuple[int, Standing]]:
     """Competition ranking: equal points and days share a place (1, 2, 2, 4)."""
     placed: list[tuple[int, Standing]] = []
     for i, s in enumerate(standings):

@@ -5,18 +5,10 @@ import os
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-from storage import (  # noqa: F401  (their tables join Base.metadata)
-    inbox_models,
-    minutes_models,
-    pipeline_models,
-    roster_models,
-    survey_models,
-    vote_models,
-)
 from storage.db import ensure_sqlite_dir, sync_url
-from storage.models import Base
+from storage.tables import METADATA
 
-target_metadata = Base.metadata
+target_metadata = METADATA
 
 
 def _run(connection: object) -> None:

@@ -194,12 +194,12 @@ async def test_repeated_refused_commands_are_traced_and_alert(chat: Chat, clock:
         command = "/stage 张三 发展对象 2026-11-20" if i % 2 else "/broadcast 大家好"
         assert "仅限" in await prober.say(command)
     assert await run_watch(chat.services, clock()) == 0, "one short of the limit"
-    in_group = chat.user(prober.account_id, chat_type="group")
-    assert "私聊" in await in_group.say("/me")
+    in_group = prober.in_group("-100777")
+    assert "私聊" in await in_group.say("/bind_code")  # a code typed where all can see it
     refused = await traces_of(chat.services, "access.refused")
     prober_id = (await member(chat, "党员甲")).id
     assert len(refused) == limit and {t.actor_id for t in refused} == {prober_id}
-    assert {t.data["command"] for t in refused} == {"stage", "broadcast", "me"}
+    assert {t.data["command"] for t in refused} == {"stage", "broadcast", "bind_code"}
     assert refused[-1].data["reason"] == "private" and refused[0].data["reason"] == "role"
     assert await run_watch(chat.services, clock()) == 1
     [alert] = await traces_of(chat.services, "access.alert")
@@ -210,7 +210,7 @@ async def test_repeated_refused_commands_are_traced_and_alert(chat: Chat, clock:
     log = await admin.say("/access_log 党员甲")
     assert "多次执行无权限的命令，60 分钟内 10 次" in log
     refusals = log.split("被拒绝的命令（最近）：\n")[1].splitlines()
-    assert refusals[0].endswith("/me（未在私聊中使用）")
+    assert refusals[0].endswith("/bind_code（未在私聊中使用）")
     assert refusals[1].endswith("/broadcast（无权限）") and refusals[2].endswith("/stage（无权限）")
     assert len(refusals) == 10
 
@@ -342,8 +342,8 @@ async def test_access_log_bad_input(chat: Chat) -> None:
     assert "没有找到“#999”" in await admin.say("/access_log #999")
     assert "没有找到“#abc”" in await admin.say("/access_log #abc")
     assert "参数太长" in await admin.say("/access_log " + "长" * 2000)
-    in_group = chat.user(admin.account_id, chat_type="group")
-    assert "私聊" in await in_group.say("/access_log")
+    in_group = admin.in_group("-100777")
+    assert "访问" in await in_group.privately("/access_log")
     assert "/access_log 姓名" in await admin.say("/help access_log")
 
 

@@ -161,7 +161,7 @@ async def test_unbound_members_get_invites_and_chats_stay_private(chat: Chat) ->
     await chat.enrol("未绑定")
     assert "还没有绑定任何账号" in await secretary.say("/bind_code 未绑定")
     assert "还没有绑定" in await chat.user().say("/bind_code")
-    in_group = chat.user(secretary.account_id, chat_type="group")
+    in_group = secretary.in_group("-100777")
     assert "私聊" in await in_group.say("/bind_code")
     assert not await traces_of(chat, "bind_code.issued")
 

@@ -110,10 +110,11 @@ async def test_one_code_binds_one_account_even_when_raced(chat: Chat) -> None:
 
 async def test_group_chatter_is_ignored_and_private_data_stays_private(chat: Chat) -> None:
     member = await chat.bound("群成员")
-    in_group = chat.user(member.account_id, chat_type="group")
+    in_group = member.in_group("-100777")
     assert await in_group.say("我的天，今天开会吗") == ""
     assert await in_group.say("邀请函已经发了") == ""
-    assert "私聊" in await in_group.say("/me")
+    replies = await in_group.send("/me")
+    assert replies and all(r.chat == member.account_id for r in replies)  # privately
     assert "我没有看懂" in await member.say("我的天")
 
 

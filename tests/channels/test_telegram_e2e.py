@@ -35,7 +35,7 @@ async def enrol(bot: Services, name: str, role: Role = Role.MEMBER) -> str:
 
 
 async def test_menu_is_set_and_onboarding_works(fake: FakeTelegram, bot: Services) -> None:
-    commands = [c for c in fake.calls if c.method == "setMyCommands"]
+    commands = [c for c in fake.calls if c.method == "setMyCommands" and "scope" not in c.params]
     names = [c["command"] for c in commands[-1].params["commands"]]
     assert names == [
         *("help", "bind_code", "me", "mydata", "archive", "checkin", "leave", "meetings"),
@@ -46,7 +46,7 @@ async def test_menu_is_set_and_onboarding_works(fake: FakeTelegram, bot: Service
     ]
     code = await enrol(bot, "书记甲", Role.SECRETARY)
     assert "绑定成功" in (await ask(fake, SECRETARY, f"/start {code}"))[0]
-    await fake.wait_until(lambda: fake.count("setMyCommands") >= 2)
+    await fake.wait_until(lambda: fake.count("setMyCommands") >= 3)
     scoped = [c for c in fake.calls if c.method == "setMyCommands"][-1]
     assert scoped.params["scope"] == {"type": "chat", "chat_id": SECRETARY}
     assert "invite" in [c["command"] for c in scoped.params["commands"]]
@@ -76,12 +76,16 @@ async def test_mydata_arrives_as_a_document(fake: FakeTelegram, bot: Services) -
     assert "留痕" in doc.params["caption"]
 
 
-async def test_private_commands_refused_in_groups(fake: FakeTelegram, bot: Services) -> None:
+async def test_personal_commands_in_groups_are_answered_privately(
+    fake: FakeTelegram, bot: Services
+) -> None:
     code = await enrol(bot, "党员丁")
     await ask(fake, MEMBER, f"/start {code}")
     fake.push_message(MEMBER, "/mydata@branchbot_test_bot", chat_id=-100, chat_type="group")
     await fake.wait_until(lambda: bool(fake.texts_to(-100)))
-    assert "私聊" in fake.texts_to(-100)[0]
+    assert "已私信回复" in fake.texts_to(-100)[0]
+    await fake.wait_until(lambda: any(c.method == "sendDocument" for c in fake.sent_to(MEMBER)))
+    assert not any(c.method == "sendDocument" for c in fake.sent_to(-100))
 
 
 async def test_button_press_is_routed_and_answered(fake: FakeTelegram, bot: Services) -> None:
@@ -165,4 +169,5 @@ async def test_commands_for_another_bot_are_left_alone(fake: FakeTelegram, bot: 
     fake.push_message(STRANGER, "/help@branchbot_test_bot", chat_id=-200, chat_type="group")
     await fake.wait_until(lambda: len(fake.texts_to(-200)) >= 1)
     await asyncio.sleep(0.2)
-    assert len(fake.texts_to(-200)) == 1 and "欢迎使用支部助手" in fake.texts_to(-200)[0]
+    # A stranger in a group is shown the way to the bot's private chat, nothing else.
+    assert len(fake.texts_to(-200)) == 1 and "私聊机器人" in fake.texts_to(-200)[0]

@@ -18,6 +18,7 @@ UNSEEN = {
     "trace.notice.delivered": "written by storage/outbox.py: f'{row.kind}.delivered'",
     "trace.notice.failed": "written by storage/outbox.py: f'{row.kind}.failed'",
     "trace.outbox.failed": "written by storage/outbox.py",
+    "trace.key.rotated": "written by storage/rekey.py for `branchbot rotate-key`",
 }
 
 

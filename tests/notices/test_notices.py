@@ -307,9 +307,9 @@ async def test_a_branch_sees_only_its_notices(chat: Chat) -> None:
 async def test_branchless_secretary_and_group_chats(chat: Chat) -> None:
     secretary, _ = await secretary_and_member(chat)
     await secretary.say("/broadcast 通知")
-    in_group = chat.user(secretary.account_id, chat_type="group")
-    assert "私聊" in await in_group.say("/notice_status 1")
-    assert "私聊" in await in_group.say("/notices")
+    in_group = secretary.in_group("-100777")
+    assert "通知 #1" in await in_group.privately("/notice_status 1")
+    assert "最近的通知" in await in_group.privately("/notices")
     async with chat.services.sessions.begin() as session:
         nobody = await add_member(
             session,

@@ -10,7 +10,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app.services import Services
-from scheduler import jobs, meeting_jobs, pipeline_jobs, study_jobs, watch_jobs
+from scheduler import branch_group_jobs, jobs, meeting_jobs, pipeline_jobs, study_jobs, watch_jobs
 from scheduler.context import JobContext
 from scheduler.meeting_jobs import SYNC, plan
 from scheduler.setup import (
@@ -67,6 +67,7 @@ async def test_standing_jobs_are_stored_once_across_restarts(
         [
             HOUSEKEEPING,
             SYNC,
+            meeting_jobs.CODES,
             NUDGE,
             NOTICE_SUMMARIES,
             study_jobs.PUSH,
@@ -76,6 +77,8 @@ async def test_standing_jobs_are_stored_once_across_restarts(
             watch_jobs.CHAIN,
             watch_jobs.CHAIN_AT_START,
             watch_jobs.ACCESS,
+            branch_group_jobs.ROLLCALL_DEADLINES,
+            branch_group_jobs.HIGHLIGHTS,
         ]
     )
 

@@ -59,7 +59,7 @@ async def test_a_switch_within_minutes_moves_personal_messages(chat: Chat) -> No
 async def test_group_chatter_and_the_console_do_not_move_them(chat: Chat) -> None:
     member_id, telegram, _ = await on_both(chat, "党员甲")
     chat.clock.advance(minutes=2)
-    in_group = chat.user(telegram.account_id, chat_type="group")
+    in_group = telegram.in_group("-100777")
     await in_group.say("/me")  # personal messages go to private chats only
     assert await reached(chat.services, member_id) == ["wecom", "telegram"]
 

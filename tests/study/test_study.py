@@ -202,8 +202,7 @@ async def test_bad_input(chat: Chat) -> None:
     assert "按钮已失效" in await member.say(f"/qa {round_.id} 1 A")  # not theirs
     chat.clock.advance(minutes=45)  # the flow is forgotten, the round is not
     assert "继续上次未答完的题目" in await other.say("/quiz")
-    group = chat.user(member.account_id, chat_type="group")
-    assert "私聊" in await group.say("/quiz")
+    assert "第 1/1 题" in await member.in_group("-100777").privately("/quiz")
 
 
 async def test_answers_record_time_taken(chat: Chat) -> None:

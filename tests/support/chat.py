@@ -41,6 +41,12 @@ class User:
     platform: str = "telegram"
     chat_type: str = "private"
     replies: list[Reply] = field(default_factory=list)
+    # The group chat this user writes in (None: their private chat with the bot).
+    group: str | None = None
+
+    def in_group(self, group_chat_id: str) -> "User":
+        """The same person writing in a group chat."""
+        return User(self.chat, self.account_id, self.platform, group=group_chat_id)
 
     async def send(
         self,
@@ -50,21 +56,39 @@ class User:
         location: Location | None = None,
         update_key: str | None = None,
         attachments: tuple[Attachment, ...] = (),
+        reply_to: str | None = None,
+        event: str | None = None,
+        new_chat_id: str | None = None,
     ) -> list[Reply]:
+        in_group = self.group is not None
         incoming = Incoming(
             platform=self.platform,
             account_id=self.account_id,
-            chat_id=self.account_id,
+            chat_id=self.group or self.account_id,
             text=text,
             callback_data=callback,
             update_key=update_key or f"u{next(_update_ids)}",
-            chat_type=self.chat_type,
+            chat_type="group" if in_group else self.chat_type,
             display_name=f"user {self.account_id}",
             location=location,
             attachments=attachments,
+            # In a group the bot reads commands and replies to its own messages (privacy mode).
+            addressed=not in_group or text.startswith("/") or reply_to is not None,
+            reply_to=reply_to,
+            chat_title=f"群 {self.group}" if in_group else None,
+            event=event,
+            new_chat_id=new_chat_id,
         )
         self.replies = await self.chat.services.router.handle(incoming)
         return self.replies
+
+    async def privately(self, text: str = "", **kwargs: object) -> str:
+        """Send in a group a command answered in private: every reply goes to the sender's
+        private chat; returns their texts."""
+        replies = await self.send(text, **kwargs)  # type: ignore[arg-type]
+        assert replies and all(r.chat == self.account_id for r in replies), replies
+        render = self.chat.services.renderer.render
+        return "\n".join(render(r.text) for r in replies if r.text is not None)
 
     async def say(self, text: str = "", **kwargs: object) -> str:
         """Send and return all reply texts joined, rendered in the default language."""

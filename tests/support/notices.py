@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from bot.app.services import Services
 from handlers.core.payload import queued_reply
+from handlers.groups import live
 from storage.models import OutboxMessage
 
 
@@ -18,17 +19,27 @@ class Queued:
     buttons: list[str]
 
 
-async def queued(services: Services, ref: str | None = None) -> list[Queued]:
-    """Outbox rows (optionally of one notice), rendered as their readers will see them."""
+async def queued(
+    services: Services, ref: str | None = None, *, chat_id: str | None = None
+) -> list[Queued]:
+    """Outbox rows (optionally of one notice, or to one chat), rendered as their readers will
+    see them; a live group post as it would be drawn now."""
+    found = []
     async with services.sessions() as session:
         query = select(OutboxMessage).order_by(OutboxMessage.id)
         if ref is not None:
             query = query.where(OutboxMessage.ref == ref)
-        rows = (await session.scalars(query)).all()
-    found = []
-    for row in rows:
-        reply = queued_reply(services.box, row.payload, row.sealed)  # codes unsealed
-        text = services.renderer.render(reply.text) if reply.text else ""
-        data = [b.data for line in reply.buttons for b in line]
-        found.append(Queued(row.member_id, row.chat_id, row.kind, text, data))
+        if chat_id is not None:
+            query = query.where(OutboxMessage.chat_id == chat_id)
+        for row in (await session.scalars(query)).all():
+            if live.LIVE in row.payload:
+                drawn = await live.draw(session, services.box, row.payload)
+                if drawn.reply is None:
+                    continue
+                reply = drawn.reply
+            else:
+                reply = queued_reply(services.box, row.payload, row.sealed)  # codes unsealed
+            text = services.renderer.render(reply.text) if reply.text else ""
+            data = [b.url or b.data for line in reply.buttons for b in line]
+            found.append(Queued(row.member_id, row.chat_id, row.kind, text, data))
     return found

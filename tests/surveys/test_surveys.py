@@ -386,8 +386,8 @@ async def test_answer_refusals_and_bad_input(chat: Chat) -> None:
     assert "找不到问卷 #1" in await stranger.say("/survey 1")
     assert "不在对象范围内" in await member.say(f"/survey {for_activists}")
     assert "第 1/4 题" in await activist.say(f"/survey {for_activists}")
-    group = User(chat, member.account_id, chat_type="group")
-    assert "私聊" in await group.say("/survey 1")
+    assert "第 1/4 题" in await member.in_group("-100777").privately("/survey 1")
+    await member.say("/cancel")
 
     assert "第 1/4 题" in await member.say(f"填问卷 {survey}")
     assert "不是选项" in await member.say("Z")

@@ -8,8 +8,8 @@ import logging
 import warnings
 from datetime import timedelta
 
-from telegram import Bot
-from telegram.error import Forbidden, RetryAfter, TelegramError
+from telegram import Bot, InlineKeyboardMarkup
+from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.channels.direct import call_once
@@ -41,8 +41,14 @@ class TelegramTransport:
             log.warning("queued text of %d characters cut to %d", len(text), TEXT_LIMIT)
             text = text[: TEXT_LIMIT - 1] + "…"
         markup = keyboard(reply, self.renderer)
+        if reply.replaces is not None:
+            return await self._edit(chat_id, reply.replaces, text, markup)
         try:
-            message = await post(self.bot, int(chat_id), reply, text, markup, call_once)
+            try:
+                message = await post(self.bot, int(chat_id), reply, text, markup, call_once)
+            except ChatMigrated as moved:  # a group became a supergroup: it lives on there
+                new_id = int(moved.new_chat_id)
+                message = await post(self.bot, new_id, reply, text, markup, call_once)
         except RetryAfter as err:
             return Throttled(retry_seconds(err))
         except Forbidden as err:
@@ -52,3 +58,25 @@ class TelegramTransport:
         if message is None:
             return Failed("nothing to send: the message is empty")
         return Sent(str(message.message_id))
+
+    async def _edit(
+        self, chat_id: str, message_id: str, text: str, markup: InlineKeyboardMarkup | None
+    ) -> Outcome:
+        """A live group post edited in place (its count, its list)."""
+        try:
+            await call_once(
+                lambda: self.bot.edit_message_text(
+                    text, chat_id=int(chat_id), message_id=int(message_id), reply_markup=markup
+                )
+            )
+        except RetryAfter as err:
+            return Throttled(retry_seconds(err))
+        except Forbidden as err:
+            return Blocked(str(err))
+        except BadRequest as err:
+            if "not modified" in str(err).lower():
+                return Sent(message_id)  # it shows this already
+            return Failed(f"BadRequest: {err}", permanent=True)  # deleted, or too old
+        except TelegramError as err:
+            return Failed(f"{type(err).__name__}: {err}")
+        return Sent(message_id)

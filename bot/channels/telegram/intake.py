@@ -26,7 +26,7 @@ from storage.inbox import Arrival
 from storage.leader import Leadership
 
 log = logging.getLogger(__name__)
-ALLOWED_UPDATES = ["message", "callback_query"]
+ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 POLL_TIMEOUT = 30  # seconds a getUpdates call waits for news
 READ_SLACK = 10  # seconds beyond it before the answer counts as lost
 PAUSE = 5.0  # seconds after a failure (Telegram, the network or the database)

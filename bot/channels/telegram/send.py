@@ -15,6 +15,8 @@ log = logging.getLogger(__name__)
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 CALLBACK_LIMIT = 64  # bytes, Telegram's limit for callback_data
+TOAST_LIMIT = 200  # characters of a button press's answer
+TOAST_SHORT = 60  # longer answers are shown as an alert the presser closes
 
 
 def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
@@ -34,14 +36,16 @@ def keyboard(reply: Reply, renderer: Renderer) -> InlineKeyboardMarkup | None:
     for row in reply.buttons:
         buttons = []
         for button in row:
-            if len(button.data.encode()) > CALLBACK_LIMIT:
+            if button.url is None and len(button.data.encode()) > CALLBACK_LIMIT:
                 # The command word only: the rest may carry what someone typed.
                 command = button.data.split(maxsplit=1)[0] if button.data.strip() else ""
                 log.error("button data too long for Telegram, dropped: %s …", command[:32])
                 continue
-            buttons.append(
-                InlineKeyboardButton(renderer.render(button.label), callback_data=button.data)
-            )
+            label = renderer.render(button.label)
+            if button.url is not None:
+                buttons.append(InlineKeyboardButton(label, url=button.url))
+                continue
+            buttons.append(InlineKeyboardButton(label, callback_data=button.data))
         if buttons:
             rows.append(buttons)
     return InlineKeyboardMarkup(rows) if rows else None
@@ -132,21 +136,40 @@ async def _call(request: Callable[[], Awaitable[Message]]) -> Message:
     return await call_retried(request, _transient)
 
 
+async def _answer_press(update: Update, replies: list[Reply], renderer: Renderer) -> None:
+    """Answer the button press: with the reply meant for the presser's screen, if any (a
+    long one as an alert they close; with a link, pressing opens it)."""
+    query = update.callback_query
+    if query is None:
+        return
+    toast = next((r for r in replies if r.toast), None)
+    text = renderer.render(toast.text) if toast is not None and toast.text is not None else None
+    try:
+        await query.answer(
+            text[:TOAST_LIMIT] if text else None,
+            show_alert=bool(text and len(text) > TOAST_SHORT),
+            url=toast.link if toast is not None else None,
+        )
+    except TelegramError as err:
+        log.info("could not answer callback query: %s", err)
+
+
 async def send_replies(bot: Bot, update: Update, replies: list[Reply], renderer: Renderer) -> None:
-    """Answer the button press (if any), then send each reply in order."""
+    """Answer the button press (if any), then send each reply in order, to its own chat when
+    it names one (a personal answer to a command sent in a group)."""
     chat = update.effective_chat
-    if update.callback_query is not None:
-        try:
-            await update.callback_query.answer()
-        except TelegramError as err:
-            log.info("could not answer callback query: %s", err)
+    await _answer_press(update, replies, renderer)
     if chat is None:
         return
     for reply in replies:
+        if reply.toast:
+            continue
+        target = int(reply.chat) if reply.chat is not None else chat.id
         try:
-            await _send_one(bot, update, chat.id, reply, renderer)
+            await _send_one(bot, update, target, reply, renderer)
         except Forbidden:
-            log.info("chat %s has blocked the bot; reply dropped", chat.id)
-            return
+            log.info("chat %s has blocked the bot; reply dropped", target)
+            if target == chat.id:
+                return
         except TelegramError as err:
-            log.warning("reply to chat %s failed: %s", chat.id, err)
+            log.warning("reply to chat %s failed: %s", target, err)

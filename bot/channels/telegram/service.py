@@ -12,7 +12,7 @@ from collections.abc import Callable
 from urllib.parse import urlparse
 
 from aiohttp import web
-from telegram import Bot, BotCommand, BotCommandScopeChat, Update
+from telegram import Bot, BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeChat, Update
 from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 
@@ -27,6 +27,7 @@ from bot.channels.telegram.transport import AiohttpRequest
 from handlers.account.help import visible_commands
 from handlers.core.context import FileUnavailable
 from handlers.core.incoming import Attachment
+from handlers.core.registry import HERE
 from storage import people
 from storage.enums import Role
 from storage.leader import Leadership
@@ -96,7 +97,9 @@ class TelegramService:
             return
         replies = await self.services.router.handle(incoming)
         await send_replies(context.bot, update, replies, self.services.renderer)
-        self.on_replied(incoming.chat_id, len(replies))
+        for reply in replies:
+            if not reply.toast:
+                self.on_replied(reply.chat or incoming.chat_id, 1)
         for reply in replies:
             if reply.menu_role is not None and incoming.is_private:
                 await self.set_chat_menu(int(incoming.chat_id), reply.menu_role)
@@ -161,11 +164,22 @@ class TelegramService:
             for c in visible_commands(self.services.router.commands, role)
         ]
 
+    def _group_menu(self) -> list[BotCommand]:
+        """In groups: the commands made for a group (binding it, a roll-call …), whoever may
+        use them; anything else typed there is answered privately."""
+        renderer = self.services.renderer
+        return [
+            BotCommand(c.name, renderer.render_key(c.summary_key))
+            for c in self.services.router.commands
+            if c.in_group == HERE and not c.hidden
+        ]
+
     async def _set_menu(self) -> None:
         """Everyone's menu shows what a member may use; committee members, secretaries and
         admins get their own chat's menu with their extra commands."""
         bot = self.application.bot
         await bot.set_my_commands(self._menu(Role.MEMBER))
+        await bot.set_my_commands(self._group_menu(), scope=BotCommandScopeAllGroupChats())
         async with self.services.readers() as session:
             staff = await people.staff_chats(session, PLATFORM)
         for chat_id, role in staff:

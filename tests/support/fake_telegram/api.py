@@ -36,6 +36,8 @@ MAX_CAPTION = 1024
 MAX_UPLOAD = 50 * 1024 * 1024
 NOT_FOUND = "Not Found: method not found"
 BLOCKED = "Forbidden: bot was blocked by the user"
+KICKED = "Forbidden: bot was kicked from the group chat"
+UPGRADED = "Bad Request: group chat was upgraded to a supergroup chat"
 EDIT_NOT_FOUND = "Bad Request: message to edit not found"
 NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup "
@@ -61,18 +63,24 @@ class Call:
     files: Files = field(default_factory=dict)
     at: float = field(default_factory=time.monotonic)
     status: int = 0  # HTTP status answered; 0 while pending or when the connection was dropped
+    result: Any = None  # what was answered (the Message of a send or an edit)
 
 
 class ApiError(Exception):
     """A Bot API error answer, raised by the method implementations."""
 
     def __init__(
-        self, status: int, description: str | None = None, retry_after: int | None = None
+        self,
+        status: int,
+        description: str | None = None,
+        retry_after: int | None = None,
+        migrate_to: int | None = None,
     ) -> None:
         if status == HTTPStatus.TOO_MANY_REQUESTS and retry_after is None:
             retry_after = 1
         self.status = int(status)
         self.retry_after = retry_after
+        self.migrate_to = migrate_to
         self.description = description or default_description(status, retry_after)
         super().__init__(self.description)
 
@@ -81,6 +89,8 @@ class ApiError(Exception):
         body: JSON = {"ok": False, "error_code": self.status, "description": self.description}
         if self.retry_after is not None:
             body["parameters"] = {"retry_after": self.retry_after}
+        if self.migrate_to is not None:
+            body["parameters"] = {"migrate_to_chat_id": self.migrate_to}
         return body
 
 

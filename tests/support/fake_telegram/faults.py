@@ -6,10 +6,19 @@ Also enforces the optional global rate limit on send* calls.
 from __future__ import annotations
 
 import time
+from collections import deque
 from dataclasses import dataclass
 from http import HTTPStatus
 
-from tests.support.fake_telegram.api import BLOCKABLE, BLOCKED, ApiError, Call, as_int
+from tests.support.fake_telegram.api import (
+    BLOCKABLE,
+    BLOCKED,
+    KICKED,
+    UPGRADED,
+    ApiError,
+    Call,
+    as_int,
+)
 from tests.support.fake_telegram.state import FakeState
 
 
@@ -62,9 +71,33 @@ class FaultsMixin(FakeState):
         return None
 
     def _check_blocked(self, call: Call) -> None:
-        """Refuse sends to a chat that blocked the bot."""
-        if call.method in BLOCKABLE and as_int(call.params.get("chat_id")) in self._blocked:
+        """Refuse sends to a chat that blocked the bot, or to a group it was removed from."""
+        if call.method not in BLOCKABLE:
+            return
+        chat_id = as_int(call.params.get("chat_id"))
+        if chat_id in self._blocked:
             raise ApiError(HTTPStatus.FORBIDDEN, BLOCKED)
+        if chat_id in self._kicked:
+            raise ApiError(HTTPStatus.FORBIDDEN, KICKED)
+        if chat_id in self._migrated:
+            raise ApiError(HTTPStatus.BAD_REQUEST, UPGRADED, migrate_to=self._migrated[chat_id])
+
+    def _check_group_rate(self, call: Call) -> None:
+        """At most group_rate messages a minute to one group. Edits are counted too: Telegram
+        documents the limit for messages, and edits in a group are throttled alike in
+        practice, so the fake is strict where the documentation is vague."""
+        chat_id = as_int(call.params.get("chat_id"))
+        if self.group_rate is None or chat_id is None or chat_id >= 0:
+            return
+        if not (call.method.startswith("send") or call.method.startswith("edit")):
+            return
+        now = time.monotonic()
+        times = self._group_times.setdefault(chat_id, deque())
+        while times and times[0] <= now - 60.0:
+            times.popleft()
+        if len(times) >= self.group_rate:
+            raise ApiError(HTTPStatus.TOO_MANY_REQUESTS, retry_after=int(times[0] + 60 - now) + 1)
+        times.append(now)
 
     def _check_rate(self, call: Call) -> None:
         """Enforce global_rate send* calls per rolling second."""

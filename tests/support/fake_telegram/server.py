@@ -119,6 +119,7 @@ class FakeTelegram(MethodsMixin, UpdatesMixin, FaultsMixin, WebhookMixin):
         self._faults.clear()
         self._blocked.clear()
         self._send_times.clear()
+        self._group_times.clear()
         self.webhook_deliveries.clear()
         self.rejected_429 = 0
         self._notify()
@@ -133,6 +134,12 @@ class FakeTelegram(MethodsMixin, UpdatesMixin, FaultsMixin, WebhookMixin):
             for call in self.sent
             if call.method in CHAT_CONTENT and as_int(call.params.get("chat_id")) == wanted
         ]
+
+    @staticmethod
+    def message_id_of(call: Call) -> int:
+        """The id of the message a send (or edit) call made, as a user would reply to it."""
+        assert isinstance(call.result, dict), call
+        return int(call.result["message_id"])
 
     def texts_to(self, chat_id: int) -> list[str]:
         """Texts (and captions of photos and documents) sent to one chat, in order."""
@@ -224,10 +231,12 @@ class FakeTelegram(MethodsMixin, UpdatesMixin, FaultsMixin, WebhookMixin):
                 raise ApiError(fault.status, fault.description, fault.retry_after)
             self._check_blocked(call)
             self._check_rate(call)
+            self._check_group_rate(call)
             result = await handler(call)
         except ApiError as error:
             return self._answer_error(call, error)
         call.status = HTTPStatus.OK
+        call.result = result
         if method not in READ_ONLY:
             self.sent.append(call)
             self.sent_by_method[method] += 1

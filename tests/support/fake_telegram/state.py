@@ -29,11 +29,17 @@ class FakeState:
         username: str = "branchbot_test_bot",
         *,
         global_rate: float | None = None,
+        group_rate: int | None = 20,
     ) -> None:
         self.token = token
         self.bot_id = bot_id
         self.username = username
         self.global_rate = global_rate
+        # Telegram's "no more than 20 messages per minute in the same group" (None: off).
+        self.group_rate = group_rate
+        self._group_times: dict[int, deque[float]] = {}
+        self._kicked: set[int] = set()  # groups the bot was removed from
+        self._migrated: dict[int, int] = {}  # old group id -> its supergroup's id
         self.calls: list[Call] = []
         self.sent: list[Call] = []
         # Kept as calls succeed: stats() is polled every few ms by benchmarks, and counting

@@ -100,6 +100,76 @@ class UpdatesMixin(FakeState):
             content["caption"] = caption
         return self._push_user_message(user, self._chat_of(user, chat_id), **content)
 
+    def push_group_message(
+        self,
+        user_id: int,
+        chat_id: int,
+        text: str,
+        *,
+        reply_to: int | None = None,
+        title: str | None = None,
+        first_name: str = "User",
+    ) -> int | None:
+        """A user's message in a group, delivered as Telegram does with the bot's privacy mode
+        on: only a command, a message mentioning the bot, or a reply to one of the bot's
+        messages reaches it. Returns its update_id, or None when the bot does not see it."""
+        user = self._users.get(user_id) or {"id": user_id, "is_bot": False}
+        user = {**user, "first_name": first_name, "language_code": "zh-hans"}
+        self._users[user_id] = user
+        chat = self._group(chat_id, title)
+        content: JSON = {"text": text}
+        replied = self._messages.get((chat_id, reply_to)) if reply_to is not None else None
+        if replied is not None:
+            content["reply_to_message"] = replied
+        for_bot = (
+            text.startswith("/")
+            or f"@{self.username}".lower() in text.lower()
+            or (replied is not None and replied.get("from", {}).get("id") == self.bot_id)
+        )
+        if not for_bot:
+            return None
+        return self._push_user_message(user, chat, **content)
+
+    def push_bot_membership(
+        self, user_id: int, chat_id: int, status: str, *, old: str = "left"
+    ) -> int:
+        """The bot's membership of a group changed (my_chat_member): "member" when a user adds
+        it, "left"/"kicked" when removed (sends there then fail with 403)."""
+        chat = self._group(chat_id, None)
+        bot = {"user": self.bot_user}
+        change = {
+            "chat": chat,
+            "from": self._sender(user_id),
+            "date": int(time.time()),
+            "old_chat_member": {**bot, "status": old},
+            "new_chat_member": {**bot, "status": status, **_member_fields(status)},
+        }
+        if status in ("left", "kicked"):
+            self._kicked.add(chat_id)
+        else:
+            self._kicked.discard(chat_id)
+        return self._enqueue({"my_chat_member": change})
+
+    def push_migration(self, user_id: int, old_chat_id: int, new_chat_id: int) -> tuple[int, int]:
+        """A group upgraded to a supergroup: the service messages in the old chat (with
+        migrate_to_chat_id) and in the new one (migrate_from_chat_id). The old id is gone."""
+        user = self._sender(user_id)
+        old_chat = self._group(old_chat_id, None)
+        new_chat = {**old_chat, "id": new_chat_id, "type": "supergroup"}
+        self._chats[new_chat_id] = new_chat
+        first = self._push_user_message(user, old_chat, migrate_to_chat_id=new_chat_id)
+        second = self._push_user_message(user, new_chat, migrate_from_chat_id=old_chat_id)
+        self._migrated[old_chat_id] = new_chat_id  # sends there: "group chat was upgraded"
+        return first, second
+
+    def _group(self, chat_id: int, title: str | None) -> JSON:
+        known = self._chats.get(chat_id)
+        chat = known or self._chat(chat_id)
+        if title is not None:
+            chat = {**chat, "title": title}
+        self._chats[chat_id] = chat
+        return chat
+
     def push_raw(self, update: JSON) -> int:
         """Queue an update as given, assigning an update_id when it has none."""
         return self._enqueue(dict(update))
@@ -144,3 +214,17 @@ class UpdatesMixin(FakeState):
             self._deliveries.put_nowait(update_id)
         self._notify()
         return update_id
+
+
+def _member_fields(status: str) -> JSON:
+    """What a ChatMember of this status carries besides the user (PTB needs them to parse)."""
+    if status == "kicked":
+        return {"until_date": 0}
+    if status == "administrator":
+        rights = (
+            "can_be_edited can_manage_chat can_delete_messages can_manage_video_chats "
+            "can_restrict_members can_promote_members can_change_info can_invite_users "
+            "can_post_stories can_edit_stories can_delete_stories is_anonymous"
+        )
+        return dict.fromkeys(rights.split(), False)
+    return {}

@@ -1,0 +1,5 @@
+"""The weekly highlights' command table (its command registers here)."""
+
+from handlers.core.registry import Feature
+
+feature = Feature("highlights")
