@@ -148,9 +148,16 @@ async def finish(session: AsyncSession, holder: str, ids: Sequence[int]) -> None
         await session.execute(_FINISH, [{"id": i, "holder": holder} for i in ids])
 
 
-async def release(session: AsyncSession, holder: str) -> None:
+async def release(session: AsyncSession, holder: str, unstarted: Sequence[int] = ()) -> None:
     """Give back what the holder claimed and did not finish (a clean stop), so another
-    process takes it at once instead of after the lease."""
+    process takes it at once instead of after the lease; the `unstarted` ones were never
+    tried, so their claim does not count as an attempt."""
+    if unstarted:
+        await session.execute(
+            INBOX.update()
+            .where(INBOX.c.id.in_(unstarted), INBOX.c.claimed_by == holder)
+            .values(attempts=INBOX.c.attempts - 1)
+        )
     await session.execute(
         INBOX.update().where(INBOX.c.claimed_by == holder).values(claimed_by=None, claimed_at=None)
     )

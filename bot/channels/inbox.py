@@ -113,7 +113,8 @@ class InboxWorker:
         try:
             async with self.sessions.begin() as session:
                 await inbox.finish(session, self.holder, self._done)
-                await inbox.release(session, self.holder)
+                unstarted = [row.id for row in self._queue]
+                await inbox.release(session, self.holder, unstarted)
         except Exception:  # the database is gone: the claims run out by themselves
             log.exception("could not give back the %s inbox's claims", self.platform)
 

@@ -93,10 +93,10 @@ async def test_wecom_messages_go_in_the_order_received_and_released_claims_are_f
     [first] = await _claim(services, "a", platform="wecom")
     assert first.body == "<xml>第一句</xml>"
     assert await _claim(services, "a") == []  # the Telegram worker sees none of them
-    async with services.sessions.begin() as session:  # a clean stop gives it back
-        await inbox.release(session, "a")
+    async with services.sessions.begin() as session:  # a clean stop gives it back, untried
+        await inbox.release(session, "a", [first.id])
     [again] = await _claim(services, "b", platform="wecom")
-    assert again.body == "<xml>第一句</xml>"
+    assert again.body == "<xml>第一句</xml>" and again.attempts == 1
 
 
 async def test_housekeeping_forgets_updates_never_handled(services: Services) -> None:
