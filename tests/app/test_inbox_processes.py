@@ -1,8 +1,11 @@
 """Several `branchbot run` processes on one PostgreSQL database: a chat's rapid messages,
-posted alternately to two processes behind a round-robin balancer, are handled in order;
-a second process polling Telegram is refused with a clear message."""
+posted alternately to two processes behind a round-robin balancer, are handled in order; an
+update taken in by a process that then freezes is handled by another once its lease runs out,
+and once only when the frozen one wakes; a second process polling Telegram is refused with a
+clear message."""
 
 import asyncio
+import signal
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -12,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.channels.faults import FREEZE_AT
 from storage import schema
 from storage.db import create_engine
 from tests.conftest import empty_database
@@ -21,6 +25,7 @@ from tests.support.processes import (
     ROOT,
     bound_secretary,
     free_port,
+    invite_codes,
     scalar,
     service_env,
     start_service,
@@ -95,6 +100,48 @@ async def test_a_chats_rapid_messages_are_handled_in_order_across_two_processes(
     # The second found it set already (two starting at the same instant may both set it:
     # the same URL and secret, no harm).
     assert fake.count("setWebhook") == 1
+
+
+def _frozen(pid: int) -> bool:
+    return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1].startswith("T")
+
+
+async def test_an_update_held_by_a_frozen_process_is_taken_over_after_the_lease(
+    fake: FakeTelegram, postgres_url: str, tmp_path: Path
+) -> None:
+    [code] = await invite_codes(postgres_url, ["冻结测试"])
+    port = free_port()
+    env = service_env(
+        postgres_url,
+        telegram_token="123456:TEST",
+        telegram_base_url=fake.base_url,
+        webhook_url=f"http://127.0.0.1:{port}/telegram",  # the frozen one gets the post
+        webhook_secret=WEBHOOK_SECRET,
+        inbox_lease_seconds="3",
+    )
+    user = 9301
+    with (tmp_path / "run.log").open("wb") as log:
+        frozen = start_service(
+            {**env, FREEZE_AT: "webhook.answered", "BRANCHBOT_LISTEN_PORT": str(port)}, log
+        )
+        other = start_service({**env, "BRANCHBOT_LISTEN_PORT": str(free_port())}, log)
+        try:
+            await fake.wait_until(lambda: fake.count("setMyCommands") >= 2, timeout=40)
+            fake.push_message(user, f"/start {code}")  # stored and claimed, then it freezes
+            await fake.wait_until(lambda: fake.webhook_deliveries == [200], timeout=20)
+            await fake.wait_until(lambda: _frozen(frozen.pid), timeout=10)
+            await fake.wait_until(lambda: len(fake.texts_to(user)) == 1, timeout=30)
+            frozen.send_signal(signal.SIGCONT)  # it goes on with the update it held
+            await asyncio.sleep(2)
+            assert not _frozen(frozen.pid)
+        finally:
+            codes = [await stop_service(p) for p in (frozen, other)]
+    assert codes == [0, 0]
+    assert "绑定成功" in fake.texts_to(user)[0] and len(fake.texts_to(user)) == 1
+    assert (
+        await scalar(postgres_url, "SELECT COUNT(*) FROM traces WHERE kind = 'member.bound'") == 1
+    )
+    assert await scalar(postgres_url, "SELECT COUNT(*) FROM inbox") == 0
 
 
 async def test_a_second_poller_on_the_same_database_is_refused(
