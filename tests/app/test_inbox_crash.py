@@ -23,8 +23,8 @@ from tests.support.processes import (
     service_env,
     start_service,
     stop_service,
+    webhook_env,
 )
-from tests.support.telegram_rig import WEBHOOK_SECRET
 
 # Stored and committed, not yet answered / answered 200 / handled and replied, not yet deleted.
 CRASH_POINTS = ["inbox.accepted", "webhook.answered", "inbox.handled"]
@@ -55,14 +55,9 @@ async def test_a_telegram_update_accepted_by_a_killed_process_is_handled_once(
 ) -> None:
     [code] = await invite_codes(database_url, ["崩溃测试"])
     port = free_port()
-    env = service_env(
-        database_url,
-        telegram_token="123456:TEST",
-        telegram_base_url=fake.base_url,
-        listen_port=str(port),
-        webhook_url=f"http://127.0.0.1:{port}/telegram",
-        webhook_secret=WEBHOOK_SECRET,
-        inbox_lease_seconds=LEASE,
+    url = f"http://127.0.0.1:{port}/telegram"
+    env = webhook_env(
+        database_url, fake.base_url, url, listen_port=str(port), inbox_lease_seconds=LEASE
     )
     with (tmp_path / "run.log").open("wb") as log:
         doomed = start_service({**env, CRASH_AT: point}, log)

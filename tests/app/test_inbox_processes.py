@@ -30,8 +30,8 @@ from tests.support.processes import (
     service_env,
     start_service,
     stop_service,
+    webhook_env,
 )
-from tests.support.telegram_rig import WEBHOOK_SECRET
 
 # What the guided /meeting_new asks after each answer, in order, and what it says at the end.
 ASKED = [
@@ -67,13 +67,8 @@ async def test_a_chats_rapid_messages_are_handled_in_order_across_two_processes(
     ports = [free_port(), free_port()]
     backends = [f"http://127.0.0.1:{port}" for port in ports]
     async with round_robin(backends) as balancer:
-        env = service_env(
-            postgres_url,
-            telegram_token="123456:TEST",
-            telegram_base_url=fake.base_url,
-            webhook_url=f"{balancer}/telegram",  # one public URL for every process
-            webhook_secret=WEBHOOK_SECRET,
-        )
+        # One public URL for every process: the balancer's.
+        env = webhook_env(postgres_url, fake.base_url, f"{balancer}/telegram")
         with (tmp_path / "run.log").open("wb") as log:
             processes = [start_service({**env, "BRANCHBOT_LISTEN_PORT": str(ports[0])}, log)]
             try:
@@ -111,14 +106,8 @@ async def test_an_update_held_by_a_frozen_process_is_taken_over_after_the_lease(
 ) -> None:
     [code] = await invite_codes(postgres_url, ["冻结测试"])
     port = free_port()
-    env = service_env(
-        postgres_url,
-        telegram_token="123456:TEST",
-        telegram_base_url=fake.base_url,
-        webhook_url=f"http://127.0.0.1:{port}/telegram",  # the frozen one gets the post
-        webhook_secret=WEBHOOK_SECRET,
-        inbox_lease_seconds="3",
-    )
+    url = f"http://127.0.0.1:{port}/telegram"  # the one to freeze gets the post
+    env = webhook_env(postgres_url, fake.base_url, url, inbox_lease_seconds="3")
     user = 9301
     with (tmp_path / "run.log").open("wb") as log:
         frozen = start_service(

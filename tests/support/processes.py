@@ -19,6 +19,7 @@ from storage.db import create_engine
 from storage.enums import Role
 from tests.conftest import SECRET
 from tests.support.chat import Chat, Clock
+from tests.support.telegram_rig import WEBHOOK_SECRET
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -39,6 +40,19 @@ def service_env(database_url: str, **settings: str) -> dict[str, str]:
 
 def start_service(env: dict[str, str], log: IO[bytes]) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "-m", "bot", "run"], env=env, cwd=ROOT, stderr=log)
+
+
+def webhook_env(database_url: str, api: str, webhook_url: str, **settings: str) -> dict[str, str]:
+    """A Telegram service on the fake Bot API at `api`, taking updates at the webhook URL
+    every process shares (with the tests' secret)."""
+    return service_env(
+        database_url,
+        telegram_token="123456:TEST",
+        telegram_base_url=api,
+        webhook_url=webhook_url,
+        webhook_secret=WEBHOOK_SECRET,
+        **settings,
+    )
 
 
 async def stop_service(process: subprocess.Popen[bytes]) -> int:
