@@ -75,7 +75,8 @@ async def test_a_chats_rapid_messages_are_handled_in_order_across_two_processes(
                 await fake.wait_until(lambda: fake.webhook_url is not None, timeout=30)
                 second = {**env, "BRANCHBOT_LISTEN_PORT": str(ports[1])}
                 processes.append(start_service(second, log))
-                await fake.wait_until(lambda: fake.count("setMyCommands") >= 2, timeout=30)
+                # Both serve: each asks getWebhookInfo as the last step of its start.
+                await fake.wait_until(lambda: fake.count("getWebhookInfo") >= 2, timeout=30)
                 # Two guided meetings typed as fast as Telegram delivers: fourteen updates,
                 # each accepted by the next process in turn.
                 lines = _guided_meeting("跨进程党课甲", 30) + _guided_meeting("跨进程党课乙", 31)
@@ -115,7 +116,8 @@ async def test_an_update_held_by_a_frozen_process_is_taken_over_after_the_lease(
         )
         other = start_service({**env, "BRANCHBOT_LISTEN_PORT": str(free_port())}, log)
         try:
-            await fake.wait_until(lambda: fake.count("setMyCommands") >= 2, timeout=40)
+            # Both serve: each asks getWebhookInfo as the last step of its start.
+            await fake.wait_until(lambda: fake.count("getWebhookInfo") >= 2, timeout=40)
             fake.push_message(user, f"/start {code}")  # stored and claimed, then it freezes
             await fake.wait_until(lambda: fake.webhook_deliveries == [200], timeout=20)
             await fake.wait_until(lambda: _frozen(frozen.pid), timeout=10)
