@@ -215,6 +215,8 @@ class TelegramService:
         if secret is None or not hmac.compare_digest(given, secret.get_secret_value()):
             log.warning("webhook call with a wrong secret token from %s", request.remote)
             return web.Response(status=403)
+        if not self.application.running:  # still starting (or stopping): Telegram retries
+            return web.Response(status=503)
         try:
             data = await request.json()
             if not isinstance(data, dict):
