@@ -42,6 +42,14 @@ async def _settled(database_url: str, seconds: float = 30) -> None:
         await asyncio.sleep(0.2)
 
 
+async def _webhook_recorded(database_url: str, seconds: float = 30) -> None:
+    """Wait until the process has set the webhook and recorded so, the last of its start."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not await scalar(database_url, "SELECT COUNT(*) FROM webhook_state"):
+        assert asyncio.get_running_loop().time() < deadline, "the webhook was never set"
+        await asyncio.sleep(0.1)
+
+
 async def _until(check: Callable[[], bool], seconds: float = 30) -> None:
     deadline = asyncio.get_running_loop().time() + seconds
     while not check():
@@ -61,7 +69,7 @@ async def test_a_telegram_update_accepted_by_a_killed_process_is_handled_once(
     )
     with (tmp_path / "run.log").open("wb") as log:
         doomed = start_service({**env, CRASH_AT: point}, log)
-        await fake.wait_until(lambda: fake.webhook_url is not None, timeout=30)
+        await _webhook_recorded(database_url)  # its start is over
         fake.push_message(USER, f"/start {code}")
         assert await ended(doomed) == -signal.SIGKILL
         heir = start_service(env, log)
