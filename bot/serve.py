@@ -11,6 +11,7 @@ import aiohttp
 from aiohttp import web
 from telegram.error import InvalidToken, NetworkError
 
+from bot.app.metrics import ServiceMetrics
 from bot.app.services import Services, build_services, check_schema
 from bot.app.settings import PREFIX, ConfigError, Settings
 from bot.channels.outbox import Limits, OutboxSender, Transport
@@ -20,12 +21,13 @@ from bot.channels.wecom.client import WeComError
 from bot.channels.wecom.convert import CALLBACK_PATH
 from bot.channels.wecom.convert import PLATFORM as WECOM
 from bot.channels.wecom.deliver import WECOM_LIMITS
+from bot.channels.wecom.robot import ROBOT_LIMITS, ROBOT_PLATFORM, RobotTransport, resolver
 from bot.web.auth import STATE as WEB_STATE
 from bot.web.pages import add_web_pages
+from bot.web.probes import Probes
 from bot.web.server import Handler, build_web_app, start_site
 from handlers.core.extras import optional_part
 from handlers.study import index as study_index
-from handlers.study.text import warm as warm_text
 from scheduler.context import JobContext
 from scheduler.setup import SchedulerService
 from storage.leader import Leadership
@@ -59,7 +61,8 @@ class Running:
 
 
 def outbox_limits(settings: Settings) -> dict[str, Limits]:
-    """Each platform's budget: Telegram's from the OUTBOX_ settings, WeCom's its own."""
+    """Each platform's budget: Telegram's from the OUTBOX_ settings, WeCom's and its group
+    robots' their own."""
     telegram = Limits(
         per_second=settings.outbox_per_second,
         chat_per_second=settings.outbox_chat_per_second,
@@ -67,7 +70,8 @@ def outbox_limits(settings: Settings) -> dict[str, Limits]:
         max_attempts=settings.outbox_max_attempts,
     )
     wecom = replace(WECOM_LIMITS, max_attempts=settings.outbox_max_attempts)
-    return {PLATFORM: telegram, WECOM: wecom}
+    robots = replace(ROBOT_LIMITS, max_attempts=settings.outbox_max_attempts)
+    return {PLATFORM: telegram, WECOM: wecom, ROBOT_PLATFORM: robots}
 
 
 def start_sender(
@@ -96,14 +100,16 @@ async def start(settings: Settings) -> Running:
     if settings.telegram_token is None and not settings.wecom_configured:
         raise ConfigError(f"{PREFIX}TELEGRAM_TOKEN", "not set (nor the WECOM_ settings)")
     services = build_services(settings)
-    # jieba's dictionary loads in a thread meanwhile; the service is ready once it has.
-    warming = asyncio.get_running_loop().run_in_executor(None, warm_text)
+    probes = _probes(services)
     try:
         await check_schema(services.engine)
         telegram = TelegramService(services) if settings.telegram_token else None
         wecom = _wecom(services) if settings.wecom_configured else None
         web_app = build_web_app(
-            _webhooks(telegram), _callbacks(wecom), lambda app: add_web_pages(app, services)
+            _webhooks(telegram),
+            _callbacks(wecom),
+            lambda app: add_web_pages(app, services),
+            probes.add_routes,
         )
         web_runner, port = await start_site(web_app, settings.listen_host, settings.listen_port)
     except BaseException:
@@ -116,25 +122,39 @@ async def start(settings: Settings) -> Running:
         await services.close()
         raise
     sender = _start_sending(services, telegram, wecom)
+    sender.on_attempt = probes.metrics.attempted
+    probes.hold("outbox", lambda: sender.leadership.held)
     web_app[WEB_STATE].wake = sender.wake  # a login code goes out at once
     router = services.router
+    leading = Leadership(services.engine, "scheduler")
     job_context = JobContext(
-        services.sessions, services.box, router.options, router.clock, sender.wake
+        services.sessions, services.box, router.options, router.clock, sender.wake, leading.fence
     )
     scheduler = SchedulerService(
-        job_context, settings.database_url, settings.zone, Leadership(services.engine, "scheduler")
+        job_context, settings.database_url, settings.zone, leading, probes.metrics.job
     )
+    probes.hold("scheduler", lambda: scheduler.leading)
     try:
         await scheduler.start()
     except BaseException:
         await _stop_parts(web_runner, telegram, wecom, sender, services)
         raise
     router.on_commit(AfterCommit.MEETINGS_CHANGED, scheduler.sync_meetings_now)
-    await warming
-    # The search index builds in the background; a search arriving first waits for it.
+    # The search index builds in the background from the stored terms (jieba's dictionary
+    # loads only when something is to be cut: handlers/study/text.py); a search arriving
+    # first waits for it.
     indexing = asyncio.create_task(_build_index(services), name="study-index")
     log.info("branchbot serving on %s:%d", settings.listen_host, port)
     return Running(services, scheduler, telegram, wecom, sender, web_runner, port, indexing)
+
+
+def _probes(services: Services) -> Probes:
+    """/healthz and /metrics over this service's own registry, told of every update."""
+    metrics = ServiceMetrics()
+    services.router.on_handled(metrics.handled)
+    token = services.settings.metrics_token
+    secret = token.get_secret_value() if token is not None else None
+    return Probes(services.engine, services.readers, services.box, metrics, secret)
 
 
 async def _start_adapters(telegram: TelegramService | None, wecom: "WeComService | None") -> None:
@@ -155,12 +175,15 @@ async def _start_adapters(telegram: TelegramService | None, wecom: "WeComService
 def _start_sending(
     services: Services, telegram: TelegramService | None, wecom: "WeComService | None"
 ) -> OutboxSender:
-    """The outbox sender over every configured platform, told of the direct replies."""
+    """The outbox sender over every configured platform, told of the direct replies; WeCom
+    group robots need nothing configured (a robot's address is all it takes)."""
     transports: dict[str, Transport] = {}
     if telegram is not None:
         transports[PLATFORM] = telegram.transport
     if wecom is not None:
         transports[WECOM] = wecom.transport
+    resolve = resolver(services.readers, services.box)
+    transports[ROBOT_PLATFORM] = RobotTransport(resolve, services.renderer)
     sender = start_sender(services, transports)
     if telegram is not None:
         telegram.on_replied = sender.replied
@@ -172,7 +195,7 @@ def _start_sending(
 async def _build_index(services: Services) -> None:
     try:
         async with services.readers() as session:
-            await study_index.current_index(session)
+            await study_index.current_index(session, cutting=False)
     except Exception:  # the first search tries again
         log.exception("building the study search index failed")
 
@@ -190,6 +213,9 @@ async def _stop_parts(
     if telegram is not None:
         await telegram.stop()
     await sender.stop()
+    robots = sender.transports.get(ROBOT_PLATFORM)
+    if isinstance(robots, RobotTransport):
+        await robots.close()
     if telegram is not None:
         await telegram.close()
     if wecom is not None:

@@ -15,7 +15,7 @@ HIGHLIGHTS = "groups.highlights.weekly"
 
 async def rollcall_deadlines() -> int:
     ctx = current()
-    async with ctx.sessions.begin() as session:
+    async with ctx.transaction() as session:
         closed = await close_past_deadline(session, ctx.box, ctx.clock())
     if closed:
         ctx.wake_sender()
@@ -33,7 +33,7 @@ async def weekly_highlights() -> int:
     posted = 0
     for group_id in wanted:
         try:
-            async with ctx.sessions.begin() as session:
+            async with ctx.transaction() as session:
                 posted += await post_to(session, ctx.box, ctx.options, group_id, now)
         except Exception:
             log.exception("weekly highlights for group %s failed", group_id)

@@ -4,7 +4,8 @@ APScheduler stores jobs by the import path of their function, so jobs cannot car
 objects; `use()` installs them once per process and jobs read them with `current()`.
 """
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,6 +16,10 @@ from handlers.core.context import Options
 from storage.crypto import SecretBox
 
 
+async def _unfenced(_session: AsyncSession) -> None:
+    """No lease to check: tests, and jobs run by hand."""
+
+
 @dataclass(frozen=True)
 class JobContext:
     sessions: async_sessionmaker[AsyncSession]
@@ -23,6 +28,16 @@ class JobContext:
     clock: Callable[[], datetime]
     # Wakes the outbox sender after a job queued messages (it would look within a second).
     wake_sender: Callable[[], None] = lambda: None
+    # Raises unless this process still leads the scheduler (storage/leader.py Leadership.fence).
+    fence: Callable[[AsyncSession], Awaitable[None]] = _unfenced
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """A job's transaction, fenced by the scheduler's lease just before it commits: a
+        process that no longer leads (frozen past its lease, then woken) writes nothing."""
+        async with self.sessions.begin() as session:
+            yield session
+            await self.fence(session)
 
 
 _current: JobContext | None = None

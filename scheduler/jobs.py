@@ -17,7 +17,7 @@ async def housekeeping() -> tuple[int, int]:
     multi-step commands abandoned long ago (the router already ignores them after 30 min)."""
     ctx = current()
     now = ctx.clock()
-    async with ctx.sessions.begin() as session:
+    async with ctx.transaction() as session:
         ids = await updates.prune(session, now - KEEP_PROCESSED_UPDATES)
         flows = await conversations.prune(session, now - KEEP_CONVERSATIONS)
         # Handled updates leave the inbox at once; these were never handled (their platform
@@ -35,7 +35,7 @@ async def housekeeping() -> tuple[int, int]:
 async def notice_summaries() -> int:
     """Tell each notice's author who has acknowledged it, once its summary delay is over."""
     ctx = current()
-    async with ctx.sessions.begin() as session:
+    async with ctx.transaction() as session:
         count = await queue_due_summaries(session, ctx.clock())
     if count:
         ctx.wake_sender()

@@ -12,6 +12,7 @@ from handlers.pipeline.reminders import remind_contact_talks, remind_deadlines
 from handlers.pipeline.settings import PipelineSettings
 from handlers.thoughts.reminders import remind_due
 from scheduler.context import current
+from storage.leader import LeaseLost
 
 log = logging.getLogger(__name__)
 DAILY = "pipeline.reminders.daily"
@@ -36,8 +37,10 @@ async def daily() -> dict[str, int]:
     counts = {}
     for name, remind in parts.items():
         try:
-            async with ctx.sessions.begin() as session:
+            async with ctx.transaction() as session:
                 counts[name] = await remind(session, ctx.box, ctx.options, now)
+        except LeaseLost:
+            raise  # no part may run any more here: the process now leading runs them all
         except Exception:
             log.exception("pipeline reminders: %s failed", name)
     ctx.wake_sender()

@@ -5,7 +5,9 @@ storage.db.job_store_url), so they survive restarts; a job missed while the serv
 runs once on start (coalesce + grace time).
 APScheduler 3 must never run twice on one job store: on PostgreSQL, where several service
 processes may share the database, `SchedulerService` runs it only in the process holding the
-scheduler's advisory lock, and another takes over within seconds when that one dies.
+scheduler's lease (storage/leader.py), and the store itself refuses a process whose lease has
+run out (`LeadersJobStore`); another process takes over within seconds when the leader dies,
+and within LEASE_SECONDS + LEADER_CHECK_SECONDS when it is frozen or cut off.
 """
 
 import asyncio
@@ -15,6 +17,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from apscheduler.events import EVENT_JOB_SUBMITTED, JobSubmissionEvent
+from apscheduler.job import Job
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -22,6 +26,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
 
 from handlers.core.context import Options
 from handlers.evaluation.settings import EvaluationSettings
@@ -29,6 +34,7 @@ from handlers.pipeline.settings import PipelineSettings
 from handlers.study.settings import StudySettings
 from scheduler import (
     branch_group_jobs,
+    events,
     jobs,
     meeting_jobs,
     pipeline_jobs,
@@ -37,8 +43,10 @@ from scheduler import (
     watch_jobs,
 )
 from scheduler.context import JobContext, use, use_scheduler
+from storage import keepalive
+from storage.crashpoints import crash_point
 from storage.db import ensure_sqlite_dir, job_store_url
-from storage.leader import Leadership
+from storage.leader import Leadership, LeaseLost
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +58,9 @@ NUDGE = "members.nudge.monthly"
 SYNC_EVERY_SECONDS = 10
 LEADER_CHECK_SECONDS = 5.0
 CHAIN_WALK_AFTER_START = timedelta(minutes=1)  # after the start-up work has settled
+# Crash points (storage/crashpoints.py): the scheduler started, no due job taken yet; a due
+# job taken from the store (a one-off one removed) and handed to the executor.
+STARTED, TAKEN = "scheduler.started", "scheduler.job_taken"
 
 
 def job_store_engine(database_url: str) -> Engine:
@@ -57,6 +68,8 @@ def job_store_engine(database_url: str) -> Engine:
     like the main database, so planning thousands of jobs is not an fsync each."""
     url = job_store_url(database_url)
     ensure_sqlite_dir(url)  # owner-only, like the main database
+    if make_url(url).get_backend_name() == "postgresql":
+        return create_engine(url, connect_args=keepalive.libpq_args())
     engine = create_engine(url)
     if engine.dialect.name == "sqlite":
 
@@ -70,8 +83,54 @@ def job_store_engine(database_url: str) -> Engine:
     return engine
 
 
-def build_scheduler(database_url: str, timezone: ZoneInfo) -> AsyncIOScheduler:
-    store = SQLAlchemyJobStore(engine=job_store_engine(database_url), tablename=JOB_TABLE)
+class LeadersJobStore(SQLAlchemyJobStore):
+    """The job store, read for due jobs and changed only while this process leads.
+
+    APScheduler changes the store as it takes due jobs (a one-off job removed, a repeating one
+    moved to its next run). A process frozen past its lease must not do that when it wakes,
+    or the process now leading would find them gone: so due jobs are taken only while the
+    lease is valid by this process's clock and still this process's in the database."""
+
+    def __init__(self, leadership: Leadership | None, **options: Any) -> None:
+        super().__init__(**options)
+        self.leadership = leadership
+
+    def get_due_jobs(self, now: datetime) -> list[Job]:
+        if self.leadership is not None and not self._lease_held():
+            return []
+        return super().get_due_jobs(now)
+
+    def add_job(self, job: Job) -> None:
+        self._must_lead()
+        super().add_job(job)
+
+    def update_job(self, job: Job) -> None:
+        self._must_lead()
+        super().update_job(job)
+
+    def remove_job(self, job_id: str) -> None:
+        self._must_lead()
+        super().remove_job(job_id)
+
+    def _must_lead(self) -> None:
+        if self.leadership is not None and not self.leadership.valid():
+            raise LeaseLost(self.leadership.name)
+
+    def _lease_held(self) -> bool:
+        leadership = self.leadership
+        if leadership is None or not leadership.valid():
+            return False
+        query = leadership.lease_query()
+        if query is None:  # one process (SQLite): nothing to ask
+            return True
+        with self.engine.connect() as conn:
+            return conn.execute(query).first() is not None
+
+
+def build_scheduler(
+    database_url: str, timezone: ZoneInfo, leadership: Leadership | None = None
+) -> AsyncIOScheduler:
+    store = LeadersJobStore(leadership, engine=job_store_engine(database_url), tablename=JOB_TABLE)
     return AsyncIOScheduler(
         jobstores={"default": store},
         job_defaults={
@@ -183,27 +242,51 @@ def _add_group_jobs(scheduler: AsyncIOScheduler, zone: ZoneInfo) -> None:
     )
 
 
-def start_scheduler(context: JobContext, database_url: str, timezone: ZoneInfo) -> AsyncIOScheduler:
+def start_scheduler(
+    context: JobContext,
+    database_url: str,
+    timezone: ZoneInfo,
+    leadership: Leadership | None = None,
+    watcher: events.JobWatcher | None = None,
+) -> AsyncIOScheduler:
     use(context)
-    scheduler = build_scheduler(database_url, timezone)
+    scheduler = build_scheduler(database_url, timezone, leadership)
     use_scheduler(scheduler)
     add_standing_jobs(scheduler, context.options)
+    scheduler.add_listener(_taken, EVENT_JOB_SUBMITTED)
+    if watcher is not None:
+        events.watch(scheduler, watcher)
     scheduler.start()
     return scheduler
+
+
+def _taken(event: JobSubmissionEvent) -> None:
+    crash_point(TAKEN, event.job_id)
 
 
 class SchedulerService:
     """The scheduler, run only while this process leads (always, on SQLite)."""
 
     def __init__(
-        self, context: JobContext, database_url: str, timezone: ZoneInfo, leadership: Leadership
+        self,
+        context: JobContext,
+        database_url: str,
+        timezone: ZoneInfo,
+        leadership: Leadership,
+        watcher: events.JobWatcher | None = None,
     ) -> None:
         self.context = context
         self.database_url = database_url
         self.timezone = timezone
         self.leadership = leadership
+        self.watcher = watcher  # told of every job run (the service's metrics)
         self.scheduler: AsyncIOScheduler | None = None
         self._watch: asyncio.Task[None] | None = None
+
+    @property
+    def leading(self) -> bool:
+        """This process runs the scheduler now."""
+        return self.scheduler is not None
 
     async def start(self) -> None:
         await self._follow_leadership()
@@ -225,22 +308,34 @@ class SchedulerService:
                 # Before the scheduler reads the store, which would drop them unannounced.
                 dropped = stored.drop_unloadable(store, JOB_TABLE)
                 # A fresh scheduler each time: APScheduler 3 does not restart a shut-down one.
-                self.scheduler = start_scheduler(self.context, self.database_url, self.timezone)
+                self.scheduler = start_scheduler(
+                    self.context, self.database_url, self.timezone, self.leadership, self.watcher
+                )
+                crash_point(STARTED)
                 log.info("this process runs the scheduler")
                 lost = any(job_id.startswith(meeting_jobs.PREFIX) for job_id in dropped)
                 await meeting_jobs.replan_if_lost(store, lost)
+                await self._catch_up()
             finally:
                 store.dispose()
         elif not leading and self.scheduler is not None:
-            log.warning("lost the scheduler lock; stopping the scheduler here")
+            log.warning("lost the scheduler's lease; stopping the scheduler here")
             self.scheduler.shutdown(wait=False)
             self.scheduler = None
+
+    async def _catch_up(self) -> None:
+        """Now, not in SYNC_EVERY_SECONDS: plan what changed and run what a dead or frozen
+        leader left undone. A failure waits for the next sync rather than stop the start."""
+        try:
+            await meeting_jobs.sync()
+        except Exception:
+            log.exception("planning and catching up the meetings' jobs failed; the sync retries")
 
     def sync_meetings_now(self) -> None:
         """A meeting changed in this process: plan its jobs now rather than at the next sync."""
         if self.scheduler is None:
             return  # the leading process picks the change up within SYNC_EVERY_SECONDS
-        with contextlib.suppress(JobLookupError):
+        with contextlib.suppress(JobLookupError, LeaseLost):  # lost: the new leader syncs
             self.scheduler.modify_job(meeting_jobs.SYNC, next_run_time=datetime.now(self.timezone))
 
     async def stop(self) -> None:

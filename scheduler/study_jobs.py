@@ -15,7 +15,7 @@ async def material_push() -> int:
     ctx = current()
     if not ctx.options.of(StudySettings).material_push_at:
         return 0  # turned off since the job was stored
-    async with ctx.sessions.begin() as session:
+    async with ctx.transaction() as session:
         count = await push_materials(session, ctx.box, ctx.clock(), ctx.options.timezone)
     ctx.wake_sender()
     log.info("queued %d daily study materials", count)
@@ -26,7 +26,7 @@ async def quiz_reminder() -> int:
     ctx = current()
     if not ctx.options.of(StudySettings).quiz_remind_at:
         return 0
-    async with ctx.sessions.begin() as session:
+    async with ctx.transaction() as session:
         count = await remind_quiz(session, ctx.box, ctx.clock(), ctx.options.timezone)
     ctx.wake_sender()
     log.info("reminded %d members of the daily quiz", count)

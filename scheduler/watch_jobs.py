@@ -22,7 +22,7 @@ WALK_AGAIN_AFTER = timedelta(hours=24)
 
 async def survey_deadlines() -> dict[str, int]:
     ctx = current()
-    async with ctx.sessions.begin() as session:
+    async with ctx.transaction() as session:
         counts = await remind_and_close(session, ctx.box, ctx.options, ctx.clock())
     ctx.wake_sender()
     if any(counts.values()):
@@ -32,7 +32,7 @@ async def survey_deadlines() -> dict[str, int]:
 
 async def access_watch() -> int:
     ctx = current()
-    async with ctx.sessions.begin() as session:
+    async with ctx.transaction() as session:
         alerts = await watch(session, ctx.box, ctx.options, ctx.clock())
     if alerts:
         ctx.wake_sender()

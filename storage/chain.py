@@ -163,6 +163,11 @@ async def last_walk(session: AsyncSession) -> ChainCheck | None:
     return await session.get(ChainCheck, CHECK_ID)
 
 
+def walk_sound(check: ChainCheck, box: SecretBox) -> bool:
+    """The kept walk found the chain whole, and its record is the one the walk sealed."""
+    return check.bad_id is None and box.mac_matches(_check_payload(check), check.seal)
+
+
 # Per database: the last row a check verified beyond the kept full walk, and its hash.
 _verified: dict[str, tuple[int, str]] = {}
 

@@ -10,7 +10,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Executable, Row, Table, TextClause, bindparam, event, text
+from sqlalchemy import (
+    ColumnElement,
+    Executable,
+    Row,
+    Table,
+    TextClause,
+    bindparam,
+    event,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
@@ -21,7 +31,9 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import InstrumentedAttribute
 
+from storage import keepalive
 from storage.driven import DrivenSession
 from storage.files import prepare_sqlite_file
 from storage.sqlite_inline import InlineConnection
@@ -94,8 +106,11 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     url = async_url(url)
     if not is_sqlite(url):
         kwargs.setdefault("pool_size", 10)
+        # Keepalives on the server's end (session settings) and on ours (each socket).
+        kwargs.setdefault("connect_args", {"server_settings": keepalive.server_settings()})
         engine = create_async_engine(url, **kwargs)
         _ping_idle_connections(engine)
+        event.listen(engine.sync_engine, "connect", keepalive.on_asyncpg_connect)
         return engine
     ensure_sqlite_dir(url)
     database = make_url(url).database or ":memory:"
@@ -193,3 +208,18 @@ T = TypeVar("T")
 def chunks(items: Sequence[T], size: int = IN_CHUNK) -> list[Sequence[T]]:
     """`items` in slices small enough for one IN list each."""
     return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+async def present(
+    session: AsyncSession,
+    column: InstrumentedAttribute[T],
+    items: Sequence[T],
+    *conditions: ColumnElement[bool],
+) -> set[T]:
+    """Which of `items` are the `column` of some row meeting `conditions` (any number of
+    items: asked in IN lists of a safe size)."""
+    found: set[T] = set()
+    for chunk in chunks(items):
+        query = select(column).where(column.in_(chunk), *conditions)
+        found.update((await session.scalars(query)).all())
+    return found

@@ -2,12 +2,14 @@
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import present
 from storage.group_models import BranchGroup, GroupPost
-from storage.models import OutboxMessage
+from storage.models import Member, OutboxMessage, PlatformAccount
 
 
 async def group_of_chat(session: AsyncSession, platform: str, chat_id: str) -> BranchGroup | None:
@@ -34,6 +36,47 @@ async def bound_groups(
         cond = BranchGroup.branch_id.in_(ids)
         query = query.where(cond | BranchGroup.branch_id.is_(None) if school else cond)
     return list((await session.scalars(query.order_by(BranchGroup.id))).all())
+
+
+async def bound_of_kind(session: AsyncSession, kind: str) -> list[BranchGroup]:
+    """Groups of one kind (WeCom app chats, group robots) bound now."""
+    query = select(BranchGroup).where(BranchGroup.kind == kind, BranchGroup.unbound_at.is_(None))
+    return list((await session.scalars(query.order_by(BranchGroup.id))).all())
+
+
+class Seat(NamedTuple):
+    """A current member of a branch and their account on one chat app."""
+
+    branch_id: int
+    member_id: int
+    role: str
+    external_id: str
+
+
+async def seats(session: AsyncSession, platform: str, branch_ids: Sequence[int]) -> list[Seat]:
+    """The current members of these branches with an account on `platform` that has not
+    refused the bot (a WeCom account outside the application's range), by member id."""
+    query = (
+        select(Member.branch_id, Member.id, Member.role, PlatformAccount.external_id)
+        .join(PlatformAccount, PlatformAccount.member_id == Member.id)
+        .where(
+            Member.active.is_(True),
+            Member.branch_id.in_(list(branch_ids)),
+            PlatformAccount.platform == platform,
+            PlatformAccount.blocked_at.is_(None),
+        )
+        .order_by(Member.id)
+    )
+    return [Seat(*row) for row in (await session.execute(query)).all()]
+
+
+async def known_accounts(
+    session: AsyncSession, platform: str, external_ids: Sequence[str]
+) -> set[str]:
+    """Which of these accounts on `platform` are bound to someone the bot knows."""
+    return await present(
+        session, PlatformAccount.external_id, external_ids, PlatformAccount.platform == platform
+    )
 
 
 async def posts_of(session: AsyncSession, ref: str) -> list[GroupPost]:

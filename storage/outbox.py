@@ -134,6 +134,34 @@ async def unsent(session: AsyncSession, platforms: Sequence[str]) -> int:
     return int(await session.scalar(query) or 0)
 
 
+@dataclass(frozen=True)
+class QueueDepth:
+    """The queue at a glance: rows waiting and in flight, how many of those waiting are due
+    (the backlog; the rest wait for a retry), and when the oldest due one fell due."""
+
+    pending: int
+    sending: int
+    due: int
+    oldest_due: datetime | None
+
+
+async def queue_depth(session: AsyncSession, now: datetime) -> QueueDepth:
+    """Two reads of the queue's index (status, due_at): cheap however many rows were sent."""
+    query = (
+        select(OutboxMessage.status, func.count())
+        .where(OutboxMessage.status.in_((Status.PENDING, Status.SENDING)))
+        .group_by(OutboxMessage.status)
+    )
+    counts = {str(status): int(n) for status, n in (await session.execute(query)).all()}
+    due_query = select(func.count(), func.min(OutboxMessage.due_at)).where(
+        OutboxMessage.status == Status.PENDING, OutboxMessage.due_at <= now
+    )
+    due, oldest = (await session.execute(due_query)).one()
+    return QueueDepth(
+        counts.get(Status.PENDING, 0), counts.get(Status.SENDING, 0), int(due), oldest
+    )
+
+
 async def start_sending(session: AsyncSession, row: OutboxMessage) -> bool:
     """Claim a pending row (loaded in another session) for its platform call; False if
     another sender took it meanwhile. On True the row belongs to this session."""

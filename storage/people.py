@@ -11,6 +11,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from storage.db import chunks
 from storage.enums import Role
 from storage.models import Branch, Conversation, Member, PlatformAccount
+from storage.signals import AfterCommit
 
 
 async def branch_by_name(session: AsyncSession, name: str) -> Branch | None:
@@ -174,6 +175,7 @@ _ADD_ACCOUNT = insert(_ACCOUNTS)
 async def add_account(session: AsyncSession, **values: object) -> None:
     """Insert a platform account row (Core: no ORM unit of work for a one-row insert)."""
     await session.execute(_ADD_ACCOUNT, values)
+    AfterCommit.ROSTER_CHANGED.raise_on(session)  # a member bound on WeCom joins its app chat
 
 
 @dataclass(frozen=True)

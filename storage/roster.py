@@ -12,6 +12,7 @@ from storage.db import core_rows
 from storage.enums import Role
 from storage.models import Branch, Member, Trace
 from storage.roster_models import Membership
+from storage.signals import AfterCommit
 
 # The trace kinds that make up a member's record history (/member NAME shows them); the
 # later roster slices (transfers, leaving) add theirs here.
@@ -34,6 +35,7 @@ async def open_membership(
 ) -> None:
     session.add(Membership(member_id=member_id, branch_id=branch_id, since=since, reason=reason))
     await session.flush()
+    AfterCommit.ROSTER_CHANGED.raise_on(session)
 
 
 async def memberships_of(session: AsyncSession, member_id: int) -> Sequence[Membership]:
@@ -139,3 +141,4 @@ async def move_membership(
         )
     member.branch = to_branch
     await session.flush()
+    AfterCommit.ROSTER_CHANGED.raise_on(session)

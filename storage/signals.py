@@ -22,6 +22,9 @@ class AfterCommit(Enum):
     WAKE_SENDER = "wake_sender"
     # A meeting was created, moved or cancelled: the scheduler re-plans its jobs now.
     MEETINGS_CHANGED = "meetings_changed"
+    # Who belongs in a branch may have changed (a member joined, left or moved, or bound a
+    # chat account), or a branch got a WeCom app chat: the app chats are brought in step now.
+    ROSTER_CHANGED = "roster_changed"
 
     def raise_on(self, session: AsyncSession) -> None:
         session.info.setdefault(_KEY, set()).add(self)

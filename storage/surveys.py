@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import ballot_box
 from storage.crypto import SecretBox
-from storage.db import chunks
+from storage.db import chunks, present
 from storage.enums import Role
 from storage.models import Member
 from storage.survey_models import Survey, SurveyBallotBox, SurveyParticipant, SurveyProgress
@@ -152,13 +152,9 @@ async def add_participant(session: AsyncSession, survey_id: int, member_id: int)
 
 async def taken_of(session: AsyncSession, survey_ids: Sequence[int], member_id: int) -> set[int]:
     """Which of these surveys the member has taken part in."""
-    found: set[int] = set()
-    for chunk in chunks(survey_ids):
-        query = select(SurveyParticipant.survey_id).where(
-            SurveyParticipant.member_id == member_id, SurveyParticipant.survey_id.in_(chunk)
-        )
-        found.update((await session.scalars(query)).all())
-    return found
+    return await present(
+        session, SurveyParticipant.survey_id, survey_ids, SurveyParticipant.member_id == member_id
+    )
 
 
 async def answer_counts(session: AsyncSession, survey_ids: Sequence[int]) -> dict[int, int]:

@@ -7,6 +7,7 @@ from storage import (  # noqa: F401  (their tables join Base.metadata)
     group_models,
     inbox_models,
     minutes_models,
+    ops_models,
     pipeline_models,
     roster_models,
     survey_models,
@@ -17,7 +18,12 @@ from storage.models import Base
 METADATA: MetaData = Base.metadata
 
 
+# Who leads which role now (storage/leader.py): the running processes' business, not the
+# branch's data; a restored copy would name holders that are gone, so backups leave it out.
+RUNTIME = frozenset({"leases"})
+
+
 def in_dependency_order() -> list[Table]:
-    """The tables with each one after those its foreign keys point to: the order to insert
-    them in (and, reversed, to empty them)."""
-    return list(METADATA.sorted_tables)
+    """The tables of the branch's data with each one after those its foreign keys point to:
+    the order to insert them in (and, reversed, to empty them)."""
+    return [t for t in METADATA.sorted_tables if t.name not in RUNTIME]

@@ -16,7 +16,8 @@ TRACE_KINDS: dict[str, str] = {
     "branch.archived": "a branch that no longer exists was archived (it had no members left); "
     "data: on, cancelled (pending transfers), via, by",
     "group.bound": "a group chat was bound to a branch (none: school-wide); ref: group:ID; data: "
-    "platform, title",
+    "platform, title, kind (appchat: a WeCom application chat made by /group_create; robot: a "
+    "WeCom group robot)",
     "group.unbound": "a group chat was unbound; ref: group:ID; data: why (command, or removed: "
     "the bot was taken out of the group)",
     "group.moved": "a bound Telegram group became a supergroup under a new chat id; ref: group:ID; "

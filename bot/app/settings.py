@@ -25,6 +25,7 @@ from handlers.access.settings import AccessSettings
 from handlers.account.settings import AccountSettings
 from handlers.dues.settings import DuesSettings
 from handlers.evaluation.settings import EvaluationSettings
+from handlers.groups.settings import GroupSettings
 from handlers.meetings.settings import MeetingSettings
 from handlers.moves.settings import MovesSettings
 from handlers.notices.settings import NoticeSettings
@@ -69,6 +70,7 @@ class Settings(
     SurveySettings,
     AccessSettings,
     EvaluationSettings,
+    GroupSettings,
     BaseSettings,
 ):
     """The service's own settings here; each feature's come from its section (handlers/<feature>/
@@ -86,7 +88,7 @@ class Settings(
     wecom_secret: SecretStr | None = None
     wecom_token: SecretStr | None = None
     wecom_aes_key: SecretStr | None = None
-    wecom_base_url: str = "https://qyapi.weixin.qq.com"
+    # (wecom_base_url, WeCom's API host, is in GroupSettings: a robot's address is checked on it)
     # A member with both a Telegram and a WeCom account gets messages on the one they used
     # last, or on all of them.
     deliver_to: Literal["last", "all"] = "last"
@@ -107,6 +109,8 @@ class Settings(
     # Reverse proxies whose X-Forwarded-For names the real requester (the web sign-in's
     # per-address limits count by it); empty: the connecting address is the requester.
     trusted_proxies: list[str] = Field(default_factory=list)
+    # When set, /metrics answers only `Authorization: Bearer <token>` (docs/operations.md).
+    metrics_token: SecretStr | None = None
     timezone: str = "Asia/Shanghai"
     lang: Literal["zh_CN", "en"] = "zh_CN"
     secret_key: SecretStr | None = None
@@ -141,6 +145,7 @@ class Settings(
         "wecom_secret",
         "wecom_token",
         "wecom_aes_key",
+        "metrics_token",
         mode="before",
     )
     @classmethod
@@ -188,6 +193,13 @@ class Settings(
                 Fernet(value.get_secret_value().encode())
             except ValueError as err:
                 raise ValueError("not a valid key; make one with `branchbot keygen`") from err
+        return value
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _metrics_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 16:
+            raise ValueError("use at least 16 characters, e.g. from `openssl rand -hex 32`")
         return value
 
     @field_validator("webhook_secret")

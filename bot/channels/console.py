@@ -88,7 +88,7 @@ class ConsoleTransport:
     def open(self, label: str, chat: ConsoleChat) -> None:
         self.chats[chat.account_id] = (label, chat)
 
-    async def deliver(self, chat_id: str, reply: Reply) -> Outcome:
+    async def deliver(self, chat_id: str, reply: Reply, to_group: bool = False) -> Outcome:
         if chat_id not in self.chats:
             return Failed("no console is open for this chat")
         label, chat = self.chats[chat_id]

@@ -1,8 +1,9 @@
 """The outbox sender: drains queued messages within the platforms' rate limits, loses nothing.
 
 One sender runs per database (storage/leader.py). It sends one message at a time: the row is
-marked `sending` and committed, the platform is called, and the outcome is committed; so a
-process killed at any moment leaves at most that one message to go out twice. Pacing is
+marked `sending` and committed (fenced by the sender's lease), the platform is called, and the
+outcome is committed; so a process killed or frozen at any moment leaves at most that one
+message to go out twice. Pacing is
 measured from each call's departure, so a slow commit never squeezes two sends together.
 """
 
@@ -22,7 +23,7 @@ from handlers.core.payload import queued_reply
 from handlers.groups import live
 from storage import groups, outbox
 from storage.crypto import SecretBox
-from storage.leader import Leadership
+from storage.leader import Leadership, LeaseLost
 from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -78,9 +79,10 @@ Outcome = Sent | Throttled | Blocked | Failed | Deferred
 
 
 class Transport(Protocol):
-    """A platform's way to deliver one queued message; never raises, says what happened."""
+    """A platform's way to deliver one queued message; never raises, says what happened.
+    `to_group`: the chat is a group (on WeCom an application chat, sent to another way)."""
 
-    async def deliver(self, chat_id: str, reply: Reply) -> Outcome: ...
+    async def deliver(self, chat_id: str, reply: Reply, to_group: bool = False) -> Outcome: ...
 
 
 @runtime_checkable
@@ -88,7 +90,9 @@ class Resumable(Protocol):
     """A transport that may send one queued reply as several messages (WeCom: a text, then
     its card) and can go on after the first `done` of them."""
 
-    async def resume(self, chat_id: str, reply: Reply, done: int) -> Outcome: ...
+    async def resume(
+        self, chat_id: str, reply: Reply, done: int, to_group: bool = False
+    ) -> Outcome: ...
 
 
 # Where a row's payload remembers how many of its parts went out (handlers/core/payload.py
@@ -194,6 +198,9 @@ class OutboxSender:
         self.clock = clock
         self.pacers = {p: Pacer(self.limits[p]) for p in transports}
         self.sent = 0
+        # Told how each attempt ended, by platform (the service's metrics): sent, deferred (an
+        # edit waiting for its post), throttled (a 429), retry, blocked or failed (given up).
+        self.on_attempt: Callable[[str, str], None] = lambda _platform, _outcome: None
         self._wake = asyncio.Event()
         self._stopping = False
         self._checked_at = 0.0
@@ -234,6 +241,10 @@ class OutboxSender:
                     await self._sleep(LEADER_RETRY)
                 elif not await self._drain_batch():
                     await self._sleep(IDLE_POLL)
+            except LeaseLost:
+                log.warning("another process sends the outbox now")
+                leading = False
+                await self._sleep(IDLE_POLL)
             except Exception:
                 log.exception("outbox sender trouble; trying again shortly")
                 # A failed write may have left a row `sending`: recover it before going on
@@ -244,6 +255,7 @@ class OutboxSender:
     async def _recover(self) -> None:
         async with self.sessions.begin() as session:
             count = await outbox.recover_in_flight(session)
+            await self.leadership.fence(session)
         if count:
             log.warning("%d queued message(s) were in flight at a crash and go out again", count)
 
@@ -269,8 +281,9 @@ class OutboxSender:
         return True
 
     async def _still_leading(self) -> bool:
-        """Checked about once a second: a sender that lost its lock must stop at once, or
-        the new leader would send its message in flight a second time."""
+        """Checked about once a second (by the lease's clock: no query while it runs): a
+        sender that lost its lease must stop at once, or the new leader would send its
+        message in flight a second time."""
         now = time.monotonic()
         if now - self._checked_at < 1.0:
             return True
@@ -294,13 +307,17 @@ class OutboxSender:
         async with self.sessions.begin() as session:
             if not await outbox.start_sending(session, row):
                 return
+            # A sender that lost its lease claims nothing; a takeover waits for this commit,
+            # so the new leader's recovery sees the claim.
+            await self.leadership.fence(session)
         pacer = self._pacer(row)
         await self._wait_global_turn(pacer)
         pacer.took(row.chat_id, row.to_group, time.monotonic())
         outcome = await self._deliver(row)
         async with self.sessions.begin() as session:
             session.add(row)
-            await self._record(session, row, outcome)
+            ended = await self._record(session, row, outcome)
+        self.on_attempt(row.platform, ended)
 
     async def _deliver(self, row: OutboxMessage) -> Outcome:
         if live.LIVE in row.payload:
@@ -317,8 +334,8 @@ class OutboxSender:
         done = int(row.payload.get(PARTS_DONE, 0) or 0)
         try:
             if done and isinstance(transport, Resumable):
-                return await transport.resume(row.chat_id, reply, done)
-            return await transport.deliver(row.chat_id, reply)
+                return await transport.resume(row.chat_id, reply, done, row.to_group)
+            return await transport.deliver(row.chat_id, reply, row.to_group)
         except Exception as err:  # a transport bug must not kill the sender or lose the row
             log.exception("transport %s failed on outbox row %s", row.platform, row.id)
             return Failed(repr(err))
@@ -333,33 +350,39 @@ class OutboxSender:
         async with self.readers() as session:
             return await live.draw(session, self.box, row.payload)
 
-    async def _record(self, session: AsyncSession, row: OutboxMessage, outcome: Outcome) -> None:
+    async def _record(self, session: AsyncSession, row: OutboxMessage, outcome: Outcome) -> str:
+        """Keep the attempt's outcome with the row; how it ended (see on_attempt)."""
         now = self.clock()
         if isinstance(outcome, Deferred):
             due = now + timedelta(seconds=outcome.seconds)
             outbox.retry_later(row, due, outcome.why, counts=False)
-        elif isinstance(outcome, Sent):
+            return "deferred"
+        if isinstance(outcome, Sent):
             await outbox.mark_sent(session, self.box, row, now, outcome.message_id)
             self.sent += 1
-        elif isinstance(outcome, Throttled):
+            return "sent"
+        if isinstance(outcome, Throttled):
             _remember_parts(row, outcome.done)
             self._pacer(row).pause(outcome.seconds, time.monotonic())
             due = now + timedelta(seconds=outcome.seconds)
             outbox.retry_later(row, due, f"429 retry after {outcome.seconds:g}s", counts=False)
             log.info("rate limited by %s: pausing %.1f s", row.platform, outcome.seconds)
-        elif isinstance(outcome, Blocked):
+            return "throttled"
+        if isinstance(outcome, Blocked):
             await outbox.mark_undeliverable(
                 session, self.box, row, now, outcome.error, blocked=True
             )
-        elif outcome.permanent or row.attempts + 1 >= self.limits[row.platform].max_attempts:
+            return "blocked"
+        if outcome.permanent or row.attempts + 1 >= self.limits[row.platform].max_attempts:
             log.warning("outbox row %s failed for good: %s", row.id, outcome.error)
             await outbox.mark_undeliverable(
                 session, self.box, row, now, outcome.error, blocked=False
             )
-        else:
-            _remember_parts(row, outcome.done)
-            delay = backoff(row.attempts + 1, self.limits[row.platform].retry_base)
-            outbox.retry_later(row, now + delay, outcome.error, counts=True)
+            return "failed"
+        _remember_parts(row, outcome.done)
+        delay = backoff(row.attempts + 1, self.limits[row.platform].retry_base)
+        outbox.retry_later(row, now + delay, outcome.error, counts=True)
+        return "retry"
 
     async def _sleep(self, seconds: float) -> None:
         """Sleep, but wake early when something is queued or the sender stops."""

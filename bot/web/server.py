@@ -1,4 +1,4 @@
-"""The service's HTTP side (aiohttp): health check and the platforms' webhook endpoints.
+"""The service's HTTP side (aiohttp): health check, metrics and the platforms' webhooks.
 
 Every response, error pages included, carries the same security headers and names no
 software versions.
@@ -28,6 +28,7 @@ async def _security_headers(_request: web.Request, response: web.StreamResponse)
 
 
 async def healthz(_request: web.Request) -> web.Response:
+    """The health check of an app built without probes (test rigs): it is up."""
     return web.json_response({"status": "ok"})
 
 
@@ -35,15 +36,20 @@ def build_web_app(
     webhooks: dict[str, Handler],
     callbacks: dict[str, Handler] | None = None,
     pages: Callable[[web.Application], None] | None = None,
+    probes: Callable[[web.Application], None] | None = None,
 ) -> web.Application:
-    """One aiohttp app: /healthz, a POST route per webhook path (Telegram), a GET and
-    POST route per callback path (WeCom checks the URL with a GET), and `pages` (the web
-    report under /web) adds its routes."""
+    """One aiohttp app: a POST route per webhook path (Telegram), a GET and POST route per
+    callback path (WeCom checks the URL with a GET); `pages` (the web report under /web)
+    and `probes` (/healthz and /metrics, bot/web/probes.py) add their routes. Without
+    probes, /healthz only says the app is up."""
     app = web.Application(client_max_size=1024 * 1024)
     app.on_response_prepare.append(_security_headers)
     if pages is not None:
         pages(app)
-    app.router.add_get("/healthz", healthz)
+    if probes is not None:
+        probes(app)
+    else:
+        app.router.add_get("/healthz", healthz)
     for path, handler in webhooks.items():
         app.router.add_post(path, handler)
     for path, handler in (callbacks or {}).items():

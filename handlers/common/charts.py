@@ -8,7 +8,9 @@ Every text is drawn literally: names and titles come from users, and matplotlib 
 otherwise read `$...$` as mathtext (and fail on one it cannot parse). A chart is an extra:
 `chart_or_none` and `chart_reply` keep a reply or a page whole when its chart fails.
 
-Fonts: the installed CJK fonts of CJK_FONTS (or, if matplotlib's font list missed them, the
+Fonts: Noto Sans SC from the pylopdf-fonts-zh-cn wheel (SIL Open Font License 1.1, a
+dependency, as for the ledger's PDF), so a machine with no font installed draws Chinese too;
+then the installed CJK fonts of CJK_FONTS (or, if matplotlib's font list missed them, the
 Chinese fonts fontconfig knows), then DejaVu Sans. Characters none of them can draw are
 logged once per process, and matplotlib's own per-glyph warnings are silenced.
 
@@ -37,7 +39,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# The first of these that is installed draws the Chinese text (Debian: fonts-wqy-microhei).
+# After the packaged font, the first of these that is installed draws what it lacks.
 CJK_FONTS = (
     "WenQuanYi Micro Hei",
     "Noto Sans CJK SC",
@@ -180,27 +182,49 @@ def families() -> tuple[str, ...]:
 
 
 def cjk_font() -> str | None:
-    """The installed font that draws Chinese first, or None."""
+    """The font that draws Chinese first, or None."""
     found = cjk_fonts()
     return found[0] if found else None
 
 
 @cache
 def cjk_fonts() -> tuple[str, ...]:
-    """The installed fonts that draw Chinese, preferred first: those of CJK_FONTS that
-    matplotlib knows, else the Chinese fonts fontconfig knows (matplotlib's font list is
-    cached, and misses a font installed after the cache was built); none is a warning,
-    once per process."""
+    """The fonts that draw Chinese, preferred first: the packaged one, then the installed
+    ones; none is a warning, once per process."""
+    found = tuple(dict.fromkeys(packaged_font() + _installed_cjk()))
+    if not found:
+        log.warning(
+            "no Chinese font for charts (the pylopdf-fonts-zh-cn package, %s and fontconfig): "
+            "Chinese text in charts will show as boxes; pip install pylopdf-fonts-zh-cn",
+            ", ".join(CJK_FONTS),
+        )
+    return found
+
+
+def packaged_font() -> tuple[str, ...]:
+    """The family of the wheel's Noto Sans SC, added to matplotlib's font list; nothing when
+    the package is missing (installed with --no-deps: the system's fonts must do)."""
+    try:
+        from pylopdf_fonts_zh_cn import sans_path
+    except ImportError:
+        return ()
+    from matplotlib import font_manager
+
+    path = str(sans_path())
+    manager = font_manager.fontManager
+    if not any(entry.fname == path for entry in manager.ttflist):
+        manager.addfont(path)
+    return tuple(dict.fromkeys(e.name for e in manager.ttflist if e.fname == path))
+
+
+def _installed_cjk() -> tuple[str, ...]:
+    """Installed fonts that draw Chinese: those of CJK_FONTS that matplotlib knows, else the
+    Chinese fonts fontconfig knows (matplotlib's font list is cached, and misses a font
+    installed after the cache was built)."""
     found = _known(CJK_FONTS)
     if not found:
         extra = _fontconfig_cjk()
         found = _known(CJK_FONTS) or extra
-    if not found:
-        log.warning(
-            "no Chinese font for charts (tried %s and fontconfig): Chinese text in charts "
-            "will show as boxes; install one, e.g. apt-get install fonts-wqy-microhei",
-            ", ".join(CJK_FONTS),
-        )
     return found
 
 

@@ -110,11 +110,16 @@ class UserError(Exception):
         self.msg = Msg(key, **params)
 
 
-class RecordedRefusal(UserError):
+class Refused(UserError):
+    """The caller may not do this (not bound, not their role, chat or record): a refusal,
+    not a mistake in what they typed (the service's metrics count the two apart)."""
+
+
+class RecordedRefusal(Refused):
     """A refusal whose traces are kept: the attempt itself is worth recording."""
 
 
-class Denied(UserError):
+class Denied(Refused):
     """A protected record asked for that the caller may not see, or that does not exist.
 
     Both get the same "not found" answer, so numbers cannot be probed; the router rolls the

@@ -9,6 +9,7 @@ update is then recorded as handled on its own, so a redelivery does not fail twi
 import difflib
 import logging
 import secrets
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -23,7 +24,7 @@ from handlers.core.group_answers import (
     answer_reply_privately,
 )
 from handlers.core.incoming import GROUP_REPLY, Incoming
-from handlers.core.messages import Denied, Msg, RecordedRefusal, Reply, UserError
+from handlers.core.messages import Denied, Msg, RecordedRefusal, Refused, Reply, UserError
 from handlers.core.parsing import clean, split_command
 from handlers.core.registry import Command, EventFn, Feature, Flow, LocationFn, Replies, as_list
 from storage import groups, people, traces, updates
@@ -39,14 +40,29 @@ FLOW_TTL = timedelta(minutes=30)
 Clock = Callable[[], datetime]
 
 
+@dataclass(frozen=True)
+class Handled:
+    """What became of one update, for those watching the router (the service's metrics):
+    `outcome` is handled, duplicate, refused (not the caller's to do), bad_input (a
+    UserError: the work rolled back) or failed (an incident)."""
+
+    platform: str
+    outcome: str
+    seconds: float
+    replies: int  # answers the adapter sends straight back
+
+
 class _Failed(Exception):
     """Carries the reply out of the transaction, which then rolls back; a refusal for lack of
     a branch is traced after the rollback, with the update's record."""
 
-    def __init__(self, reply: Reply, refused: "_Refusal | None" = None) -> None:
+    def __init__(
+        self, reply: Reply, refused: "_Refusal | None" = None, outcome: str = "refused"
+    ) -> None:
         super().__init__("handler failed")
         self.reply = reply
         self.refused = refused
+        self.outcome = outcome
 
 
 @dataclass(frozen=True)
@@ -107,6 +123,7 @@ class Router:
         # Called after an update's commit for each signal its transaction raised (see
         # on_commit): the outbox sender wakes, the scheduler plans changed meetings' jobs.
         self._on_commit: dict[AfterCommit, list[Callable[[], None]]] = {}
+        self._on_handled: list[Callable[[Handled], None]] = []
         self.commands: list[Command] = []
         self.by_name: dict[str, Command] = {}
         self.aliases: dict[str, str] = {}
@@ -137,28 +154,51 @@ class Router:
         """Call `hook` after every update whose committed transaction raised `signal`."""
         self._on_commit.setdefault(signal, []).append(hook)
 
+    def on_handled(self, hook: Callable[[Handled], None]) -> None:
+        """Call `hook` with what became of every update, once it is handled."""
+        self._on_handled.append(hook)
+
     async def handle(self, incoming: Incoming) -> list[Reply]:
         """Handle one update; an update seen before returns no replies."""
+        started = time.perf_counter()
+        replies, outcome = await self._handle(incoming)
+        seconds = time.perf_counter() - started
+        handled = Handled(incoming.platform, outcome, seconds, len(replies))
+        for hook in self._on_handled:
+            try:
+                hook(handled)
+            except Exception:  # a watcher's trouble never costs the user their answer
+                log.exception("on-handled hook failed for update %s", incoming.update_key)
+        return replies
+
+    async def _handle(self, incoming: Incoming) -> tuple[list[Reply], str]:
+        """The replies, and what became of the update (see Handled)."""
         try:
-            replies, raised = await self._transaction(incoming)
+            replies, raised, outcome = await self._transaction(incoming)
         except _Failed as failed:
             await self._record_failed(incoming, failed.refused)
-            return [answer_failure_in_group(incoming, failed.reply, self.deep_link)]
+            return [answer_failure_in_group(incoming, failed.reply, self.deep_link)], failed.outcome
         except Exception:
             # The transaction itself failed (database down, commit conflict): nothing was
             # recorded, so a redelivered update will be tried again.
-            return [self._incident(incoming)]
+            return [self._incident(incoming)], "failed"
+        self._signal(incoming, raised)
+        return replies, outcome
+
+    def _signal(self, incoming: Incoming, raised: frozenset[AfterCommit]) -> None:
+        """Call the after-commit hooks of the signals the committed transaction raised."""
         for signal in raised:
             for hook in self._on_commit.get(signal, ()):
                 try:
                     hook()
                 except Exception:  # committed already: a hook's trouble is only logged
                     log.exception("after-commit hook failed for update %s", incoming.update_key)
-        return replies
 
-    async def _transaction(self, incoming: Incoming) -> tuple[list[Reply], frozenset[AfterCommit]]:
-        """The update's replies and the signals its committed transaction raised (none for
-        a duplicate).
+    async def _transaction(
+        self, incoming: Incoming
+    ) -> tuple[list[Reply], frozenset[AfterCommit], str]:
+        """The update's replies, the signals its committed transaction raised (none for a
+        duplicate) and its outcome.
 
         The whole update runs in one greenlet (storage/driven.py), so its dozen database
         calls do not each set one up. The session is committed and closed by hand, not by
@@ -169,17 +209,17 @@ class Router:
 
     async def _in_transaction(
         self, incoming: Incoming
-    ) -> tuple[list[Reply], frozenset[AfterCommit]]:
+    ) -> tuple[list[Reply], frozenset[AfterCommit], str]:
         session = self.sessions()
         try:
             now = self.clock()  # one instant for the whole update
             if not await self._claim(session, incoming, now):
                 log.info("skipping duplicate update %s", incoming.update_key)
-                return [], frozenset()
+                return [], frozenset(), "duplicate"
             ctx = await self._context(session, incoming, now)
-            replies = await self._run(ctx)
+            replies, outcome = await self._run(ctx)
             await session.commit()
-            return replies, AfterCommit.raised(session.info)
+            return replies, AfterCommit.raised(session.info), outcome
         finally:
             await session.close()
 
@@ -231,20 +271,22 @@ class Router:
             group=group,
         )
 
-    async def _run(self, ctx: Context) -> list[Reply]:
-        """The handler's replies; a failure raises _Failed so the transaction rolls back."""
+    async def _run(self, ctx: Context) -> tuple[list[Reply], str]:
+        """The handler's replies and outcome; a failure raises _Failed so the transaction
+        rolls back."""
         try:
-            return await self._route(ctx)
+            return await self._route(ctx), "handled"
         except RecordedRefusal as refusal:  # commit: the refused attempt is itself recorded
             reply = answer_reply_privately(ctx, Reply(refusal.msg))
-            return [answer_failure_in_group(ctx.incoming, reply, self.deep_link)]
+            return [answer_failure_in_group(ctx.incoming, reply, self.deep_link)], "refused"
         except _Failed as failed:
             failed.reply = answer_reply_privately(ctx, failed.reply)
             raise
         except UserError as err:
-            raise _Failed(answer_reply_privately(ctx, Reply(err.msg))) from err
+            outcome = "refused" if isinstance(err, Refused) else "bad_input"
+            raise _Failed(answer_reply_privately(ctx, Reply(err.msg)), outcome=outcome) from err
         except Exception as err:
-            raise _Failed(self._incident(ctx.incoming)) from err
+            raise _Failed(self._incident(ctx.incoming), outcome="failed") from err
 
     def _incident(self, incoming: Incoming) -> Reply:
         incident = secrets.token_hex(4)
@@ -350,7 +392,7 @@ class Router:
         (access.refused, committed with the answer); a stranger's is not, so typing
         commands without an account cannot flood the traces."""
         if command.roles is not None and ctx.caller is None:
-            raise UserError(_why_no_caller(ctx))
+            raise Refused(_why_no_caller(ctx))
         if ctx.former and not command.allows(ctx.role):
             await _traced_refusal(ctx, command, "former")
             key, params = _former_answer(ctx)
@@ -360,11 +402,11 @@ class Router:
             roles = Msg(f"roles.{lowest}")
             if await _traced_refusal(ctx, command, "role"):
                 raise RecordedRefusal("error.forbidden", command=command.name, roles=roles)
-            raise UserError("error.forbidden", command=command.name, roles=roles)
+            raise Refused("error.forbidden", command=command.name, roles=roles)
         if command.secret_args and not ctx.incoming.is_private:
             if await _traced_refusal(ctx, command, "private"):
                 raise RecordedRefusal("error.private_only", command=command.name)
-            raise UserError("error.private_only", command=command.name)
+            raise Refused("error.private_only", command=command.name)
 
     def _suggest(self, name: str) -> Msg | str:
         close = difflib.get_close_matches(name, list(self.by_name), n=1, cutoff=0.6)

@@ -1,8 +1,9 @@
 """Binding a group chat to its branch: `/group_bind` (绑定本群) sent in the group by the
 branch's secretary (an admin may name a branch, or 全校 for a school-wide group),
-`/group_unbind`, `/group_info`; `/groups` lists a branch's groups privately. The bot removed
-from a group unbinds it and tells the secretary; a Telegram group upgraded to a supergroup
-stays bound under its new id."""
+`/group_unbind` (in the group, or privately with the group's number: how a WeCom app chat or
+group robot, where the bot reads nothing, is unbound), `/group_info`; `/groups` lists a
+branch's groups privately. The bot removed from a group unbinds it and tells the secretary; a
+Telegram group upgraded to a supergroup stays bound under its new id."""
 
 from datetime import date
 
@@ -10,7 +11,7 @@ from handlers.branches.domain import branch_called, check_current
 from handlers.core.context import Context
 from handlers.core.group_answers import private_chat_button
 from handlers.core.incoming import BOT_ADDED, BOT_REMOVED, CHAT_MIGRATED
-from handlers.core.messages import Msg, Reply, UserError
+from handlers.core.messages import Denied, Msg, Reply, UserError
 from handlers.core.notify import queue_to_chat, queue_to_members
 from handlers.core.registry import HERE, SECRETARY_UP, Replies
 from handlers.groups.feature import feature
@@ -91,20 +92,36 @@ async def group_bind(ctx: Context, args: str) -> Replies:
 
 @feature.command("group_unbind", roles=SECRETARY_UP, aliases=("解绑本群",), in_group=HERE)
 async def group_unbind(ctx: Context, args: str) -> Replies:
-    _in_a_group(ctx)
-    group = ctx.group
+    group = await _numbered(ctx, args) if ctx.incoming.is_private else ctx.group
     if group is None:
         raise UserError("group.not_bound")
-    if not may_manage(ctx, group):
+    if not may_manage(ctx, group):  # (a numbered one was checked already)
         await refuse_other_branch(ctx, group, "group_unbind")
     groups.unbind(group, ctx.now, "command")
+    group.robot_url_enc = None  # a robot's address is its key: not kept once unused
     await ctx.trace(
         "group.unbound",
         branch_id=group.branch_id,
         ref=f"group:{group.id}",
         data={"why": "command"},
     )
+    if ctx.incoming.is_private:
+        return Reply(Msg(f"group.unbound_{group.kind}", id=group.id, title=group.title))
     return Reply(Msg("group.unbound"))
+
+
+async def _numbered(ctx: Context, args: str) -> BranchGroup:
+    """The bound group `/group_unbind 编号` names, sent privately: one of the caller's branch
+    (an admin: any); another branch's, or none, is "not found" alike, and traced."""
+    number = args.strip().lstrip("#")
+    if not number.isdigit():
+        raise UserError("group.unbind_number")
+    group = await ctx.session.get(BranchGroup, int(number))
+    if group is None or not may_manage(ctx, group):
+        raise Denied("group.no_such", target=f"group:{number}", exists=group is not None)
+    if not group.bound:
+        raise UserError("group.no_such")
+    return group
 
 
 @feature.command("group_info", roles=None, aliases=("本群",), in_group=HERE)

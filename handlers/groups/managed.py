@@ -1,6 +1,6 @@
 """The bound group a staff command was sent in, when the sender may act on it: a secretary
 (or committee member, as the command allows) on their own branch's group, an admin on any.
-Binding, roll-calls and the weekly highlights all ask this; another branch's staff are
+Binding, group robots, roll-calls and the weekly highlights all ask this; another branch's staff are
 refused, and the attempt traced, as any attempt on someone else's record is."""
 
 from typing import NoReturn

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.study.text import learn, terms
+from handlers.study.text import learn_later, loaded, terms
 from storage import materials, quizzes
 from storage.models import Material
 
@@ -89,16 +89,21 @@ class MaterialIndex:
 _indexes: "weakref.WeakKeyDictionary[object, MaterialIndex]" = weakref.WeakKeyDictionary()
 
 
-async def current_index(session: AsyncSession) -> MaterialIndex:
+async def current_index(session: AsyncSession, *, cutting: bool = True) -> MaterialIndex:
     """This process's index of the session's database, caught up with any new materials.
 
     Current means holding as many materials as the table, up to its newest id; otherwise the
-    ids it lacks are looked up, so a material committed after a newer one is not skipped."""
+    ids it lacks are looked up, so a material committed after a newer one is not skipped.
+    `cutting`: the caller cuts Chinese text next (a search, a recommendation), so jieba's
+    dictionary is loaded first, off the event loop; the index itself needs only the stored
+    terms (the build at start-up passes False)."""
+    if cutting:
+        await loaded()
     pool = session.get_bind().engine.pool
     index = _indexes.get(pool)
     if index is None:
         index = _indexes.setdefault(pool, MaterialIndex())
-        learn(await quizzes.bank_tags(session))  # once a process: tags imported elsewhere
+        learn_later(await quizzes.bank_tags(session))  # once a process: tags imported elsewhere
     newest, count = await materials.tally(session)
     if newest < index.last_id or count < len(index.lengths):  # replaced (tests): start over
         index = _indexes[pool] = MaterialIndex()

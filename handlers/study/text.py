@@ -1,12 +1,15 @@
 """Chinese text as words: jieba with the Party-term dictionary, loaded once per process.
 
 Every feature that reads Chinese (search, keywords, recommendation, fill-in-the-blank
-answers) goes through here, so they all cut text the same way. The dictionary loads on first
-use, or in the background at start-up (`warm`), never twice: jieba keeps a prefix-dictionary
-cache on disk, so a warm start takes a fraction of a second. The terms a branch's own bank
-and materials bring (tags, quoted names) are added as they come (`learn`).
+answers) goes through here, so they all cut text the same way. jieba's dictionary is held in
+a compact trie shared between processes (handlers/study/dictionary.py). It loads on first
+use, never twice, in a worker thread where the caller can wait for it (`loaded`), so a
+process never asked to cut Chinese does not carry jieba at all (docs/performance.md). The
+terms a branch's own bank and materials bring (tags, quoted names) are added as they come
+(`learn`), or once it loads (`learn_later`).
 """
 
+import asyncio
 import gc
 import re
 import threading
@@ -14,27 +17,37 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from functools import cache
 from importlib.resources import files
-from typing import Any
-
-import jieba
+from typing import TYPE_CHECKING, Any
 
 from handlers.core.collector import collector_paused
+from handlers.study.dictionary import compact_tokenizer
+
+if TYPE_CHECKING:
+    import jieba
 
 _DATA = files("handlers.study") / "data"
 _lock = threading.Lock()
-_tokenizer: jieba.Tokenizer | None = None
+_tokenizer: "jieba.Tokenizer | None" = None
+_pending: set[str] = set()  # terms to learn once the dictionary loads
 
 
-def tokenizer() -> jieba.Tokenizer:
+async def loaded() -> None:
+    """Load the dictionary in a worker thread if it is not yet: the event loop (every other
+    chat's updates) does not wait for it (a second the first time on a machine, while the
+    trie is built and cached; a tenth of one after)."""
+    if _tokenizer is None:
+        await asyncio.to_thread(tokenizer)
+
+
+def tokenizer() -> "jieba.Tokenizer":
     """The process's jieba tokenizer with the Party terms added (三会一课 stays one word)."""
     global _tokenizer
     if _tokenizer is None:
         with _lock:
             if _tokenizer is None:
-                jieba.setLogLevel(40)  # no "Building prefix dict" chatter in the service log
-                # The dictionary is 350,000 small objects: without this the cyclic garbage
-                # collector walks them again and again while they are built (half the time),
-                # and afterwards at every full collection.
+                # Importing jieba (and pkg_resources, which scans every installed package)
+                # makes many long-lived objects: the cyclic garbage collector would walk
+                # them while they are made and afterwards at every full collection.
                 with collector_paused():
                     tok = _build()
                 gc.freeze()
@@ -42,15 +55,22 @@ def tokenizer() -> jieba.Tokenizer:
     return _tokenizer
 
 
-def _build() -> jieba.Tokenizer:
-    tok = jieba.Tokenizer()
-    tok.initialize()
+def _build() -> "jieba.Tokenizer":
+    # Imported here: jieba (with pkg_resources, which it imports) is 10 MB of a process's
+    # memory, for nothing in one that never cuts Chinese.
+    import jieba
+
+    jieba.setLogLevel(40)  # no "Building prefix dict" chatter in the service log
+    tok = compact_tokenizer()
     for word in party_terms():
         _add(tok, word)
+    for word in _pending:
+        _learn_one(tok, word)
+    _pending.clear()
     return tok
 
 
-def _add(tok: jieba.Tokenizer, word: str) -> None:
+def _add(tok: "jieba.Tokenizer", word: str) -> None:
     tok.add_word(word, freq=2000)
     if tok.lcut(word, HMM=False) != [word]:
         tok.suggest_freq(word, tune=True)  # raise it until it stays whole
@@ -67,17 +87,30 @@ def learn(candidates: Iterable[str]) -> int:
     Only Han terms of 2 to 12 characters are taken (not "AI" or "第3条"). Returns how many
     were not cut whole before."""
     tok = tokenizer()
-    added = 0
     with _lock:
-        for candidate in candidates:
-            word = normalize(candidate)
-            if word in _learned or not _TERM.fullmatch(word):
-                continue
-            _learned.add(word)
-            if tok.lcut(word, HMM=False) != [word]:
-                _add(tok, word)
-                added += 1
-    return added
+        return sum(_learn_one(tok, candidate) for candidate in candidates)
+
+
+def learn_later(candidates: Iterable[str]) -> None:
+    """`learn`, but without loading the dictionary: the terms wait for it if it is not
+    loaded yet (the search index, built at start-up, must not load it)."""
+    with _lock:
+        if _tokenizer is None:
+            _pending.update(candidates)
+            return
+    learn(candidates)
+
+
+def _learn_one(tok: "jieba.Tokenizer", candidate: str) -> bool:
+    """Add one term (call it holding the lock); True if it was not cut whole before."""
+    word = normalize(candidate)
+    if word in _learned or not _TERM.fullmatch(word):
+        return False
+    _learned.add(word)
+    if tok.lcut(word, HMM=False) == [word]:
+        return False
+    _add(tok, word)
+    return True
 
 
 # “两个确立”, 「三会一课」: the short names a Party text marks as terms itself. A quoted
@@ -93,7 +126,7 @@ def quoted_terms(text: str) -> list[str]:
 
 
 def warm() -> None:
-    """Load the dictionary now (the service calls this in a thread at start-up)."""
+    """Load the dictionary now (bench/study.py, before it times anything)."""
     tokenizer()
 
 
@@ -158,10 +191,12 @@ def _search_words(text: str) -> Iterator[str]:
 @cache
 def _extractor() -> Any:
     # Imported here: importing jieba.analyse loads its IDF table and the part-of-speech
-    # model (most of a second), which only adding a material needs, not start-up.
-    from jieba.analyse.tfidf import TFIDF
+    # model (most of a second and about 100 MB), which only adding a material and a
+    # survey's results need, not start-up nor a search.
+    from jieba import analyse
 
-    extractor = TFIDF()
+    # The package's own instance: a TFIDF of our own would load the IDF table again (38 MB).
+    extractor = analyse.default_tfidf
     extractor.tokenizer = tokenizer()
     extractor.stop_words = set(extractor.stop_words) | stop_words()
     return extractor

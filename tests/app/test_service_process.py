@@ -3,13 +3,8 @@ and loses nothing when killed mid-broadcast."""
 
 import asyncio
 import json
-import os
-import signal
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import IO
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
@@ -21,64 +16,34 @@ from storage.enums import Role
 from tests.conftest import SECRET
 from tests.support.chat import Chat, Clock
 from tests.support.fake_telegram import FakeTelegram
+from tests.support.service_process import run_cli, service_env, start_service, stop_service
 
 USER = 9001
 
 
-def _env(fake: FakeTelegram, database_url: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "BRANCHBOT_DATABASE_URL": database_url,
-        "BRANCHBOT_SECRET_KEY": SECRET,
-        "BRANCHBOT_TELEGRAM_TOKEN": "123456:TEST",
-        "BRANCHBOT_TELEGRAM_BASE_URL": fake.base_url,
-        "BRANCHBOT_LISTEN_PORT": "0",
-    }
-
-
-async def _cli(env: dict[str, str], *args: str) -> str:
-    done = await asyncio.to_thread(
-        subprocess.run, [sys.executable, "-m", "bot", *args], env=env, capture_output=True
-    )
-    assert done.returncode == 0, done.stderr.decode()
-    return done.stdout.decode()
-
-
-def _start(env: dict[str, str], log: IO[bytes] | None = None) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "bot", "run"],
-        env=env,
-        cwd=Path(__file__).resolve().parents[2],
-        stderr=log or subprocess.DEVNULL,
-    )
-
-
-async def _stop(process: subprocess.Popen[bytes]) -> int:
-    process.send_signal(signal.SIGTERM)
-    return await asyncio.to_thread(process.wait, 20)
-
-
 async def test_run_serves_restarts_and_stops_cleanly(fake: FakeTelegram, database_url: str) -> None:
-    env = _env(fake, database_url)
-    await _cli(env, "branch", "add", "测试支部")
-    added = await _cli(env, "member", "add", "--branch", "测试支部", "--name", "进程测试", "--json")
+    env = service_env(fake, database_url)
+    await run_cli(env, "branch", "add", "测试支部")
+    added = await run_cli(
+        env, "member", "add", "--branch", "测试支部", "--name", "进程测试", "--json"
+    )
     code = json.loads(added)["invite_code"]
-    process = _start(env)
+    process = start_service(env)
     try:
         await fake.wait_until(lambda: fake.count("setMyCommands") >= 1, timeout=30)
         fake.push_message(USER, f"/start {code}")
         await fake.wait_until(lambda: len(fake.texts_to(USER)) == 1, timeout=20)
         assert "绑定成功" in fake.texts_to(USER)[0]
     finally:
-        assert await _stop(process) == 0
+        assert await stop_service(process) == 0
     # Queued while the service is down; answered after it starts again on the same database.
     fake.push_message(USER, "/me")
-    process = _start(env)
+    process = start_service(env)
     try:
         await fake.wait_until(lambda: len(fake.texts_to(USER)) == 2, timeout=30)
         assert "进程测试" in fake.texts_to(USER)[1]
     finally:
-        assert await _stop(process) == 0
+        assert await stop_service(process) == 0
 
 
 async def _bind_many(database_url: str, count: int) -> tuple[str, list[str]]:
@@ -103,9 +68,9 @@ async def test_killed_mid_broadcast_resumes_without_loss(
     fake: FakeTelegram, database_url: str, tmp_path: Path
 ) -> None:
     secretary, members = await _bind_many(database_url, 60)
-    env = {**_env(fake, database_url), "BRANCHBOT_OUTBOX_PER_SECOND": "20"}
+    env = {**service_env(fake, database_url), "BRANCHBOT_OUTBOX_PER_SECOND": "20"}
     with (tmp_path / "run.log").open("wb") as log:
-        process = _start(env, log)
+        process = start_service(env, log)
         await fake.wait_until(lambda: fake.count("setMyCommands") >= 1, timeout=30)
         fake.push_message(int(secretary), "/broadcast 今晚8点线上党课，请准时参加")
         await fake.wait_until(lambda: sum(_copies(fake, members)) >= 15, timeout=30)
@@ -113,12 +78,12 @@ async def test_killed_mid_broadcast_resumes_without_loss(
         await asyncio.to_thread(process.wait, 10)
         before = sum(_copies(fake, members))
         assert before < len(members), "the broadcast finished before the kill; slow it down"
-        process = _start(env, log)
+        process = start_service(env, log)
         try:
             await fake.wait_until(lambda: all(_copies(fake, members)), timeout=60)
             await asyncio.sleep(0.5)  # anything sent twice would arrive by now
         finally:
-            assert await _stop(process) == 0
+            assert await stop_service(process) == 0
     copies = _copies(fake, members)
     duplicated = sum(copies) - len(members)
     assert min(copies) == 1 and 0 <= duplicated <= 1, (copies, duplicated)
@@ -145,9 +110,12 @@ async def test_meeting_reminder_fires_as_planned_after_a_restart(
     start = (now + timedelta(minutes=3)).replace(second=0, microsecond=0)
     # One reminder, due about 20 seconds from now: after the restart below.
     lead_minutes = ((start - now).total_seconds() - 20) / 60
-    env = {**_env(fake, database_url), "BRANCHBOT_MEETING_REMINDER_MINUTES": f"[{lead_minutes}]"}
+    env = {
+        **service_env(fake, database_url),
+        "BRANCHBOT_MEETING_REMINDER_MINUTES": f"[{lead_minutes}]",
+    }
     with (tmp_path / "run.log").open("wb") as log:
-        process = _start(env, log)
+        process = start_service(env, log)
         try:
             await fake.wait_until(lambda: fake.count("setMyCommands") >= 1, timeout=30)
             line = f"/meeting_new {start:%Y-%m-%d %H:%M} | 党课 | 重启之后也要提醒"
@@ -157,15 +125,15 @@ async def test_meeting_reminder_fires_as_planned_after_a_restart(
             )
             await asyncio.sleep(2)  # the jobs are planned right after the commit
         finally:
-            assert await _stop(process) == 0
+            assert await stop_service(process) == 0
         assert not any("会议提醒" in t for m in members for t in fake.texts_to(int(m)))
-        process = _start(env, log)
+        process = start_service(env, log)
         try:
             await fake.wait_until(
                 lambda: all(any("会议提醒" in t for t in fake.texts_to(int(m))) for m in members),
                 timeout=90,
             )
         finally:
-            assert await _stop(process) == 0
+            assert await stop_service(process) == 0
     for member in members:
         assert sum("会议提醒" in t for t in fake.texts_to(int(member))) == 1

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app.services import Services
 from bot.channels.outbox import (
@@ -24,7 +25,7 @@ from handlers.core.messages import Button, FileOut, Msg, Reply
 from handlers.core.payload import reply_in, reply_out
 from storage import outbox
 from storage.db import create_engine, session_factory
-from storage.leader import Leadership, lock_key
+from storage.leader import Leadership, LeaseLost
 from storage.models import OutboxMessage
 from storage.outbox import Envelope, Status
 from storage.signals import AfterCommit
@@ -171,26 +172,27 @@ async def test_sender_gives_up_after_the_allowed_attempts(services: Services, cl
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 async def test_only_one_process_leads_on_postgresql(database_url: str) -> None:
     engines = [create_engine(database_url), create_engine(database_url)]
-    first, second = (Leadership(e, "outbox") for e in engines)
+    first, second = (Leadership(e, "outbox", renew=0.1) for e in engines)
     try:
         assert await first.try_acquire()
         assert not await second.try_acquire()
         assert await first.check()
         await first.release()
         assert await second.try_acquire()
-        # A leader whose connection dies loses the lock with it: the other takes over.
-        key = lock_key("outbox") & 0xFFFFFFFFFFFFFFFF  # as pg_locks shows it: two oids
+        # A leader whose database session dies loses the role at once: the other takes over
+        # without waiting for the lease to run out.
         async with engines[1].connect() as conn:
-            lock_holder = await conn.scalar(
-                text(
-                    "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted"
-                    " AND classid = :high AND objid = :low"
-                ),
-                {"high": key >> 32, "low": key & 0xFFFFFFFF},
-            )
-            await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": lock_holder})
-        assert not await second.check()
+            holder = await conn.scalar(text("SELECT backend_pid FROM leases"))
+            await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": holder})
         assert await first.try_acquire()
+        async with AsyncSession(engines[1]) as session, session.begin():
+            with pytest.raises(LeaseLost):  # nothing the former leader writes commits
+                await second.fence(session)
+        for _ in range(100):  # and its heartbeat finds the role gone
+            if not second.held:
+                break
+            await asyncio.sleep(0.05)
+        assert not second.held and not await second.check()
     finally:
         await first.release()
         await second.release()

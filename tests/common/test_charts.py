@@ -1,18 +1,21 @@
 """Charts draw user text literally (a name like `$\\frac{1}{2}$ 张三` is not mathtext), a reply
-or page never depends on its chart, fonts: a CJK font is found even when matplotlib's font
-list missed it, and characters no font can draw are logged once per process, not per glyph."""
+or page never depends on its chart, fonts: the packaged Chinese font draws on a machine with
+none installed, an installed CJK font is found even when matplotlib's font list missed it,
+and characters no font can draw are logged once per process, not per glyph."""
 
 import logging
 import shutil
 import subprocess
 import warnings
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from matplotlib import font_manager
 from matplotlib.text import Text
+from pylopdf_fonts_zh_cn import sans_path
 from sqlalchemy import update
 
 from bot.app.services import Services
@@ -189,6 +192,7 @@ def test_a_cjk_font_missing_from_matplotlibs_list_is_found(
 ) -> None:
     if not _zh_fontconfig():
         pytest.skip("fontconfig knows no Chinese font (e.g. apt-get install fonts-wqy-microhei)")
+    monkeypatch.setattr(charts, "packaged_font", lambda: ())  # installed with --no-deps
     manager = font_manager.fontManager
     zh = subprocess.run(["fc-list", ":lang=zh", "file"], capture_output=True, text=True).stdout
     paths = {line.strip().rstrip(":").strip() for line in zh.splitlines()}
@@ -199,3 +203,24 @@ def test_a_cjk_font_missing_from_matplotlibs_list_is_found(
         image = panels_chart([Bars("成员总分", ["张三", "李四"], [1, 2])])
     assert found is not None and image.startswith(PNG)
     assert not _glyph_logs(caplog) and "no Chinese font" not in caplog.text
+
+
+@pytest.mark.usefixtures("fresh_warnings")
+def test_charts_draw_chinese_on_a_machine_with_no_font_installed(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, tmp_path: Any
+) -> None:
+    manager = font_manager.fontManager
+    own = str(Path(font_manager.__file__).parent)  # matplotlib's own DejaVu fonts stay
+    monkeypatch.setattr(manager, "ttflist", [e for e in manager.ttflist if e.fname.startswith(own)])
+    monkeypatch.setenv("PATH", "")  # no fc-list: fontconfig knows no font either
+    with caplog.at_level(logging.WARNING), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        image = panels_chart(
+            [Bars("支部各项指标完成率（%）", ["组织生活出勤", "每日答题，错题本"], [80, 50])]
+        )
+    chosen = font_manager.findfont(charts._font(), fallback_to_default=False)
+    assert Path(chosen) == sans_path()  # Noto Sans SC, from the wheel
+    assert image.startswith(PNG) and not _glyph_logs(caplog)
+    assert "no Chinese font" not in caplog.text
+    assert not [w for w in caught if "missing from font" in str(w.message)]
+    (tmp_path / "chart.png").write_bytes(image)  # to look at when it fails

@@ -19,7 +19,7 @@ class Recording:
         self.render = chat.services.renderer.render
         self.sent: list[tuple[str, str, str | None]] = []
 
-    async def deliver(self, chat_id: str, reply: Reply) -> Outcome:
+    async def deliver(self, chat_id: str, reply: Reply, to_group: bool = False) -> Outcome:
         text = self.render(reply.text) if reply.text else ""
         self.sent.append((chat_id, text, reply.replaces))
         return Sent(str(900 + len(self.sent)))

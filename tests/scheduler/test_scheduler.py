@@ -195,8 +195,7 @@ async def _meeting_planned(services: Services, clock: Clock) -> SchedulerService
     day = (datetime.now(services.settings.zone) + timedelta(days=200)).date()
     await secretary.say(f"/meeting_new {day} 14:30 | 党课 | 专题党课")
     service = _service(services, clock)
-    await service.start()
-    await meeting_jobs.sync()
+    await service.start()  # plans it
     await service.stop()
     return service
 
@@ -207,9 +206,8 @@ async def test_a_lost_job_store_is_planned_again(services: Services, clock: Cloc
     with store.begin() as conn:  # the jobs file lost, or restored from an older backup
         conn.execute(text(f"DELETE FROM {JOB_TABLE} WHERE id LIKE 'meeting:%'"))
     store.dispose()
-    await service.start()
+    await service.start()  # which plans the changed meetings at once
     try:
-        assert await meeting_jobs.sync() == 1
         assert "meeting:1:finish" in await _job_ids(services)
     finally:
         await service.stop()
@@ -245,9 +243,8 @@ async def test_jobs_stored_by_an_older_version_are_planned_again(
     old = _store_with_old_paths(services.settings.database_url)
     assert old["meeting:1:remind:3600s"] == "bot.runner:meeting_reminder"
     assert old[HOUSEKEEPING] == "scheduler.old_jobs:housekeeping"
-    await service.start()  # the upgraded service on that database
+    await service.start()  # the upgraded service on that database, which plans at once
     try:
-        assert await meeting_jobs.sync() == 1
         scheduler = service.scheduler
         assert scheduler is not None
         loaded = {job.id: job.func for job in scheduler.get_jobs()}

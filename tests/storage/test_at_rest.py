@@ -127,7 +127,7 @@ class Recording:
         self.services = services
         self.texts: list[str] = []
 
-    async def deliver(self, chat_id: str, reply: Reply) -> Outcome:
+    async def deliver(self, chat_id: str, reply: Reply, to_group: bool = False) -> Outcome:
         assert reply.text is not None
         self.texts.append(self.services.renderer.render(reply.text))
         return Sent(str(len(self.texts)))

@@ -114,7 +114,7 @@ async def _tables(engine: AsyncEngine) -> set[str]:
 async def test_migration_0017_up_and_down(services: Services) -> None:
     engine = services.engine
     await _accept(services, _tg("7", 1))
-    await schema.downgrade(engine, "0015")
+    await schema.downgrade(engine, "0016")
     assert "inbox" not in await _tables(engine)
     await schema.upgrade(engine)
     assert "inbox" in await _tables(engine)

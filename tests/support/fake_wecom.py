@@ -1,11 +1,14 @@
-"""A fake WeCom API server (gettoken, message/send, media/upload, update_template_card) that
+"""A fake WeCom API server (gettoken, message/send, media/upload, update_template_card, the
+application chats' appchat/create, update, get and send, and group robots' webhook) that
 records what it received and can answer as WeCom does when a token expired or a limit was
 hit; and members who post callbacks to the bot encrypted exactly as WeCom builds them."""
 
 import asyncio
 import itertools
+import re
 import secrets
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +21,11 @@ AGENT_ID = 1000002
 SECRET = "fake-app-secret"
 TOKEN = "faketoken123"
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"  # 43 characters, as WeCom issues
+ROBOT_PER_MINUTE = 20  # messages a group robot may post in any 60 seconds
+# What appchat/send takes (no template cards: a group chat has no buttons).
+CHAT_MSGTYPES = frozenset({"text", "image", "voice", "video", "file", "textcard", "news",
+                           "mpnews", "markdown"})  # fmt: skip
+_CHAT_ID = re.compile(r"[0-9A-Za-z]{1,32}")
 
 
 @dataclass
@@ -38,6 +46,16 @@ class FakeWeCom:
     _media: "itertools.count[int]" = field(default_factory=lambda: itertools.count(1))
     # The bytes of images members sent (WeComMember.image), served by media/get.
     media: dict[str, bytes] = field(default_factory=dict)
+    # Application chats by chatid: {"name", "owner", "userlist"}; what each was sent.
+    chats: dict[str, dict[str, Any]] = field(default_factory=dict)
+    chat_sent: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # errcodes to answer the next appchat create/update/send calls with (0: it goes through).
+    appchat_failures: list[int] = field(default_factory=list)
+    # Group robots: the keys of robots in some group, what each posted, injected errcodes.
+    robot_keys: set[str] = field(default_factory=set)
+    robot_posts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    robot_failures: list[int] = field(default_factory=list)
+    _robot_times: dict[str, deque[float]] = field(default_factory=dict)
     _runner: web.AppRunner | None = None
     base_url: str = ""
 
@@ -48,6 +66,11 @@ class FakeWeCom:
         app.router.add_post("/cgi-bin/media/upload", self._upload)
         app.router.add_get("/cgi-bin/media/get", self._media_get)
         app.router.add_post("/cgi-bin/message/update_template_card", self._update)
+        app.router.add_post("/cgi-bin/appchat/create", self._chat_create)
+        app.router.add_post("/cgi-bin/appchat/update", self._chat_update)
+        app.router.add_get("/cgi-bin/appchat/get", self._chat_get)
+        app.router.add_post("/cgi-bin/appchat/send", self._chat_send)
+        app.router.add_post("/cgi-bin/webhook/send", self._robot)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -128,6 +151,109 @@ class FakeWeCom:
             return web.json_response(problem)
         self.calls.append(Call("update", body, ""))
         return web.json_response({"errcode": 0, "errmsg": "ok"})
+
+    # Application chats and group robots
+
+    async def _appchat(self, request: web.Request, name: str) -> tuple[dict[str, Any], int]:
+        """The call's body, and the errcode to answer with (an injected one or a bad token)."""
+        problem = self._valid(request)
+        body = await request.json()
+        if problem:
+            return body, int(problem["errcode"])
+        self.calls.append(Call(name, body, request.query["access_token"]))
+        return body, self.appchat_failures.pop(0) if self.appchat_failures else 0
+
+    def _outsiders(self, userids: list[str]) -> bool:
+        return any(u not in self.members for u in userids)
+
+    async def _chat_create(self, request: web.Request) -> web.Response:
+        body, code = await self._appchat(request, "appchat_create")
+        chat_id, users = str(body.get("chatid", "")), list(body.get("userlist") or [])
+        owner = body.get("owner") or (users[0] if users else "")
+        if not code and not _CHAT_ID.fullmatch(chat_id):
+            code = 86001  # 0-9, a-z, A-Z only, at most 32
+        elif not code and chat_id in self.chats:
+            code = 86215  # the chat id is taken
+        elif not code and not 2 <= len(set(users)) <= 2000:
+            code = 86006
+        elif not code and self._outsiders(users):
+            code = 86216  # someone outside the application's range
+        elif not code and owner not in users:
+            code = 86207
+        if code:
+            return _error(code)
+        self.chats[chat_id] = {"name": str(body.get("name", ""))[:50], "owner": owner,
+                               "userlist": list(dict.fromkeys(users))}  # fmt: skip
+        return web.json_response({"errcode": 0, "errmsg": "ok", "chatid": chat_id})
+
+    async def _chat_update(self, request: web.Request) -> web.Response:
+        body, code = await self._appchat(request, "appchat_update")
+        chat = self.chats.get(str(body.get("chatid", "")))
+        adding = list(body.get("add_user_list") or [])
+        if not code and chat is None:
+            code = 86003
+        elif not code and self._outsiders(adding):
+            code = 86216
+        if code or chat is None:
+            return _error(code or 86003)
+        gone = set(body.get("del_user_list") or [])
+        users = [u for u in chat["userlist"] if u not in gone]
+        users += [u for u in adding if u not in users]
+        owner = body.get("owner") or chat["owner"]
+        if owner not in users:
+            return _error(86207)
+        chat.update(userlist=users, owner=owner)
+        return web.json_response({"errcode": 0, "errmsg": "ok"})
+
+    async def _chat_get(self, request: web.Request) -> web.Response:
+        problem, chat = self._valid(request), self.chats.get(request.query.get("chatid", ""))
+        if problem or chat is None:
+            return web.json_response(problem) if problem else _error(86003)
+        info = {"chatid": request.query["chatid"], "chat_type": 0, **chat}
+        return web.json_response({"errcode": 0, "errmsg": "ok", "chat_info": info})
+
+    async def _chat_send(self, request: web.Request) -> web.Response:
+        body, code = await self._appchat(request, "appchat_send")
+        chat_id = str(body.get("chatid", ""))
+        if not code and chat_id not in self.chats:
+            code = 86003
+        elif not code and body.get("msgtype") not in CHAT_MSGTYPES:
+            code = 40008
+        if code:
+            return _error(code)
+        self.chat_sent.setdefault(chat_id, []).append(body)
+        return web.json_response({"errcode": 0, "errmsg": "ok"})  # no msgid for a group
+
+    async def _robot(self, request: web.Request) -> web.Response:
+        key = request.query.get("key", "")
+        body = await request.json()
+        if key not in self.robot_keys:
+            return _error(93000)  # invalid webhook url
+        code = self.robot_failures.pop(0) if self.robot_failures else 0
+        times = self._robot_times.setdefault(key, deque())
+        now = time.monotonic()
+        while times and times[0] <= now - 60:
+            times.popleft()
+        if not code and len(times) >= ROBOT_PER_MINUTE:
+            code = 45009  # api freq out of limit
+        if code:
+            return _error(code)
+        times.append(now)
+        self.robot_posts.setdefault(key, []).append(body)
+        return web.json_response({"errcode": 0, "errmsg": "ok"})
+
+    def chat_texts(self, chat_id: str) -> list[str]:
+        return [b["text"]["content"] for b in self.chat_sent.get(chat_id, [])
+                if b["msgtype"] == "text"]  # fmt: skip
+
+    def robot_texts(self, key: str) -> list[str]:
+        return [b["text"]["content"] for b in self.robot_posts.get(key, [])
+                if b["msgtype"] == "text"]  # fmt: skip
+
+    def robot_url(self, key: str) -> str:
+        """A robot's webhook address (the robot put in a group: its key is valid)."""
+        self.robot_keys.add(key)
+        return f"{self.base_url}/cgi-bin/webhook/send?key={key}"
 
     # Inspection
 
@@ -225,3 +351,7 @@ class WeComMember:
             "ResponseCode": secrets.token_hex(8),  # each press has its own
         }
         return await self.post(self.xml("event", fields))
+
+
+def _error(code: int) -> web.Response:
+    return web.json_response({"errcode": code, "errmsg": f"fake error {code}"})

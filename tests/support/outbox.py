@@ -21,7 +21,7 @@ class ScriptedTransport:
         self.script = script
         self.calls: list[str] = []
 
-    async def deliver(self, chat_id: str, reply: Reply) -> Outcome:
+    async def deliver(self, chat_id: str, reply: Reply, to_group: bool = False) -> Outcome:
         self.calls.append(chat_id)
         planned = self.script.get(chat_id)
         return planned.pop(0) if planned else Sent(str(len(self.calls)))

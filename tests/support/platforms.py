@@ -16,6 +16,7 @@ from bot.channels.outbox import OutboxSender
 from bot.channels.telegram.convert import PLATFORM as TELEGRAM
 from bot.channels.telegram.service import TelegramService
 from bot.channels.wecom.convert import PLATFORM as WECOM
+from bot.channels.wecom.robot import ROBOT_PLATFORM, RobotTransport, resolver
 from bot.channels.wecom.service import CALLBACK_PATH, WeComService
 from bot.serve import start_sender
 from bot.web.server import build_web_app, start_site
@@ -66,7 +67,9 @@ async def both_platforms(
         )
         await tg.start()
         await wc.start()
-        transports = {TELEGRAM: tg.transport, WECOM: wc.transport}
+        # A group robot that hit its limit rests half a second here, not a minute.
+        robots = RobotTransport(resolver(services.readers, services.box), services.renderer, 0.5)
+        transports = {TELEGRAM: tg.transport, WECOM: wc.transport, ROBOT_PLATFORM: robots}
         sender = start_sender(services, transports, FAST_RETRIES)  # type: ignore[arg-type]
         http = aiohttp.ClientSession()
         try:
@@ -77,6 +80,7 @@ async def both_platforms(
             await web_runner.cleanup()
             await tg.stop()
             await sender.stop()
+            await robots.close()
             await tg.close()
             await wc.close()
             await services.close()

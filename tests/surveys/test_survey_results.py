@@ -186,6 +186,7 @@ def test_charts_are_png_with_chinese_text_drawn() -> None:
 def test_without_a_chinese_font_charts_still_render_and_say_so_once(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
+    monkeypatch.setattr(charts, "packaged_font", lambda: ())  # installed with --no-deps
     monkeypatch.setattr(charts, "CJK_FONTS", ("No Such Font SC",))
     monkeypatch.setattr(charts, "_fontconfig_cjk", lambda: ())
     monkeypatch.setattr(charts, "_said", set())

@@ -34,7 +34,8 @@ class TelegramTransport:
         self.bot = bot
         self.renderer = renderer
 
-    async def deliver(self, chat_id: str, reply: Reply) -> Outcome:
+    async def deliver(self, chat_id: str, reply: Reply, to_group: bool = False) -> Outcome:
+        """One queued message (`to_group` changes nothing: a group is a chat like any other)."""
         text = self.renderer.render(reply.text) if reply.text is not None else ""
         if len(text) > TEXT_LIMIT:
             # One queued row must be one message: a split one could be repeated in part.

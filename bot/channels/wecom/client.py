@@ -71,15 +71,16 @@ class WeComClient:
         json: dict[str, Any] | None = None,
         data: aiohttp.FormData | None = None,
         params: dict[str, str] | None = None,
+        method: str = "POST",
     ) -> dict[str, Any]:
-        """POST to the API with the token; an expired or invalid token is replaced and the
-        call made once more."""
+        """Call the API with the token (a POST unless told); an expired or invalid token is
+        replaced and the call made once more."""
         refused: str | None = None
         for attempt in (1, 2):
             token = await self.token(refused=refused)
             query = {"access_token": token, **(params or {})}
-            async with self.http.post(
-                f"{self.base_url}{path}", params=query, json=json, data=data
+            async with self.http.request(
+                method, f"{self.base_url}{path}", params=query, json=json, data=data
             ) as response:
                 if response.status >= 500:
                     raise WeComError(-response.status, f"HTTP {response.status}")
@@ -99,6 +100,34 @@ class WeComClient:
         if userid in str(body.get("invaliduser", "")).split("|"):
             raise WeComError(81013, "user not found or not in the application's scope", body)
         return body
+
+    async def send_to_chat(self, chat_id: str, message: dict[str, Any]) -> dict[str, Any]:
+        """appchat/send to an application group chat (no msgid comes back: such a message
+        can be neither edited nor recalled)."""
+        return await self.call("/cgi-bin/appchat/send", json={"chatid": chat_id, **message})
+
+    async def create_chat(self, chat_id: str, name: str, owner: str, userids: list[str]) -> None:
+        """appchat/create: a group chat of 2 to 2,000 members under our own chat id."""
+        payload = {"chatid": chat_id, "name": name, "owner": owner, "userlist": userids}
+        await self.call("/cgi-bin/appchat/create", json=payload)
+
+    async def update_chat(
+        self, chat_id: str, *, owner: str | None, add: list[str], remove: list[str]
+    ) -> None:
+        """appchat/update: members in and out, and the owner when it changes."""
+        payload: dict[str, Any] = {"chatid": chat_id}
+        if owner is not None:
+            payload["owner"] = owner
+        if add:
+            payload["add_user_list"] = add
+        if remove:
+            payload["del_user_list"] = remove
+        await self.call("/cgi-bin/appchat/update", json=payload)
+
+    async def get_chat(self, chat_id: str) -> dict[str, Any]:
+        """appchat/get: the chat's name, owner and userlist (86003: there is no such chat)."""
+        body = await self.call("/cgi-bin/appchat/get", params={"chatid": chat_id}, method="GET")
+        return dict(body.get("chat_info") or {})
 
     async def upload(self, kind: str, name: str, content: bytes) -> str:
         """A temporary media (3 days); returns its media_id."""

@@ -18,7 +18,7 @@ from bot.channels.direct import call_once, call_retried
 from bot.channels.outbox import Blocked, Failed, Limits, Outcome, Sent, Throttled
 from bot.channels.wecom.client import WeComClient, WeComError
 from bot.channels.wecom.convert import log_ref
-from bot.channels.wecom.render import render, text_message
+from bot.channels.wecom.render import group_texts, render, text_message
 from handlers.core.i18n import Renderer
 from handlers.core.messages import Reply
 
@@ -67,19 +67,27 @@ class WeComTransport:
         self.renderer = renderer
 
     async def send_reply(
-        self, userid: str, reply: Reply, *, call: Call = retried, skip: int = 0
+        self,
+        userid: str,
+        reply: Reply,
+        *,
+        call: Call = retried,
+        skip: int = 0,
+        group: bool = False,
     ) -> list[str]:
         """Send one reply (media first, then text, then cards), each call made through `call`
         (retried for a direct answer); the msgids of what went out. The first `skip` parts
-        went out before and are left out. Raises WeComError, with `done` (the parts out
-        before it, counting the skipped) and `sent`."""
-        messages = await self._messages(reply, skip, call)
+        went out before and are left out. `group`: `userid` is an application chat's id,
+        sent to with appchat/send, which shows no cards (render.group_texts). Raises
+        WeComError, with `done` (the parts out before it, counting the skipped) and `sent`."""
+        send = self.client.send_to_chat if group else self.client.send
+        messages = await self._messages(reply, skip, call, group)
         sent: list[str] = []
         for index, message in enumerate(messages):
             if index < skip:
                 continue
             try:
-                body = await call(partial(self.client.send, userid, message))
+                body = await call(partial(send, userid, message))
                 sent.append(str(body.get("msgid", "")))
             except WeComError as err:
                 if message.get("msgtype") in ("image", "file") and reply.forward is not None:
@@ -95,11 +103,15 @@ class WeComTransport:
                 raise failure from err
         return sent
 
-    async def _messages(self, reply: Reply, skip: int, call: Call) -> list[Message]:
-        shown = render(reply, self.renderer)
+    async def _messages(self, reply: Reply, skip: int, call: Call, group: bool) -> list[Message]:
+        if group:
+            texts, cards = group_texts(reply, self.renderer), []
+        else:
+            shown = render(reply, self.renderer)
+            texts, cards = shown.texts, shown.cards
         messages = [
-            *(text_message(text) for text in shown.texts),
-            *({"msgtype": "template_card", "template_card": card} for card in shown.cards),
+            *(text_message(text) for text in texts),
+            *({"msgtype": "template_card", "template_card": card} for card in cards),
         ]
         has_media = reply.image is not None or reply.file is not None or reply.forward is not None
         if has_media and skip > 0:
@@ -123,16 +135,21 @@ class WeComTransport:
             return {"msgtype": kind, kind: {"media_id": reply.forward.file_id}}
         return None
 
-    async def deliver(self, chat_id: str, reply: Reply) -> Outcome:
-        """A queued reply: one outcome for all its parts, no retries of its own."""
-        return await self.resume(chat_id, reply, 0)
+    async def deliver(self, chat_id: str, reply: Reply, to_group: bool = False) -> Outcome:
+        """A queued reply: one outcome for all its parts, no retries of its own. For a group
+        (`to_group`), `chat_id` is an application chat's."""
+        return await self.resume(chat_id, reply, 0, to_group)
 
-    async def resume(self, chat_id: str, reply: Reply, done: int) -> Outcome:
+    async def resume(
+        self, chat_id: str, reply: Reply, done: int, to_group: bool = False
+    ) -> Outcome:
         """A queued reply whose first `done` parts went out on an earlier attempt: the rest.
         A part that fails makes the whole a failure (with how far it got), retried by the
         sender from that part on; nothing is counted sent until every part is."""
+        if reply.replaces is not None:  # live posts are not edited here (groups.live.EDITABLE)
+            return Failed("a WeCom message cannot be edited once sent", permanent=True)
         try:
-            sent = await self.send_reply(chat_id, reply, call=call_once, skip=done)
+            sent = await self.send_reply(chat_id, reply, call=call_once, skip=done, group=to_group)
         except WeComError as err:
             if err.done > done:
                 log.warning(

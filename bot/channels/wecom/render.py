@@ -125,6 +125,31 @@ def render(reply: Reply, renderer: Renderer, text: str | None = None) -> Rendere
     return Rendered(texts, cards)
 
 
+def group_texts(reply: Reply, renderer: Renderer) -> list[str]:
+    """A reply for a group chat (an application chat or a group robot), where WeCom shows no
+    cards: its text, then a line pointing to the application's private chat for the buttons
+    (a member's 收到 counts for that member only there), and link buttons as their address."""
+    text = renderer.render(reply.text) if reply.text is not None else ""
+    flat = [b for row in reply.buttons for b in row]
+    lines = [
+        renderer.render(Msg("wecom.group_link", label=b.label, url=b.url))
+        for b in flat
+        if b.url is not None
+    ]
+    # A button that stands for a command (/ack 12) can be typed there too.
+    pressed = [
+        Msg("wecom.group_command", label=b.label, command=b.data)
+        if b.data.startswith("/")
+        else Msg("wecom.group_press", label=b.label)
+        for b in flat
+        if b.url is None
+    ]
+    if pressed:
+        shown = "、".join(renderer.render(m) for m in pressed)
+        lines.append(renderer.render(Msg("wecom.group_buttons", buttons=shown)))
+    return split_bytes("\n".join([text, *lines]) if text else "\n".join(lines))
+
+
 @dataclass(frozen=True)
 class CardUpdate:
     """How a clicked card shows an edit: `change` for update_template_card, then `texts`

@@ -1,4 +1,5 @@
-"""The WeCom side of `branchbot run`: the application's callback URL and its replies.
+"""The WeCom side of `branchbot run`: the application's callback URL and its replies, and its
+group chats kept in step with the roster (appchats.py).
 
 WeCom posts each message encrypted to our callback and waits at most five seconds for an
 answer, retrying otherwise. So the callback checks the signature, decrypts (wechatpy's WeCom
@@ -22,6 +23,7 @@ from bot.app.services import Services
 from bot.app.settings import Settings
 from bot.channels.faults import answer, crash_point
 from bot.channels.inbox import InboxWorker
+from bot.channels.wecom.appchats import AppChatSync
 from bot.channels.wecom.client import WeComClient, WeComError
 from bot.channels.wecom.convert import (
     CALLBACK_PATH,
@@ -37,6 +39,7 @@ from handlers.core.context import FileUnavailable
 from handlers.core.incoming import Attachment
 from handlers.core.messages import Reply
 from storage.inbox import Arrival
+from storage.signals import AfterCommit
 
 log = logging.getLogger(__name__)
 MAX_BODY = 64 * 1024
@@ -59,12 +62,17 @@ class WeComService:
             concurrency=settings.telegram_concurrency,
             lease=settings.inbox_lease_seconds,
         )
+        self.appchats = AppChatSync(
+            self.client, services.sessions, services.readers, services.router.clock
+        )
         # Told how many replies went out, so the outbox leaves room for them in the budget.
         self.on_replied: Callable[[str, int, str], None] = lambda _chat, _count, _p: None
 
     async def start(self) -> None:
         await self.client.token()  # a wrong secret or unreachable API stops start-up here
         self.services.files.register(PLATFORM, self.fetch_file)
+        self.services.router.on_commit(AfterCommit.ROSTER_CHANGED, self.appchats.wake)
+        self.appchats.start()
         self.inbox.start()
 
     async def fetch_file(self, _platform: str, attachment: Attachment, limit: int) -> bytes:
@@ -78,6 +86,7 @@ class WeComService:
         """Finish the messages in hand (the rest stay in the inbox for the next process),
         then stop; the callback route is closed before this."""
         await self.inbox.stop(patience)
+        await self.appchats.stop()
         await self.client.close()
 
     async def handle(self, request: web.Request) -> web.StreamResponse:

@@ -2,7 +2,7 @@
 last registered
 
 Revision ID: 0017
-Revises: 0015
+Revises: 0016
 Create Date: 2026-12-10 09:00:00
 
 Rows live from the moment a webhook post (or a getUpdates batch) is accepted until the
@@ -17,7 +17,7 @@ from alembic import op
 
 
 revision: str = '0017'
-down_revision: str | None = '0015'
+down_revision: str | None = '0016'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
