@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from handlers.notices.status import queue_due_summaries
 from scheduler.context import current
-from storage import conversations, updates
+from storage import conversations, inbox, updates
 
 log = logging.getLogger(__name__)
 KEEP_PROCESSED_UPDATES = timedelta(days=7)
@@ -20,7 +20,15 @@ async def housekeeping() -> tuple[int, int]:
     async with ctx.transaction() as session:
         ids = await updates.prune(session, now - KEEP_PROCESSED_UPDATES)
         flows = await conversations.prune(session, now - KEEP_CONVERSATIONS)
-    log.info("housekeeping: forgot %d update ids and %d stale conversations", ids, flows)
+        # Handled updates leave the inbox at once; these were never handled (their platform
+        # is no longer served), and their ids are forgotten now too.
+        unhandled = await inbox.prune(session, now - KEEP_PROCESSED_UPDATES)
+    log.info(
+        "housekeeping: forgot %d update ids, %d stale conversations and %d unhandled updates",
+        ids,
+        flows,
+        unhandled,
+    )
     return ids, flows
 
 

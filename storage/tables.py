@@ -6,6 +6,7 @@ from sqlalchemy import MetaData, Table
 from storage import (  # noqa: F401  (their tables join Base.metadata)
     care_models,
     group_models,
+    inbox_models,
     minutes_models,
     ops_models,
     pipeline_models,

@@ -98,6 +98,9 @@ class Settings(
     telegram_concurrency: int = Field(8, ge=1, le=256)
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
+    # How long a process's claim on an update in the inbox holds without being renewed (it
+    # renews every third of it while alive): a dead process's updates wait this long.
+    inbox_lease_seconds: float = Field(30.0, ge=1, le=600)
     listen_host: str = "127.0.0.1"
     listen_port: int = Field(8080, ge=0, le=65535)  # 0: any free port (tests)
     # The address people open (behind an HTTPS reverse proxy, say https://dj.example.edu):

@@ -78,7 +78,9 @@ async def test_a_frozen_leader_is_taken_over_and_stays_out_when_it_wakes(
     try:
         await _until(lambda: _leads_now(services, first.pid), 30)
         second = start_service(env, logs["second"])
-        await fake.wait_until(lambda: fake.count("setWebhook") >= 2, timeout=30)
+        # Each process asks getWebhookInfo as the last step of its start (the first sets the
+        # webhook, the second finds it set).
+        await fake.wait_until(lambda: fake.count("getWebhookInfo") >= 2, timeout=30)
         sessions = await _lease_sessions(services)
         os.kill(first.pid, signal.SIGSTOP)
         frozen_at = time.monotonic()

@@ -1,10 +1,12 @@
 """The Telegram side of `branchbot run`: a PTB Application fed by polling or by our webhook.
 
-Every update goes through the router (dedup, one transaction) and the replies go straight
-back. In webhook mode our aiohttp server receives the POSTs and checks the secret token.
+Every update is stored in the inbox before Telegram is told it arrived (intake.py), then
+goes through the router (dedup, one transaction) and the replies go straight back. In webhook
+mode our aiohttp server receives the POSTs and checks the secret token.
 """
 
 import hmac
+import json
 import logging
 from collections.abc import Callable
 from urllib.parse import urlparse
@@ -15,9 +17,11 @@ from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 
 from bot.app.services import Services
+from bot.channels.faults import answer, crash_point
+from bot.channels.inbox import InboxWorker
 from bot.channels.telegram.convert import PLATFORM, to_incoming
 from bot.channels.telegram.deliver import TelegramTransport
-from bot.channels.telegram.ordering import PerChatUpdateProcessor
+from bot.channels.telegram.intake import POLLER, Poller, arrival, set_webhook_once
 from bot.channels.telegram.send import send_replies
 from bot.channels.telegram.transport import AiohttpRequest
 from handlers.account.help import visible_commands
@@ -26,10 +30,10 @@ from handlers.core.incoming import Attachment
 from handlers.core.registry import HERE
 from storage import people
 from storage.enums import Role
+from storage.leader import Leadership
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 
 
 class TelegramService:
@@ -49,6 +53,15 @@ class TelegramService:
         self.transport = TelegramTransport(self.outbox_bot, services.renderer)
         # Told how many replies went out, so the outbox leaves room for them in the budget.
         self.on_replied: Callable[[str, int], None] = lambda _chat, _count: None
+        self.inbox = InboxWorker(
+            services.sessions,
+            services.box,
+            PLATFORM,
+            self._process,
+            concurrency=self.settings.telegram_concurrency,
+            lease=self.settings.inbox_lease_seconds,
+        )
+        self.poller: Poller | None = None
 
     @property
     def webhook_mode(self) -> bool:
@@ -59,22 +72,20 @@ class TelegramService:
         return urlparse(self.settings.webhook_url or "").path or "/telegram"
 
     def _build(self) -> Application:
+        self._updates_request = AiohttpRequest(pool_size=1)
         base = self.settings.telegram_base_url
         builder: ApplicationBuilder = (
             Application.builder()
             .token(self.settings.require_telegram_token())
             .base_url(f"{base}/bot")
             .base_file_url(f"{base}/file/bot")
-            .concurrent_updates(PerChatUpdateProcessor(self.settings.telegram_concurrency))
             .request(AiohttpRequest(pool_size=self.settings.telegram_concurrency + 4))
-            # getUpdates waits up to its long-poll timeout; PTB passes that as read_timeout.
-            .get_updates_request(AiohttpRequest(pool_size=1))
+            # getUpdates waits up to its long-poll timeout (intake.Poller).
+            .get_updates_request(self._updates_request)
         )
         if self.settings.telegram_rate_limit:
             builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
-        if self.webhook_mode:
-            builder = builder.updater(None)
-        application = builder.build()
+        application = builder.updater(None).build()  # the inbox takes updates in (intake.py)
         application.add_handler(TypeHandler(Update, self.on_update))
         application.add_error_handler(self.on_error)
         return application
@@ -93,6 +104,12 @@ class TelegramService:
             if reply.menu_role is not None and incoming.is_private:
                 await self.set_chat_menu(int(incoming.chat_id), reply.menu_role)
 
+    async def _process(self, body: str) -> None:
+        """Handle an update from the inbox (its JSON as Telegram sent it)."""
+        await self.application.process_update(
+            Update.de_json(json.loads(body), self.application.bot)
+        )
+
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log what escaped the router (network trouble while replying, mostly): which update
         and chat, never the text (it may be a thought report or a survey answer)."""
@@ -109,18 +126,22 @@ class TelegramService:
         username = app.bot.username
         self.services.links.register(PLATFORM, f"https://t.me/{username}?start={{code}}")
         self.services.files.register(PLATFORM, self.fetch_file)
+        if not self.webhook_mode:  # first: a second poller is refused before it does anything
+            leadership = Leadership(self.services.engine, POLLER)
+            self.poller = Poller(app.bot, self._updates_request, self.inbox, leadership)
+            await self.poller.start()
         await self._set_menu()
         await app.start()
+        self.inbox.start()
         if self.webhook_mode:
             secret = self.settings.webhook_secret
-            await app.bot.set_webhook(
+            await set_webhook_once(
+                app.bot,
                 self.settings.webhook_url or "",
-                secret_token=secret.get_secret_value() if secret else None,
-                allowed_updates=ALLOWED_UPDATES,
+                secret.get_secret_value() if secret else None,
+                self.services,
             )
-            log.info("Telegram webhook set to %s", self.settings.webhook_url)
-        elif app.updater is not None:
-            await app.updater.start_polling(allowed_updates=ALLOWED_UPDATES, timeout=30)
+        else:
             log.info("Telegram polling as @%s", username)
 
     async def fetch_file(self, _platform: str, attachment: Attachment, limit: int) -> bytes:
@@ -177,8 +198,9 @@ class TelegramService:
     async def stop(self) -> None:
         """Stop taking updates; the outbox transport stays up until close()."""
         app = self.application
-        if app.updater is not None and app.updater.running:
-            await app.updater.stop()
+        if self.poller is not None:
+            await self.poller.stop()
+        await self.inbox.stop()
         if app.running:
             await app.stop()
         await app.shutdown()
@@ -193,6 +215,8 @@ class TelegramService:
         if secret is None or not hmac.compare_digest(given, secret.get_secret_value()):
             log.warning("webhook call with a wrong secret token from %s", request.remote)
             return web.Response(status=403)
+        if not self.application.running:  # still starting (or stopping): Telegram retries
+            return web.Response(status=503)
         try:
             data = await request.json()
             if not isinstance(data, dict):
@@ -200,9 +224,11 @@ class TelegramService:
             # PTB takes any update_id, but the once-only claim keys on it: a number or nothing.
             if type(data.get("update_id")) is not int:
                 raise TypeError("update_id is not a number")
-            update = Update.de_json(data, self.application.bot)
+            Update.de_json(data, self.application.bot)  # what PTB cannot read is refused
         except Exception as err:  # anything PTB cannot read is the caller's fault: one line
             log.warning("webhook body refused: %s", type(err).__name__)  # never its content
             return web.Response(status=400)
-        await self.application.update_queue.put(update)
-        return web.Response()
+        # Stored (committed) before the 200: Telegram never sends an update twice after it.
+        await self.inbox.accept([arrival(data, self.application.bot.id)])
+        crash_point("inbox.accepted")
+        return await answer(request, web.Response(), "webhook.answered")

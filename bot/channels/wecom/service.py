@@ -3,14 +3,14 @@ group chats kept in step with the roster (appchats.py).
 
 WeCom posts each message encrypted to our callback and waits at most five seconds for an
 answer, retrying otherwise. So the callback checks the signature, decrypts (wechatpy's WeCom
-crypto), acknowledges at once and handles the message in the background; replies go out
-through the API. A redelivered message is handled once (the router's dedup, by MsgId).
+crypto), stores the message in the inbox (committed, encrypted under our own key) and
+acknowledges at once; the inbox worker handles it, one member's messages in the order
+received, and replies go out through the API. A redelivered message is handled once (the
+router's dedup, by MsgId), and one acknowledged is handled even if this process dies.
 """
 
-import asyncio
 import logging
 import time
-import weakref
 from collections.abc import Callable
 from functools import partial
 
@@ -21,6 +21,8 @@ from wechatpy.exceptions import InvalidSignatureException
 
 from bot.app.services import Services
 from bot.app.settings import Settings
+from bot.channels.faults import answer, crash_point
+from bot.channels.inbox import InboxWorker
 from bot.channels.wecom.appchats import AppChatSync
 from bot.channels.wecom.client import WeComClient, WeComError
 from bot.channels.wecom.convert import (
@@ -36,6 +38,7 @@ from bot.channels.wecom.render import card_update, text_message
 from handlers.core.context import FileUnavailable
 from handlers.core.incoming import Attachment
 from handlers.core.messages import Reply
+from storage.inbox import Arrival
 from storage.signals import AfterCommit
 
 log = logging.getLogger(__name__)
@@ -51,14 +54,17 @@ class WeComService:
         self.crypto = WeChatCrypto(wecom.token, wecom.aes_key, wecom.corp_id)
         self.client = WeComClient(wecom.base_url, wecom.corp_id, wecom.secret, wecom.agent_id)
         self.transport = WeComTransport(self.client, services.renderer)
+        self.inbox = InboxWorker(
+            services.sessions,
+            services.box,
+            PLATFORM,
+            self._process,
+            concurrency=settings.telegram_concurrency,
+            lease=settings.inbox_lease_seconds,
+        )
         self.appchats = AppChatSync(
             self.client, services.sessions, services.readers, services.router.clock
         )
-        self._tasks: set[asyncio.Task[None]] = set()
-        # One member's messages in order (a flow's answers), a bounded number at once.
-        # (Weak: a chat's lock lives while a task of that chat holds it.)
-        self._chats: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
-        self._slots = asyncio.Semaphore(settings.telegram_concurrency)
         # Told how many replies went out, so the outbox leaves room for them in the budget.
         self.on_replied: Callable[[str, int, str], None] = lambda _chat, _count, _p: None
 
@@ -67,6 +73,7 @@ class WeComService:
         self.services.files.register(PLATFORM, self.fetch_file)
         self.services.router.on_commit(AfterCommit.ROSTER_CHANGED, self.appchats.wake)
         self.appchats.start()
+        self.inbox.start()
 
     async def fetch_file(self, _platform: str, attachment: Attachment, limit: int) -> bytes:
         """An image a member sent, by media/get (its MediaId lasts three days)."""
@@ -76,13 +83,9 @@ class WeComService:
             raise FileUnavailable(f"WeCom refused the media: {err}") from err
 
     async def close(self, patience: float = 10.0) -> None:
-        """Finish the messages already acknowledged to WeCom (it will not send them again),
+        """Finish the messages in hand (the rest stay in the inbox for the next process),
         then stop; the callback route is closed before this."""
-        if self._tasks:
-            _, late = await asyncio.wait(set(self._tasks), timeout=patience)
-            for task in late:
-                task.cancel()
-            await asyncio.gather(*late, return_exceptions=True)
+        await self.inbox.stop(patience)
         await self.appchats.stop()
         await self.client.close()
 
@@ -124,17 +127,17 @@ class WeComService:
             log.warning("WeCom callback not understood (%s, %d bytes)", kind, len(plain))
             return web.Response(text="success")
         if callback is not None:
-            task = asyncio.create_task(self._process(callback))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-        return web.Response(text="success")  # at once: WeCom retries after five seconds
+            incoming = callback.incoming
+            key = incoming.update_key or ""
+            await self.inbox.accept([Arrival(PLATFORM, key, incoming.chat_id, plain)])
+            crash_point("inbox.accepted")
+        # At once (WeCom retries after five seconds), and only once stored.
+        return await answer(request, web.Response(text="success"), "webhook.answered")
 
-    async def _process(self, callback: Callback) -> None:
-        chat = callback.incoming.chat_id
-        lock = self._chats.get(chat)
-        if lock is None:
-            lock = self._chats[chat] = asyncio.Lock()
-        async with lock, self._slots:
+    async def _process(self, plain: str) -> None:
+        """Answer a message from the inbox (the callback's decrypted XML)."""
+        callback = to_incoming(fields(plain))
+        if callback is not None:
             await self._answer(callback)
 
     async def _answer(self, callback: Callback) -> None:
