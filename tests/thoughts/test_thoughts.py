@@ -181,8 +181,8 @@ async def test_bad_input_for_each_command(chat: Chat) -> None:
     assert "不能批阅自己的" in await c.author.say("/thought_read 1")
     assert "用法" in await c.secretary.say("/thoughts 2026-01-01")
     assert "找不到“无此人”" in await c.secretary.say("/thoughts 无此人")
-    c.author.chat_type = "group"
-    assert "私聊" in await c.author.say(f"/thought {TEXT}")
+    # typed in a group: answered in the author's private chat, never in the group
+    assert "已提交" in await c.author.in_group("-100777").privately(f"/thought {TEXT}")
     _, reviews = await stored(chat)
     assert reviews == []
 
