@@ -172,7 +172,13 @@ async def test_healthz_names_the_roles_held(fake: FakeTelegram, database_url: st
 async def test_two_services_in_one_process_keep_their_own_figures(
     fake: FakeTelegram, database_url: str
 ) -> None:
-    async with serving(fake, database_url) as leader, serving(fake, database_url) as other:
+    # Several processes on one database take webhooks (one shared URL): a second poller
+    # would be refused.
+    hook = {"webhook_url": "http://127.0.0.1:9/telegram", "webhook_secret": "s3cret-token_42"}
+    async with (
+        serving(fake, database_url, **hook) as leader,
+        serving(fake, database_url, **hook) as other,
+    ):
         async with ClientSession() as http:
             page = await http.get(f"http://127.0.0.1:{other.port}/healthz")
             assert (await page.json())["roles"] == []
