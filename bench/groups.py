@@ -29,16 +29,10 @@ from typing import IO
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.rig import bind_members  # noqa: E402
-from bot.app.services import build_services  # noqa: E402
-from bot.app.settings import load_settings  # noqa: E402
+from bench.rig import bind_members, fresh_services  # noqa: E402
 from handlers.account.members import add_branch  # noqa: E402
-from storage import schema  # noqa: E402
-from storage.crypto import SecretBox  # noqa: E402
-from storage.db import create_engine  # noqa: E402
 from storage.enums import Role  # noqa: E402
 from storage.group_models import BranchGroup  # noqa: E402
-from tests.conftest import reset_postgres  # noqa: E402
 from tests.support.chat import Chat, Clock  # noqa: E402
 from tests.support.fake_telegram import FakeTelegram  # noqa: E402
 
@@ -61,15 +55,11 @@ class Outcome:
     duplicated: int
 
 
-async def prepare(url: str, secret: str, branches: int, members: int, where: str) -> None:
+async def prepare(url: str, branches: int, members: int, where: str) -> str:
     """A migrated database: `branches` branches of `members` bound members, each branch with a
-    bound group; an admin's notice to every branch queued (not yet sent: no sender runs)."""
-    if url.startswith("postgresql"):
-        await reset_postgres(url)
-    engine = create_engine(url)
-    await schema.upgrade(engine)
-    await engine.dispose()
-    services = build_services(load_settings(database_url=url, secret_key=secret))
+    bound group; an admin's notice to every branch queued (not yet sent: no sender runs).
+    Returns the service key the sending process needs."""
+    services, _ = await fresh_services(url, "groups.sqlite3", datetime.now(UTC))
     try:
         now = datetime.now(UTC)
         chat = Chat(services, Clock(now))
@@ -97,6 +87,7 @@ async def prepare(url: str, secret: str, branches: int, members: int, where: str
             await admin.say(callback=press)
     finally:
         await services.close()
+    return services.settings.require_secret_key()
 
 
 def busiest(times: list[float], window: float) -> int:
@@ -122,8 +113,7 @@ def notice_calls(fake: FakeTelegram) -> list[tuple[int, float]]:
 
 
 async def run(url: str, branches: int, members: int, where: str, log: IO[bytes]) -> Outcome:
-    secret = SecretBox.generate_key()
-    await prepare(url, secret, branches, members, where)
+    secret = await prepare(url, branches, members, where)
     expected = branches * members + (branches if where == "both" else 0)
     async with FakeTelegram(global_rate=RATE, group_rate=GROUP_RATE) as fake:
         env = {
