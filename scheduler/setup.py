@@ -289,7 +289,12 @@ class SchedulerService:
         return self.scheduler is not None
 
     async def start(self) -> None:
-        await self._follow_leadership()
+        # A failed first try (the database slow to answer, or this process frozen while it
+        # waited) must not stop the service: the watch below tries again.
+        try:
+            await self._follow_leadership()
+        except Exception:
+            log.exception("taking the scheduler's lease failed at start; trying again shortly")
         self._watch = asyncio.create_task(self._keep_watching(), name="scheduler-leadership")
 
     async def _keep_watching(self) -> None:

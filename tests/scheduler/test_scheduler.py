@@ -178,6 +178,35 @@ async def test_one_scheduler_on_a_shared_postgresql_database(
         await other.dispose()
 
 
+class _FrozenOnce(Leadership):
+    """The first try ends as a process frozen mid-query wakes: its timeout already passed."""
+
+    tried = False
+
+    async def try_acquire(self) -> bool:
+        if not self.tried:
+            self.tried = True
+            raise TimeoutError
+        return await super().try_acquire()
+
+
+async def test_a_failed_first_try_for_the_lease_does_not_stop_the_start(
+    services: Services, clock: Clock
+) -> None:
+    settings = services.settings
+    leadership = _FrozenOnce(services.engine, "scheduler")
+    service = SchedulerService(
+        _context(services, clock), settings.database_url, settings.zone, leadership
+    )
+    try:
+        await service.start()  # logged, not raised
+        assert service.scheduler is None and leadership.tried
+        await service._follow_leadership()  # what the watch does next
+        assert service.scheduler is not None
+    finally:
+        await service.stop()
+
+
 def _service(
     services: Services, clock: Clock, engine: AsyncEngine | None = None
 ) -> SchedulerService:
