@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.core.context import Context, DeepLinker, FileFetcher, Options, no_files, no_links
@@ -50,6 +51,20 @@ class Handled:
     outcome: str
     seconds: float
     replies: int  # answers the adapter sends straight back
+
+
+class StoreUnavailable(Exception):
+    """The database could not be reached (down, restarting, locked past the timeout): the
+    update was not handled and nothing of it was recorded, so it may simply be tried again."""
+
+
+def store_unreachable(err: BaseException, connecting: bool = True) -> bool:
+    """Trouble reaching the database rather than a problem with what was asked of it. With
+    `connecting`, also a bare OSError or timeout (asyncpg's refused connection is not
+    wrapped); within a handler those are its own network calls' (a file fetched)."""
+    if isinstance(err, DBAPIError):
+        return err.connection_invalidated or isinstance(err, OperationalError | InterfaceError)
+    return connecting and isinstance(err, OSError | TimeoutError)
 
 
 class _Failed(Exception):
@@ -178,9 +193,14 @@ class Router:
         except _Failed as failed:
             await self._record_failed(incoming, failed.refused)
             return [answer_failure_in_group(incoming, failed.reply, self.deep_link)], failed.outcome
-        except Exception:
-            # The transaction itself failed (database down, commit conflict): nothing was
-            # recorded, so a redelivered update will be tried again.
+        except StoreUnavailable:
+            raise
+        except Exception as err:
+            # The transaction itself failed: nothing was recorded. Without a database to
+            # reach, the caller keeps the update and tries again (the inbox does); anything
+            # else (a commit conflict) is an incident, answered now.
+            if store_unreachable(err):
+                raise StoreUnavailable(incoming.update_key) from err
             return [self._incident(incoming)], "failed"
         self._signal(incoming, raised)
         return replies, outcome
@@ -286,6 +306,8 @@ class Router:
             outcome = "refused" if isinstance(err, Refused) else "bad_input"
             raise _Failed(answer_reply_privately(ctx, Reply(err.msg)), outcome=outcome) from err
         except Exception as err:
+            if store_unreachable(err, connecting=False):  # rolled back: may be tried again
+                raise StoreUnavailable(ctx.incoming.update_key) from err
             raise _Failed(self._incident(ctx.incoming), outcome="failed") from err
 
     def _incident(self, incoming: Incoming) -> Reply:
