@@ -334,9 +334,17 @@ class Router:
         parsed = split_command(text, self.aliases) if text else None
         if not inc.is_private:
             return await self._in_group(ctx, text, parsed)
-        if parsed is None:
+        if parsed is None or await self._answers_flow(ctx, text, parsed[1]):
             return await self._not_a_command(ctx, text)
         return await self._command(ctx, *parsed)
+
+    async def _answers_flow(self, ctx: Context, text: str, args: str) -> bool:
+        """In a multi-step command, a sentence that starts with a Chinese alias (收到，我会
+        准时参加) is the step's answer; a slash command, a bare alias or one followed by a
+        code or number (签到 123456) is still the command."""
+        if text.startswith("/") or not args or args.isascii() or ctx.conversation is None:
+            return False
+        return await self._live_flow(ctx) is not None
 
     async def _in_group(
         self, ctx: Context, text: str, parsed: tuple[str, str] | None
