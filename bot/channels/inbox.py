@@ -235,6 +235,7 @@ class InboxWorker:
             log.error("dropping %s update %s: tried %d times", self.platform, row.update_key,
                       row.attempts - 1)  # fmt: skip
             return
+        crash_point("inbox.handling")
         pause = FIRST_RETRY
         while True:
             try:

@@ -55,6 +55,11 @@ def webhook_env(database_url: str, api: str, webhook_url: str, **settings: str) 
     )
 
 
+def is_frozen(pid: int) -> bool:
+    """The process is stopped (SIGSTOP, or a freeze point reached): state T in /proc."""
+    return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1].startswith("T")
+
+
 async def stop_service(process: subprocess.Popen[bytes]) -> int:
     process.send_signal(signal.SIGTERM)
     return await asyncio.to_thread(process.wait, 20)
