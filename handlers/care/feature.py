@@ -3,4 +3,7 @@ later parts of handlers/care, the annual record, groups and feedback, register h
 
 from handlers.core.registry import Feature
 
-feature = Feature("care", order=("care", "care_note", "excuse", "excuse_withdraw"))
+feature = Feature(
+    "care",
+    order=("care", "care_note", "excuse", "excuse_withdraw", "segments", "clusters"),
+)

@@ -1,0 +1,193 @@
+"""Half a year of two branches built on the frozen test clock (2026-11-24) for /segments: each
+member's record made to fit one or two groups of handlers/care/data/segments.toml, worked
+out in SegmentHistory's docstring; and a synthetic school of well-separated kinds for
+/clusters."""
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.dues.record import NewPayment, record_payments
+from storage import people, traces
+from storage.enums import MeetingStatus, Presence, Role, Stage
+from storage.models import Attendance, Meeting, Member
+from storage.roster import move_membership
+from storage.traces import Entry
+from tests.support.chat import Chat, User
+from tests.support.evaluation import joined_on
+
+A = "化学化工学院第一党支部"
+B = "化学化工学院第二党支部"
+OFFICE = "校党委组织部"
+MONTHS = (6, 7, 8, 9, 10, 11)  # a meeting each month: A's on the 15th, B's on the 16th
+JANUARY = datetime(2026, 1, 1, tzinfo=UTC)
+NEW_ON = datetime(2026, 10, 10, 2, tzinfo=UTC)
+MOVED_ON = datetime(2026, 9, 20, 2, tzinfo=UTC)
+ON_TIME, LATE, ONLINE, AWAY = "on_time", "late", "online", "away"
+
+# Who takes part how in A's meetings (month → how); a month not given: absent.
+EVERY = dict.fromkeys(MONTHS, ON_TIME)
+A_PLAN: dict[str, dict[int, str]] = {
+    "书记": EVERY,
+    "支委": EVERY,
+    "稳定": EVERY,
+    "迟到": {**EVERY, 6: LATE, 8: LATE, 10: LATE},
+    "学霸": {10: ON_TIME, 11: ON_TIME},
+    "实习": {10: ONLINE, 11: ONLINE},
+    "新人": {10: ON_TIME, 11: ON_TIME},
+    "转入": {10: ON_TIME, 11: ON_TIME},
+    "缺席": {},
+    "欠费": EVERY,
+    "积极分子": {},
+}
+B_PLAN: dict[str, dict[int, str]] = {
+    "乙书记": EVERY,
+    "乙迟到": {**EVERY, 6: LATE, 7: LATE, 9: LATE, 11: LATE},
+    "转入": {6: LATE, 7: LATE, 8: LATE, 9: LATE},
+}
+# Months paid (2026); everyone else pays the whole year.
+PAID = {"缺席": range(1, 7), "欠费": range(1, 9), "新人": range(10, 13)}
+LEARNED = {"稳定": 13, "学霸": 25}  # materials marked learned in the window
+BOUND = ("书记", "支委", "乙书记", "迟到", "缺席", "欠费")
+# The groups of A and B as the shipped rules must make them.
+EXPECTED_A = {
+    "steady": {"稳定"},
+    "often_late": {"迟到"},
+    "learns_not_meets": {"学霸"},
+    "remote_behind": {"实习"},
+    "new_this_term": {"新人", "转入"},
+    "inactive": {"缺席"},
+    "dues_behind": {"缺席", "欠费"},
+}
+EXPECTED_B = {"often_late": {"乙迟到"}}
+
+
+def noon(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
+
+
+@dataclass
+class SegmentHistory:
+    """The window is 2026-05-25..2026-11-24 (184 days); a meeting a month, June to November.
+    稳定: every meeting on time, 13 materials (2.1 a month): steady.
+    迟到: every meeting, late at 3 of 6: often late.
+    学霸: 25 materials (4.1 a month), at 2 of 6 meetings (October, November): learns a lot,
+      rarely at meetings.
+    实习: on placement until 2027-01-31, online at 2 of 6: away and behind online.
+    新人: added 2026-10-10, at both meetings since: new this term.
+    转入: B's member, late at B's four meetings June to September, moved to A on 2026-09-20,
+      on time at A's two since: new this term in A, and not often late there (B's lateness
+      was in B: the membership true on each date).
+    缺席: at no meeting (five whole months in a row, June to October) and paid January to June
+      only: inactive for months, and dues behind (5 of the window's 7 months; 4 in a row).
+    欠费: every meeting on time, paid January to August: dues behind (3 months; 2 in a row).
+    书记, 支委: every meeting on time, nothing learned: in no group.
+    积极分子: an activist, absent from every meeting: not grouped (not a full or probationary
+      member).
+    B: 乙书记 every meeting on time; 乙迟到 late at 4 of 6: often late in B."""
+
+    chat: Chat
+    ids: dict[str, int] = field(default_factory=dict)
+    users: dict[str, User] = field(default_factory=dict)
+
+    async def build(self) -> None:
+        for plan, branch in ((A_PLAN, A), (B_PLAN, B)):
+            for name in plan:
+                if name == "转入" and branch == A:
+                    continue  # enrolled in B, moved later
+                await self._enrol(name, branch)
+        async with self.chat.services.sessions.begin() as session:
+            for name, member_id in self.ids.items():
+                when = NEW_ON if name == "新人" else JANUARY
+                await joined_on(session, member_id, when)
+            mover = await session.get(Member, self.ids["转入"])
+            to = await people.branch_by_name(session, A)
+            assert mover is not None and to is not None
+            await move_membership(session, mover, to, MOVED_ON, "transferred", "transferred")
+        async with self.chat.services.sessions.begin() as session:
+            await self._meetings(session, A, A_PLAN, 15)
+            await self._meetings(session, B, B_PLAN, 16)
+            await self._learned(session)
+            await self._pay(session)
+
+    async def _enrol(self, name: str, branch: str) -> None:
+        role = {"书记": Role.SECRETARY, "乙书记": Role.SECRETARY, "支委": Role.COMMITTEE}
+        kwargs: dict[str, object] = {"role": role.get(name, Role.MEMBER), "branch": branch}
+        if name == "积极分子":
+            kwargs["stage"] = Stage.ACTIVIST
+        if name == "实习":
+            kwargs["remote_until"] = date(2027, 1, 31)
+        if name in BOUND:
+            self.ids[name], self.users[name] = await self.chat.enrolled(name, **kwargs)
+        else:
+            self.ids[name], _ = await self.chat.enrol(name, **kwargs)  # type: ignore[arg-type]
+
+    async def _meetings(
+        self, session: AsyncSession, branch: str, plan: dict[str, dict[int, str]], day: int
+    ) -> None:
+        """A finished 主题党日 each month with a record for everyone in the branch that day."""
+        found = await people.branch_by_name(session, branch)
+        assert found is not None
+        for month in MONTHS:
+            starts = noon(date(2026, month, day))
+            meeting = Meeting(
+                branch_id=found.id,
+                kind="theme_day",
+                title=f"{month}月主题党日",
+                starts_at=starts,
+                status=MeetingStatus.FINISHED,
+                checkin_secret="x" * 32,
+                created_at=starts - timedelta(days=5),
+            )
+            session.add(meeting)
+            await session.flush()
+            for name, months in plan.items():
+                if not self._belonged(name, branch, starts):
+                    continue
+                how = months.get(month, AWAY)
+                presence = {ONLINE: Presence.ONLINE, AWAY: Presence.ABSENT}.get(
+                    how, Presence.PRESENT
+                )
+                session.add(
+                    Attendance(
+                        meeting_id=meeting.id,
+                        member_id=self.ids[name],
+                        presence=presence,
+                        late=how == LATE,
+                        at=starts,
+                    )
+                )
+        await session.flush()
+
+    def _belonged(self, name: str, branch: str, at: datetime) -> bool:
+        if name == "新人":
+            return at >= NEW_ON
+        if name == "转入":
+            return (at >= MOVED_ON) == (branch == A)
+        return True
+
+    async def _learned(self, session: AsyncSession) -> None:
+        for name, count in LEARNED.items():
+            for i in range(count):
+                entry = Entry("material.learned", member_id=self.ids[name])
+                await traces.append_many(
+                    session, self.chat.services.box, [entry], noon(date(2026, 6, 1)) + timedelta(days=i)
+                )
+
+    async def _pay(self, session: AsyncSession) -> None:
+        payments = []
+        for name, member_id in self.ids.items():
+            member = await session.get(Member, member_id)
+            assert member is not None
+            if member.stage == Stage.ACTIVIST:
+                continue  # pays no dues
+            for month in PAID.get(name, range(1, 13)):
+                payments.append(NewPayment(member, date(2026, month, 1), 20, date(2026, 1, 5)))
+        await record_payments(
+            session, self.chat.services.box, payments, source="chat", actor_id=None, now=JANUARY
+        )
+
+    def names(self, member_ids: set[int]) -> set[str]:
+        by_id = {member_id: name for name, member_id in self.ids.items()}
+        return {by_id[i] for i in member_ids}
