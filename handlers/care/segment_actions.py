@@ -10,6 +10,7 @@ and the material comes as the branch's recommendation.
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from handlers.care.feature import feature
 from handlers.care.profile import Profile
@@ -29,9 +30,11 @@ from handlers.core.registry import SECRETARY_UP, Replies
 from handlers.notices.audience import Audience, Filter
 from handlers.notices.broadcast import start_listed
 from handlers.study.daily import queue_pushes
+from handlers.study.days import day_start
 from handlers.study.materials import material_denied, open_buttons
 from handlers.study.recommend import Pick
 from storage import care, materials
+from storage.materials import ReadMark
 from storage.models import Branch
 
 MATERIALS_OFFERED = 6  # the newest materials offered for a push
@@ -113,30 +116,43 @@ async def _offer(ctx: Context, chosen: Chosen) -> Reply:
 
 
 async def _push(ctx: Context, chosen: Chosen, number: int) -> Reply:
-    """The material to each of the group, as the branch's recommendation (material.pushed,
-    the secretary its actor); pressed twice the same day, sent once."""
+    """The material to each of the group not sent it today already, as the branch's
+    recommendation (material.pushed, the secretary its actor)."""
     branch = chosen.branch
     material = await materials.get_visible(ctx.session, number, branch.id)
     if material is None:
         raise await material_denied(ctx, number)
+    since = day_start(ctx.now, ctx.options.timezone)
+    reads = await materials.reads_of(ctx.session, [p.member.id for p in chosen.members])
+    due = [p.member.id for p in chosen.members if not _pushed(reads, p.member.id, number, since)]
+    if not due:
+        raise UserError("care.segments.study_again", title=material.title, name=chosen.segment.name)
     why = Msg("care.segments.study_why")
     reached = await queue_pushes(
         ctx.session,
         ctx.box,
-        {p.member.id: Pick(material.id, why) for p in chosen.members},
-        {p.member.id: branch.id for p in chosen.members},
+        {member_id: Pick(material.id, why) for member_id in due},
+        dict.fromkeys(due, branch.id),
         ctx.now,
-        key=f"segments:study:{branch.id}:{chosen.segment.id}:{material.id}:{ctx.today}",
+        key=f"segments:study:{material.id}:{ctx.today}",
         actor_id=ctx.require_caller().id,
     )
     text = Msg(
         "care.segments.study_done",
         title=material.title,
         name=chosen.segment.name,
-        count=len(chosen.members),
+        count=len(due),
         reached=len(reached),
     )
     return Reply(text, open_buttons([material]))
+
+
+def _pushed(
+    reads: dict[int, dict[int, ReadMark]], member_id: int, material_id: int, since: datetime
+) -> bool:
+    """Whether the member was sent this material today already (by any push)."""
+    read = reads.get(member_id, {}).get(material_id)
+    return read is not None and read.pushed_at is not None and read.pushed_at >= since
 
 
 @feature.command("segment_talk", roles=SECRETARY_UP, hidden=True, private_only=True)

@@ -85,7 +85,7 @@ class Audience:
         elif self.filter == Filter.UNACKED:
             who = Msg("audience.unacked", id=self.notice_id)
         elif self.filter == Filter.LISTED:
-            who = Msg("audience.listed", label=self.label or "-", count=len(self.members))
+            who = Msg("audience.listed", label=self.label or "-")
         else:
             who = Msg(f"audience.{self.filter}")
         return Msg("audience.desc", scope=scope, who=who)

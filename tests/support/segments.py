@@ -3,13 +3,16 @@ member's record made to fit one or two groups of handlers/care/data/segments.tom
 out in SegmentHistory's docstring; and a synthetic school of well-separated kinds for
 /clusters."""
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.dues.record import NewPayment, record_payments
 from storage import people, traces
+from storage.crypto import SecretBox
 from storage.enums import MeetingStatus, Presence, Role, Stage
 from storage.models import Attendance, Meeting, Member
 from storage.roster import move_membership
@@ -49,7 +52,7 @@ B_PLAN: dict[str, dict[int, str]] = {
 # Months paid (2026); everyone else pays the whole year.
 PAID = {"缺席": range(1, 7), "欠费": range(1, 9), "新人": range(10, 13)}
 LEARNED = {"稳定": 13, "学霸": 25}  # materials marked learned in the window
-BOUND = ("书记", "支委", "乙书记", "迟到", "缺席", "欠费")
+BOUND = ("书记", "支委", "乙书记", "迟到", "缺席", "欠费", "新人", "转入")
 # The groups of A and B as the shipped rules must make them.
 EXPECTED_A = {
     "steady": {"稳定"},
@@ -113,7 +116,7 @@ class SegmentHistory:
 
     async def _enrol(self, name: str, branch: str) -> None:
         role = {"书记": Role.SECRETARY, "乙书记": Role.SECRETARY, "支委": Role.COMMITTEE}
-        kwargs: dict[str, object] = {"role": role.get(name, Role.MEMBER), "branch": branch}
+        kwargs: dict[str, Any] = {"role": role.get(name, Role.MEMBER), "branch": branch}
         if name == "积极分子":
             kwargs["stage"] = Stage.ACTIVIST
         if name == "实习":
@@ -121,46 +124,19 @@ class SegmentHistory:
         if name in BOUND:
             self.ids[name], self.users[name] = await self.chat.enrolled(name, **kwargs)
         else:
-            self.ids[name], _ = await self.chat.enrol(name, **kwargs)  # type: ignore[arg-type]
+            self.ids[name], _ = await self.chat.enrol(name, **kwargs)
 
     async def _meetings(
         self, session: AsyncSession, branch: str, plan: dict[str, dict[int, str]], day: int
     ) -> None:
-        """A finished 主题党日 each month with a record for everyone in the branch that day."""
-        found = await people.branch_by_name(session, branch)
-        assert found is not None
-        for month in MONTHS:
-            starts = noon(date(2026, month, day))
-            meeting = Meeting(
-                branch_id=found.id,
-                kind="theme_day",
-                title=f"{month}月主题党日",
-                starts_at=starts,
-                status=MeetingStatus.FINISHED,
-                checkin_secret="x" * 32,
-                created_at=starts - timedelta(days=5),
-            )
-            session.add(meeting)
-            await session.flush()
-            for name, months in plan.items():
-                if not self._belonged(name, branch, starts):
-                    continue
-                how = months.get(month, AWAY)
-                presence = {ONLINE: Presence.ONLINE, AWAY: Presence.ABSENT}.get(
-                    how, Presence.PRESENT
-                )
-                session.add(
-                    Attendance(
-                        meeting_id=meeting.id,
-                        member_id=self.ids[name],
-                        presence=presence,
-                        late=how == LATE,
-                        at=starts,
-                    )
-                )
-        await session.flush()
+        names = {self.ids[name]: name for name in plan}
+        by_id = {self.ids[name]: months for name, months in plan.items()}
+        await held_meetings(
+            session, branch, by_id, day, lambda m, at: self._belonged(names[m], branch, at)
+        )
 
-    def _belonged(self, name: str, branch: str, at: datetime) -> bool:
+    @staticmethod
+    def _belonged(name: str, branch: str, at: datetime) -> bool:
         if name == "新人":
             return at >= NEW_ON
         if name == "转入":
@@ -168,12 +144,8 @@ class SegmentHistory:
         return True
 
     async def _learned(self, session: AsyncSession) -> None:
-        for name, count in LEARNED.items():
-            for i in range(count):
-                entry = Entry("material.learned", member_id=self.ids[name])
-                await traces.append_many(
-                    session, self.chat.services.box, [entry], noon(date(2026, 6, 1)) + timedelta(days=i)
-                )
+        learned = {self.ids[name]: count for name, count in LEARNED.items()}
+        await learned_materials(session, self.chat.services.box, learned)
 
     async def _pay(self, session: AsyncSession) -> None:
         payments = []
@@ -188,6 +160,57 @@ class SegmentHistory:
             session, self.chat.services.box, payments, source="chat", actor_id=None, now=JANUARY
         )
 
-    def names(self, member_ids: set[int]) -> set[str]:
+    def names(self, member_ids: Iterable[int]) -> set[str]:
         by_id = {member_id: name for name, member_id in self.ids.items()}
         return {by_id[i] for i in member_ids}
+
+
+async def held_meetings(
+    session: AsyncSession,
+    branch: str,
+    plan: dict[int, dict[int, str]],
+    day: int,
+    belonged: Callable[[int, datetime], bool] = lambda _member, _at: True,
+) -> None:
+    """A finished 主题党日 of the branch on that day of each month, with a record for each
+    member of the plan who belonged then: how they took part that month, absent if not said."""
+    found = await people.branch_by_name(session, branch)
+    assert found is not None
+    for month in MONTHS:
+        starts = noon(date(2026, month, day))
+        meeting = Meeting(
+            branch_id=found.id,
+            kind="theme_day",
+            title=f"{month}月主题党日",
+            starts_at=starts,
+            status=MeetingStatus.FINISHED,
+            checkin_secret="x" * 32,
+            created_at=starts - timedelta(days=5),
+        )
+        session.add(meeting)
+        await session.flush()
+        for member_id, months in plan.items():
+            if not belonged(member_id, starts):
+                continue
+            how = months.get(month, AWAY)
+            presence = {ONLINE: Presence.ONLINE, AWAY: Presence.ABSENT}.get(how, Presence.PRESENT)
+            session.add(
+                Attendance(
+                    meeting_id=meeting.id,
+                    member_id=member_id,
+                    presence=presence,
+                    late=how == LATE,
+                    at=starts,
+                )
+            )
+    await session.flush()
+
+
+async def learned_materials(session: AsyncSession, box: SecretBox, learned: dict[int, int]) -> None:
+    """Each member marks that many materials learned, one a day from 2026-06-01."""
+    for member_id, count in learned.items():
+        for i in range(count):
+            entry = Entry("material.learned", member_id=member_id)
+            await traces.append_many(
+                session, box, [entry], noon(date(2026, 6, 1)) + timedelta(days=i)
+            )
