@@ -3,7 +3,7 @@ member's record made to fit one or two groups of handlers/care/data/segments.tom
 out in SegmentHistory's docstring; and a synthetic school of well-separated kinds for
 /clusters."""
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -148,17 +148,12 @@ class SegmentHistory:
         await learned_materials(session, self.chat.services.box, learned)
 
     async def _pay(self, session: AsyncSession) -> None:
-        payments = []
-        for name, member_id in self.ids.items():
-            member = await session.get(Member, member_id)
-            assert member is not None
-            if member.stage == Stage.ACTIVIST:
-                continue  # pays no dues
-            for month in PAID.get(name, range(1, 13)):
-                payments.append(NewPayment(member, date(2026, month, 1), 20, date(2026, 1, 5)))
-        await record_payments(
-            session, self.chat.services.box, payments, source="chat", actor_id=None, now=JANUARY
-        )
+        months = {
+            member_id: PAID.get(name, range(1, 13))
+            for name, member_id in self.ids.items()
+            if name != "积极分子"  # an activist pays no dues
+        }
+        await pay(session, self.chat.services.box, months)
 
     def names(self, member_ids: Iterable[int]) -> set[str]:
         by_id = {member_id: name for name, member_id in self.ids.items()}
@@ -214,3 +209,55 @@ async def learned_materials(session: AsyncSession, box: SecretBox, learned: dict
             await traces.append_many(
                 session, box, [entry], noon(date(2026, 6, 1)) + timedelta(days=i)
             )
+
+
+# A synthetic school for /clusters: three kinds of members, alike within a kind, in three
+# branches in different proportions.
+KINDS = {
+    "勤学": (EVERY, 30),  # at every meeting on time, 30 materials learned
+    "迟到": (dict.fromkeys(MONTHS, LATE), 0),  # at every meeting, late at each
+    "缺席": ({}, 0),  # at none
+}
+SCHOOL = {
+    "甲支部": {"勤学": 4, "迟到": 2, "缺席": 1},
+    "乙支部": {"勤学": 1, "迟到": 3, "缺席": 2},
+    "丙支部": {"勤学": 2, "迟到": 1, "缺席": 3},
+}
+
+
+async def school(chat: Chat) -> tuple[User, dict[str, str]]:
+    """The school (its admin is one of 甲支部's 勤学); returns the admin and each member's
+    kind by name."""
+    admin_id, admin = await chat.enrolled("组织员", role=Role.ADMIN, branch="甲支部")
+    kind_of = {"组织员": "勤学"}
+    ids = {"组织员": admin_id}
+    for branch, counts in SCHOOL.items():
+        for kind, count in counts.items():
+            for i in range(count - (branch == "甲支部" and kind == "勤学")):
+                name = f"{branch[0]}{kind}{i + 1}"
+                ids[name], _ = await chat.enrol(name, branch=branch)
+                kind_of[name] = kind
+    async with chat.services.sessions.begin() as session:
+        for member_id in ids.values():
+            await joined_on(session, member_id, JANUARY)
+        for branch in SCHOOL:
+            plan = {
+                member_id: KINDS[kind_of[name]][0]
+                for name, member_id in ids.items()
+                if name[0] == branch[0] or (name == "组织员" and branch == "甲支部")
+            }
+            await held_meetings(session, branch, plan, 15)
+        learned = {ids[name]: KINDS[kind][1] for name, kind in kind_of.items()}
+        await learned_materials(session, chat.services.box, learned)
+        await pay(session, chat.services.box, dict.fromkeys(ids.values(), range(1, 13)))
+    return admin, kind_of
+
+
+async def pay(session: AsyncSession, box: SecretBox, months: Mapping[int, Iterable[int]]) -> None:
+    """Each member pays the rate (0.20 yuan) for those months of 2026, on 2026-01-05."""
+    payments = []
+    for member_id, paid in months.items():
+        member = await session.get(Member, member_id)
+        assert member is not None
+        payments += [NewPayment(member, date(2026, m, 1), 20, date(2026, 1, 5)) for m in paid]
+    await record_payments(session, box, payments, source="chat", actor_id=None, now=JANUARY)
