@@ -14,13 +14,17 @@ from handlers.access.watermark import watermark_fields
 from handlers.care.clusters_file import Kind, clusters_workbook
 from handlers.care.feature import feature
 from handlers.care.kmeans import AnalysisMissing, Cluster, Clustering, cluster
-from handlers.care.profile import Profile, profiles, window
+from handlers.care.profile import INDICATORS, Profile, profiles, window
 from handlers.care.segments import rules_of
 from handlers.core.context import Context
 from handlers.core.messages import FileOut, Msg, Reply, Series, UserError
 from handlers.core.registry import ADMIN_ONLY, Replies
 from storage import people
 
+# Behaviour, not circumstance (being on placement or new is no kind of member), and one
+# measure of dues and of meetings each (the runs of the six-month rule repeat them).
+LEFT_OUT = ("meetings_expected", "months_unpaid", "remote", "new_this_term", "days_in_window")
+FEATURES = tuple(i for i in INDICATORS if i not in LEFT_OUT)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 BRANCHES_SHOWN = 8  # branches named per kind in chat; the file has them all
 
@@ -75,7 +79,7 @@ async def clusters_view(ctx: Context, args: str) -> Replies:
     rules = rules_of(ctx)
     found = await profiles(ctx.session, None, ctx.options, ctx.now, rules.window_months)
     try:
-        result = cluster([p.values for p in found])
+        result = cluster([p.values for p in found], FEATURES)
     except AnalysisMissing:
         return Reply(Msg("care.clusters.missing"))
     if result is None:

@@ -14,18 +14,6 @@ from typing import Any
 
 import numpy as np
 
-# Behaviour, not circumstance: being an intern or new is no kind of member.
-FEATURES = (
-    "attendance_rate",
-    "late_rate",
-    "online_rate",
-    "learned_per_month",
-    "quiz_day_rate",
-    "quiz_accuracy",
-    "ack_rate",
-    "dues_months_behind",
-    "months_without_life",
-)
 KS = range(2, 7)
 SEED = 0  # the same data gives the same clusters
 SILHOUETTE_SAMPLE = 2000  # the silhouette of a large school on a sample: it is O(n²)
@@ -61,26 +49,28 @@ def _sklearn() -> tuple[Any, Callable[..., float]]:
     return KMeans, silhouette_score
 
 
-def _matrix(rows: Sequence[dict[str, float | None]]) -> tuple[np.ndarray, tuple[str, ...]]:
+def _matrix(
+    rows: Sequence[dict[str, float | None]], features: Sequence[str]
+) -> tuple[np.ndarray, tuple[str, ...]]:
     """The rows as z-scores of the features that vary; a missing value is the mean (z 0)."""
     raw = np.array(
-        [[np.nan if r.get(f) is None else r[f] for f in FEATURES] for r in rows], dtype=float
+        [[np.nan if r.get(f) is None else r[f] for f in features] for r in rows], dtype=float
     )
     means = np.nanmean(np.where(np.isnan(raw).all(axis=0), 0.0, raw), axis=0)
     filled = np.where(np.isnan(raw), means, raw)
     spread = filled.std(axis=0)
     varied = spread > 1e-9
     z = (filled[:, varied] - filled[:, varied].mean(axis=0)) / spread[varied]
-    return z, tuple(f for f, keep in zip(FEATURES, varied, strict=True) if keep)
+    return z, tuple(f for f, keep in zip(features, varied, strict=True) if keep)
 
 
-def cluster(rows: Sequence[dict[str, float | None]]) -> Clustering | None:
-    """The best k-means of the rows; None when they are too few or all alike."""
+def cluster(rows: Sequence[dict[str, float | None]], features: Sequence[str]) -> Clustering | None:
+    """The best k-means of the rows over `features`; None when they are too few or alike."""
     kmeans, silhouette = _sklearn()
     if len(rows) < min(KS) + 1:
         return None
-    z, features = _matrix(rows)
-    if not features:
+    z, varied = _matrix(rows, features)
+    if not varied:
         return None
     best: tuple[float, int, np.ndarray] | None = None
     for k in KS:
@@ -98,9 +88,9 @@ def cluster(rows: Sequence[dict[str, float | None]]) -> Clustering | None:
     if best is None:
         return None
     score, k, labels = best
-    clusters = [_cluster(z, labels, label, features, rows) for label in set(labels.tolist())]
+    clusters = [_cluster(z, labels, label, varied, rows) for label in set(labels.tolist())]
     clusters.sort(key=lambda c: (-len(c.rows), c.rows[0]))
-    return Clustering(k, score, features, clusters)
+    return Clustering(k, score, varied, clusters)
 
 
 def _cluster(

@@ -60,9 +60,8 @@ async def _chosen(ctx: Context, args: str, action: str) -> Chosen:
     rules = rules_of(ctx)
     segment = segment_named(rules, tokens[0])
     if action not in segment.actions:
-        raise UserError(
-            "care.segments.no_action", name=segment.name, action=Msg(action_key(action))
-        )
+        words = Msg(f"care.segments.action.{action}")
+        raise UserError("care.segments.no_action", name=segment.name, action=words)
     where = next((t for t in tokens[1:] if t.startswith("#")), "")
     branch = await branch_asked(ctx, where, unknown="care.segments.unknown_branch", usage=usage)
     groups = await branch_groups(ctx, branch, rules)
@@ -71,10 +70,6 @@ async def _chosen(ctx: Context, args: str, action: str) -> Chosen:
         raise UserError("care.segments.nobody", name=segment.name, branch=branch.name)
     rest = [t for t in tokens[1:] if not t.startswith("#")]
     return Chosen(branch, segment, members, rest)
-
-
-def action_key(action: str) -> str:
-    return f"care.segments.action.{action}"
 
 
 @feature.command("segment_notice", roles=SECRETARY_UP, hidden=True, private_only=True)

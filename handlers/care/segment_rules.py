@@ -9,7 +9,6 @@ SegmentError of one line naming the group and what is wrong.
 import math
 import operator
 import re
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from handlers.care.profile import INDICATORS
+from handlers.common.datafile import checked_toml
 
 SEGMENTS_FILE = Path(__file__).parent / "data" / "segments.toml"
 OPS: dict[str, Callable[[float, float], bool]] = {
@@ -155,13 +155,7 @@ def parse_segments(table: dict[str, Any]) -> SegmentRules:
 
 def load_segments(path: Path) -> SegmentRules:
     """Read and check one segments file; any problem is a SegmentError of one line."""
-    try:
-        with path.open("rb") as fh:
-            return parse_segments(tomllib.load(fh))
-    except OSError as err:
-        raise SegmentError(f"cannot read the file ({err.strerror or err})") from None
-    except tomllib.TOMLDecodeError as err:
-        raise SegmentError(f"not valid TOML: {err}") from None
+    return checked_toml(path, parse_segments, SegmentError)
 
 
 @cache

@@ -13,14 +13,8 @@ from tests.support.traces import traces_of
 GROUP = "-100777"
 
 
-async def built(chat: Chat) -> SegmentHistory:
-    history = SegmentHistory(chat)
-    await history.build()
-    return history
-
-
 async def test_a_notice_to_a_group_reaches_exactly_its_members(chat: Chat) -> None:
-    history = await built(chat)
+    history = await SegmentHistory.built(chat)
     secretary = history.users["书记"]
     await secretary.in_group(GROUP).send("/group_bind")
     asked = await secretary.say(callback="/segment_notice dues_behind")
@@ -51,7 +45,7 @@ async def test_a_notice_to_a_group_reaches_exactly_its_members(chat: Chat) -> No
 
 
 async def test_a_material_goes_to_the_group_once_a_day(chat: Chat) -> None:
-    history = await built(chat)
+    history = await SegmentHistory.built(chat)
     secretary = history.users["书记"]
     added = await secretary.say("/material_add 新党员入党教育读本 | 入党誓词的内涵与践行")
     assert "新党员入党教育读本" in added, added
@@ -74,7 +68,7 @@ async def test_a_material_goes_to_the_group_once_a_day(chat: Chat) -> None:
 
 
 async def test_the_talk_list_shows_the_last_talk_recorded(chat: Chat) -> None:
-    history = await built(chat)
+    history = await SegmentHistory.built(chat)
     secretary = history.users["书记"]
     replies = await secretary.send(callback="/segment_talk inactive")
     text = chat.services.renderer.render(replies[0].text)  # type: ignore[arg-type]

@@ -10,6 +10,7 @@ import sys
 import pytest
 from openpyxl import load_workbook
 
+from handlers.care.clusters import FEATURES
 from handlers.care.kmeans import cluster
 from storage.enums import Role
 from tests.support.chat import Chat
@@ -18,16 +19,16 @@ from tests.support.traces import traces_of
 
 
 def test_too_few_or_alike_rows_make_no_clusters() -> None:
-    assert cluster([{"attendance_rate": 1.0}, {"attendance_rate": 0.0}]) is None
+    assert cluster([{"attendance_rate": 1.0}, {"attendance_rate": 0.0}], FEATURES) is None
     alike = [{"attendance_rate": 0.5, "late_rate": None} for _ in range(10)]
-    assert cluster(alike) is None
+    assert cluster(alike, FEATURES) is None
 
 
 def test_separated_rows_are_recovered_with_what_sets_them_apart() -> None:
     rows = [{"attendance_rate": 1.0, "late_rate": 0.0}] * 5
     rows += [{"attendance_rate": 1.0, "late_rate": 0.8}] * 4
     rows += [{"attendance_rate": 0.1, "late_rate": None}] * 3
-    result = cluster(rows)
+    result = cluster(rows, FEATURES)
     assert result is not None and result.k == 3 and result.silhouette == pytest.approx(1.0)
     assert [c.rows for c in result.clusters] == [[0, 1, 2, 3, 4], [5, 6, 7, 8], [9, 10, 11]]
     late = result.clusters[1]

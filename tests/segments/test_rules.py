@@ -19,6 +19,7 @@ from handlers.care.segment_rules import (
 )
 from tests.conftest import SECRET, Cli
 from tests.support.chat import Chat, Clock
+from tests.support.data_files import refused_at_start
 from tests.support.segments import A, SegmentHistory
 
 SHIPPED = SEGMENTS_FILE.read_text(encoding="utf-8")
@@ -102,20 +103,7 @@ def test_the_shipped_file_is_sound_and_an_absent_one_is_named(tmp_path: Path) ->
 def test_a_bad_file_stops_start_up_with_one_line(cli: Cli, tmp_path: Path) -> None:
     broken = tmp_path / "segments.toml"
     broken.write_text(SHIPPED.replace('"late_rate", ">="', '"lateness", ">="'), encoding="utf-8")
-    result = cli(
-        "run",
-        BRANCHBOT_SEGMENTS_FILE=str(broken),
-        BRANCHBOT_TELEGRAM_TOKEN="123:abc",
-        BRANCHBOT_TELEGRAM_BASE_URL="http://127.0.0.1:9",  # never reached
-        BRANCHBOT_LISTEN_PORT="0",
-    )
-    assert result.exit_code == 2
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in result.output, result.output
-    assert str(broken) in lines[0] and "unknown indicator 'lateness'" in lines[0]
-    absent = cli("run", BRANCHBOT_SEGMENTS_FILE=str(tmp_path / "absent.toml"))
-    assert absent.exit_code == 2
-    assert "BRANCHBOT_SEGMENTS_FILE" in absent.stderr and "absent.toml" in absent.stderr
+    refused_at_start(cli, "BRANCHBOT_SEGMENTS_FILE", broken, "unknown indicator 'lateness'")
 
 
 @pytest.fixture
@@ -138,8 +126,7 @@ async def own_rules(database_url: str, tmp_path: Path) -> AsyncIterator[Chat]:
 
 
 async def test_a_branch_file_changes_the_grouping(own_rules: Chat) -> None:
-    history = SegmentHistory(own_rules)
-    await history.build()
+    history = await SegmentHistory.built(own_rules)
     text = await history.users["书记"].say("/segments")
     assert "▪ 经常迟到：0 人" in text, "迟到 was late at half: below the branch's 60%"
     # Six expected at 3 meetings or more and never late (新人 and 转入 had 2 in A).

@@ -29,21 +29,15 @@ async def groups_in(history: SegmentHistory, branch: str) -> dict[str, set[str]]
     }
 
 
-async def built(chat: Chat) -> SegmentHistory:
-    history = SegmentHistory(chat)
-    await history.build()
-    return history
-
-
 async def test_each_group_is_exactly_whom_its_rule_holds_for(chat: Chat) -> None:
-    history = await built(chat)
+    history = await SegmentHistory.built(chat)
     every = [s.id for s in segment_rules().segments]
     assert await groups_in(history, A) == {s: EXPECTED_A.get(s, set()) for s in every}
     assert await groups_in(history, B) == {s: EXPECTED_B.get(s, set()) for s in every}
 
 
 async def test_the_secretary_sees_names_and_actions_the_committee_counts(chat: Chat) -> None:
-    history = await built(chat)
+    history = await SegmentHistory.built(chat)
     replies = await history.users["书记"].send("/segments")
     text = chat.services.renderer.render(replies[0].text)  # type: ignore[arg-type]
     assert "近 6 个月（2026-05-25..2026-11-24），正式党员和预备党员 10 人" in text
@@ -71,7 +65,7 @@ async def test_the_secretary_sees_names_and_actions_the_committee_counts(chat: C
 
 
 async def test_a_member_and_another_branch_are_refused_and_traced(chat: Chat) -> None:
-    history = await built(chat)
+    history = await SegmentHistory.built(chat)
     member = await history.users["迟到"].say("/segments")
     assert "/segments" not in await history.users["迟到"].say("/help")
     assert "Traceback" not in member and "成员分组" not in member
@@ -94,7 +88,7 @@ async def test_a_member_and_another_branch_are_refused_and_traced(chat: Chat) ->
 
 
 async def test_an_admin_names_the_branch(chat: Chat) -> None:
-    history = await built(chat)
+    history = await SegmentHistory.built(chat)
     admin = await chat.bound("组织员", role=Role.ADMIN, branch="校党委组织部")
     assert "【校党委组织部·成员分组】" in await admin.say("/segments")  # their own
     replies = await admin.send(f"/segments {B}")
@@ -114,7 +108,7 @@ async def test_an_admin_names_the_branch(chat: Chat) -> None:
 
 
 async def test_bad_input_gets_the_right_form(chat: Chat) -> None:
-    history = await built(chat)
+    history = await SegmentHistory.built(chat)
     secretary = history.users["书记"]
     for command, words in (
         ("/segment_notice", "格式不对"),

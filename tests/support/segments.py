@@ -94,6 +94,12 @@ class SegmentHistory:
     ids: dict[str, int] = field(default_factory=dict)
     users: dict[str, User] = field(default_factory=dict)
 
+    @classmethod
+    async def built(cls, chat: Chat) -> "SegmentHistory":
+        history = cls(chat)
+        await history.build()
+        return history
+
     async def build(self) -> None:
         for plan, branch in ((A_PLAN, A), (B_PLAN, B)):
             for name in plan:
