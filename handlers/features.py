@@ -34,7 +34,16 @@ from handlers.account import (  # noqa: F401
     record,
     roster_export,
 )
-from handlers.care import excuse, listing, notes  # noqa: F401  (they register on care's feature)
+
+# They register on care's feature.
+from handlers.care import (  # noqa: F401
+    clusters,
+    excuse,
+    listing,
+    notes,
+    segment_actions,
+    segments,
+)
 from handlers.care.feature import feature as care
 from handlers.core.registry import Feature
 

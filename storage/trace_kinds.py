@@ -110,6 +110,11 @@ TRACE_KINDS: dict[str, str] = {
     "data: measures (each: count, since, threshold), listed (at six months, in the list)",
     "care.reminded": "a member was kindly reminded at four months; ref: care:MEMBER; data: "
     "measures (each: count, since, threshold)",
+    "segments.viewed": "a branch's groups of members (/segments) were viewed, or one group's "
+    "talk list; ref: branch:ID; data: members, groups (id: how many) or segment, names (whether "
+    "names were shown), window, version, for (talk); never who is in which group",
+    "clusters.viewed": "the school's members in kinds by k-means (/clusters) were viewed; data: "
+    "members, k, silhouette, sizes, branches, window; never a name",
     "quiz.started": "a member began a quiz; ref: quiz:ID; data: mode, counted, questions",
     "quiz.answered": "a quiz question was answered; data: question, correct, seconds taken",
     "quiz.completed": "a quiz ended; data: score, total, counted, streak (or abandoned/expired)",

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.app.settings import ConfigError, Settings
+from handlers.care.segment_rules import SEGMENTS_FILE, SegmentError, segment_rules
 from handlers.core.context import FileFetcher, FileUnavailable, Options
 from handlers.core.i18n import Renderer
 from handlers.core.incoming import Attachment
@@ -92,9 +93,20 @@ def check_indicators(settings: Settings) -> None:
         raise ConfigError(str(path), str(err)) from None
 
 
+def check_segments(settings: Settings) -> None:
+    """The groups of /segments (SEGMENTS_FILE, or the packaged file) are read at start-up
+    too, so a mistake stops the service with one line instead of failing /segments."""
+    path = settings.segments_file or SEGMENTS_FILE
+    try:
+        segment_rules(settings.segments_file)
+    except SegmentError as err:
+        raise ConfigError(str(path), str(err)) from None
+
+
 def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
     check_rules()
     check_indicators(settings)
+    check_segments(settings)
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine, {DELIVER_TO: settings.deliver_to})
     box = SecretBox(settings.require_secret_key())
