@@ -45,7 +45,7 @@ class ConsoleChat:
             text="" if callback else line,
             callback_data=callback,
         )
-        return self.show(await self.services.router.handle(incoming))
+        return self.show(await self.services.answer(incoming))
 
     def show(self, replies: list[Reply]) -> list[str]:
         render = self.services.renderer.render

@@ -95,7 +95,7 @@ class TelegramService:
         incoming = to_incoming(update, context.bot.id, context.bot.username)
         if incoming is None:
             return
-        replies = await self.services.router.handle(incoming)
+        replies = await self.services.answer(incoming)
         await send_replies(context.bot, update, replies, self.services.renderer)
         for reply in replies:
             if not reply.toast:

@@ -143,7 +143,7 @@ class WeComService:
     async def _answer(self, callback: Callback) -> None:
         incoming = callback.incoming
         try:
-            replies = await self.services.router.handle(incoming)
+            replies = await self.services.answer(incoming)
             for reply in replies:
                 if reply.edit and callback.response_code:
                     await self._edit(incoming.chat_id, callback, reply)
