@@ -25,13 +25,21 @@ class Words:
 
     title: str
     lines: list[str]
-    table: list[list[str]]
+    table: list[list[str | int | float]]  # numbers stay numbers (a workbook sums them)
+
+
+def _cell(renderer: Renderer, value: object) -> str | int | float:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value
+    return renderer.value(value)
 
 
 def words(renderer: Renderer, part: PaperPart) -> Words:
     table = []
     if part.table is not None:
-        table = [[renderer.value(v) for v in row] for row in (part.table.headers, *part.table.rows)]
+        table = [
+            [_cell(renderer, v) for v in row] for row in (part.table.headers, *part.table.rows)
+        ]
     return Words(renderer.render(part.title), [renderer.render(m) for m in part.lines], table)
 
 

@@ -40,8 +40,8 @@ class HousePdf(FPDF):
         self.multi_cell(0, SIZES[size] * 0.5 + gap, text, align=align,
                         new_x=XPos.LMARGIN, new_y=YPos.NEXT)  # fmt: skip
 
-    def grid(self, rows: Sequence[Sequence[str]], widths: tuple[int, ...] | None = None) -> None:
-        """A table: the first row its headings."""
+    def grid(self, rows: Sequence[Sequence[object]], widths: tuple[int, ...] | None = None) -> None:
+        """A table: the first row its headings; numbers are written as they print."""
         self.set_font(FONT, size=SIZES["body"])
         with self.table(
             col_widths=widths, text_align="LEFT", line_height=6, headings_style=HEADINGS
@@ -49,4 +49,4 @@ class HousePdf(FPDF):
             for values in rows:
                 row = table.row()
                 for value in values:
-                    row.cell(value)
+                    row.cell(str(value))

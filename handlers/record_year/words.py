@@ -93,23 +93,29 @@ def _moves(record: YearRecord) -> list[Msg]:
 
 def _parts(box: SecretBox, record: YearRecord) -> tuple[PaperPart, ...]:
     t = _traces(record)
-    part = "record_year.part."
     return (
         _meetings(record),
-        PaperPart(Msg(f"{part}study"), (Msg("record_year.learned", count=t.learned), _quiz(t))),
-        PaperPart(Msg(f"{part}notices"), (_acks(t),)),
-        PaperPart(Msg(f"{part}dues"), (_dues(record),)),
         PaperPart(
-            Msg(f"{part}service"),
+            Msg("record_year.part.study"), (Msg("record_year.learned", count=t.learned), _quiz(t))
+        ),
+        PaperPart(Msg("record_year.part.notices"), (_acks(t),)),
+        PaperPart(Msg("record_year.part.dues"), (_dues(record),)),
+        PaperPart(
+            Msg("record_year.part.service"),
             (
                 Msg("record_year.volunteer", hours=figure(t.volunteer_hours)),
                 Msg("record_year.thoughts", count=t.thoughts),
             ),
         ),
-        PaperPart(Msg(f"{part}stages"), _or_none(step_lines(record.steps) if record.steps else [])),
-        PaperPart(Msg(f"{part}honours"), _or_none([entry_line(box, e) for e in record.honours])),
-        PaperPart(Msg(f"{part}appraisal"), _or_none(_grades(record))),
-        PaperPart(Msg(f"{part}moves"), _or_none(_moves(record))),
+        PaperPart(
+            Msg("record_year.part.stages"),
+            _or_none(step_lines(record.steps) if record.steps else []),
+        ),
+        PaperPart(
+            Msg("record_year.part.honours"), _or_none([entry_line(box, e) for e in record.honours])
+        ),
+        PaperPart(Msg("record_year.part.appraisal"), _or_none(_grades(record))),
+        PaperPart(Msg("record_year.part.moves"), _or_none(_moves(record))),
     )
 
 
