@@ -128,6 +128,10 @@ async def test_a_member_who_left_keeps_their_time_with_their_last_branch(chat: C
     assert "离开名册" in words
     (exported,) = await traced(history, "data.exported")
     assert exported.member_id == history.ids["赵六"] and exported.actor_id == history.ids["支委"]
+    own = await history.say("赵六", "/record")  # during their access period
+    assert "赵六 2026 年度党员日常管理记实" in own and "统计期间：2026-01-01 至 2026-08-30" in own
+    assert "没有找到“张三”" in await history.say("赵六", "/record 张三")
+    assert (await traced(history, "access.refused"))[-1].actor_id == history.ids["赵六"]
 
 
 async def test_members_see_their_own_only_and_refusals_are_traced(chat: Chat) -> None:
