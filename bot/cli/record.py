@@ -47,16 +47,10 @@ async def _records(
         records = await branch_records(
             session, services.box, branch, year, today, handler_options(settings)
         )
-        data = {"what": "report.record", "format": fmt, "branch": branch.name, "year": year}
         members = [r.member.id for r in records]
-        mark = await traced_export(
-            session,
-            services,
-            at,
-            branch.id,
-            f"branch:{branch.id}",
-            {**data, "rows": len(records), "members": members, "file": out.name},
-        )
+        data = {"what": "report.record", "format": fmt, "branch": branch.name, "year": year,
+                "rows": len(records), "members": members, "file": out.name}  # fmt: skip
+        mark = await traced_export(session, services, at, branch.id, f"branch:{branch.id}", data)
         papers = [(_name(r), record_paper(services.box, r, mark)) for r in records]
         # Written before the transaction ends: a file that cannot be made leaves no trace.
         content = _written(fmt, renderer_for(settings), papers, mark)

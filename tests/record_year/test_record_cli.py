@@ -8,13 +8,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from click.testing import Result
 from openpyxl import load_workbook
 from sqlalchemy import select
 
 from storage.models import Trace
-from tests.conftest import Cli, Threaded
+from tests.conftest import BRANCH, Cli, Threaded
 from tests.support.chat import Chat
-from tests.support.record_year import A, B, built, pdf_text
+from tests.support.record_year import A, B, History, built, pdf_text
 
 NOW = datetime(2026, 12, 20, 2, tzinfo=UTC)
 
@@ -25,6 +26,17 @@ def frozen(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("getpass.getuser", lambda: "organiser")
 
 
+async def written(
+    chat: Chat, database_url: str, out: Path, *args: str
+) -> tuple[History, Threaded, Result]:
+    """The built year, and `report --view record --year 2026 ARGS --out OUT` run on it."""
+    history = await built(chat)
+    cli = Threaded(Cli(database_url))
+    result = await cli("report", "--view", "record", "--year", "2026", *args, "--out", str(out))
+    assert result.exit_code == 0, result.output
+    return history, cli, result
+
+
 def cells(sheet: object) -> list[list[object]]:
     return [[c.value for c in row] for row in sheet.iter_rows()]  # type: ignore[attr-defined]
 
@@ -32,13 +44,8 @@ def cells(sheet: object) -> list[list[object]]:
 async def test_a_branch_workbook_has_a_sheet_per_member(
     chat: Chat, database_url: str, tmp_path: Path, frozen: None
 ) -> None:
-    history = await built(chat)
-    cli = Threaded(Cli(database_url))
     out = tmp_path / "records.xlsx"
-    result = await cli(
-        "report", "--view", "record", "--year", "2026", "--branch", A, "--out", str(out)
-    )
-    assert result.exit_code == 0, result.output
+    history, cli, result = await written(chat, database_url, out, "--branch", A)
     assert "已导出 5 人的年度记实" in result.output
     book = load_workbook(out)
     ids = history.ids
@@ -79,12 +86,8 @@ async def test_a_branch_workbook_has_a_sheet_per_member(
 async def test_the_pdf_form_is_a_zip_of_one_pdf_per_member(
     chat: Chat, database_url: str, tmp_path: Path, frozen: None
 ) -> None:
-    history = await built(chat)
-    cli = Threaded(Cli(database_url))
     out = tmp_path / "records.zip"
-    args = ("report", "--view", "record", "--year", "2026", "--branch", B, "--format", "pdf")
-    result = await cli(*args, "--out", str(out))
-    assert result.exit_code == 0, result.output
+    history, _, _ = await written(chat, database_url, out, "--branch", B, "--format", "pdf")
     ids = history.ids
     with zipfile.ZipFile(io.BytesIO(out.read_bytes())) as archive:
         names = archive.namelist()
@@ -95,33 +98,14 @@ async def test_the_pdf_form_is_a_zip_of_one_pdf_per_member(
 
 
 def test_bad_input_is_refused_with_the_right_form(cli: Cli, tmp_path: Path) -> None:
-    out = tmp_path / "x.txt"
-    bad_format = cli(
-        "report", "--view", "record", "--branch", "数学学院教工党支部", "--out", str(out)
-    )
-    assert bad_format.exit_code != 0 and "--format pdf" in bad_format.output
-    no_branch = cli("report", "--year", "2026", "--out", str(tmp_path / "x.xlsx"))
-    assert no_branch.exit_code != 0 and "--branch" in no_branch.output
-    future = cli(
-        "report",
-        "--year",
-        "2099",
-        "--branch",
-        "数学学院教工党支部",
-        "--out",
-        str(tmp_path / "x.xlsx"),
-    )
-    assert future.exit_code != 0 and "2099 年还没有到" in future.output
-    pdf_card = cli(
-        "report",
-        "--view",
-        "scorecard",
-        "--branch",
-        "数学学院教工党支部",
-        "--format",
-        "pdf",
-        "--out",
-        str(out),
-    )
-    assert pdf_card.exit_code != 0 and "PDF 只用于年度记实" in pdf_card.output
-    assert not (tmp_path / "x.xlsx").exists()
+    text, sheet = str(tmp_path / "x.txt"), str(tmp_path / "x.xlsx")
+    branch = ("--branch", BRANCH)
+    for args, said in (
+        (("--view", "record", *branch, "--out", text), "--format pdf"),
+        (("--year", "2026", "--out", sheet), "--branch"),
+        (("--year", "2099", *branch, "--out", sheet), "2099 年还没有到"),
+        (("--view", "scorecard", *branch, "--format", "pdf", "--out", text), "PDF 只用于年度记实"),
+    ):
+        refused = cli("report", *args)
+        assert refused.exit_code != 0 and said in refused.output, (args, refused.output)
+    assert not (tmp_path / "x.xlsx").exists() and not (tmp_path / "x.txt").exists()

@@ -102,19 +102,7 @@ async def _meetings(history: History) -> None:
     services = history.chat.services
     async with services.sessions.begin() as session:
         for number, (branch, day, kind, rows) in enumerate(MEETINGS):
-            found = await people.branch_by_name(session, branch)
-            assert found is not None
-            meeting = Meeting(
-                branch_id=found.id,
-                kind=kind,
-                title=f"{day:%m}月{kind}",
-                starts_at=at(day),
-                status=MeetingStatus.FINISHED,
-                checkin_secret=f"{number:02d}" * 16,
-                created_at=at(day - timedelta(days=7)),
-            )
-            session.add(meeting)
-            await session.flush()
+            meeting = await _meeting(session, branch, day, kind, number)
             for name, (presence, late) in rows.items():
                 session.add(
                     Attendance(
@@ -125,19 +113,26 @@ async def _meetings(history: History) -> None:
                         at=meeting.starts_at,
                     )
                 )
-        a = await people.branch_by_name(session, A)
-        assert a is not None
-        session.add(  # scheduled, never held: not counted
-            Meeting(
-                branch_id=a.id,
-                kind="theme_day",
-                title="未举行",
-                starts_at=at(date(2026, 11, 10)),
-                status=MeetingStatus.SCHEDULED,
-                checkin_secret="z" * 32,
-                created_at=at(date(2026, 11, 1)),
-            )
-        )
+        # Scheduled, never held: not counted.
+        await _meeting(session, A, date(2026, 11, 10), "theme_day", 99, MeetingStatus.SCHEDULED)
+
+
+async def _meeting(
+    session: AsyncSession,
+    branch: str,
+    day: date,
+    kind: str,
+    number: int,
+    status: MeetingStatus = MeetingStatus.FINISHED,
+) -> Meeting:
+    found = await people.branch_by_name(session, branch)
+    assert found is not None
+    meeting = Meeting(branch_id=found.id, kind=kind, title=f"{day:%m}月{kind}",
+                      starts_at=at(day), status=status, checkin_secret=f"{number:02d}" * 16,
+                      created_at=at(day - timedelta(days=7)))  # fmt: skip
+    session.add(meeting)
+    await session.flush()
+    return meeting
 
 
 async def _traced(history: History) -> None:
