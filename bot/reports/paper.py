@@ -52,7 +52,7 @@ def paper_pdf(renderer: Renderer, paper: Paper) -> bytes:
     pdf.add_page()
     pdf.line_of(title, "h1", "C", 3)
     for intro in paper.intro:
-        pdf.line_of(renderer.render(intro), "small", gap=1.5)
+        pdf.line_of(renderer.render(intro), gap=1.5)
     pdf.line_of(mark, "small", gap=1.5)
     for part in paper.parts:
         shown = words(renderer, part)

@@ -11,6 +11,7 @@ the archive, the 民主评议 grades and the moves of that year.
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import reduce
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -62,10 +63,7 @@ class YearRecord:
     @property
     def attendance(self) -> AttendanceCounts:
         """All meetings of the year, every kind added up."""
-        names = ("present", "online", "late", "excused", "absent")
-        return AttendanceCounts(
-            **{n: sum(getattr(c, n) for c in self.kinds.values()) for n in names}
-        )
+        return reduce(_added, self.kinds.values(), AttendanceCounts())
 
     @property
     def member_then(self) -> bool:
@@ -113,17 +111,25 @@ async def year_record(
         return record
     record.stays = [await _stay(session, s, zone) for s in stints]
     await _figures(session, record, stints, options)
+    await _events(session, record, zone)
+    return record
+
+
+async def _events(session: AsyncSession, record: YearRecord, zone: ZoneInfo) -> None:
+    """What happened in the member's file that year: development steps, awards and
+    punishments, 民主评议 grades, transfers and leaving."""
+    member_id, year = record.member.id, record.year
     whole = Period(date(year, 1, 1), date(year + 1, 1, 1))
-    steps = (await pipeline.steps(session, [member.id]))[member.id]
+    steps = (await pipeline.steps(session, [member_id]))[member_id]
     record.steps = [s for s in steps if whole.contains(s.on)]
-    entries = await archive.entries_of(session, member.id)
+    entries = await archive.entries_of(session, member_id)
     record.honours = [
         e for e in entries if e.kind in HONOURS and e.since and whole.contains(e.since)
     ]
-    record.grades = list(await votes.grades_of_member(session, member.id, APPRAISAL, since, until))
-    moved = await roster.moves_traced(session, member.id)
+    since, until = record.period.bounds(zone)
+    record.grades = list(await votes.grades_of_member(session, member_id, APPRAISAL, since, until))
+    moved = await roster.moves_traced(session, member_id)
     record.moves = [t for t in moved if whole.contains(_move_day(t, zone))]
-    return record
 
 
 async def _stay(session: AsyncSession, stint: Stint, zone: ZoneInfo) -> Stay:
@@ -150,13 +156,11 @@ async def _figures(
         for kind, counts in (
             await evidence.attendance_by_kind(session, member.id, start, end)
         ).items():
-            record.kinds[kind] = _added(record.kinds.get(kind), counts)
+            record.kinds[kind] = _added(record.kinds.get(kind, AttendanceCounts()), counts)
     record.facts = joined_up(parts)
 
 
-def _added(before: AttendanceCounts | None, more: AttendanceCounts) -> AttendanceCounts:
-    if before is None:
-        return more
+def _added(before: AttendanceCounts, more: AttendanceCounts) -> AttendanceCounts:
     return AttendanceCounts(
         before.present + more.present,
         before.online + more.online,

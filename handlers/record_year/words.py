@@ -12,21 +12,20 @@ from storage.crypto import SecretBox
 from storage.evaluation import TraceFigures
 from storage.evidence import AttendanceCounts
 
+# The meetings table's columns: the kind, then AttendanceCounts' fields and properties.
 COLUMNS = ("kind", "held", "present", "late", "online", "excused", "absent")
 
 
-def _shares(counts: AttendanceCounts) -> dict[str, int]:
-    """How the member took part, as the brief counts it."""
-    names = ("present", "late", "online", "excused", "absent")
-    return {name: getattr(counts, name) for name in names}
-
-
 def _cells(counts: AttendanceCounts) -> tuple[int, ...]:
-    c = counts
-    return (c.held, c.present, c.late, c.online, c.excused, c.absent)
+    return tuple(getattr(counts, column) for column in COLUMNS[1:])
 
 
-def chain_line(record: YearRecord) -> Msg:
+def _shares(counts: AttendanceCounts) -> dict[str, int]:
+    """How the member took part (the brief's words after how many they were to attend)."""
+    return {column: getattr(counts, column) for column in COLUMNS[2:]}
+
+
+def _chain_line(record: YearRecord) -> Msg:
     """How far the trace chain was checked, or the warning that it is broken (one of the two
     always speaks)."""
     line = chain_warning(record.chain) or chain_note(record.chain)
@@ -139,7 +138,7 @@ def record_paper(box: SecretBox, record: YearRecord, watermark: Msg) -> Paper:
     member = record.member
     intro = (
         Msg("record_year.basis"),
-        chain_line(record),
+        _chain_line(record),
         Msg("record_year.who", name=member.name, id=member.id, stage=Msg(f"stage.{member.stage}")),
         _span(record),
         _stays(record),
@@ -158,7 +157,7 @@ def record_brief(record: YearRecord, trace_id: int) -> Msg:
         year=record.year,
         span=_span(record),
         stays=_stays(record),
-        chain=chain_line(record),
+        chain=_chain_line(record),
         meetings=Msg("record_year.brief_meetings", held=a.held, **_shares(a)),
         quiz=_quiz(t),
         learned=t.learned,
