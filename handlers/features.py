@@ -15,6 +15,7 @@ from handlers import (
     notices,
     orglife,
     pipeline,
+    record_year,
     rollcall,
     study,
     surveys,
@@ -71,5 +72,6 @@ FEATURES: tuple[Feature, ...] = (
     surveys.feature,
     access.feature,
     evaluation.feature,
+    record_year.feature,
     care,
 )

@@ -6,10 +6,12 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.app.settings import ConfigError, Settings
+from bot.reports.paper import written
 from handlers.care.segment_rules import SEGMENTS_FILE, SegmentError, segment_rules
 from handlers.core.context import FileFetcher, FileUnavailable, Options
 from handlers.core.i18n import Renderer
-from handlers.core.incoming import Attachment
+from handlers.core.incoming import Attachment, Incoming
+from handlers.core.messages import Reply
 from handlers.core.router import Clock, Router, utc_now
 from handlers.evaluation.indicators import INDICATORS_FILE, IndicatorError, indicator_set
 from handlers.features import FEATURES
@@ -64,6 +66,11 @@ class Services:
     links: DeepLinks
     readers: async_sessionmaker[AsyncSession]
     files: Files
+
+    async def answer(self, incoming: Incoming) -> list[Reply]:
+        """The router's replies to an update, with the papers among them written as PDF files
+        in the deployment's language (a handler describes a paper; the edge writes it)."""
+        return await written(await self.router.handle(incoming), self.renderer)
 
     async def close(self) -> None:
         await self.engine.dispose()

@@ -47,7 +47,7 @@ class ConsoleChat:
             callback_data=callback,
         )
         try:
-            replies = await self.services.router.handle(incoming)
+            replies = await self.services.answer(incoming)
         except StoreUnavailable:  # the demo's database file locked or gone: say so, go on
             return [self.services.renderer.render(Msg("console.store_unavailable"))]
         return self.show(replies)

@@ -34,6 +34,8 @@ KNOWN_WHAT = frozenset(
         "report.candidates",
         "report.awards",
         "report.scorecard",
+        "report.record",
+        "record",
         "scorecard",
         "inactive",
         "care",

@@ -1,6 +1,5 @@
 """The care feature's command table (its commands register here from their modules: the
-six-month rule's, the groups of members' and the clusters'; the later parts of handlers/care,
-the annual record and feedback, register here too)."""
+six-month rule's, the groups of members' and the clusters')."""
 
 from handlers.core.registry import Feature
 

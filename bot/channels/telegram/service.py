@@ -93,7 +93,7 @@ class TelegramService:
         incoming = to_incoming(update, bot.id, bot.username)
         if incoming is None:
             return
-        replies = await self.services.router.handle(incoming)
+        replies = await self.services.answer(incoming)
         await send_replies(bot, update, replies, self.services.renderer)
         for reply in replies:
             if not reply.toast:

@@ -143,7 +143,7 @@ class WeComService:
     async def _answer(self, callback: Callback) -> None:
         incoming = callback.incoming
         # StoreUnavailable goes up to the inbox, which keeps the message and tries again.
-        replies = await self.services.router.handle(incoming)
+        replies = await self.services.answer(incoming)
         try:
             for reply in replies:
                 if reply.edit and callback.response_code:
