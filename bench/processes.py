@@ -2,7 +2,7 @@
 against as many bare echo bots behind the same round-robin balancer; memory per process.
 
     python bench/processes.py --database-url postgresql://postgres@127.0.0.1/branchbot_bench
-        [--processes 1,2,4] [--members 400] [--rounds 3] [--connections 40]
+        [--processes 1,2,4] [--members 300] [--rounds 3] [--connections 40]
 
 For each number of processes N the database is emptied and migrated and M members of 40
 branches are bound on Telegram; N `branchbot run` processes start in webhook mode behind a
@@ -371,7 +371,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", type=postgres_url, required=True)
     parser.add_argument("--processes", default="1,2,4", help="numbers of processes, e.g. 1,2,4")
-    parser.add_argument("--members", type=int, default=400)
+    parser.add_argument("--members", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=40)
     args = parser.parse_args()
