@@ -5,8 +5,10 @@ from handlers import (
     access,
     archive,
     branches,
+    disclosure,
     dues,
     evaluation,
+    feedback,
     groups,
     highlights,
     meetings,
@@ -63,4 +65,6 @@ FEATURES: tuple[Feature, ...] = (
     access.feature,
     evaluation.feature,
     care,
+    feedback.feature,
+    disclosure.feature,
 )

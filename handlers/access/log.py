@@ -38,6 +38,7 @@ KNOWN_WHAT = frozenset(
         "inactive",
         "care",
         "care_excusals",
+        "feedback",
         "access_log",
         "member",
         "archive",
