@@ -8,7 +8,6 @@ from handlers import (
     disclosure,
     dues,
     evaluation,
-    feedback,
     groups,
     highlights,
     meetings,
@@ -39,6 +38,8 @@ from handlers.account import (  # noqa: F401
 from handlers.care import excuse, listing, notes  # noqa: F401  (they register on care's feature)
 from handlers.care.feature import feature as care
 from handlers.core.registry import Feature
+from handlers.feedback import committee, send, status  # noqa: F401  (they register on its feature)
+from handlers.feedback.feature import feature as feedback
 
 FEATURES: tuple[Feature, ...] = (
     help.feature,
@@ -65,6 +66,6 @@ FEATURES: tuple[Feature, ...] = (
     access.feature,
     evaluation.feature,
     care,
-    feedback.feature,
+    feedback,
     disclosure.feature,
 )

@@ -140,6 +140,12 @@ async def by_receipt(session: AsyncSession, digest: str) -> FeedbackItem | None:
     return await session.scalar(select(FeedbackItem).where(FeedbackItem.receipt == digest))
 
 
+async def sent_by(session: AsyncSession, member_id: int) -> Sequence[FeedbackItem]:
+    """A member's named items, oldest first."""
+    query = select(FeedbackItem).where(FeedbackItem.sender_id == member_id)
+    return (await session.scalars(query.order_by(FeedbackItem.id))).all()
+
+
 async def open_items(session: AsyncSession, branch_id: int | None) -> Sequence[FeedbackItem]:
     """Items not closed of a branch (None: of every branch), oldest first."""
     query = select(FeedbackItem).where(FeedbackItem.closed_at.is_(None))

@@ -2,11 +2,7 @@
 committee, named or anonymous, and follows it with a receipt code; the committee lists,
 answers and closes the items, and the secretaries are reminded of those left unanswered.
 
-Importing the modules registers their commands on the one `feature`; the scheduler's daily
-job calls daily.open_boxes_daily and daily.remind_unanswered.
+Kept light on purpose, as handlers/care is: /mydata imports feedback.export, and the command
+modules (send, status, committee) are imported by handlers/features.py, where they register
+on feedback.feature.feature; the scheduler calls the daily parts in feedback.daily.
 """
-
-from handlers.feedback import committee, send, status
-from handlers.feedback.feature import feature
-
-__all__ = ["committee", "feature", "send", "status"]

@@ -2,6 +2,8 @@
 sending to closing, what each sender is told and how, bad input for every command, refusals
 traced, free text that begins like a command, and migration 0019 down and up."""
 
+import json
+
 import pytest
 from sqlalchemy import select
 
@@ -56,6 +58,10 @@ async def test_a_named_item_answered_told_and_closed(chat: Chat) -> None:
         f"📮 支委会答复了您的意见 #1：{ANSWER}",
         "📮 您的意见 #1 已办结。",
     ]
+    (file,) = [r.file for r in await member.send("/mydata") if r.file is not None]
+    (mine,) = json.loads(file.content)["feedback"]
+    assert (mine["id"], mine["text"], mine["received_on"]) == (1, CONCERN, "2026-11-24")
+    assert [a["text"] for a in mine["answers"]] == [ANSWER] and mine["closed_at"]
 
 
 async def test_a_guided_anonymous_item_and_its_receipt(chat: Chat) -> None:
