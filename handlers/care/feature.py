@@ -1,5 +1,5 @@
 """The care feature's command table (its commands register here from their modules; the
-later parts of handlers/care, the annual record, groups and feedback, register here too)."""
+later parts of handlers/care, the annual record and groups, register here too)."""
 
 from handlers.core.registry import Feature
 
