@@ -30,7 +30,7 @@ MODES = {"实名": False, "named": False, "匿名": True, "anonymous": True}
 _BETWEEN = " \t\n:：,，、.。-—"
 
 
-def _split_mode(text: str) -> tuple[bool | None, str]:
+def split_mode(text: str) -> tuple[bool | None, str]:
     """(anonymous or not, the rest) when `text` begins with 匿名 or 实名, else (None, text).
     Any text beginning with 匿名 is anonymous, even with nothing between (匿名反映…): taken
     for named, it would give its sender away."""
@@ -76,7 +76,7 @@ async def feedback_command(ctx: Context, args: str) -> Replies:
     if not args:
         await ctx.start_flow(FLOW, "mode")
         return Reply(Msg("feedback.ask_mode"), _mode_buttons())
-    anonymous, text = _split_mode(args)
+    anonymous, text = split_mode(args)
     if anonymous is not None and not text:
         await ctx.start_flow(FLOW, "text", {"anonymous": anonymous})
         return _ask_text(anonymous)
@@ -87,7 +87,7 @@ async def feedback_command(ctx: Context, args: str) -> Replies:
 async def feedback_step(ctx: Context, step: str, data: dict[str, Any], text: str) -> Replies:
     """The choice of 实名 or 匿名, then the text."""
     if step == "mode":
-        anonymous, rest = _split_mode(text)
+        anonymous, rest = split_mode(text)
         if anonymous is None:
             return Reply(Msg("feedback.ask_mode_again"), _mode_buttons())
         if rest:
