@@ -5,6 +5,7 @@ from handlers import (
     access,
     archive,
     branches,
+    disclosure,
     dues,
     evaluation,
     groups,
@@ -47,6 +48,8 @@ from handlers.care import (  # noqa: F401
 )
 from handlers.care.feature import feature as care
 from handlers.core.registry import Feature
+from handlers.feedback import committee, send, status  # noqa: F401  (they register on its feature)
+from handlers.feedback.feature import feature as feedback
 
 FEATURES: tuple[Feature, ...] = (
     help.feature,
@@ -74,4 +77,6 @@ FEATURES: tuple[Feature, ...] = (
     evaluation.feature,
     record_year.feature,
     care,
+    feedback,
+    disclosure.feature,
 )

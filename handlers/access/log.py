@@ -41,6 +41,7 @@ KNOWN_WHAT = frozenset(
         "care",
         "care_excusals",
         "clusters",
+        "feedback",
         "access_log",
         "member",
         "archive",

@@ -25,7 +25,7 @@ from handlers.core.group_answers import (
 )
 from handlers.core.incoming import GROUP_REPLY, Incoming
 from handlers.core.messages import Msg, RecordedRefusal, Refused, Reply, UserError
-from handlers.core.parsing import clean, split_command
+from handlers.core.reading import Reading, read
 from handlers.core.refusals import (
     Failed,
     Refusal,
@@ -39,6 +39,7 @@ from handlers.core.registry import Command, EventFn, Feature, Flow, LocationFn
 from storage import groups, people, updates
 from storage.crypto import SecretBox
 from storage.driven import drive
+from storage.models import Conversation, PlatformAccount
 from storage.signals import AfterCommit
 
 log = logging.getLogger(__name__)
@@ -197,8 +198,18 @@ class Router:
             if not await self._claim(session, incoming, now):
                 log.info("skipping duplicate update %s", incoming.update_key)
                 return [], frozenset(), "duplicate"
-            ctx = await self._context(session, incoming, now)
-            replies, outcome = await self._run(ctx)
+            account, conversation = await people.account_and_conversation(
+                session, incoming.platform, incoming.account_id
+            )
+            reading = read(
+                incoming,
+                self._waiting_flow(conversation, now),
+                self.by_name,
+                self.aliases,
+                self.options.max_text_length,
+            )
+            ctx = await self._context(session, incoming, now, account, conversation, reading)
+            replies, outcome = await self._run(ctx, reading)
             await session.commit()
             return replies, AfterCommit.raised(session.info), outcome
         finally:
@@ -220,14 +231,27 @@ class Router:
         except Exception:
             log.exception("could not record failed update %s", incoming.update_key)
 
-    async def _context(self, session: AsyncSession, incoming: Incoming, now: datetime) -> Context:
-        account, conversation = await people.account_and_conversation(
-            session, incoming.platform, incoming.account_id
-        )
+    def _waiting_flow(self, conversation: Conversation | None, now: datetime) -> Flow | None:
+        """The flow the chat is in the middle of, unless it went stale (see _live_flow)."""
+        if conversation is None or now - conversation.updated_at > FLOW_TTL:
+            return None
+        return self.flows.get(conversation.flow)
+
+    async def _context(
+        self,
+        session: AsyncSession,
+        incoming: Incoming,
+        now: datetime,
+        account: PlatformAccount | None,
+        conversation: Conversation | None,
+        reading: Reading,
+    ) -> Context:
         member = account.member if account is not None else None
         former = member is not None and readable_by_former(member, now, self.options)
         caller = member if member is not None and (member.active or former) else None
-        if account is not None:
+        # An untracked update (anonymous feedback) leaves the account as it was: a last-seen
+        # time written now would say who sent what the update left behind.
+        if account is not None and not reading.untracked:
             # Only a private chat is where personal messages to this member may go later.
             private_chat = incoming.chat_id if incoming.is_private else None
             people.touch_account(account, private_chat, now)
@@ -252,11 +276,11 @@ class Router:
             group=group,
         )
 
-    async def _run(self, ctx: Context) -> tuple[list[Reply], str]:
+    async def _run(self, ctx: Context, reading: Reading) -> tuple[list[Reply], str]:
         """The handler's replies and outcome; a failure raises Failed so the transaction
         rolls back."""
         try:
-            return await self._route(ctx), "handled"
+            return await self._route(ctx, reading), "handled"
         except RecordedRefusal as refusal:  # commit: the refused attempt is itself recorded
             reply = answer_reply_privately(ctx, Reply(refusal.msg))
             return [answer_failure_in_group(ctx.incoming, reply, self.deep_link)], "refused"
@@ -283,7 +307,7 @@ class Router:
         )
         return Reply(Msg("error.internal", incident=incident))
 
-    async def _route(self, ctx: Context) -> list[Reply]:
+    async def _route(self, ctx: Context, reading: Reading) -> list[Reply]:
         inc = ctx.incoming
         if inc.event is not None:  # something that happened to a group chat
             handler = self.events.get(inc.event)
@@ -291,8 +315,7 @@ class Router:
         raw = inc.callback_data if inc.callback_data is not None else inc.text
         if len(raw) > self.options.max_text_length:
             raise UserError("error.too_long", length=len(raw), limit=self.options.max_text_length)
-        text = clean(raw)
-        parsed = split_command(text, self.aliases) if text else None
+        text, parsed = reading.text, reading.parsed
         if not inc.is_private:
             return await self._in_group(ctx, text, parsed)
         if parsed is None or await self._answers_flow(ctx, text, parsed[1]):
@@ -369,11 +392,10 @@ class Router:
     async def _live_flow(self, ctx: Context) -> Flow | None:
         """The chat's unfinished flow, unless it went stale, was removed or is no longer
         allowed for the caller (e.g. after a change of role); such a flow is dropped."""
-        state = ctx.conversation
-        if state is None:
+        if ctx.conversation is None:
             return None
-        flow = self.flows.get(state.flow)
-        if flow is None or ctx.now - state.updated_at > FLOW_TTL or not flow.allows(ctx.role):
+        flow = self._waiting_flow(ctx.conversation, ctx.now)
+        if flow is None or not flow.allows(ctx.role):
             await ctx.end_flow()
             return None
         return flow

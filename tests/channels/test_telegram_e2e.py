@@ -43,6 +43,7 @@ async def test_menu_is_set_and_onboarding_works(fake: FakeTelegram, bot: Service
         *("pipeline", "talk", "appraisal_mine", "thought", "thoughts", "thought_read"),
         *("dues", "volunteer"),
         *("surveys", "survey", "myreport", "record"),
+        *("feedback", "feedback_status", "open"),
     ]
     code = await enrol(bot, "书记甲", Role.SECRETARY)
     assert "绑定成功" in (await ask(fake, SECRETARY, f"/start {code}"))[0]
