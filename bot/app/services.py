@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.app.settings import ConfigError, Settings
+from bot.channels.budget import Budgets
 from handlers.core.context import FileFetcher, FileUnavailable, Options
 from handlers.core.i18n import Renderer
 from handlers.core.incoming import Attachment
@@ -63,8 +64,10 @@ class Services:
     links: DeepLinks
     readers: async_sessionmaker[AsyncSession]
     files: Files
+    budgets: Budgets  # each platform's sending budget (bot/channels/budget.py)
 
     async def close(self) -> None:
+        await self.budgets.close()
         await self.engine.dispose()
 
 
@@ -104,8 +107,18 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
         sessions, box, FEATURES, options, clock=clock, deep_link=links, fetch_file=files
     )
     renderer = Renderer(settings.lang, settings.zone)
+    budgets = Budgets.for_engine(engine, settings.rate_margin, settings.rate_block)
     return Services(
-        settings, engine, sessions, box, renderer, router, links, reader_factory(engine), files
+        settings,
+        engine,
+        sessions,
+        box,
+        renderer,
+        router,
+        links,
+        reader_factory(engine),
+        files,
+        budgets,
     )
 
 
