@@ -28,7 +28,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-from bench.rig import bind_members  # noqa: E402
 from bot.app.services import build_services  # noqa: E402
 from bot.app.settings import load_settings  # noqa: E402
 from storage import schema  # noqa: E402
@@ -38,6 +37,7 @@ from storage.enums import Role  # noqa: E402
 from tests.conftest import reset_postgres  # noqa: E402
 from tests.support.chat import Chat, Clock  # noqa: E402
 from tests.support.fake_telegram import FakeTelegram  # noqa: E402
+from tests.support.people import bind_members  # noqa: E402
 
 TOKEN = "123456:TEST"
 FIRST_CHAT = 50_000_000

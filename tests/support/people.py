@@ -1,11 +1,16 @@
-"""Members made for a test: one found by name, a user's member id, a bound admin of no branch."""
+"""Members made for a test: one found by name, a user's member id, a bound admin of no branch,
+thousands bound at once (for benchmarks and tests of many processes)."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.account.members import NewMember, add_member, issue_invite
 from storage import people
 from storage.enums import Role
-from storage.models import Member
+from storage.models import Member, PlatformAccount
+from storage.roster_models import Membership
 from tests.support.chat import Chat, User
 
 
@@ -29,3 +34,35 @@ async def admin_user(chat: Chat) -> User:
         admin = await add_member(session, chat.services.box, None, new, chat.clock())
         code = await issue_invite(session, chat.services.box, admin, chat.clock(), timedelta(1))
     return await chat.bind(code)
+
+
+async def bind_members(
+    session: AsyncSession, branch_ids: list[int], count: int, first_chat: int
+) -> list[int]:
+    """`count` members spread over the branches, each bound to a Telegram chat numbered from
+    `first_chat`, in bulk (not through the router: setting up is never timed)."""
+    now = datetime.now(UTC)
+    members = [
+        Member(branch_id=branch_ids[i % len(branch_ids)], name=f"党员{i:05d}", created_at=now)
+        for i in range(count)
+    ]
+    session.add_all(members)
+    await session.flush()
+    accounts = [
+        {
+            "platform": "telegram",
+            "external_id": str(first_chat + i),
+            "chat_id": str(first_chat + i),
+            "member_id": m.id,
+            "bound_at": now,
+        }
+        for i, m in enumerate(members)
+    ]
+    await session.execute(insert(PlatformAccount), accounts)
+    # Their memberships, as add_member opens them: meetings expect members by these.
+    stretches = [
+        {"member_id": m.id, "branch_id": m.branch_id, "since": now, "reason": "joined"}
+        for m in members
+    ]
+    await session.execute(insert(Membership), stretches)
+    return [first_chat + i for i in range(count)]
