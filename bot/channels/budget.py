@@ -161,10 +161,12 @@ class Budget:
         for one group)."""
         window = 60.0 + GROUP_SLACK
         try:
-            return await self.slots.enter_group(self.platform, chat, self.group_most, window)
+            wait = await self.slots.enter_group(self.platform, chat, self.group_most, window)
         except Exception as err:
             self._trouble(err)
             return RETRY_SECONDS
+        self._answered()
+        return wait
 
     async def pause(self, seconds: float) -> None:
         """The platform asked for a pause (a 429): no slot is used before it is over, in any
@@ -174,10 +176,6 @@ class Budget:
             await self.slots.pause(self.platform, seconds)
         except Exception as err:  # the slots this process holds are dropped all the same
             self._trouble(err)
-
-    def ready_in(self) -> float:
-        """Seconds until a pause known here is over (0.0: none)."""
-        return max(self._paused_until - time.monotonic(), 0.0)
 
     async def _enter(self, group: str) -> None:
         """Wait until the group's limit lets a message go, and count it."""
@@ -226,9 +224,7 @@ class Budget:
                 self._trouble(err)
                 await asyncio.sleep(RETRY_SECONDS)
                 return
-            if self._failing:
-                log.info("the %s sending budget answers again", self.platform)
-                self._failing = False
+            self._answered()
             self._free.extend(first + i * self.gap for i in range(count))
             self._used, self._block_ends = 0, first + count * self.gap
 
@@ -239,6 +235,11 @@ class Budget:
         if time.monotonic() - self._block_ends < 1.0:
             wanted = max(wanted, 2 * self._used)
         return max(1, min(wanted, self.block))
+
+    def _answered(self) -> None:
+        if self._failing:
+            log.info("the %s sending budget answers again", self.platform)
+            self._failing = False
 
     def _trouble(self, err: Exception) -> None:
         if not self._failing:
