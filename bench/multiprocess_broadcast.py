@@ -13,8 +13,9 @@ while the notice goes out, so direct answers from every process share the budget
 queue. Each run prints the notices lost (goal: none), duplicated and to which failure each
 duplicate belongs (goal: at most one per kill or freeze: the message in flight), the 429s
 (goal: none), the busiest second of all sends (goal: at most the limit), the total time and
-the send rate, also leaving out the seconds no process was sending (the failovers); then the
-ratio of the rates (three processes with failures against one alone).
+the notices' send rate, also leaving out the seconds no process was sending (the failovers),
+and the rate of all messages sent meanwhile (the answers too); then the ratio of the notices'
+rates (three processes with failures against one alone).
 """
 
 import argparse
@@ -57,6 +58,7 @@ class Outcome:
     seconds: float
     rate: float
     sending_rate: float  # leaving out gaps of more than a second (failovers)
+    all_rate: float  # every message sent meanwhile: notices, answers, the rest
     busiest: int
     rejected_429: int
     lost: int
@@ -178,6 +180,7 @@ def measure(fake: FakeTelegram, recipients: int, asking: int, limit: float) -> O
         seconds=seconds,
         rate=(len(times) - 1) / seconds,
         sending_rate=(len(times) - 1) / (seconds - stalls),
+        all_rate=sum(1 for at in sends if times[0] <= at <= times[-1]) / seconds,
         busiest=busiest(sends),
         rejected_429=fake.rejected_429,
         lost=recipients - len(delivered(fake)),
@@ -229,7 +232,8 @@ def report(name: str, outcome: Outcome) -> None:
     print(
         f"{name}: {outcome.recipients} notices in {outcome.seconds:.1f} s = {outcome.rate:.2f}/s "
         f"({outcome.rate / outcome.limit:.3f} of {outcome.limit:g}/s; "
-        f"{outcome.sending_rate:.2f}/s while sending); busiest second {outcome.busiest}; "
+        f"{outcome.sending_rate:.2f}/s while sending; all messages {outcome.all_rate:.2f}/s); "
+        f"busiest second {outcome.busiest}; "
         f"429s {outcome.rejected_429}; lost {outcome.lost}; duplicated {duplicates} ({each}); "
         f"direct answers {outcome.answered} of {outcome.asked}"
     )

@@ -36,13 +36,19 @@ QUERY_SECONDS = 2.0
 # How long a reading of the database's clock is trusted: the two clocks drift apart slowly.
 CLOCK_SAMPLE_SECONDS = 60.0
 CLOCK_SAMPLES = 16
+# A block starts no sooner than its answer can be back: twice the last round trip, within
+# these bounds (else on a slow connection every first slot would have passed on arrival).
+LEAD_SECONDS = (0.002, 0.1)
 
-# `span`: the block's length. The returned `ends` is where the block ends (the next free slot).
+# `span`: the block's length; `lead`: how soon after the statement the process can use a slot
+# (its answer must come back first). The returned `ends` is where the block ends.
 RESERVE = text("""
 INSERT INTO rate_slots (platform, next_at)
-VALUES (:platform, statement_timestamp() + make_interval(secs => :span))
+VALUES (:platform, statement_timestamp() + make_interval(secs => :lead)
+                   + make_interval(secs => :span))
 ON CONFLICT (platform) DO UPDATE
-SET next_at = greatest(rate_slots.next_at, statement_timestamp()) + make_interval(secs => :span)
+SET next_at = greatest(rate_slots.next_at, statement_timestamp() + make_interval(secs => :lead))
+              + make_interval(secs => :span)
 RETURNING extract(epoch FROM next_at)::float8 AS ends,
           extract(epoch FROM statement_timestamp())::float8 AS now
 """)
@@ -126,10 +132,13 @@ class SharedSlots:
         self.clock = DbClock()
         self._conn: AsyncConnection | None = None
         self._busy = asyncio.Lock()
+        self._round_trip = 0.01
 
     async def reserve(self, platform: str, count: int, gap: float) -> float:
         """Reserve `count` slots `gap` seconds apart; when the first begins (monotonic)."""
-        row = await self._run(RESERVE, platform=platform, span=count * gap)
+        low, high = LEAD_SECONDS
+        lead = min(max(2 * self._round_trip, low), high)
+        row = await self._run(RESERVE, platform=platform, span=count * gap, lead=lead)
         return self.clock.local(row["ends"] - count * gap)
 
     async def enter_group(self, platform: str, chat: str, most: int, window: float) -> float:
@@ -157,6 +166,7 @@ class SharedSlots:
                 await self._drop(broken=True)
                 raise
         self.clock.read(sent, answered, row["now"])
+        self._round_trip = answered - sent
         return row
 
     async def _connect(self) -> AsyncConnection:

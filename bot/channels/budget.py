@@ -40,6 +40,7 @@ GROUP_SLACK = 2.0
 MARGIN = 0.98
 BLOCK = 5
 RETRY_SECONDS = 0.5  # after the database failed to answer
+STREAMING = 0.1  # seconds: a block wanted this soon after the last ran out is a stream
 
 
 @dataclass(frozen=True)
@@ -229,10 +230,11 @@ class Budget:
             self._used, self._block_ends = 0, first + count * self.gap
 
     def _block_size(self) -> int:
-        """As many slots as are wanted now, or twice as many as the last block had used if it
-        just ended (a broadcast grows its blocks to RATE_BLOCK, a lone answer takes one)."""
+        """As many slots as are wanted now, or, when the last block has only just run out
+        (a steady stream: a broadcast), twice as many as it had used: a broadcast's blocks
+        grow to RATE_BLOCK, an answer now and then takes one slot and wastes none."""
         wanted = self._waiting[True] + self._waiting[False]
-        if time.monotonic() - self._block_ends < 1.0:
+        if time.monotonic() - self._block_ends < STREAMING:
             wanted = max(wanted, 2 * self._used)
         return max(1, min(wanted, self.block))
 
