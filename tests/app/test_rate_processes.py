@@ -6,19 +6,14 @@ nothing is lost."""
 
 import asyncio
 from collections import Counter
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from bot.app.services import build_services
-from bot.app.settings import load_settings
-from storage.enums import Role
 from tests.conftest import SECRET
 from tests.support.balancer import round_robin
-from tests.support.chat import Chat, Clock
 from tests.support.fake_telegram import FakeTelegram
-from tests.support.people import bind_members
+from tests.support.people import secretary_and_members
 from tests.support.processes import free_port, start_service, stop_service, webhook_env
 from tests.support.windows import busiest
 
@@ -27,19 +22,6 @@ ASKING = 150  # people who write /help while the notice goes out
 FIRST_MEMBER = 70_000_000
 FIRST_ASKING = 80_000_000
 MARK = "三进程预算测试"
-
-
-async def _secretary_and_members(url: str) -> int:
-    services = build_services(load_settings(database_url=url, secret_key=SECRET))
-    try:
-        chat = Chat(services, Clock(datetime.now(UTC)))
-        secretary = await chat.bound("书记", role=Role.SECRETARY)
-        branch = await chat.branch()
-        async with services.sessions.begin() as session:
-            await bind_members(session, [branch.id], MEMBERS, FIRST_MEMBER)
-        return int(secretary.account_id)
-    finally:
-        await services.close()
 
 
 def _copies(fake: FakeTelegram, first: int, count: int, mark: str) -> Counter[int]:
@@ -57,7 +39,7 @@ def _copies(fake: FakeTelegram, first: int, count: int, mark: str) -> Counter[in
 async def test_three_processes_together_stay_within_the_limit_and_lose_nothing(
     database_url: str, tmp_path: Path
 ) -> None:
-    secretary = await _secretary_and_members(database_url)
+    secretary = int(await secretary_and_members(database_url, SECRET, MEMBERS, FIRST_MEMBER))
     ports = [free_port() for _ in range(3)]
     async with (
         FakeTelegram(global_rate=30) as fake,

@@ -6,12 +6,14 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.app.services import build_services
+from bot.app.settings import load_settings
 from handlers.account.members import NewMember, add_member, issue_invite
 from storage import people
 from storage.enums import Role
 from storage.models import Member, PlatformAccount
 from storage.roster_models import Membership
-from tests.support.chat import Chat, User
+from tests.support.chat import Chat, Clock, User
 
 
 async def member_named(chat: Chat, name: str) -> Member:
@@ -66,3 +68,18 @@ async def bind_members(
     ]
     await session.execute(insert(Membership), stretches)
     return [first_chat + i for i in range(count)]
+
+
+async def secretary_and_members(url: str, secret: str, count: int, first_chat: int) -> str:
+    """On a migrated database: one branch with a bound secretary (their chat id is returned)
+    and `count` members bound to the chats numbered from `first_chat`."""
+    services = build_services(load_settings(database_url=url, secret_key=secret))
+    try:
+        chat = Chat(services, Clock(datetime.now(UTC)))
+        secretary = await chat.bound("书记", role=Role.SECRETARY)
+        branch = await chat.branch()
+        async with services.sessions.begin() as session:
+            await bind_members(session, [branch.id], count, first_chat)
+        return secretary.account_id
+    finally:
+        await services.close()
