@@ -20,7 +20,6 @@ import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
@@ -28,16 +27,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-from bench.rig import bind_members  # noqa: E402
-from bot.app.services import build_services  # noqa: E402
-from bot.app.settings import load_settings  # noqa: E402
 from storage import schema  # noqa: E402
 from storage.crypto import SecretBox  # noqa: E402
 from storage.db import create_engine  # noqa: E402
-from storage.enums import Role  # noqa: E402
 from tests.conftest import reset_postgres  # noqa: E402
-from tests.support.chat import Chat, Clock  # noqa: E402
 from tests.support.fake_telegram import FakeTelegram  # noqa: E402
+from tests.support.people import secretary_and_members  # noqa: E402
 
 TOKEN = "123456:TEST"
 FIRST_CHAT = 50_000_000
@@ -61,16 +56,7 @@ async def prepare(url: str, secret: str, recipients: int) -> str:
     engine = create_engine(url)
     await schema.upgrade(engine)
     await engine.dispose()
-    services = build_services(load_settings(database_url=url, secret_key=secret))
-    try:
-        chat = Chat(services, Clock(datetime.now(UTC)))
-        secretary = await chat.bound("书记", role=Role.SECRETARY)
-        branch = await chat.branch()
-        async with services.sessions.begin() as session:
-            await bind_members(session, [branch.id], recipients, FIRST_CHAT)
-    finally:
-        await services.close()
-    return secretary.account_id
+    return await secretary_and_members(url, secret, recipients, FIRST_CHAT)
 
 
 def start_service(env: dict[str, str], log: IO[bytes]) -> subprocess.Popen[bytes]:

@@ -28,7 +28,6 @@ from sqlalchemy import update
 from bench.rig import (
     FakeApi,
     bench_echo,
-    bind_members,
     fake_api,
     percentile,
     rate_line,
@@ -44,6 +43,7 @@ from handlers.meetings.domain import CODE_STEP
 from storage.enums import MeetingKind, MeetingStatus
 from storage.models import Meeting
 from tests.conftest import reset_postgres
+from tests.support.people import bind_members
 
 CONCURRENCY = 8
 FIRST_USER = 20_000_000

@@ -14,7 +14,6 @@ own timestamps), 429s provoked, and lost and duplicated copies (goal: zero and z
 
 import argparse
 import asyncio
-import bisect
 import os
 import subprocess
 import sys
@@ -29,12 +28,14 @@ from typing import IO
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.rig import bind_members, fresh_services  # noqa: E402
+from bench.rig import fresh_services  # noqa: E402
 from handlers.account.members import add_branch  # noqa: E402
 from storage.enums import Role  # noqa: E402
 from storage.group_models import BranchGroup  # noqa: E402
 from tests.support.chat import Chat, Clock  # noqa: E402
 from tests.support.fake_telegram import FakeTelegram  # noqa: E402
+from tests.support.people import bind_members  # noqa: E402
+from tests.support.windows import busiest  # noqa: E402
 
 TOKEN = "123456:TEST"
 FIRST_CHAT = 60_000_000
@@ -88,14 +89,6 @@ async def prepare(url: str, branches: int, members: int, where: str) -> str:
     finally:
         await services.close()
     return services.settings.require_secret_key()
-
-
-def busiest(times: list[float], window: float) -> int:
-    """The most timestamps in any window of this many seconds."""
-    ordered = sorted(times)
-    return max(
-        (bisect.bisect_left(ordered, t + window) - i for i, t in enumerate(ordered)), default=0
-    )
 
 
 def start_service(env: dict[str, str], log: IO[bytes]) -> subprocess.Popen[bytes]:

@@ -14,13 +14,12 @@ import tempfile
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-from sqlalchemy import insert, make_url
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import make_url
 from telegram import Update
 from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
@@ -29,8 +28,6 @@ from bot.app.settings import load_settings
 from bot.channels.telegram.transport import AiohttpRequest
 from storage import schema
 from storage.crypto import SecretBox
-from storage.models import Member, PlatformAccount
-from storage.roster_models import Membership
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "123456:TEST"
@@ -200,38 +197,6 @@ def rss_mb() -> tuple[float, float]:
     current = psutil.Process().memory_info().rss / 2**20
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return current, peak
-
-
-async def bind_members(
-    session: AsyncSession, branch_ids: list[int], count: int, first_chat: int
-) -> list[int]:
-    """`count` members spread over the branches, each bound to a Telegram chat numbered from
-    `first_chat`, in bulk (not through the router: setting up is never timed)."""
-    now = datetime.now(UTC)
-    members = [
-        Member(branch_id=branch_ids[i % len(branch_ids)], name=f"党员{i:05d}", created_at=now)
-        for i in range(count)
-    ]
-    session.add_all(members)
-    await session.flush()
-    accounts = [
-        {
-            "platform": "telegram",
-            "external_id": str(first_chat + i),
-            "chat_id": str(first_chat + i),
-            "member_id": m.id,
-            "bound_at": now,
-        }
-        for i, m in enumerate(members)
-    ]
-    await session.execute(insert(PlatformAccount), accounts)
-    # Their memberships, as add_member opens them: meetings expect members by these.
-    stretches = [
-        {"member_id": m.id, "branch_id": m.branch_id, "since": now, "reason": "joined"}
-        for m in members
-    ]
-    await session.execute(insert(Membership), stretches)
-    return [first_chat + i for i in range(count)]
 
 
 def rate_line(label: str, rates: list[float], unit: str = "updates/s") -> str:

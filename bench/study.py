@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import insert, select
 
-from bench.rig import TOKEN, FakeApi, bind_members, fake_api, percentile, text_update
+from bench.rig import TOKEN, FakeApi, fake_api, percentile, text_update
 from bot.app.services import Services, build_services
 from bot.app.settings import load_settings
 from handlers.account.members import add_branch
@@ -45,6 +45,7 @@ from storage import schema
 from storage.crypto import SecretBox
 from storage.models import Material, Member
 from tests.conftest import reset_postgres
+from tests.support.people import bind_members
 
 ROOT = Path(__file__).resolve().parent.parent
 FIRST_USER = 30_000_000

@@ -16,7 +16,7 @@ from bot.app.services import Services, build_services, check_schema
 from bot.app.settings import PREFIX, ConfigError, Settings
 from bot.channels.outbox import Limits, OutboxSender, Transport
 from bot.channels.telegram.convert import PLATFORM
-from bot.channels.telegram.service import TelegramService
+from bot.channels.telegram.service import TelegramService, telegram_limits
 from bot.channels.wecom.client import WeComError
 from bot.channels.wecom.convert import CALLBACK_PATH
 from bot.channels.wecom.convert import PLATFORM as WECOM
@@ -63,12 +63,7 @@ class Running:
 def outbox_limits(settings: Settings) -> dict[str, Limits]:
     """Each platform's budget: Telegram's from the OUTBOX_ settings, WeCom's and its group
     robots' their own."""
-    telegram = Limits(
-        per_second=settings.outbox_per_second,
-        chat_per_second=settings.outbox_chat_per_second,
-        group_per_minute=settings.outbox_group_per_minute,
-        max_attempts=settings.outbox_max_attempts,
-    )
+    telegram = telegram_limits(settings)
     wecom = replace(WECOM_LIMITS, max_attempts=settings.outbox_max_attempts)
     robots = replace(ROBOT_LIMITS, max_attempts=settings.outbox_max_attempts)
     return {PLATFORM: telegram, WECOM: wecom, ROBOT_PLATFORM: robots}
@@ -88,6 +83,7 @@ def start_sender(
         limits or outbox_limits(services.settings),
         router.clock,
         services.readers,
+        services.budgets,
     )
     router.on_commit(AfterCommit.WAKE_SENDER, sender.wake)
     sender.start()
@@ -175,8 +171,8 @@ async def _start_adapters(telegram: TelegramService | None, wecom: "WeComService
 def _start_sending(
     services: Services, telegram: TelegramService | None, wecom: "WeComService | None"
 ) -> OutboxSender:
-    """The outbox sender over every configured platform, told of the direct replies; WeCom
-    group robots need nothing configured (a robot's address is all it takes)."""
+    """The outbox sender over every configured platform; WeCom group robots need nothing
+    configured (a robot's address is all it takes)."""
     transports: dict[str, Transport] = {}
     if telegram is not None:
         transports[PLATFORM] = telegram.transport
@@ -184,12 +180,7 @@ def _start_sending(
         transports[WECOM] = wecom.transport
     resolve = resolver(services.readers, services.box)
     transports[ROBOT_PLATFORM] = RobotTransport(resolve, services.renderer)
-    sender = start_sender(services, transports)
-    if telegram is not None:
-        telegram.on_replied = sender.replied
-    if wecom is not None:
-        wecom.on_replied = sender.replied
-    return sender
+    return start_sender(services, transports)
 
 
 async def _build_index(services: Services) -> None:

@@ -1,9 +1,11 @@
 """Tables that let several service processes share one database safely: which process leads
-a role (leases) and which of a meeting's scheduled jobs have run (job runs)."""
+a role (leases), which of a meeting's scheduled jobs have run (job runs), and the platforms'
+sending budgets every process draws on (rate slots and rate groups)."""
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, Float, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, DateTime, Float, ForeignKey, Index, Integer, String
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models import Base
@@ -42,3 +44,29 @@ class JobRun(Base):
     minutes: Mapped[float | None] = mapped_column(Float)  # a reminder's lead
     due_at: Mapped[datetime]
     done_at: Mapped[datetime | None]
+
+
+class RateSlot(Base):
+    """A platform's shared send slots (storage/rates.py): every message to the platform, from
+    any process, leaves in a slot of its own, the slots one gap apart; `next_at` is where the
+    first slot nobody has reserved begins. PostgreSQL only (SQLite is one process, which keeps
+    its budget in memory); the database's clock, as for leases."""
+
+    __tablename__ = "rate_slots"
+
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    next_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RateGroup(Base):
+    """When the last messages to one group chat left (at most the group's limit of them, within
+    its window), from any process: a message goes only while fewer than the limit went in the
+    window. PostgreSQL only, as rate slots."""
+
+    __tablename__ = "rate_groups"
+
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    chat_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sent: Mapped[list[datetime]] = mapped_column(
+        JSON().with_variant(ARRAY(DateTime(timezone=True)), "postgresql")
+    )

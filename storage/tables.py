@@ -20,9 +20,10 @@ from storage.models import Base
 METADATA: MetaData = Base.metadata
 
 
-# Who leads which role now (storage/leader.py): the running processes' business, not the
-# branch's data; a restored copy would name holders that are gone, so backups leave it out.
-RUNTIME = frozenset({"leases"})
+# Who leads which role now (storage/leader.py) and the sending budget's last seconds
+# (storage/rates.py): the running processes' business, not the branch's data; a restored copy
+# would name holders that are gone, so backups leave them out.
+RUNTIME = frozenset({"leases", "rate_slots", "rate_groups"})
 
 
 def in_dependency_order() -> list[Table]:

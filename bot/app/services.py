@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.app.settings import ConfigError, Settings
+from bot.channels.budget import Budgets
 from bot.reports.paper import written
 from handlers.care.segment_rules import SEGMENTS_FILE, SegmentError, segment_rules
 from handlers.core.context import FileFetcher, FileUnavailable, Options
@@ -66,6 +67,7 @@ class Services:
     links: DeepLinks
     readers: async_sessionmaker[AsyncSession]
     files: Files
+    budgets: Budgets  # each platform's sending budget (bot/channels/budget.py)
 
     async def answer(self, incoming: Incoming) -> list[Reply]:
         """The router's replies to an update, with the papers among them written as PDF files
@@ -73,6 +75,7 @@ class Services:
         return await written(await self.router.handle(incoming), self.renderer)
 
     async def close(self) -> None:
+        await self.budgets.close()
         await self.engine.dispose()
 
 
@@ -123,8 +126,18 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
         sessions, box, FEATURES, options, clock=clock, deep_link=links, fetch_file=files
     )
     renderer = Renderer(settings.lang, settings.zone)
+    budgets = Budgets.for_engine(engine, settings.rate_margin, settings.rate_block)
     return Services(
-        settings, engine, sessions, box, renderer, router, links, reader_factory(engine), files
+        settings,
+        engine,
+        sessions,
+        box,
+        renderer,
+        router,
+        links,
+        reader_factory(engine),
+        files,
+        budgets,
     )
 
 

@@ -20,7 +20,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from bot.channels.outbox import Limits
+from bot.channels.budget import BLOCK, MARGIN, Limits
 from handlers.access.settings import AccessSettings
 from handlers.account.settings import AccountSettings
 from handlers.care.settings import CareSettings
@@ -122,6 +122,12 @@ class Settings(
     outbox_chat_per_second: float = Field(Limits.chat_per_second, gt=0, le=100)
     outbox_group_per_minute: float = Field(Limits.group_per_minute, gt=0, le=1000)
     outbox_max_attempts: int = Field(Limits.max_attempts, ge=1, le=50)
+    # Every message, answer or queued, takes a slot of its platform's budget (shared by all
+    # processes on PostgreSQL: docs/operations.md). The slots are 1 / (limit × margin) apart;
+    # half of what the margin leaves is how late a message may leave after its slot, the other
+    # half is for the network's jitter. A process reserves up to `rate_block` slots at once.
+    rate_margin: float = Field(MARGIN, ge=0.5, lt=1.0)
+    rate_block: int = Field(BLOCK, ge=1, le=30)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @classmethod

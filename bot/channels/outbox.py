@@ -18,6 +18,7 @@ from typing import Protocol, runtime_checkable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.channels.budget import GROUP_SLACK, Budget, Budgets, Limits
 from handlers.core.messages import Reply
 from handlers.core.payload import queued_reply
 from handlers.groups import live
@@ -30,10 +31,6 @@ log = logging.getLogger(__name__)
 BATCH = 100
 IDLE_POLL = 1.0  # seconds; another process's queued rows are seen this fast
 LEADER_RETRY = 5.0
-# Telegram counts in windows we cannot see; pacing a little under the limit avoids 429s,
-# each of which costs a whole retry_after of silence.
-PACING_MARGIN = 0.98
-SLOT_SLACK = 0.005  # seconds
 
 
 @dataclass(frozen=True)
@@ -100,26 +97,16 @@ class Resumable(Protocol):
 PARTS_DONE = "$parts_done"
 
 
-@dataclass(frozen=True)
-class Limits:
-    per_second: float = 30.0  # all chats together
-    chat_per_second: float = 1.0  # one private chat
-    group_per_minute: float = 20.0  # one group chat
-    max_attempts: int = 8
-    retry_base: float = 5.0  # seconds before the first retry; each next waits 3x longer
-
-
 class Pacer:
-    """When the next message may leave, globally and per chat. Times are time.monotonic().
+    """When the next message may leave to each chat (the platform's budget paces them all
+    together: bot/channels/budget.py). Times are time.monotonic().
 
     Rows come in priority order but are not sent strictly in it: a chat that must wait does
     not hold back the chats behind it."""
 
     def __init__(self, limits: Limits) -> None:
-        self.global_gap = 1.0 / (limits.per_second * PACING_MARGIN)
         self.chat_gap = 1.0 / limits.chat_per_second
         self.group_gap = 60.0 / limits.group_per_minute
-        self.next_global = 0.0
         self.next_chat: dict[str, float] = {}
 
     def chat_ready_at(self, chat_id: str) -> float:
@@ -129,27 +116,15 @@ class Pacer:
         """Chats that may not be sent to yet, so a fetch can skip their rows."""
         return [c for c, t in self.next_chat.items() if t > now][:limit]
 
-    def global_ready_at(self) -> float:
-        return self.next_global
-
     def took(self, chat_id: str, to_group: bool, now: float) -> None:
         """A message to the chat leaves now."""
-        # A send that is late only by the event loop's wake-up jitter keeps its slot, so the
-        # jitter does not pile up; one late for a real reason starts the spacing afresh.
-        start = self.next_global if now - self.next_global <= SLOT_SLACK else now
-        self.next_global = start + self.global_gap
-        gap = self.group_gap if to_group else self.chat_gap
-        self.next_chat[chat_id] = now + gap
+        self.hold(chat_id, now + (self.group_gap if to_group else self.chat_gap))
         if len(self.next_chat) > 10_000:  # forget chats whose wait is long over
             self.next_chat = {c: t for c, t in self.next_chat.items() if t > now}
 
-    def sent_elsewhere(self, chat_id: str, count: int, now: float) -> None:
-        """Direct replies to users draw on the same budgets: the queue yields to them."""
-        self.next_global = max(self.next_global, now) + count * self.global_gap
-        self.next_chat[chat_id] = max(self.next_chat.get(chat_id, 0.0), now + self.chat_gap)
-
-    def pause(self, seconds: float, now: float) -> None:
-        self.next_global = max(self.next_global, now + seconds)
+    def hold(self, chat_id: str, until: float) -> None:
+        """Nothing more to the chat before `until`."""
+        self.next_chat[chat_id] = max(self.next_chat.get(chat_id, 0.0), until)
 
 
 def _remember_parts(row: OutboxMessage, done: int) -> None:
@@ -185,6 +160,7 @@ class OutboxSender:
         limits: Limits | Mapping[str, Limits],
         clock: Callable[[], datetime],
         readers: async_sessionmaker[AsyncSession] | None = None,
+        budgets: Budgets | None = None,
     ) -> None:
         self.sessions = sessions
         # Polling for due rows must not take SQLite's write lock every second.
@@ -197,6 +173,9 @@ class OutboxSender:
         self.limits = {p: per.get(p, Limits()) for p in transports}
         self.clock = clock
         self.pacers = {p: Pacer(self.limits[p]) for p in transports}
+        # The platforms' budgets, shared with the direct answers (and on PostgreSQL with the
+        # other processes); a sender of its own (tests, the demo) has them to itself.
+        self.budgets = (budgets or Budgets.in_memory()).all(self.limits)
         self.sent = 0
         # Told how each attempt ended, by platform (the service's metrics): sent, deferred (an
         # edit waiting for its post), throttled (a 429), retry, blocked or failed (given up).
@@ -205,11 +184,6 @@ class OutboxSender:
         self._stopping = False
         self._checked_at = 0.0
         self._task: asyncio.Task[None] | None = None
-
-    def replied(self, chat_id: str, messages: int, platform: str = "telegram") -> None:
-        """The bot just answered a chat with this many messages, outside the queue."""
-        if platform in self.pacers:
-            self.pacers[platform].sent_elsewhere(chat_id, messages, time.monotonic())
 
     def wake(self) -> None:
         """Something was queued in this process: look now instead of at the next poll."""
@@ -297,27 +271,39 @@ class OutboxSender:
         now = time.monotonic()
         return next((r for r in rows if self._pacer(r).chat_ready_at(r.chat_id) <= now), None)
 
-    async def _wait_global_turn(self, pacer: Pacer) -> None:
-        delay = pacer.global_ready_at() - time.monotonic()
-        if delay > 0:
-            await asyncio.sleep(delay)
-
     async def _send(self, row: OutboxMessage) -> None:
-        # Claimed before waiting for the global turn, so the commit overlaps the wait.
+        budget = self.budgets[row.platform]
+        if row.to_group and not await self._group_turn(row, budget):
+            return
+        counted = time.monotonic()
+        # Claimed before waiting for the slot, so the commit overlaps the wait.
         async with self.sessions.begin() as session:
             if not await outbox.start_sending(session, row):
                 return
             # A sender that lost its lease claims nothing; a takeover waits for this commit,
             # so the new leader's recovery sees the claim.
             await self.leadership.fence(session)
-        pacer = self._pacer(row)
-        await self._wait_global_turn(pacer)
-        pacer.took(row.chat_id, row.to_group, time.monotonic())
-        outcome = await self._deliver(row)
+        await budget.take(urgent=False)
+        now, pacer = time.monotonic(), self._pacer(row)
+        # Counted in its group's limit too long before it leaves (a pause, a burst of direct
+        # answers): counted again, or tried when the group's minute allows.
+        if row.to_group and now - counted > GROUP_SLACK and not await self._group_turn(row, budget):
+            outcome: Outcome = Deferred(pacer.chat_ready_at(row.chat_id) - now, "group limit")
+        else:
+            pacer.took(row.chat_id, row.to_group, now)
+            outcome = await self._deliver(row)
         async with self.sessions.begin() as session:
             session.add(row)
             ended = await self._record(session, row, outcome)
         self.on_attempt(row.platform, ended)
+
+    async def _group_turn(self, row: OutboxMessage, budget: Budget) -> bool:
+        """Count the message in its group's limit; when the group's minute is full, its
+        chat waits (the sender goes on with the others)."""
+        wait = await budget.enter_group(row.chat_id)
+        if wait > 0:
+            self._pacer(row).hold(row.chat_id, time.monotonic() + wait)
+        return wait <= 0
 
     async def _deliver(self, row: OutboxMessage) -> Outcome:
         if live.LIVE in row.payload:
@@ -363,7 +349,7 @@ class OutboxSender:
             return "sent"
         if isinstance(outcome, Throttled):
             _remember_parts(row, outcome.done)
-            self._pacer(row).pause(outcome.seconds, time.monotonic())
+            await self.budgets[row.platform].pause(outcome.seconds)
             due = now + timedelta(seconds=outcome.seconds)
             outbox.retry_later(row, due, f"429 retry after {outcome.seconds:g}s", counts=False)
             log.info("rate limited by %s: pausing %.1f s", row.platform, outcome.seconds)

@@ -68,19 +68,17 @@ def test_images_and_files_are_not_queued() -> None:
         reply_out(Reply(Msg("k", when=object())))
 
 
-def test_pacer_spaces_sends_globally_per_chat_and_per_group() -> None:
+def test_pacer_spaces_sends_per_chat_and_per_group() -> None:
     pacer = Pacer(Limits(per_second=10, chat_per_second=1, group_per_minute=20))
     pacer.took("a", False, 100.0)
-    assert pacer.global_ready_at() == pytest.approx(100.0 + 1 / (10 * 0.98))
     assert pacer.chat_ready_at("a") == pytest.approx(101.0)
     assert pacer.chat_ready_at("b") == 0.0
     pacer.took("-100", True, 100.2)
     assert pacer.chat_ready_at("-100") == pytest.approx(103.2)
-    # Late departures never bunch up: the next gap counts from the actual send.
-    pacer.took("c", False, 105.0)
-    assert pacer.global_ready_at() == pytest.approx(105.0 + 1 / 9.8)
-    pacer.pause(2.0, 105.0)
-    assert pacer.global_ready_at() == pytest.approx(107.0)
+    pacer.hold("-100", 150.0)  # the group's minute is full elsewhere
+    pacer.took("-100", True, 101.0)
+    assert pacer.chat_ready_at("-100") == 150.0
+    assert pacer.waiting_chats(102.0) == ["-100"]
 
 
 def test_backoff_grows_to_a_cap_with_jitter() -> None:

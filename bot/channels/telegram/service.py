@@ -8,20 +8,22 @@ mode our aiohttp server receives the POSTs and checks the secret token.
 import hmac
 import json
 import logging
-from collections.abc import Callable
 from urllib.parse import urlparse
 
 from aiohttp import web
 from telegram import Bot, BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeChat, Update
 from telegram.error import TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+from telegram.ext import Application, ApplicationBuilder
 
 from bot.app.services import Services
+from bot.app.settings import Settings
+from bot.channels.budget import Limits
 from bot.channels.faults import answer, crash_point
 from bot.channels.inbox import InboxWorker
 from bot.channels.telegram.convert import PLATFORM, to_incoming
 from bot.channels.telegram.deliver import TelegramTransport
 from bot.channels.telegram.intake import POLLER, Poller, arrival, set_webhook_once
+from bot.channels.telegram.limiter import BudgetLimiter
 from bot.channels.telegram.send import send_replies
 from bot.channels.telegram.transport import AiohttpRequest
 from handlers.account.help import visible_commands
@@ -36,14 +38,26 @@ log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
+def telegram_limits(settings: Settings) -> Limits:
+    """Telegram's budget, from the OUTBOX_ settings (the outbox and the answers share it)."""
+    return Limits(
+        per_second=settings.outbox_per_second,
+        chat_per_second=settings.outbox_chat_per_second,
+        group_per_minute=settings.outbox_group_per_minute,
+        max_attempts=settings.outbox_max_attempts,
+    )
+
+
 class TelegramService:
     def __init__(self, services: Services) -> None:
         self.services = services
         self.settings = services.settings
+        # Direct answers and the outbox draw on one budget (bot/channels/budget.py).
+        self.budget = services.budgets.of(PLATFORM, telegram_limits(self.settings))
         self.application = self._build()
         base = self.settings.telegram_base_url
-        # The outbox's own Bot: no PTB rate limiter (the sender paces and retries) and its own
-        # connections, so a long broadcast never queues behind answers to users.
+        # The outbox's own Bot: no PTB rate limiter (the sender takes its slots and retries)
+        # and its own connections, so a long broadcast never queues behind answers to users.
         self.outbox_bot = Bot(
             self.settings.require_telegram_token(),
             base_url=f"{base}/bot",
@@ -51,8 +65,6 @@ class TelegramService:
             request=AiohttpRequest(pool_size=2),
         )
         self.transport = TelegramTransport(self.outbox_bot, services.renderer)
-        # Told how many replies went out, so the outbox leaves room for them in the budget.
-        self.on_replied: Callable[[str, int], None] = lambda _chat, _count: None
         self.inbox = InboxWorker(
             services.sessions,
             services.box,
@@ -84,7 +96,7 @@ class TelegramService:
             .get_updates_request(self._updates_request)
         )
         if self.settings.telegram_rate_limit:
-            builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+            builder = builder.rate_limiter(BudgetLimiter(self.budget))
         application = builder.updater(None).build()  # the inbox takes updates in (intake.py)
         return application
 
@@ -95,9 +107,6 @@ class TelegramService:
             return
         replies = await self.services.answer(incoming)
         await send_replies(bot, update, replies, self.services.renderer)
-        for reply in replies:
-            if not reply.toast:
-                self.on_replied(reply.chat or incoming.chat_id, 1)
         for reply in replies:
             if reply.menu_role is not None and incoming.is_private:
                 await self.set_chat_menu(int(incoming.chat_id), reply.menu_role)

@@ -11,8 +11,9 @@ router's dedup, by MsgId), and one acknowledged is handled even if this process 
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from functools import partial
+from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -21,6 +22,7 @@ from wechatpy.exceptions import InvalidSignatureException
 
 from bot.app.services import Services
 from bot.app.settings import Settings
+from bot.channels.budget import paced
 from bot.channels.faults import answer, crash_point
 from bot.channels.inbox import InboxWorker
 from bot.channels.wecom.appchats import AppChatSync
@@ -33,7 +35,7 @@ from bot.channels.wecom.convert import (
     log_ref,
     to_incoming,
 )
-from bot.channels.wecom.deliver import WeComTransport, retried
+from bot.channels.wecom.deliver import WECOM_LIMITS, WeComTransport, retried
 from bot.channels.wecom.render import card_update, text_message
 from handlers.core.context import FileUnavailable
 from handlers.core.incoming import Attachment
@@ -65,8 +67,8 @@ class WeComService:
         self.appchats = AppChatSync(
             self.client, services.sessions, services.readers, services.router.clock
         )
-        # Told how many replies went out, so the outbox leaves room for them in the budget.
-        self.on_replied: Callable[[str, int, str], None] = lambda _chat, _count, _p: None
+        # Every call of a direct answer takes its slot in WeCom's budget, as queued ones do.
+        self.budget = services.budgets.of(PLATFORM, WECOM_LIMITS)
 
     async def start(self) -> None:
         await self.client.token()  # a wrong secret or unreachable API stops start-up here
@@ -150,8 +152,7 @@ class WeComService:
                     await self._edit(incoming.chat_id, callback, reply)
                     callback = Callback(incoming)  # a response code serves once
                 else:
-                    await self.transport.send_reply(incoming.chat_id, reply)
-            self.on_replied(incoming.chat_id, len(replies), PLATFORM)
+                    await self.transport.send_reply(incoming.chat_id, reply, call=self._call)
         except WeComError as err:
             log.warning("reply to WeCom user %s failed: %s", log_ref(incoming.chat_id), err)
         except Exception:
@@ -163,15 +164,20 @@ class WeComService:
         update = card_update(reply, self.services.renderer, callback.task_id)
         code = callback.response_code or ""
         try:
-            await retried(lambda: self.client.update_card(userid, code, update.change))
+            await self._call(lambda: self.client.update_card(userid, code, update.change))
         except WeComError as err:  # expired code or a deleted card: send it anew instead
             log.info("could not update the WeCom card (%s); sending anew", err)
-            await self.transport.send_reply(userid, reply)
+            await self.transport.send_reply(userid, reply, call=self._call)
             return
         if update.resend:
-            await self.transport.send_reply(userid, reply)
+            await self.transport.send_reply(userid, reply, call=self._call)
         for text in update.texts:
-            await retried(partial(self.client.send, userid, text_message(text)))
+            await self._call(partial(self.client.send, userid, text_message(text)))
+
+    async def _call(self, request: Callable[[], Awaitable[Any]]) -> Any:
+        """One API call of a direct answer: its slot in the budget, then the call, retried
+        (each try takes a slot of its own)."""
+        return await retried(paced(self.budget, request))
 
 
 def _fresh(stamp: str) -> bool:
