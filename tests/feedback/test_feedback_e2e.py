@@ -53,7 +53,9 @@ async def test_named_and_anonymous_over_the_platform(
     changed = {
         t for t in set(before) | set(after) if set(before.get(t, [])) != set(after.get(t, []))
     }
-    assert changed == {"feedback_boxes", "processed_updates"}, changed
+    # On PostgreSQL the answers also moved the platform's shared send slot (rate_slots: one
+    # row per platform, where its next free slot begins; no chat, no person).
+    assert changed - {"rate_slots"} == {"feedback_boxes", "processed_updates"}, changed
 
     await member.say(f"/feedback {QUESTION}")
     await heard(member, "已提交意见 #1（实名）")
