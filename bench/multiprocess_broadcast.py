@@ -44,7 +44,7 @@ from storage.db import create_engine  # noqa: E402
 from storage.leader import LEASE_SECONDS  # noqa: E402
 from tests.support.balancer import round_robin  # noqa: E402
 from tests.support.fake_telegram import FakeTelegram  # noqa: E402
-from tests.support.windows import busiest  # noqa: E402
+from tests.support.sends import Tally, busiest  # noqa: E402
 
 FIRST_ASKING = 90_000_000
 FREEZE = LEASE_SECONDS + 5.0  # longer than the lease: another process takes over meanwhile
@@ -120,27 +120,6 @@ class Cluster:
             await asyncio.to_thread(process.wait, 30)
 
 
-class Tally:
-    """Notice copies per chat, counted from the calls the fake accepted since the last look: a
-    recount of 10,000 calls every quarter second held the fake's event loop for milliseconds,
-    which showed as jitter in the times it records."""
-
-    def __init__(self, fake: FakeTelegram) -> None:
-        self.fake = fake
-        self.seen = 0
-        self.copies: Counter[int] = Counter()
-
-    def __call__(self) -> Counter[int]:
-        new = self.fake.sent[self.seen :]
-        self.seen += len(new)
-        self.copies.update(
-            int(c.params["chat_id"])
-            for c in new
-            if c.method == "sendMessage" and MARK in str(c.params.get("text", ""))
-        )
-        return self.copies
-
-
 async def fail(cluster: Cluster, delivered: Tally, recipients: int) -> dict[float, str]:
     """The three failures at a quarter, a half and three quarters of the notice; when each
     happened (the fake's clock) and what it was."""
@@ -202,7 +181,7 @@ def measure(fake: FakeTelegram, recipients: int, asking: int, limit: float) -> O
     stalls = sum(b - a for a, b in itertools.pairwise(times) if b - a > 1.0)
     asked = range(FIRST_ASKING, FIRST_ASKING + asking)
     sends = [c.at for c in fake.sent if c.method.startswith("send")]
-    copies = Tally(fake)()
+    copies = Tally(fake, MARK)()
     return Outcome(
         processes=0,
         recipients=recipients,
@@ -245,7 +224,7 @@ async def run(url: str, processes: int, args: argparse.Namespace, log: IO[bytes]
             await fake.wait_until(ready, timeout=120)
             fake.push_message(int(secretary), f"/broadcast {MARK}：请于本周五前完成年度学习总结。")
             asking = asyncio.create_task(ask(fake, args.asking))
-            delivered = Tally(fake)
+            delivered = Tally(fake, MARK)
             events = await fail(cluster, delivered, args.recipients) if processes > 1 else {}
             await until(delivered, args.recipients)
             await asking
