@@ -67,6 +67,12 @@ class FakeApi:
                 raise TimeoutError(f"only {await self.sent()} of {target} replies arrived")
             await asyncio.sleep(0.02)
 
+    async def set_webhook(self, url: str, secret: str) -> None:
+        """Point the fake's webhook deliveries at `url`, as a bot's setWebhook does."""
+        body = {"url": url, "secret_token": secret}
+        async with self.http.post(f"{self.base_url}/bot{TOKEN}/setWebhook", json=body) as resp:
+            resp.raise_for_status()
+
     async def close(self) -> None:
         await self.http.close()
         self.process.terminate()
@@ -74,11 +80,13 @@ class FakeApi:
 
 
 @asynccontextmanager
-async def fake_api() -> AsyncIterator[FakeApi]:
+async def fake_api(*options: str) -> AsyncIterator[FakeApi]:
+    """The fake in a child process, started with the command-line `options` of
+    tests/support/fake_telegram/__main__.py."""
     port = free_port()
     # Started once, before anything is measured, so blocking here costs nothing.
     process = subprocess.Popen(  # noqa: ASYNC220
-        [sys.executable, "-m", "tests.support.fake_telegram", "--port", str(port)],
+        [sys.executable, "-m", "tests.support.fake_telegram", "--port", str(port), *options],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,

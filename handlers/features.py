@@ -5,6 +5,7 @@ from handlers import (
     access,
     archive,
     branches,
+    disclosure,
     dues,
     evaluation,
     groups,
@@ -15,6 +16,7 @@ from handlers import (
     notices,
     orglife,
     pipeline,
+    record_year,
     rollcall,
     study,
     surveys,
@@ -34,9 +36,20 @@ from handlers.account import (  # noqa: F401
     record,
     roster_export,
 )
-from handlers.care import excuse, listing, notes  # noqa: F401  (they register on care's feature)
+
+# They register on care's feature.
+from handlers.care import (  # noqa: F401
+    clusters,
+    excuse,
+    listing,
+    notes,
+    segment_actions,
+    segments,
+)
 from handlers.care.feature import feature as care
 from handlers.core.registry import Feature
+from handlers.feedback import committee, send, status  # noqa: F401  (they register on its feature)
+from handlers.feedback.feature import feature as feedback
 
 FEATURES: tuple[Feature, ...] = (
     help.feature,
@@ -62,5 +75,8 @@ FEATURES: tuple[Feature, ...] = (
     surveys.feature,
     access.feature,
     evaluation.feature,
+    record_year.feature,
     care,
+    feedback,
+    disclosure.feature,
 )

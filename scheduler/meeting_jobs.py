@@ -27,7 +27,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.core.context import Options
-from handlers.meetings.domain import auto_open, finalize, nudge_inactive, planned_for, remind
+from handlers.meetings.domain import auto_open, finalize, planned_for, remind
 from handlers.meetings.group_checkin import rotate_codes as redraw_group_codes
 from handlers.meetings.settings import MeetingSettings
 from scheduler.context import current, current_scheduler
@@ -262,22 +262,6 @@ async def rotate_codes() -> int:
     if count:
         ctx.wake_sender()
     return count
-
-
-async def monthly_nudge() -> int:
-    """长期不参加组织生活的党员: remind them kindly and tell their secretaries."""
-    ctx = current()
-    async with ctx.transaction() as session:
-        options = ctx.options
-        nudged = await nudge_inactive(
-            session,
-            ctx.box,
-            ctx.clock(),
-            options.of(MeetingSettings).inactive_months,
-            options.timezone,
-        )
-    ctx.wake_sender()
-    return nudged
 
 
 JOBS: dict[str, Callable[..., Awaitable[object]]] = {

@@ -1,13 +1,15 @@
 """The daily reminders job: the development pipeline's deadlines to secretaries, talk reminders
 to contact persons, thought reports due, organisational life still missing before a period
-ends, meeting minutes not handed in, the six-month rule's notices (handlers/care), and (on
-its day of the month) dues owed."""
+ends, meeting minutes not handed in, the six-month rule's notices (handlers/care), the
+feedback boxes opened and the items left unanswered (handlers/feedback), and (on its day of
+the month) dues owed."""
 
 import logging
 
 from handlers.care.alerts import remind_care
 from handlers.dues.remind import remind_unpaid
 from handlers.dues.settings import DuesSettings
+from handlers.feedback.daily import open_boxes_daily, remind_unanswered
 from handlers.minutes.reminders import remind_missing_minutes
 from handlers.orglife.reminders import remind_missing
 from handlers.pipeline.reminders import remind_contact_talks, remind_deadlines
@@ -34,6 +36,8 @@ async def daily() -> dict[str, int]:
         "orglife": remind_missing,
         "minutes": remind_missing_minutes,
         "care": remind_care,
+        "feedback_opened": open_boxes_daily,
+        "feedback": remind_unanswered,
     }
     if now.astimezone(ctx.options.timezone).day == ctx.options.of(DuesSettings).dues_remind_day:
         parts["dues"] = remind_unpaid

@@ -54,7 +54,6 @@ JOB_TABLE = "apscheduler_jobs"
 MISFIRE_GRACE_SECONDS = 3600
 HOUSEKEEPING = "housekeeping.daily"
 NOTICE_SUMMARIES = "notices.summaries"
-NUDGE = "members.nudge.monthly"
 SYNC_EVERY_SECONDS = 10
 LEADER_CHECK_SECONDS = 5.0
 CHAIN_WALK_AFTER_START = timedelta(minutes=1)  # after the start-up work has settled
@@ -173,13 +172,6 @@ def add_standing_jobs(scheduler: AsyncIOScheduler, options: Options) -> None:
         id=meeting_jobs.CODES,
         replace_existing=True,
         misfire_grace_time=30,  # a turn missed is overtaken by the next one
-    )
-    scheduler.add_job(
-        meeting_jobs.monthly_nudge,
-        CronTrigger(day=1, hour=9, minute=0, timezone=zone),
-        id=NUDGE,
-        replace_existing=True,
-        misfire_grace_time=24 * 3600,  # a day late is better than a month late
     )
     scheduler.add_job(
         watch_jobs.survey_deadlines,

@@ -23,6 +23,8 @@ READ_KINDS = (
     "thought.viewed",
     "candidates.viewed",
     "survey.results_viewed",
+    "segments.viewed",
+    "clusters.viewed",
 )
 REFUSED = "access.refused"
 ALERT = "access.alert"

@@ -1,6 +1,6 @@
-"""An encrypted, shuffled list of ballots, as anonymous surveys and votes keep them: one
-sealed value per box, each ballot inserted at a random place, so neither row order nor ids
-nor times say whose ballot is whose."""
+"""An encrypted, shuffled list of ballots, as anonymous surveys, votes and feedback keep
+them: one sealed value per box, each ballot inserted at a random place, so neither row order
+nor ids nor times say whose ballot is whose."""
 
 import json
 import secrets
@@ -15,10 +15,15 @@ def opened(box: SecretBox, sealed: bytes | None) -> list[dict[str, Any]]:
     return list(json.loads(text)) if text else []
 
 
+def sealed_again(box: SecretBox, ballots: list[dict[str, Any]]) -> bytes:
+    """The ballots sealed as a box, in the order given."""
+    resealed = box.encrypt(json.dumps(ballots, ensure_ascii=False))
+    assert resealed is not None  # a list always encrypts to a token
+    return resealed
+
+
 def put_in(box: SecretBox, sealed: bytes | None, ballot: dict[str, Any]) -> tuple[bytes, int]:
     """The box sealed again with `ballot` at a random place, and how many it now holds."""
     ballots = opened(box, sealed)
     ballots.insert(secrets.randbelow(len(ballots) + 1), ballot)
-    resealed = box.encrypt(json.dumps(ballots, ensure_ascii=False))
-    assert resealed is not None  # a list always encrypts to a token
-    return resealed, len(ballots)
+    return sealed_again(box, ballots), len(ballots)

@@ -49,16 +49,46 @@ async def attendance(
             found = counts.setdefault(member_id, {})
             found[presence] = int(n)
             found["late"] = found.get("late", 0) + int(late or 0)
-    return {
-        member_id: AttendanceCounts(
-            present=found.get(Presence.PRESENT, 0),
-            online=found.get(Presence.ONLINE, 0),
-            late=found.get("late", 0),
-            excused=found.get(Presence.EXCUSED, 0),
-            absent=found.get(Presence.ABSENT, 0),
+    return {member_id: _counts(found) for member_id, found in counts.items()}
+
+
+def _counts(found: dict[str, int]) -> AttendanceCounts:
+    return AttendanceCounts(
+        present=found.get(Presence.PRESENT, 0),
+        online=found.get(Presence.ONLINE, 0),
+        late=found.get("late", 0),
+        excused=found.get(Presence.EXCUSED, 0),
+        absent=found.get(Presence.ABSENT, 0),
+    )
+
+
+async def attendance_by_kind(
+    session: AsyncSession, member_id: int, since: datetime, until: datetime
+) -> dict[str, AttendanceCounts]:
+    """One member's finalised meetings in [since, until) by meeting kind, by how they took
+    part (as `attendance` counts them)."""
+    query = (
+        select(
+            Meeting.kind,
+            Attendance.presence,
+            func.count(),
+            func.sum(case((Attendance.late, 1), else_=0)),
         )
-        for member_id, found in counts.items()
-    }
+        .join(Meeting, Meeting.id == Attendance.meeting_id)
+        .where(
+            Attendance.member_id == member_id,
+            Meeting.status == MeetingStatus.FINISHED,
+            Meeting.starts_at >= since,
+            Meeting.starts_at < until,
+        )
+        .group_by(Meeting.kind, Attendance.presence)
+    )
+    counts: dict[str, dict[str, int]] = {}
+    for kind, presence, n, late in (await session.execute(query)).all():
+        found = counts.setdefault(kind, {})
+        found[presence] = int(n)
+        found["late"] = found.get("late", 0) + int(late or 0)
+    return {kind: _counts(found) for kind, found in counts.items()}
 
 
 def _attendance_queries(

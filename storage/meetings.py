@@ -252,42 +252,6 @@ async def mark_synced(session: AsyncSession, planned: Meeting) -> None:
     )
 
 
-async def long_absent(
-    session: AsyncSession, branch_id: int, since: datetime
-) -> list[tuple[int, str]]:
-    """Active members of the branch, members of it since before `since` (one who moved in
-    later has not been in it long enough to tell), who were recorded absent at a meeting
-    since then and attended none (on site or online)."""
-    took_part = (
-        select(Attendance.member_id)
-        .join(Meeting, Meeting.id == Attendance.meeting_id)
-        .where(
-            Attendance.presence.in_((Presence.PRESENT, Presence.ONLINE)),
-            Meeting.starts_at >= since,
-        )
-    )
-    missed = (
-        select(Attendance.member_id)
-        .join(Meeting, Meeting.id == Attendance.meeting_id)
-        .where(Attendance.presence == Presence.ABSENT, Meeting.starts_at >= since)
-    )
-    settled = select(Membership.member_id).where(
-        Membership.branch_id == branch_id, Membership.until.is_(None), Membership.since < since
-    )
-    query = (
-        select(Member.id, Member.name)
-        .where(
-            Member.branch_id == branch_id,
-            Member.active.is_(True),
-            Member.id.in_(settled),
-            Member.id.not_in(took_part),
-            Member.id.in_(missed),
-        )
-        .order_by(Member.id)
-    )
-    return [(int(i), str(n)) for i, n in (await session.execute(query)).all()]
-
-
 _RECENTLY_OPENED = (
     select(Meeting)
     .where(Meeting.checkin_opened_at.is_not(None), Meeting.starts_at > bindparam("since"))

@@ -24,9 +24,11 @@ async def audience_ids(
     interns_only: bool = False,
     stage: str | None = None,
     unacked_of: int | None = None,
+    among: Sequence[int] | None = None,
     exclude: int | None = None,
 ) -> list[int]:
-    """Active members of the branches matching one filter, in id order."""
+    """Active members of the branches matching one filter (`among`: of those listed), in id
+    order."""
     query = select(Member.id).where(Member.branch_id.in_(branch_ids), Member.active.is_(True))
     if interns_only:
         query = query.where(Member.remote_until >= today)
@@ -37,6 +39,8 @@ async def audience_ids(
             NoticeRecipient.notice_id == unacked_of, NoticeRecipient.acked_at.is_(None)
         )
         query = query.where(Member.id.in_(waiting))
+    if among is not None:
+        query = query.where(Member.id.in_(among))
     if exclude is not None:
         query = query.where(Member.id != exclude)
     return list((await session.scalars(query.order_by(Member.id))).all())

@@ -30,6 +30,10 @@ HISTORY_KINDS = (
 )
 
 
+# The kinds of those that record a move made (a transfer, a leaving), for the annual record.
+MOVE_KINDS = ("member.transferred", "member.left", "member.transferred_in")
+
+
 async def open_membership(
     session: AsyncSession, member_id: int, branch_id: int, since: datetime, reason: str
 ) -> None:
@@ -118,6 +122,12 @@ async def history(session: AsyncSession, member_id: int, limit: int) -> Sequence
         .limit(limit)
     )
     return list(reversed((await session.scalars(query)).all()))
+
+
+async def moves_traced(session: AsyncSession, member_id: int) -> Sequence[Trace]:
+    """The member's transfers and leavings as traced, oldest first."""
+    query = select(Trace).where(Trace.member_id == member_id, Trace.kind.in_(MOVE_KINDS))
+    return (await session.scalars(query.order_by(Trace.id))).all()
 
 
 async def move_membership(

@@ -5,6 +5,7 @@ from sqlalchemy import MetaData, Table
 
 from storage import (  # noqa: F401  (their tables join Base.metadata)
     care_models,
+    feedback_models,
     group_models,
     inbox_models,
     minutes_models,

@@ -110,6 +110,11 @@ TRACE_KINDS: dict[str, str] = {
     "data: measures (each: count, since, threshold), listed (at six months, in the list)",
     "care.reminded": "a member was kindly reminded at four months; ref: care:MEMBER; data: "
     "measures (each: count, since, threshold)",
+    "segments.viewed": "a branch's groups of members (/segments) were viewed, or one group's "
+    "talk list; ref: branch:ID; data: members, groups (id: how many) or segment, names (whether "
+    "names were shown), window, version, for (talk); never who is in which group",
+    "clusters.viewed": "the school's members in kinds by k-means (/clusters) were viewed; data: "
+    "members, k, silhouette, sizes, branches, window; never a name",
     "quiz.started": "a member began a quiz; ref: quiz:ID; data: mode, counted, questions",
     "quiz.answered": "a quiz question was answered; data: question, correct, seconds taken",
     "quiz.completed": "a quiz ended; data: score, total, counted, streak (or abandoned/expired)",
@@ -143,6 +148,19 @@ TRACE_KINDS: dict[str, str] = {
     "survey.closed": "a survey closed (deadline or by hand); data: answers, audience",
     "survey.reminded": "those who had not answered were reminded; data: how many",
     "survey.results_viewed": "someone viewed a survey's results; data: answers, withheld",
+    "feedback.submitted": "a suggestion or concern reached the branch committee (意见箱); ref: "
+    "feedback:ID; a named one when sent (member and actor: its sender), an anonymous one when "
+    "its branch's box is opened after the day it was sent (no member, no actor); data: "
+    "anonymous, on (that day)",
+    "feedback.answered": "the committee answered an item (never what it said); ref: feedback:ID; "
+    "member: a named item's sender; data: answer (its number), told (the sender was told)",
+    "feedback.closed": "an item was closed; ref: feedback:ID; member: a named item's sender; "
+    "data: answers (how many it had)",
+    "feedback.reminded": "a branch's secretaries were reminded of an item unanswered for 14 days "
+    "(then weekly); ref: feedback:ID; data: days, reminder (which one)",
+    "disclosure.published": "the secretary made a decision of a 支部党员大会 public (党务公开); "
+    "ref: decision:ID; data: meeting",
+    "disclosure.withdrawn": "a published decision was withdrawn; ref: decision:ID; data: meeting",
     "access.refused": (
         "a command or a record was refused (role, private, branch, scope, missing, code); "
         "data: command, reason, target (the record asked for; also the ref)"

@@ -1,6 +1,7 @@
 """Queries over votes (表决): who may vote and who did, the sealed box, the open votes."""
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -142,3 +143,21 @@ async def grades(session: AsyncSession, vote_id: int) -> dict[int, AppraisalGrad
 async def latest_of_kind(session: AsyncSession, branch_id: int, kind: str) -> Vote | None:
     query = select(Vote).where(Vote.branch_id == branch_id, Vote.kind == kind)
     return (await session.scalars(query.order_by(Vote.id.desc()).limit(1))).first()
+
+
+async def grades_of_member(
+    session: AsyncSession, member_id: int, kind: str, since: datetime, until: datetime
+) -> Sequence[AppraisalGrade]:
+    """The grades a member was given in the votes of `kind` opened in [since, until)."""
+    query = (
+        select(AppraisalGrade)
+        .join(Vote, Vote.id == AppraisalGrade.vote_id)
+        .where(
+            AppraisalGrade.member_id == member_id,
+            Vote.kind == kind,
+            Vote.opened_at >= since,
+            Vote.opened_at < until,
+        )
+        .order_by(Vote.opened_at, Vote.id)
+    )
+    return (await session.scalars(query)).all()

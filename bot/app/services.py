@@ -7,9 +7,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.app.settings import ConfigError, Settings
 from bot.channels.budget import Budgets
+from bot.reports.paper import written
+from handlers.care.segment_rules import SEGMENTS_FILE, SegmentError, segment_rules
 from handlers.core.context import FileFetcher, FileUnavailable, Options
 from handlers.core.i18n import Renderer
-from handlers.core.incoming import Attachment
+from handlers.core.incoming import Attachment, Incoming
+from handlers.core.messages import Reply
 from handlers.core.router import Clock, Router, utc_now
 from handlers.evaluation.indicators import INDICATORS_FILE, IndicatorError, indicator_set
 from handlers.features import FEATURES
@@ -66,6 +69,11 @@ class Services:
     files: Files
     budgets: Budgets  # each platform's sending budget (bot/channels/budget.py)
 
+    async def answer(self, incoming: Incoming) -> list[Reply]:
+        """The router's replies to an update, with the papers among them written as PDF files
+        in the deployment's language (a handler describes a paper; the edge writes it)."""
+        return await written(await self.router.handle(incoming), self.renderer)
+
     async def close(self) -> None:
         await self.budgets.close()
         await self.engine.dispose()
@@ -95,9 +103,20 @@ def check_indicators(settings: Settings) -> None:
         raise ConfigError(str(path), str(err)) from None
 
 
+def check_segments(settings: Settings) -> None:
+    """The groups of /segments (SEGMENTS_FILE, or the packaged file) are read at start-up
+    too, so a mistake stops the service with one line instead of failing /segments."""
+    path = settings.segments_file or SEGMENTS_FILE
+    try:
+        segment_rules(settings.segments_file)
+    except SegmentError as err:
+        raise ConfigError(str(path), str(err)) from None
+
+
 def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
     check_rules()
     check_indicators(settings)
+    check_segments(settings)
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine, {DELIVER_TO: settings.deliver_to})
     box = SecretBox(settings.require_secret_key())

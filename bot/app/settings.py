@@ -23,6 +23,7 @@ from pydantic_settings import (
 from bot.channels.budget import BLOCK, MARGIN, Limits
 from handlers.access.settings import AccessSettings
 from handlers.account.settings import AccountSettings
+from handlers.care.settings import CareSettings
 from handlers.dues.settings import DuesSettings
 from handlers.evaluation.settings import EvaluationSettings
 from handlers.groups.settings import GroupSettings
@@ -70,6 +71,7 @@ class Settings(
     SurveySettings,
     AccessSettings,
     EvaluationSettings,
+    CareSettings,
     GroupSettings,
     BaseSettings,
 ):

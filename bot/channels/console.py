@@ -15,7 +15,8 @@ from bot.app.services import Services
 from bot.channels.outbox import Failed, Outcome, Sent
 from handlers.account.members import link_account
 from handlers.core.incoming import Incoming
-from handlers.core.messages import Button, Reply
+from handlers.core.messages import Button, Msg, Reply
+from handlers.core.router import StoreUnavailable
 from storage import people
 from storage.files import private_dir, write_private
 from storage.models import Member
@@ -45,7 +46,11 @@ class ConsoleChat:
             text="" if callback else line,
             callback_data=callback,
         )
-        return self.show(await self.services.router.handle(incoming))
+        try:
+            replies = await self.services.answer(incoming)
+        except StoreUnavailable:  # the demo's database file locked or gone: say so, go on
+            return [self.services.renderer.render(Msg("console.store_unavailable"))]
+        return self.show(replies)
 
     def show(self, replies: list[Reply]) -> list[str]:
         render = self.services.renderer.render

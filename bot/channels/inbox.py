@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.faults import crash_point
+from handlers.core.router import StoreUnavailable
 from storage import inbox
 from storage.crypto import SecretBox
 from storage.driven import drive
@@ -35,6 +36,9 @@ FORGET_SOON = 0.05
 # An update whose handling killed this many processes (or outlived their leases) is dropped,
 # so one poisoned update does not block its chat for ever.
 MAX_ATTEMPTS = 5
+# Seconds between tries of an update the database was unreachable for, doubling up to the last.
+FIRST_RETRY = 0.5
+LAST_RETRY = 30.0
 Handle = Callable[[str], Awaitable[None]]
 
 
@@ -231,10 +235,22 @@ class InboxWorker:
             log.error("dropping %s update %s: tried %d times", self.platform, row.update_key,
                       row.attempts - 1)  # fmt: skip
             return
-        try:
-            await self.handle(row.body)
-        except Exception:  # the router answers its own failures: this is the adapter's
-            log.exception("handling %s update %s failed", self.platform, row.update_key)
+        crash_point("inbox.handling")
+        pause = FIRST_RETRY
+        while True:
+            try:
+                await self.handle(row.body)
+            except StoreUnavailable:
+                # Nothing of it was recorded: keep it (claimed, renewed) and try again, at
+                # growing intervals, until the database answers or this process stops.
+                log.warning("the database is unreachable; %s update %s waits %.0f s",
+                            self.platform, row.update_key, pause)  # fmt: skip
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, LAST_RETRY)
+                continue
+            except Exception:  # the router answers its own failures: this is the adapter's
+                log.exception("handling %s update %s failed", self.platform, row.update_key)
+            break
         crash_point("inbox.handled")
 
     async def _renew_forever(self) -> None:

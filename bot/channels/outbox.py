@@ -44,6 +44,9 @@ class Throttled:
 
     seconds: float
     done: int = 0
+    # The limit is the chat's own (a WeCom group robot's 20 a minute): only that chat waits,
+    # not the platform's other chats.
+    chat_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -349,7 +352,10 @@ class OutboxSender:
             return "sent"
         if isinstance(outcome, Throttled):
             _remember_parts(row, outcome.done)
-            await self.budgets[row.platform].pause(outcome.seconds)
+            if outcome.chat_only:
+                self._pacer(row).hold(row.chat_id, time.monotonic() + outcome.seconds)
+            else:
+                await self.budgets[row.platform].pause(outcome.seconds)
             due = now + timedelta(seconds=outcome.seconds)
             outbox.retry_later(row, due, f"429 retry after {outcome.seconds:g}s", counts=False)
             log.info("rate limited by %s: pausing %.1f s", row.platform, outcome.seconds)

@@ -1,5 +1,6 @@
-"""`branchbot report`: the scorecard (bot/cli/scorecard.py), or with `--view candidates|awards`
-the side-by-side table as Excel, CSV or JSON.
+"""`branchbot report`: the scorecard (bot/cli/scorecard.py), the members' annual records with
+`--view record` (bot/cli/record.py), or with `--view candidates|awards` the side-by-side table
+as Excel, CSV or JSON.
 
 The figures come from handlers/pipeline/candidates.py (the same as /candidates in chat); the
 headers, the meaning of each column and the checklist wording are rendered here, in the
@@ -15,6 +16,7 @@ from typing import Any
 import click
 
 from bot.app.settings import Settings
+from bot.cli.record import record_report
 from bot.cli.scorecard import scorecard_report
 from bot.cli.support import (
     now,
@@ -27,7 +29,7 @@ from bot.cli.support import (
     usage_error,
 )
 from handlers.common.cells import csv_bytes
-from handlers.common.periods import Period
+from handlers.common.periods import YEARS, Period
 from handlers.core.context import Options
 from handlers.core.i18n import Renderer
 from handlers.core.messages import Msg
@@ -48,15 +50,21 @@ SCORECARD_FORMATS = ("xlsx", "csv", "json", "png")
 )
 @click.option(
     "--view",
-    type=click.Choice(["scorecard", "candidates", "awards"]),
+    type=click.Choice(["scorecard", "candidates", "awards", "record"]),
     default=None,
     help="scorecard: the evaluation (考评表); candidates: activists, for proposing 发展对象; "
-    "awards: members, for 评优/民主评议. Without --view: the scorecard when --period, "
-    "--format or --all-branches is given, else candidates (as before).",
+    "awards: members, for 评优/民主评议; record: each member's annual record (党员日常管理记实). "
+    "Without --view: the record when --year is given, the scorecard when --period, "
+    "--format or --all-branches is, else candidates (as before).",
 )
 @click.option("--period", "period_text", default=None, help="2026-09..2026-12, month, term, year.")
+@click.option("--year", type=click.IntRange(*YEARS), default=None, help="The record's year.")
 @click.option(
-    "--format", "fmt", type=click.Choice(SCORECARD_FORMATS), default=None, help="Else from OUT."
+    "--format",
+    "fmt",
+    type=click.Choice((*SCORECARD_FORMATS, "pdf")),
+    default=None,
+    help="Else from OUT (pdf: the records, one PDF each in a ZIP).",
 )
 @click.option("--force", is_flag=True, help="Write the scorecard even from a broken trace chain.")
 @click.option("--sort", "sort_by", default=None, help="A column key or its Chinese name.")
@@ -68,16 +76,25 @@ def report(
     all_branches: bool,
     view: str | None,
     period_text: str | None,
+    year: int | None,
     fmt: str | None,
     force: bool,
     sort_by: str | None,
     out: Path,
 ) -> None:
-    """Write a branch's scorecard (or the side-by-side evidence table) to OUT."""
+    """Write a branch's scorecard (the members' annual records, or the side-by-side evidence
+    table) to OUT."""
     settings = settings_from(ctx)
+    if view is None and year is not None:
+        view = "record"
     if view is None:
         asked = period_text is not None or fmt is not None or all_branches
         view = "scorecard" if asked or out.suffix.lower() == ".png" else "candidates"
+    if view == "record":
+        record_report(settings, branch_name, year, fmt, out)
+        return
+    if fmt == "pdf":
+        raise usage_error(settings, "report.pdf_records_only")
     if view == "scorecard":
         scorecard_report(settings, branch_name, all_branches, period_text, fmt, force, out)
         return

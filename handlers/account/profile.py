@@ -12,6 +12,7 @@ from handlers.care.export import care_export
 from handlers.core.context import Context
 from handlers.core.messages import FileOut, Msg, Reply
 from handlers.core.registry import EVERYONE, Feature, Replies
+from handlers.feedback.export import feedback_export
 from storage import meetings, moves, traces
 from storage.models import Member
 from storage.roster_models import Move
@@ -160,6 +161,7 @@ async def mydata(ctx: Context, args: str) -> Replies:
         "leave_requests": await _leaves_export(ctx, member),
         "archive": await archive_export(ctx.session, ctx.box, member),
         "care": await care_export(ctx.session, ctx.box, member),
+        "feedback": await feedback_export(ctx.session, ctx.box, member),
         "traces": rows,
     }
     content = json.dumps(document, ensure_ascii=False, indent=2).encode()

@@ -17,13 +17,14 @@ from handlers.account.personal import personal_of
 from handlers.account.record import feature
 from handlers.account.roster_format import Mark, write
 from handlers.archive.export import archive_export
+from handlers.common.lookup import branch_asked
 from handlers.core.context import Context
-from handlers.core.messages import Denied, FileOut, Msg, Reply, UserError
+from handlers.core.messages import FileOut, Msg, Reply
 from handlers.core.registry import SECRETARY_UP, Replies
 from handlers.pipeline.rules import PersonFile
 from storage import people, pipeline
 from storage.crypto import SecretBox
-from storage.enums import Role, Stage
+from storage.enums import Stage
 from storage.models import Branch, Member
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -91,26 +92,13 @@ def roster_file(
     return write(fmt, records, mark, meta)
 
 
-async def _branch_asked(ctx: Context, name: str) -> Branch:
-    """The branch a caller names: a secretary only their own; another (or none of that name)
-    is refused as not found and traced by the router."""
-    caller = ctx.require_caller()
-    if not name:
-        if caller.branch is None:  # an admin of no branch names one
-            raise UserError("usage", usage=Msg("cmd.roster_export.usage"))
-        return caller.branch
-    branch = await people.branch_by_name(ctx.session, name)
-    if branch is None or (caller.role != Role.ADMIN and branch.id != caller.branch_id):
-        target = f"branch:{branch.id if branch else name}"
-        raise Denied("roster.export_unknown", target=target, exists=branch is not None, name=name)
-    return branch
-
-
 @feature.command("roster_export", roles=SECRETARY_UP, aliases=("导出花名册",), private_only=True)
 async def roster_export(ctx: Context, args: str) -> Replies:
     """The branch's roster as an Excel file (a secretary: their own; an admin: any, by name)."""
     caller = ctx.require_caller()
-    branch = await _branch_asked(ctx, args.strip())
+    branch = await branch_asked(
+        ctx, args.strip(), unknown="roster.export_unknown", usage="cmd.roster_export.usage"
+    )
     records = await roster_records(ctx.session, ctx.box, [branch])
     exported = await ctx.trace(
         "data.exported",

@@ -1,6 +1,7 @@
 """Finding the member a staff member names in a command: by name, by staff number (学号) or
 by #id, within the caller's branch (an admin: in every branch). Shared by every feature
-that acts on a named person (dues, the development pipeline)."""
+that acts on a named person (dues, the development pipeline); and the branch a staff member
+names (an admin: any; anyone else: their own)."""
 
 from collections.abc import Sequence
 
@@ -8,7 +9,8 @@ from handlers.core.context import Context
 from handlers.core.messages import Denied, Msg, Series, UserError
 from handlers.core.parsing import parse_id
 from storage import people
-from storage.models import Member
+from storage.enums import Role
+from storage.models import Branch, Member
 
 
 def who(member: Member) -> Msg:
@@ -64,3 +66,23 @@ async def _unknown(ctx: Context, text: str, scope: int | None) -> UserError:
         return UserError("lookup.unknown_member", name=text)
     target = "member:" + ",".join(f"#{m.id}" for m in elsewhere)
     return Denied("lookup.unknown_member", target=target, exists=True, name=text)
+
+
+async def branch_asked(ctx: Context, text: str, *, unknown: str, usage: str) -> Branch:
+    """The branch `text` names (its name or #id; nothing: the caller's own). An admin may
+    name any; anyone else only their own, another (or none of that name) is refused with
+    the `unknown` answer and traced by the router as Denied."""
+    caller = ctx.require_caller()
+    if not text:
+        if caller.branch is None:  # an admin of no branch names one
+            raise UserError("usage", usage=Msg(usage))
+        return caller.branch
+    branch_id = parse_id(text) if text.startswith("#") else None
+    if branch_id is not None:
+        branch = await ctx.session.get(Branch, branch_id)
+    else:
+        branch = await people.branch_by_name(ctx.session, text)
+    if branch is None or (caller.role != Role.ADMIN and branch.id != caller.branch_id):
+        target = f"branch:{branch.id if branch else text}"
+        raise Denied(unknown, target=target, exists=branch is not None, name=text)
+    return branch

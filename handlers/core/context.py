@@ -179,4 +179,7 @@ class Context:
     async def end_flow(self) -> None:
         if self.conversation is not None:
             await self.session.delete(self.conversation)
+            # At once: a command that ends the chat's flow and starts one of its own must
+            # find the row gone, not revive (and then lose) the one marked for deletion.
+            await self.session.flush()
             self.conversation = None

@@ -71,10 +71,42 @@ class Button:
 
 
 @dataclass(frozen=True)
+class PaperTable:
+    """A table of a paper: its column headings, and rows of values (Msgs, text, numbers)."""
+
+    headers: tuple[Msg, ...]
+    rows: tuple[tuple[Any, ...], ...]
+
+
+@dataclass(frozen=True)
+class PaperPart:
+    """A titled part of a paper: lines, then a table if it has one."""
+
+    title: Msg
+    lines: tuple[Msg, ...] = ()
+    table: PaperTable | None = None
+
+
+@dataclass(frozen=True)
+class Paper:
+    """A document described in Msgs, for the edge to write (as PDF, or as a sheet of a
+    workbook) in the reader's language: handlers render no words, so they cannot write a
+    readable file themselves. The watermark goes on every page."""
+
+    title: Msg
+    intro: tuple[Msg, ...]  # lines under the title
+    parts: tuple[PaperPart, ...]
+    watermark: Msg
+
+
+@dataclass(frozen=True)
 class FileOut:
     name: str
     content: bytes
     mime: str = "application/octet-stream"
+    # A file the edge writes from this paper (bot/app/services.py Services.answer): `content`
+    # is empty until then.
+    paper: Paper | None = None
 
 
 @dataclass(frozen=True)

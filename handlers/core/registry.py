@@ -60,6 +60,9 @@ class Command:
     # What is typed with it is a secret (an invite code): refused in a group, where it was
     # just shown to everyone.
     secret_args: bool = False
+    # Leaves no trail of who sent it (anonymous feedback): the router does not record the
+    # sender as seen (no last-seen time, no last-used app), so no row ties the update to them.
+    untracked: bool = False
 
     @property
     def summary_key(self) -> str:
@@ -82,6 +85,11 @@ class Flow:
     roles: frozenset[Role] | None
     # A shared location is an answer to this flow (not a check-in at a venue).
     takes_location: bool = False
+    # Its steps leave no trail of who sent them, as Command.untracked.
+    untracked: bool = False
+    # It waits for free text: a message that merely starts with a command's Chinese alias
+    # (党费，…) is the answer, not that command; only a slash (or a button) leaves the flow.
+    free_text: bool = False
 
     def allows(self, role: str | None) -> bool:
         return self.roles is None or (role is not None and role in self.roles)
@@ -116,6 +124,7 @@ class Feature:
         for_former: bool = False,
         in_group: str = PRIVATELY,
         secret_args: bool = False,
+        untracked: bool = False,
     ) -> Callable[[CommandFn], CommandFn]:
         def register(fn: CommandFn) -> CommandFn:
             command = Command(
@@ -130,6 +139,7 @@ class Feature:
                 for_former,
                 PRIVATELY if private_only else in_group,
                 secret_args,
+                untracked,
             )
             self.commands.append(command)
             if self.order:
@@ -145,11 +155,13 @@ class Feature:
         *,
         roles: frozenset[Role] | None = EVERYONE,
         takes_location: bool = False,
+        untracked: bool = False,
+        free_text: bool = False,
     ) -> Callable[[FlowFn], FlowFn]:
         """A multi-step command's next step; `roles` is checked again at every step."""
 
         def register(fn: FlowFn) -> FlowFn:
-            self.flows[name] = Flow(name, fn, roles, takes_location)
+            self.flows[name] = Flow(name, fn, roles, takes_location, untracked, free_text)
             return fn
 
         return register

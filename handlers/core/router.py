@@ -10,11 +10,11 @@ import difflib
 import logging
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.core.context import Context, DeepLinker, FileFetcher, Options, no_files, no_links
@@ -24,14 +24,22 @@ from handlers.core.group_answers import (
     answer_reply_privately,
 )
 from handlers.core.incoming import GROUP_REPLY, Incoming
-from handlers.core.messages import Denied, Msg, RecordedRefusal, Refused, Reply, UserError
-from handlers.core.parsing import clean, split_command
-from handlers.core.registry import Command, EventFn, Feature, Flow, LocationFn, Replies, as_list
-from storage import groups, people, traces, updates
+from handlers.core.messages import Msg, RecordedRefusal, Refused, Reply, UserError
+from handlers.core.reading import Reading, read
+from handlers.core.refusals import (
+    Failed,
+    Refusal,
+    check_access,
+    former_answer,
+    readable_by_former,
+    refusals_traced,
+    why_no_caller,
+)
+from handlers.core.registry import Command, EventFn, Feature, Flow, LocationFn
+from storage import groups, people, updates
 from storage.crypto import SecretBox
 from storage.driven import drive
-from storage.enums import ROLE_RANK, Role
-from storage.models import Member
+from storage.models import Conversation, PlatformAccount
 from storage.signals import AfterCommit
 
 log = logging.getLogger(__name__)
@@ -52,49 +60,18 @@ class Handled:
     replies: int  # answers the adapter sends straight back
 
 
-class _Failed(Exception):
-    """Carries the reply out of the transaction, which then rolls back; a refusal for lack of
-    a branch is traced after the rollback, with the update's record."""
-
-    def __init__(
-        self, reply: Reply, refused: "_Refusal | None" = None, outcome: str = "refused"
-    ) -> None:
-        super().__init__("handler failed")
-        self.reply = reply
-        self.refused = refused
-        self.outcome = outcome
+class StoreUnavailable(Exception):
+    """The database could not be reached (down, restarting, locked past the timeout): the
+    update was not handled and nothing of it was recorded, so it may simply be tried again."""
 
 
-@dataclass(frozen=True)
-class _Refusal:
-    """A bound account's command refused (access.refused): the access rules count these.
-    Plain values, as it outlives the rolled-back session its caller was loaded in."""
-
-    actor_id: int
-    branch_id: int | None
-    command: str
-    reason: str  # role | private | branch | scope | missing
-    # What was asked for, when a record was refused ("thought:12"); also the trace's ref.
-    target: str | None = None
-
-    @classmethod
-    def of(cls, caller: Member, command: str, reason: str, target: str | None = None) -> "_Refusal":
-        return cls(caller.id, caller.branch_id, command, reason, target)
-
-    async def trace(self, session: AsyncSession, box: SecretBox, now: datetime) -> None:
-        data = {"command": self.command, "reason": self.reason}
-        if self.target is not None:
-            data["target"] = self.target
-        await traces.append(
-            session,
-            box,
-            kind="access.refused",
-            at=now,
-            branch_id=self.branch_id,
-            actor_id=self.actor_id,
-            ref=self.target,
-            data=data,
-        )
+def store_unreachable(err: BaseException, connecting: bool = True) -> bool:
+    """Trouble reaching the database rather than a problem with what was asked of it. With
+    `connecting`, also a bare OSError or timeout (asyncpg's refused connection is not
+    wrapped); within a handler those are its own network calls' (a file fetched)."""
+    if isinstance(err, DBAPIError):
+        return err.connection_invalidated or isinstance(err, OperationalError | InterfaceError)
+    return connecting and isinstance(err, OSError | TimeoutError)
 
 
 def utc_now() -> datetime:
@@ -175,12 +152,17 @@ class Router:
         """The replies, and what became of the update (see Handled)."""
         try:
             replies, raised, outcome = await self._transaction(incoming)
-        except _Failed as failed:
+        except Failed as failed:
             await self._record_failed(incoming, failed.refused)
             return [answer_failure_in_group(incoming, failed.reply, self.deep_link)], failed.outcome
-        except Exception:
-            # The transaction itself failed (database down, commit conflict): nothing was
-            # recorded, so a redelivered update will be tried again.
+        except StoreUnavailable:
+            raise
+        except Exception as err:
+            # The transaction itself failed: nothing was recorded. Without a database to
+            # reach, the caller keeps the update and tries again (the inbox does); anything
+            # else (a commit conflict) is an incident, answered now.
+            if store_unreachable(err):
+                raise StoreUnavailable(incoming.update_key) from err
             return [self._incident(incoming)], "failed"
         self._signal(incoming, raised)
         return replies, outcome
@@ -216,8 +198,18 @@ class Router:
             if not await self._claim(session, incoming, now):
                 log.info("skipping duplicate update %s", incoming.update_key)
                 return [], frozenset(), "duplicate"
-            ctx = await self._context(session, incoming, now)
-            replies, outcome = await self._run(ctx)
+            account, conversation = await people.account_and_conversation(
+                session, incoming.platform, incoming.account_id
+            )
+            reading = read(
+                incoming,
+                self._waiting_flow(conversation, now),
+                self.by_name,
+                self.aliases,
+                self.options.max_text_length,
+            )
+            ctx = await self._context(session, incoming, now, account, conversation, reading)
+            replies, outcome = await self._run(ctx, reading)
             await session.commit()
             return replies, AfterCommit.raised(session.info), outcome
         finally:
@@ -228,7 +220,7 @@ class Router:
             return True
         return await updates.claim(session, incoming.platform, incoming.update_key, now)
 
-    async def _record_failed(self, incoming: Incoming, refused: _Refusal | None) -> None:
+    async def _record_failed(self, incoming: Incoming, refused: Refusal | None) -> None:
         """After a rollback, still mark the update handled (its answer was already given),
         with the refusal it was, if any."""
         try:
@@ -239,14 +231,27 @@ class Router:
         except Exception:
             log.exception("could not record failed update %s", incoming.update_key)
 
-    async def _context(self, session: AsyncSession, incoming: Incoming, now: datetime) -> Context:
-        account, conversation = await people.account_and_conversation(
-            session, incoming.platform, incoming.account_id
-        )
+    def _waiting_flow(self, conversation: Conversation | None, now: datetime) -> Flow | None:
+        """The flow the chat is in the middle of, unless it went stale (see _live_flow)."""
+        if conversation is None or now - conversation.updated_at > FLOW_TTL:
+            return None
+        return self.flows.get(conversation.flow)
+
+    async def _context(
+        self,
+        session: AsyncSession,
+        incoming: Incoming,
+        now: datetime,
+        account: PlatformAccount | None,
+        conversation: Conversation | None,
+        reading: Reading,
+    ) -> Context:
         member = account.member if account is not None else None
         former = member is not None and readable_by_former(member, now, self.options)
         caller = member if member is not None and (member.active or former) else None
-        if account is not None:
+        # An untracked update (anonymous feedback) leaves the account as it was: a last-seen
+        # time written now would say who sent what the update left behind.
+        if account is not None and not reading.untracked:
             # Only a private chat is where personal messages to this member may go later.
             private_chat = incoming.chat_id if incoming.is_private else None
             people.touch_account(account, private_chat, now)
@@ -271,22 +276,24 @@ class Router:
             group=group,
         )
 
-    async def _run(self, ctx: Context) -> tuple[list[Reply], str]:
-        """The handler's replies and outcome; a failure raises _Failed so the transaction
+    async def _run(self, ctx: Context, reading: Reading) -> tuple[list[Reply], str]:
+        """The handler's replies and outcome; a failure raises Failed so the transaction
         rolls back."""
         try:
-            return await self._route(ctx), "handled"
+            return await self._route(ctx, reading), "handled"
         except RecordedRefusal as refusal:  # commit: the refused attempt is itself recorded
             reply = answer_reply_privately(ctx, Reply(refusal.msg))
             return [answer_failure_in_group(ctx.incoming, reply, self.deep_link)], "refused"
-        except _Failed as failed:
+        except Failed as failed:
             failed.reply = answer_reply_privately(ctx, failed.reply)
             raise
         except UserError as err:
             outcome = "refused" if isinstance(err, Refused) else "bad_input"
-            raise _Failed(answer_reply_privately(ctx, Reply(err.msg)), outcome=outcome) from err
+            raise Failed(answer_reply_privately(ctx, Reply(err.msg)), outcome=outcome) from err
         except Exception as err:
-            raise _Failed(self._incident(ctx.incoming), outcome="failed") from err
+            if store_unreachable(err, connecting=False):  # rolled back: may be tried again
+                raise StoreUnavailable(ctx.incoming.update_key) from err
+            raise Failed(self._incident(ctx.incoming), outcome="failed") from err
 
     def _incident(self, incoming: Incoming) -> Reply:
         incident = secrets.token_hex(4)
@@ -300,21 +307,28 @@ class Router:
         )
         return Reply(Msg("error.internal", incident=incident))
 
-    async def _route(self, ctx: Context) -> list[Reply]:
+    async def _route(self, ctx: Context, reading: Reading) -> list[Reply]:
         inc = ctx.incoming
         if inc.event is not None:  # something that happened to a group chat
             handler = self.events.get(inc.event)
-            return await _refusals_traced(ctx, inc.event, handler(ctx)) if handler else []
+            return await refusals_traced(ctx, inc.event, handler(ctx)) if handler else []
         raw = inc.callback_data if inc.callback_data is not None else inc.text
         if len(raw) > self.options.max_text_length:
             raise UserError("error.too_long", length=len(raw), limit=self.options.max_text_length)
-        text = clean(raw)
-        parsed = split_command(text, self.aliases) if text else None
+        text, parsed = reading.text, reading.parsed
         if not inc.is_private:
             return await self._in_group(ctx, text, parsed)
-        if parsed is None:
+        if parsed is None or await self._answers_flow(ctx, text, parsed[1]):
             return await self._not_a_command(ctx, text)
         return await self._command(ctx, *parsed)
+
+    async def _answers_flow(self, ctx: Context, text: str, args: str) -> bool:
+        """In a multi-step command, a sentence that starts with a Chinese alias (收到，我会
+        准时参加) is the step's answer; a slash command, a bare alias or one followed by a
+        code or number (签到 123456) is still the command."""
+        if text.startswith("/") or not args or args.isascii() or ctx.conversation is None:
+            return False
+        return await self._live_flow(ctx) is not None
 
     async def _in_group(
         self, ctx: Context, text: str, parsed: tuple[str, str] | None
@@ -328,7 +342,7 @@ class Router:
         # slash command: 接龙 answering a roll-call joins it (it is also /jielong's alias).
         # A post that has nothing to say to it leaves it to be read as a command.
         if inc.reply_to is not None and handler is not None and text and text[0] != "/":
-            replies = await _refusals_traced(ctx, GROUP_REPLY, handler(ctx))
+            replies = await refusals_traced(ctx, GROUP_REPLY, handler(ctx))
             if replies or not is_command:
                 return await answer_in_group(ctx, None, replies, self.deep_link)
         if parsed is None or not is_command:
@@ -340,13 +354,13 @@ class Router:
         command = self.by_name.get(name)
         if command is None:
             raise UserError("error.unknown_command", command=name, suggestion=self._suggest(name))
-        await self._check_access(ctx, command)  # before ending a flow: a refusal keeps it
+        await check_access(ctx, command)  # before ending a flow: a refusal keeps it
         if not command.keeps_flow:
             await ctx.end_flow()  # a new command leaves any unfinished one
         limit = command.max_args or self.options.max_args_length
         if len(args) > limit:
             raise UserError("error.args_too_long", limit=limit)
-        return await _refusals_traced(ctx, command.name, command.handler(ctx, args))
+        return await refusals_traced(ctx, command.name, command.handler(ctx, args))
 
     async def _not_a_command(self, ctx: Context, text: str) -> list[Reply]:
         inc = ctx.incoming
@@ -360,16 +374,16 @@ class Router:
         ):
             state = ctx.conversation
             step = flow.step(ctx, state.step, dict(state.data), text)
-            return await _refusals_traced(ctx, flow.name, step)
+            return await refusals_traced(ctx, flow.name, step)
         if ctx.caller is None:
-            return [Reply(Msg(_why_no_caller(ctx)))]
+            return [Reply(Msg(why_no_caller(ctx)))]
         if ctx.former:
-            key, params = _former_answer(ctx)
+            key, params = former_answer(ctx)
             return [Reply(Msg(key, **params))]
         if inc.callback_data is not None:  # a button of a step that is over
             return [Reply(Msg("error.stale_button"))]
         if inc.location is not None and self.location is not None:
-            return await _refusals_traced(ctx, "location", self.location(ctx, inc.location))
+            return await refusals_traced(ctx, "location", self.location(ctx, inc.location))
         if not text:
             key = "error.unsupported" if inc.location or inc.attachments else "error.empty"
             return [Reply(Msg(key))]
@@ -378,85 +392,17 @@ class Router:
     async def _live_flow(self, ctx: Context) -> Flow | None:
         """The chat's unfinished flow, unless it went stale, was removed or is no longer
         allowed for the caller (e.g. after a change of role); such a flow is dropped."""
-        state = ctx.conversation
-        if state is None:
+        if ctx.conversation is None:
             return None
-        flow = self.flows.get(state.flow)
-        if flow is None or ctx.now - state.updated_at > FLOW_TTL or not flow.allows(ctx.role):
+        flow = self._waiting_flow(ctx.conversation, ctx.now)
+        if flow is None or not flow.allows(ctx.role):
             await ctx.end_flow()
             return None
         return flow
 
-    async def _check_access(self, ctx: Context, command: Command) -> None:
-        """Refuse a command the caller may not use here. A bound account's refusal is traced
-        (access.refused, committed with the answer); a stranger's is not, so typing
-        commands without an account cannot flood the traces."""
-        if command.roles is not None and ctx.caller is None:
-            raise Refused(_why_no_caller(ctx))
-        if ctx.former and not command.allows(ctx.role):
-            await _traced_refusal(ctx, command, "former")
-            key, params = _former_answer(ctx)
-            raise RecordedRefusal(key, **params)
-        if not command.allows(ctx.role):
-            lowest = min(command.roles or {Role.MEMBER}, key=lambda r: ROLE_RANK[Role(r)])
-            roles = Msg(f"roles.{lowest}")
-            if await _traced_refusal(ctx, command, "role"):
-                raise RecordedRefusal("error.forbidden", command=command.name, roles=roles)
-            raise Refused("error.forbidden", command=command.name, roles=roles)
-        if command.secret_args and not ctx.incoming.is_private:
-            if await _traced_refusal(ctx, command, "private"):
-                raise RecordedRefusal("error.private_only", command=command.name)
-            raise Refused("error.private_only", command=command.name)
-
     def _suggest(self, name: str) -> Msg | str:
         close = difflib.get_close_matches(name, list(self.by_name), n=1, cutoff=0.6)
         return Msg("error.suggestion", command=close[0]) if close else ""
-
-
-async def _refusals_traced(ctx: Context, name: str, call: Awaitable[Replies]) -> list[Reply]:
-    """Run a handler; a refusal of a bound caller that must be traced (a protected record
-    denied, a staff member without a branch) leaves as _Failed carrying the refusal, which
-    is traced after the rollback of the handler's work, with the update's record."""
-    try:
-        return as_list(await call)
-    except Denied as err:
-        if ctx.caller is None:
-            raise
-        refused = _Refusal.of(ctx.caller, name, err.reason, err.target)
-        raise _Failed(Reply(err.msg), refused) from err
-    except UserError as err:
-        if err.msg.key != "error.no_branch" or ctx.caller is None:
-            raise
-        raise _Failed(Reply(err.msg), _Refusal.of(ctx.caller, name, "branch")) from err
-
-
-async def _traced_refusal(ctx: Context, command: Command, reason: str) -> bool:
-    """Trace a refusal of a bound caller's command; False (nothing traced) for a stranger."""
-    if ctx.caller is None:
-        return False
-    await _Refusal.of(ctx.caller, command.name, reason).trace(ctx.session, ctx.box, ctx.now)
-    return True
-
-
-def readable_by_former(member: Member, now: datetime, options: Options) -> bool:
-    """A member who left may still read their own data until their access period ends."""
-    if member.active or member.left_on is None or member.access_until is None:
-        return False
-    return now.astimezone(options.timezone).date() <= member.access_until
-
-
-def _why_no_caller(ctx: Context) -> str:
-    """Not bound, or bound to a member who left and whose access period is over."""
-    account = ctx.account
-    if account is not None and account.member.left_on is not None:
-        return "error.former_expired"
-    return "error.not_bound"
-
-
-def _former_answer(ctx: Context) -> tuple[str, dict[str, Any]]:
-    """What a member who left is told when they try anything but their own data."""
-    member = ctx.require_caller()
-    return "error.former", {"left_on": member.left_on, "until": member.access_until}
 
 
 def _redacted(text: str) -> str:

@@ -2,6 +2,7 @@
 of queries for the stints that cover their member's whole part of the period, and a set of
 queries per bounds for the others (movers, leavers); dues months per stint."""
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
@@ -12,12 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.common.periods import Period
 from handlers.core.context import Options
 from handlers.dues.settings import DuesSettings
-from handlers.dues.standing import DuesRows, counted_months
+from handlers.dues.standing import DuesRows, counted_months, dues_rows
 from handlers.evaluation.formulas import Facts
-from handlers.evaluation.stints import Stint, by_bounds, month_ends, months_in
+from handlers.evaluation.stints import Roster, Stint, by_bounds, month_ends, months_in
 from storage import evaluation, evidence
 from storage.evaluation import TraceFigures
 from storage.evidence import AttendanceCounts
+from storage.models import Member
 
 
 def dues_counts(
@@ -87,6 +89,35 @@ async def evidence_for(
             ),
         )
     return Evidence((attendance, figures), apart)
+
+
+async def member_facts(
+    session: AsyncSession,
+    members: Roster,
+    period: Period,
+    options: Options,
+    *,
+    everyone: bool = False,
+    medians_of: Sequence[int] = (),
+    dues: DuesRows | None = None,
+) -> dict[tuple[Member, int], Facts]:
+    """What the formulas read about each of the roster's members over `period`, per branch
+    as they belonged then (a mover in both, each for their stint there). `everyone`: the
+    roster is the whole school (one pass over the traces); `medians_of`: whose
+    acknowledgement times to gather; `dues`: the dues records, when already read."""
+    zone = options.timezone
+    since, until = period.bounds(zone)
+    stints = members.stints(since, until)
+    found = await evidence_for(session, stints, since, until, everyone, medians_of)
+    windows = [s.window(period, zone) for s in stints]
+    rows = dues or await dues_rows(session, list(members.members.values()))
+    owed = dues_counts(stints, windows, period, options, rows)
+    parts: dict[tuple[Member, int], list[Facts]] = defaultdict(list)
+    for stint, window, (payer, months, paid) in zip(stints, windows, owed, strict=True):
+        attended, figures = found.of(stint)
+        facts = Facts(stint.member.stage, window, attended, figures, months, paid, payer)
+        parts[(stint.member, stint.branch_id)].append(facts)
+    return {key: joined_up(stretches) for key, stretches in parts.items()}
 
 
 def joined_up(parts: Sequence[Facts]) -> Facts:

@@ -7,12 +7,12 @@ an IndicatorError whose one line names the indicator and what is wrong.
 """
 
 import math
-import tomllib
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from handlers.common.datafile import checked_toml
 from storage.enums import Stage
 
 INDICATORS_FILE = Path(__file__).parent / "data" / "indicators.toml"
@@ -169,13 +169,7 @@ def _stages(name: object, value: object) -> tuple[str, ...]:
 def load_indicators(path: Path) -> IndicatorSet:
     """Read and check one indicator file; any problem (unreadable, not TOML, a bad indicator)
     is an IndicatorError of one line (the caller names the file)."""
-    try:
-        with path.open("rb") as fh:
-            return parse_indicators(tomllib.load(fh))
-    except OSError as err:
-        raise IndicatorError(f"cannot read the file ({err.strerror or err})") from None
-    except tomllib.TOMLDecodeError as err:
-        raise IndicatorError(f"not valid TOML: {err}") from None
+    return checked_toml(path, parse_indicators, IndicatorError)
 
 
 @cache

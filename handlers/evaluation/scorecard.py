@@ -30,7 +30,7 @@ from handlers.core.collector import without_collector
 from handlers.core.context import Options
 from handlers.core.messages import UserError
 from handlers.dues.standing import DuesRows, dues_rows
-from handlers.evaluation.facts import dues_counts, evidence_for, joined_up
+from handlers.evaluation.facts import member_facts
 from handlers.evaluation.formulas import Facts, measure
 from handlers.evaluation.indicators import Indicator, IndicatorSet, indicator_set
 from handlers.evaluation.settings import EvaluationSettings
@@ -170,22 +170,12 @@ async def member_scores(
     traces); `medians_of`: whose acknowledgement medians to work out (a row per
     acknowledgement)."""
     indicators = indicator_set(options.of(EvaluationSettings).indicators_file).indicators
-    zone = options.timezone
-    since, until = period.bounds(zone)
-    stints = members.stints(since, until)
-    found = await evidence_for(session, stints, since, until, everyone, medians_of)
-    windows = [s.window(period, zone) for s in stints]
-    rows = dues or await dues_rows(session, list(members.members.values()))
-    owed = dues_counts(stints, windows, period, options, rows)
-    parts: dict[tuple[Member, int], list[Facts]] = defaultdict(list)
-    for stint, window, (payer, months, paid) in zip(stints, windows, owed, strict=True):
-        attended, figures = found.of(stint)
-        facts = Facts(stint.member.stage, window, attended, figures, months, paid, payer)
-        parts[(stint.member, stint.branch_id)].append(facts)
+    facts_of = await member_facts(
+        session, members, period, options, everyone=everyone, medians_of=medians_of, dues=dues
+    )
     by_branch: dict[int, list[MemberScore]] = defaultdict(list)
     traced: dict[int, list[TraceFigures]] = defaultdict(list)
-    for (m, branch_id), stretches in parts.items():
-        facts = joined_up(stretches)
+    for (m, branch_id), facts in facts_of.items():
         scores = {i.id: score(i, facts) for i in indicators}
         total = total_of(indicators, scores)
         by_branch[branch_id].append(

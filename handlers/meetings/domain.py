@@ -1,5 +1,5 @@
 """What happens to a meeting, as plain functions over a session: used by the commands here
-and by the scheduler's jobs (reminders, opening check-in, finalising attendance, nudges)."""
+and by the scheduler's jobs (reminders, opening check-in, finalising attendance)."""
 
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
@@ -14,7 +14,7 @@ from handlers.core.notify import queue_to_members
 from handlers.core.parsing import parse_id
 from handlers.core.tracer import SessionTracer, Tracer
 from handlers.meetings import group_posts
-from storage import branches, meetings, rollcalls
+from storage import meetings, rollcalls
 from storage.crypto import SecretBox
 from storage.enums import MeetingStatus, Presence, Role
 from storage.meetings import ends_at, meeting_ref
@@ -329,47 +329,3 @@ async def meeting_for(
 
 def is_late(meeting: Meeting, now: datetime, grace: timedelta) -> bool:
     return now > meeting.starts_at + grace
-
-
-async def nudge_inactive(
-    session: AsyncSession, box: SecretBox, now: datetime, months: int, zone: ZoneInfo
-) -> int:
-    """Members of each branch who missed meetings and attended none for `months` months get
-    a kind reminder, and their secretaries the list; once a month (the keys carry it)."""
-    since = now - timedelta(days=30 * months)
-    month = f"nudge:{now.astimezone(zone):%Y-%m}"
-    nudged = 0
-    tracer = SessionTracer(session, box, now)
-    for branch in await branches.current_branches(session):  # an archived one has nobody
-        absent = await meetings.long_absent(session, branch.id, since)
-        if not absent:
-            continue
-        ids = [member_id for member_id, _ in absent]
-        await queue_to_members(
-            session,
-            ids,
-            Reply(Msg("meeting.nudge")),
-            key=f"{month}:b{branch.id}",
-            kind="member.nudge",
-            now=now,
-        )
-        staff = await secretaries_of(session, branch.id, committee=False)
-        names = Series(name for _, name in absent)
-        await queue_to_members(
-            session,
-            staff,
-            Reply(Msg("meeting.inactive", months=months, names=names)),
-            key=f"{month}:staff:b{branch.id}",
-            kind="member.nudge.staff",
-            now=now,
-        )
-        for member_id in ids:
-            await tracer.trace(
-                "member.nudged",
-                branch_id=branch.id,
-                member_id=member_id,
-                ref=month,
-                data={"months": months},
-            )
-        nudged += len(ids)
-    return nudged

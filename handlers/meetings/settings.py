@@ -17,8 +17,6 @@ class MeetingSettings(Section):
     checkin_grace_minutes: float = Field(default=10.0, ge=0, le=24 * 60)
     # A shared location this close to the venue checks the member in.
     checkin_radius_meters: int = Field(default=300, ge=10, le=100_000)
-    # Members with no meeting for this many months are nudged (monthly).
-    inactive_months: int = Field(default=3, ge=1, le=24)
 
     @field_validator("meeting_reminder_minutes")
     @classmethod

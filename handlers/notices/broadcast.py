@@ -4,6 +4,7 @@ Guided: the content (text, or a forwarded message or document), for admins the b
 audience, whether 收到 is required, where it goes when a branch group is bound (私聊和群, 仅私聊,
 仅群), a preview, then confirm. Each step's buttons send their data back as the answer; typing
 instead of pressing gets the same question again. In one line a leading 仅群 or 仅私聊 chooses.
+Another feature may start it with its own list of members as the audience (start_listed).
 """
 
 from collections.abc import Awaitable, Callable
@@ -91,6 +92,14 @@ async def broadcast(ctx: Context, args: str) -> Replies:
     return await ask_content(ctx, {})
 
 
+async def start_listed(ctx: Context, audience: Audience, intro: Msg) -> Reply:
+    """The guided notice to a list of members another feature chose (a group of /segments):
+    the content, 收到 or not, the preview; always to private chats (see notice_groups)."""
+    await ctx.start_flow(FLOW, "content", audience.to_json())
+    asked = await ask_content(ctx, {})
+    return replace(asked, text=Msg("broadcast.listed_intro", intro=intro, question=asked.text))
+
+
 # The steps, in order: each has a prompt and an answer.
 
 
@@ -112,6 +121,8 @@ async def answer_content(ctx: Context, data: Data, text: str) -> str | Reply:
     if ctx.incoming.callback_data is not None:
         return "content"  # a button left over from an earlier step is not the notice
     data["text"], data["attachment"] = _content(ctx, text)
+    if data.get("filter") == Filter.LISTED:
+        return "ack"  # the flow began with its audience (start_listed)
     caller = ctx.require_caller()
     if caller.role == Role.ADMIN:
         return "scope"

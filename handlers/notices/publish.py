@@ -107,7 +107,7 @@ def _traced(draft: Draft, published: Published) -> dict[str, object]:
         "recipients": len(published.member_ids),
         "reachable": len(published.reached),
         "require_ack": draft.require_ack,
-        "audience": draft.audience.to_json(),
+        "audience": draft.audience.traced(),
         "attachment": bool(draft.attachment),
         "where": str(published.where),
         "groups": published.groups,

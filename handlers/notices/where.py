@@ -6,7 +6,7 @@ from enum import StrEnum
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.core.messages import UserError
-from handlers.notices.audience import Audience
+from handlers.notices.audience import Audience, Filter
 from storage import branches, groups
 from storage.group_models import BranchGroup
 from storage.models import Notice
@@ -58,7 +58,10 @@ def where_of(notice: Notice) -> Where:
 
 async def notice_groups(session: AsyncSession, audience: Audience) -> list[BranchGroup]:
     """The bound groups of the branches a notice addresses, and the school-wide groups when
-    it addresses every branch."""
+    it addresses every branch; none for a list of members (a group of /segments): a post in
+    the branch group would show everyone who was picked out."""
+    if audience.filter == Filter.LISTED:
+        return []
     wanted: list[int | None] = list(audience.branches)
     current = {b.id for b in await branches.current_branches(session)}
     if current and current <= set(audience.branches):

@@ -97,7 +97,8 @@ def _since(entered: date | None, today: date) -> Msg:
     return Msg("pipeline.since", on=entered, months=days * 12 // 365)
 
 
-def _history(steps: list[StageChange]) -> list[Msg]:
+def step_lines(steps: list[StageChange]) -> list[Msg]:
+    """A person's steps as lines of their file (also the annual record's, for its year)."""
     lines = []
     for step in steps:
         words = decision_words(step)  # the approval date is shown once, on its own
@@ -170,7 +171,7 @@ async def _person_file(ctx: Context, member: Member) -> Reply:
             name=member.name,
             stage=Msg(f"stage.{member.stage}"),
             branch=member.branch.name if member.branch else "-",
-            history=_history(file.steps),
+            history=step_lines(file.steps),
             contacts=Series(contacts) if contacts else Msg("pipeline.no_contact"),
             talks=len(talks),
             last_talk=talks[-1].on if talks else "—",

@@ -2,6 +2,7 @@
 evening a reminder to those who have not done the day's quiz. Both go through the outbox,
 keyed by day, so a job that runs twice sends nothing twice."""
 
+from collections.abc import Mapping
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -17,7 +18,6 @@ from storage import materials, quizzes, traces
 from storage.crypto import SecretBox
 from storage.materials import ReadMark, material_ref
 from storage.models import Material
-from storage.quizzes import Learner
 
 EXCERPT = 120  # characters of the text shown in the push; the rest one tap away
 RESHOW_DAYS = 14  # a pushed material not learned is not pushed again for this long
@@ -63,49 +63,50 @@ async def push_materials(
         pick = recommender.best(member.branch_id, member.interests, weak.get(member.id, {}), skip)
         if pick is not None:
             picks[member.id] = pick
-    return await _queue_pushes(session, box, due, picks, now, since.date().isoformat())
+    branch_of = {m.id: m.branch_id for m in due}
+    key = f"study:push:{since.date().isoformat()}"
+    return len(await queue_pushes(session, box, picks, branch_of, now, key=key))
 
 
 def _pushed_since(reads: dict[int, ReadMark], since: datetime) -> bool:
     return any(r.pushed_at is not None and r.pushed_at >= since for r in reads.values())
 
 
-async def _queue_pushes(
+async def queue_pushes(
     session: AsyncSession,
     box: SecretBox,
-    members: list[Learner],
-    picks: dict[int, Pick],
+    picks: Mapping[int, Pick],
+    branch_of: Mapping[int, int | None],
     now: datetime,
-    day: str,
-) -> int:
+    *,
+    key: str,
+    actor_id: int | None = None,
+) -> set[int]:
+    """Queue each member's pick (member id → material and why), mark it pushed and trace
+    material.pushed (`actor_id`: who pushed; None: the morning job); returns the members
+    reached. `key` keeps a job run twice, or a button pressed twice, from sending twice."""
     chosen = await materials.visible_among(
         session, list({p.material_id for p in picks.values()}), None
     )
     replies = {mid: push_reply(chosen[p.material_id], p.why) for mid, p in picks.items()}
     refs = {mid: material_ref(p.material_id) for mid, p in picks.items()}
     reached = await queue_each(
-        session,
-        replies,
-        key=f"study:push:{day}",
-        kind="material",
-        now=now,
-        refs=refs,
-        priority=PUSH_PRIORITY,
+        session, replies, key=key, kind="material", now=now, refs=refs, priority=PUSH_PRIORITY
     )
-    pushed = [(mid, picks[mid].material_id) for mid in reached]
+    pushed = [(mid, picks[mid].material_id) for mid in sorted(reached)]
     await materials.mark_pushed_many(session, pushed, now)
-    branch_of = {m.id: m.branch_id for m in members}
     entries = [
         Entry(
             "material.pushed",
             member_id=member_id,
             branch_id=branch_of.get(member_id),
+            actor_id=actor_id,
             ref=material_ref(material_id),
         )
         for member_id, material_id in pushed
     ]
     await SessionTracer(session, box, now).trace_many(entries)
-    return len(pushed)
+    return reached
 
 
 async def remind_quiz(session: AsyncSession, box: SecretBox, now: datetime, zone: ZoneInfo) -> int:

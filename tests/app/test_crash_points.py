@@ -25,7 +25,7 @@ from storage.outbox import Status
 from tests.conftest import SECRET
 from tests.support.chat import Chat, Clock
 from tests.support.fake_telegram import FakeTelegram
-from tests.support.service_process import service_env, start_service, stop_service
+from tests.support.processes import fake_api_env, start_service, stop_service
 
 # Where the process dies: "point@prefix" kills it there for a job id starting with prefix.
 POINTS = {
@@ -133,7 +133,7 @@ async def test_a_kill_at_any_step_of_a_meeting_job_loses_nothing_and_repeats_not
     fake: FakeTelegram, database_url: str, tmp_path: Path, crash_at: str
 ) -> None:
     chats = await _two_meetings_planned(database_url)
-    env = service_env(fake, database_url, BRANCHBOT_MEETING_REMINDER_MINUTES=f"[{LEAD}]")
+    env = {**fake_api_env(fake, database_url), "BRANCHBOT_MEETING_REMINDER_MINUTES": f"[{LEAD}]"}
     finished = Finished(database_url, fake, chats)
     kills = 0
     try:

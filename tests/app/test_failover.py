@@ -26,7 +26,7 @@ from storage.outbox import Envelope
 from tests.conftest import SECRET
 from tests.support.chat import Chat, Clock
 from tests.support.fake_telegram import FakeTelegram
-from tests.support.service_process import service_env, start_service, stop_service
+from tests.support.processes import fake_api_env, start_service, stop_service
 
 ROLES = ("outbox", "scheduler")
 BOUND = 30.0  # seconds: the takeover bound docs/operations.md states, with room to spare
@@ -65,13 +65,12 @@ async def test_a_frozen_leader_is_taken_over_and_stays_out_when_it_wakes(
     secretary = await chat.bound("书记", role=Role.SECRETARY)
     members = [await chat.bound(f"党员{i}") for i in range(3)]
     reminded = [int(m.account_id) for m in [secretary, *members]]
-    env = service_env(
-        fake,
-        database_url,
-        BRANCHBOT_MEETING_REMINDER_MINUTES=f"[{LEAD}]",
-        BRANCHBOT_WEBHOOK_URL="https://bot.example.edu/telegram",  # no poller conflict
-        BRANCHBOT_WEBHOOK_SECRET="failover-test-secret",
-    )
+    env = {
+        **fake_api_env(fake, database_url),
+        "BRANCHBOT_MEETING_REMINDER_MINUTES": f"[{LEAD}]",
+        "BRANCHBOT_WEBHOOK_URL": "https://bot.example.edu/telegram",  # no poller conflict
+        "BRANCHBOT_WEBHOOK_SECRET": "failover-test-secret",
+    }
     logs = {name: (tmp_path / f"{name}.log").open("wb") for name in ("first", "second")}
     first = start_service(env, logs["first"])
     second = None

@@ -26,6 +26,7 @@ from tests.support.processes import (
     bound_secretary,
     free_port,
     invite_codes,
+    is_frozen,
     scalar,
     service_env,
     start_service,
@@ -98,10 +99,6 @@ async def test_a_chats_rapid_messages_are_handled_in_order_across_two_processes(
     assert fake.count("setWebhook") == 1
 
 
-def _frozen(pid: int) -> bool:
-    return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1].startswith("T")
-
-
 async def test_an_update_held_by_a_frozen_process_is_taken_over_after_the_lease(
     fake: FakeTelegram, postgres_url: str, tmp_path: Path
 ) -> None:
@@ -120,11 +117,11 @@ async def test_an_update_held_by_a_frozen_process_is_taken_over_after_the_lease(
             await fake.wait_until(lambda: fake.count("getWebhookInfo") >= 2, timeout=40)
             fake.push_message(user, f"/start {code}")  # stored and claimed, then it freezes
             await fake.wait_until(lambda: fake.webhook_deliveries == [200], timeout=20)
-            await fake.wait_until(lambda: _frozen(frozen.pid), timeout=10)
+            await fake.wait_until(lambda: is_frozen(frozen.pid), timeout=10)
             await fake.wait_until(lambda: len(fake.texts_to(user)) == 1, timeout=30)
             frozen.send_signal(signal.SIGCONT)  # it goes on with the update it held
             await asyncio.sleep(2)
-            assert not _frozen(frozen.pid)
+            assert not is_frozen(frozen.pid)
         finally:
             codes = [await stop_service(p) for p in (frozen, other)]
     assert codes == [0, 0]

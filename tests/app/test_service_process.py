@@ -11,18 +11,19 @@ from sqlalchemy import text
 
 from bot.app.services import build_services
 from bot.app.settings import load_settings
+from bot.channels.faults import FREEZE_AT
 from storage.db import create_engine
 from storage.enums import Role
 from tests.conftest import SECRET
 from tests.support.chat import Chat, Clock
 from tests.support.fake_telegram import FakeTelegram
-from tests.support.service_process import run_cli, service_env, start_service, stop_service
+from tests.support.processes import fake_api_env, is_frozen, run_cli, start_service, stop_service
 
 USER = 9001
 
 
 async def test_run_serves_restarts_and_stops_cleanly(fake: FakeTelegram, database_url: str) -> None:
-    env = service_env(fake, database_url)
+    env = fake_api_env(fake, database_url)
     await run_cli(env, "branch", "add", "测试支部")
     added = await run_cli(
         env, "member", "add", "--branch", "测试支部", "--name", "进程测试", "--json"
@@ -68,7 +69,7 @@ async def test_killed_mid_broadcast_resumes_without_loss(
     fake: FakeTelegram, database_url: str, tmp_path: Path
 ) -> None:
     secretary, members = await _bind_many(database_url, 60)
-    env = {**service_env(fake, database_url), "BRANCHBOT_OUTBOX_PER_SECOND": "20"}
+    env = {**fake_api_env(fake, database_url), "BRANCHBOT_OUTBOX_PER_SECOND": "20"}
     with (tmp_path / "run.log").open("wb") as log:
         process = start_service(env, log)
         await fake.wait_until(lambda: fake.count("setMyCommands") >= 1, timeout=30)
@@ -111,7 +112,7 @@ async def test_meeting_reminder_fires_as_planned_after_a_restart(
     # One reminder, due about 20 seconds from now: after the restart below.
     lead_minutes = ((start - now).total_seconds() - 20) / 60
     env = {
-        **service_env(fake, database_url),
+        **fake_api_env(fake, database_url),
         "BRANCHBOT_MEETING_REMINDER_MINUTES": f"[{lead_minutes}]",
     }
     with (tmp_path / "run.log").open("wb") as log:
@@ -137,3 +138,31 @@ async def test_meeting_reminder_fires_as_planned_after_a_restart(
             assert await stop_service(process) == 0
     for member in members:
         assert sum("会议提醒" in t for t in fake.texts_to(int(member))) == 1
+
+
+async def test_sigterm_mid_update_finishes_it_before_exiting(
+    fake: FakeTelegram, database_url: str, tmp_path: Path
+) -> None:
+    """Frozen just as it starts handling an update, then woken with SIGTERM waiting: the
+    process answers that update, forgets it from the inbox and exits in order."""
+    env = {**fake_api_env(fake, database_url), FREEZE_AT: "inbox.handling"}
+    await run_cli(env, "branch", "add", "测试支部")
+    added = await run_cli(
+        env, "member", "add", "--branch", "测试支部", "--name", "停止测试", "--json"
+    )
+    with (tmp_path / "run.log").open("wb") as log:
+        process = start_service(env, log)
+        try:
+            await fake.wait_until(lambda: fake.count("setMyCommands") >= 1, timeout=30)
+            fake.push_message(USER, f"/start {json.loads(added)['invite_code']}")
+            await fake.wait_until(lambda: is_frozen(process.pid), timeout=20)
+            assert fake.texts_to(USER) == []
+        finally:
+            assert await stop_service(process) == 0  # SIGCONT, then SIGTERM
+    assert len(fake.texts_to(USER)) == 1 and "绑定成功" in fake.texts_to(USER)[0]
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            assert await conn.scalar(text("SELECT COUNT(*) FROM inbox")) == 0
+    finally:
+        await engine.dispose()

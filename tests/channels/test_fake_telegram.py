@@ -392,6 +392,35 @@ async def test_webhook_gives_up_after_three_retries(fake: FakeTelegram, bot: Bot
     assert update.message is not None and update.message.text == "nobody listens"
 
 
+async def test_webhook_posts_go_out_concurrently_up_to_the_connections() -> None:
+    """With three connections, three posts are in flight at once: each answers only once all
+    three arrived (with one connection the first would wait in vain and fail)."""
+    together = asyncio.Barrier(3)
+
+    async def handle(request: web.Request) -> web.Response:
+        try:
+            await asyncio.wait_for(together.wait(), 2)
+        except TimeoutError:
+            return web.Response(status=500)
+        return web.Response()
+
+    app = web.Application()
+    app.router.add_post("/hook", handle)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    try:
+        async with FakeTelegram(TOKEN, webhook_connections=3) as fake, make_bot(fake) as bot:
+            await bot.set_webhook(f"http://127.0.0.1:{runner.addresses[0][1]}/hook")
+            for user in (1, 2, 3):
+                fake.push_message(user, "签到 123456")
+            await fake.wait_until(lambda: len(fake.webhook_deliveries) == 3, timeout=5)
+            assert fake.webhook_deliveries == [200, 200, 200]
+            assert fake.queued == []
+    finally:
+        await runner.cleanup()
+
+
 async def test_control_endpoints(fake: FakeTelegram, bot: Bot) -> None:
     raw = {"message": {"message_id": 1, "date": 0, "chat": {"id": 5, "type": "private"}}}
     async with ClientSession(base_url=fake.base_url) as http:

@@ -42,7 +42,8 @@ async def test_menu_is_set_and_onboarding_works(fake: FakeTelegram, bot: Service
         *("minutes", "minutes_show", "quiz", "study", "search", "mistakes", "rank", "materials"),
         *("pipeline", "talk", "appraisal_mine", "thought", "thoughts", "thought_read"),
         *("dues", "volunteer"),
-        *("surveys", "survey", "myreport"),
+        *("surveys", "survey", "myreport", "record"),
+        *("feedback", "feedback_status", "open"),
     ]
     code = await enrol(bot, "书记甲", Role.SECRETARY)
     assert "绑定成功" in (await ask(fake, SECRETARY, f"/start {code}"))[0]

@@ -324,9 +324,10 @@ async def test_one_members_messages_are_answered_in_order(both: Both, clock: Clo
     since = len(user.texts())
     for text in ("/me", "/help", "/rank"):
         assert await user.member.text(text) == 200
-    await heard(user, "排行榜", since)
+    await heard(user, "🏆 本支部答题排行榜", since)  # the board, not /help's line about it
     answers = user.texts()[since:]
-    assert "党员甲" in answers[0] and "排行榜" in answers[-1]
+    assert "党员甲" in answers[0] and "🏆 本支部答题排行榜" in answers[-1]
+    assert sum("/rank" in a for a in answers[1:-1]) == 1, "/help, in one piece or more, between"
 
 
 def _signed(plain: bytes) -> tuple[dict[str, str], bytes]:

@@ -19,6 +19,7 @@ UNSEEN = {
     "trace.notice.failed": "written by storage/outbox.py: f'{row.kind}.failed'",
     "trace.outbox.failed": "written by storage/outbox.py",
     "trace.key.rotated": "written by storage/rekey.py for `branchbot rotate-key`",
+    "trace.member.nudged": "the monthly nudge wrote these until 2026-12 (old databases)",
 }
 
 

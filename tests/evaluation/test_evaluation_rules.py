@@ -28,6 +28,7 @@ from handlers.evaluation.scorecard import MemberScore, branch_scorecard
 from handlers.evaluation.settings import EvaluationSettings
 from tests.conftest import SECRET, Cli
 from tests.support.chat import Chat
+from tests.support.data_files import refused_at_start
 from tests.support.evaluation import BRANCH, OPTIONS, TODAY, bind_member, history
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -109,20 +110,8 @@ def test_the_file_as_a_whole_is_checked(tmp_path: Path) -> None:
 def test_a_broken_indicator_file_stops_start_up_with_one_line(cli: Cli, tmp_path: Path) -> None:
     broken = tmp_path / "indicators.toml"
     broken.write_text(OWN.replace('"volunteer_hours"', '"hours"'), encoding="utf-8")
-    result = cli(
-        "run",
-        BRANCHBOT_INDICATORS_FILE=str(broken),
-        BRANCHBOT_TELEGRAM_TOKEN="123:abc",
-        BRANCHBOT_TELEGRAM_BASE_URL="http://127.0.0.1:9",  # never reached
-        BRANCHBOT_LISTEN_PORT="0",
-    )
-    assert result.exit_code == 2
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in result.output, result.output
-    assert str(broken) in lines[0] and "indicator volunteer: unknown formula 'hours'" in lines[0]
-    absent = cli("run", BRANCHBOT_INDICATORS_FILE=str(tmp_path / "absent.toml"))
-    assert absent.exit_code == 2
-    assert "BRANCHBOT_INDICATORS_FILE" in absent.stderr and "absent.toml" in absent.stderr
+    problem = "indicator volunteer: unknown formula 'hours'"
+    refused_at_start(cli, "BRANCHBOT_INDICATORS_FILE", broken, problem)
 
 
 async def test_a_branch_uses_its_own_indicator_file(chat: Chat, tmp_path: Path) -> None:

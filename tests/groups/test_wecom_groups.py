@@ -191,6 +191,28 @@ async def test_robot_posts_are_retried_after_its_limit(both: Both, clock: Clock)
     assert "私聊中点「收到」" in both.wecom.robot_texts(key)[1]
 
 
+async def test_one_robot_at_its_limit_holds_back_no_other(both: Both, clock: Clock) -> None:
+    """Each group robot has its own 20 a minute: one refused waits out its minute while
+    another branch's robot posts at once."""
+    keys = [secrets.token_hex(8), secrets.token_hex(8)]
+    secretaries = [
+        await wecom(both, clock, "书记", role=Role.SECRETARY),
+        await wecom(both, clock, "二支书记", role=Role.SECRETARY, branch="第二党支部"),
+    ]
+    for secretary, key in zip(secretaries, keys, strict=True):
+        await said(secretary, f"/group_robot {both.wecom.robot_url(key)}", "群机器人已设置")
+        await both.wecom.wait_until(lambda key=key: bool(both.wecom.robot_texts(key)))
+    async with both.services.sessions() as session:
+        groups = (await session.scalars(select(BranchGroup).order_by(BranchGroup.id))).all()
+    both.sender.transports[ROBOT_PLATFORM].pause = 60.0  # type: ignore[attr-defined]
+    both.wecom.robot_failures = [45009]  # the first robot's minute is used up
+    await post(both, groups[0], Reply(Msg("quiz.reminder")), "limited")
+    await both.wecom.wait_until(lambda: both.wecom.robot_failures == [])
+    await post(both, groups[1], Reply(Msg("quiz.reminder")), "free")
+    await both.wecom.wait_until(lambda: len(both.wecom.robot_texts(keys[1])) == 2, 5)
+    assert len(both.wecom.robot_texts(keys[0])) == 1  # its greeting; the note waits its minute
+
+
 async def test_the_fake_robot_takes_twenty_a_minute(both: Both) -> None:
     key = secrets.token_hex(8)
     url = both.wecom.robot_url(key)

@@ -4,7 +4,7 @@ out or left later still is on it, and a meeting after the move expects the new b
 
 from datetime import date
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from storage import meetings
 from storage.enums import Presence
@@ -45,24 +45,3 @@ async def test_expected_by_the_membership_on_the_meetings_day(chat: Chat) -> Non
     # Finalised after the move and the leaving: the one absentee is 庚, at A's September meeting.
     assert recorded == [(moved.meetings["A-9"], "庚")]
     assert ahead == {"A": ["甲"], "B": sorted(["戊", "己"])}
-
-
-async def test_a_recent_arrival_is_not_long_absent_from_the_new_branch(chat: Chat) -> None:
-    """戊, in B since 1 Oct, missed A's September meeting and none after: over the three
-    months to 24 Nov B cannot tell (not in it long enough); over a month they count."""
-    moved = await moved_history(chat)
-    mover = moved.ids["戊"]
-    async with chat.services.sessions.begin() as session:
-        await session.execute(
-            update(Attendance)
-            .where(Attendance.member_id == mover, Attendance.meeting_id == moved.meetings["A-9"])
-            .values(presence=Presence.ABSENT)
-        )
-        await session.execute(
-            update(Attendance)
-            .where(Attendance.member_id == mover, Attendance.meeting_id == moved.meetings["B-10"])
-            .values(presence=Presence.ABSENT)
-        )
-        b = moved.branches["B"]
-        assert await meetings.long_absent(session, b, noon(date(2026, 8, 26))) == []
-        assert await meetings.long_absent(session, b, noon(date(2026, 10, 10))) == [(mover, "戊")]

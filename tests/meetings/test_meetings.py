@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from handlers.core.incoming import Location
-from handlers.meetings.domain import current_code, finalize, nudge_inactive, remind
+from handlers.meetings.domain import current_code, finalize, remind
 from handlers.meetings.repeat import occurrences, parse_rule
 from storage import meetings
 from storage.enums import Presence, Role
@@ -246,28 +246,6 @@ async def test_finalize_records_absentees_and_tells_them(chat: Chat) -> None:
     async with chat.services.sessions() as session:
         presences = sorted(a.presence for a in (await session.scalars(select(Attendance))).all())
     assert presences == [Presence.ABSENT, Presence.ABSENT, Presence.PRESENT]
-
-
-async def test_monthly_nudge_of_long_absent_members(chat: Chat) -> None:
-    secretary = await chat.bound("书记", role=Role.SECRETARY)
-    regular = await chat.bound("党员甲")
-    await chat.bound("党员乙")
-    chat.clock.advance(days=100)
-    async with chat.services.sessions.begin() as session:  # no meetings held: nobody missed one
-        assert await nudge_inactive(session, chat.services.box, chat.clock(), 3, SHANGHAI) == 0
-    await secretary.say("/meeting_new 2027-03-10 14:30 | 党课 | 春季党课")
-    await at_start(chat)
-    await regular.say(f"签到 {await opened(chat, secretary)}")
-    chat.clock.advance(days=1)
-    async with chat.services.sessions.begin() as session:
-        assert await finalize(session, chat.services.box, 1, chat.clock())
-    async with chat.services.sessions.begin() as session:
-        assert await nudge_inactive(session, chat.services.box, chat.clock(), 3, SHANGHAI) == 2
-    rows = await queued(chat.services)
-    nudged = {r.chat_id for r in rows if r.kind == "member.nudge"}
-    assert regular.account_id not in nudged and len(nudged) == 2
-    staff = [r for r in rows if r.kind == "member.nudge.staff"]
-    assert "党员乙" in staff[0].text and "党员甲" not in staff[0].text
 
 
 async def test_school_wide_meeting_by_an_admin(chat: Chat) -> None:

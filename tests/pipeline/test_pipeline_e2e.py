@@ -47,6 +47,8 @@ async def test_steps_contacts_and_a_deadline_reminder(
         "orglife": 0,
         "minutes": 0,
         "care": 0,
+        "feedback_opened": 0,
+        "feedback": 0,
     }, "a second run the same day queues nothing"
     assert Options().of(PipelineSettings).pipeline_remind_at == "09:00"
 

@@ -17,7 +17,6 @@ from scheduler.setup import (
     HOUSEKEEPING,
     JOB_TABLE,
     NOTICE_SUMMARIES,
-    NUDGE,
     SchedulerService,
     start_scheduler,
 )
@@ -68,7 +67,6 @@ async def test_standing_jobs_are_stored_once_across_restarts(
             HOUSEKEEPING,
             SYNC,
             meeting_jobs.CODES,
-            NUDGE,
             NOTICE_SUMMARIES,
             study_jobs.PUSH,
             study_jobs.QUIZ_REMINDER,

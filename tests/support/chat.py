@@ -79,7 +79,7 @@ class User:
             event=event,
             new_chat_id=new_chat_id,
         )
-        self.replies = await self.chat.services.router.handle(incoming)
+        self.replies = await self.chat.services.answer(incoming)
         return self.replies
 
     async def privately(self, text: str = "", **kwargs: object) -> str:

@@ -19,6 +19,7 @@ from storage.db import create_engine
 from storage.enums import Role
 from tests.conftest import SECRET
 from tests.support.chat import Chat, Clock
+from tests.support.fake_telegram import FakeTelegram
 from tests.support.telegram_rig import WEBHOOK_SECRET
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,8 +39,28 @@ def service_env(database_url: str, **settings: str) -> dict[str, str]:
     return env
 
 
-def start_service(env: dict[str, str], log: IO[bytes]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "bot", "run"], env=env, cwd=ROOT, stderr=log)
+def fake_api_env(fake: FakeTelegram, database_url: str) -> dict[str, str]:
+    """A polling Telegram service on the fake Bot API, its web server on any free port."""
+    return service_env(
+        database_url,
+        telegram_token="123456:TEST",
+        telegram_base_url=fake.base_url,
+        listen_port="0",
+    )
+
+
+async def run_cli(env: dict[str, str], *args: str) -> str:
+    """`branchbot ARGS` with `env`; its output (it must succeed)."""
+    done = await asyncio.to_thread(
+        subprocess.run, [sys.executable, "-m", "bot", *args], env=env, capture_output=True
+    )
+    assert done.returncode == 0, done.stderr.decode()
+    return done.stdout.decode()
+
+
+def start_service(env: dict[str, str], log: IO[bytes] | None = None) -> subprocess.Popen[bytes]:
+    stderr = log if log is not None else subprocess.DEVNULL
+    return subprocess.Popen([sys.executable, "-m", "bot", "run"], env=env, cwd=ROOT, stderr=stderr)
 
 
 def webhook_env(database_url: str, api: str, webhook_url: str, **settings: str) -> dict[str, str]:
@@ -55,8 +76,16 @@ def webhook_env(database_url: str, api: str, webhook_url: str, **settings: str) 
     )
 
 
+def is_frozen(pid: int) -> bool:
+    """The process is stopped (SIGSTOP, or a freeze point reached): state T in /proc."""
+    return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1].startswith("T")
+
+
 async def stop_service(process: subprocess.Popen[bytes]) -> int:
-    process.send_signal(signal.SIGTERM)
+    """SIGTERM, as an operator stops it; its exit status (0: stopped in order)."""
+    if process.poll() is None:
+        os.kill(process.pid, signal.SIGCONT)  # a frozen one must wake to stop
+        process.send_signal(signal.SIGTERM)
     return await asyncio.to_thread(process.wait, 20)
 
 

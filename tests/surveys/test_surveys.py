@@ -19,7 +19,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from bot.app.services import Services, build_services
+from bot.app.services import build_services
 from bot.app.settings import load_settings
 from handlers.core.messages import UserError
 from handlers.surveys import typed
@@ -27,11 +27,12 @@ from handlers.surveys.deadlines import remind_and_close
 from handlers.surveys.spec import SpecInvalid, check_options, from_dict, split_options
 from storage import ballot_box, people, surveys
 from storage.enums import Role, Stage
-from storage.models import Base, OutboxMessage, Trace
+from storage.models import OutboxMessage, Trace
 from storage.survey_models import Survey, SurveyBallotBox, SurveyParticipant, SurveyProgress
 from storage.surveys import Ballot
 from tests.conftest import BRANCH, SECRET, Cli
 from tests.support.chat import Chat, Clock, User
+from tests.support.dump import every_value
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.notices import queued
 from tests.support.telegram_rig import Rig, received
@@ -482,25 +483,6 @@ async def test_reminder_once_and_closing_on_a_moved_clock(chat: Chat) -> None:
 # The anonymity guarantee, checked against the database itself.
 
 SECRETS = ["秘密甲：第一份建议", "秘密乙：第二份建议", "秘密丙：第三份建议", "秘密丁：第四份建议"]
-
-
-async def every_value(services: Services) -> dict[str, list[str]]:
-    """Every row of every table as text, per table; encrypted columns decrypted with the key
-    (what someone with the database AND the SECRET_KEY could read)."""
-    found: dict[str, list[str]] = {}
-    async with services.sessions() as session:
-        for table in Base.metadata.sorted_tables:
-            for row in (await session.execute(select(table))).mappings().all():
-                values = []
-                for value in row.values():
-                    if isinstance(value, bytes):
-                        try:
-                            value = services.box.decrypt(value)
-                        except ValueError:
-                            value = value.hex()
-                    values.append(json.dumps(value, default=str, ensure_ascii=False))
-                found.setdefault(table.name, []).append(" ".join(values))
-    return found
 
 
 async def test_anonymous_answers_cannot_be_tied_to_members(

@@ -445,3 +445,13 @@ async def test_an_incident_log_never_holds_the_report_text(
     reply = await writer.say(f"/thought {secret}")
     assert "已记录（编号" in reply
     assert secret not in caplog.text and "/thought (" in caplog.text
+
+
+async def test_a_report_that_starts_with_a_command_word_is_the_report(chat: Chat) -> None:
+    """收到 is also the notices' acknowledgement word: in the middle of a guided hand-in, a
+    sentence that starts with it is the report; alone it would still be the command."""
+    c = await cast(chat)
+    assert "请发送您的思想汇报" in await c.author.say("/thought")
+    reply = await c.author.say("收到，" + TEXT)
+    assert "思想汇报 #1 已提交" in reply, reply
+    assert len(await traces_of(chat.services, "thought.submitted")) == 1

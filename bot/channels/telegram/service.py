@@ -13,7 +13,7 @@ from urllib.parse import urlparse
 from aiohttp import web
 from telegram import Bot, BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeChat, Update
 from telegram.error import TelegramError
-from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.ext import Application, ApplicationBuilder
 
 from bot.app.services import Services
 from bot.app.settings import Settings
@@ -98,35 +98,25 @@ class TelegramService:
         if self.settings.telegram_rate_limit:
             builder = builder.rate_limiter(BudgetLimiter(self.budget))
         application = builder.updater(None).build()  # the inbox takes updates in (intake.py)
-        application.add_handler(TypeHandler(Update, self.on_update))
-        application.add_error_handler(self.on_error)
         return application
 
-    async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def _route(self, update: Update, bot: Bot) -> None:
         """Route one update and send the replies back to its chat."""
-        incoming = to_incoming(update, context.bot.id, context.bot.username)
+        incoming = to_incoming(update, bot.id, bot.username)
         if incoming is None:
             return
-        replies = await self.services.router.handle(incoming)
-        await send_replies(context.bot, update, replies, self.services.renderer)
+        replies = await self.services.answer(incoming)
+        await send_replies(bot, update, replies, self.services.renderer)
         for reply in replies:
             if reply.menu_role is not None and incoming.is_private:
                 await self.set_chat_menu(int(incoming.chat_id), reply.menu_role)
 
     async def _process(self, body: str) -> None:
-        """Handle an update from the inbox (its JSON as Telegram sent it)."""
-        await self.application.process_update(
-            Update.de_json(json.loads(body), self.application.bot)
-        )
-
-    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Log what escaped the router (network trouble while replying, mostly): which update
-        and chat, never the text (it may be a thought report or a survey answer)."""
-        update_id = getattr(update, "update_id", None)
-        chat = getattr(getattr(update, "effective_chat", None), "id", None)
-        log.error(
-            "error while handling update %s in chat %s", update_id, chat, exc_info=context.error
-        )
+        """Handle an update from the inbox (its JSON as Telegram sent it). Called directly
+        rather than through Application.process_update, which would swallow a
+        StoreUnavailable that the inbox must see to keep the update and try again."""
+        bot = self.application.bot
+        await self._route(Update.de_json(json.loads(body), bot), bot)
 
     async def start(self) -> None:
         app = self.application

@@ -90,7 +90,7 @@ class RobotTransport:
             return None
         error = f"group robot error {code}: {body.get('errmsg', '')}"[:200]
         if code == RATE_LIMITED:
-            return Throttled(self.pause, done=index)
+            return Throttled(self.pause, done=index, chat_only=True)  # each robot its own limit
         if code in GONE:
             return Blocked(error)
         return Failed(error, permanent=code in REFUSED, done=index)

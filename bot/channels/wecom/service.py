@@ -144,8 +144,9 @@ class WeComService:
 
     async def _answer(self, callback: Callback) -> None:
         incoming = callback.incoming
+        # StoreUnavailable goes up to the inbox, which keeps the message and tries again.
+        replies = await self.services.answer(incoming)
         try:
-            replies = await self.services.router.handle(incoming)
             for reply in replies:
                 if reply.edit and callback.response_code:
                     await self._edit(incoming.chat_id, callback, reply)

@@ -2,7 +2,7 @@
 platform and the last sends to each group chat
 
 Revision ID: 0020
-Revises: 0018
+Revises: 0019
 Create Date: 2026-12-14 09:00:00
 
 Both tables hold only the last second or minute of sending (storage/rates.py); nothing to
@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql
 
 
 revision: str = '0020'
-down_revision: str | None = '0018'
+down_revision: str | None = '0019'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -19,12 +19,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=8081)
     parser.add_argument("--token", default="123456:TEST")
     parser.add_argument("--global-rate", type=float, default=None)
+    parser.add_argument("--webhook-connections", type=int, default=1)
     return parser.parse_args(argv)
 
 
 async def serve(args: argparse.Namespace) -> None:
     """Run the fake until SIGINT or SIGTERM."""
-    fake = FakeTelegram(args.token, global_rate=args.global_rate)
+    fake = FakeTelegram(
+        args.token, global_rate=args.global_rate, webhook_connections=args.webhook_connections
+    )
     await fake.start(args.host, args.port)
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()

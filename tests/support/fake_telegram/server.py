@@ -6,7 +6,6 @@ Combines the state, faults, updates, methods and webhook parts into one class.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -78,17 +77,18 @@ class FakeTelegram(MethodsMixin, UpdatesMixin, FaultsMixin, WebhookMixin):
         shown_host = f"[{host}]" if ":" in host else host
         self._base_url = f"http://{shown_host}:{bound_port}"
         self._session = ClientSession(timeout=ClientTimeout(total=10))
-        self._delivery_task = asyncio.create_task(self._deliver_forever())
+        self._delivery_tasks = [
+            asyncio.create_task(self._deliver_forever()) for _ in range(self.webhook_connections)
+        ]
 
     async def stop(self) -> None:
         """Answer pending long polls, stop webhook delivery and close the server."""
         self._closing = True
         self._notify()
-        if self._delivery_task is not None:
-            self._delivery_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._delivery_task
-            self._delivery_task = None
+        for task in self._delivery_tasks:
+            task.cancel()
+        await asyncio.gather(*self._delivery_tasks, return_exceptions=True)
+        self._delivery_tasks = []
         if self._session is not None:
             await self._session.close()
             self._session = None

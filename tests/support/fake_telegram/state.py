@@ -30,6 +30,7 @@ class FakeState:
         *,
         global_rate: float | None = None,
         group_rate: int | None = 20,
+        webhook_connections: int = 1,
     ) -> None:
         self.token = token
         self.bot_id = bot_id
@@ -37,6 +38,9 @@ class FakeState:
         self.global_rate = global_rate
         # Telegram's "no more than 20 messages per minute in the same group" (None: off).
         self.group_rate = group_rate
+        # Webhook posts in flight at once (Telegram's max_connections, 40 there by default):
+        # one keeps every update in order, which the tests rely on.
+        self.webhook_connections = webhook_connections
         self._group_times: dict[int, deque[float]] = {}
         self._kicked: set[int] = set()  # groups the bot was removed from
         self._migrated: dict[int, int] = {}  # old group id -> its supergroup's id
@@ -68,7 +72,7 @@ class FakeState:
         self._closing = False
         self._changed = asyncio.Event()
         self._deliveries: asyncio.Queue[int] | None = None
-        self._delivery_task: asyncio.Task[None] | None = None
+        self._delivery_tasks: list[asyncio.Task[None]] = []
         self._session: ClientSession | None = None
         self._runner: web.AppRunner | None = None
         self._base_url: str | None = None

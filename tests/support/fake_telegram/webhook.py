@@ -1,6 +1,8 @@
 """Webhook delivery of the fake Telegram server.
 
-Queued updates are POSTed to the webhook one at a time, in order, with retries.
+Queued updates are POSTed to the webhook one at a time, in order, with retries; or, with
+more than one connection, that many at once, as Telegram does up to its max_connections
+(then one chat's updates may overtake each other: the benchmarks send one a chat).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ class WebhookMixin(FakeState):
     WEBHOOK_RETRY_PAUSE = 0.2
 
     async def _deliver_forever(self) -> None:
-        """Deliver queued updates to the webhook one at a time, in order (no max_connections)."""
+        """Deliver queued updates to the webhook, one at a time on each connection."""
         assert self._deliveries is not None
         while True:
             update_id = await self._deliveries.get()
