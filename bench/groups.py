@@ -35,7 +35,7 @@ from storage.group_models import BranchGroup  # noqa: E402
 from tests.support.chat import Chat, Clock  # noqa: E402
 from tests.support.fake_telegram import FakeTelegram  # noqa: E402
 from tests.support.people import bind_members  # noqa: E402
-from tests.support.windows import busiest  # noqa: E402
+from tests.support.sends import busiest  # noqa: E402
 
 TOKEN = "123456:TEST"
 FIRST_CHAT = 60_000_000

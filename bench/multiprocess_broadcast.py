@@ -37,14 +37,14 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import text  # noqa: E402
 
-from bench.broadcast import MARK, TOKEN, delivered, prepare, start_service  # noqa: E402
+from bench.broadcast import MARK, TOKEN, prepare, start_service  # noqa: E402
 from bench.rig import database_url, free_port  # noqa: E402
 from storage.crypto import SecretBox  # noqa: E402
 from storage.db import create_engine  # noqa: E402
 from storage.leader import LEASE_SECONDS  # noqa: E402
 from tests.support.balancer import round_robin  # noqa: E402
 from tests.support.fake_telegram import FakeTelegram  # noqa: E402
-from tests.support.windows import busiest  # noqa: E402
+from tests.support.sends import Tally, busiest  # noqa: E402
 
 FIRST_ASKING = 90_000_000
 FREEZE = LEASE_SECONDS + 5.0  # longer than the lease: another process takes over meanwhile
@@ -62,9 +62,10 @@ class Outcome:
     busiest: int
     rejected_429: int
     lost: int
-    duplicated: dict[str, int]
+    duplicated: int
     answered: int
     asked: int
+    after: dict[str, str] = field(default_factory=dict)  # duplicates and 429s, by failure
 
 
 @dataclass
@@ -119,29 +120,30 @@ class Cluster:
             await asyncio.to_thread(process.wait, 30)
 
 
-async def fail(cluster: Cluster, fake: FakeTelegram, recipients: int) -> dict[float, str]:
+async def fail(cluster: Cluster, delivered: Tally, recipients: int) -> dict[float, str]:
     """The three failures at a quarter, a half and three quarters of the notice; when each
     happened (the fake's clock) and what it was."""
     events: dict[float, str] = {}
     steps = ("kill outbox leader", "freeze outbox leader", "kill scheduler leader")
     for step, name in enumerate(steps, 1):
-        await until(fake, recipients * step // 4)
+        await until(delivered, recipients * step // 4)
         role = "scheduler" if "scheduler" in name else "outbox"
         index = await cluster.leader(role)
         holds = [r for r in ("outbox", "scheduler") if await cluster.leader(r) == index]
         events[time.monotonic()] = f"{name} (it led: {', '.join(holds)})"
         if name.startswith("freeze"):
             await cluster.freeze(index, FREEZE)
+            events[time.monotonic()] = "woken (the frozen one)"
         else:
             await cluster.kill(index)
     return events
 
 
-async def until(fake: FakeTelegram, count: int, patience: float = 3600.0) -> None:
+async def until(delivered: Tally, count: int, patience: float = 3600.0) -> None:
     deadline = time.monotonic() + patience
-    while len(delivered(fake)) < count:
+    while len(delivered()) < count:
         if time.monotonic() > deadline:
-            raise TimeoutError(f"only {len(delivered(fake))} of {count} notices arrived")
+            raise TimeoutError(f"only {len(delivered())} of {count} notices arrived")
         await asyncio.sleep(0.25)
 
 
@@ -152,19 +154,25 @@ async def ask(fake: FakeTelegram, asking: int) -> None:
         await asyncio.sleep(0.25)
 
 
-def blame(fake: FakeTelegram, events: dict[float, str]) -> dict[str, int]:
-    """Each duplicate notice, by the failure that came last before its second copy."""
+def blame(fake: FakeTelegram, events: dict[float, str]) -> dict[str, str]:
+    """Each duplicate notice (by its second copy) and each 429, by the failure that came last
+    before it."""
     seen: set[int] = set()
-    counts = Counter({name: 0 for name in events.values()})
-    for call in fake.sent:
-        if call.method != "sendMessage" or MARK not in str(call.params.get("text", "")):
-            continue
-        chat = int(call.params["chat_id"])
-        if chat in seen:
-            before = [at for at in events if at <= call.at]
-            counts[events[max(before)] if before else "no failure"] += 1
-        seen.add(chat)
-    return dict(counts)
+    counts = {name: Counter[str]() for name in ["before any failure", *events.values()]}
+
+    def after(at: float) -> Counter[str]:
+        before = [when for when in events if when <= at]
+        return counts[events[max(before)] if before else "before any failure"]
+
+    for call in fake.calls:
+        if call.status == 429:
+            after(call.at)["429s"] += 1
+        if call.status == 200 and MARK in str(call.params.get("text", "")):
+            chat = int(call.params["chat_id"])
+            if chat in seen:
+                after(call.at)["duplicated"] += 1
+            seen.add(chat)
+    return {name: ", ".join(f"{k} {v}" for k, v in c.items()) or "-" for name, c in counts.items()}
 
 
 def measure(fake: FakeTelegram, recipients: int, asking: int, limit: float) -> Outcome:
@@ -173,6 +181,7 @@ def measure(fake: FakeTelegram, recipients: int, asking: int, limit: float) -> O
     stalls = sum(b - a for a, b in itertools.pairwise(times) if b - a > 1.0)
     asked = range(FIRST_ASKING, FIRST_ASKING + asking)
     sends = [c.at for c in fake.sent if c.method.startswith("send")]
+    copies = Tally(fake, MARK)()
     return Outcome(
         processes=0,
         recipients=recipients,
@@ -183,8 +192,8 @@ def measure(fake: FakeTelegram, recipients: int, asking: int, limit: float) -> O
         all_rate=sum(1 for at in sends if times[0] <= at <= times[-1]) / seconds,
         busiest=busiest(sends),
         rejected_429=fake.rejected_429,
-        lost=recipients - len(delivered(fake)),
-        duplicated={},
+        lost=recipients - len(copies),
+        duplicated=sum(copies.values()) - len(copies),
         answered=sum(1 for user in asked if fake.texts_to(user)),
         asked=asking,
     )
@@ -215,27 +224,27 @@ async def run(url: str, processes: int, args: argparse.Namespace, log: IO[bytes]
             await fake.wait_until(ready, timeout=120)
             fake.push_message(int(secretary), f"/broadcast {MARK}：请于本周五前完成年度学习总结。")
             asking = asyncio.create_task(ask(fake, args.asking))
-            events = await fail(cluster, fake, args.recipients) if processes > 1 else {}
-            await until(fake, args.recipients)
+            delivered = Tally(fake, MARK)
+            events = await fail(cluster, delivered, args.recipients) if processes > 1 else {}
+            await until(delivered, args.recipients)
             await asking
             await asyncio.sleep(5.0)  # late duplicates and answers arrive by now
         finally:
             await cluster.stop()
         outcome = measure(fake, args.recipients, args.asking, args.rate)
-        outcome.processes, outcome.duplicated = processes, blame(fake, events)
+        outcome.processes, outcome.after = processes, blame(fake, events)
         return outcome
 
 
 def report(name: str, outcome: Outcome) -> None:
-    duplicates = sum(outcome.duplicated.values())
-    each = "; ".join(f"{k}: {v}" for k, v in outcome.duplicated.items()) or "no failures"
+    each = "; ".join(f"{k}: {v}" for k, v in outcome.after.items())
     print(
         f"{name}: {outcome.recipients} notices in {outcome.seconds:.1f} s = {outcome.rate:.2f}/s "
         f"({outcome.rate / outcome.limit:.3f} of {outcome.limit:g}/s; "
         f"{outcome.sending_rate:.2f}/s while sending; all messages {outcome.all_rate:.2f}/s); "
         f"busiest second {outcome.busiest}; "
-        f"429s {outcome.rejected_429}; lost {outcome.lost}; duplicated {duplicates} ({each}); "
-        f"direct answers {outcome.answered} of {outcome.asked}"
+        f"429s {outcome.rejected_429}; lost {outcome.lost}; duplicated {outcome.duplicated}; "
+        f"direct answers {outcome.answered} of {outcome.asked}\n  after each failure: {each}"
     )
 
 

@@ -2,7 +2,7 @@
 answer or a queued one, first takes a slot from the platform's budget.
 
 The slots are one gap apart (1 / (limit × RATE_MARGIN)), so no second holds more messages than
-the limit, and a message leaves in its slot or not at all: at most SLOT_SLACK after it. On
+the limit, and a message leaves in its slot or not at all: at most `slot_slack` after it. On
 PostgreSQL the slots are shared by every process on the database (storage/rates.py): a process
 reserves a few at a time (up to RATE_BLOCK, as many as it has had use for lately) and uses
 them without asking the database again; on SQLite (one process) the slots are handed out in
@@ -50,14 +50,6 @@ class Limits:
     group_per_minute: float = 20.0  # one group chat
     max_attempts: int = 8
     retry_base: float = 5.0  # seconds before the first retry; each next waits 3x longer
-
-
-class ChatBusy(Exception):
-    """The group chat has had its limit of messages in the window: `seconds` until one may go."""
-
-    def __init__(self, seconds: float) -> None:
-        super().__init__(f"the group's limit is reached for {seconds:.1f} s")
-        self.seconds = seconds
 
 
 class Slots(Protocol):

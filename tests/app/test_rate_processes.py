@@ -15,7 +15,7 @@ from tests.support.balancer import round_robin
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.people import secretary_and_members
 from tests.support.processes import free_port, start_service, stop_service, webhook_env
-from tests.support.windows import busiest
+from tests.support.sends import Tally, busiest
 
 MEMBERS = 1500
 ASKING = 150  # people who write /help while the notice goes out
@@ -24,15 +24,9 @@ FIRST_ASKING = 80_000_000
 MARK = "三进程预算测试"
 
 
-def _copies(fake: FakeTelegram, first: int, count: int, mark: str) -> Counter[int]:
-    """Messages containing `mark` to the chats first … first + count - 1."""
-    return Counter(
-        int(c.params["chat_id"])
-        for c in fake.sent
-        if c.method == "sendMessage"
-        and first <= int(c.params["chat_id"]) < first + count
-        and mark in str(c.params.get("text", ""))
-    )
+def _in(copies: Counter[int], first: int, count: int) -> Counter[int]:
+    """The copies to the chats first … first + count - 1."""
+    return Counter({chat: n for chat, n in copies.items() if first <= chat < first + count})
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
@@ -46,6 +40,7 @@ async def test_three_processes_together_stay_within_the_limit_and_lose_nothing(
         round_robin([f"http://127.0.0.1:{port}" for port in ports]) as balancer,
     ):
         env = webhook_env(database_url, fake.base_url, f"{balancer}/telegram")
+        notices, messages = Tally(fake, MARK), Tally(fake, "")
         with (tmp_path / "run.log").open("wb") as log:
             processes = [
                 start_service({**env, "BRANCHBOT_LISTEN_PORT": str(port)}, log) for port in ports
@@ -53,14 +48,14 @@ async def test_three_processes_together_stay_within_the_limit_and_lose_nothing(
             try:
                 await fake.wait_until(lambda: fake.count("getWebhookInfo") >= 3, timeout=60)
                 fake.push_message(secretary, f"/broadcast {MARK}：请于周五前提交学习总结。")
-                await fake.wait_until(lambda: len(_copies(fake, FIRST_MEMBER, MEMBERS, MARK)) > 30)
+                await fake.wait_until(lambda: len(notices()) > 30)
                 for user in range(FIRST_ASKING, FIRST_ASKING + ASKING):  # 5 a second, for 30 s
                     fake.push_message(user, "/help")
                     await asyncio.sleep(0.2)
                 await fake.wait_until(
                     lambda: (
-                        len(_copies(fake, FIRST_MEMBER, MEMBERS, MARK)) == MEMBERS
-                        and len(_copies(fake, FIRST_ASKING, ASKING, "")) == ASKING
+                        len(_in(notices(), FIRST_MEMBER, MEMBERS)) == MEMBERS
+                        and len(_in(messages(), FIRST_ASKING, ASKING)) == ASKING
                     ),
                     timeout=240,
                 )
@@ -70,8 +65,8 @@ async def test_three_processes_together_stay_within_the_limit_and_lose_nothing(
     assert codes == [0, 0, 0]
     assert fake.rejected_429 == 0
     assert busiest([c.at for c in fake.sent if c.method.startswith("send")]) <= 30
-    notices = _copies(fake, FIRST_MEMBER, MEMBERS, MARK)
-    assert len(notices) == MEMBERS and set(notices.values()) == {1}
-    answers = _copies(fake, FIRST_ASKING, ASKING, "")
+    to_members = _in(notices(), FIRST_MEMBER, MEMBERS)
+    assert len(to_members) == MEMBERS and set(to_members.values()) == {1}
+    answers = _in(messages(), FIRST_ASKING, ASKING)
     assert len(answers) == ASKING and set(answers.values()) == {1}
     assert fake.webhook_deliveries.count(200) == ASKING + 1  # every post taken in at once

@@ -19,7 +19,7 @@ from bot.channels.telegram.limiter import BudgetLimiter
 from storage import rates
 from storage.db import create_engine
 from tests.support.fake_telegram import FakeTelegram
-from tests.support.windows import busiest
+from tests.support.sends import busiest
 
 TELEGRAM = Limits(per_second=30, group_per_minute=20)
 PG = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
